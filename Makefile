@@ -1,0 +1,31 @@
+# The three commands of the README. Each installs what is missing first (scripts/bootstrap).
+.PHONY: demo test checkpoint bench lint bootstrap
+
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+bootstrap:
+	@scripts/bootstrap
+
+demo: bootstrap
+	.venv/bin/checkpass hub demo --host $(HOST) --port $(PORT)
+
+test: bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Runs the Kivy app (needs a display). CAMERA=0 for the first camera, or CAMERA=file:PATH.
+CAMERA ?= 0
+checkpoint: bootstrap
+	.venv/bin/checkpass checkpoint --camera $(CAMERA) $(if $(HUB),--hub $(HUB),)
+
+bench: bootstrap
+	$(PY) bench/verify.py
+	$(PY) bench/status.py
+	$(PY) bench/scan.py
+	$(PY) bench/ingest.py
+
+lint: bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
