@@ -1,0 +1,294 @@
+"""The pass: CWT-style claims in a COSE_Sign1, Base45 text with the prefix `TP1:`, and its QR code.
+
+Wire layout (every byte counts: the goal is QR version <= 11 at ECC level Q):
+
+* COSE_Sign1, tag 18, protected header `{1: -8, 4: kid}`, empty unprotected header.
+* Payload: a CBOR map with integer keys. CWT (RFC 8392) keys where CWT defines the claim,
+  negative private keys (one CBOR byte each) for the rest:
+
+  ====  =================  ==========================================================
+  key   claim              notes
+  ====  =================  ==========================================================
+  7     cti                pass id, 16 bytes
+  6     iat                issued at, epoch seconds
+  5     nbf                omitted when equal to iat (the usual case)
+  4     exp                expires at, epoch seconds
+  -1    serial             index into the issuer key's status list
+  -2    holder name        packed text (below)
+  -3    masked national    the seed's form `A12*5*6*9*`; sent as its 6 visible characters
+                           ("A12569") when it has exactly that shape, else as text;
+                           never a clear ID (encode refuses one)
+  -4    org id             an 8-digit id (統一編號) as an unsigned int, anything else as text
+  -5    org name           packed text
+  -6    kind               omitted for "employee"; a small int for known kinds, else text
+  ====  =================  ==========================================================
+
+  "Packed text" is a CBOR text string, or a byte string holding UTF-16-BE when that is
+  shorter: Chinese characters take 2 bytes there instead of 3 in UTF-8, which is what keeps a
+  pass with a 4-character name and a 10-character company name inside version 11.
+
+  The issuer kid is not repeated in the payload: the kid in the protected header is signed
+  and is what verification looks keys up by, so it *is* the issuer kid claim.
+* Text: `TP1:` + Base45 (RFC 9285), entirely in the QR alphanumeric alphabet. No compression:
+  for a payload this size zlib only adds bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cbor2
+import qrcode
+import qrcode.constants
+import qrcode.util
+
+from crypto.base45 import ALPHABET, b45decode, b45encode
+from crypto.cose import Sign1, parse_sign1, sign1
+from crypto.errors import CryptoError
+from crypto.identity import is_valid_national_id
+from crypto.keys import KID_BYTES, KeyPair
+
+PASS_PREFIX = "TP1:"
+PASS_ID_BYTES = 16
+DEFAULT_KIND = "employee"
+
+CLAIM_CTI = 7
+CLAIM_IAT = 6
+CLAIM_NBF = 5
+CLAIM_EXP = 4
+CLAIM_SERIAL = -1
+CLAIM_HOLDER_NAME = -2
+CLAIM_MASKED_NATIONAL_ID = -3
+CLAIM_ORG_ID = -4
+CLAIM_ORG_NAME = -5
+CLAIM_KIND = -6
+
+# Known kinds travel as one byte; any other kind travels as its text.
+_KIND_CODES = {"vehicle": 1, "visitor": 2, "official": 3}
+_KIND_NAMES = {code: name for name, code in _KIND_CODES.items()}
+
+# Longest pass text anyone should feed us: a version-40 QR holds 4296 alphanumeric characters.
+MAX_PASS_TEXT = 4296
+_MAX_TEXT_CLAIM = 200
+_MAX_TIME = 2**40  # year 36812; keeps hostile integers out of arithmetic
+_SHOWN_POSITIONS = (0, 1, 2, 4, 6, 8)  # the seed's mask A12*5*6*9*
+_MASKED_POSITIONS = (3, 5, 7, 9)
+
+
+@dataclass(frozen=True)
+class PassClaims:
+    pass_id: bytes
+    issuer_kid: bytes
+    serial: int
+    holder_name: str
+    masked_national_id: str
+    org_id: str
+    org_name: str
+    kind: str
+    issued_at: int
+    not_before: int
+    expires_at: int
+
+
+def _check_int(value: object, what: str, low: int = 0, high: int = _MAX_TIME) -> int:
+    # type() rather than isinstance: bool is an int subclass, and this runs on every scan.
+    if type(value) is not int or not low <= value <= high:
+        raise CryptoError(f"{what} must be an integer in [{low}, {high}]")
+    return value
+
+
+def _check_text(value: object, what: str, *, allow_empty: bool = False) -> str:
+    if type(value) is not str or (not value and not allow_empty) or len(value) > _MAX_TEXT_CLAIM:
+        raise CryptoError(f"{what} must be text of 1..{_MAX_TEXT_CLAIM} characters")
+    return value
+
+
+def _validate(claims: PassClaims, *, encoding: bool) -> None:
+    if not isinstance(claims.pass_id, bytes) or len(claims.pass_id) != PASS_ID_BYTES:
+        raise CryptoError(f"pass id must be {PASS_ID_BYTES} bytes")
+    if not isinstance(claims.issuer_kid, bytes) or len(claims.issuer_kid) != KID_BYTES:
+        raise CryptoError(f"issuer kid must be {KID_BYTES} bytes")
+    _check_int(claims.serial, "serial", 0, 2**32 - 1)
+    _check_text(claims.holder_name, "holder name")
+    masked = _check_text(claims.masked_national_id, "masked national id")
+    # Privacy guard: a pass is shown to strangers, so a clear national ID must never get in.
+    if encoding and ("*" not in masked or is_valid_national_id(masked.upper(), allow_old_resident=True)):
+        raise CryptoError("masked national id must be masked (e.g. A12*5*6*9*)")
+    _check_text(claims.org_id, "org id", allow_empty=True)
+    _check_text(claims.org_name, "org name")
+    _check_text(claims.kind, "kind")
+    iat = _check_int(claims.issued_at, "issued_at")
+    nbf = _check_int(claims.not_before, "not_before")
+    exp = _check_int(claims.expires_at, "expires_at")
+    if not (nbf < exp and iat < exp):
+        raise CryptoError("expires_at must be after issued_at and not_before")
+
+
+def _pack_text(text: str) -> str | bytes:
+    utf16 = text.encode("utf-16-be")
+    return utf16 if len(utf16) < len(text.encode("utf-8")) else text
+
+
+def _unpack_text(value: object, what: str) -> str:
+    if type(value) is bytes:
+        if len(value) % 2:
+            raise CryptoError(f"{what}: packed text has an odd length")
+        try:
+            return value.decode("utf-16-be")
+        except UnicodeDecodeError as exc:
+            raise CryptoError(f"{what}: packed text is not UTF-16") from exc
+    return _check_text(value, what, allow_empty=True)
+
+
+def _is_seed_mask(masked: str) -> bool:
+    return (
+        len(masked) == 10
+        and all(masked[i] == "*" for i in _MASKED_POSITIONS)
+        and all(masked[i] != "*" for i in _SHOWN_POSITIONS)
+    )
+
+
+def _pack_masked_id(masked: str) -> str:
+    return "".join(masked[i] for i in _SHOWN_POSITIONS) if _is_seed_mask(masked) else masked
+
+
+def _unpack_masked_id(value: object) -> str:
+    text = _check_text(value, "masked national id")
+    if "*" in text:
+        return text
+    if len(text) != len(_SHOWN_POSITIONS):
+        raise CryptoError("masked national id has neither the full nor the short form")
+    return f"{text[0:3]}*{text[3]}*{text[4]}*{text[5]}*"  # back into the _SHOWN_POSITIONS
+
+
+def _pack_org_id(org_id: str) -> str | int:
+    return int(org_id) if len(org_id) == 8 and org_id.isascii() and org_id.isdigit() else org_id
+
+
+def _unpack_org_id(value: object) -> str:
+    if type(value) is int:
+        return f"{_check_int(value, 'org id', 0, 99_999_999):08d}"
+    return _check_text(value, "org id", allow_empty=True)
+
+
+def claims_to_cbor(claims: PassClaims) -> bytes:
+    """The pass payload (CBOR map with integer keys) for `claims`."""
+    _validate(claims, encoding=True)
+    body: dict[int, Any] = {
+        CLAIM_CTI: claims.pass_id,
+        CLAIM_IAT: claims.issued_at,
+        CLAIM_EXP: claims.expires_at,
+        CLAIM_SERIAL: claims.serial,
+        CLAIM_HOLDER_NAME: _pack_text(claims.holder_name),
+        CLAIM_MASKED_NATIONAL_ID: _pack_masked_id(claims.masked_national_id),
+        CLAIM_ORG_ID: _pack_org_id(claims.org_id),
+        CLAIM_ORG_NAME: _pack_text(claims.org_name),
+    }
+    if claims.not_before != claims.issued_at:
+        body[CLAIM_NBF] = claims.not_before
+    if claims.kind != DEFAULT_KIND:
+        body[CLAIM_KIND] = _KIND_CODES.get(claims.kind, claims.kind)
+    return cbor2.dumps(body)
+
+
+def claims_from_cbor(payload: bytes, issuer_kid: bytes) -> PassClaims:
+    """Decode a pass payload; CryptoError unless every required claim is present and well typed."""
+    try:
+        body = cbor2.loads(payload)
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means "not a pass"
+        raise CryptoError("pass payload is not CBOR") from exc
+    if type(body) is not dict and not isinstance(body, Mapping):
+        raise CryptoError("pass payload must be a map")
+    try:
+        pass_id = body[CLAIM_CTI]
+        iat = body[CLAIM_IAT]
+        exp = body[CLAIM_EXP]
+        serial = body[CLAIM_SERIAL]
+        holder = body[CLAIM_HOLDER_NAME]
+        masked = body[CLAIM_MASKED_NATIONAL_ID]
+        org_id = body[CLAIM_ORG_ID]
+        org_name = body[CLAIM_ORG_NAME]
+    except (KeyError, TypeError) as exc:
+        raise CryptoError("pass payload lacks a required claim") from exc
+    kind_value = body.get(CLAIM_KIND, DEFAULT_KIND)
+    if type(kind_value) is int:
+        if kind_value not in _KIND_NAMES:
+            raise CryptoError(f"unknown pass kind code {kind_value}")
+        kind = _KIND_NAMES[kind_value]
+    else:
+        kind = kind_value
+    claims = PassClaims(
+        pass_id=pass_id,
+        issuer_kid=issuer_kid,
+        serial=serial,
+        holder_name=_unpack_text(holder, "holder name"),
+        masked_national_id=_unpack_masked_id(masked),
+        org_id=_unpack_org_id(org_id),
+        org_name=_unpack_text(org_name, "org name"),
+        kind=kind,
+        issued_at=iat,
+        not_before=body.get(CLAIM_NBF, iat),
+        expires_at=exp,
+    )
+    _validate(claims, encoding=False)
+    return claims
+
+
+def encode_pass(claims: PassClaims, key: KeyPair) -> str:
+    """Sign `claims` with `key` and return the pass text: "TP1:" + Base45(COSE_Sign1)."""
+    if not isinstance(claims, PassClaims):
+        raise CryptoError("claims must be PassClaims")
+    if not isinstance(key, KeyPair):
+        raise CryptoError("key must be a KeyPair")
+    if claims.issuer_kid != key.kid:
+        raise CryptoError("claims.issuer_kid is not the signing key's kid")
+    return PASS_PREFIX + b45encode(sign1(claims_to_cbor(claims), key))
+
+
+def parse_pass_envelope(text: str) -> Sign1:
+    """Strip the prefix, Base45-decode and parse the COSE_Sign1, without looking at the claims."""
+    if not isinstance(text, str):
+        raise CryptoError("pass text must be a string")
+    if not text.startswith(PASS_PREFIX):
+        raise CryptoError(f"not a Checkpass pass (no {PASS_PREFIX} prefix)")
+    if len(text) > MAX_PASS_TEXT:
+        raise CryptoError("pass text too long")
+    return parse_sign1(b45decode(text[len(PASS_PREFIX) :]))
+
+
+def decode_pass(text: str) -> tuple[Sign1, PassClaims]:
+    """Decode a pass text into its COSE envelope and claims. Does NOT verify the signature."""
+    msg = parse_pass_envelope(text)
+    return msg, claims_from_cbor(msg.payload, msg.kid)
+
+
+def _qr(text: str) -> qrcode.QRCode:
+    if not isinstance(text, str) or not text:
+        raise CryptoError("QR text must be a non-empty string")
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=4)
+    if all(c in ALPHABET for c in text):
+        # Pass texts are pure alphanumeric: one segment, 5.5 bits a character.
+        qr.add_data(qrcode.util.QRData(text, mode=qrcode.util.MODE_ALPHA_NUM))
+    else:
+        qr.add_data(text)
+    qr.make(fit=True)
+    return qr
+
+
+def qr_version(text: str) -> int:
+    """The QR version `pass_qr_png` uses for `text` (ECC level Q)."""
+    return int(_qr(text).version)
+
+
+def pass_qr_png(text: str, box_size: int = 8) -> bytes:
+    """A PNG of the QR code for `text`: ECC level Q, 4-module quiet zone."""
+    if not isinstance(box_size, int) or not 1 <= box_size <= 64:
+        raise CryptoError("box_size must be 1..64")
+    qr = _qr(text)
+    qr.box_size = box_size
+    out = io.BytesIO()
+    qr.make_image().save(out, format="PNG")
+    return out.getvalue()

@@ -1,0 +1,89 @@
+"""The trust export: one file with everything an offline verifier needs.
+
+`checkpass bundle export` writes, and `checkpass pass verify --bundle` reads, a CBOR map::
+
+    {"format": "checkpass-trust-export-v1",
+     "root_public_key": <32 bytes>,          # convenience copy; pin it with --root-key
+     "bundle": <COSE_Sign1 trust bundle, signed by the root key>,
+     "status": [<COSE_Sign1 status list, signed by its issuer key>, ...]}
+
+The documents inside are exactly what the hub serves at /trust/bundle and /trust/status/{kid},
+so a checkpoint can be loaded from this file or from the network the same way. The embedded
+root key makes the file self-contained for a quick check; a verifier that got the file over an
+untrusted channel must compare it with the root key it already trusts (`--root-key`, or the
+fingerprint printed by `keys init`), since anyone can sign a bundle with a root key of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cbor2
+
+from crypto.cose import parse_sign1
+from crypto.errors import CryptoError
+from crypto.keys import PUBLIC_KEY_BYTES, KeyPair
+from crypto.status import StatusList, load_status_list
+from crypto.trust import TrustBundle, load_trust_bundle, sign_trust_bundle
+
+EXPORT_FORMAT = "checkpass-trust-export-v1"
+
+
+@dataclass(frozen=True)
+class TrustExport:
+    root_public_key: bytes
+    bundle: TrustBundle
+    status: dict[bytes, StatusList]
+
+
+def build_export(root: KeyPair, bundle: TrustBundle, signed_status_lists: list[bytes]) -> bytes:
+    """Sign `bundle` with `root` and pack it with the already signed status lists."""
+    return cbor2.dumps(
+        {
+            "format": EXPORT_FORMAT,
+            "root_public_key": root.public_key,
+            "bundle": sign_trust_bundle(bundle, root),
+            "status": list(signed_status_lists),
+        }
+    )
+
+
+def read_export(data: bytes, pinned_root: bytes | None = None) -> TrustExport:
+    """Verify and unpack an export. With `pinned_root`, the embedded root key must be that key.
+
+    CryptoError when the file is not an export, a signature fails, or the root does not match.
+    """
+    try:
+        doc = cbor2.loads(data)
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means "not an export"
+        raise CryptoError("not a Checkpass trust export") from exc
+    if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+        raise CryptoError("not a Checkpass trust export")
+    root_public_key = doc.get("root_public_key")
+    if not isinstance(root_public_key, bytes) or len(root_public_key) != PUBLIC_KEY_BYTES:
+        raise CryptoError("trust export: bad root public key")
+    if pinned_root is not None and root_public_key != pinned_root:
+        raise CryptoError("trust export: signed by another root key than the pinned one")
+    bundle_bytes = doc.get("bundle")
+    status_docs = doc.get("status")
+    if not isinstance(bundle_bytes, bytes) or not isinstance(status_docs, list):
+        raise CryptoError("trust export: missing bundle or status lists")
+    bundle = load_trust_bundle(bundle_bytes, root_public_key)
+    status: dict[bytes, StatusList] = {}
+    for raw in status_docs:
+        if not isinstance(raw, bytes):
+            raise CryptoError("trust export: status list must be bytes")
+        sl = _load_for_any_key(raw, bundle)
+        status[sl.issuer_kid] = sl
+    return TrustExport(root_public_key=root_public_key, bundle=bundle, status=status)
+
+
+def _load_for_any_key(raw: bytes, bundle: TrustBundle) -> StatusList:
+    """A status list is trusted only under an issuer key the (root-verified) bundle lists."""
+    kid = parse_sign1(raw).kid
+    for info in bundle.keys_for(kid):
+        try:
+            return load_status_list(raw, info.public_key)
+        except CryptoError:
+            continue
+    raise CryptoError(f"trust export: status list {kid.hex()} is not signed by a key in the bundle")

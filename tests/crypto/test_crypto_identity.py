@@ -1,0 +1,108 @@
+import pytest
+
+from crypto.identity import (
+    is_valid_national_id,
+    is_valid_ubn,
+    mask_mobile,
+    mask_name,
+    mask_national_id,
+)
+
+
+@pytest.mark.parametrize("nid", ["A123456789", "F131104093", "A800000014", "B900000017"])
+def test_valid_national_ids(nid):
+    assert is_valid_national_id(nid)
+
+
+@pytest.mark.parametrize(
+    "nid",
+    [
+        "A123456788",  # checksum
+        "A323456789",  # second digit must be 1/2 (ID) or 8/9 (2021 resident certificate)
+        "a123456789",  # validators do not normalise; callers do
+        "A12345678",
+        "1234567890",
+        "",
+        "AC01234567",  # old resident certificate unless allowed
+    ],
+)
+def test_invalid_national_ids(nid):
+    assert not is_valid_national_id(nid)
+
+
+def test_old_resident_certificate_only_when_allowed():
+    # Old form: second letter counts with the last digit of its area code (C=12 -> 2).
+    valid_old = next(
+        f"AC0123456{d}"
+        for d in "0123456789"
+        if is_valid_national_id(f"AC0123456{d}", allow_old_resident=True)
+    )
+    assert not is_valid_national_id(valid_old)
+    assert sum(is_valid_national_id(f"AC0123456{d}", allow_old_resident=True) for d in "0123456789") == 1
+
+
+def test_every_letter_has_exactly_one_check_digit():
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        assert sum(is_valid_national_id(f"{letter}12345678{d}") for d in "0123456789") == 1
+
+
+@pytest.mark.parametrize("ubn", ["04595257", "10458575", "12345675", "22099131"])
+def test_valid_ubn(ubn):
+    assert is_valid_ubn(ubn)
+
+
+@pytest.mark.parametrize("ubn", ["12345678", "04595258", "1234567", "abcdefgh", ""])
+def test_invalid_ubn(ubn):
+    assert not is_valid_ubn(ubn)
+
+
+WEIGHTS = (1, 2, 1, 2, 1, 2, 4, 1)
+
+
+def test_ubn_mod5_rule_accepts_numbers_the_old_mod10_rule_refused():
+    # 2023 rule: sum % 5 == 0. Find a number valid under mod 5 but not mod 10.
+    def digit_sum_total(s):
+        return sum(p // 10 + p % 10 for p in (int(c) * w for c, w in zip(s, WEIGHTS, strict=True)))
+
+    new_only = next(
+        f"{n:08d}"
+        for n in range(10_000_000, 10_001_000)
+        if digit_sum_total(f"{n:08d}") % 10 == 5 and f"{n:08d}"[6] != "7"
+    )
+    assert is_valid_ubn(new_only)
+
+
+def test_ubn_seventh_digit_seven_special_case():
+    # 12345675: digit sums total 39; with the 7th digit 7, 28 -> 10 may count as 1 -> 40.
+    assert is_valid_ubn("12345675")
+    assert not is_valid_ubn("12345673")  # 37 or 38: invalid either way
+    assert not is_valid_ubn("12345674")
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [("陳大明", "陳*明"), ("王明", "王*"), ("歐陽大明", "歐**明"), ("李", "*"), (" 陳大明 ", "陳*明")],
+)
+def test_mask_name(name, masked):
+    assert mask_name(name) == masked
+
+
+def test_mask_national_id_seed_pattern():
+    # The seed's example output A12*5*6*9* keeps characters 0, 1, 2, 4, 6, 8.
+    assert mask_national_id("A123557899") == "A12*5*7*9*"
+    assert mask_national_id("A123456789") == "A12*4*6*8*"
+    assert mask_national_id("a123456789") == "A12*4*6*8*"
+
+
+@pytest.mark.parametrize(
+    ("mobile", "masked"),
+    [
+        ("0912365475", "09***6***5"),
+        ("0912345678", "09***4***8"),
+        ("+886912345678", "09***4***8"),
+        ("0912-345-678", "09***4***8"),
+        ("12345", "12**5"),
+    ],
+)
+def test_mask_mobile(mobile, masked):
+    assert mask_mobile(mobile) == masked
