@@ -1,0 +1,222 @@
+"""Excel imports: normalised rows, per-row errors with masked data, and whole-file refusals."""
+
+import io
+import zipfile
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from crypto.identity import is_valid_national_id, mask_mobile
+from hub.documents.spreadsheets import (
+    EMPLOYEE_COLUMNS,
+    OFFICER_COLUMNS,
+    STATION_ADMIN_COLUMNS,
+    ImportRow,
+    SpreadsheetError,
+    import_template,
+    read_rows,
+)
+
+
+def make_national_id(letter: str, serial: int) -> str:
+    """A valid ID: letter + 1 + 7 digits + the check digit that makes it valid."""
+    stem = f"{letter}1{serial:07d}"
+    return next(stem + last for last in "0123456789" if is_valid_national_id(stem + last))
+
+
+NID1, NID2, NID3 = (
+    make_national_id("A", 1234567),
+    make_national_id("F", 7654321),
+    make_national_id("H", 1111111),
+)
+
+
+def xlsx(*rows, title="Sheet"):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_station_admins_are_normalised_with_their_row_numbers():
+    data = xlsx(
+        ("姓名", "手機", "身分證", "備註"),
+        ("陳大明", "0912-345-678", NID1.lower(), "第一位"),
+        (None, None, None),
+        ("  王  小明 ", 987654321, f" {NID2} ", None),  # Excel ate the leading 0 of the mobile
+        ("林志玲", "+886 955 123 456", NID3),
+    )
+    report = read_rows(data, STATION_ADMIN_COLUMNS)
+    assert report.ok and report.errors == []
+    assert report.rows == [
+        ImportRow(2, {"name": "陳大明", "mobile": "+886912345678", "national_id": NID1}),
+        ImportRow(4, {"name": "王 小明", "mobile": "+886987654321", "national_id": NID2}),
+        ImportRow(5, {"name": "林志玲", "mobile": "+886955123456", "national_id": NID3}),
+    ]
+
+
+def test_english_headers_any_case_and_any_order():
+    data = xlsx(("Mobile", "National_ID", "NAME"), ("0912345678", NID1, "Alice Chen"))
+    (row,) = read_rows(data, EMPLOYEE_COLUMNS).rows
+    assert row.values == {"name": "Alice Chen", "mobile": "+886912345678", "national_id": NID1}
+
+
+def test_header_need_not_be_the_first_row():
+    data = xlsx(
+        (None,), ("警員名冊",), (), ("警員編號", "姓名", "手機號碼"), ("t-00123", "張三", "0933111222")
+    )
+    report = read_rows(data, OFFICER_COLUMNS)
+    assert report.rows == [
+        ImportRow(5, {"name": "張三", "officer_number": "T-00123", "mobile": "+886933111222"})
+    ]
+
+
+def test_bad_values_are_reported_per_row_and_masked():
+    data = xlsx(
+        ("姓名", "手機", "身分證"),
+        ("陳大明", "0912345678", NID1),
+        ("", "0223456789", "A123456788"),  # empty name, a landline, a wrong check digit
+        ("王小明", "hello", "Z99"),
+        ("林志玲", "0912-345-678", NID2),  # same mobile as row 2
+        ("歐陽娜娜", "0966000111", NID1.lower()),  # same ID as row 2
+    )
+    report = read_rows(data, STATION_ADMIN_COLUMNS)
+    assert [r.row_number for r in report.rows] == [2]
+    problems = {(e.row_number, e.column): e.message for e in report.errors}
+    assert problems == {
+        (3, "姓名"): "姓名 is empty",
+        (3, "手機"): f"手機 {mask_mobile('0223456789')} is not a mobile number (SMS codes go to mobiles)",
+        (3, "身分證"): "身分證 A12*4*6*8* is not a valid national ID (format or check digit)",
+        (4, "手機"): "手機 ***** is not a phone number",
+        (4, "身分證"): "身分證 *** is not a valid national ID (format or check digit)",
+        (5, "手機"): f"手機 {mask_mobile('0912345678')} repeats row 2",
+        (6, "身分證"): f"身分證 {NID1[:3]}*{NID1[4]}*{NID1[6]}*{NID1[8]}* repeats row 2",
+    }
+    everything = " ".join(e.message for e in report.errors)
+    for clear in ("0912345678", "0223456789", "A123456788", NID1, "hello"):
+        assert clear not in everything
+
+
+def test_long_names_and_cells_are_refused():
+    data = xlsx(
+        ("姓名", "警員編號", "手機"), ("陳" * 51, "T1", "0912345678"), ("李四", "X" * 300, "0912345679")
+    )
+    errors = read_rows(data, OFFICER_COLUMNS).errors
+    assert [(e.row_number, e.message) for e in errors] == [
+        (2, "姓名 陳*************************************************陳 is longer than 50 characters"),
+        (3, "警員編號 is longer than 200 characters"),
+    ]
+
+
+def test_officer_numbers_must_be_unique():
+    data = xlsx(("姓名", "警員編號", "手機"), ("張三", "T1", "0912345678"), ("李四", "t1", "0922345678"))
+    (error,) = read_rows(data, OFFICER_COLUMNS).errors
+    assert (error.row_number, error.column, error.message) == (3, "警員編號", "警員編號 t1 repeats row 2")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"name,mobile\nA,0912345678\n", "not an .xlsx file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "old Excel .xls"),
+        (b"PK\x03\x04" + bytes(60), "damaged or not an .xlsx"),
+    ],
+)
+def test_files_that_are_not_xlsx(data, message):
+    with pytest.raises(SpreadsheetError, match=message):
+        read_rows(data, STATION_ADMIN_COLUMNS)
+
+
+def test_truncated_xlsx():
+    data = xlsx(("姓名", "手機", "身分證"), ("陳大明", "0912345678", NID1))
+    with pytest.raises(SpreadsheetError, match="damaged"):
+        read_rows(data[: len(data) // 2], STATION_ADMIN_COLUMNS)
+
+
+def test_a_zip_that_is_not_a_workbook():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    with pytest.raises(SpreadsheetError, match=r"xl/workbook.xml"):
+        read_rows(buffer.getvalue(), STATION_ADMIN_COLUMNS)
+
+
+def test_a_workbook_with_broken_xml_inside():
+    good = xlsx(("姓名", "手機", "身分證"), ("陳大明", "0912345678", NID1))
+    source = zipfile.ZipFile(io.BytesIO(good))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]  # cut in the middle of a tag
+            archive.writestr(info, content)
+    with pytest.raises(SpreadsheetError, match="damaged"):
+        read_rows(buffer.getvalue(), STATION_ADMIN_COLUMNS)
+
+
+def test_a_zip_bomb_is_refused_before_unpacking():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (101 * 1024 * 1024))
+    assert len(buffer.getvalue()) < 1024 * 1024
+    with pytest.raises(SpreadsheetError, match="more than 100 MB"):
+        read_rows(buffer.getvalue(), STATION_ADMIN_COLUMNS)
+
+
+def test_too_large_a_file():
+    with pytest.raises(SpreadsheetError, match="larger than 10 MB"):
+        read_rows(b"PK\x03\x04" + bytes(11 * 1024 * 1024), STATION_ADMIN_COLUMNS)
+
+
+def test_empty_sheet_and_header_only():
+    with pytest.raises(SpreadsheetError, match="the first sheet is empty"):
+        read_rows(xlsx(), STATION_ADMIN_COLUMNS)
+    with pytest.raises(SpreadsheetError, match="header but no data rows"):
+        read_rows(xlsx(("姓名", "手機", "身分證"), (None, None)), STATION_ADMIN_COLUMNS)
+
+
+def test_missing_and_doubled_columns():
+    with pytest.raises(SpreadsheetError, match=r"lacks: 身分證 \(national_id\)"):
+        read_rows(xlsx(("姓名", "手機"), ("陳大明", "0912345678")), STATION_ADMIN_COLUMNS)
+    with pytest.raises(SpreadsheetError, match="column 手機 appears twice"):
+        read_rows(xlsx(("姓名", "手機", "mobile", "身分證"), ("a", "b", "c", "d")), STATION_ADMIN_COLUMNS)
+
+
+def test_more_than_5000_rows_is_refused():
+    rows = [("姓名", "手機", "身分證")] + [("王", f"09{n:08d}", NID1) for n in range(5001)]
+    with pytest.raises(SpreadsheetError, match="more than 5000 data rows"):
+        read_rows(xlsx(*rows), STATION_ADMIN_COLUMNS)
+
+
+def test_5000_rows_are_fine():
+    rows = [("姓名", "手機", "身分證")] + [("王小明", f"0912{n:06d}", "") for n in range(5000)]
+    report = read_rows(xlsx(*rows), STATION_ADMIN_COLUMNS)
+    assert len(report.errors) == 5000  # every national ID is missing: reported, not refused
+    assert {e.message for e in report.errors} == {"身分證 is empty"}
+
+
+@pytest.mark.parametrize("columns", [STATION_ADMIN_COLUMNS, OFFICER_COLUMNS, EMPLOYEE_COLUMNS])
+def test_templates_have_the_headers_and_read_back(columns):
+    template = import_template(columns)
+    workbook = load_workbook(io.BytesIO(template))
+    sheet = workbook.worksheets[0]
+    assert [c.value for c in sheet[1]] == [spec.label for spec in columns]
+    assert sheet["A2"].number_format == "@"
+    assert "說明" in workbook.sheetnames
+    with pytest.raises(SpreadsheetError, match="no data rows"):
+        read_rows(template, columns)
+    # Fill the template the way a person would, then import it.
+    examples = {"name": "陳大明", "mobile": "0912345678", "national_id": NID1, "officer_number": "T12345"}
+    for index, spec in enumerate(columns, start=1):
+        sheet.cell(row=2, column=index, value=examples[spec.key])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    (row,) = read_rows(buffer.getvalue(), columns).rows
+    assert row.row_number == 2 and row.values["mobile"] == "+886912345678"
