@@ -128,8 +128,12 @@ def _validate(claims: PassClaims, *, encoding: bool) -> None:
 
 
 def _pack_text(text: str) -> str | bytes:
-    utf16 = text.encode("utf-16-be")
-    return utf16 if len(utf16) < len(text.encode("utf-8")) else text
+    try:
+        utf16 = text.encode("utf-16-be")
+        utf8 = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: not text any reader could show
+        raise CryptoError("text claim is not valid Unicode") from exc
+    return utf16 if len(utf16) < len(utf8) else text
 
 
 def _unpack_text(value: object, what: str) -> str:

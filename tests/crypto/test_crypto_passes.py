@@ -3,12 +3,15 @@ from dataclasses import replace
 
 import cbor2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crypto.base45 import b45decode
 from crypto.errors import CryptoError
 from crypto.keys import KeyPair
 from crypto.passes import (
     PASS_PREFIX,
+    PassClaims,
     claims_from_cbor,
     claims_to_cbor,
     decode_pass,
@@ -114,3 +117,36 @@ def test_qr_png_decodes_back(claims, issuer):
     results = zxing.read_barcodes(Image.open(BytesIO(png)))
     assert [r.text for r in results] == [text]
     assert results[0].ec_level == "Q"
+
+
+names = st.text(min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(holder=names, org=names, org_id=st.text(max_size=12), kind=names, serial=st.integers(0, 2**32 - 1))
+def test_any_text_round_trips(holder, org, org_id, kind, serial):
+    issuer = KeyPair.from_seed(bytes([2]) * 32)
+    claims = PassClaims(
+        pass_id=bytes(16),
+        issuer_kid=issuer.kid,
+        serial=serial,
+        holder_name=holder,
+        masked_national_id="A12*5*6*9*",
+        org_id=org_id,
+        org_name=org,
+        kind=kind,
+        issued_at=1_764_000_000,
+        not_before=1_764_000_000,
+        expires_at=1_764_086_400,
+    )
+    assert decode_pass(encode_pass(claims, issuer))[1] == claims
+
+
+def test_rare_cjk_outside_the_bmp_round_trips(claims, issuer):
+    changed = replace(claims, holder_name="𠀋大明", org_name="𡘙記")  # CJK Extension B, used in names
+    assert decode_pass(encode_pass(changed, issuer))[1] == changed
+
+
+def test_lone_surrogate_is_crypto_error(claims, issuer):
+    with pytest.raises(CryptoError):
+        encode_pass(replace(claims, holder_name="陳\ud800明"), issuer)
