@@ -1,0 +1,138 @@
+"""`checkpass checkpoint`: start the Kivy checkpoint app.
+
+Kivy is imported inside the command only: `checkpass --help` and every other subcommand must work
+on a machine with no display and no Kivy (a hub server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from checkpoint_app.ui.i18n import LANG_ENV, LANGUAGES
+
+DATA_ENV = "CHECKPASS_CHECKPOINT_DATA"
+
+
+def default_data_dir() -> Path:
+    configured = os.environ.get(DATA_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "checkpass" / "checkpoint"
+
+
+def camera_spec(value: str) -> str:
+    """argparse type: 'N' (camera index) or 'file:PATH' (an image, a folder of images, a video)."""
+    value = value.strip()
+    if value.isdigit():
+        return value
+    if value.startswith("file:") and len(value) > len("file:"):
+        path = Path(value[len("file:") :]).expanduser()
+        if not path.exists():
+            raise argparse.ArgumentTypeError(f"no such file or folder: {path}")
+        return f"file:{path.resolve()}"
+    raise argparse.ArgumentTypeError(f"expected a camera index like 0 or file:PATH, not {value!r}")
+
+
+def hub_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"the hub URL must start with http:// or https://, not {value!r}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "checkpoint",
+        help="start the checkpoint app (camera scanning, offline verdicts)",
+        description="Start the Kivy checkpoint app.",
+    )
+    parser.add_argument(
+        "--camera",
+        type=camera_spec,
+        default="0",
+        metavar="N|file:PATH",
+        help="camera index (default 0), or file:PATH: frames from an image, a folder of images or a video",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"device data directory (keys, trust data, scan log); default ${DATA_ENV}"
+        " or ~/.local/share/checkpass/checkpoint",
+    )
+    parser.add_argument(
+        "--hub", type=hub_url, default=None, metavar="URL", help="override the hub URL from enrolment"
+    )
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=None,
+        help=f"UI language (default ${LANG_ENV} or zh: Traditional Chinese)",
+    )
+    parser.add_argument(
+        "--stale-policy",
+        choices=("flag", "refuse"),
+        default="flag",
+        help="when trust data is past its validity: accept passes flagged STALE (default) or refuse them",
+    )
+    parser.add_argument(
+        "--size",
+        default=None,
+        metavar="WxH",
+        help="window size on desktop, e.g. 540x960 (default: portrait phone)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _window_size(value: str | None) -> tuple[int, int]:
+    from provisioning.cli import UsageError
+
+    if value is None:
+        return (540, 960)
+    try:
+        width, height = (int(part) for part in value.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size must look like 540x960, not {value!r}") from None
+    if not (200 <= width <= 4000 and 200 <= height <= 4000):
+        raise UsageError("--size must be between 200x200 and 4000x4000")
+    return (width, height)
+
+
+def prepare_kivy(data_dir: Path, size: tuple[int, int]) -> None:
+    """Settings Kivy reads at import time, so this runs before the first `import kivy`."""
+    # Kivy parses sys.argv itself unless told not to; our flags are not its flags.
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # Kivy keeps its config and logs under KIVY_HOME; keep them with the device data, not in ~/.kivy.
+    os.environ.setdefault("KIVY_HOME", str(data_dir / "kivy"))
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("kivy", "exit_on_escape", "0")  # a stray Esc must not end a shift
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def run(args: argparse.Namespace) -> int:
+    from checkpoint_app.ui.i18n import initial_language
+
+    data_dir = (args.data or default_data_dir()).expanduser().resolve()
+    size = _window_size(args.size)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_kivy(data_dir, size)
+
+    from checkpoint_app.app import AppOptions, CheckpointApp
+
+    options = AppOptions(
+        data_dir=data_dir,
+        camera=args.camera,
+        hub_url=args.hub,
+        lang=initial_language(args.lang),
+        stale_policy=args.stale_policy,
+    )
+    CheckpointApp(options).run()
+    return 0

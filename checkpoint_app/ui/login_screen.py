@@ -1,0 +1,64 @@
+"""Officer login: name + mobile -> SMS code from the hub -> a signed credential for the shift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from checkpoint_app.ui import load_kv
+
+
+class LoginScreen(Screen):
+    message = StringProperty("")
+    code_sent = BooleanProperty(False)
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        self.message = ""
+
+    def send_code(self) -> None:
+        app = App.get_running_app()
+        name = self.ids.name.text.strip()
+        mobile = self.ids.mobile.text.strip()
+        if not name or not mobile:
+            self.message = app.tr("login_need_name_mobile")
+            return
+        self.message = app.tr("working")
+        app.run_background(
+            lambda: app.service.start_officer_login(name, mobile), self._code_sent, self._failed
+        )
+
+    def _code_sent(self, _result: Any) -> None:
+        self.code_sent = True
+        self.message = App.get_running_app().tr("login_code_sent")
+        self.ids.code.focus = True
+
+    def verify(self) -> None:
+        app = App.get_running_app()
+        mobile = self.ids.mobile.text.strip()
+        code = self.ids.code.text.strip()
+        if not code:
+            self.message = app.tr("login_need_code")
+            return
+        self.message = app.tr("working")
+        app.run_background(
+            lambda: app.service.finish_officer_login(mobile, code), self._logged_in, self._failed
+        )
+
+    def _logged_in(self, _session: Any) -> None:
+        app = App.get_running_app()
+        # The form is cleared: the next officer on this device starts from nothing.
+        for field in ("name", "mobile", "code"):
+            self.ids[field].text = ""
+        self.code_sent = False
+        self.message = ""
+        app.refresh_status()
+        app.go_home()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.message = App.get_running_app().error_text(exc)
+
+
+load_kv(__file__)

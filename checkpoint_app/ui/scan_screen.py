@@ -1,0 +1,65 @@
+"""Scan: the live camera; the first pass seen is verified, logged durably, then shown as a verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import StringProperty
+
+from checkpoint_app.errors import NoOfficerError, NotEnrolledError
+from checkpoint_app.ui import load_kv
+from checkpoint_app.ui.camera_view import CameraScreen
+
+PASS_PREFIX = "TP1:"
+
+
+def choose_code(texts: list[str]) -> str:
+    """One scan, one pass: a Checkpass code wins over other QR codes in the same frame.
+
+    A foreign QR alone is still checked, so the officer sees "not a Checkpass pass" rather
+    than a camera that seems to ignore what it is shown.
+    """
+    for text in texts:
+        if text.startswith(PASS_PREFIX):
+            return text
+    return texts[0]
+
+
+class ScanScreen(CameraScreen):
+    torch_message = StringProperty("")
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        app = App.get_running_app()
+        if app.service.officer() is None:
+            # The shift's credential expired while another screen was up: no scanning without one.
+            Clock.schedule_once(lambda _dt: app.go_home())
+
+    def handle_codes(self, texts: list[str]) -> bool:
+        """Decode thread: verify and write to the outbox here, so the UI thread never waits on disk."""
+        app = App.get_running_app()
+        try:
+            outcome = app.service.check_pass(choose_code(texts))
+        except (NoOfficerError, NotEnrolledError):
+            Clock.schedule_once(lambda _dt: app.go_home())
+            return True
+        Clock.schedule_once(lambda _dt: app.show_outcome(outcome))
+        return True
+
+    def toggle_torch(self) -> None:
+        app = App.get_running_app()
+        if not app.torch.available:
+            self.torch_message = app.tr("torch_unavailable")
+            Clock.schedule_once(lambda _dt: setattr(self, "torch_message", ""), 3)
+            return
+        app.toggle_torch()
+
+    def logout(self) -> None:
+        app = App.get_running_app()
+        app.service.logout()
+        app.refresh_status()
+        app.go_home()
+
+
+load_kv(__file__)

@@ -1,0 +1,135 @@
+"""Fixtures for the Kivy UI tests: an X display (Xvfb when none is set), an artifacts folder for the
+screenshots, a runner for the scenario driver (one app process per test), and the core's test world.
+
+Not a conftest.py: with several conftest.py files in one run, the module named "conftest" is
+whichever was loaded last, so helpers there cannot be imported reliably. Test modules take these
+fixtures by name.
+With no display and no Xvfb the tests skip locally; with CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+DRIVER = HERE / "driver.py"
+ARTIFACTS_ENV = "CHECKPASS_TEST_ARTIFACTS"
+CORE_TESTS = HERE.parent
+
+
+def core_test_support() -> Any:
+    """The core's test helpers (tests/checkpoint_app/cpworld.py: World, seed_store)."""
+    if str(CORE_TESTS) not in sys.path:
+        sys.path.insert(0, str(CORE_TESTS))
+    import cpworld
+
+    return cpworld
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def x_display() -> Iterator[str]:
+    """The DISPLAY to use: the caller's, else a private Xvfb started (and stopped) here."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        if _in_ci():
+            pytest.fail("CI=true but there is no DISPLAY and no Xvfb: the UI tests must run in CI")
+        pytest.skip("no DISPLAY and no Xvfb")
+    read_fd, write_fd = os.pipe()
+    # -displayfd: Xvfb picks a free display number and writes it once it accepts connections.
+    process = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        process.kill()
+        pytest.fail("Xvfb did not start")
+    try:
+        yield f":{number}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Screenshots land here (CI uploads it): $CHECKPASS_TEST_ARTIFACTS or build/test-artifacts."""
+    base = Path(os.environ.get(ARTIFACTS_ENV) or REPO / "build" / "test-artifacts")
+    target = base / "checkpoint_ui"
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _run_app(
+    display: str,
+    workdir: Path,
+    steps: list[dict[str, Any]],
+    app_args: list[str],
+    *,
+    timeout: float = 80.0,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run the app with the scenario in a subprocess; returns the driver's results (and its log)."""
+    scenario = workdir / "scenario.json"
+    results = workdir / "results.json"
+    scenario.write_text(json.dumps(steps, ensure_ascii=False), encoding="utf-8")
+    env = dict(os.environ)
+    env.update(
+        {
+            "DISPLAY": display,
+            "KIVY_NO_ARGS": "1",
+            "KIVY_HOME": str(workdir / "kivy-home"),
+            "KIVY_NO_FILELOG": "1",
+            "PYTHONPATH": str(REPO),
+        }
+    )
+    env.pop("CHECKPASS_LANG", None)
+    env.update(extra_env or {})
+    completed = subprocess.run(
+        [sys.executable, str(DRIVER), str(scenario), str(results), "--", *app_args],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    (workdir / "app.log").write_text(completed.stdout + completed.stderr, encoding="utf-8")
+    if not results.exists():
+        raise AssertionError(
+            f"the app wrote no results (exit {completed.returncode}):\n{completed.stderr[-4000:]}"
+        )
+    outcome = json.loads(results.read_text(encoding="utf-8"))
+    outcome["exit_code"] = completed.returncode
+    outcome["stderr_tail"] = completed.stderr[-4000:]
+    return outcome
+
+
+@pytest.fixture
+def run_app(x_display: str, tmp_path: Path):  # noqa: ANN201 - returns the runner
+    """`run_app(steps, app_args, **options)` -> the driver's results, in this test's tmp_path."""
+
+    def runner(steps: list[dict[str, Any]], app_args: list[str], **options: Any) -> dict[str, Any]:
+        return _run_app(x_display, tmp_path, steps, app_args, **options)
+
+    return runner
