@@ -1,0 +1,98 @@
+"""FastAPI dependencies: the current user from a bearer token, role and permission checks, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from hub.core.config import Settings
+from hub.core.permissions import Permission
+from hub.core.protection import Protector, token_hash
+from hub.db import SessionDep, utcnow
+from hub.errors import HubError
+from hub.models.identity import ApiToken, Role, User
+from hub.services.access import has_permission
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="Token from /api/v1/auth/login or /api/v1/auth/sms-login"
+)
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_protector(request: Request) -> Protector:
+    return request.app.state.protector
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ProtectorDep = Annotated[Protector, Depends(get_protector)]
+ClientIp = Annotated[str | None, Depends(client_ip)]
+
+
+def _authenticate(
+    db: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HubError(401, "not_authenticated", "bearer token required", {"WWW-Authenticate": "Bearer"})
+    row = db.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(credentials.credentials))
+    ).first()
+    if row is None:
+        raise HubError(401, "invalid_token", "unknown token", {"WWW-Authenticate": "Bearer"})
+    token, user = row
+    if token.revoked or token.expires_at <= utcnow():
+        raise HubError(401, "invalid_token", "token expired or logged out", {"WWW-Authenticate": "Bearer"})
+    if not user.active:
+        raise HubError(401, "account_disabled", "account disabled", {"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def get_user_allowing_password_change(user: Annotated[User, Depends(_authenticate)]) -> User:
+    """For the few endpoints a user with a temporary password may call (change it, log out, whoami)."""
+    return user
+
+
+def get_current_user(user: Annotated[User, Depends(_authenticate)]) -> User:
+    if user.must_change_password:
+        raise HubError(403, "password_change_required", "change the initial password first")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+PendingUser = Annotated[User, Depends(get_user_allowing_password_change)]
+
+
+def require_role(*roles: Role | str) -> Callable[[User], User]:
+    """Dependency: the current user, if its role is one of `roles`."""
+    allowed = {Role(r) for r in roles}
+
+    def dependency(user: CurrentUser) -> User:
+        if Role(user.role) not in allowed:
+            raise HubError(403, "forbidden", f"needs role {' or '.join(sorted(allowed))}")
+        return user
+
+    return dependency
+
+
+def require_permission(permission: Permission | str) -> Callable[[User], User]:
+    """Dependency: the current user, if it holds `permission` (organisation scoping is the route's job)."""
+    wanted = Permission(permission)
+
+    def dependency(user: CurrentUser) -> User:
+        if not has_permission(user, wanted):
+            raise HubError(403, "forbidden", f"needs permission {wanted}")
+        return user
+
+    return dependency

@@ -1,0 +1,74 @@
+"""Reading the append-only audit log (audit.read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from hub.api.deps import require_permission
+from hub.core.permissions import Permission
+from hub.db import SessionDep
+from hub.models.audit import AuditEvent
+from hub.models.identity import User
+
+router = APIRouter(tags=["audit"])
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor_user_id: int | None
+    actor_role: str | None
+    action: str
+    target: str | None
+    details: dict[str, Any]
+    client_ip: str | None
+
+
+@router.get("/audit", response_model=list[AuditOut])
+def read_audit_log(
+    _user: Annotated[User, Depends(require_permission(Permission.AUDIT_READ))],
+    db: SessionDep,
+    action: Annotated[str | None, Query(max_length=48)] = None,
+    actor_user_id: int | None = None,
+    before_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditOut]:
+    """Newest first; page with `before_id`. Entries hold masked values only."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    if actor_user_id is not None:
+        query = query.where(AuditEvent.actor_user_id == actor_user_id)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    return [AuditOut.model_validate(e, from_attributes=True) for e in db.scalars(query)]
+
+
+class PurgeOut(BaseModel):
+    cutoff: dt.datetime
+    visits: int
+    scans: int
+    otp_codes: int
+    tokens: int
+
+
+@router.post("/retention/purge", response_model=PurgeOut, tags=["retention"])
+def purge_now(
+    _user: Annotated[User, Depends(require_permission(Permission.RETENTION_PURGE))], db: SessionDep
+) -> PurgeOut:
+    """Run the retention purge now (it also runs on a schedule and as `checkpass hub purge`)."""
+    from hub.services.retention import purge_expired
+
+    result = purge_expired(db)
+    return PurgeOut(
+        cutoff=result.cutoff,
+        visits=result.visits,
+        scans=result.scans,
+        otp_codes=result.otp_codes,
+        tokens=result.tokens,
+    )

@@ -1,0 +1,86 @@
+"""Officer login on a checkpoint device: whitelist match + SMS code -> an offline credential."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from hub.api.deps import ClientIp, SettingsDep
+from hub.core.phone import Mobile
+from hub.db import SessionDep
+from hub.devices import credentials
+from hub.devices.settings import DeviceSettings, get_device_settings
+
+router = APIRouter(tags=["checkpoints"])
+
+
+class LoginStartIn(BaseModel):
+    device_id: uuid.UUID
+    name: str = Field(min_length=1, max_length=64)
+    mobile: Mobile
+
+
+class LoginStartOut(BaseModel):
+    sent: bool
+    expires_in: int = Field(description="seconds the SMS code stays valid")
+
+
+class LoginVerifyIn(BaseModel):
+    device_id: uuid.UUID
+    mobile: Mobile
+    code: str = Field(min_length=1, max_length=16)
+
+
+class LoginVerifyOut(BaseModel):
+    credential: str = Field(description="base64 COSE_Sign1 signed by the active issuer key")
+    officer_id: str
+    name_masked: str
+    station_id: str
+    expires_at: int = Field(description="epoch seconds; the end of the shift")
+
+
+@router.post(
+    "/officers/login/start",
+    response_model=LoginStartOut,
+    responses={403: {"description": "not a duty officer of the device's station, or device revoked"}},
+)
+def login_start(db: SessionDep, body: LoginStartIn, settings: SettingsDep, ip: ClientIp) -> LoginStartOut:
+    """Match name + mobile against the duty-officer whitelist and send an SMS code."""
+    credentials.start_officer_login(
+        db,
+        device_id=str(body.device_id),
+        name=body.name,
+        mobile_e164=body.mobile,
+        lifetime_s=settings.otp_ttl_seconds,
+        client_ip=ip,
+    )
+    return LoginStartOut(sent=True, expires_in=settings.otp_ttl_seconds)
+
+
+@router.post("/officers/login/verify", response_model=LoginVerifyOut)
+def login_verify(
+    db: SessionDep,
+    body: LoginVerifyIn,
+    device_settings: Annotated[DeviceSettings, Depends(get_device_settings)],
+    ip: ClientIp,
+) -> LoginVerifyOut:
+    """Confirm the SMS code; the answer is a credential the device checks offline until the shift ends."""
+    cred = credentials.verify_officer_login(
+        db,
+        device_id=str(body.device_id),
+        mobile_e164=body.mobile,
+        code=body.code,
+        shift=dt.timedelta(hours=device_settings.officer_credential_hours),
+        client_ip=ip,
+    )
+    return LoginVerifyOut(
+        credential=cred.credential_b64,
+        officer_id=cred.officer_id,
+        name_masked=cred.name_masked,
+        station_id=cred.station_id,
+        expires_at=cred.expires_at,
+    )

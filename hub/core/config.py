@@ -1,0 +1,122 @@
+"""Hub settings, read from `HUB_*` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SmsGatewayName = Literal["console", "file", "every8d", "mitake"]
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Defaults give a working single-machine hub on SQLite.
+
+    `otp_ttl_seconds` defaults to 300 s, not the seed's 30 s. An SMS in Taiwan often takes 5-30 s to
+    arrive (longer on a congested cell at a roadblock), and the person must then read and type it; a
+    30 s window makes honest logins fail and pushes people into resends, which cost money and hit the
+    rate caps. The lifetime barely matters for security: a code is 6 digits, single use, voided by a
+    newer one and dead after 5 wrong tries, so a guesser's chance is 5 in 10^6 per code whatever its
+    lifetime, and the hourly/daily caps bound how many codes a number or address can ask for.
+    Five minutes matches what Taiwanese banks and e-government use. Operators who want the seed's
+    behaviour can set `HUB_OTP_TTL_SECONDS=30`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore")
+
+    # Storage: SQLite (WAL) by default; PostgreSQL as postgresql+psycopg://user:pw@host/db
+    database_url: str = "sqlite:///./var/hub.db"
+    database_echo: bool = False
+
+    # Keys (provisioning.keystore.KeyStore). The passphrase may also come from CHECKPASS_PASSPHRASE.
+    keys_dir: Path = Path("./var/keys")
+    key_passphrase: SecretStr | None = None
+    trust_bundle_valid_days: int = Field(default=7, ge=1, le=365)
+
+    # Secret for keyed hashes (OTP codes, national-ID lookup) and SecretBox encryption of national IDs.
+    # Must be kept with the database backups but separately from them; changing it makes stored IDs
+    # unreadable. `checkpass hub init` generates one into <keys_dir>/hub-secret if this is unset.
+    secret_key: SecretStr | None = None
+
+    # SMS
+    sms_gateway: SmsGatewayName = "console"
+    sms_file_path: Path = Path("./var/sms.jsonl")  # "file" gateway: one JSON line per message
+    sms_every8d_base_url: str = "https://oms.every8d.com"
+    sms_every8d_username: str = ""
+    sms_every8d_subject: str = ""
+    sms_every8d_password: SecretStr = SecretStr("")
+    sms_mitake_base_url: str = "https://smsapi.mitake.com.tw"
+    sms_mitake_username: str = ""
+    sms_mitake_password: SecretStr = SecretStr("")
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # One-time codes (see the class docstring for the lifetime)
+    otp_ttl_seconds: int = Field(default=300, ge=10, le=3600)
+    otp_max_attempts: int = Field(default=5, ge=1, le=20)
+    otp_resend_cooldown_seconds: int = Field(default=60, ge=0)
+    otp_hourly_cap_per_number: int = Field(default=5, ge=1)
+    otp_daily_cap_per_number: int = Field(default=10, ge=1)
+    otp_hourly_cap_per_ip: int = Field(default=30, ge=1)
+    otp_daily_cap_per_ip: int = Field(default=200, ge=1)
+
+    # Console passwords and sessions
+    password_max_failures: int = Field(default=5, ge=1)
+    password_lockout_seconds: int = Field(default=900, ge=1)
+    # Failed console logins from one address within the lockout window before it is refused (429):
+    # per-account lockout alone does not stop one address trying a common password on many accounts.
+    password_max_failures_per_ip: int = Field(default=30, ge=1)
+    password_min_length: int = Field(default=10, ge=8)
+    token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+
+    # Passes
+    pass_default_valid_days: int = Field(default=28, ge=1, le=366)
+
+    # Retention
+    retention_days: int = Field(default=28, ge=1)
+    purge_interval_seconds: int = Field(default=3600, ge=0)  # 0 disables the in-app scheduled purge
+
+    # Requests
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+
+    base_url: str = "http://127.0.0.1:8000"
+    # Behind a reverse proxy the client address (used by the per-address SMS caps and login limits) comes
+    # from X-Forwarded-For, trusted only from these proxy addresses (uvicorn's forwarded_allow_ips).
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    def sms_options(self) -> dict[str, object]:
+        """Keyword options for `hub.sms.gateway_from_settings(kind, **options)`."""
+        if self.sms_gateway == "file":
+            return {"path": self.sms_file_path}
+        if self.sms_gateway == "every8d":
+            return {
+                "base_url": self.sms_every8d_base_url,
+                "uid": self.sms_every8d_username,
+                "password": self.sms_every8d_password.get_secret_value(),
+                "subject": self.sms_every8d_subject,
+                "timeout": self.sms_timeout_seconds,
+            }
+        if self.sms_gateway == "mitake":
+            return {
+                "base_url": self.sms_mitake_base_url,
+                "username": self.sms_mitake_username,
+                "password": self.sms_mitake_password.get_secret_value(),
+                "timeout": self.sms_timeout_seconds,
+            }
+        return {}
+
+    def passphrase(self) -> str | None:
+        """The key passphrase from settings, else from CHECKPASS_PASSPHRASE (the provisioning CLI's name)."""
+        import os
+
+        if self.key_passphrase is not None:
+            return self.key_passphrase.get_secret_value()
+        return os.environ.get("CHECKPASS_PASSPHRASE")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Process-wide settings; `create_app(settings)` overrides them for tests and the demo."""
+    return Settings()

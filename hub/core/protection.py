@@ -1,0 +1,86 @@
+"""Keyed hashing and encryption of personal data, all keyed by the hub secret.
+
+Separate subkeys for each use (BLAKE2b keyed derivation), so a leak of one derived value never helps
+with another: OTP hashes, national-ID lookup hashes and national-ID encryption.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.secret
+import nacl.utils
+
+from hub.core.config import Settings
+
+SECRET_FILE_NAME = "hub-secret"
+
+
+def load_or_create_secret(settings: Settings, *, create: bool = False) -> bytes:
+    """The hub secret: `HUB_SECRET_KEY`, else `<keys_dir>/hub-secret` (created by `hub init`)."""
+    if settings.secret_key is not None:
+        value = settings.secret_key.get_secret_value()
+        if len(value) < 16:
+            raise ValueError("HUB_SECRET_KEY must be at least 16 characters")
+        return value.encode()
+    path = Path(settings.keys_dir) / SECRET_FILE_NAME
+    if path.exists():
+        return path.read_bytes().strip()
+    if not create:
+        raise FileNotFoundError(f"no hub secret: set HUB_SECRET_KEY or run `checkpass hub init` ({path})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32).encode()
+    path.touch(mode=0o600)
+    path.write_bytes(value)
+    return value
+
+
+def _subkey(secret: bytes, purpose: str) -> bytes:
+    return hashlib.blake2b(purpose.encode(), key=hashlib.sha256(secret).digest(), digest_size=32).digest()
+
+
+@dataclass(frozen=True)
+class Protector:
+    """Everything that needs the hub secret, derived once per app."""
+
+    otp_key: bytes
+    lookup_key: bytes
+    box: nacl.secret.SecretBox
+
+    @classmethod
+    def from_secret(cls, secret: bytes) -> Protector:
+        return cls(
+            otp_key=_subkey(secret, "checkpass/otp"),
+            lookup_key=_subkey(secret, "checkpass/national-id-lookup"),
+            box=nacl.secret.SecretBox(_subkey(secret, "checkpass/national-id-box")),
+        )
+
+    def otp_hash(self, mobile: str, purpose: str, code: str) -> str:
+        message = f"{mobile}\x00{purpose}\x00{code}".encode()
+        return hashlib.blake2b(message, key=self.otp_key, digest_size=32).hexdigest()
+
+    def national_id_hash(self, national_id: str) -> str:
+        return hashlib.blake2b(national_id.upper().encode(), key=self.lookup_key, digest_size=32).hexdigest()
+
+    def encrypt(self, text: str) -> bytes:
+        return bytes(self.box.encrypt(text.encode()))
+
+    def decrypt(self, blob: bytes) -> str:
+        try:
+            return self.box.decrypt(blob).decode()
+        except nacl.exceptions.CryptoError as exc:
+            raise ValueError("cannot decrypt: wrong hub secret or damaged data") from exc
+
+    @staticmethod
+    def equal(a: str, b: str) -> bool:
+        return hmac.compare_digest(a, b)
+
+
+def token_hash(token: str) -> str:
+    """Bearer tokens are high-entropy random strings, so a plain SHA-256 is enough to store them."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Checkpoint devices: enrolment, officers' offline credentials and scan-batch ingestion."""

@@ -1,0 +1,213 @@
+"""Device enrolment: an admin makes a one-time token (shown as a QR), the device registers its key.
+
+The token is random and only its SHA-256 is stored, so a database dump cannot enrol anything. The QR
+also carries the root public key, which the device pins: from then on it trusts only bundles the root
+signed, whatever network it is on.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import io
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import qrcode
+import qrcode.constants
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from crypto.keys import kid_of
+from hub.core.protection import token_hash
+from hub.db import utcnow
+from hub.errors import HubError
+from hub.models.devices import Device, EnrolmentToken, ScanBatch
+from hub.models.identity import User
+from hub.models.organisations import Organisation, OrgKind
+from hub.services import audit
+from hub.services.keys import keystore
+
+ENROLMENT_PREFIX = "CPE1:"
+
+
+def _root_public_key(db: Session) -> bytes:
+    # From root.pub: enrolment must work on a hub that holds only the root's public half.
+    return keystore(db).root_public_key()
+
+
+@dataclass(frozen=True)
+class EnrolmentTicket:
+    token: str
+    expires_at: dt.datetime
+    enrolment_text: str
+    qr_png: bytes
+
+
+def enrolment_text(base_url: str, token: str, root_public: bytes) -> str:
+    """docs/CONTRACTS.md: "CPE1:" + base64url(JSON {"hub", "token", "root_public_key"}) (padded)."""
+    doc = {"hub": base_url, "token": token, "root_public_key": base64.b64encode(root_public).decode()}
+    raw = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
+    return ENROLMENT_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _qr_png(text: str) -> bytes:
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
+    qr.add_data(text)
+    qr.make(fit=True)
+    out = io.BytesIO()
+    qr.make_image().save(out)
+    return out.getvalue()
+
+
+def create_enrolment_token(
+    db: Session,
+    *,
+    actor: User,
+    station_id: int | None,
+    lifetime: dt.timedelta,
+    base_url: str,
+    client_ip: str | None = None,
+) -> EnrolmentTicket:
+    """A one-time enrolment token for a device of `station_id` (None: not tied to a station). Commits."""
+    if station_id is not None:
+        org = db.get(Organisation, station_id)
+        if org is None or org.kind != OrgKind.STATION:
+            raise HubError(404, "not_found", "station not found")
+    root_public = _root_public_key(db)
+    token = secrets.token_urlsafe(24)
+    now = utcnow()
+    expires_at = now + lifetime
+    db.add(
+        EnrolmentToken(
+            token_hash=token_hash(token),
+            created_by=actor.id,
+            station_id=station_id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    audit.record(
+        db,
+        "device.enrolment_token",
+        actor=actor,
+        target=f"station:{station_id}" if station_id is not None else None,
+        client_ip=client_ip,
+        expires_at=int(expires_at.timestamp()),
+    )
+    db.commit()
+    text = enrolment_text(base_url, token, root_public)
+    return EnrolmentTicket(token=token, expires_at=expires_at, enrolment_text=text, qr_png=_qr_png(text))
+
+
+def _public_key(b64: str) -> bytes:
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise HubError(422, "bad_public_key", "public_key must be base64") from exc
+    if len(raw) != 32:
+        raise HubError(422, "bad_public_key", "public_key must be a raw 32-byte Ed25519 key")
+    return raw
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    device: Device
+    root_public_key: bytes
+    root_kid: bytes
+
+
+def enrol_device(
+    db: Session, *, token: str, public_key_b64: str, name: str, client_ip: str | None = None
+) -> Enrolled:
+    """Register a device's public key against a live token, using the token up. Commits.
+
+    400 for an unknown token, 410 for a used or expired one; nothing changes on any refusal.
+    """
+    public_key = _public_key(public_key_b64)
+    record = db.scalars(select(EnrolmentToken).where(EnrolmentToken.token_hash == token_hash(token))).first()
+    if record is None:
+        raise HubError(400, "invalid_token", "unknown enrolment token")
+    now = utcnow()
+    if record.used_at is not None:
+        raise HubError(410, "token_used", "this enrolment token was already used; ask for a new one")
+    if record.expires_at <= now:
+        raise HubError(410, "token_expired", "this enrolment token has expired; ask for a new one")
+    if db.scalar(select(Device.id).where(Device.public_key == public_key)) is not None:
+        raise HubError(409, "key_already_enrolled", "this public key belongs to an enrolled device")
+    root_public = _root_public_key(db)
+
+    device = Device(
+        id=str(uuid.uuid4()),
+        name=name,
+        public_key=public_key,
+        station_id=record.station_id,
+        enrolled_at=now,
+        enrolled_by=record.created_by,
+    )
+    db.add(device)
+    db.flush()
+    # Conditional update: of two devices racing with one token, exactly one gets it.
+    won = db.execute(
+        update(EnrolmentToken)
+        .where(EnrolmentToken.id == record.id, EnrolmentToken.used_at.is_(None))
+        .values(used_at=now, device_id=device.id)
+    ).rowcount
+    if won != 1:
+        db.rollback()
+        raise HubError(410, "token_used", "this enrolment token was already used; ask for a new one")
+    audit.record(
+        db,
+        "device.enrolled",
+        target=f"device:{device.id}",
+        client_ip=client_ip,
+        station_id=record.station_id,
+        token_id=record.id,
+    )
+    db.commit()
+    return Enrolled(device=device, root_public_key=root_public, root_kid=kid_of(root_public))
+
+
+def revoke_device(
+    db: Session, device: Device, *, actor: User, reason: str | None, client_ip: str | None = None
+) -> Device:
+    """Refuse the device's batches from now on (403). Idempotent: revoking twice keeps the first time."""
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        device.revoked_by = actor.id
+        device.revoke_reason = reason
+        audit.record(db, "device.revoked", actor=actor, target=f"device:{device.id}", client_ip=client_ip)
+        db.commit()
+    return device
+
+
+def list_devices(
+    db: Session, *, station_id: int | None, all_stations: bool
+) -> list[tuple[Device, dt.datetime | None]]:
+    """Devices of one station, or every device when `all_stations` (hub admins), each with the time of
+    its last upload (None: never synced), which is what tells an admin a checkpoint has gone quiet."""
+    last_upload = (
+        select(ScanBatch.device_id, func.max(ScanBatch.received_at).label("at"))
+        .group_by(ScanBatch.device_id)
+        .subquery()
+    )
+    query = (
+        select(Device, last_upload.c.at)
+        .outerjoin(last_upload, last_upload.c.device_id == Device.id)
+        .order_by(Device.enrolled_at.desc(), Device.id)
+    )
+    if not all_stations:
+        query = query.where(Device.station_id == station_id)
+    return [(device, _aware(at)) for device, at in db.execute(query)]
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # max() over a UtcDateTime column comes back untyped on SQLite (a naive datetime or its text form).
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,89 @@
+"""One exception for every refusal the hub makes, rendered as `{"error": reason, "detail": ...}`.
+
+Validation errors are rendered the same way, without echoing the input back: a rejected body may
+hold a national ID or a mobile number, and responses end up in logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class HubError(Exception):
+    """A refusal with an HTTP status, a machine-readable reason and a human-readable detail."""
+
+    def __init__(
+        self, status_code: int, reason: str, detail: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(f"{status_code} {reason}: {detail}")
+        self.status_code = status_code
+        self.reason = reason
+        self.detail = detail
+        self.headers = headers
+
+
+def bad_request(reason: str, detail: Any = None) -> HubError:
+    return HubError(400, reason, detail)
+
+
+def not_found(what: str) -> HubError:
+    return HubError(404, "not_found", f"{what} not found")
+
+
+def forbidden(detail: str = "not allowed") -> HubError:
+    return HubError(403, "forbidden", detail)
+
+
+def conflict(reason: str, detail: Any = None) -> HubError:
+    return HubError(409, reason, detail)
+
+
+def _hub_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HubError)
+    return JSONResponse(
+        {"error": exc.reason, "detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"error": "invalid_request", "detail": errors}, status_code=422)
+
+
+_HTTP_REASONS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+}
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    reason = _HTTP_REASONS.get(exc.status_code, "error")
+    if isinstance(exc.detail, dict) and "error" in exc.detail:
+        body = exc.detail
+    else:
+        body = {"error": reason, "detail": exc.detail}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HubError, _hub_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

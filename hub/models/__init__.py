@@ -1,0 +1,34 @@
+"""All hub tables. Importing this package registers every model on `hub.db.Base.metadata`."""
+
+from hub.models.audit import AuditEvent
+from hub.models.identity import ApiToken, OtpCode, Role, User
+from hub.models.organisations import Organisation, OrgKind
+from hub.models.passes import Pass
+from hub.models.rosters import Employee, Officer
+from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
+from hub.models.venues import Venue, Visit
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Employee",
+    "IssuerKeyRecord",
+    "Officer",
+    "OrgKind",
+    "Organisation",
+    "OtpCode",
+    "Pass",
+    "Role",
+    "SignedDocument",
+    "StatusEntry",
+    "User",
+    "Venue",
+    "Visit",
+]
+
+# Other parts' models (devices, scans) register themselves here; a missing module means the part is absent.
+try:
+    from hub.models.devices import *  # noqa: F403,E402
+except ImportError as exc:  # pragma: no cover - only while the devices part is not installed
+    if exc.name != "hub.models.devices":
+        raise

@@ -1,0 +1,92 @@
+"""People who log in, their sessions and their one-time SMS codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.db import Base, UtcDateTime, utcnow
+from hub.models._columns import ProtectedNationalId, Timestamps
+
+
+class Role(StrEnum):
+    SUPER_ADMIN = "super_admin"
+    GENERAL_ADMIN = "general_admin"
+    STATION_ADMIN = "station_admin"
+    OFFICER = "officer"
+    ENTERPRISE_ADMIN = "enterprise_admin"
+    EMPLOYEE = "employee"
+
+
+CONSOLE_ROLES = frozenset({Role.SUPER_ADMIN, Role.GENERAL_ADMIN})
+
+
+class User(Timestamps, ProtectedNationalId, Base):
+    """An account. Identified by mobile (E.164); one account per (mobile, role, organisation).
+
+    Console roles (super/general admin) log in with a password; the others with an SMS code.
+    Officers and employees get an account the first time they log in, linked to their roster entry.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("mobile", "role", "org_id", name="uq_users_mobile_role_org"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    role: Mapped[str] = mapped_column(String(24), nullable=False)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    # General admins: the permissions a super admin (or a general admin, within its own) granted.
+    permissions: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    registered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())  # first successful login
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"))
+
+    organisation = relationship("Organisation", foreign_keys=[org_id], lazy="joined")
+
+
+class ApiToken(Base):
+    """A bearer session. Only a SHA-256 of the token is stored, so a dump cannot be replayed."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), nullable=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class OtpCode(Base):
+    """One SMS code sent. Rows double as the send log that the hourly/daily caps count."""
+
+    __tablename__ = "otp_codes"
+    __table_args__ = (
+        Index("ix_otp_codes_mobile_purpose_created", "mobile", "purpose", "created_at"),
+        Index("ix_otp_codes_ip_created", "client_ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(16), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(32), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # keyed BLAKE2b, never the code
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # used / voided (by a newer code) / exhausted (too many wrong tries): any of them kills the code
+    state: Mapped[str] = mapped_column(String(12), nullable=False, default="live")

@@ -1,0 +1,63 @@
+"""First start of a hub (`checkpass hub init`): database, hub secret, keys, first super admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.identity import mask_mobile
+from hub.core.config import Settings
+from hub.errors import HubError
+from hub.models.identity import Role, User
+from hub.services import audit, identity
+
+
+@dataclass
+class InitResult:
+    database_url: str
+    keys_created: bool
+    super_admins_created: list[str] = field(default_factory=list)  # masked mobiles
+    super_admins_existing: list[str] = field(default_factory=list)
+
+
+def ensure_keys(settings: Settings) -> bool:
+    """Initialise the KeyStore in `keys_dir` unless it already holds a root key. True if created."""
+    from provisioning.keystore import KeyStore
+
+    passphrase = settings.passphrase()
+    if not passphrase:
+        raise HubError(400, "no_passphrase", "set HUB_KEY_PASSPHRASE or CHECKPASS_PASSPHRASE")
+    keys_dir = Path(settings.keys_dir)
+    if (keys_dir / "root.key").exists():
+        KeyStore(keys_dir, passphrase).active_issuer()  # proves the passphrase opens it
+        return False
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    KeyStore(keys_dir, passphrase).init()
+    return True
+
+
+def create_super_admin(db: Session, mobile_e164: str, name: str = "") -> tuple[User, bool]:
+    """A super admin for `mobile_e164` with an initial password sent by SMS; existing ones are kept as
+    they are (running init twice must not reset anybody's password). Commits."""
+    existing = db.scalars(
+        select(User).where(User.mobile == mobile_e164, User.role == Role.SUPER_ADMIN.value)
+    ).first()
+    if existing is not None:
+        return existing, False
+    user = User(mobile=mobile_e164, name=name, role=Role.SUPER_ADMIN.value, permissions=[])
+    db.add(user)
+    db.flush()
+    identity.send_initial_password(db, user)
+    audit.record(
+        db,
+        "admin.created",
+        target=f"user:{user.id}",
+        role=user.role,
+        mobile=mask_mobile(mobile_e164),
+        via="init",
+    )
+    db.commit()
+    return user, True

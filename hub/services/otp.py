@@ -1,0 +1,153 @@
+"""SMS one-time codes: 6 digits, stored only as a keyed hash, single use, a newer code voids the older,
+at most `otp_max_attempts` wrong tries, a resend cooldown and hourly/daily caps per number and per
+client address. The lifetime is `otp_ttl_seconds` (why 300 s: see `hub.core.config.Settings`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from hub.context import context_of
+from hub.db import utcnow
+from hub.errors import HubError
+from hub.models.identity import OtpCode
+
+log = logging.getLogger(__name__)
+
+_CODE = re.compile(r"\d{6}")
+_PURPOSE = re.compile(r"[a-z][a-z_]{0,31}")
+
+
+class Purpose(StrEnum):
+    """What a code is for; a code for one purpose never works for another."""
+
+    LOGIN = "login"
+    ENTERPRISE_REGISTRATION = "enterprise_registration"
+    OFFICER_LOGIN = "officer_login"
+    VISIT = "visit"
+    FOOTPRINT = "footprint"
+
+
+def _sms_text(code: str, ttl_seconds: int) -> str:
+    minutes = max(1, ttl_seconds // 60)
+    lifetime = f"{minutes} 分鐘" if ttl_seconds >= 60 else f"{ttl_seconds} 秒"
+    return f"Checkpass 驗證碼 {code}，{lifetime}內有效，請勿告訴他人。"
+
+
+def _too_many(detail: str, retry_after: int) -> HubError:
+    return HubError(429, "too_many_codes", detail, {"Retry-After": str(max(1, retry_after))})
+
+
+def request_code(db: Session, mobile_e164: str, purpose: str, client_ip: str | None) -> None:
+    """Send a new code by SMS (voiding older ones for the same number and purpose). Commits.
+
+    Raises HubError 429 on cooldown/caps, 502 if the SMS gateway fails (then nothing is recorded).
+    """
+    if not _PURPOSE.fullmatch(purpose):
+        raise HubError(400, "bad_purpose", "unknown code purpose")
+    ctx = context_of(db)
+    s = ctx.settings
+    now = utcnow()
+
+    last = db.scalar(
+        select(func.max(OtpCode.created_at)).where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
+    )
+    if last is not None:
+        wait = s.otp_resend_cooldown_seconds - (now - _aware(last)).total_seconds()
+        if wait > 0:
+            raise _too_many("wait before asking for another code", int(wait) + 1)
+
+    hour_ago, day_ago = now - dt.timedelta(hours=1), now - dt.timedelta(days=1)
+    checks = [
+        (OtpCode.mobile == mobile_e164, s.otp_hourly_cap_per_number, s.otp_daily_cap_per_number, "number")
+    ]
+    if client_ip:
+        checks.append(
+            (OtpCode.client_ip == client_ip, s.otp_hourly_cap_per_ip, s.otp_daily_cap_per_ip, "address")
+        )
+    for condition, hourly, daily, what in checks:
+        in_hour = db.scalar(select(func.count()).where(condition, OtpCode.created_at > hour_ago)) or 0
+        if in_hour >= hourly:
+            raise _too_many(f"too many codes for this {what} in the last hour", 3600)
+        in_day = db.scalar(select(func.count()).where(condition, OtpCode.created_at > day_ago)) or 0
+        if in_day >= daily:
+            raise _too_many(f"too many codes for this {what} today", 24 * 3600)
+
+    db.execute(
+        update(OtpCode)
+        .where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose, OtpCode.state == "live")
+        .values(state="voided")
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    db.add(
+        OtpCode(
+            mobile=mobile_e164,
+            purpose=purpose,
+            code_hash=ctx.protector.otp_hash(mobile_e164, purpose, code),
+            client_ip=client_ip,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=s.otp_ttl_seconds),
+        )
+    )
+    db.flush()
+    try:
+        ctx.sms.send(mobile_e164, _sms_text(code, s.otp_ttl_seconds))
+    except Exception as exc:  # any gateway failure: the person gets no code, so record none
+        db.rollback()
+        log.warning("SMS gateway failed for a code (%s): %s", purpose, type(exc).__name__)
+        raise HubError(502, "sms_failed", "could not send the SMS; try again later") from exc
+    db.commit()
+
+
+def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
+    """Accept `code` once. On success the code is marked used in the caller's transaction (the caller
+    commits together with what the code authorises); a wrong try is committed at once, then refused."""
+    if not isinstance(code, str) or not _CODE.fullmatch(code):
+        raise HubError(400, "code_malformed", "the code is 6 digits")
+    ctx = context_of(db)
+    now = utcnow()
+    row = db.scalars(
+        select(OtpCode)
+        .where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
+        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.state == "voided":
+        raise HubError(400, "code_invalid", "no code was sent for this, or a newer one was")
+    if row.state == "used":
+        raise HubError(400, "code_used", "this code was already used; ask for a new one")
+    if row.state == "exhausted" or row.attempts >= ctx.settings.otp_max_attempts:
+        raise HubError(400, "code_exhausted", "too many wrong tries; ask for a new code")
+    if _aware(row.expires_at) <= now:
+        raise HubError(400, "code_expired", "the code has expired; ask for a new one")
+
+    if not ctx.protector.equal(row.code_hash, ctx.protector.otp_hash(mobile_e164, purpose, code)):
+        attempts = row.attempts + 1
+        left = ctx.settings.otp_max_attempts - attempts
+        db.execute(
+            update(OtpCode)
+            .where(OtpCode.id == row.id, OtpCode.state == "live")
+            .values(attempts=OtpCode.attempts + 1, state="exhausted" if left <= 0 else "live")
+        )
+        db.commit()
+        if left <= 0:
+            raise HubError(400, "code_exhausted", "too many wrong tries; ask for a new code")
+        raise HubError(400, "code_wrong", {"message": "wrong code", "tries_left": left})
+
+    # Conditional update: of two concurrent requests with the right code, only one wins.
+    won = db.execute(
+        update(OtpCode).where(OtpCode.id == row.id, OtpCode.state == "live").values(state="used")
+    ).rowcount
+    if won != 1:
+        raise HubError(400, "code_used", "this code was already used; ask for a new one")
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,250 @@
+"""De-identified registers (the seed's 總管理者流程三): passes by time / enterprise / person, police checks
+by officer, visits by venue. Masked unless the caller may and asks to unmask; the caller audits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from crypto.identity import is_valid_national_id, mask_name, normalize_national_id
+from hub.core.masking import show_mobile, show_name
+from hub.core.phone import InvalidMobile, normalize_mobile
+from hub.errors import HubError
+from hub.models.organisations import Organisation
+from hub.models.passes import Pass
+from hub.models.rosters import Employee, Officer
+from hub.models.venues import Venue, Visit
+from hub.services import people
+
+MAX_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class Register:
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    truncated: bool
+
+
+def _window(
+    query: Select[Any], column: Any, since: dt.datetime | None, until: dt.datetime | None
+) -> Select[Any]:
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return query
+
+
+def person_filter(db: Session, person: str) -> tuple[str, str]:
+    """('national_id_hash'|'mobile'|'name', value) for a search term typed by an admin."""
+    term = person.strip()
+    if is_valid_national_id(normalize_national_id(term), allow_old_resident=True):
+        return "national_id_hash", people.national_id_hash(db, normalize_national_id(term))
+    if re.fullmatch(r"[+\d][\d\s\-()]{6,}", term):
+        try:
+            return "mobile", normalize_mobile(term)
+        except InvalidMobile:
+            raise HubError(400, "bad_person", "not a valid mobile or national ID") from None
+    if not term or len(term) > 64:
+        raise HubError(400, "bad_person", "give a name, mobile or national ID")
+    return "name", term
+
+
+PASS_COLUMNS = (
+    "pass_id",
+    "issued_at",
+    "enterprise_id",
+    "enterprise",
+    "holder_name",
+    "national_id",
+    "mobile",
+    "kind",
+    "not_before",
+    "expires_at",
+    "revoked_at",
+)
+
+
+def pass_register(
+    db: Session,
+    *,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    enterprise_id: int | None,
+    person: str | None,
+    unmask: bool,
+) -> Register:
+    query = select(Pass, Organisation.name).join(Organisation, Organisation.id == Pass.org_id)
+    query = _window(query, Pass.issued_at, since, until)
+    if enterprise_id is not None:
+        query = query.where(Pass.org_id == enterprise_id)
+    if person:
+        kind, value = person_filter(db, person)
+        column = {
+            "national_id_hash": Pass.national_id_hash,
+            "mobile": Pass.holder_mobile,
+            "name": Pass.holder_name,
+        }[kind]
+        query = query.where(column == value)
+    rows = db.execute(query.order_by(Pass.issued_at.desc(), Pass.id.desc()).limit(MAX_ROWS + 1)).all()
+    employees: dict[int, Employee] = {}
+    if unmask:
+        ids = {p.employee_id for p, _ in rows if p.employee_id is not None}
+        employees = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_(ids)))} if ids else {}
+    out = []
+    for record, org_name in rows[:MAX_ROWS]:
+        national_id = record.masked_national_id
+        if unmask and record.employee_id in employees:
+            national_id = people.reveal_national_id(db, employees[record.employee_id]) or national_id
+        out.append(
+            {
+                "pass_id": record.pass_id,
+                "issued_at": record.issued_at,
+                "enterprise_id": record.org_id,
+                "enterprise": org_name,
+                "holder_name": show_name(record.holder_name, unmask),
+                "national_id": national_id,
+                "mobile": show_mobile(record.holder_mobile, unmask),
+                "kind": record.kind,
+                "not_before": record.not_before,
+                "expires_at": record.expires_at,
+                "revoked_at": record.revoked_at,
+            }
+        )
+    return Register(PASS_COLUMNS, out, len(rows) > MAX_ROWS)
+
+
+CHECK_COLUMNS = (
+    "event_id",
+    "scanned_at",
+    "officer_id",
+    "officer_name",
+    "officer_number",
+    "station_id",
+    "device_id",
+    "ok",
+    "reason",
+    "pass_id",
+    "holder_name",
+    "enterprise",
+    "stale",
+)
+
+
+def check_register(
+    db: Session,
+    *,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    officer_id: int | None,
+    station_id: int | None,
+    unmask: bool,
+) -> Register:
+    """Police checks (scans uploaded by checkpoints), by officer and/or station."""
+    from hub.models.devices import Scan
+
+    query = select(Scan)
+    query = _window(query, Scan.scanned_at, since, until)
+    if officer_id is not None:
+        query = query.where(Scan.officer_id == str(officer_id))
+    if station_id is not None:
+        officer_ids = [str(i) for i in db.scalars(select(Officer.id).where(Officer.station_id == station_id))]
+        query = query.where(Scan.officer_id.in_(officer_ids))
+    scans = list(db.scalars(query.order_by(Scan.scanned_at.desc()).limit(MAX_ROWS + 1)))
+    officer_keys = {int(s.officer_id) for s in scans if s.officer_id and s.officer_id.isdigit()}
+    officers = (
+        {o.id: o for o in db.scalars(select(Officer).where(Officer.id.in_(officer_keys)))}
+        if officer_keys
+        else {}
+    )
+    pass_ids = {s.pass_id for s in scans if s.pass_id}
+    pass_rows = (
+        db.execute(
+            select(Pass, Organisation.name)
+            .join(Organisation, Organisation.id == Pass.org_id)
+            .where(Pass.pass_id.in_(pass_ids))
+        ).all()
+        if pass_ids
+        else []
+    )
+    by_pass = {p.pass_id: (p, name) for p, name in pass_rows}
+    out = []
+    for scan in scans[:MAX_ROWS]:
+        officer = (
+            officers.get(int(scan.officer_id)) if scan.officer_id and scan.officer_id.isdigit() else None
+        )
+        held = by_pass.get(scan.pass_id or "")
+        out.append(
+            {
+                "event_id": scan.event_id,
+                "scanned_at": scan.scanned_at,
+                "officer_id": scan.officer_id,
+                "officer_name": show_name(officer.name, unmask) if officer else None,
+                "officer_number": officer.officer_number if officer else None,
+                "station_id": officer.station_id if officer else None,
+                "device_id": scan.device_id,
+                "ok": scan.ok,
+                "reason": scan.reason,
+                "pass_id": scan.pass_id,
+                "holder_name": show_name(held[0].holder_name, unmask) if held else None,
+                "enterprise": held[1] if held else None,
+                "stale": scan.stale,
+            }
+        )
+    return Register(CHECK_COLUMNS, out, len(scans) > MAX_ROWS)
+
+
+VISIT_COLUMNS = ("visited_at", "venue_id", "venue", "organisation", "mobile")
+
+
+def visit_register(
+    db: Session,
+    *,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    venue_id: int | None,
+    org_id: int | None,
+    mobile: str | None,
+    unmask: bool,
+) -> Register:
+    query = (
+        select(Visit, Venue, Organisation.name)
+        .join(Venue, Venue.id == Visit.venue_id)
+        .join(Organisation, Organisation.id == Venue.org_id)
+    )
+    query = _window(query, Visit.visited_at, since, until)
+    if venue_id is not None:
+        query = query.where(Visit.venue_id == venue_id)
+    if org_id is not None:
+        query = query.where(Venue.org_id == org_id)
+    if mobile is not None:
+        query = query.where(Visit.mobile == mobile)
+    rows = db.execute(query.order_by(Visit.visited_at.desc(), Visit.id.desc()).limit(MAX_ROWS + 1)).all()
+    out = [
+        {
+            "visited_at": v.visited_at,
+            "venue_id": venue.id,
+            "venue": venue.name,
+            "organisation": org_name,
+            "mobile": show_mobile(v.mobile, unmask),
+        }
+        for v, venue, org_name in rows[:MAX_ROWS]
+    ]
+    return Register(VISIT_COLUMNS, out, len(rows) > MAX_ROWS)
+
+
+def describe_person(person: str | None) -> str | None:
+    """A search term as it may appear in the audit log (masked)."""
+    if person is None:
+        return None
+    return (
+        mask_name(person)
+        if not any(c.isdigit() for c in person)
+        else person[:3] + "*" * max(0, len(person) - 3)
+    )

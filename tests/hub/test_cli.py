@@ -1,0 +1,130 @@
+"""`checkpass hub init|purge|demo|serve` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hub.sms import read_messages
+from provisioning.cli import main
+
+PASS = "cli test passphrase"
+
+
+@pytest.fixture
+def hub_env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+        "HUB_KEYS_DIR": str(tmp_path / "keys"),
+        "HUB_KEY_PASSPHRASE": PASS,
+        "HUB_SMS_GATEWAY": "file",
+        "HUB_SMS_FILE_PATH": str(tmp_path / "sms.jsonl"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return tmp_path
+
+
+def test_init_creates_everything_once(hub_env, capsys):
+    assert main(["hub", "init", "--super-admin", "0911000001", "--super-admin", "+886911000002"]) == 0
+    out = capsys.readouterr().out
+    assert "09***0***1" in out and "0911000001" not in out
+    assert (hub_env / "keys" / "root.key").exists() and (hub_env / "keys" / "hub-secret").exists()
+    sent = read_messages(hub_env / "sms.jsonl")
+    assert {m["to"] for m in sent} == {"+886911000001", "+886911000002"}
+    # Running it again changes nobody's password and keeps the keys.
+    root = (hub_env / "keys" / "root.key").read_bytes()
+    assert main(["hub", "init", "--super-admin", "0911000001"]) == 0
+    assert len(read_messages(hub_env / "sms.jsonl")) == 2
+    assert (hub_env / "keys" / "root.key").read_bytes() == root
+
+
+def test_init_usage_errors(hub_env, capsys, monkeypatch):
+    assert main(["hub", "init", "--super-admin", "12345"]) == 2
+    assert "not" in capsys.readouterr().err
+    assert main(["hub", "init"]) == 2  # a new hub needs a super admin
+    monkeypatch.delenv("HUB_KEY_PASSPHRASE")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    assert main(["hub", "init", "--super-admin", "0911000001"]) == 2
+
+
+def test_purge_command(hub_env, capsys):
+    assert main(["hub", "init", "--super-admin", "0911000001"]) == 0
+    assert main(["hub", "purge"]) == 0
+    assert "purged records older than" in capsys.readouterr().out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_serves_and_admin_can_log_in(tmp_path):
+    """`checkpass hub demo` end to end: a real process, a real port, the printed login works."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "provisioning",
+            "hub",
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "key passphrase" in line:
+                break
+        out = "".join(lines)
+        assert "admin login" in out, out
+        mobile = out.split("mobile ")[1].split()[0]
+        password = out.split("password ")[1].split()[0]
+        passes = sorted(Path(tmp_path / "demo" / "passes").glob("*.png"))
+        assert len(passes) == 3 and passes[0].read_bytes().startswith(b"\x89PNG")
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        r = httpx.post(f"{base}/api/v1/auth/login", json={"mobile": mobile, "password": password})
+        assert r.status_code == 200, r.text
+        token = r.json()["token"]
+        rows = httpx.get(f"{base}/api/v1/queries/passes", headers={"Authorization": f"Bearer {token}"}).json()
+        assert rows["count"] == 3
+        assert httpx.get(f"{base}/docs").status_code == 200
+        assert json.loads(httpx.get(f"{base}/openapi.json").text)["info"]["title"] == "Checkpass hub"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_and_purge_before_init_are_usage_errors(hub_env, capsys):
+    assert main(["hub", "serve", "--port", "1"]) == 2
+    assert "hub init" in capsys.readouterr().err
+    assert main(["hub", "purge"]) == 2
