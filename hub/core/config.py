@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     # Passes
     pass_default_valid_days: int = Field(default=28, ge=1, le=366)
 
+    # Checkpoint devices
+    # An officer credential covers one shift; 12 h is the longest duty shift at a roadblock, and a
+    # device with no network must still accept its officer until the shift ends.
+    officer_credential_hours: float = Field(default=12.0, gt=0, le=48)
+    # An enrolment QR is made while the device is at hand; an hour covers a station enrolling a stack.
+    enrolment_token_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # docs/CONTRACTS.md caps a batch at 1000 events; an operator may lower it, never raise it.
+    max_events_per_batch: int = Field(default=1000, ge=1, le=1000)
+
     # Retention
     retention_days: int = Field(default=28, ge=1)
     purge_interval_seconds: int = Field(default=3600, ge=0)  # 0 disables the in-app scheduled purge
@@ -114,6 +123,10 @@ class Settings(BaseSettings):
         if self.key_passphrase is not None:
             return self.key_passphrase.get_secret_value()
         return os.environ.get("CHECKPASS_PASSPHRASE")
+
+    # Offline root (hub.services.trust): the hub never opens a root private key and serves the bundle
+    # the operator signed offline and imported. Also on whenever keys_dir holds no root.key.
+    root_offline: bool = False
 
 
 @lru_cache

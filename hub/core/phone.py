@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import phonenumbers
@@ -16,50 +17,45 @@ class InvalidMobile(ValueError):
     pass
 
 
-def normalize_mobile(text: str, region: str = DEFAULT_REGION) -> str:
-    """`0912-345-678`, `+886 912 345 678` -> `+886912345678`; InvalidMobile unless a valid mobile number."""
+def _parse_valid(text: str, region: str, not_one: str) -> phonenumbers.PhoneNumber:
+    """A valid number parsed from `text`; InvalidMobile(`not_one`) if it does not look like one at all."""
     if not isinstance(text, str) or not text.strip() or len(text) > 32:
-        raise InvalidMobile("not a mobile number")
+        raise InvalidMobile(not_one)
     try:
         number = phonenumbers.parse(text.strip(), region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidMobile("not a mobile number") from exc
+        raise InvalidMobile(not_one) from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidMobile("not a valid phone number")
+    return number
+
+
+def normalize_mobile(text: str, region: str = DEFAULT_REGION) -> str:
+    """`0912-345-678`, `+886 912 345 678` -> `+886912345678`; InvalidMobile unless a valid mobile number."""
+    number = _parse_valid(text, region, "not a mobile number")
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
         raise InvalidMobile("not a mobile number (SMS cannot reach it)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _validate(value: str) -> str:
-    try:
-        return normalize_mobile(value)
-    except InvalidMobile as exc:
-        raise ValueError(str(exc)) from None
-
-
-# For request models: validated and normalised to E.164 by pydantic, so a bad number is a 422.
-Mobile = Annotated[str, Field(min_length=4, max_length=32), AfterValidator(_validate)]
-
-
 def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str:
     """Any valid phone number (landlines too: an organisation's contact number) -> E.164."""
-    if not isinstance(text, str) or not text.strip() or len(text) > 32:
-        raise InvalidMobile("not a phone number")
-    try:
-        number = phonenumbers.parse(text.strip(), region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidMobile("not a phone number") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidMobile("not a valid phone number")
+    number = _parse_valid(text, region, "not a phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _validate_phone(value: str) -> str:
-    try:
-        return normalize_phone(value)
-    except InvalidMobile as exc:
-        raise ValueError(str(exc)) from None
+def _pydantic_check(normalize: Callable[[str], str]) -> Callable[[str], str]:
+    """`normalize` for a request model: a bad number is a ValueError, which pydantic reports as a 422."""
+
+    def check(value: str) -> str:
+        try:
+            return normalize(value)
+        except InvalidMobile as exc:
+            raise ValueError(str(exc)) from None
+
+    return check
 
 
-Phone = Annotated[str, Field(min_length=4, max_length=32), AfterValidator(_validate_phone)]
+# For request models: validated and normalised to E.164 by pydantic, so a bad number is a 422.
+Mobile = Annotated[str, Field(min_length=4, max_length=32), AfterValidator(_pydantic_check(normalize_mobile))]
+Phone = Annotated[str, Field(min_length=4, max_length=32), AfterValidator(_pydantic_check(normalize_phone))]

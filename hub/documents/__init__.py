@@ -2,11 +2,12 @@
 CSV/.xlsx exports."""
 
 from hub.documents.errors import DocumentError
-from hub.documents.exports import iter_csv, to_csv, to_xlsx
+from hub.documents.exports import XLSX_MEDIA_TYPE, iter_csv, to_csv, to_xlsx
 from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
 from hub.documents.spreadsheets import (
     EMPLOYEE_COLUMNS,
     OFFICER_COLUMNS,
+    STATION,
     STATION_ADMIN_COLUMNS,
     ColumnSpec,
     ImportReport,
@@ -21,6 +22,7 @@ from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
 __all__ = [
     "EMPLOYEE_COLUMNS",
     "OFFICER_COLUMNS",
+    "STATION",
     "STATION_ADMIN_COLUMNS",
     "ColumnSpec",
     "DocumentError",
@@ -30,6 +32,7 @@ __all__ = [
     "RowError",
     "SpreadsheetError",
     "VenueSheetItem",
+    "XLSX_MEDIA_TYPE",
     "import_template",
     "iter_csv",
     "read_rows",

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TAIPEI = ZoneInfo("Asia/Taipei")
 BOM = "\ufeff"  # Excel reads a CSV as UTF-8 (and so shows Chinese) only when it starts with a BOM
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

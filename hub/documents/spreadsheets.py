@@ -176,8 +176,18 @@ OFFICER_NUMBER = ColumnSpec(
     example="T12345",
     description="警員編號（英數字）",
 )
+# A station's name is not personal data: it may show in error messages as typed.
+STATION = ColumnSpec(
+    "station",
+    ("分局", "警局", "station"),
+    normalise_name,
+    lambda value: value,
+    required=False,
+    example="板橋分局",
+    description="所屬分局（須已建立）；可留空",
+)
 
-STATION_ADMIN_COLUMNS: tuple[ColumnSpec, ...] = (NAME, MOBILE, NATIONAL_ID)
+STATION_ADMIN_COLUMNS: tuple[ColumnSpec, ...] = (NAME, MOBILE, NATIONAL_ID, STATION)
 OFFICER_COLUMNS: tuple[ColumnSpec, ...] = (NAME, OFFICER_NUMBER, MOBILE)
 EMPLOYEE_COLUMNS: tuple[ColumnSpec, ...] = (NAME, MOBILE, NATIONAL_ID)
 

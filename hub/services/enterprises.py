@@ -14,7 +14,8 @@ from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind
 from hub.models.rosters import Employee
 from hub.services import audit, otp, people
-from hub.services.tables import RowError, read_import, refuse_import
+from hub.services.imports import check_each, read_import, refuse_import
+from hub.services.whitelist import refuse_repeats
 
 
 class EnterpriseRegistration(BaseModel):
@@ -84,15 +85,8 @@ def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -
 def _check_employee_free(
     db: Session, org_id: int, mobile: str, nid_hash: str, exclude: int | None = None
 ) -> None:
-    for column, value, what in (
-        (Employee.mobile, mobile, "mobile"),
-        (Employee.national_id_hash, nid_hash, "national ID"),
-    ):
-        query = select(Employee.id).where(Employee.org_id == org_id, column == value)
-        if exclude is not None:
-            query = query.where(Employee.id != exclude)
-        if db.scalars(query).first() is not None:
-            raise HubError(409, "duplicate", f"an employee with this {what} is on the whitelist")
+    fields = [(Employee.mobile, mobile, "mobile"), (Employee.national_id_hash, nid_hash, "national ID")]
+    refuse_repeats(db, Employee, Employee.org_id == org_id, fields, who="an employee", exclude=exclude)
 
 
 def add_employee(
@@ -160,11 +154,11 @@ def import_employees(
 ) -> list[Employee]:
     # Repeats within the file are found by the reader; clashes with the whitelist here.
     good, errors, total = read_import(data, EMPLOYEE_COLUMNS, EmployeeIn)
-    for number, row in good:
-        try:
-            _check_employee_free(db, org.id, row.mobile, people.national_id_hash(db, row.national_id))
-        except HubError as exc:
-            errors.append(RowError(number, None, str(exc.detail)))
+
+    def check(row: EmployeeIn) -> None:
+        _check_employee_free(db, org.id, row.mobile, people.national_id_hash(db, row.national_id))
+
+    errors += check_each(good, check)
     if errors:
         raise refuse_import(
             db, errors, total, actor=actor, client_ip=client_ip, kind="employees", org_id=org.id

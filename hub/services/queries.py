@@ -30,6 +30,10 @@ class Register:
     rows: list[dict[str, Any]]
     truncated: bool
 
+    def cells(self) -> list[list[Any]]:
+        """The rows as lists in column order, for the CSV and .xlsx exports."""
+        return [[row.get(column) for column in self.columns] for row in self.rows]
+
 
 def _window(
     query: Select[Any], column: Any, since: dt.datetime | None, until: dt.datetime | None

@@ -1,8 +1,13 @@
-"""Retention: visits, scans and footprints older than `retention_days` are deleted.
+"""Retention: visits, scans, scan-batch records and footprints older than `retention_days` are deleted.
 
-Footprints are derived from visits, so purging visits purges them. Scans belong to the devices part;
-their table is purged here too when it exists, so one job (scheduled in the app, or
+Footprints are derived from visits, so purging visits purges them. One job (scheduled in the app, or
 `checkpass hub purge`) enforces the whole policy.
+
+A scan-batch record (kept so a replayed upload is refused) goes with the same cutoff, by the time it
+was received. Replay protection still holds after that: ingestion (hub.devices.ingestion) rejects every
+event scanned before `now - retention_days`, the same cutoff the purge uses, so a batch replayed after
+its record is gone brings back no purged scan; events it holds that are still stored answer
+"duplicate" by their event id.
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.db import Base, utcnow
+from hub.db import utcnow
+from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import ApiToken, OtpCode
 from hub.models.venues import Visit
 from hub.services import audit
@@ -28,6 +34,7 @@ class PurgeResult:
     cutoff: dt.datetime
     visits: int
     scans: int
+    scan_batches: int
     otp_codes: int
     tokens: int
 
@@ -38,26 +45,28 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=settings.retention_days)
     visits = db.execute(delete(Visit).where(Visit.visited_at < cutoff)).rowcount or 0
-    scans = 0
-    scans_table = Base.metadata.tables.get("scans")
-    if (
-        scans_table is not None
-        and "scanned_at" in scans_table.c
-        and inspect(db.get_bind()).has_table("scans")
-    ):
-        scans = db.execute(delete(scans_table).where(scans_table.c.scanned_at < cutoff)).rowcount or 0
+    scans = db.execute(delete(Scan).where(Scan.scanned_at < cutoff)).rowcount or 0
+    scan_batches = db.execute(delete(ScanBatch).where(ScanBatch.received_at < cutoff)).rowcount or 0
     # Send logs of codes and expired sessions hold mobiles too; a day is all the rate caps need.
     otp_codes = (
         db.execute(delete(OtpCode).where(OtpCode.created_at < now - dt.timedelta(days=2))).rowcount or 0
     )
     tokens = db.execute(delete(ApiToken).where(ApiToken.expires_at < now)).rowcount or 0
-    result = PurgeResult(cutoff=cutoff, visits=visits, scans=scans, otp_codes=otp_codes, tokens=tokens)
+    result = PurgeResult(
+        cutoff=cutoff,
+        visits=visits,
+        scans=scans,
+        scan_batches=scan_batches,
+        otp_codes=otp_codes,
+        tokens=tokens,
+    )
     audit.record(
         db,
         "retention.purge",
         cutoff=cutoff.isoformat(),
         visits=visits,
         scans=scans,
+        scan_batches=scan_batches,
         otp_codes=otp_codes,
         tokens=tokens,
     )

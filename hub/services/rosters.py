@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from hub.core.fields import Mobile, PersonName
 from hub.documents.spreadsheets import OFFICER_COLUMNS
-from hub.errors import HubError, not_found
+from hub.errors import not_found
 from hub.models.identity import User
 from hub.models.rosters import Officer
 from hub.services import audit
-from hub.services.tables import RowError, read_import, refuse_import
+from hub.services.imports import check_each, read_import, refuse_import
+from hub.services.whitelist import refuse_repeats
 
 OfficerNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z\-]+$")
@@ -51,15 +52,8 @@ def get_officer(db: Session, station_id: int, officer_id: int) -> Officer:
 
 
 def _check_free(db: Session, station_id: int, mobile: str, number: str, exclude: int | None = None) -> None:
-    for column, value, what in (
-        (Officer.mobile, mobile, "mobile"),
-        (Officer.officer_number, number, "number"),
-    ):
-        query = select(Officer.id).where(Officer.station_id == station_id, column == value)
-        if exclude is not None:
-            query = query.where(Officer.id != exclude)
-        if db.scalars(query).first() is not None:
-            raise HubError(409, "duplicate", f"an officer with this {what} is on the whitelist")
+    fields = [(Officer.mobile, mobile, "mobile"), (Officer.officer_number, number, "number")]
+    refuse_repeats(db, Officer, Officer.station_id == station_id, fields, who="an officer", exclude=exclude)
 
 
 def add_officer(db: Session, station_id: int, data: OfficerIn, actor: User, client_ip: str | None) -> Officer:
@@ -123,11 +117,7 @@ def import_officers(
     """All rows or none (422 with a per-row report)."""
     # Repeats within the file are found by the reader; clashes with the whitelist here.
     good, errors, total = read_import(data, OFFICER_COLUMNS, OfficerIn)
-    for number, row in good:
-        try:
-            _check_free(db, station_id, row.mobile, row.officer_number)
-        except HubError as exc:
-            errors.append(RowError(number, None, str(exc.detail)))
+    errors += check_each(good, lambda row: _check_free(db, station_id, row.mobile, row.officer_number))
     if errors:
         raise refuse_import(
             db, errors, total, actor=actor, client_ip=client_ip, kind="officers", station_id=station_id

@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
 from hub.core.fields import Address, Mobile, NationalId, OrgName, PersonName, Phone
-from hub.documents.spreadsheets import MOBILE, NAME, NATIONAL_ID, ColumnSpec, normalise_name
+from hub.documents.spreadsheets import STATION_ADMIN_COLUMNS
 from hub.errors import HubError, not_found
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind
 from hub.services import audit, people
 from hub.services.identity import revoke_all_tokens
-from hub.services.tables import RowError, read_import, refuse_import
+from hub.services.imports import RowProblem, read_import, refuse_import
 
 
 class StationIn(BaseModel):
@@ -36,14 +36,6 @@ class StationAdminRow(BaseModel):
     mobile: Mobile
     national_id: NationalId
     station: OrgName | None = None
-
-
-STATION_ADMIN_COLUMNS = (
-    NAME,
-    MOBILE,
-    NATIONAL_ID,
-    ColumnSpec("station", ("分局", "警局", "station"), normalise_name, lambda v: v, required=False),
-)
 
 
 def get_station(db: Session, station_id: int) -> Organisation:
@@ -75,24 +67,27 @@ def create_station(db: Session, data: StationIn, actor: User, client_ip: str | N
     return org
 
 
-def _check_station_admin_free(
+def _station_admin_exists(
     db: Session, mobile: str, station_id: int | None, exclude: int | None = None
-) -> None:
-    query = select(User).where(
+) -> bool:
+    query = select(User.id).where(
         User.mobile == mobile,
         User.role == Role.STATION_ADMIN.value,
         User.org_id.is_(None) if station_id is None else User.org_id == station_id,
     )
     if exclude is not None:
         query = query.where(User.id != exclude)
-    if db.scalars(query).first() is not None:
+    return db.scalars(query).first() is not None
+
+
+def _check_station_admin_free(
+    db: Session, mobile: str, station_id: int | None, exclude: int | None = None
+) -> None:
+    if _station_admin_exists(db, mobile, station_id, exclude):
         raise HubError(409, "duplicate", "this mobile is already an admin of this station")
 
 
-def add_station_admin(db: Session, data: StationAdminIn, actor: User, client_ip: str | None) -> User:
-    if data.station_id is not None:
-        get_station(db, data.station_id)
-    _check_station_admin_free(db, data.mobile, data.station_id)
+def _new_station_admin(db: Session, data: StationAdminIn, actor: User) -> User:
     user = User(
         mobile=data.mobile,
         name=data.name,
@@ -103,6 +98,14 @@ def add_station_admin(db: Session, data: StationAdminIn, actor: User, client_ip:
     )
     people.set_national_id(db, user, data.national_id)
     db.add(user)
+    return user
+
+
+def add_station_admin(db: Session, data: StationAdminIn, actor: User, client_ip: str | None) -> User:
+    if data.station_id is not None:
+        get_station(db, data.station_id)
+    _check_station_admin_free(db, data.mobile, data.station_id)
+    user = _new_station_admin(db, data, actor)
     db.flush()
     audit.record(
         db,
@@ -164,52 +167,30 @@ def import_station_admins(db: Session, data: bytes, actor: User, client_ip: str 
         o.name: o.id for o in db.scalars(select(Organisation).where(Organisation.kind == OrgKind.STATION))
     }
     seen: dict[tuple[str, int | None], int] = {}
-    planned: list[tuple[int, StationAdminIn]] = []
+    planned: list[StationAdminIn] = []
     for number, row in good:
         station_id = None
         if row.station:
             station_id = stations.get(row.station)
             if station_id is None:
-                errors.append(RowError(number, "station", "no station with this name"))
+                errors.append(RowProblem(number, "station", "no station with this name"))
                 continue
         key = (row.mobile, station_id)
         if key in seen:
-            errors.append(RowError(number, "mobile", f"same mobile as row {seen[key]}"))
+            errors.append(RowProblem(number, "mobile", f"same mobile as row {seen[key]}"))
             continue
         seen[key] = number
-        exists = db.scalars(
-            select(User.id).where(
-                User.mobile == row.mobile,
-                User.role == Role.STATION_ADMIN.value,
-                User.org_id.is_(None) if station_id is None else User.org_id == station_id,
-            )
-        ).first()
-        if exists is not None:
-            errors.append(RowError(number, "mobile", "already a station admin"))
+        if _station_admin_exists(db, row.mobile, station_id):
+            errors.append(RowProblem(number, "mobile", "already a station admin"))
             continue
         planned.append(
-            (
-                number,
-                StationAdminIn(
-                    name=row.name, mobile=row.mobile, national_id=row.national_id, station_id=station_id
-                ),
+            StationAdminIn(
+                name=row.name, mobile=row.mobile, national_id=row.national_id, station_id=station_id
             )
         )
     if errors:
         raise refuse_import(db, errors, total, actor=actor, client_ip=client_ip, kind="station_admins")
-    created = []
-    for _number, item in planned:
-        user = User(
-            mobile=item.mobile,
-            name=item.name,
-            role=Role.STATION_ADMIN.value,
-            org_id=item.station_id,
-            permissions=[],
-            created_by=actor.id,
-        )
-        people.set_national_id(db, user, item.national_id)
-        db.add(user)
-        created.append(user)
+    created = [_new_station_admin(db, item, actor) for item in planned]
     db.flush()
     audit.record(db, "import.station_admins", actor=actor, client_ip=client_ip, rows=len(created))
     return created

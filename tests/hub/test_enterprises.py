@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import bearer
+from hubkit import bearer, upload, xlsx
 from sqlalchemy import func, select
-from xlsx import upload, xlsx
 
 from hub.models.organisations import Organisation
 

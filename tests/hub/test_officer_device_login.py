@@ -10,7 +10,7 @@ from sqlalchemy import select
 from test_devices_support import API, auth_headers, enrol_device, make_officer, make_station
 
 from crypto.cose import parse_sign1, verify_sign1
-from hub.devices.settings import DeviceSettings, get_device_settings
+from hub.api.deps import get_app_settings
 from hub.models.devices import OfficerDeviceLogin
 from hub.models.identity import Role
 from provisioning.keystore import KeyStore
@@ -96,7 +96,8 @@ def test_tampered_credential_does_not_verify(client, sms, device, officer_id, ke
 
 
 def test_shift_length_is_configurable(client, app, sms, device, officer_id, keys_dir, settings):
-    app.dependency_overrides[get_device_settings] = lambda: DeviceSettings(officer_credential_hours=0.5)
+    changed = settings.model_copy(update={"officer_credential_hours": 0.5})
+    app.dependency_overrides[get_app_settings] = lambda: changed
     try:
         _start(client, device.device_id)
         body = _verify(client, device.device_id, sms.code(MOBILE)).json()

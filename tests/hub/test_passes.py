@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import PASSPHRASE, bearer
+from hubkit import PASSPHRASE, bearer
 
 from crypto.passes import decode_pass
 from crypto.status import apply_delta, load_status_delta, load_status_list
@@ -25,6 +25,19 @@ def enterprise(hub, keys_dir):
 def _add_employee(client, token, org_id, **overrides):
     r = client.post(
         f"/api/v1/enterprises/{org_id}/employees", json={**EMPLOYEE, **overrides}, headers=bearer(token)
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _issue_two(client, token, org_id):
+    """Two whitelisted employees and a pass each, issued in one request."""
+    e1 = _add_employee(client, token, org_id)
+    e2 = _add_employee(client, token, org_id, name="王明", mobile="0922333444", national_id="B120863158")
+    r = client.post(
+        f"/api/v1/enterprises/{org_id}/passes",
+        json={"employee_ids": [e1["id"], e2["id"]]},
+        headers=bearer(token),
     )
     assert r.status_code == 201, r.text
     return r.json()
@@ -95,15 +108,7 @@ def test_issue_pass_verifies_offline_and_revocation_reaches_status_list(client, 
 
 def test_pass_png_pdf_and_serials_are_distinct(client, enterprise):
     token, org = enterprise
-    e1 = _add_employee(client, token, org["id"])
-    e2 = _add_employee(client, token, org["id"], name="王明", mobile="0922333444", national_id="B120863158")
-    r = client.post(
-        f"/api/v1/enterprises/{org['id']}/passes",
-        json={"employee_ids": [e1["id"], e2["id"]]},
-        headers=bearer(token),
-    )
-    assert r.status_code == 201, r.text
-    issued = r.json()
+    issued = _issue_two(client, token, org["id"])
     assert sorted(p["serial"] for p in issued) == [0, 1]
     png = client.get(f"/api/v1/passes/{issued[0]['pass_id']}/qr.png", headers=bearer(token))
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
@@ -114,6 +119,25 @@ def test_pass_png_pdf_and_serials_are_distinct(client, enterprise):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     sheet = client.get(f"/api/v1/enterprises/{org['id']}/passes/sheet.pdf", headers=bearer(token))
     assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+
+
+def test_big_enterprise_sheet_comes_in_parts(client, enterprise, monkeypatch):
+    from hub.api.routes import passes as pass_routes
+
+    token, org = enterprise
+    _issue_two(client, token, org["id"])
+    url = f"/api/v1/enterprises/{org['id']}/passes/sheet.pdf"
+    monkeypatch.setattr(pass_routes, "SHEET_PART_PASSES", 1)
+    whole = client.get(url, headers=bearer(token))
+    assert whole.status_code == 422 and whole.json()["error"] == "too_many_passes"
+    assert "?part=1 to ?part=2" in whole.json()["detail"]
+    parts = [client.get(url, params={"part": n}, headers=bearer(token)) for n in (1, 2)]
+    assert all(p.status_code == 200 and p.content.startswith(b"%PDF") for p in parts)
+    assert parts[0].headers["content-disposition"].endswith('-part1.pdf"')
+    assert parts[0].content != parts[1].content
+    assert client.get(url, params={"part": 3}, headers=bearer(token)).status_code == 404
+    monkeypatch.setattr(pass_routes, "SHEET_PART_PASSES", 2)
+    assert client.get(url, headers=bearer(token)).status_code == 200
 
 
 def test_employee_logs_in_and_sees_own_pass(hub, client, enterprise):

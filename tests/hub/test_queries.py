@@ -9,7 +9,7 @@ import io
 import uuid
 
 import pytest
-from conftest import bearer
+from hubkit import bearer
 from openpyxl import load_workbook
 from sqlalchemy import select
 

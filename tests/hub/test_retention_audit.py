@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from conftest import bearer
+from hubkit import bearer
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 

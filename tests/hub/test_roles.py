@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import bearer
+from hubkit import bearer
 
 
 @pytest.fixture

@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import func, select
 from test_devices_support import API, auth_headers, batch_body, enrol_device, make_event, post_batch
 
+from hub.api.deps import get_app_settings
 from hub.devices.ingestion import ingest_batch
 from hub.devices.scan_log import scans_by_officer
-from hub.devices.settings import DeviceSettings, get_device_settings
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import Role
+from hub.services.retention import purge_expired
 
 
 @pytest.fixture
@@ -188,6 +189,41 @@ def test_event_older_than_retention_is_rejected(client, db, device, settings):
     assert _count(db) == 1
 
 
+def test_purge_drops_old_batch_records_and_a_replay_after_it_restores_nothing(db, client, device, settings):
+    """Batch records go with the same retention as scans; a batch replayed once its record is purged
+    is not refused as a replay, but its events are all older than retention, so nothing comes back."""
+    days = settings.retention_days
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(days=days + 1)
+    old_events = [make_event(device, scanned_at=then.timestamp() - 60) for _ in range(3)]
+    old_body = batch_body(device, old_events)
+    old_signature = base64.b64encode(device.key.sign(old_body)).decode()
+
+    def upload_old(now: dt.datetime) -> Any:
+        return ingest_batch(
+            db,
+            header_device_id=device.device_id,
+            signature_b64=old_signature,
+            body=old_body,
+            retention_days=days,
+            now=now,
+        )
+
+    assert upload_old(then).accepted == 3  # received back then, inside the retention window
+    recent = batch_body(device, [make_event(device)])
+    assert post_batch(client, device, recent).status_code == 200
+    assert (_count(db), _count(db, ScanBatch)) == (4, 2)
+
+    result = purge_expired(db)
+    assert (result.scans, result.scan_batches) == (3, 1)
+    assert (_count(db), _count(db, ScanBatch)) == (1, 1)
+    assert db.scalars(select(ScanBatch.batch_id)).one() == json.loads(recent)["batch_id"]
+
+    replay = upload_old(dt.datetime.now(dt.UTC))
+    assert (replay.accepted, replay.duplicates, replay.rejected) == (0, 0, 3)
+    assert all("retention" in r["error"] for r in replay.results)
+    assert _count(db) == 1
+
+
 def test_non_object_events_are_rejected_alone(client, db, device):
     good = make_event(device)
     response = post_batch(client, device, batch_body(device, [good, 42, None, "x"]))
@@ -221,11 +257,12 @@ def test_malformed_body_is_422(client, db, device):
     assert _count(db) == 0 and _count(db, ScanBatch) == 0
 
 
-def test_oversize_batch_is_413(client, app, db, device):
+def test_oversize_batch_is_413(client, app, db, device, settings):
     events = [make_event(device) for _ in range(1001)]
     response = post_batch(client, device, batch_body(device, events))
     assert response.status_code == 413
-    app.dependency_overrides[get_device_settings] = lambda: DeviceSettings(max_events_per_batch=10)
+    changed = settings.model_copy(update={"max_events_per_batch": 10})
+    app.dependency_overrides[get_app_settings] = lambda: changed
     try:
         assert post_batch(client, device, batch_body(device, events[:11])).status_code == 413
         assert post_batch(client, device, batch_body(device, events[:10])).status_code == 200

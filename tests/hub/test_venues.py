@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import bearer
+from hubkit import bearer
 from sqlalchemy import update
 
 from hub.models.venues import Visit

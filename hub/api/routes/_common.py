@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, File, Response, UploadFile
+from pydantic import BaseModel
 
 from hub.api.deps import SettingsDep
+from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import ColumnSpec, import_template
 from hub.errors import HubError
-from hub.services.tables import XLSX_MEDIA_TYPE
 
 XLSX_TYPES = {
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    XLSX_MEDIA_TYPE,
     "application/octet-stream",
     "application/zip",
     "",
@@ -31,6 +32,14 @@ def read_upload(file: Annotated[UploadFile, File(description=".xlsx file")], set
 
 
 Upload = Annotated[bytes, Depends(read_upload)]
+
+
+def patch_changes(body: BaseModel) -> dict[str, Any]:
+    """The fields a PATCH sets; null is refused (a whitelist entry's fields are all required)."""
+    changes = body.model_dump(exclude_unset=True)
+    if any(v is None for v in changes.values()):
+        raise HubError(422, "invalid_request", "fields cannot be set to null")
+    return changes
 
 
 def template_response(columns: Sequence[ColumnSpec], name: str) -> Response:

@@ -14,6 +14,7 @@ from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
+from hub.services.retention import PurgeResult, purge_expired
 
 router = APIRouter(tags=["audit"])
 
@@ -49,26 +50,9 @@ def read_audit_log(
     return [AuditOut.model_validate(e, from_attributes=True) for e in db.scalars(query)]
 
 
-class PurgeOut(BaseModel):
-    cutoff: dt.datetime
-    visits: int
-    scans: int
-    otp_codes: int
-    tokens: int
-
-
-@router.post("/retention/purge", response_model=PurgeOut, tags=["retention"])
+@router.post("/retention/purge", response_model=PurgeResult, tags=["retention"])
 def purge_now(
     _user: Annotated[User, Depends(require_permission(Permission.RETENTION_PURGE))], db: SessionDep
-) -> PurgeOut:
+) -> PurgeResult:
     """Run the retention purge now (it also runs on a schedule and as `checkpass hub purge`)."""
-    from hub.services.retention import purge_expired
-
-    result = purge_expired(db)
-    return PurgeOut(
-        cutoff=result.cutoff,
-        visits=result.visits,
-        scans=result.scans,
-        otp_codes=result.otp_codes,
-        tokens=result.tokens,
-    )
+    return purge_expired(db)

@@ -14,7 +14,6 @@ from hub.api.deps import ClientIp, SettingsDep, require_permission
 from hub.core.permissions import Permission
 from hub.db import SessionDep, utcnow
 from hub.devices import enrolment
-from hub.devices.settings import DeviceSettings, get_device_settings
 from hub.errors import HubError
 from hub.models.devices import Device
 from hub.models.identity import User
@@ -23,7 +22,6 @@ from hub.services.access import is_hub_admin
 router = APIRouter(tags=["devices"])
 
 DeviceManager = Annotated[User, Depends(require_permission(Permission.DEVICES_MANAGE))]
-DeviceSettingsDep = Annotated[DeviceSettings, Depends(get_device_settings)]
 
 
 class EnrolmentTokenIn(BaseModel):
@@ -105,7 +103,6 @@ def create_enrolment_token(
     db: SessionDep,
     user: DeviceManager,
     settings: SettingsDep,
-    device_settings: DeviceSettingsDep,
     ip: ClientIp,
     body: EnrolmentTokenIn | None = None,
 ) -> EnrolmentTokenOut:
@@ -115,7 +112,7 @@ def create_enrolment_token(
         db,
         actor=user,
         station_id=station_id,
-        lifetime=dt.timedelta(minutes=device_settings.enrolment_token_minutes),
+        lifetime=dt.timedelta(minutes=settings.enrolment_token_minutes),
         base_url=settings.base_url,
         client_ip=ip,
     )

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from hub.api.deps import ClientIp, CurrentUser
-from hub.api.routes._common import XLSX_RESPONSE, Upload, template_response
+from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
 from hub.api.routes.auth import TokenOut, UserOut
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.masking import mask_mobile, mask_name
@@ -134,9 +134,7 @@ def update_employee(
     org_id: int, employee_id: int, body: EmployeePatch, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> EmployeeOut:
     org = enterprise_for(db, user, org_id)
-    changes = body.model_dump(exclude_unset=True)
-    if any(v is None for v in changes.values()):
-        raise HubError(422, "invalid_request", "fields cannot be set to null")
+    changes = patch_changes(body)
     employee = enterprises.update_employee(
         db, enterprises.get_employee(db, org, employee_id), changes, user, ip
     )

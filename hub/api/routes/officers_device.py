@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, SettingsDep
 from hub.core.phone import Mobile
 from hub.db import SessionDep
 from hub.devices import credentials
-from hub.devices.settings import DeviceSettings, get_device_settings
 
 router = APIRouter(tags=["checkpoints"])
 
@@ -65,7 +63,7 @@ def login_start(db: SessionDep, body: LoginStartIn, settings: SettingsDep, ip: C
 def login_verify(
     db: SessionDep,
     body: LoginVerifyIn,
-    device_settings: Annotated[DeviceSettings, Depends(get_device_settings)],
+    settings: SettingsDep,
     ip: ClientIp,
 ) -> LoginVerifyOut:
     """Confirm the SMS code; the answer is a credential the device checks offline until the shift ends."""
@@ -74,7 +72,7 @@ def login_verify(
         device_id=str(body.device_id),
         mobile_e164=body.mobile,
         code=body.code,
-        shift=dt.timedelta(hours=device_settings.officer_credential_hours),
+        shift=dt.timedelta(hours=settings.officer_credential_hours),
         client_ip=ip,
     )
     return LoginVerifyOut(

@@ -4,27 +4,29 @@ personal_data.unmask. Every query is audited. `format=csv|xlsx` downloads the sa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from hub.api.deps import ClientIp, CurrentUser
 from hub.core.fields import Mobile
 from hub.core.masking import mask_mobile
 from hub.core.permissions import Permission
 from hub.db import SessionDep
+from hub.documents.exports import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from hub.errors import HubError
 from hub.models.identity import Role, User
 from hub.services import audit, queries
 from hub.services.access import has_permission, is_hub_admin
-from hub.services.tables import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 
 router = APIRouter(prefix="/queries", tags=["queries"])
 
 Format = Literal["json", "csv", "xlsx"]
 Since = Annotated[dt.datetime | None, Query(alias="from", description="inclusive, ISO 8601")]
 Until = Annotated[dt.datetime | None, Query(alias="to", description="exclusive, ISO 8601")]
+DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
 Unmask = Annotated[
     bool, Query(description="show personal data in clear: needs personal_data.unmask; audited")
 ]
@@ -43,16 +45,48 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
+def _own_org(user: User, requested: int | None) -> int | None:
+    """An organisation admin queries only their own organisation: refuse another, default to theirs."""
+    if requested is not None and requested != user.org_id:
+        raise HubError(403, "forbidden", "outside your organisation")
+    return user.org_id
+
+
+def _answer(
+    db: Session,
+    user: User,
+    ip: str | None,
+    name: str,
+    register: queries.Register,
+    fmt: Format,
+    unmask: bool,
+    **filters: Any,
+) -> Response:
+    """Audit the query (every one is), then send the rows in the asked format."""
+    audit.record(
+        db,
+        f"query.{name}",
+        actor=user,
+        client_ip=ip,
+        **filters,
+        unmasked=unmask,
+        results=len(register.rows),
+        format=fmt,
+    )
+    db.commit()
+    return _render(register, fmt, name)
+
+
 def _render(register: queries.Register, fmt: Format, name: str) -> Response:
     if fmt == "csv":
         return Response(
-            to_csv(register.columns, register.rows),
+            to_csv(register.columns, register.cells()),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if fmt == "xlsx":
         return Response(
-            to_xlsx(register.columns, register.rows, title=name),
+            to_xlsx(register.columns, register.cells(), sheet_title=name),
             media_type=XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
@@ -64,7 +98,7 @@ def _render(register: queries.Register, fmt: Format, name: str) -> Response:
     )
 
 
-@router.get("/passes", responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
+@router.get("/passes", responses=DOWNLOADS)
 def pass_register(
     user: CurrentUser,
     db: SessionDep,
@@ -79,9 +113,7 @@ def pass_register(
     """Enterprise pass register by time, enterprise and/or person. Enterprise admins see their own."""
     _check(user, Permission.QUERY_PASSES, unmask)
     if not is_hub_admin(user):
-        if enterprise_id is not None and enterprise_id != user.org_id:
-            raise HubError(403, "forbidden", "outside your organisation")
-        enterprise_id = user.org_id
+        enterprise_id = _own_org(user, enterprise_id)
     register = queries.pass_register(
         db,
         since=_aware(since),
@@ -90,24 +122,22 @@ def pass_register(
         person=person,
         unmask=unmask,
     )
-    audit.record(
+    return _answer(
         db,
-        "query.passes",
-        actor=user,
-        client_ip=ip,
+        user,
+        ip,
+        "passes",
+        register,
+        format,
+        unmask,
         enterprise_id=enterprise_id,
         person=queries.describe_person(person),
         since=str(since) if since else None,
         until=str(until) if until else None,
-        unmasked=unmask,
-        results=len(register.rows),
-        format=format,
     )
-    db.commit()
-    return _render(register, format, "passes")
 
 
-@router.get("/checks", responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
+@router.get("/checks", responses=DOWNLOADS)
 def check_register(
     user: CurrentUser,
     db: SessionDep,
@@ -122,9 +152,7 @@ def check_register(
     """Police check register (scans uploaded by checkpoints) by officer. Station admins see their station."""
     _check(user, Permission.QUERY_CHECKS, unmask)
     if not is_hub_admin(user):
-        if station_id is not None and station_id != user.org_id:
-            raise HubError(403, "forbidden", "outside your organisation")
-        station_id = user.org_id
+        station_id = _own_org(user, station_id)
         if officer_id is not None:
             from hub.models.rosters import Officer
 
@@ -139,22 +167,12 @@ def check_register(
         station_id=station_id,
         unmask=unmask,
     )
-    audit.record(
-        db,
-        "query.checks",
-        actor=user,
-        client_ip=ip,
-        officer_id=officer_id,
-        station_id=station_id,
-        unmasked=unmask,
-        results=len(register.rows),
-        format=format,
+    return _answer(
+        db, user, ip, "checks", register, format, unmask, officer_id=officer_id, station_id=station_id
     )
-    db.commit()
-    return _render(register, format, "checks")
 
 
-@router.get("/visits", responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
+@router.get("/visits", responses=DOWNLOADS)
 def visit_register(
     user: CurrentUser,
     db: SessionDep,
@@ -170,9 +188,7 @@ def visit_register(
     """Visits by venue (and/or organisation, person). Organisation admins see their own venues."""
     _check(user, Permission.QUERY_VISITS, unmask)
     if Role(user.role) in (Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN):
-        if org_id is not None and org_id != user.org_id:
-            raise HubError(403, "forbidden", "outside your organisation")
-        org_id = user.org_id
+        org_id = _own_org(user, org_id)
     elif not is_hub_admin(user):
         raise HubError(403, "forbidden", "needs permission query.visits")
     register = queries.visit_register(
@@ -184,17 +200,15 @@ def visit_register(
         mobile=mobile,
         unmask=unmask,
     )
-    audit.record(
+    return _answer(
         db,
-        "query.visits",
-        actor=user,
-        client_ip=ip,
+        user,
+        ip,
+        "visits",
+        register,
+        format,
+        unmask,
         venue_id=venue_id,
         org_id=org_id,
         mobile=mask_mobile(mobile) if mobile else None,
-        unmasked=unmask,
-        results=len(register.rows),
-        format=format,
     )
-    db.commit()
-    return _render(register, format, "visits")

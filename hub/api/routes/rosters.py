@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from hub.api.deps import ClientIp, CurrentUser
-from hub.api.routes._common import XLSX_RESPONSE, Upload, template_response
+from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
 from hub.core.fields import Mobile, PersonName
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
@@ -82,9 +82,7 @@ def update_officer(
     station_id: int, officer_id: int, body: OfficerPatch, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> OfficerOut:
     _station_keeper(db, user, station_id)
-    changes = body.model_dump(exclude_unset=True)
-    if any(v is None for v in changes.values()):
-        raise HubError(422, "invalid_request", "fields cannot be set to null")
+    changes = patch_changes(body)
     officer = rosters.update_officer(db, rosters.get_officer(db, station_id, officer_id), changes, user, ip)
     db.commit()
     return OfficerOut.of(officer)

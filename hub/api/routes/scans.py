@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from hub.api.deps import SettingsDep
 from hub.db import SessionDep
 from hub.devices.ingestion import ingest_batch
-from hub.devices.settings import DeviceSettings, get_device_settings
 from hub.errors import HubError
 
 router = APIRouter(tags=["checkpoints"])
@@ -92,7 +91,6 @@ def post_batch(
     db: SessionDep,
     body: Annotated[bytes, Depends(_raw_body)],
     settings: SettingsDep,
-    device_settings: Annotated[DeviceSettings, Depends(get_device_settings)],
     x_device_id: Annotated[str | None, Header()] = None,
     x_device_signature: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -102,7 +100,7 @@ def post_batch(
         header_device_id=x_device_id,
         signature_b64=x_device_signature,
         body=body,
-        max_events=device_settings.max_events_per_batch,
+        max_events=settings.max_events_per_batch,
         retention_days=settings.retention_days,
     )
     answer = {"server_time": outcome.server_time, "results": outcome.results}

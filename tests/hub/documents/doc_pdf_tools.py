@@ -1,5 +1,5 @@
-"""poppler command-line tools on PDF bytes (plain functions: a conftest.py here would shadow the
-``conftest`` module that tests/hub's tests import by name)."""
+"""poppler command-line tools on PDF bytes (plain functions in a uniquely named module: tests import
+helpers by module name, and a second conftest.py would make `conftest` ambiguous)."""
 
 import os
 import shutil

@@ -213,7 +213,13 @@ def test_templates_have_the_headers_and_read_back(columns):
     with pytest.raises(SpreadsheetError, match="no data rows"):
         read_rows(template, columns)
     # Fill the template the way a person would, then import it.
-    examples = {"name": "陳大明", "mobile": "0912345678", "national_id": NID1, "officer_number": "T12345"}
+    examples = {
+        "name": "陳大明",
+        "mobile": "0912345678",
+        "national_id": NID1,
+        "officer_number": "T12345",
+        "station": "板橋分局",
+    }
     for index, spec in enumerate(columns, start=1):
         sheet.cell(row=2, column=index, value=examples[spec.key])
     buffer = io.BytesIO()

@@ -1,4 +1,5 @@
-"""Imports from uploaded .xlsx files and exports of registers, on top of hub.documents.
+"""The hub's import policy for uploaded .xlsx whitelists; reading and checking cells is
+hub.documents.spreadsheets' job.
 
 Imports are all-or-nothing: every row is checked first (by hub.documents.spreadsheets, then by the same
 request model the one-by-one endpoint uses), and the whole file is refused with a per-row report if any
@@ -7,25 +8,26 @@ row is wrong, so an operator fixes the file and uploads it again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from hub.documents import exports
 from hub.documents.spreadsheets import ColumnSpec, SpreadsheetError, read_rows
 from hub.errors import HubError
 from hub.models.identity import User
 from hub.services import audit
 
 M = TypeVar("M", bound=BaseModel)
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
-class RowError:
+class RowProblem:
+    """One refused row as the API reports it: keyed by request field, where the reader's
+    spreadsheets.RowError is keyed by column label."""
+
     row: int  # spreadsheet row number, as Excel shows it
     field: str | None  # the request field ("mobile"), None for a whole-row problem
     error: str  # personal data in it is masked
@@ -36,14 +38,14 @@ class RowError:
 
 def read_import(
     data: bytes, columns: Sequence[ColumnSpec], model: type[M]
-) -> tuple[list[tuple[int, M]], list[RowError], int]:
+) -> tuple[list[tuple[int, M]], list[RowProblem], int]:
     """(good rows as `model`, row errors, number of data rows). HubError 400 for an unreadable file."""
     try:
         report = read_rows(data, columns)
     except SpreadsheetError as exc:
         raise HubError(400, "bad_spreadsheet", str(exc)) from None
     key_of = {spec.label: spec.key for spec in columns}
-    errors = [RowError(e.row_number, key_of.get(e.column) or None, e.message) for e in report.errors]
+    errors = [RowProblem(e.row_number, key_of.get(e.column) or None, e.message) for e in report.errors]
     good: list[tuple[int, M]] = []
     for row in report.rows:
         try:
@@ -51,14 +53,26 @@ def read_import(
         except ValidationError as exc:
             for e in exc.errors():
                 field = str(e["loc"][0]) if e.get("loc") else None
-                errors.append(RowError(row.row_number, field, e["msg"].removeprefix("Value error, ")))
+                errors.append(RowProblem(row.row_number, field, e["msg"].removeprefix("Value error, ")))
     total = len(report.rows) + len({e.row_number for e in report.errors})
     return good, errors, total
 
 
+def check_each(good: Sequence[tuple[int, M]], check: Callable[[M], None]) -> list[RowProblem]:
+    """Run a one-by-one rule (which raises HubError, e.g. a whitelist clash) on every good row and
+    collect its refusals as row problems."""
+    problems = []
+    for number, row in good:
+        try:
+            check(row)
+        except HubError as exc:
+            problems.append(RowProblem(number, None, str(exc.detail)))
+    return problems
+
+
 def refuse_import(
     db: Session,
-    errors: Sequence[RowError],
+    errors: Sequence[RowProblem],
     total_rows: int,
     *,
     actor: User,
@@ -88,15 +102,3 @@ def refuse_import(
             "errors": [e.as_dict() for e in sorted(errors, key=lambda e: e.row)],
         },
     )
-
-
-def _cells(columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> list[list[object]]:
-    return [[row.get(c) for c in columns] for row in rows]
-
-
-def to_csv(columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> bytes:
-    return exports.to_csv(columns, _cells(columns, rows))
-
-
-def to_xlsx(columns: Sequence[str], rows: Sequence[Mapping[str, object]], title: str = "export") -> bytes:
-    return exports.to_xlsx(columns, _cells(columns, rows), sheet_title=title)
