@@ -1,15 +1,30 @@
-"""`checkpass hub ...`: init (database, keys, first super admins), serve, purge, demo."""
+"""`checkpass hub ...`: init (database, keys, first super admins), serve, purge, demo, and the hub's
+side of the offline-root ceremony (see hub.services.trust):
+
+    checkpass hub bundle request --out REQ [--valid-days N]   unsigned bundle to sign offline
+    checkpass hub bundle import FILE                          serve a bundle the offline root signed
+    checkpass hub bundle status                               how long the served bundle is valid
+    checkpass hub keys rotate [--out REQ]                     new issuer key (pending if root offline)
+
+Exit codes: 0 done, 1 refused (the reason is printed), 2 usage error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.core.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def register(subparsers: Any) -> None:
@@ -43,6 +58,30 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--no-serve", action="store_true", help="set up and print, but do not serve")
     demo.set_defaults(func=cmd_demo)
 
+    bundle = commands.add_parser("bundle", help="trust bundle of a hub whose root key is offline")
+    bundle_commands = bundle.add_subparsers(dest="bundle_command", metavar="BUNDLE_COMMAND")
+    bundle_commands.required = True
+    request = bundle_commands.add_parser("request", help="write the unsigned bundle to sign offline")
+    request.add_argument("--out", type=Path, required=True, help="file to carry to the offline machine")
+    request.add_argument(
+        "--valid-days", type=int, help="validity to ask for (default HUB_TRUST_BUNDLE_VALID_DAYS)"
+    )
+    request.set_defaults(func=cmd_bundle_request)
+    imp = bundle_commands.add_parser("import", help="serve a bundle signed offline (`checkpass bundle sign`)")
+    imp.add_argument("file", type=Path, help="the signed bundle (export file or bare COSE bundle)")
+    imp.set_defaults(func=cmd_bundle_import)
+    status = bundle_commands.add_parser("status", help="how long the served bundle stays valid")
+    status.set_defaults(func=cmd_bundle_status)
+
+    keys = commands.add_parser("keys", help="the hub's issuer keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", metavar="KEYS_COMMAND")
+    keys_commands.required = True
+    rotate = keys_commands.add_parser(
+        "rotate", help="new issuer key (waits for a bundle if the root is offline)"
+    )
+    rotate.add_argument("--out", type=Path, help="where to write the bundle request (offline root)")
+    rotate.set_defaults(func=cmd_keys_rotate)
+
 
 def _usage(message: str) -> Exception:
     from provisioning.cli import UsageError
@@ -75,7 +114,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     settings = _settings_with_passphrase()
     load_or_create_secret(settings, create=True)
     try:
-        keys_created = ensure_keys(settings)
+        keys_created = _ensure_hub_keys(settings, ensure_keys)
     except HubError as exc:
         raise _usage(str(exc.detail)) from None
     except Exception as exc:  # wrong passphrase or a damaged key store
@@ -110,6 +149,168 @@ def cmd_init(args: argparse.Namespace) -> int:
             f"super admin {mask_mobile(mobile)}: initial password sent by SMS "
             f"({settings.sms_gateway} gateway)"
         )
+    return 0
+
+
+def _ensure_hub_keys(settings: Settings, ensure_keys: Any) -> bool:
+    """Keys for `hub init`. With an offline root the keys directory was copied from the offline
+    machine without root.key: check that the issuer key opens, and never create a root here."""
+    keys_dir = Path(settings.keys_dir)
+    if settings.root_offline or ((keys_dir / "root.pub").exists() and not (keys_dir / "root.key").exists()):
+        from hub.services.keys import open_keystore
+
+        store = open_keystore(settings)
+        store.root_public_key()
+        store.active_issuer()  # proves the passphrase opens the issuer key
+        return False
+    return bool(ensure_keys(settings))
+
+
+@contextlib.contextmanager
+def _hub_session(settings: Settings) -> Iterator[Session]:
+    from hub.context import HubContext, make_sessionmaker
+    from hub.db import make_engine
+    from hub.migrations import upgrade_to_head
+
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    try:
+        context = HubContext.from_settings(settings)
+    except FileNotFoundError as exc:
+        raise _usage(f"{exc}") from None
+    try:
+        with make_sessionmaker(engine, context)() as db:
+            yield db
+    finally:
+        engine.dispose()
+
+
+def _refused(exc: Exception) -> int:
+    from hub.errors import HubError
+
+    if isinstance(exc, HubError):
+        print(f"checkpass: {exc.reason}: {exc.detail}", file=sys.stderr)
+    else:  # a key store that will not open (wrong passphrase, damaged file)
+        print(f"checkpass: {exc}", file=sys.stderr)
+    return 1
+
+
+def _utc(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+
+
+def _write_request(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise _usage(f"--out: cannot write {path}: {exc.strerror}") from None
+
+
+CEREMONY = (
+    "next: carry {req} to the offline machine and run\n"
+    "  checkpass bundle sign --keys ROOT_KEYS_DIR --request {req} --out trust.cbor\n"
+    "then bring trust.cbor back and run `checkpass hub bundle import trust.cbor` "
+    "(or PUT it to /api/v1/trust/bundle)"
+)
+
+
+def cmd_bundle_request(args: argparse.Namespace) -> int:
+    from crypto.errors import CryptoError
+    from hub.errors import HubError
+    from provisioning.export import read_request
+    from provisioning.keystore import KeyStoreError
+
+    if args.valid_days is not None and not 1 <= args.valid_days <= 366:
+        raise _usage("--valid-days must be 1..366")
+    with _hub_session(_settings_with_passphrase()) as db:
+        from hub.services import trust
+
+        try:
+            data = trust.bundle_request(db, args.valid_days)
+        except (HubError, CryptoError, KeyStoreError) as exc:
+            return _refused(exc)
+    _write_request(args.out, data)
+    request = read_request(data)
+    print(f"wrote {args.out}: {len(request.issuer_keys)} issuer key(s) for the root to sign")
+    for info in request.issuer_keys:
+        print(f"  {info.kid.hex()}  {info.state:<11}  status counter {info.status_counter}")
+    print(CEREMONY.format(req=args.out))
+    return 0
+
+
+def cmd_bundle_import(args: argparse.Namespace) -> int:
+    from crypto.errors import CryptoError
+    from hub.errors import HubError
+    from provisioning.keystore import KeyStoreError
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise _usage(f"cannot read {args.file}: {exc.strerror}") from None
+    with _hub_session(_settings_with_passphrase()) as db:
+        from hub.services import trust
+
+        try:
+            result = trust.import_bundle(db, data, via="cli")
+        except (HubError, CryptoError, KeyStoreError) as exc:
+            return _refused(exc)
+    if not result.imported:
+        print(f"this bundle (issued {_utc(result.issued_at)}) is already the one served")
+        return 0
+    print(f"serving the bundle issued {_utc(result.issued_at)}, valid until {_utc(result.valid_until)}")
+    if result.activated_kid:
+        print(f"issuer key {result.activated_kid} is now the active key; the previous one is retired")
+    return 0
+
+
+def cmd_bundle_status(args: argparse.Namespace) -> int:
+    from crypto.errors import CryptoError
+    from hub.errors import HubError
+    from provisioning.keystore import KeyStoreError
+
+    with _hub_session(_settings_with_passphrase()) as db:
+        from hub.services import trust
+
+        try:
+            health = trust.trust_health(db)
+        except (HubError, CryptoError, KeyStoreError) as exc:
+            return _refused(exc)
+    print(f"root: {health.root}; bundle: {health.state}")
+    if health.valid_until is not None and health.expires_in_s is not None:
+        print(f"valid until {_utc(health.valid_until)} ({health.expires_in_s / 86_400:.1f} days left)")
+    print(
+        f"active issuer key: {health.active_kid}{'' if health.active_key_listed else ' (NOT in the bundle)'}"
+    )
+    if health.pending_kid:
+        print(f"pending issuer key: {health.pending_kid} (waits for an imported bundle)")
+    if health.action:
+        print(f"action: {health.action}")
+    return 0 if health.healthy else 1
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from crypto.errors import CryptoError
+    from hub.errors import HubError
+    from provisioning.keystore import KeyStoreError
+
+    with _hub_session(_settings_with_passphrase()) as db:
+        from hub.services import trust
+
+        try:
+            rotation = trust.rotate_issuer(db, via="cli")
+        except (HubError, CryptoError, KeyStoreError) as exc:
+            return _refused(exc)
+    if not rotation.pending:
+        print(f"issuer key {rotation.new_kid} is active; the trust bundle is re-signed on the next fetch")
+        return 0
+    out: Path = args.out or Path("bundle-request.cbor")
+    assert rotation.request is not None
+    _write_request(out, rotation.request)
+    print(
+        f"issuer key {rotation.new_kid} prepared. The root key is offline, so the hub keeps signing with "
+        "the current key until a bundle listing the new one is imported: A NEW BUNDLE IS NEEDED."
+    )
+    print(CEREMONY.format(req=out))
     return 0
 
 
@@ -152,7 +353,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     engine.dispose()
     print(
         f"purged records older than {result.cutoff:%Y-%m-%d %H:%M} UTC: "
-        f"{result.visits} visits, {result.scans} scans, {result.otp_codes} codes, {result.tokens} sessions"
+        f"{result.visits} visits, {result.scans} scans, {result.scan_batches} scan batches, "
+        f"{result.otp_codes} codes, {result.tokens} sessions"
     )
     return 0
 

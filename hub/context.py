@@ -17,7 +17,7 @@ from hub.core.config import Settings
 from hub.core.protection import Protector, load_or_create_secret
 
 if TYPE_CHECKING:
-    from provisioning.keystore import KeyStore
+    from hub.services.keys import HubKeyStore
 
 
 @dataclass
@@ -44,7 +44,14 @@ class HubContext:
             return self._sms
 
     @property
-    def keystore(self) -> KeyStore:
+    def root_offline(self) -> bool:
+        """True when the hub must not touch a root private key (hub.services.trust): configured so, or
+        the keys directory simply has none (only root.pub, the production layout). Checked on each
+        call, so removing root.key from a running hub takes effect at once."""
+        return self.settings.root_offline or not (self.settings.keys_dir / "root.key").exists()
+
+    @property
+    def keystore(self) -> HubKeyStore:
         """The KeyStore, opened once: decrypting keys costs an argon2id derivation each."""
         with self._lock:
             if self._keystore is None:

@@ -17,6 +17,7 @@ from hub.core.config import Settings, get_settings
 from hub.db import SessionLocal, make_engine
 from hub.errors import install_error_handlers
 from hub.migrations import upgrade_to_head
+from hub.services.trust import trust_health
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +97,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
+    def healthz() -> dict[str, str | int | None]:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        return {"status": "ok", "database": engine.dialect.name}
+        # The trust bundle's remaining validity is here too, so the monitoring that watches the hub
+        # sees an expiring bundle before checkpoints start flagging verdicts STALE.
+        with sessions() as db:
+            trust = trust_health(db)
+        return {
+            "status": "ok",
+            "database": engine.dialect.name,
+            "trust": trust.state,
+            "trust_expires_in_s": trust.expires_in_s,
+        }
 
     return app
 

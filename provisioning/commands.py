@@ -5,6 +5,8 @@
     checkpass keys list    --keys DIR                     states and counters (no passphrase)
     checkpass keys compromise --keys DIR --kid HEX        refuse all that key ever signed
     checkpass bundle export --keys DIR --out FILE [--valid-days N]
+    checkpass bundle sign  --keys DIR --request REQ --out FILE [--valid-days N]
+                           root-sign a hub's bundle request (offline-root hubs, see hub.services.trust)
     checkpass pass issue   --keys DIR --name N --national-id ID --org NAME [--org-id UBN]
                            [--kind K] [--valid-days N] --out pass.png       (prints the TP1: text)
     checkpass pass verify  --bundle FILE [--json] [--root-key B64|FILE] [--now EPOCH]
@@ -45,7 +47,7 @@ from crypto.identity import (
 from crypto.passes import PASS_ID_BYTES, PassClaims, encode_pass, pass_qr_png
 from crypto.verify import Verdict, verify
 from provisioning.cli import UsageError
-from provisioning.export import build_export, read_export
+from provisioning.export import build_export, bundle_from_request, read_export, read_request
 from provisioning.keystore import KeyStore, KeyStoreError
 
 PASSPHRASE_ENV = "CHECKPASS_PASSPHRASE"
@@ -179,6 +181,33 @@ def _bundle_export(args: argparse.Namespace) -> int:
     print(
         f"wrote {out} ({len(data)} bytes): {len(bundle.issuer_keys)} issuer key(s), "
         f"valid until {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(bundle.valid_until))}"
+    )
+    return 0
+
+
+def _bundle_sign(args: argparse.Namespace) -> int:
+    """Root-sign what a hub with an offline root asked for (`checkpass hub bundle request`)."""
+    try:
+        request = read_request(Path(args.request).read_bytes())
+    except OSError as exc:
+        raise UsageError(f"--request: cannot read {args.request}: {exc.strerror}") from exc
+    except CryptoError as exc:
+        raise UsageError(f"--request: {exc}") from exc
+    days = _valid_days(args.valid_days or request.valid_days, "--valid-days")
+    store = _store(args.keys)
+    bundle = bundle_from_request(request, store.root(), int(time.time()), days)
+    # The request is unsigned: show what the root is about to vouch for, so the operator can compare
+    # the kids with what the hub printed.
+    print(f"bundle for hub {request.hub or '(unnamed)'}: {len(bundle.issuer_keys)} issuer key(s)")
+    for info in bundle.issuer_keys:
+        print(f"  {info.kid.hex()}  {info.state:<11}  status counter {info.status_counter}")
+    data = build_export(store.root(), bundle, [])
+    out = Path(args.out)
+    out.write_bytes(data)
+    print(
+        f"wrote {out} ({len(data)} bytes), valid until "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(bundle.valid_until))}; "
+        "import it on the hub with `checkpass hub bundle import`"
     )
     return 0
 
@@ -398,6 +427,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output file")
     p.add_argument("--valid-days", type=int, default=7, help="how long verifiers trust it (default 7)")
     p.set_defaults(func=_guarded(_bundle_export))
+    p = bundle.add_parser("sign", help="root-sign a hub's bundle request (hub with an offline root)")
+    p.add_argument("--keys", required=True, help="key store directory holding the root key")
+    p.add_argument("--request", required=True, help="file written by `checkpass hub bundle request`")
+    p.add_argument("--out", required=True, help="output file (import it on the hub)")
+    p.add_argument("--valid-days", type=int, help="how long verifiers trust it (default: what the hub asks)")
+    p.set_defaults(func=_guarded(_bundle_sign))
 
     passes = subparsers.add_parser("pass", help="issue, verify and revoke passes").add_subparsers(
         dest="pass_command"

@@ -17,14 +17,15 @@ fingerprint printed by `keys init`), since anyone can sign a bundle with a root 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cbor2
 
 from crypto.cose import parse_sign1
 from crypto.errors import CryptoError
-from crypto.keys import PUBLIC_KEY_BYTES, KeyPair
+from crypto.keys import KID_BYTES, PUBLIC_KEY_BYTES, KeyPair, kid_of
 from crypto.status import StatusList, load_status_list
-from crypto.trust import TrustBundle, load_trust_bundle, sign_trust_bundle
+from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle, sign_trust_bundle
 
 EXPORT_FORMAT = "checkpass-trust-export-v1"
 
@@ -87,3 +88,129 @@ def _load_for_any_key(raw: bytes, bundle: TrustBundle) -> StatusList:
         except CryptoError:
             continue
     raise CryptoError(f"trust export: status list {kid.hex()} is not signed by a key in the bundle")
+
+
+# ---- bundle requests: the hub's side of the offline-root ceremony ------------------------------
+# A hub whose root key is offline cannot sign its own bundle. It writes a *bundle request* instead:
+# the unsigned list of its issuer keys (public keys, states, status counters), like a CSR. The
+# operator carries it to the offline machine, `checkpass bundle sign` checks it and signs it with
+# the root key into an export file, and the hub imports that file. Issuer private keys never leave
+# the hub and the root private key never reaches it.
+REQUEST_FORMAT = "checkpass-bundle-request-v1"
+
+
+@dataclass(frozen=True)
+class BundleRequest:
+    root_kid: bytes
+    issuer_keys: tuple[IssuerKeyInfo, ...]
+    made_at: int  # the hub's clock when it wrote the request
+    valid_days: int  # what the hub suggests; the signer may choose otherwise
+    hub: str  # the hub's base URL, shown to the operator before signing
+
+
+def build_request(request: BundleRequest) -> bytes:
+    return cbor2.dumps(
+        {
+            "format": REQUEST_FORMAT,
+            "root_kid": request.root_kid,
+            "made_at": request.made_at,
+            "valid_days": request.valid_days,
+            "hub": request.hub,
+            "keys": [
+                {
+                    "kid": info.kid,
+                    "pub": info.public_key,
+                    "state": str(info.state),
+                    "nbf": info.not_before,
+                    "naf": info.not_after,
+                    "ctr": info.status_counter,
+                }
+                for info in request.issuer_keys
+            ],
+        }
+    )
+
+
+def _request_int(value: object, what: str, *, optional: bool = False) -> Any:
+    if optional and value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CryptoError(f"bundle request: {what} must be a non-negative integer")
+    return value
+
+
+def _request_key(raw: object) -> IssuerKeyInfo:
+    if not isinstance(raw, dict):
+        raise CryptoError("bundle request: issuer key entry must be a map")
+    public_key = raw.get("pub")
+    if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_BYTES:
+        raise CryptoError("bundle request: bad issuer public key")
+    if raw.get("kid") != kid_of(public_key):
+        raise CryptoError("bundle request: issuer kid does not match its public key")
+    try:
+        state = KeyState(raw.get("state"))
+    except ValueError as exc:
+        raise CryptoError(f"bundle request: unknown key state {raw.get('state')!r}") from exc
+    return IssuerKeyInfo(
+        kid=raw["kid"],
+        public_key=public_key,
+        state=state,
+        not_before=_request_int(raw.get("nbf"), "nbf"),
+        not_after=_request_int(raw.get("naf"), "naf", optional=True),
+        status_counter=_request_int(raw.get("ctr"), "ctr"),
+    )
+
+
+def read_request(data: bytes) -> BundleRequest:
+    """Decode and check a bundle request (it is unsigned: the operator reviews what it lists)."""
+    try:
+        doc = cbor2.loads(data)
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means "not a request"
+        raise CryptoError("not a Checkpass bundle request") from exc
+    if not isinstance(doc, dict) or doc.get("format") != REQUEST_FORMAT:
+        raise CryptoError("not a Checkpass bundle request")
+    root_kid = doc.get("root_kid")
+    keys = doc.get("keys")
+    hub = doc.get("hub", "")
+    if not isinstance(root_kid, bytes) or len(root_kid) != KID_BYTES:
+        raise CryptoError("bundle request: bad root kid")
+    if not isinstance(keys, list) or not keys:
+        raise CryptoError("bundle request: no issuer keys")
+    if not isinstance(hub, str):
+        raise CryptoError("bundle request: hub must be text")
+    return BundleRequest(
+        root_kid=root_kid,
+        issuer_keys=tuple(_request_key(raw) for raw in keys),
+        made_at=_request_int(doc.get("made_at"), "made_at"),
+        valid_days=_request_int(doc.get("valid_days"), "valid_days"),
+        hub=hub,
+    )
+
+
+def bundle_from_request(request: BundleRequest, root: KeyPair, now: int, valid_days: int) -> TrustBundle:
+    """The bundle the root signs for `request`: its keys as listed, valid `valid_days` from `now`."""
+    if request.root_kid != root.kid:
+        raise CryptoError(
+            f"bundle request is for root key {request.root_kid.hex()}, this store's root is {root.kid.hex()}"
+        )
+    return TrustBundle(
+        issuer_keys=request.issuer_keys,
+        issued_at=now,
+        valid_until=now + valid_days * 86_400,
+        hub_time=now,
+        root_kid=root.kid,
+    )
+
+
+def export_bundle_bytes(data: bytes) -> bytes:
+    """The COSE bundle inside `data`: an export file (`bundle export`/`bundle sign`) or a bare bundle.
+
+    Nothing is verified here; the caller checks the signature against the root key it trusts.
+    """
+    try:
+        doc = cbor2.loads(data)
+    except Exception:  # noqa: BLE001 - not CBOR at all: let the signature check say so
+        return data
+    if isinstance(doc, dict) and doc.get("format") == EXPORT_FORMAT and isinstance(doc.get("bundle"), bytes):
+        return doc["bundle"]
+    return data

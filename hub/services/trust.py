@@ -2,6 +2,36 @@
 
 Revocation state lives in the database (status_entries): each revocation bumps the issuer key's
 counter by one and records that counter, so a delta "since N" is simply the entries with counter > N.
+Status lists are always signed here, by the issuer keys the hub holds: revoking a pass never needs
+the root key.
+
+Two ways to sign the trust bundle:
+
+* **Root on the hub** (the default for `make demo` and a single machine): the hub decrypts root.key
+  and re-signs the bundle whenever a key or a counter changes, or at half its validity.
+* **Offline root** (production; on when `HUB_ROOT_OFFLINE=true` or the keys directory has no
+  root.key, only root.pub): the hub never opens a root private key. It serves the newest bundle the
+  operator signed on the offline machine and imported (`checkpass hub bundle import FILE` or
+  `PUT /api/v1/trust/bundle`). An import is refused unless root.pub verifies it, it is newer than the
+  served one, it is still valid, it lists the key the hub signs passes with as active, and none of
+  its status counters is ahead of the hub's (a device holding the hub's list would otherwise answer
+  NO_STATUS for every pass of that key). Older counters are harmless: a device's list is then newer
+  than the bundle asks for.
+
+The offline ceremony, like a certificate signing request (issuer private keys never leave the hub,
+the root private key never reaches it):
+
+1. on the hub: `checkpass hub bundle request --out req.cbor` (or GET /api/v1/trust/bundle/request)
+   writes the unsigned list of the hub's issuer public keys, states and status counters;
+2. on the offline machine: `checkpass bundle sign --keys ROOTDIR --request req.cbor --out trust.cbor`
+   shows the keys and signs them with the root key;
+3. on the hub: `checkpass hub bundle import trust.cbor` (or PUT /api/v1/trust/bundle).
+
+Run it before the served bundle expires (GET /api/v1/trust/health counts down). A key rotation is
+the same ceremony: `checkpass hub keys rotate` prepares a new issuer key (hub.services.keys) and
+writes the request, which lists the current key and the new one, both active. The hub keeps signing
+with the current key until the bundle is imported, then switches and retires the old key locally;
+the next bundle lists it as retired from that moment. Until then devices accept both keys.
 """
 
 from __future__ import annotations
@@ -15,14 +45,27 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crypto.errors import CryptoError
+from crypto.keys import kid_of
 from crypto.status import StatusDelta, StatusList, sign_status_delta, sign_status_list
-from crypto.trust import TrustBundle, sign_trust_bundle
+from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle, sign_trust_bundle
 from hub.context import context_of
 from hub.errors import HubError
+from hub.models.identity import User
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
+from hub.services import audit
 from hub.services.keys import ensure_issuer_record, keystore
+from provisioning.export import BundleRequest, build_request, export_bundle_bytes
 
 BUNDLE_DOCUMENT = "trust_bundle"
+# Health turns to "renew_soon" this long before the served bundle expires (or in its last quarter, for a
+# bundle shorter than 8 days), so the operator has time for the offline ceremony before devices start
+# flagging STALE.
+RENEW_WARNING_SECONDS = 2 * 86_400
+NO_BUNDLE_HELP = (
+    "the root key is offline and no trust bundle was imported: run `checkpass hub bundle request`, "
+    "sign it offline with `checkpass bundle sign`, then `checkpass hub bundle import`"
+)
 
 
 @dataclass(frozen=True)
@@ -111,8 +154,14 @@ def _bundle_content(db: Session) -> tuple[TrustBundle, str]:
 
 
 def trust_bundle(db: Session) -> tuple[bytes, int]:
-    """(signed bundle, issued_at). Re-signed only when a key or a counter changed, or at half its
-    validity, so an unchanged bundle keeps its ETag and devices fetch nothing."""
+    """(signed bundle, issued_at). Offline root: the imported bundle, as signed. Root on the hub:
+    re-signed only when a key or a counter changed, or at half its validity, so an unchanged bundle
+    keeps its ETag and devices fetch nothing."""
+    if context_of(db).root_offline:
+        stored = db.get(SignedDocument, BUNDLE_DOCUMENT)
+        if stored is None:
+            raise HubError(503, "no_trust_bundle", NO_BUNDLE_HELP)
+        return stored.body, stored.issued_at
     bundle, fingerprint = _bundle_content(db)
     valid_seconds = context_of(db).settings.trust_bundle_valid_days * 86_400
     cached = db.get(SignedDocument, BUNDLE_DOCUMENT)
@@ -146,3 +195,264 @@ def trust_bundle(db: Session) -> tuple[bytes, int]:
         assert stored is not None
         return stored.body, stored.issued_at
     return body, bundle.issued_at
+
+
+# ---- offline root: request, import, health, rotation ------------------------------------------
+def _require_offline(db: Session) -> None:
+    if not context_of(db).root_offline:
+        raise HubError(
+            409,
+            "root_online",
+            "this hub holds the root key and signs its own bundle; importing is for a hub whose root "
+            "is offline (remove root.key from its keys directory or set HUB_ROOT_OFFLINE=true)",
+        )
+
+
+def _hub_key_infos(db: Session) -> list[IssuerKeyInfo]:
+    """The hub's issuer keys as a bundle should list them: states from the KeyStore, counters from
+    the database (the hub's status lists), plus the pending key of a rotation."""
+    store = keystore(db)
+    infos = [
+        dataclasses.replace(info, status_counter=status_counter(db, info.kid.hex()))
+        for info in store.issuers()
+    ]
+    pending = store.pending_info()
+    if pending is not None:
+        infos.append(pending)
+    return infos
+
+
+def bundle_request(db: Session, valid_days: int | None = None) -> bytes:
+    """The unsigned bundle content the offline root should sign (see the module docstring)."""
+    _require_offline(db)
+    ctx = context_of(db)
+    store = keystore(db)
+    return build_request(
+        BundleRequest(
+            root_kid=kid_of(store.root_public_key()),
+            issuer_keys=tuple(_hub_key_infos(db)),
+            made_at=int(time.time()),
+            valid_days=valid_days or ctx.settings.trust_bundle_valid_days,
+            hub=ctx.settings.base_url,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    imported: bool  # False: this very bundle was already being served
+    issued_at: int
+    valid_until: int
+    active_kid: str
+    activated_kid: str | None  # a pending key this bundle made the active issuer key
+
+
+def _load_offered(db: Session, data: bytes) -> TrustBundle:
+    root_public = keystore(db).root_public_key()
+    try:
+        return load_trust_bundle(export_bundle_bytes(data), root_public)
+    except CryptoError as exc:
+        raise HubError(
+            422,
+            "bad_bundle",
+            f"not a trust bundle signed by this hub's root key (root kid {kid_of(root_public).hex()}): {exc}",
+        ) from None
+
+
+def _check_offered(db: Session, bundle: TrustBundle, now: int) -> tuple[str, str | None]:
+    """Refuse a bundle the devices could not work with; returns (active kid, pending kid to activate)."""
+    if now >= bundle.valid_until:
+        raise HubError(422, "bundle_expired", f"this bundle expired at {_utc(bundle.valid_until)}")
+    store = keystore(db)
+    listed = {info.kid: info for info in bundle.issuer_keys}
+
+    def usable(kid: bytes) -> bool:
+        info = listed.get(kid)
+        return info is not None and info.state is KeyState.ACTIVE and info.not_after is None
+
+    pending = store.pending_kid()
+    active = store.active_kid()
+    to_activate = pending if pending is not None and usable(pending) else None
+    signing = to_activate or active
+    if not usable(signing):
+        raise HubError(
+            409,
+            "bundle_lacks_active_key",
+            f"the bundle does not list issuer key {signing.hex()}, which this hub signs passes with, as "
+            "active: devices would refuse new passes. Sign a fresh `checkpass hub bundle request`.",
+        )
+    for held in store.issuers():
+        # Every key the hub ever signed with stays listed, retired no earlier than the hub stopped
+        # using it: otherwise passes already handed out would turn unknown_key or key_retired.
+        info = listed.get(held.kid)
+        if info is None:
+            raise HubError(
+                409,
+                "bundle_drops_key",
+                f"the bundle does not list issuer key {held.kid.hex()}: passes it signed would be refused. "
+                "Sign a fresh `checkpass hub bundle request`.",
+            )
+        cut = info.not_after if info.state is not KeyState.COMPROMISED else None
+        if cut is not None and (held.not_after is None or cut < held.not_after):
+            raise HubError(
+                409,
+                "bundle_retires_key_early",
+                f"the bundle retires issuer key {held.kid.hex()} at {_utc(cut)}, before the hub stopped "
+                "signing with it: passes issued since would be refused. "
+                "Sign a fresh `checkpass hub bundle request`.",
+            )
+        if info.status_counter > status_counter(db, held.kid.hex()):
+            raise HubError(
+                409,
+                "bundle_counters_ahead",
+                f"the bundle says issuer key {held.kid.hex()} has status counter {info.status_counter}, "
+                f"the hub's list is at {status_counter(db, held.kid.hex())}: devices would answer "
+                "no_status for its passes. Sign a fresh `checkpass hub bundle request`.",
+            )
+    return signing.hex(), to_activate.hex() if to_activate is not None else None
+
+
+def import_bundle(
+    db: Session, data: bytes, *, actor: User | None = None, client_ip: str | None = None, via: str = "api"
+) -> ImportResult:
+    """Verify and store a root-signed bundle for an offline-root hub; audited. HubError, nothing
+    changed, when it cannot be served (see the module docstring)."""
+    _require_offline(db)
+    bundle = _load_offered(db, data)
+    body = export_bundle_bytes(data)
+    now = int(time.time())
+    active_kid, activate = _check_offered(db, bundle, now)
+    current = db.get(SignedDocument, BUNDLE_DOCUMENT, with_for_update=True)
+    if current is not None:
+        if current.body == body:
+            db.rollback()
+            return ImportResult(False, bundle.issued_at, bundle.valid_until, active_kid, None)
+        if bundle.issued_at <= current.issued_at:
+            db.rollback()
+            raise HubError(
+                409,
+                "bundle_not_newer",
+                f"the served bundle was issued {_utc(current.issued_at)}, this one {_utc(bundle.issued_at)}: "
+                "only a newer bundle replaces it (devices tell bundles apart by that second)",
+            )
+        current.fingerprint, current.issued_at, current.body = _digest(body), bundle.issued_at, body
+    else:
+        db.add(
+            SignedDocument(
+                name=BUNDLE_DOCUMENT, fingerprint=_digest(body), issued_at=bundle.issued_at, body=body
+            )
+        )
+    audit.record(
+        db,
+        "trust.bundle_imported",
+        actor=actor,
+        client_ip=client_ip,
+        target=f"bundle:{bundle.issued_at}",
+        via=via,
+        issued_at=bundle.issued_at,
+        valid_until=bundle.valid_until,
+        issuer_keys=[f"{info.kid.hex()}:{info.state}:{info.status_counter}" for info in bundle.issuer_keys],
+        activated_kid=activate,
+    )
+    try:
+        db.commit()
+    except IntegrityError:
+        # Another hub process stored a first bundle at the same moment: let the operator retry.
+        db.rollback()
+        raise HubError(
+            409, "bundle_import_conflict", "another import ran at the same time; try again"
+        ) from None
+    # Only once the bundle listing it is served does the hub sign with the new key; if this step
+    # failed the bundle still lists the current key as active, so nothing a device sees breaks.
+    if activate is not None:
+        info = next(i for i in bundle.issuer_keys if i.kid.hex() == activate)
+        keystore(db).activate_pending(info.kid, info.not_before)
+        ensure_issuer_record(db, activate)
+        db.commit()
+    return ImportResult(True, bundle.issued_at, bundle.valid_until, active_kid, activate)
+
+
+@dataclass(frozen=True)
+class TrustHealth:
+    root: str  # "offline" or "online"
+    state: str  # "ok", "renew_soon", "expired" or "missing"
+    issued_at: int | None
+    valid_until: int | None
+    expires_in_s: int | None
+    active_kid: str
+    active_key_listed: bool  # the bundle lists the key the hub signs with as active
+    pending_kid: str | None
+    action: str | None  # what the operator should do, when anything
+
+    @property
+    def healthy(self) -> bool:
+        return self.state in ("ok", "renew_soon") and self.active_key_listed
+
+
+def trust_health(db: Session, now: int | None = None) -> TrustHealth:
+    """How long the served bundle stays valid, and what to do about it."""
+    now = int(time.time()) if now is None else now
+    ctx = context_of(db)
+    store = keystore(db)
+    offline = ctx.root_offline
+    active = store.active_kid()
+    pending = store.pending_kid()
+    try:
+        body, _issued = trust_bundle(db)
+    except HubError:
+        body = None
+    if body is None:
+        return TrustHealth(
+            "offline" if offline else "online", "missing", None, None, None, active.hex(), False,
+            pending.hex() if pending else None, NO_BUNDLE_HELP,
+        )  # fmt: skip
+    bundle = load_trust_bundle(body, store.root_public_key())
+    remaining = bundle.valid_until - now
+    listed = any(i.kid == active and i.state is KeyState.ACTIVE for i in bundle.issuer_keys)
+    warn_at = min(RENEW_WARNING_SECONDS, (bundle.valid_until - bundle.issued_at) // 4)
+    state = "expired" if remaining <= 0 else "renew_soon" if remaining < warn_at else "ok"
+    action = None
+    if offline and (state != "ok" or pending is not None or not listed):
+        why = {
+            "expired": "the bundle has expired: devices flag or refuse verdicts",
+            "renew_soon": f"the bundle expires {_utc(bundle.valid_until)}",
+        }.get(state, f"issuer key {pending.hex() if pending else active.hex()} waits for a bundle")
+        action = (
+            f"{why}; run `checkpass hub bundle request`, sign it offline with `checkpass bundle sign`, "
+            "then `checkpass hub bundle import`"
+        )
+    return TrustHealth(
+        "offline" if offline else "online", state, bundle.issued_at, bundle.valid_until, remaining,
+        active.hex(), listed, pending.hex() if pending else None, action,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rotation:
+    new_kid: str
+    pending: bool  # True: waits for an imported bundle (offline root); False: active now
+    request: bytes | None  # the bundle request to sign offline, when pending
+
+
+def rotate_issuer(db: Session, *, actor: User | None = None, via: str = "cli") -> Rotation:
+    """A new issuer key. Root on the hub: active at once (the bundle re-signs itself). Offline root:
+    prepared, with the bundle request that must be signed and imported before it is used."""
+    store = keystore(db)
+    if context_of(db).root_offline:
+        key = store.prepare_issuer()
+        audit.record(db, "trust.issuer_prepared", actor=actor, target=f"key:{key.kid.hex()}", via=via)
+        db.commit()
+        return Rotation(key.kid.hex(), True, bundle_request(db))
+    key = store.rotate()
+    ensure_issuer_record(db, key.kid.hex())
+    audit.record(db, "trust.issuer_rotated", actor=actor, target=f"key:{key.kid.hex()}", via=via)
+    db.commit()
+    return Rotation(key.kid.hex(), False, None)
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _utc(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))

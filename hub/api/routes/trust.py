@@ -1,21 +1,54 @@
 """What checkpoints fetch to verify offline: the root-signed trust bundle and per-key status lists.
 
 Both carry an ETag (bundle: its issued_at; status: its counter) so that an unchanged document costs a
-304 with no body.
+304 with no body. For a hub whose root key is offline (hub.services.trust) a super admin also fetches
+the bundle request to sign offline and uploads the signed bundle here; /trust/health counts down the
+served bundle's validity for monitoring.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from hub.api.deps import ClientIp, require_role
 from hub.db import SessionDep
+from hub.models.identity import Role, User
 from hub.services import trust
 
 router = APIRouter(prefix="/trust", tags=["trust"])
 
 COSE = "application/cose"
+CBOR = "application/cbor"
+SuperAdmin = Annotated[User, Depends(require_role(Role.SUPER_ADMIN))]
+
+
+async def _raw_body(request: Request) -> bytes:
+    # The app's size limit has already refused an oversize upload; read the rest as sent.
+    return await request.body()
+
+
+class BundleImportOut(BaseModel):
+    imported: bool
+    issued_at: int
+    valid_until: int
+    active_kid: str
+    activated_kid: str | None
+
+
+class TrustHealthOut(BaseModel):
+    root: str
+    state: str
+    issued_at: int | None
+    valid_until: int | None
+    expires_in_s: int | None
+    active_kid: str
+    active_key_listed: bool
+    pending_kid: str | None
+    action: str | None
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -34,6 +67,41 @@ def get_bundle(db: SessionDep, if_none_match: Annotated[str | None, Header()] = 
     if _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=COSE, headers=headers)
+
+
+@router.put(
+    "/bundle",
+    openapi_extra={"requestBody": {"required": True, "content": {COSE: {}, CBOR: {}}}},
+)
+def put_bundle(
+    user: SuperAdmin, db: SessionDep, ip: ClientIp, body: Annotated[bytes, Depends(_raw_body)]
+) -> BundleImportOut:
+    """Offline root only: serve this root-signed bundle (a bare COSE bundle, or the file written by
+    `checkpass bundle sign`/`bundle export`). 422 bad_bundle / bundle_expired; 409 bundle_not_newer,
+    bundle_lacks_active_key, bundle_counters_ahead, root_online."""
+    result = trust.import_bundle(db, body, actor=user, client_ip=ip, via="api")
+    return BundleImportOut(**result.__dict__)
+
+
+@router.get("/bundle/request", response_class=Response, responses={200: {"content": {CBOR: {}}}})
+def get_bundle_request(
+    user: SuperAdmin, db: SessionDep, valid_days: Annotated[int | None, Query(ge=1, le=366)] = None
+) -> Response:
+    """Offline root only: the unsigned bundle content to sign with `checkpass bundle sign`."""
+    return Response(
+        trust.bundle_request(db, valid_days),
+        media_type=CBOR,
+        headers={"Content-Disposition": 'attachment; filename="bundle-request.cbor"'},
+    )
+
+
+@router.get("/health", response_model=TrustHealthOut, responses={503: {"model": TrustHealthOut}})
+def get_health(db: SessionDep) -> JSONResponse:
+    """How long the served bundle stays valid (`expires_in_s`) and what the operator should do.
+    503 when devices cannot get usable trust data (missing, expired, or the signing key not listed)."""
+    health = trust.trust_health(db)
+    out = TrustHealthOut(**{k: v for k, v in health.__dict__.items()})
+    return JSONResponse(out.model_dump(), status_code=200 if health.healthy else 503)
 
 
 @router.get("/status/{kid}", response_class=Response, responses={200: {"content": {COSE: {}}}, 304: {}})
