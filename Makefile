@@ -25,6 +25,7 @@ bench: bootstrap
 	$(PY) bench/status.py
 	$(PY) bench/scan.py
 	$(PY) bench/ingest.py
+	$(PY) bench/pass_sheet.py
 
 lint: bootstrap
 	.venv/bin/ruff check .

@@ -7,6 +7,7 @@ on a machine with no display and no Kivy (a hub server).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
@@ -115,6 +116,23 @@ def prepare_kivy(data_dir: Path, size: tuple[int, int]) -> None:
     Config.set("graphics", "height", str(size[1]))
     Config.set("kivy", "exit_on_escape", "0")  # a stray Esc must not end a shift
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    quiet_http_logging()
+
+
+# Libraries whose records at INFO and below are per-request chatter (httpcore: every connection and
+# the response headers of each sync; httpx: one line per request), not news for the officer.
+HTTP_LOGGERS = ("httpx", "httpcore")
+
+
+def quiet_http_logging() -> None:
+    """Keep the HTTP client's records below WARNING off the console.
+
+    Importing Kivy puts its console handler on the root logger and leaves the root level at NOTSET,
+    so without this every sync printed dozens of httpcore DEBUG lines. The app shows sync state in
+    its own status bar; failures still surface as warnings.
+    """
+    for name in HTTP_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -77,10 +77,21 @@ def _passphrase(*, confirm: bool = False) -> str:
     return first
 
 
-def _store(directory: str, *, must_exist: bool = True) -> KeyStore:
+def _store(directory: str, *, must_exist: bool = True, hub_ok: bool = False) -> KeyStore:
+    """The store in `directory`. Unless `hub_ok`, refuse a store a hub runs on: the hub allocates
+    serials and keeps revocations in its database, so issuing here would hand out a serial the hub
+    also uses (revoking one pass would revoke both) and an export would publish status lists without
+    the hub's revocations."""
     path = Path(directory)
     if must_exist and not (path / "keystore.json").exists():
         raise UsageError(f"no key store in {path} (run `checkpass keys init --dir {path}`)")
+    store = KeyStore(path, "")
+    if not hub_ok and store.managed_by_hub():
+        raise Failed(
+            f"{path} is a hub's key store: the hub keeps serials and revocations in its database. "
+            "Issue and revoke passes through the hub, rotate with `checkpass hub keys rotate`; "
+            "the hub serves its own bundle (/api/v1/trust/bundle)"
+        )
     return KeyStore(path, _passphrase())
 
 
@@ -194,7 +205,8 @@ def _bundle_sign(args: argparse.Namespace) -> int:
     except CryptoError as exc:
         raise UsageError(f"--request: {exc}") from exc
     days = _valid_days(args.valid_days or request.valid_days, "--valid-days")
-    store = _store(args.keys)
+    # Signing reads only root.key and the request, so a single-machine hub's store may do it.
+    store = _store(args.keys, hub_ok=True)
     bundle = bundle_from_request(request, store.root(), int(time.time()), days)
     # The request is unsigned: show what the root is about to vouch for, so the operator can compare
     # the kids with what the hub printed.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,14 @@ from provisioning.files import append_private, locked, write_private
 FORMAT = "checkpass-keystore-v1"
 # A fresh list covers this many serials up front; it grows on demand (see crypto.status).
 INITIAL_STATUS_SIZE = 1024
+
+
+# A hub allocates serials and keeps revocations in its database, not in keystore.json and status/, so
+# the offline pass commands must not run on its store. `checkpass hub init` leaves hub-secret here
+# (unless HUB_SECRET_KEY is set) and `checkpass hub keys rotate` a pending/ folder; a hub may also
+# record itself in keystore.json with `mark_managed_by_hub()`.
+HUB_MARKER_FILES = ("hub-secret", "pending")
+MANAGED_BY_HUB = "hub"
 
 
 class KeyStoreError(ValueError):
@@ -111,6 +120,9 @@ class KeyStore:
         with self._lock():
             if self.exists() or (self.directory / "root.key").exists():
                 raise KeyStoreError(f"{self.directory} already holds a key store")
+            # mkdir's mode applies only to a directory it creates; one made beforehand (a hub's
+            # keys_dir, `mkdir keys`) would let anyone list the key files.
+            os.chmod(self.directory, 0o700)
             root = KeyPair.generate()
             write_private(self.directory / "root.key", encrypt_private_key(root, self._passphrase))
             write_private(self.directory / "root.pub", base64.b64encode(root.public_key) + b"\n")
@@ -144,6 +156,25 @@ class KeyStore:
         return key
 
     # ---- keys ---------------------------------------------------------------------------------
+    def managed_by_hub(self) -> bool:
+        """True if a hub runs on this store (see HUB_MARKER_FILES): its serials and revocations live
+        in the hub's database, so this store's own counters and status lists are not the truth."""
+        if any((self.directory / name).exists() for name in HUB_MARKER_FILES):
+            return True
+        try:
+            meta = json.loads(self._meta_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(meta, dict) and meta.get("managed_by") == MANAGED_BY_HUB
+
+    def mark_managed_by_hub(self) -> None:
+        """Record in keystore.json that a hub runs on this store (no passphrase needed)."""
+        with self._lock():
+            meta = self._read_meta()
+            if meta.get("managed_by") != MANAGED_BY_HUB:
+                meta["managed_by"] = MANAGED_BY_HUB
+                self._write_meta(meta)
+
     def root_public_key(self) -> bytes:
         """The root public key, read from root.pub (no passphrase needed)."""
         try:
@@ -160,6 +191,12 @@ class KeyStore:
             try:
                 blob = (self.directory / "root.key").read_bytes()
             except FileNotFoundError as exc:
+                if self.exists():
+                    # A hub's copy of an offline root's store: `keys init` would be the wrong advice.
+                    raise KeyStoreError(
+                        f"{self.directory} holds no root private key (root.key): its root is offline. "
+                        "Sign on the machine that holds it: `checkpass bundle sign --keys ROOT ...`"
+                    ) from exc
                 raise KeyStoreError(f"no key store in {self.directory} (run `checkpass keys init`)") from exc
             self._root = decrypt_private_key(blob, self._passphrase)
         return self._root
