@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from hub.core.config import Settings
 
 if TYPE_CHECKING:
@@ -94,7 +96,12 @@ def _settings_with_passphrase(settings: Settings | None = None) -> Settings:
     if settings.passphrase() is None:
         if not sys.stdin.isatty():
             raise _usage("no key passphrase: set HUB_KEY_PASSPHRASE or CHECKPASS_PASSPHRASE")
-        settings = settings.model_copy(update={"key_passphrase": getpass.getpass("Key passphrase: ")})
+        try:
+            typed = getpass.getpass("Key passphrase: ")
+        except EOFError:  # Ctrl-D at the prompt: nothing typed, not a crash
+            raise _usage("no key passphrase given") from None
+        # model_copy does not validate, so the SecretStr the settings hold must be built here.
+        settings = settings.model_copy(update={"key_passphrase": SecretStr(typed)})
     return settings
 
 
@@ -162,6 +169,7 @@ def _ensure_hub_keys(settings: Settings, ensure_keys: Any) -> bool:
         store = open_keystore(settings)
         store.root_public_key()
         store.active_issuer()  # proves the passphrase opens the issuer key
+        store.mark_managed_by_hub()
         return False
     return bool(ensure_keys(settings))
 

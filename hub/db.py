@@ -7,6 +7,7 @@ SQLite is the embedded default and runs in WAL mode so readers never block the w
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,7 +75,11 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url.database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # The file holds personal data: readable by the hub's user only. SQLite gives its -wal and
+            # -shm files the database file's permissions, so creating it 0600 covers those too.
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         # pysqlite's own transaction handling is kept on purpose: it opens a transaction only at the first
         # write, so a request's reads never hold a snapshot that a later write would have to upgrade (in WAL
         # that fails at once with "database is locked" when another writer committed in between), and it

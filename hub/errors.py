@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -25,6 +26,33 @@ class HubError(Exception):
         self.reason = reason
         self.detail = detail
         self.headers = headers
+
+
+class ErrorOut(BaseModel):
+    """Every refusal's body."""
+
+    error: str = Field(description="machine-readable reason, e.g. invalid_request, not_found, forbidden")
+    detail: Any = Field(None, description="what was wrong; never echoes personal data from the request")
+
+
+# The refusals any /api/v1 route may make, documented once for the whole API (the router's `responses`),
+# so clients and contract tests know a 4xx body's shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "bad request (e.g. a malformed value the route checks itself)",
+        401: "no valid bearer token",
+        403: "not allowed for this user, organisation or device",
+        404: "no such row (or not visible to this user)",
+        409: "conflicts with existing data",
+        410: "gone (used or expired one-time token)",
+        413: "request body too large",
+        415: "unsupported upload type",
+        422: "invalid request (validation; lists each field's problem, never its value)",
+        423: "account locked",
+        429: "too many requests; see Retry-After",
+    }.items()
+}
 
 
 def bad_request(reason: str, detail: Any = None) -> HubError:

@@ -14,8 +14,9 @@ from sqlalchemy import text
 
 from hub.context import HubContext, make_sessionmaker
 from hub.core.config import Settings, get_settings
+from hub.core.logredact import install_access_log_redaction
 from hub.db import SessionLocal, make_engine
-from hub.errors import install_error_handlers
+from hub.errors import ERROR_RESPONSES, install_error_handlers
 from hub.migrations import upgrade_to_head
 from hub.services.trust import trust_health
 
@@ -87,9 +88,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.protector = context.protector
     app.state.sessionmaker = sessions
     install_error_handlers(app)
+    install_access_log_redaction()  # query strings may hold a mobile or national ID
     app.middleware("http")(_limit_body_size(settings.max_upload_bytes))
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for name in _ROUTERS:
         _include(api, name, optional=False)
     for name in _OPTIONAL_ROUTERS:

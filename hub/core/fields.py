@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
+from annotated_types import Interval
 from pydantic import AfterValidator, Field, StringConstraints
 
 from crypto.identity import is_valid_national_id, is_valid_ubn, normalize_national_id
@@ -19,6 +21,9 @@ __all__ = [
     "VenueName",
     "OrgName",
     "Address",
+    "RowId",
+    "PlainText",
+    "Moment",
 ]
 
 
@@ -41,6 +46,32 @@ def _no_control(value: str) -> str:
         raise ValueError("control characters are not allowed")
     return value
 
+
+# A row id from a path, query or body. The upper bound is PostgreSQL's INTEGER, the id columns' type
+# (SQLite's limit is 2**63-1): a larger number must be a 422 naming the field, not an out-of-range
+# error inside the database driver (a 500).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Interval(ge=1, le=MAX_ROW_ID)]
+
+# Free text with no control characters: PostgreSQL text cannot hold NUL at all (a 500 there, silently
+# accepted by SQLite), and a control character in a name, reason or search term is never intended.
+PlainText = Annotated[str, AfterValidator(_no_control)]
+
+
+def _moment(value: dt.datetime) -> dt.datetime:
+    # Year 1 at +14:00 or year 9999 at -14:00 parse, then overflow when converted to UTC or to epoch
+    # seconds (a 500). Passes and registers only need times between 1970 and 9998.
+    try:
+        utc = value.astimezone(dt.UTC) if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        utc.timestamp()
+    except (OverflowError, ValueError, OSError):
+        raise ValueError("time out of range (1970-9998)") from None
+    if not 1970 <= utc.year <= 9998:
+        raise ValueError("time out of range (1970-9998)")
+    return value
+
+
+Moment = Annotated[dt.datetime, AfterValidator(_moment)]
 
 PersonName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_no_control)

@@ -95,8 +95,8 @@ def check_event(ev: object) -> dict[str, Any] | str:
     if scanned_at is None:
         return "scanned_at: must be epoch seconds between 2020 and 2100"
     hlc = ev.get("hlc")
-    if not isinstance(hlc, str) or not 0 < len(hlc) <= 64:
-        return "hlc: must be a string of 1-64 characters"
+    if not isinstance(hlc, str) or not 0 < len(hlc) <= 64 or not hlc.isprintable():
+        return "hlc: must be a string of 1-64 printable characters"
     ok = ev.get("ok")
     if not isinstance(ok, bool):
         return "ok: must be true or false"
@@ -109,8 +109,11 @@ def check_event(ev: object) -> dict[str, Any] | str:
             return "pass_id: must be 32 hex digits or null"
         pass_id = pass_id.lower()
     officer_id = ev.get("officer_id")
-    if officer_id is not None and (not isinstance(officer_id, str) or not 0 < len(officer_id) <= 32):
-        return "officer_id: must be a string of 1-32 characters or null"
+    # Printable only: PostgreSQL text cannot hold NUL, and a control character in a register is a bug.
+    if officer_id is not None and (
+        not isinstance(officer_id, str) or not 0 < len(officer_id) <= 32 or not officer_id.isprintable()
+    ):
+        return "officer_id: must be a string of 1-32 printable characters or null"
     issuer_kid = ev.get("issuer_kid")
     if issuer_kid is not None:
         if not isinstance(issuer_kid, str) or _HEX16.fullmatch(issuer_kid) is None:

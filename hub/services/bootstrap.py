@@ -31,12 +31,17 @@ def ensure_keys(settings: Settings) -> bool:
     if not passphrase:
         raise HubError(400, "no_passphrase", "set HUB_KEY_PASSPHRASE or CHECKPASS_PASSPHRASE")
     keys_dir = Path(settings.keys_dir)
-    if (keys_dir / "root.key").exists():
-        KeyStore(keys_dir, passphrase).active_issuer()  # proves the passphrase opens it
-        return False
-    keys_dir.mkdir(parents=True, exist_ok=True)
-    KeyStore(keys_dir, passphrase).init()
-    return True
+    store = KeyStore(keys_dir, passphrase)
+    created = not (keys_dir / "root.key").exists()
+    if created:
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        store.init()
+    else:
+        store.active_issuer()  # proves the passphrase opens it
+    # Serials and revocations of a hub live in its database: the offline `checkpass pass issue|revoke`
+    # must refuse this store, or they would hand out serials the hub already used.
+    store.mark_managed_by_hub()
+    return created
 
 
 def create_super_admin(db: Session, mobile_e164: str, name: str = "") -> tuple[User, bool]:

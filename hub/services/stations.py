@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
-from hub.core.fields import Address, Mobile, NationalId, OrgName, PersonName, Phone
+from hub.core.fields import Address, Mobile, NationalId, OrgName, PersonName, Phone, RowId
 from hub.documents.spreadsheets import STATION_ADMIN_COLUMNS
 from hub.errors import HubError, not_found
 from hub.models.identity import Role, User
@@ -28,7 +28,7 @@ class StationAdminIn(BaseModel):
     name: PersonName
     mobile: Mobile
     national_id: NationalId
-    station_id: int | None = None
+    station_id: RowId | None = None
 
 
 class StationAdminRow(BaseModel):

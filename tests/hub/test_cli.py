@@ -39,6 +39,31 @@ def test_init_creates_everything_once(hub_env, capsys):
     out = capsys.readouterr().out
     assert "09***0***1" in out and "0911000001" not in out
     assert (hub_env / "keys" / "root.key").exists() and (hub_env / "keys" / "hub-secret").exists()
+    # The database holds personal data: the hub's user alone may read it.
+    assert (hub_env / "hub.db").stat().st_mode & 0o777 == 0o600
+    # The store is marked as the hub's, so offline `checkpass pass issue` cannot reuse its serials.
+    from provisioning.keystore import KeyStore
+
+    assert KeyStore(hub_env / "keys", "").managed_by_hub()
+    assert (
+        main(
+            [
+                "pass",
+                "issue",
+                "--keys",
+                str(hub_env / "keys"),
+                "--name",
+                "陳大明",
+                "--national-id",
+                "A123456789",
+                "--org",
+                "Demo",
+                "--out",
+                str(hub_env / "p.png"),
+            ]
+        )
+        == 1
+    )
     sent = read_messages(hub_env / "sms.jsonl")
     assert {m["to"] for m in sent} == {"+886911000001", "+886911000002"}
     # Running it again changes nobody's password and keeps the keys.
@@ -128,3 +153,52 @@ def test_serve_and_purge_before_init_are_usage_errors(hub_env, capsys):
     assert main(["hub", "serve", "--port", "1"]) == 2
     assert "hub init" in capsys.readouterr().err
     assert main(["hub", "purge"]) == 2
+
+
+def _run_on_terminal(argv: list[str], env: dict[str, str], typed: bytes, cwd: Path) -> tuple[int, str]:
+    """Run `checkpass` on a real pseudo-terminal, typing `typed` at its prompts (getpass reads /dev/tty)."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a new session whose controlling terminal is the pty
+        os.chdir(cwd)
+        os.execve(sys.executable, [sys.executable, "-m", "provisioning", *argv], env)
+    output = b""
+    deadline = time.monotonic() + 60
+    sent = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not sent and b"passphrase" in output.lower():
+            os.write(fd, typed)
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_init_asks_for_the_passphrase_on_a_terminal(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_") and k != "CHECKPASS_PASSPHRASE"}
+    env |= {
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+        "HUB_KEYS_DIR": str(tmp_path / "keys"),
+        "HUB_SMS_GATEWAY": "file",
+        "HUB_SMS_FILE_PATH": str(tmp_path / "sms.jsonl"),
+    }
+    code, out = _run_on_terminal(
+        ["hub", "init", "--super-admin", "0911000001"], env, b"typed pass\r", tmp_path
+    )
+    assert code == 0, out
+    assert "Traceback" not in out
+    # The typed passphrase really is the one that opens the keys.
+    from provisioning.keystore import KeyStore
+
+    assert KeyStore(tmp_path / "keys", "typed pass").active_issuer()
+    # Ctrl-D at the prompt is a usage error, not a traceback.
+    code, out = _run_on_terminal(["hub", "init", "--super-admin", "0911000001"], env, b"\x04", tmp_path)
+    assert code == 2 and "Traceback" not in out and "passphrase" in out

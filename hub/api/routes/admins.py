@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from hub.api.deps import ClientIp, require_permission
-from hub.core.fields import Mobile, PersonName
+from hub.core.fields import Mobile, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import SessionDep
@@ -74,13 +74,13 @@ def list_admins(_user: AdminManager, db: SessionDep) -> list[AdminOut]:
 
 
 @router.get("/admins/{admin_id}", response_model=AdminOut)
-def get_admin(admin_id: int, _user: AdminManager, db: SessionDep) -> AdminOut:
+def get_admin(admin_id: RowId, _user: AdminManager, db: SessionDep) -> AdminOut:
     return AdminOut.of(admins.get_console_admin(db, admin_id))
 
 
 @router.patch("/admins/{admin_id}", response_model=AdminOut)
 def update_admin(
-    admin_id: int, body: AdminPatch, grantor: AdminManager, db: SessionDep, ip: ClientIp
+    admin_id: RowId, body: AdminPatch, grantor: AdminManager, db: SessionDep, ip: ClientIp
 ) -> AdminOut:
     target = admins.get_console_admin(db, admin_id)
     user = admins.update_admin(
@@ -96,13 +96,13 @@ def update_admin(
 
 
 @router.delete("/admins/{admin_id}", status_code=204)
-def disable_admin(admin_id: int, grantor: AdminManager, db: SessionDep, ip: ClientIp) -> None:
+def disable_admin(admin_id: RowId, grantor: AdminManager, db: SessionDep, ip: ClientIp) -> None:
     """Disable (not erase: the audit log refers to it) an admin and end their sessions."""
     target = admins.get_console_admin(db, admin_id)
     admins.update_admin(db, grantor, target, name=None, permissions=None, active=False, client_ip=ip)
 
 
 @router.post("/admins/{admin_id}/reset-password", status_code=204)
-def reset_password(admin_id: int, grantor: AdminManager, db: SessionDep, ip: ClientIp) -> None:
+def reset_password(admin_id: RowId, grantor: AdminManager, db: SessionDep, ip: ClientIp) -> None:
     """Send a new initial password by SMS (the admin must change it at next login)."""
     admins.reset_password(db, grantor, admins.get_console_admin(db, admin_id), ip)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from hub.api.deps import require_permission
+from hub.core.fields import PlainText, RowId
 from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.models.audit import AuditEvent
@@ -34,9 +35,9 @@ class AuditOut(BaseModel):
 def read_audit_log(
     _user: Annotated[User, Depends(require_permission(Permission.AUDIT_READ))],
     db: SessionDep,
-    action: Annotated[str | None, Query(max_length=48)] = None,
-    actor_user_id: int | None = None,
-    before_id: int | None = None,
+    action: Annotated[PlainText | None, Query(max_length=48)] = None,
+    actor_user_id: RowId | None = None,
+    before_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditOut]:
     """Newest first; page with `before_id`. Entries hold masked values only."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from hub.api.deps import ClientIp, PendingUser, SettingsDep, bearer_scheme
-from hub.core.fields import Mobile, OtpCodeText, PersonName
+from hub.core.fields import Mobile, OtpCodeText, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep
 from hub.errors import HubError
@@ -83,7 +83,7 @@ class SmsLogin(BaseModel):
     mobile: Mobile
     code: OtpCodeText
     role: Literal["station_admin", "enterprise_admin", "employee"] | None = None
-    org_id: int | None = None
+    org_id: RowId | None = None
 
 
 class OfficerLoginStart(BaseModel):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, SettingsDep, require_permission
+from hub.core.fields import PlainText, RowId
 from hub.core.permissions import Permission
 from hub.db import SessionDep, utcnow
 from hub.devices import enrolment
@@ -26,7 +27,7 @@ DeviceManager = Annotated[User, Depends(require_permission(Permission.DEVICES_MA
 
 class EnrolmentTokenIn(BaseModel):
     # Hub admins may tie the device to a station (or leave it hub-wide); station admins always get theirs.
-    station_id: int | None = None
+    station_id: RowId | None = None
 
 
 class EnrolmentTokenOut(BaseModel):
@@ -37,9 +38,11 @@ class EnrolmentTokenOut(BaseModel):
 
 
 class EnrolIn(BaseModel):
-    token: str = Field(min_length=1, max_length=128)
-    public_key: str = Field(min_length=1, max_length=64, description="base64 of the raw 32-byte Ed25519 key")
-    name: str = Field(min_length=1, max_length=64)
+    token: PlainText = Field(min_length=1, max_length=128)
+    public_key: PlainText = Field(
+        min_length=1, max_length=64, description="base64 of the raw 32-byte Ed25519 key"
+    )
+    name: PlainText = Field(min_length=1, max_length=64)
 
 
 class EnrolOut(BaseModel):
@@ -74,7 +77,7 @@ class DeviceOut(BaseModel):
 
 
 class RevokeIn(BaseModel):
-    reason: str | None = Field(default=None, max_length=200)
+    reason: PlainText | None = Field(default=None, max_length=200)
 
 
 def _station_for(user: User, requested: int | None) -> int | None:
@@ -144,7 +147,7 @@ def enrol(db: SessionDep, body: EnrolIn, ip: ClientIp) -> EnrolOut:
 
 @router.get("/devices", response_model=list[DeviceOut])
 def list_devices(
-    db: SessionDep, user: DeviceManager, station_id: Annotated[int | None, Query()] = None
+    db: SessionDep, user: DeviceManager, station_id: Annotated[RowId | None, Query()] = None
 ) -> list[DeviceOut]:
     """Hub admins see every device (or one station's); station admins their own station's."""
     if is_hub_admin(user):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from hub.api.deps import ClientIp, CurrentUser
 from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
 from hub.api.routes.auth import TokenOut, UserOut
-from hub.core.fields import Mobile, NationalId, PersonName
+from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import SessionDep
@@ -102,12 +102,12 @@ def list_enterprises(user: CurrentUser, db: SessionDep) -> list[EnterpriseOut]:
 
 
 @router.get("/enterprises/{org_id}", response_model=EnterpriseOut)
-def get_enterprise(org_id: int, user: CurrentUser, db: SessionDep) -> EnterpriseOut:
+def get_enterprise(org_id: RowId, user: CurrentUser, db: SessionDep) -> EnterpriseOut:
     return EnterpriseOut.of(enterprise_for(db, user, org_id))
 
 
 @router.get("/enterprises/{org_id}/employees", response_model=list[EmployeeOut])
-def list_employees(org_id: int, user: CurrentUser, db: SessionDep, ip: ClientIp) -> list[EmployeeOut]:
+def list_employees(org_id: RowId, user: CurrentUser, db: SessionDep, ip: ClientIp) -> list[EmployeeOut]:
     enterprise_for(db, user, org_id)
     rows = [
         EmployeeOut.of(e)
@@ -120,7 +120,7 @@ def list_employees(org_id: int, user: CurrentUser, db: SessionDep, ip: ClientIp)
 
 @router.post("/enterprises/{org_id}/employees", response_model=EmployeeOut, status_code=201)
 def add_employee(
-    org_id: int, body: enterprises.EmployeeIn, user: CurrentUser, db: SessionDep, ip: ClientIp
+    org_id: RowId, body: enterprises.EmployeeIn, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> EmployeeOut:
     """Put an employee on the pass whitelist (name, mobile, national ID)."""
     org = enterprise_for(db, user, org_id)
@@ -131,7 +131,7 @@ def add_employee(
 
 @router.patch("/enterprises/{org_id}/employees/{employee_id}", response_model=EmployeeOut)
 def update_employee(
-    org_id: int, employee_id: int, body: EmployeePatch, user: CurrentUser, db: SessionDep, ip: ClientIp
+    org_id: RowId, employee_id: RowId, body: EmployeePatch, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> EmployeeOut:
     org = enterprise_for(db, user, org_id)
     changes = patch_changes(body)
@@ -143,7 +143,9 @@ def update_employee(
 
 
 @router.delete("/enterprises/{org_id}/employees/{employee_id}", status_code=204)
-def delete_employee(org_id: int, employee_id: int, user: CurrentUser, db: SessionDep, ip: ClientIp) -> None:
+def delete_employee(
+    org_id: RowId, employee_id: RowId, user: CurrentUser, db: SessionDep, ip: ClientIp
+) -> None:
     """Remove from the whitelist. Issued passes stay valid until revoked (revoke them explicitly)."""
     org = enterprise_for(db, user, org_id)
     enterprises.delete_employee(db, enterprises.get_employee(db, org, employee_id), user, ip)
@@ -153,14 +155,14 @@ def delete_employee(org_id: int, employee_id: int, user: CurrentUser, db: Sessio
 @router.get(
     "/enterprises/{org_id}/employees/import-template.xlsx", response_class=Response, responses=XLSX_RESPONSE
 )
-def employee_template(org_id: int, user: CurrentUser, db: SessionDep) -> Response:
+def employee_template(org_id: RowId, user: CurrentUser, db: SessionDep) -> Response:
     enterprise_for(db, user, org_id)
     return template_response(EMPLOYEE_COLUMNS, "employees")
 
 
 @router.post("/enterprises/{org_id}/employees/import", status_code=201)
 def import_employees(
-    org_id: int, upload: Upload, user: CurrentUser, db: SessionDep, ip: ClientIp
+    org_id: RowId, upload: Upload, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> dict[str, int]:
     """Batch .xlsx: columns 姓名 / 手機 / 身分證. Any bad row refuses the whole file (422, per-row report)."""
     org = enterprise_for(db, user, org_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, SettingsDep
+from hub.core.fields import PlainText
 from hub.core.phone import Mobile
 from hub.db import SessionDep
 from hub.devices import credentials
@@ -18,7 +19,7 @@ router = APIRouter(tags=["checkpoints"])
 
 class LoginStartIn(BaseModel):
     device_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=64)
+    name: PlainText = Field(min_length=1, max_length=64)
     mobile: Mobile
 
 
@@ -30,7 +31,7 @@ class LoginStartOut(BaseModel):
 class LoginVerifyIn(BaseModel):
     device_id: uuid.UUID
     mobile: Mobile
-    code: str = Field(min_length=1, max_length=16)
+    code: PlainText = Field(min_length=1, max_length=16)
 
 
 class LoginVerifyOut(BaseModel):

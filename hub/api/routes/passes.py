@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from crypto.passes import pass_qr_png
 from hub.api.deps import ClientIp, CurrentUser
 from hub.api.routes.enterprises import enterprise_for
+from hub.core.fields import Moment, PlainText, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import SessionDep
@@ -33,12 +34,12 @@ PassKind = Literal["employee", "vehicle"]
 
 class PassRequest(BaseModel):
     kind: PassKind = "employee"
-    not_before: dt.datetime | None = None
-    expires_at: dt.datetime | None = None
+    not_before: Moment | None = None
+    expires_at: Moment | None = None
 
 
 class BatchPassRequest(PassRequest):
-    employee_ids: list[int] = Field(min_length=1, max_length=500)
+    employee_ids: list[RowId] = Field(min_length=1, max_length=500)
 
 
 class PassOut(BaseModel):
@@ -80,7 +81,7 @@ class PassOut(BaseModel):
 
 
 class RevokeRequest(BaseModel):
-    reason: str | None = Field(default=None, max_length=200)
+    reason: PlainText | None = Field(default=None, max_length=200)
 
 
 def _read_pass(db: SessionDep, user: User, pass_id: str, ip: str | None, form: str) -> Pass:
@@ -109,7 +110,7 @@ def _readable_pass(db: SessionDep, user: User, pass_id: str) -> Pass:
 
 @router.post("/enterprises/{org_id}/employees/{employee_id}/passes", response_model=PassOut, status_code=201)
 def issue_pass(
-    org_id: int, employee_id: int, body: PassRequest, user: CurrentUser, db: SessionDep, ip: ClientIp
+    org_id: RowId, employee_id: RowId, body: PassRequest, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> PassOut:
     """Issue a signed pass to a whitelisted employee (default validity: HUB_PASS_DEFAULT_VALID_DAYS)."""
     org = enterprise_for(db, user, org_id)
@@ -130,7 +131,7 @@ def issue_pass(
 
 @router.post("/enterprises/{org_id}/passes", response_model=list[PassOut], status_code=201)
 def issue_passes(
-    org_id: int, body: BatchPassRequest, user: CurrentUser, db: SessionDep, ip: ClientIp
+    org_id: RowId, body: BatchPassRequest, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> list[PassOut]:
     """Issue passes to several whitelisted employees at once: all of them or none."""
     org = enterprise_for(db, user, org_id)
@@ -153,7 +154,7 @@ def issue_passes(
 
 @router.get("/enterprises/{org_id}/passes", response_model=list[PassOut])
 def list_passes(
-    org_id: int,
+    org_id: RowId,
     user: CurrentUser,
     db: SessionDep,
     ip: ClientIp,
@@ -232,7 +233,7 @@ def pass_pdf(pass_id: str, user: CurrentUser, db: SessionDep, ip: ClientIp) -> R
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def passes_pdf(
-    org_id: int,
+    org_id: RowId,
     user: CurrentUser,
     db: SessionDep,
     ip: ClientIp,

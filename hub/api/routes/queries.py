@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from hub.api.deps import ClientIp, CurrentUser
-from hub.core.fields import Mobile
+from hub.core.fields import Mobile, Moment, PlainText, RowId
 from hub.core.masking import mask_mobile
 from hub.core.permissions import Permission
 from hub.db import SessionDep
@@ -24,8 +24,8 @@ from hub.services.access import has_permission, is_hub_admin
 router = APIRouter(prefix="/queries", tags=["queries"])
 
 Format = Literal["json", "csv", "xlsx"]
-Since = Annotated[dt.datetime | None, Query(alias="from", description="inclusive, ISO 8601")]
-Until = Annotated[dt.datetime | None, Query(alias="to", description="exclusive, ISO 8601")]
+Since = Annotated[Moment | None, Query(alias="from", description="inclusive, ISO 8601")]
+Until = Annotated[Moment | None, Query(alias="to", description="exclusive, ISO 8601")]
 DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
 Unmask = Annotated[
     bool, Query(description="show personal data in clear: needs personal_data.unmask; audited")
@@ -105,8 +105,10 @@ def pass_register(
     ip: ClientIp,
     since: Since = None,
     until: Until = None,
-    enterprise_id: int | None = None,
-    person: Annotated[str | None, Query(max_length=64, description="name, mobile or national ID")] = None,
+    enterprise_id: RowId | None = None,
+    person: Annotated[
+        PlainText | None, Query(max_length=64, description="name, mobile or national ID")
+    ] = None,
     unmask: Unmask = False,
     format: Format = "json",
 ) -> Response:
@@ -144,8 +146,8 @@ def check_register(
     ip: ClientIp,
     since: Since = None,
     until: Until = None,
-    officer_id: int | None = None,
-    station_id: int | None = None,
+    officer_id: RowId | None = None,
+    station_id: RowId | None = None,
     unmask: Unmask = False,
     format: Format = "json",
 ) -> Response:
@@ -179,8 +181,8 @@ def visit_register(
     ip: ClientIp,
     since: Since = None,
     until: Until = None,
-    venue_id: int | None = None,
-    org_id: int | None = None,
+    venue_id: RowId | None = None,
+    org_id: RowId | None = None,
     mobile: Annotated[Mobile | None, Query()] = None,
     unmask: Unmask = False,
     format: Format = "json",

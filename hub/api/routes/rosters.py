@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hub.api.deps import ClientIp, CurrentUser
 from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
-from hub.core.fields import Mobile, PersonName
+from hub.core.fields import Mobile, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import SessionDep
@@ -56,7 +56,7 @@ def _station_keeper(db: SessionDep, user: User, station_id: int) -> None:
 
 
 @router.get("/stations/{station_id}/officers", response_model=list[OfficerOut])
-def list_officers(station_id: int, user: CurrentUser, db: SessionDep, ip: ClientIp) -> list[OfficerOut]:
+def list_officers(station_id: RowId, user: CurrentUser, db: SessionDep, ip: ClientIp) -> list[OfficerOut]:
     _station_keeper(db, user, station_id)
     query = select(Officer).where(Officer.station_id == station_id).order_by(Officer.id)
     rows = [OfficerOut.of(o) for o in db.scalars(query)]
@@ -69,7 +69,7 @@ def list_officers(station_id: int, user: CurrentUser, db: SessionDep, ip: Client
 
 @router.post("/stations/{station_id}/officers", response_model=OfficerOut, status_code=201)
 def add_officer(
-    station_id: int, body: rosters.OfficerIn, user: CurrentUser, db: SessionDep, ip: ClientIp
+    station_id: RowId, body: rosters.OfficerIn, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> OfficerOut:
     _station_keeper(db, user, station_id)
     officer = rosters.add_officer(db, station_id, body, user, ip)
@@ -79,7 +79,7 @@ def add_officer(
 
 @router.patch("/stations/{station_id}/officers/{officer_id}", response_model=OfficerOut)
 def update_officer(
-    station_id: int, officer_id: int, body: OfficerPatch, user: CurrentUser, db: SessionDep, ip: ClientIp
+    station_id: RowId, officer_id: RowId, body: OfficerPatch, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> OfficerOut:
     _station_keeper(db, user, station_id)
     changes = patch_changes(body)
@@ -89,7 +89,9 @@ def update_officer(
 
 
 @router.delete("/stations/{station_id}/officers/{officer_id}", status_code=204)
-def delete_officer(station_id: int, officer_id: int, user: CurrentUser, db: SessionDep, ip: ClientIp) -> None:
+def delete_officer(
+    station_id: RowId, officer_id: RowId, user: CurrentUser, db: SessionDep, ip: ClientIp
+) -> None:
     _station_keeper(db, user, station_id)
     rosters.delete_officer(db, rosters.get_officer(db, station_id, officer_id), user, ip)
     db.commit()
@@ -98,14 +100,14 @@ def delete_officer(station_id: int, officer_id: int, user: CurrentUser, db: Sess
 @router.get(
     "/stations/{station_id}/officers/import-template.xlsx", response_class=Response, responses=XLSX_RESPONSE
 )
-def officer_template(station_id: int, user: CurrentUser, db: SessionDep) -> Response:
+def officer_template(station_id: RowId, user: CurrentUser, db: SessionDep) -> Response:
     _station_keeper(db, user, station_id)
     return template_response(OFFICER_COLUMNS, "duty-officers")
 
 
 @router.post("/stations/{station_id}/officers/import", status_code=201)
 def import_officers(
-    station_id: int, upload: Upload, user: CurrentUser, db: SessionDep, ip: ClientIp
+    station_id: RowId, upload: Upload, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> dict[str, int]:
     """Batch .xlsx: columns 姓名 / 警員編號 / 手機.
 

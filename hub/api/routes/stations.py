@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hub.api.deps import ClientIp, CurrentUser, require_permission
 from hub.api.routes._common import XLSX_RESPONSE, Upload, template_response
-from hub.core.fields import Mobile, NationalId, PersonName
+from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import SessionDep
@@ -67,7 +67,7 @@ class StationAdminPatch(BaseModel):
     name: PersonName | None = None
     mobile: Mobile | None = None
     national_id: NationalId | None = None
-    station_id: int | None = None
+    station_id: RowId | None = None
 
 
 @router.post("/stations", response_model=StationOut, status_code=201)
@@ -92,7 +92,7 @@ def list_stations(user: StationManager, db: SessionDep) -> list[StationOut]:
 
 
 @router.get("/stations/{station_id}", response_model=StationOut)
-def get_station(station_id: int, user: CurrentUser, db: SessionDep) -> StationOut:
+def get_station(station_id: RowId, user: CurrentUser, db: SessionDep) -> StationOut:
     if (
         not (has_permission(user, Permission.STATIONS_MANAGE) and is_hub_admin(user))
         and user.org_id != station_id
@@ -113,7 +113,7 @@ def add_station_admin(
 
 @router.get("/station-admins", response_model=list[StationAdminOut])
 def list_station_admins(
-    user: StationManager, db: SessionDep, ip: ClientIp, station_id: int | None = None
+    user: StationManager, db: SessionDep, ip: ClientIp, station_id: RowId | None = None
 ) -> list[StationAdminOut]:
     query = select(User).where(User.role == Role.STATION_ADMIN.value).order_by(User.id)
     if station_id is not None:
@@ -128,7 +128,7 @@ def list_station_admins(
 
 @router.patch("/station-admins/{admin_id}", response_model=StationAdminOut)
 def update_station_admin(
-    admin_id: int, body: StationAdminPatch, user: StationManager, db: SessionDep, ip: ClientIp
+    admin_id: RowId, body: StationAdminPatch, user: StationManager, db: SessionDep, ip: ClientIp
 ) -> StationAdminOut:
     changes = body.model_dump(exclude_unset=True)
     for field in ("name", "mobile", "national_id"):
@@ -140,7 +140,7 @@ def update_station_admin(
 
 
 @router.delete("/station-admins/{admin_id}", status_code=204)
-def delete_station_admin(admin_id: int, user: StationManager, db: SessionDep, ip: ClientIp) -> None:
+def delete_station_admin(admin_id: RowId, user: StationManager, db: SessionDep, ip: ClientIp) -> None:
     stations.delete_station_admin(db, stations.get_station_admin(db, admin_id), user, ip)
     db.commit()
 

@@ -8,7 +8,7 @@ served bundle's validity for monitoring.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -69,9 +69,13 @@ def get_bundle(db: SessionDep, if_none_match: Annotated[str | None, Header()] = 
     return Response(body, media_type=COSE, headers=headers)
 
 
+# Raw bytes on the wire: said so in the OpenAPI document, so clients and fuzzers send bytes, not JSON.
+_BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.put(
     "/bundle",
-    openapi_extra={"requestBody": {"required": True, "content": {COSE: {}, CBOR: {}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {COSE: _BINARY, CBOR: _BINARY}}},
 )
 def put_bundle(
     user: SuperAdmin, db: SessionDep, ip: ClientIp, body: Annotated[bytes, Depends(_raw_body)]

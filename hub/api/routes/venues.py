@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from hub.api.deps import ClientIp, CurrentUser, SettingsDep
-from hub.core.fields import Address, Mobile, OtpCodeText, PersonName, Phone, VenueName
+from hub.core.fields import Address, Mobile, OtpCodeText, PersonName, Phone, PlainText, RowId, VenueName
 from hub.core.masking import mask_mobile, show_mobile
 from hub.core.permissions import Permission
 from hub.db import SessionDep
@@ -43,7 +43,7 @@ class VenueOut(BaseModel):
 
 
 class VisitIn(BaseModel):
-    venue_code: str = Field(min_length=4, max_length=32)
+    venue_code: PlainText = Field(min_length=4, max_length=32)
     mobile: Mobile
     code: OtpCodeText
 
@@ -97,7 +97,7 @@ def _org_for_venues(db: SessionDep, user: User, org_id: int) -> Organisation:
 
 @router.post("/organisations/{org_id}/venues", response_model=list[VenueOut], status_code=201)
 def apply_for_venues(
-    org_id: int, body: VenueApplication, user: CurrentUser, db: SessionDep, ip: ClientIp
+    org_id: RowId, body: VenueApplication, user: CurrentUser, db: SessionDep, ip: ClientIp
 ) -> list[VenueOut]:
     org = _org_for_venues(db, user, org_id)
     if body.address is not None:
@@ -122,7 +122,7 @@ def apply_for_venues(
 
 
 @router.get("/organisations/{org_id}/venues", response_model=list[VenueOut])
-def list_venues(org_id: int, user: CurrentUser, db: SessionDep) -> list[VenueOut]:
+def list_venues(org_id: RowId, user: CurrentUser, db: SessionDep) -> list[VenueOut]:
     org = _org_for_venues(db, user, org_id)
     return [
         _venue_out(db, v, org)
@@ -131,7 +131,7 @@ def list_venues(org_id: int, user: CurrentUser, db: SessionDep) -> list[VenueOut
 
 
 @router.delete("/venues/{venue_id}", status_code=204)
-def delete_venue(venue_id: int, user: CurrentUser, db: SessionDep, ip: ClientIp) -> None:
+def delete_venue(venue_id: RowId, user: CurrentUser, db: SessionDep, ip: ClientIp) -> None:
     venue = db.get(Venue, venue_id)
     if venue is None:
         raise HubError(404, "not_found", "venue not found")
@@ -144,7 +144,7 @@ def delete_venue(venue_id: int, user: CurrentUser, db: SessionDep, ip: ClientIp)
 @router.get(
     "/venues/{venue_id}/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}}
 )
-def venue_png(venue_id: int, user: CurrentUser, db: SessionDep) -> Response:
+def venue_png(venue_id: RowId, user: CurrentUser, db: SessionDep) -> Response:
     from crypto.passes import pass_qr_png
 
     venue = db.get(Venue, venue_id)
@@ -159,7 +159,7 @@ def venue_png(venue_id: int, user: CurrentUser, db: SessionDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def venues_pdf(org_id: int, user: CurrentUser, db: SessionDep, settings: SettingsDep) -> Response:
+def venues_pdf(org_id: RowId, user: CurrentUser, db: SessionDep, settings: SettingsDep) -> Response:
     """Printable posters, one venue code a page, to put at entrances."""
     from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
 
@@ -182,7 +182,7 @@ def venues_pdf(org_id: int, user: CurrentUser, db: SessionDep, settings: Setting
 
 
 @router.get("/venue-codes/{code}", response_model=VenueOut)
-def lookup_venue_code(code: str, db: SessionDep) -> VenueOut:
+def lookup_venue_code(code: PlainText, db: SessionDep) -> VenueOut:
     """Public: what a scanned venue code is (shown before the visitor confirms with an SMS code)."""
     if len(code) > 32:
         raise HubError(404, "not_found", "venue code not found")
@@ -234,7 +234,7 @@ def my_footprint(user: CurrentUser, db: SessionDep, ip: ClientIp) -> list[Footpr
 
 @router.get("/venues/{venue_id}/visits", response_model=list[VenueVisit])
 def venue_visits(
-    venue_id: int,
+    venue_id: RowId,
     user: CurrentUser,
     db: SessionDep,
     ip: ClientIp,
