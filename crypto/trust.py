@@ -61,15 +61,17 @@ class TrustBundle:
         return list(self._by_kid.get(kid, ()))
 
 
-def _int(value: object, what: str, *, optional: bool = False) -> Any:
+def checked_int(value: object, what: str, *, optional: bool = False, doc: str = "trust bundle") -> Any:
+    """`value` if it is a non-negative integer (or None when optional), else CryptoError naming `doc`."""
     if optional and value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise CryptoError(f"trust bundle: {what} must be a non-negative integer")
+        raise CryptoError(f"{doc}: {what} must be a non-negative integer")
     return value
 
 
-def _key_to_map(info: IssuerKeyInfo) -> dict[str, Any]:
+def key_to_map(info: IssuerKeyInfo) -> dict[str, Any]:
+    """An issuer key as the CBOR map the trust bundle (and the hub's bundle request) carry."""
     return {
         "kid": info.kid,
         "pub": info.public_key,
@@ -80,32 +82,33 @@ def _key_to_map(info: IssuerKeyInfo) -> dict[str, Any]:
     }
 
 
-def _key_from_map(raw: object) -> IssuerKeyInfo:
+def key_from_map(raw: object, doc: str = "trust bundle") -> IssuerKeyInfo:
+    """The checked inverse of `key_to_map`; errors name `doc`, the document the entry came from."""
     if not isinstance(raw, Mapping):
-        raise CryptoError("trust bundle: issuer key entry must be a map")
+        raise CryptoError(f"{doc}: issuer key entry must be a map")
     public_key = raw.get("pub")
     if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_BYTES:
-        raise CryptoError("trust bundle: bad issuer public key")
+        raise CryptoError(f"{doc}: bad issuer public key")
     kid = raw.get("kid")
     if kid != kid_of(public_key):
-        raise CryptoError("trust bundle: issuer kid does not match its public key")
+        raise CryptoError(f"{doc}: issuer kid does not match its public key")
     try:
         state = KeyState(raw.get("state"))
     except ValueError as exc:
-        raise CryptoError(f"trust bundle: unknown key state {raw.get('state')!r}") from exc
+        raise CryptoError(f"{doc}: unknown key state {raw.get('state')!r}") from exc
     return IssuerKeyInfo(
         kid=kid,
         public_key=public_key,
         state=state,
-        not_before=_int(raw.get("nbf"), "nbf"),
-        not_after=_int(raw.get("naf"), "naf", optional=True),
-        status_counter=_int(raw.get("ctr"), "ctr"),
+        not_before=checked_int(raw.get("nbf"), "nbf", doc=doc),
+        not_after=checked_int(raw.get("naf"), "naf", optional=True, doc=doc),
+        status_counter=checked_int(raw.get("ctr"), "ctr", doc=doc),
     )
 
 
 def _check_bundle(bundle: TrustBundle) -> None:
     for what in ("issued_at", "valid_until", "hub_time"):
-        _int(getattr(bundle, what), what)
+        checked_int(getattr(bundle, what), what)
     if bundle.valid_until < bundle.issued_at:
         raise CryptoError("trust bundle: valid_until before issued_at")
     if not isinstance(bundle.root_kid, bytes) or len(bundle.root_kid) != KID_BYTES:
@@ -113,7 +116,7 @@ def _check_bundle(bundle: TrustBundle) -> None:
     for info in bundle.issuer_keys:
         if not isinstance(info, IssuerKeyInfo):
             raise CryptoError("trust bundle: issuer_keys must hold IssuerKeyInfo")
-        _key_from_map(_key_to_map(info))  # same checks as on load
+        key_from_map(key_to_map(info))  # same checks as on load
 
 
 def sign_trust_bundle(bundle: TrustBundle, root: KeyPair) -> bytes:
@@ -130,7 +133,7 @@ def sign_trust_bundle(bundle: TrustBundle, root: KeyPair) -> bytes:
             "iat": bundle.issued_at,
             "until": bundle.valid_until,
             "hub_time": bundle.hub_time,
-            "keys": [_key_to_map(info) for info in bundle.issuer_keys],
+            "keys": [key_to_map(info) for info in bundle.issuer_keys],
         },
         root,
     )
@@ -148,10 +151,10 @@ def load_trust_bundle(data: bytes, root_public_key: bytes) -> TrustBundle:
     if not isinstance(keys, list | tuple):
         raise CryptoError("trust bundle: keys must be an array")
     bundle = TrustBundle(
-        issuer_keys=tuple(_key_from_map(raw) for raw in keys),
-        issued_at=_int(body.get("iat"), "iat"),
-        valid_until=_int(body.get("until"), "until"),
-        hub_time=_int(body.get("hub_time"), "hub_time"),
+        issuer_keys=tuple(key_from_map(raw) for raw in keys),
+        issued_at=checked_int(body.get("iat"), "iat"),
+        valid_until=checked_int(body.get("until"), "until"),
+        hub_time=checked_int(body.get("hub_time"), "hub_time"),
         root_kid=root_kid,
     )
     _check_bundle(bundle)

@@ -17,15 +17,22 @@ fingerprint printed by `keys init`), since anyone can sign a bundle with a root 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import cbor2
 
 from crypto.cose import parse_sign1
 from crypto.errors import CryptoError
-from crypto.keys import KID_BYTES, PUBLIC_KEY_BYTES, KeyPair, kid_of
+from crypto.keys import KID_BYTES, PUBLIC_KEY_BYTES, KeyPair
 from crypto.status import StatusList, load_status_list
-from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle, sign_trust_bundle
+from crypto.trust import (
+    IssuerKeyInfo,
+    TrustBundle,
+    checked_int,
+    key_from_map,
+    key_to_map,
+    load_trust_bundle,
+    sign_trust_bundle,
+)
 
 EXPORT_FORMAT = "checkpass-trust-export-v1"
 
@@ -98,6 +105,8 @@ def _load_for_any_key(raw: bytes, bundle: TrustBundle) -> StatusList:
 # the hub and the root private key never reaches it.
 REQUEST_FORMAT = "checkpass-bundle-request-v1"
 
+REQUEST_DOC = "bundle request"  # how errors name the document
+
 
 @dataclass(frozen=True)
 class BundleRequest:
@@ -116,48 +125,8 @@ def build_request(request: BundleRequest) -> bytes:
             "made_at": request.made_at,
             "valid_days": request.valid_days,
             "hub": request.hub,
-            "keys": [
-                {
-                    "kid": info.kid,
-                    "pub": info.public_key,
-                    "state": str(info.state),
-                    "nbf": info.not_before,
-                    "naf": info.not_after,
-                    "ctr": info.status_counter,
-                }
-                for info in request.issuer_keys
-            ],
+            "keys": [key_to_map(info) for info in request.issuer_keys],
         }
-    )
-
-
-def _request_int(value: object, what: str, *, optional: bool = False) -> Any:
-    if optional and value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise CryptoError(f"bundle request: {what} must be a non-negative integer")
-    return value
-
-
-def _request_key(raw: object) -> IssuerKeyInfo:
-    if not isinstance(raw, dict):
-        raise CryptoError("bundle request: issuer key entry must be a map")
-    public_key = raw.get("pub")
-    if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_BYTES:
-        raise CryptoError("bundle request: bad issuer public key")
-    if raw.get("kid") != kid_of(public_key):
-        raise CryptoError("bundle request: issuer kid does not match its public key")
-    try:
-        state = KeyState(raw.get("state"))
-    except ValueError as exc:
-        raise CryptoError(f"bundle request: unknown key state {raw.get('state')!r}") from exc
-    return IssuerKeyInfo(
-        kid=raw["kid"],
-        public_key=public_key,
-        state=state,
-        not_before=_request_int(raw.get("nbf"), "nbf"),
-        not_after=_request_int(raw.get("naf"), "naf", optional=True),
-        status_counter=_request_int(raw.get("ctr"), "ctr"),
     )
 
 
@@ -180,9 +149,9 @@ def read_request(data: bytes) -> BundleRequest:
         raise CryptoError("bundle request: hub must be text")
     return BundleRequest(
         root_kid=root_kid,
-        issuer_keys=tuple(_request_key(raw) for raw in keys),
-        made_at=_request_int(doc.get("made_at"), "made_at"),
-        valid_days=_request_int(doc.get("valid_days"), "valid_days"),
+        issuer_keys=tuple(key_from_map(raw, REQUEST_DOC) for raw in keys),
+        made_at=checked_int(doc.get("made_at"), "made_at", doc=REQUEST_DOC),
+        valid_days=checked_int(doc.get("valid_days"), "valid_days", doc=REQUEST_DOC),
         hub=hub,
     )
 
