@@ -411,12 +411,22 @@ def trust_health(db: Session, now: int | None = None) -> TrustHealth:
     listed = any(i.kid == active and i.state is KeyState.ACTIVE for i in bundle.issuer_keys)
     warn_at = min(RENEW_WARNING_SECONDS, (bundle.valid_until - bundle.issued_at) // 4)
     state = "expired" if remaining <= 0 else "renew_soon" if remaining < warn_at else "ok"
+    # A key the hub has retired (after a rotation) that the served bundle still calls active: devices
+    # keep accepting passes it might sign until a bundle says otherwise.
+    retired_here = {i.kid for i in store.issuers() if i.state is not KeyState.ACTIVE}
+    unrecorded = sorted(
+        i.kid.hex() for i in bundle.issuer_keys if i.kid in retired_here and i.state is KeyState.ACTIVE
+    )
     action = None
-    if offline and (state != "ok" or pending is not None or not listed):
-        why = {
-            "expired": "the bundle has expired: devices flag or refuse verdicts",
-            "renew_soon": f"the bundle expires {_utc(bundle.valid_until)}",
-        }.get(state, f"issuer key {pending.hex() if pending else active.hex()} waits for a bundle")
+    if offline and (state != "ok" or pending is not None or not listed or unrecorded):
+        if state == "expired":
+            why = "the bundle has expired: devices flag or refuse verdicts"
+        elif state == "renew_soon":
+            why = f"the bundle expires {_utc(bundle.valid_until)}"
+        elif pending is not None or not listed:
+            why = f"issuer key {pending.hex() if pending else active.hex()} waits for a bundle"
+        else:
+            why = f"the bundle still lists retired issuer key {', '.join(unrecorded)} as active"
         action = (
             f"{why}; run `checkpass hub bundle request`, sign it offline with `checkpass bundle sign`, "
             "then `checkpass hub bundle import`"

@@ -268,7 +268,10 @@ def test_rotation_waits_for_the_offline_bundle(hub: Hub, root_dir: Path) -> None
     now = int(time.time())
     assert verify(before_rotation, bundle, lists, now).reason is Reason.VALID
     assert verify(after_rotation, bundle, lists, now).reason is Reason.VALID
-    assert hub.client.get("/api/v1/trust/health").json()["pending_kid"] is None
+    health = hub.client.get("/api/v1/trust/health").json()
+    assert health["pending_kid"] is None
+    # The served bundle still calls the old key active: the operator is told to sign the next one.
+    assert f"retired issuer key {old.kid.hex()}" in health["action"]
 
     # The next request retires the old key from the moment the hub stopped using it.
     following = read_request(fetch_request(hub, token))
@@ -298,6 +301,7 @@ def test_rotation_waits_for_the_offline_bundle(hub: Hub, root_dir: Path) -> None
     assert put_bundle(hub, token, sign_offline(root_dir, fetch_request(hub, token))).status_code == 200
     bundle = served_bundle(hub, root_public)
     assert verify(before_rotation, bundle, lists, int(time.time())).reason is Reason.VALID
+    assert hub.client.get("/api/v1/trust/health").json()["action"] is None  # nothing left to do
 
 
 def test_root_offline_setting_never_opens_root_key(
