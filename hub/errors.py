@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hub.services import errors as domain
+
 
 class HubError(Exception):
     """A refusal with an HTTP status, a machine-readable reason and a human-readable detail."""
@@ -78,6 +80,40 @@ def _hub_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The one place a domain refusal becomes an HTTP status.
+DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.Invalid: 400,
+    domain.NotAuthenticated: 401,
+    domain.NotAllowed: 403,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.Gone: 410,
+    domain.TooLarge: 413,
+    domain.TooManyRequests: 429,
+}
+
+
+def http_status_of(exc: domain.DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, domain.DomainError)
+    headers: dict[str, str] = {}
+    body: dict[str, Any] = {"error": exc.reason, "detail": exc.detail}
+    if isinstance(exc, domain.NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, domain.Invalid) and exc.field:
+        body["field"] = exc.field
+    if isinstance(exc, domain.TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+        body["retry_after"] = exc.retry_after
+    return JSONResponse(body, status_code=http_status_of(exc), headers=headers or None)
+
+
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -113,5 +149,6 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HubError, _hub_error)
+    app.add_exception_handler(domain.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,80 @@
+"""The refusals the hub's domain makes, in its own words: no HTTP, no chat, no HTML.
+
+Every front end (REST in `hub.errors`, the CLI in `hub.cli`, LINE and the console) maps these once to its
+own answer. `reason` is the stable machine-readable word a client may branch on (it is the `error` field
+of a REST body); `detail` is for a person and never holds personal data from the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every refusal a service makes."""
+
+    default_reason = "refused"
+
+    def __init__(self, detail: Any = None, *, reason: str | None = None) -> None:
+        self.reason = reason or self.default_reason
+        self.detail = detail
+        super().__init__(f"{self.reason}: {detail}")
+
+
+class NotAuthenticated(DomainError):
+    """The caller could not be identified (no, unknown, expired or wrong credentials, bad signature)."""
+
+    default_reason = "not_authenticated"
+
+
+class NotAllowed(DomainError):
+    """The caller is known but its role, permission or scope does not cover this."""
+
+    default_reason = "forbidden"
+
+
+class NotFound(DomainError):
+    """No such thing, or none the caller may see (the two are not told apart)."""
+
+    default_reason = "not_found"
+
+    def __init__(self, what: str = "item", *, reason: str | None = None) -> None:
+        super().__init__(f"{what} not found", reason=reason)
+
+
+class Conflict(DomainError):
+    """The request clashes with what exists (a duplicate, an already revoked pass)."""
+
+    default_reason = "conflict"
+
+
+class Gone(DomainError):
+    """A one-time thing that was used or has expired (enrolment token, SMS code)."""
+
+    default_reason = "gone"
+
+
+class Invalid(DomainError):
+    """The input is wrong; `field` names the offending field when there is one."""
+
+    default_reason = "invalid_request"
+
+    def __init__(self, detail: Any = None, *, field: str | None = None, reason: str | None = None) -> None:
+        self.field = field
+        super().__init__(detail, reason=reason)
+
+
+class TooLarge(DomainError):
+    """The input is over a configured size limit."""
+
+    default_reason = "too_large"
+
+
+class TooManyRequests(DomainError):
+    """A rate limit or throttle; `retry_after` says in how many seconds to try again."""
+
+    default_reason = "too_many_requests"
+
+    def __init__(self, detail: Any = None, *, retry_after: int, reason: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail, reason=reason)
