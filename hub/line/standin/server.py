@@ -1,0 +1,553 @@
+"""A stand-in for the LINE platform: a real HTTP server on loopback, built from LINE's OpenAPI specs.
+
+What it does, and why each part is here:
+- Every Messaging API route of `specs/messaging-api.yml` exists; a JSON body is checked against the
+  operation's schema following the `discriminator` mappings (`schema.py`), and refused the way LINE
+  refuses it (400, `{"message", "details": [{"message", "property"}]}`), so a bad message the hub would
+  send is caught in tests instead of in production.
+- The bearer token names the channel (one host serves both official accounts, API and blob paths).
+- Reply tokens are issued by the stand-in (with each event it helps build) and can be used once,
+  within `reply_token_seconds`: a reply sent twice or too late is refused, as LINE does.
+- Push honours `X-Line-Retry-Key` (a second push with an accepted key is 409), so a retry never
+  doubles a message.
+- Rich menus keep state: create, upload the image (its size must match the menu's), link per user,
+  default menu, list, delete.
+- Faults: `inject(path_prefix, status, count)` makes the next `count` matching calls answer 429/500
+  before doing anything, to test the hub's retries.
+- `POST /oauth2/v2.1/verify` (LINE Login's ID-token check, not in the specs) answers for ID tokens the
+  stand-in issued (`issue_id_token`).
+- Every call is recorded (`calls()`); a small control API under `/_standin/` offers the same to another
+  process (the `checkpass hub line chat` command, the demo).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from hub.line.standin.schema import load
+
+CONTROL_PREFIX = "/_standin"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the stand-in answered."""
+
+    channel: str | None
+    method: str
+    path: str
+    operation_id: str
+    body: Any
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "method": self.method,
+            "path": self.path,
+            "operation_id": self.operation_id,
+            "body": self.body if isinstance(self.body, dict | list | str | None) else None,
+            "status": self.status,
+        }
+
+
+@dataclass
+class _Fault:
+    path_prefix: str
+    status: int
+    remaining: int
+
+
+@dataclass
+class _RichMenu:
+    request: dict[str, Any]
+    image: bytes | None = None
+    content_type: str | None = None
+
+
+@dataclass
+class _ChannelState:
+    rich_menus: dict[str, _RichMenu] = field(default_factory=dict)
+    user_menus: dict[str, str] = field(default_factory=dict)
+    default_menu: str | None = None
+    retry_keys: dict[str, str] = field(default_factory=dict)
+    profiles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _ReplyToken:
+    channel: str
+    issued: float
+    used: bool = False
+
+
+_ERRORS = {
+    401: "Authentication failed. Confirm that the access token in the authorization header is valid.",
+    404: "Not found",
+    429: "The API rate limit has been exceeded. Try again later.",
+    500: "An error occurred in the backend",
+}
+
+
+def _line_error(status: int, message: str | None = None, details: list[dict[str, str]] | None = None) -> Any:
+    body: dict[str, Any] = {"message": message or _ERRORS.get(status, "Error")}
+    if details:
+        body["details"] = details
+    return web.json_response(body, status=status, headers={"x-line-request-id": str(uuid.uuid4())})
+
+
+class StandIn:
+    """The stand-in's state and its aiohttp application. `channels`: channel name → access token."""
+
+    def __init__(
+        self,
+        channels: Mapping[str, str],
+        *,
+        login_channel_id: str = "1234567890",
+        reply_token_seconds: float = 60.0,
+        id_token_seconds: float = 3600.0,
+    ) -> None:
+        self._by_token = {token: name for name, token in channels.items()}
+        self._state = {name: _ChannelState() for name in channels}
+        self.login_channel_id = login_channel_id
+        self.reply_token_seconds = reply_token_seconds
+        self.id_token_seconds = id_token_seconds
+        self._reply_tokens: dict[str, _ReplyToken] = {}
+        self._id_tokens: dict[str, dict[str, Any]] = {}
+        self._faults: list[_Fault] = []
+        self._calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._spec = load("messaging-api")
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # --- what tests and the chat command use ---
+
+    def issue_reply_token(self, channel: str) -> str:
+        token = secrets.token_hex(16)
+        with self._lock:
+            self._reply_tokens[token] = _ReplyToken(channel, time.monotonic())
+        return token
+
+    def issue_id_token(self, user_id: str, name: str = "LINE 使用者", *, expired: bool = False) -> str:
+        token = "eyJ" + secrets.token_urlsafe(48)
+        now = int(time.time())
+        exp = now - 1 if expired else now + int(self.id_token_seconds)
+        with self._lock:
+            self._id_tokens[token] = {"sub": user_id, "name": name, "iat": now, "exp": exp}
+        return token
+
+    def set_profile(self, channel: str, user_id: str, display_name: str) -> None:
+        with self._lock:
+            self._state[channel].profiles[user_id] = display_name
+
+    def inject(self, path_prefix: str, status: int, count: int = 1) -> None:
+        """The next `count` calls whose path starts with `path_prefix` answer `status` and do nothing."""
+        with self._lock:
+            self._faults.append(_Fault(path_prefix, status, count))
+
+    def calls(self, channel: str | None = None, operation_id: str | None = None) -> list[Call]:
+        with self._lock:
+            return [
+                c
+                for c in self._calls
+                if (channel is None or c.channel == channel)
+                and (operation_id is None or c.operation_id == operation_id)
+            ]
+
+    def sent_messages(self, channel: str, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Messages accepted (2xx) by reply or push, in order; `user_id` narrows push to one user and
+        replies to the tokens issued for that user (all replies when it cannot tell)."""
+        out: list[dict[str, Any]] = []
+        for call in self.calls(channel):
+            if call.status // 100 != 2 or call.operation_id not in ("replyMessage", "pushMessage"):
+                continue
+            if user_id is not None and call.operation_id == "pushMessage" and call.body.get("to") != user_id:
+                continue
+            out.extend(call.body.get("messages", []))
+        return out
+
+    def linked_menu(self, channel: str, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            state = self._state[channel]
+            menu_id = state.user_menus.get(user_id)
+            menu = state.rich_menus.get(menu_id) if menu_id else None
+            return dict(menu.request, richMenuId=menu_id) if menu else None
+
+    def rich_menus(self, channel: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {
+                key: dict(menu.request, hasImage=menu.image is not None)
+                for key, menu in self._state[channel].rich_menus.items()
+            }
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    # --- serving ---
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=2 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        return app
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve in a background thread; returns the base URL (e.g. http://127.0.0.1:41234)."""
+        started = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                self._runner = web.AppRunner(self.app(), access_log=None)
+                loop.run_until_complete(self._runner.setup())
+                site = web.TCPSite(self._runner, host, port)
+                loop.run_until_complete(site.start())
+                sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+                bound = sockets[0].getsockname()[1]
+                self.url = f"http://{host}:{bound}"
+            except BaseException as exc:  # reported to the starting thread
+                errors.append(exc)
+                started.set()
+                return
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="line-standin", daemon=True)
+        self._thread.start()
+        started.wait(10)
+        if errors:
+            raise errors[0]
+        return self.url
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._thread = None
+
+    # --- request handling ---
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path.startswith(CONTROL_PREFIX + "/"):
+            return await self._control(request, path[len(CONTROL_PREFIX) :])
+        if path == "/oauth2/v2.1/verify" and request.method == "POST":
+            return await self._verify_id_token(request)
+        raw = await request.read()
+        op = self._spec.operation(request.method, path)
+        channel = self._channel_of(request)
+        body: Any = raw
+        response: web.StreamResponse
+        if op is None:
+            response = _line_error(404)
+        elif channel is None:
+            response = _line_error(401)
+        elif (fault := self._take_fault(path)) is not None:
+            response = _line_error(fault)
+        else:
+            response, body = self._handle(request, op.operation_id, op.body_schema, channel, path, raw)
+        with self._lock:
+            self._calls.append(
+                Call(
+                    channel=channel,
+                    method=request.method,
+                    path=path,
+                    operation_id=op.operation_id if op else "",
+                    body=body,
+                    status=response.status,
+                    headers=dict(request.headers),
+                )
+            )
+        return response
+
+    def _channel_of(self, request: web.Request) -> str | None:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return None
+        return self._by_token.get(auth[len("Bearer ") :])
+
+    def _take_fault(self, path: str) -> int | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining > 0 and path.startswith(fault.path_prefix):
+                    fault.remaining -= 1
+                    return fault.status
+        return None
+
+    def _handle(
+        self,
+        request: web.Request,
+        operation_id: str,
+        body_schema: str | None,
+        channel: str,
+        path: str,
+        raw: bytes,
+    ) -> tuple[web.StreamResponse, Any]:
+        body: Any = raw
+        if body_schema is not None:
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                return _line_error(400, "The request body is not valid JSON"), raw
+            problems = self._spec.problems(body_schema, body)
+            if problems:
+                details = [{"message": p.message, "property": p.property} for p in problems]
+                return _line_error(400, f"The request body has {len(details)} error(s)", details), body
+        handler = getattr(self, f"_op_{operation_id}", None)
+        if handler is None:
+            return web.json_response({}), body
+        with self._lock:
+            return handler(request, self._state[channel], channel, path, body), body
+
+    # Each _op_ runs under the lock with the validated body.
+
+    def _op_replyMessage(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        token = self._reply_tokens.get(body["replyToken"])
+        if token is None or token.channel != channel or token.used:
+            return _line_error(400, "Invalid reply token")
+        if time.monotonic() - token.issued > self.reply_token_seconds:
+            return _line_error(400, "Invalid reply token")
+        token.used = True
+        return _sent(body)
+
+    def _op_pushMessage(self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any):
+        key = request.headers.get("X-Line-Retry-Key")
+        if key is not None:
+            try:
+                uuid.UUID(key)
+            except ValueError:
+                return _line_error(400, "The retry key must be a UUID")
+            if key in state.retry_keys:
+                return web.json_response(
+                    {"message": "The retry key is already accepted"},
+                    status=409,
+                    headers={"x-line-accepted-request-id": state.retry_keys[key]},
+                )
+        response = _sent(body)
+        if key is not None:
+            state.retry_keys[key] = response.headers["x-line-request-id"]
+        return response
+
+    def _op_getProfile(self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any):
+        user_id = path.rsplit("/", 1)[1]
+        name = state.profiles.get(user_id, "LINE 使用者")
+        return web.json_response({"userId": user_id, "displayName": name, "language": "zh-TW"})
+
+    def _op_createRichMenu(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        if len(state.rich_menus) >= 1000:
+            return _line_error(400, "The number of rich menus exceeds the limit")
+        menu_id = "richmenu-" + secrets.token_hex(16)
+        state.rich_menus[menu_id] = _RichMenu(request=body)
+        return web.json_response({"richMenuId": menu_id})
+
+    def _op_setRichMenuImage(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        menu_id = path.split("/")[4]
+        menu = state.rich_menus.get(menu_id)
+        if menu is None:
+            return _line_error(404)
+        if menu.image is not None:
+            return _line_error(400, "An image has already been uploaded to the richmenu")
+        content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+        if content_type not in ("image/png", "image/jpeg"):
+            return _line_error(415, "Unsupported Media Type")
+        if len(body) > 1024 * 1024:
+            return _line_error(413, "Request Entity Too Large")
+        size = _image_size(body)
+        want = (menu.request["size"]["width"], menu.request["size"]["height"])
+        if size != want:
+            return _line_error(400, "An image size does not match the richmenu size")
+        menu.image, menu.content_type = body, content_type
+        return web.json_response({})
+
+    def _op_getRichMenuImage(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        menu = state.rich_menus.get(path.split("/")[4])
+        if menu is None or menu.image is None:
+            return _line_error(404)
+        return web.Response(body=menu.image, content_type=menu.content_type or "image/png")
+
+    def _op_getRichMenuList(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        menus = [dict(m.request, richMenuId=key) for key, m in state.rich_menus.items()]
+        return web.json_response({"richmenus": menus})
+
+    def _op_getRichMenu(self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any):
+        menu_id = path.rsplit("/", 1)[1]
+        menu = state.rich_menus.get(menu_id)
+        if menu is None:
+            return _line_error(404)
+        return web.json_response(dict(menu.request, richMenuId=menu_id))
+
+    def _op_deleteRichMenu(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        menu_id = path.rsplit("/", 1)[1]
+        if state.rich_menus.pop(menu_id, None) is None:
+            return _line_error(404)
+        state.user_menus = {u: m for u, m in state.user_menus.items() if m != menu_id}
+        if state.default_menu == menu_id:
+            state.default_menu = None
+        return web.json_response({})
+
+    def _op_linkRichMenuIdToUser(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        parts = path.split("/")
+        user_id, menu_id = parts[4], parts[6]
+        menu = state.rich_menus.get(menu_id)
+        if menu is None:
+            return _line_error(404)
+        if menu.image is None:
+            return _line_error(400, "must upload richmenu image before applying it to user")
+        state.user_menus[user_id] = menu_id
+        return web.json_response({})
+
+    def _op_unlinkRichMenuIdFromUser(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        state.user_menus.pop(path.split("/")[4], None)
+        return web.json_response({})
+
+    def _op_getRichMenuIdOfUser(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        menu_id = state.user_menus.get(path.split("/")[4]) or state.default_menu
+        if menu_id is None:
+            return _line_error(404, "the user has no richmenu")
+        return web.json_response({"richMenuId": menu_id})
+
+    def _op_setDefaultRichMenu(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        menu_id = path.rsplit("/", 1)[1]
+        menu = state.rich_menus.get(menu_id)
+        if menu is None:
+            return _line_error(404)
+        if menu.image is None:
+            return _line_error(400, "must upload richmenu image before applying it to user")
+        state.default_menu = menu_id
+        return web.json_response({})
+
+    def _op_getDefaultRichMenuId(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        if state.default_menu is None:
+            return _line_error(404, "no default richmenu")
+        return web.json_response({"richMenuId": state.default_menu})
+
+    def _op_cancelDefaultRichMenu(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        state.default_menu = None
+        return web.json_response({})
+
+    # --- LINE Login ---
+
+    async def _verify_id_token(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        id_token, client_id = str(form.get("id_token", "")), str(form.get("client_id", ""))
+        with self._lock:
+            claims = self._id_tokens.get(id_token)
+        status, body = 200, {}
+        if not id_token or not client_id:
+            status, body = (
+                400,
+                {"error": "invalid_request", "error_description": "Required parameter missing."},
+            )
+        elif claims is None:
+            status, body = 400, {"error": "invalid_request", "error_description": "Invalid IdToken."}
+        elif client_id != self.login_channel_id:
+            status, body = 400, {"error": "invalid_request", "error_description": "Invalid IdToken Audience."}
+        elif claims["exp"] <= time.time():
+            status, body = 400, {"error": "invalid_request", "error_description": "IdToken expired."}
+        elif form.get("user_id") and form.get("user_id") != claims["sub"]:
+            status, body = 400, {"error": "invalid_request", "error_description": "Invalid IdToken Subject."}
+        else:
+            body = {
+                "iss": "https://access.line.me",
+                "sub": claims["sub"],
+                "aud": client_id,
+                "exp": claims["exp"],
+                "iat": claims["iat"],
+                "amr": ["linesso"],
+                "name": claims["name"],
+                "picture": "https://profile.line-scdn.net/placeholder",
+            }
+            if form.get("nonce"):
+                body["nonce"] = str(form["nonce"])
+        with self._lock:
+            self._calls.append(
+                Call(None, "POST", request.path, "verifyIdToken", {"client_id": client_id}, status)
+            )
+        return web.json_response(body, status=status)
+
+    # --- control API for another process ---
+
+    async def _control(self, request: web.Request, what: str) -> web.StreamResponse:
+        data: dict[str, Any] = {}
+        if request.method == "POST" and request.can_read_body:
+            data = await request.json()
+        if what == "/calls" and request.method == "GET":
+            since = int(request.query.get("since", "0"))
+            calls = self.calls(request.query.get("channel"))
+            return web.json_response({"calls": [c.as_dict() for c in calls[since:]], "next": len(calls)})
+        if what == "/reply-tokens" and request.method == "POST":
+            channel = str(data.get("channel", ""))
+            if channel not in self._state:
+                return web.json_response({"message": "unknown channel"}, status=400)
+            return web.json_response({"replyToken": self.issue_reply_token(channel)})
+        if what == "/id-tokens" and request.method == "POST":
+            token = self.issue_id_token(str(data["userId"]), str(data.get("name", "LINE 使用者")))
+            return web.json_response({"idToken": token})
+        if what == "/faults" and request.method == "POST":
+            self.inject(str(data["path"]), int(data["status"]), int(data.get("count", 1)))
+            return web.json_response({})
+        if what.startswith("/linked-menu/") and request.method == "GET":
+            _, _, channel, user_id = what.split("/", 3)
+            return web.json_response({"menu": self.linked_menu(channel, user_id)})
+        return web.json_response({"message": "Not found"}, status=404)
+
+
+def _sent(body: dict[str, Any]) -> web.Response:
+    sent = [
+        {"id": str(secrets.randbelow(10**18)), "quoteToken": secrets.token_hex(8)} for _ in body["messages"]
+    ]
+    return web.json_response({"sentMessages": sent}, headers={"x-line-request-id": str(uuid.uuid4())})
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError):
+        return None

@@ -1,0 +1,281 @@
+"""The LINE stand-in: the spec's discriminators are followed, LINE-style errors, state, faults, ID tokens.
+
+The client side is the real line-bot-sdk v3 (async) and plain httpx, over real HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    Configuration,
+    ReplyMessageRequest,
+    TextMessage,
+)
+from PIL import Image
+
+from hub.line.standin import StandIn
+from hub.line.standin.schema import check
+
+TOKENS = {"enterprise": "ent-token", "police": "pol-token"}
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    server = StandIn(TOKENS, login_channel_id="2000000001", reply_token_seconds=5)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _post(standin: StandIn, path: str, body: Any, token: str = "ent-token") -> httpx.Response:
+    return httpx.post(standin.url + path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def _menu(width: int = 2500, height: int = 843) -> dict[str, Any]:
+    return {
+        "size": {"width": width, "height": height},
+        "selected": True,
+        "name": "employee",
+        "chatBarText": "選單",
+        "areas": [
+            {
+                "bounds": {"x": 0, "y": 0, "width": width, "height": height},
+                "action": {"type": "postback", "data": "a=show", "displayText": "出示通行碼"},
+            }
+        ],
+    }
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+# --- the validator itself ---
+
+
+def test_text_message_without_text_is_refused_through_the_discriminator() -> None:
+    problems = check(
+        "messaging-api", "ReplyMessageRequest", {"replyToken": "r", "messages": [{"type": "text"}]}
+    )
+    assert [(p.property, p.message) for p in problems] == [("messages[0]", "May not be empty (text)")]
+    assert (
+        check(
+            "messaging-api",
+            "ReplyMessageRequest",
+            {"replyToken": "r", "messages": [{"type": "text", "text": "好"}]},
+        )
+        == []
+    )
+
+
+def test_nested_discriminators_reach_flex_components_and_actions() -> None:
+    flex = {
+        "type": "flex",
+        "altText": "通行碼",
+        "contents": {"type": "bubble", "body": {"type": "box", "contents": []}},
+    }
+    problems = check("messaging-api", "PushMessageRequest", {"to": "U1", "messages": [flex]})
+    assert ("messages[0].contents.body", "May not be empty (layout)") in [
+        (p.property, p.message) for p in problems
+    ]
+
+    unknown_action = {
+        "type": "text",
+        "text": "選一個",
+        "quickReply": {"items": [{"type": "action", "action": {"type": "teleport", "label": "x"}}]},
+    }
+    problems = check("messaging-api", "PushMessageRequest", {"to": "U1", "messages": [unknown_action]})
+    assert [p.property for p in problems] == ["messages[0].quickReply.items[0].action.type"]
+
+    too_long = {
+        "type": "text",
+        "text": "x",
+        "quickReply": {"items": [{"type": "action", "action": {"type": "postback", "data": "d" * 301}}]},
+    }
+    problems = check("messaging-api", "PushMessageRequest", {"to": "U1", "messages": [too_long]})
+    assert [p.property for p in problems] == ["messages[0].quickReply.items[0].action.data"]
+
+
+def test_webhook_events_are_checked_by_their_type() -> None:
+    event = {
+        "type": "message",
+        "mode": "active",
+        "timestamp": 1700000000000,
+        "source": {"type": "user", "userId": "U" + "0" * 32},
+        "webhookEventId": "01HZZZZZZZZZZZZZZZZZZZZZZZ",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": "r",
+        "message": {"type": "text", "id": "1", "quoteToken": "q"},
+    }
+    body = {"destination": "U" + "1" * 32, "events": [event]}
+    assert [p.property for p in check("webhook", "CallbackRequest", body)] == ["events[0].message"]
+    event["message"]["text"] = "你好"
+    assert check("webhook", "CallbackRequest", body) == []
+
+
+# --- the server through the real SDK ---
+
+
+def test_reply_through_the_sdk_once_and_only_once(standin: StandIn) -> None:
+    token = standin.issue_reply_token("enterprise")
+
+    async def reply() -> None:
+        async with AsyncApiClient(Configuration(host=standin.url, access_token="ent-token")) as client:
+            api = AsyncMessagingApi(client)
+            await api.reply_message(
+                ReplyMessageRequest(reply_token=token, messages=[TextMessage(text="您好")])
+            )
+            with pytest.raises(ApiException) as second:
+                await api.reply_message(
+                    ReplyMessageRequest(reply_token=token, messages=[TextMessage(text="again")])
+                )
+            assert second.value.status == 400
+            assert "Invalid reply token" in second.value.body
+
+    asyncio.run(reply())
+    assert standin.sent_messages("enterprise") == [{"type": "text", "text": "您好"}]
+    assert standin.sent_messages("police") == []
+
+
+def test_reply_token_of_the_other_channel_or_expired_is_refused(standin: StandIn) -> None:
+    police_token = standin.issue_reply_token("police")
+    r = _post(
+        standin,
+        "/v2/bot/message/reply",
+        {"replyToken": police_token, "messages": [{"type": "text", "text": "x"}]},
+    )
+    assert r.status_code == 400
+    standin.reply_token_seconds = 0
+    late = standin.issue_reply_token("enterprise")
+    r = _post(
+        standin, "/v2/bot/message/reply", {"replyToken": late, "messages": [{"type": "text", "text": "x"}]}
+    )
+    assert r.status_code == 400
+
+
+def test_invalid_body_gets_a_line_style_400_and_is_not_delivered(standin: StandIn) -> None:
+    token = standin.issue_reply_token("enterprise")
+    r = _post(standin, "/v2/bot/message/reply", {"replyToken": token, "messages": [{"type": "text"}]})
+    assert r.status_code == 400
+    assert r.json() == {
+        "message": "The request body has 1 error(s)",
+        "details": [{"message": "May not be empty (text)", "property": "messages[0]"}],
+    }
+    assert standin.sent_messages("enterprise") == []
+    # the token was not spent by the refused call
+    ok = _post(
+        standin, "/v2/bot/message/reply", {"replyToken": token, "messages": [{"type": "text", "text": "y"}]}
+    )
+    assert ok.status_code == 200
+
+
+def test_unknown_token_path_and_bad_json(standin: StandIn) -> None:
+    assert (
+        _post(standin, "/v2/bot/message/push", {"to": "U1", "messages": []}, token="nope").status_code == 401
+    )
+    assert _post(standin, "/v2/bot/nothing/here", {}).status_code == 404
+    r = httpx.post(
+        standin.url + "/v2/bot/message/push", content=b"{", headers={"Authorization": "Bearer ent-token"}
+    )
+    assert r.status_code == 400
+
+
+def test_injected_faults_then_success_and_retry_key_prevents_doubles(standin: StandIn) -> None:
+    standin.inject("/v2/bot/message/push", 429, count=1)
+    standin.inject("/v2/bot/message/push", 500, count=1)
+    body = {"to": "U1", "messages": [{"type": "text", "text": "PDF 已產生"}]}
+    headers = {
+        "Authorization": "Bearer ent-token",
+        "X-Line-Retry-Key": "123e4567-e89b-12d3-a456-426614174000",
+    }
+    statuses = [
+        httpx.post(standin.url + "/v2/bot/message/push", json=body, headers=headers).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [429, 500, 200, 409]
+    assert standin.sent_messages("enterprise", "U1") == [{"type": "text", "text": "PDF 已產生"}]
+
+
+def test_rich_menu_state_through_the_sdk(standin: StandIn) -> None:
+    from linebot.v3.messaging import RichMenuRequest
+
+    async def flow() -> tuple[str, str]:
+        async with AsyncApiClient(Configuration(host=standin.url, access_token="pol-token")) as client:
+            api, blob = AsyncMessagingApi(client), AsyncMessagingApiBlob(client)
+            created = await api.create_rich_menu(RichMenuRequest.from_dict(_menu()))
+            menu_id = created.rich_menu_id
+            with pytest.raises(ApiException) as early:  # no image yet
+                await api.link_rich_menu_id_to_user("U" + "a" * 32, menu_id)
+            assert early.value.status == 400
+            with pytest.raises(ApiException) as wrong:
+                await blob.set_rich_menu_image(
+                    menu_id, _png(100, 100), _headers={"Content-Type": "image/png"}
+                )
+            assert wrong.value.status == 400
+            await blob.set_rich_menu_image(menu_id, _png(2500, 843), _headers={"Content-Type": "image/png"})
+            await api.link_rich_menu_id_to_user("U" + "a" * 32, menu_id)
+            await api.set_default_rich_menu(menu_id)
+            listed = await api.get_rich_menu_list()
+            assert [m.rich_menu_id for m in listed.richmenus] == [menu_id]
+            linked = await api.get_rich_menu_id_of_user("U" + "a" * 32)
+            return menu_id, linked.rich_menu_id
+
+    menu_id, linked = asyncio.run(flow())
+    assert linked == menu_id
+    assert standin.linked_menu("police", "U" + "a" * 32)["name"] == "employee"
+    assert standin.linked_menu("enterprise", "U" + "a" * 32) is None
+    assert (
+        _post(
+            standin,
+            "/v2/bot/richmenu",
+            dict(_menu(), areas=[{"bounds": {"x": 0}, "action": {"type": "teleport"}}]),
+            "pol-token",
+        ).status_code
+        == 400
+    )
+
+
+def test_id_token_verify(standin: StandIn) -> None:
+    good = standin.issue_id_token("U" + "b" * 32, "王小明")
+    expired = standin.issue_id_token("U" + "b" * 32, expired=True)
+    url = standin.url + "/oauth2/v2.1/verify"
+    ok = httpx.post(url, data={"id_token": good, "client_id": "2000000001"})
+    assert ok.status_code == 200
+    assert ok.json()["sub"] == "U" + "b" * 32 and ok.json()["iss"] == "https://access.line.me"
+    late = httpx.post(url, data={"id_token": expired, "client_id": "2000000001"})
+    assert late.status_code == 400 and late.json() == {
+        "error": "invalid_request",
+        "error_description": "IdToken expired.",
+    }
+    assert httpx.post(url, data={"id_token": good, "client_id": "999"}).status_code == 400
+    assert httpx.post(url, data={"id_token": "eyJforged", "client_id": "2000000001"}).status_code == 400
+
+
+def test_control_api_for_another_process(standin: StandIn) -> None:
+    token = httpx.post(standin.url + "/_standin/reply-tokens", json={"channel": "police"}).json()[
+        "replyToken"
+    ]
+    assert (
+        _post(
+            standin,
+            "/v2/bot/message/reply",
+            {"replyToken": token, "messages": [{"type": "text", "text": "z"}]},
+            "pol-token",
+        ).status_code
+        == 200
+    )
+    calls = httpx.get(standin.url + "/_standin/calls", params={"channel": "police"}).json()
+    assert [c["operation_id"] for c in calls["calls"]] == ["replyMessage"]
+    assert calls["calls"][0]["body"]["messages"] == [{"type": "text", "text": "z"}]
