@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         try:
             yield
         finally:
+            if app.state.line is not None:
+                await app.state.line.aclose()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -97,6 +99,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     for name in _OPTIONAL_ROUTERS:
         _include(api, name, optional=True)
     app.include_router(api)
+
+    # LINE official accounts (hub.line, docs/line.md): only when a channel's secret and token are set.
+    app.state.line = None
+    if settings.line_enabled():
+        from hub.line.app import mount
+
+        mount(app, settings, sessions)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str | int | None]:

@@ -124,6 +124,29 @@ class Settings(BaseSettings):
             return self.key_passphrase.get_secret_value()
         return os.environ.get("CHECKPASS_PASSPHRASE")
 
+    # LINE official accounts (hub.line; docs/line.md). A channel is on when both its secret and its
+    # token are set; with neither channel on, the hub runs without LINE. HUB_LINE_API_URL is the base of
+    # the Messaging API and of its blob endpoints (unset: LINE's own two hosts); HUB_LINE_LOGIN_API_URL is
+    # where LIFF ID tokens are verified (POST /oauth2/v2.1/verify).
+    line_enterprise_channel_secret: SecretStr | None = None
+    line_enterprise_channel_token: SecretStr | None = None
+    line_police_channel_secret: SecretStr | None = None
+    line_police_channel_token: SecretStr | None = None
+    line_api_url: str | None = None
+    line_login_channel_id: str | None = None
+    line_login_api_url: str = "https://api.line.me"
+    liff_id_enterprise: str | None = None
+    liff_id_police: str | None = None
+
+    def line_enabled(self) -> bool:
+        return any(
+            secret is not None and token is not None
+            for secret, token in (
+                (self.line_enterprise_channel_secret, self.line_enterprise_channel_token),
+                (self.line_police_channel_secret, self.line_police_channel_token),
+            )
+        )
+
     # Offline root (hub.services.trust): the hub never opens a root private key and serves the bundle
     # the operator signed offline and imported. Also on whenever keys_dir holds no root.key.
     root_offline: bool = False

@@ -32,3 +32,6 @@ try:
 except ImportError as exc:  # pragma: no cover - only while the devices part is not installed
     if exc.name != "hub.models.devices":
         raise
+
+# The LINE entries' tables (hub.line.models, migration 0005).
+from hub.line.models import *  # noqa: F403,E402

@@ -1,0 +1,17 @@
+"""Putting the LINE entries on the hub's app (called by `hub.main.create_app` when LINE is configured)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.core.config import Settings
+from hub.line.webhook import LineService
+from hub.line.webhook import router as webhook_router
+
+
+def mount(app: FastAPI, settings: Settings, sessions: sessionmaker[Session]) -> LineService:
+    service = LineService(settings, sessions)
+    app.state.line = service
+    app.include_router(webhook_router)
+    return service

@@ -1,0 +1,140 @@
+"""Binding a LINE user to a person: after an SMS code to a mobile the hub knows for one of the channel's
+roles. The roles themselves come from the services every time (`accounts_of`), so a person who loses
+the role (taken off a whitelist or roster, account deactivated) loses the binding at their next event.
+
+Nothing here decides who may do what; the services do. Logs name LINE users by a short hash only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from hub.core.masking import mask_mobile
+from hub.db import utcnow
+from hub.line.channels import CHANNEL_ROLES, ChannelName
+from hub.line.models import LineBinding
+from hub.models.identity import Role, User
+from hub.models.rosters import Employee, Officer
+from hub.services import audit, identity
+
+log = logging.getLogger(__name__)
+
+# The SMS-code purpose for binding: a code sent for LINE never logs anyone in elsewhere, and back.
+BINDING_PURPOSE = "line_binding"
+
+
+def user_tag(line_user_id: str) -> str:
+    """How logs and the audit trail name a LINE user: not the ID itself (it is a personal identifier)."""
+    return "line:" + hashlib.sha256(line_user_id.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A bound LINE user and the accounts its person holds now in this channel's roles."""
+
+    channel: ChannelName
+    line_user_id: str
+    mobile: str
+    accounts: tuple[User, ...]
+
+    def account(self, role: Role) -> User | None:
+        return next((a for a in self.accounts if a.role == role.value), None)
+
+    @property
+    def primary(self) -> User:
+        """The account whose rich menu the user sees: the admin role before the member role."""
+        order = {role.value: i for i, role in enumerate(CHANNEL_ROLES[self.channel])}
+        return min(self.accounts, key=lambda a: (order[a.role], a.org_id or 0))
+
+
+def accounts_of(db: Session, channel: ChannelName, mobile: str) -> list[User]:
+    """The active accounts `mobile` holds in the channel's roles. Employee and officer accounts are
+    made from the whitelist/roster on first use, as the REST logins do (hub.services.identity)."""
+    roles = {r.value for r in CHANNEL_ROLES[channel]}
+    found = [a for a in identity.sms_login_accounts(db, mobile) if a.role in roles and a.active]
+    if channel is ChannelName.POLICE:
+        for officer in db.scalars(select(Officer).where(Officer.mobile == mobile)):
+            account = identity.officer_account(db, officer.id)
+            if account.active:
+                found.append(account)
+    return found
+
+
+def is_known(db: Session, channel: ChannelName, mobile: str) -> bool:
+    """Whether `mobile` may bind in `channel` (asked before sending a code; creates nothing)."""
+    roles = {r.value for r in CHANNEL_ROLES[channel]}
+    users = db.scalars(
+        select(User.role).where(User.mobile == mobile, User.active.is_(True), User.role.in_(roles))
+    ).all()
+    if users:
+        return True
+    if channel is ChannelName.ENTERPRISE:
+        return db.scalars(select(Employee.id).where(Employee.mobile == mobile)).first() is not None
+    return db.scalars(select(Officer.id).where(Officer.mobile == mobile)).first() is not None
+
+
+def binding_of(db: Session, channel: ChannelName, line_user_id: str) -> LineBinding | None:
+    return db.scalars(
+        select(LineBinding).where(
+            LineBinding.channel == channel.value, LineBinding.line_user_id == line_user_id
+        )
+    ).first()
+
+
+def caller_of(db: Session, channel: ChannelName, line_user_id: str) -> tuple[Caller | None, bool]:
+    """The bound caller (None if unbound) and whether a binding was just removed for a lost role."""
+    binding = binding_of(db, channel, line_user_id)
+    if binding is None:
+        return None, False
+    accounts = accounts_of(db, channel, binding.mobile)
+    if not accounts:
+        unbind(db, binding, why="role_lost")
+        return None, True
+    return Caller(channel, line_user_id, binding.mobile, tuple(accounts)), False
+
+
+def bind(db: Session, channel: ChannelName, line_user_id: str, mobile: str, accounts: list[User]) -> Caller:
+    """Bind after a verified code. A person has one LINE user per channel: an older binding of the same
+    mobile (another phone) is replaced."""
+    db.execute(
+        delete(LineBinding).where(
+            LineBinding.channel == channel.value,
+            (LineBinding.line_user_id == line_user_id) | (LineBinding.mobile == mobile),
+        )
+    )
+    db.add(LineBinding(channel=channel.value, line_user_id=line_user_id, mobile=mobile))
+    now = utcnow()
+    for account in accounts:
+        if account.registered_at is None:
+            account.registered_at = now  # the seed's 註冊成功: the first confirmed SMS code
+    caller = Caller(channel, line_user_id, mobile, tuple(accounts))
+    audit.record(
+        db,
+        "line.bound",
+        actor=caller.primary,
+        target=mask_mobile(mobile),
+        channel=channel.value,
+        line_user=user_tag(line_user_id),
+        roles=sorted({a.role for a in accounts}),
+    )
+    log.info("LINE user %s bound in %s", user_tag(line_user_id), channel.value)
+    return caller
+
+
+def unbind(db: Session, binding: LineBinding, *, why: str) -> None:
+    audit.record(
+        db,
+        "line.unbound",
+        target=mask_mobile(binding.mobile),
+        channel=binding.channel,
+        line_user=user_tag(binding.line_user_id),
+        why=why,
+    )
+    db.delete(binding)
+    db.flush()
+    log.info("LINE user %s unbound in %s (%s)", user_tag(binding.line_user_id), binding.channel, why)

@@ -1,0 +1,243 @@
+"""One event in, the messages to answer with out: the chat of both official accounts.
+
+Postback data and message text are untrusted input. Postback data names an action and, at most, ids;
+whatever it names, the caller is looked up again (binding → the person's current accounts) and the
+services decide what that account may do. The answer is a list of at most five messages (LINE's limit
+for one reply) and, when the caller's role changed, the rich menu to show (`menu`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from hub.core.masking import mask_mobile
+from hub.core.phone import InvalidMobile, normalize_mobile
+from hub.db import utcnow
+from hub.errors import HubError
+from hub.line import messages as m
+from hub.line import support
+from hub.line.binding import BINDING_PURPOSE, Caller, accounts_of, bind, caller_of, is_known, user_tag
+from hub.line.channels import ROLE_LABELS, ChannelName
+from hub.line.models import LineConversation
+from hub.services import otp
+from hub.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_CODE = re.compile(r"\d{6}")
+REGISTER_WORDS = {"註冊 登入", "註冊登入", "註冊", "登入"}
+UNBOUND = "請先點選單的「註冊 登入」，以手機簡訊驗證碼完成綁定。"
+
+# Actions every caller may ask for; the rest need a bound caller and go to `hub.line.actions`.
+OPEN_ACTIONS = {"register", "faq", "support", "help"}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What the chat needs from a webhook event (built from the SDK's parsed event)."""
+
+    channel: ChannelName
+    kind: str  # follow / unfollow / text / postback / other
+    line_user_id: str
+    text: str = ""
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    messages: list[m.Message] = field(default_factory=list)
+    menu: str | None = None  # a role value: link that role's rich menu; "" → the unregistered menu
+
+
+def parse_postback(data: str) -> dict[str, str]:
+    """`a=faq&q=venue_code` → {"a": "faq", "q": "venue_code"}; junk gives {} (answered as unknown)."""
+    if len(data) > 300:
+        return {}
+    try:
+        parsed = parse_qs(data, keep_blank_values=False, strict_parsing=True, max_num_fields=8)
+    except ValueError:
+        return {}
+    return {key: values[0] for key, values in parsed.items() if values}
+
+
+def handle(db: Session, incoming: Incoming) -> Outcome:
+    """Answer one event. Changes made here are committed by the caller together with the event record."""
+    if incoming.kind == "follow":
+        _set_step(db, incoming, None)
+        caller, _ = caller_of(db, incoming.channel, incoming.line_user_id)
+        return Outcome([m.greeting(incoming.channel)], menu=caller.primary.role if caller else "")
+    if incoming.kind == "unfollow":
+        _set_step(db, incoming, None)  # the binding stays: unblocking the account finds it again
+        return Outcome()
+    if incoming.kind not in ("text", "postback"):
+        return Outcome(
+            [m.text("目前僅支援文字訊息，請使用下方選單。", quick_reply=m.faq_quick_reply(incoming.channel))]
+        )
+
+    caller, lost = caller_of(db, incoming.channel, incoming.line_user_id)
+    if lost:
+        _set_step(db, incoming, None)
+        return Outcome(
+            [m.text("您的身分已變更（不在名單上或帳號已停用），已解除與此 LINE 帳號的綁定。\n" + UNBOUND)],
+            menu="",
+        )
+
+    if incoming.kind == "postback":
+        action = incoming.data.get("a", "")
+        if action in OPEN_ACTIONS:
+            _set_step(db, incoming, None)
+            return _open_action(db, incoming, caller, action)
+        if caller is None:
+            return Outcome([m.text(UNBOUND)], menu="")
+        _set_step(db, incoming, None)
+        from hub.line import actions  # the menu items over the services
+
+        return actions.run(db, caller, action, incoming.data)
+
+    return _text(db, incoming, caller)
+
+
+def _open_action(db: Session, incoming: Incoming, caller: Caller | None, action: str) -> Outcome:
+    channel = incoming.channel
+    if action == "faq":
+        key = incoming.data.get("q", "")
+        if key not in m.CHANNEL_FAQ[channel]:
+            return Outcome([m.text("請從下列問題中選擇：", quick_reply=m.faq_quick_reply(channel))])
+        return Outcome([m.faq_answer(channel, key)])
+    if action == "support":
+        _set_step(db, incoming, "support")
+        return Outcome([m.text("請直接輸入您的問題（一則訊息），客服人員將盡快回覆您。")])
+    if action == "help":
+        return Outcome([m.text(_usage(channel), quick_reply=m.faq_quick_reply(channel))])
+    # register
+    if caller is not None:
+        return Outcome([m.text("您已完成綁定：" + _roles_text(caller))], menu=caller.primary.role)
+    _set_step(db, incoming, "mobile")
+    return Outcome([m.text("請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。")])
+
+
+def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
+    channel, words = incoming.channel, incoming.text.strip()
+    conversation = _conversation(db, incoming)
+    step = conversation.step if conversation is not None else None
+    if step == "support" and words:
+        support.store(db, channel, incoming.line_user_id, caller.mobile if caller else None, words)
+        _set_step(db, incoming, None)
+        return Outcome([m.text("已收到您的訊息，客服人員將盡快與您聯繫。")])
+    if words in REGISTER_WORDS:
+        _set_step(db, incoming, None)
+        return _open_action(db, incoming, caller, "register")
+    if words == m.SUPPORT_QUESTION:
+        return _open_action(db, incoming, caller, "support")
+    faq = m.FAQ_BY_QUESTION.get(words)
+    if faq is not None and faq.key in m.CHANNEL_FAQ[channel]:
+        return Outcome([m.faq_answer(channel, faq.key)])
+    if step == "mobile" and conversation is not None:
+        return _mobile_given(db, incoming, conversation, words)
+    if step == "code" and conversation is not None:
+        return _code_given(db, incoming, conversation, words)
+    return Outcome([m.text("請使用下方選單，或點選常見問題：", quick_reply=m.faq_quick_reply(channel))])
+
+
+def _mobile_given(db: Session, incoming: Incoming, conversation: LineConversation, words: str) -> Outcome:
+    try:
+        mobile = normalize_mobile(words)
+    except InvalidMobile:
+        return Outcome([m.text("手機號碼格式不正確，請重新輸入（例如 0912345678）。")])
+    # The same answer whether or not the hub knows the number, so nobody can probe who is registered;
+    # a code is sent only to a known one. The LINE user stands in for the client address in the caps.
+    if is_known(db, incoming.channel, mobile):
+        try:
+            otp.request_code(db, mobile, BINDING_PURPOSE, user_tag(incoming.line_user_id))
+        except (HubError, DomainError) as exc:
+            return Outcome([m.text(_otp_refusal(exc))])
+    _set_step(db, incoming, "code", mobile=mobile)
+    return Outcome(
+        [m.text(f"若 {mask_mobile(mobile)} 已登錄於名單，驗證碼已傳送，請輸入 6 位數簡訊驗證碼。")]
+    )
+
+
+def _code_given(db: Session, incoming: Incoming, conversation: LineConversation, words: str) -> Outcome:
+    if not _CODE.fullmatch(words) or conversation.mobile is None:
+        return Outcome([m.text("請輸入 6 位數簡訊驗證碼，或點「註冊 登入」重新開始。")])
+    mobile = conversation.mobile
+    try:
+        otp.verify_code(db, mobile, BINDING_PURPOSE, words)
+    except (HubError, DomainError):
+        # One answer for a wrong, expired, used or never-sent code: the difference would tell a
+        # stranger whether the number is registered.
+        return Outcome([m.text("驗證碼不正確或已失效。請再輸入一次，或點「註冊 登入」重新取得驗證碼。")])
+    accounts = accounts_of(db, incoming.channel, mobile)
+    _set_step(db, incoming, None)
+    if not accounts:
+        return Outcome([m.text("此手機號碼目前沒有可使用本帳號的身分。")])
+    caller = bind(db, incoming.channel, incoming.line_user_id, mobile, accounts)
+    return Outcome(
+        [m.text("註冊成功！您已綁定為：" + _roles_text(caller) + "\n請使用下方選單。")],
+        menu=caller.primary.role,
+    )
+
+
+def _otp_refusal(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    reason = getattr(exc, "reason", "")
+    if status == 429 or reason.startswith("too_many"):
+        return "驗證碼申請過於頻繁，請稍後再試。"
+    return "簡訊暫時無法送出，請稍後再試。"
+
+
+def _roles_text(caller: Caller) -> str:
+    parts = []
+    for account in caller.accounts:
+        org = account.organisation.name if account.organisation is not None else ""
+        parts.append(
+            f"{ROLE_LABELS.get(account.role, account.role)}（{org}）" if org else ROLE_LABELS[account.role]
+        )
+    return "、".join(parts)
+
+
+def _usage(channel: ChannelName) -> str:
+    if channel is ChannelName.POLICE:
+        return (
+            "使用說明\n1. 註冊 登入：輸入執勤名單上的手機並以簡訊驗證碼綁定。\n2. 掃碼核實：掃描通行碼，"
+            "顯示核准通行或不予通行，並請核對身分證。\n3. 執勤名單：分局管理員維護執勤警員。\n"
+            "4. 查詢：本分局的查驗紀錄。\n5. 申請實聯碼：為分局場所申請實聯碼。"
+        )
+    return (
+        "使用說明\n1. 註冊 登入：以手機簡訊驗證碼綁定。\n2. 企業管理者：申請企業實聯碼、管理通行碼名單。\n"
+        "3. 員工：出示、下載、列印通行碼，並攜帶身分證同行。"
+    )
+
+
+def _conversation(db: Session, incoming: Incoming) -> LineConversation | None:
+    return db.scalars(
+        select(LineConversation).where(
+            LineConversation.channel == incoming.channel.value,
+            LineConversation.line_user_id == incoming.line_user_id,
+        )
+    ).first()
+
+
+def _set_step(db: Session, incoming: Incoming, step: str | None, *, mobile: str | None = None) -> Any:
+    if step is None:
+        db.execute(
+            delete(LineConversation).where(
+                LineConversation.channel == incoming.channel.value,
+                LineConversation.line_user_id == incoming.line_user_id,
+            )
+        )
+        return None
+    row = _conversation(db, incoming)
+    if row is None:
+        row = LineConversation(channel=incoming.channel.value, line_user_id=incoming.line_user_id, step=step)
+        db.add(row)
+    row.step, row.mobile, row.updated_at = step, mobile, utcnow()
+    db.flush()
+    return row

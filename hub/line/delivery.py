@@ -1,0 +1,123 @@
+"""Sending to LINE with the SDK's async client: reply with the event's token, push when the reply cannot
+be used (token spent or expired, slow work), retries with full-jitter backoff on 429 and 5xx.
+
+No message is lost or doubled:
+- the messages are in the event's outbox row (`LineEvent.reply`) before anything is sent, and marked
+  delivered only after LINE accepted them; a redelivered event whose messages were not delivered sends
+  them again by push;
+- a push carries `X-Line-Retry-Key` derived from the event id, so LINE accepts it once however often
+  it is retried (a 409 means an earlier try went through);
+- a refused reply is not retried after a 4xx (LINE did not take it) and falls back to push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    Configuration,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+
+from hub.line.channels import ChannelName, LineChannel
+
+log = logging.getLogger(__name__)
+
+_RETRY_NAMESPACE = uuid.UUID("6f1c1e9e-3a55-4c1b-9d1e-2b7c5b0f7a11")
+MAX_ATTEMPTS = 5
+BASE_DELAY = 0.1
+MAX_DELAY = 2.0
+
+
+def retry_key(channel: ChannelName, key: str) -> str:
+    """The push retry key for one event's messages: the same on every try and every redelivery."""
+    return str(uuid.uuid5(_RETRY_NAMESPACE, f"{channel.value}:{key}"))
+
+
+def _retryable(exc: ApiException) -> bool:
+    return exc.status == 429 or (exc.status or 0) >= 500
+
+
+def _delay(attempt: int, exc: ApiException) -> float:
+    retry_after = (exc.headers or {}).get("Retry-After") if exc.headers else None
+    if retry_after and retry_after.isdigit():
+        return min(float(retry_after), MAX_DELAY)
+    return random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt))
+
+
+async def with_retries(call: Callable[[], Awaitable[Any]], what: str) -> Any:
+    """`call()` until it succeeds, a non-retryable refusal, or MAX_ATTEMPTS; re-raises the last error."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return await call()
+        except ApiException as exc:
+            if not _retryable(exc) or attempt == MAX_ATTEMPTS - 1:
+                raise
+            log.info("LINE %s answered %s; retrying", what, exc.status)
+            await asyncio.sleep(_delay(attempt, exc))
+    raise AssertionError("unreachable")
+
+
+class Sender:
+    """One async client per channel, made on first use inside the running event loop."""
+
+    def __init__(self, channels: dict[ChannelName, LineChannel], api_url: str | None) -> None:
+        self._channels = channels
+        self._api_url = api_url
+        self._clients: dict[tuple[ChannelName, int], AsyncApiClient] = {}
+
+    def client(self, channel: ChannelName) -> AsyncApiClient:
+        key = (channel, id(asyncio.get_running_loop()))
+        client = self._clients.get(key)
+        if client is None:
+            config = Configuration(host=self._api_url, access_token=self._channels[channel].token)
+            client = self._clients[key] = AsyncApiClient(config)
+        return client
+
+    def api(self, channel: ChannelName) -> AsyncMessagingApi:
+        return AsyncMessagingApi(self.client(channel))
+
+    def blob(self, channel: ChannelName) -> AsyncMessagingApiBlob:
+        return AsyncMessagingApiBlob(self.client(channel))
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                await client.close()
+            except RuntimeError:  # made on another loop that has since closed
+                pass
+
+    async def reply(self, channel: ChannelName, reply_token: str, messages: list[dict[str, Any]]) -> bool:
+        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+        api = self.api(channel)
+        try:
+            await with_retries(lambda: api.reply_message(request), "reply")
+            return True
+        except ApiException as exc:
+            log.warning("LINE reply refused (%s); falling back to push", exc.status)
+            return False
+
+    async def push(
+        self, channel: ChannelName, user_id: str, messages: list[dict[str, Any]], key: str
+    ) -> bool:
+        request = PushMessageRequest.from_dict({"to": user_id, "messages": messages})
+        api = self.api(channel)
+        try:
+            await with_retries(lambda: api.push_message(request, x_line_retry_key=key), "push")
+            return True
+        except ApiException as exc:
+            if exc.status == 409:  # an earlier try with this retry key was accepted
+                return True
+            log.error("LINE push failed (%s); kept in the outbox", exc.status)
+            return False

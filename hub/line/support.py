@@ -1,0 +1,95 @@
+"""詢問客服: messages handed over to a human, stored for the console.
+
+The console calls `list_support_messages(db, actor, ...)` and `mark_handled(...)`; only hub admins
+(super admin, general admin) may read them, and the mobile of a bound sender is masked unless the
+actor holds the unmask permission (which is audited, like every read of personal data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.core.masking import show_mobile
+from hub.core.permissions import Permission
+from hub.db import utcnow
+from hub.line.channels import ChannelName
+from hub.line.models import LineSupportMessage
+from hub.models.identity import User
+from hub.services import audit
+from hub.services.access import has_permission, is_hub_admin
+from hub.services.errors import NotAllowed, NotFound
+
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class SupportMessage:
+    id: int
+    channel: str
+    sender: str  # the bound person's mobile (masked unless unmask is allowed), or 未綁定
+    text: str
+    created_at: dt.datetime  # UTC; the console shows Asia/Taipei
+    handled_at: dt.datetime | None
+
+
+def store(db: Session, channel: ChannelName, line_user_id: str, mobile: str | None, text: str) -> None:
+    db.add(
+        LineSupportMessage(
+            channel=channel.value, line_user_id=line_user_id, mobile=mobile, text=text.strip()[:MAX_TEXT]
+        )
+    )
+
+
+def _require_admin(actor: User) -> None:
+    if not is_hub_admin(actor):
+        raise NotAllowed("only hub administrators read support messages")
+
+
+def list_support_messages(
+    db: Session,
+    actor: User,
+    *,
+    channel: ChannelName | None = None,
+    unhandled_only: bool = True,
+    limit: int = 100,
+) -> list[SupportMessage]:
+    """The newest support messages first."""
+    _require_admin(actor)
+    query = select(LineSupportMessage).order_by(
+        LineSupportMessage.created_at.desc(), LineSupportMessage.id.desc()
+    )
+    if channel is not None:
+        query = query.where(LineSupportMessage.channel == channel.value)
+    if unhandled_only:
+        query = query.where(LineSupportMessage.handled_at.is_(None))
+    rows = db.scalars(query.limit(max(1, min(limit, 500)))).all()
+    unmasked = has_permission(actor, Permission.PERSONAL_DATA_UNMASK)
+    if unmasked and any(r.mobile for r in rows):
+        audit.record(db, "line.support.read", actor=actor, count=len(rows), unmasked=True)
+        db.commit()
+    return [
+        SupportMessage(
+            id=r.id,
+            channel=r.channel,
+            sender=show_mobile(r.mobile, unmasked) if r.mobile else "未綁定",
+            text=r.text,
+            created_at=r.created_at,
+            handled_at=r.handled_at,
+        )
+        for r in rows
+    ]
+
+
+def mark_handled(db: Session, actor: User, message_id: int) -> None:
+    _require_admin(actor)
+    row = db.get(LineSupportMessage, message_id)
+    if row is None:
+        raise NotFound("support message")
+    if row.handled_at is None:
+        row.handled_at = utcnow()
+        audit.record(db, "line.support.handled", actor=actor, target=str(message_id))
+    db.commit()

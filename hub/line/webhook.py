@@ -1,0 +1,165 @@
+"""`POST /line/enterprise/webhook` and `POST /line/police/webhook`.
+
+The signature is checked by the SDK's `WebhookParser` over the raw body (400 on a bad or missing one,
+nothing done). Each event is handled once: its `webhookEventId` is recorded in the same transaction as
+what the event changed, together with the messages to send (the outbox); then the reply goes out and
+the row is marked delivered. A redelivery of a handled event changes nothing and only sends what was
+not delivered yet (by push with the event's retry key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.webhooks import (
+    FollowEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+)
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.core.config import Settings
+from hub.db import utcnow
+from hub.line.binding import user_tag
+from hub.line.channels import ChannelName, LineChannel, configured_channels
+from hub.line.conversation import Incoming, Outcome, handle, parse_postback
+from hub.line.delivery import Sender, retry_key
+from hub.line.models import LineEvent
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/line", tags=["line"], include_in_schema=False)
+
+
+@dataclass
+class _Todo:
+    row_id: int
+    messages: list[dict[str, Any]]
+    menu: str | None
+    reply_token: str | None  # None: the reply window is gone (a redelivery), push instead
+
+
+class LineService:
+    """Everything the webhooks need, kept on `app.state.line`."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.channels = configured_channels(settings)
+        self.sender = Sender(self.channels, settings.line_api_url)
+        self._menus: Any = None
+
+    def channel(self, name: str) -> LineChannel:
+        try:
+            return self.channels[ChannelName(name)]
+        except (ValueError, KeyError):
+            raise HTTPException(404, "no such LINE channel") from None
+
+    async def process(self, channel: LineChannel, event: Any) -> None:
+        incoming = _incoming(channel.name, event)
+        event_id = getattr(event, "webhook_event_id", None)
+        if incoming is None or not event_id:
+            return
+        todo = await asyncio.to_thread(self._handle_once, channel.name, event_id, incoming, event)
+        if todo is not None:
+            await self.deliver(channel.name, event_id, incoming.line_user_id, todo)
+
+    def _handle_once(
+        self, channel: ChannelName, event_id: str, incoming: Incoming, event: Any
+    ) -> _Todo | None:
+        with self.sessions() as db:
+            seen = db.scalars(
+                select(LineEvent).where(
+                    LineEvent.channel == channel.value, LineEvent.webhook_event_id == event_id
+                )
+            ).first()
+            if seen is not None:
+                if seen.delivered_at is None and seen.reply:
+                    return _Todo(seen.id, list(seen.reply), None, None)
+                return None
+            row = LineEvent(
+                channel=channel.value, webhook_event_id=event_id, line_user_id=incoming.line_user_id
+            )
+            db.add(row)
+            try:
+                db.flush()
+            except IntegrityError:  # the same event being handled right now by another request
+                db.rollback()
+                return None
+            outcome: Outcome = handle(db, incoming)
+            row.reply = outcome.messages or None
+            if not outcome.messages:
+                row.delivered_at = utcnow()
+            db.commit()
+            if not outcome.messages and outcome.menu is None:
+                return None
+            return _Todo(row.id, outcome.messages, outcome.menu, getattr(event, "reply_token", None))
+
+    async def deliver(self, channel: ChannelName, event_id: str, user_id: str, todo: _Todo) -> None:
+        sent = not todo.messages
+        if todo.messages and todo.reply_token:
+            sent = await self.sender.reply(channel, todo.reply_token, todo.messages)
+        if not sent:
+            sent = await self.sender.push(channel, user_id, todo.messages, retry_key(channel, event_id))
+        if sent and todo.messages:
+            await asyncio.to_thread(self._mark_delivered, todo.row_id)
+        if todo.menu is not None and self._menus is not None:
+            await self._menus.show(channel, user_id, todo.menu)
+        if not sent:
+            log.error("messages for %s kept undelivered in the outbox", user_tag(user_id))
+
+    def _mark_delivered(self, row_id: int) -> None:
+        with self.sessions() as db:
+            db.execute(update(LineEvent).where(LineEvent.id == row_id).values(delivered_at=utcnow()))
+            db.commit()
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
+
+
+def _incoming(channel: ChannelName, event: Any) -> Incoming | None:
+    source = getattr(event, "source", None)
+    user_id = getattr(source, "user_id", None)
+    if not user_id:  # groups and rooms: the accounts talk to people one to one only
+        return None
+    if isinstance(event, FollowEvent):
+        return Incoming(channel, "follow", user_id)
+    if isinstance(event, UnfollowEvent):
+        return Incoming(channel, "unfollow", user_id)
+    if isinstance(event, PostbackEvent):
+        return Incoming(channel, "postback", user_id, data=parse_postback(event.postback.data or ""))
+    if isinstance(event, MessageEvent):
+        if isinstance(event.message, TextMessageContent):
+            return Incoming(channel, "text", user_id, text=event.message.text[:2000])
+        return Incoming(channel, "other", user_id)
+    return None
+
+
+@router.post("/{channel}/webhook")
+async def webhook(channel: str, request: Request) -> JSONResponse:
+    """LINE's webhook for one official account."""
+    service: LineService = request.app.state.line
+    line_channel = service.channel(channel)
+    signature = request.headers.get("X-Line-Signature")
+    body = await request.body()
+    if not signature:
+        return JSONResponse({"error": "bad_signature", "detail": "X-Line-Signature missing"}, status_code=400)
+    try:
+        payload = line_channel.parser.parse(body.decode("utf-8"), signature, as_payload=True)
+    except InvalidSignatureError:
+        return JSONResponse({"error": "bad_signature", "detail": "signature does not match"}, status_code=400)
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return JSONResponse({"error": "bad_request", "detail": "not a webhook body"}, status_code=400)
+    for event in payload.events or []:
+        await service.process(line_channel, event)
+    return JSONResponse({})

@@ -1,0 +1,195 @@
+"""Binding a LINE user to a person with an SMS code, one person per LINE user, unbinding on role loss."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub.line.models import LineBinding
+from hub.line.standin import StandIn
+from hub.models.audit import AuditEvent
+from tests.hub.hubkit import Hub, SmsOutbox, bearer
+from tests.hub.line.linekit import LineChat
+
+ADMIN = "+886933000001"
+ADMIN_LOCAL = "0933000001"
+EMPLOYEE = "+886955000001"
+
+
+def _bindings(db: Session) -> list[tuple[str, str, str]]:
+    db.expire_all()
+    return [
+        (b.channel, b.line_user_id, b.mobile)
+        for b in db.scalars(select(LineBinding).order_by(LineBinding.id))
+    ]
+
+
+def _bind(chat: LineChat, sms: SmsOutbox, local: str, e164: str) -> list[dict]:
+    prompt = chat.tap("a=register")
+    assert "手機號碼" in prompt[0]["text"]
+    sent = chat.say(local)
+    assert "驗證碼" in sent[0]["text"] and local not in sent[0]["text"]  # masked
+    return chat.say(sms.code(e164))
+
+
+def _add_employee(
+    hub: Hub, token: str, org_id: int, mobile: str = EMPLOYEE, national_id: str = "F131104093"
+) -> int:
+    response = hub.client.post(
+        f"/api/v1/enterprises/{org_id}/employees",
+        json={"name": "王大明", "mobile": mobile, "national_id": national_id},
+        headers=bearer(token),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_enterprise_admin_binds_with_an_sms_code(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
+) -> None:
+    hub.register_enterprise(mobile=ADMIN)
+    chat = LineChat(client, standin, "enterprise")
+    done = _bind(chat, sms, ADMIN_LOCAL, ADMIN)
+    assert done[0]["text"].startswith("註冊成功！您已綁定為：企業管理者（艾斯移動股份有限公司）")
+    assert _bindings(db) == [("enterprise", chat.user_id, ADMIN)]
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "line.bound")).one()
+    assert chat.user_id not in json.dumps(event.details) and ADMIN not in json.dumps(event.details)
+    # tapping 註冊 登入 again says who they are, and binds nothing new
+    assert chat.tap("a=register")[0]["text"].startswith("您已完成綁定：企業管理者")
+    assert len(_bindings(db)) == 1
+
+
+def test_unknown_mobile_gets_the_same_answer_and_no_sms(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
+) -> None:
+    hub.register_enterprise(mobile=ADMIN)
+    known, stranger = LineChat(client, standin, "enterprise"), LineChat(client, standin, "enterprise")
+    known.tap("a=register")
+    stranger.tap("a=register")
+    answer_known = known.say(ADMIN_LOCAL)[0]["text"]
+    answer_stranger = stranger.say("0966000123")[0]["text"]
+    assert answer_known.replace("09***0***1", "X") == answer_stranger.replace("09***0***3", "X")
+    assert sms.messages("+886966000123") == []
+    assert "驗證碼不正確或已失效" in stranger.say("123456")[0]["text"]
+    assert _bindings(db) == []
+
+
+def test_a_mobile_known_only_for_the_other_channel_cannot_bind(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
+) -> None:
+    hub.register_enterprise(mobile=ADMIN)
+    police = LineChat(client, standin, "police")
+    police.tap("a=register")
+    police.say(ADMIN_LOCAL)
+    assert [m for m in sms.messages(ADMIN) if "Checkpass 驗證碼" in m["text"]][
+        1:
+    ] == []  # only the registration code
+    assert _bindings(db) == []
+
+
+def test_wrong_code_binds_nothing_and_bad_mobile_is_asked_again(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
+) -> None:
+    hub.register_enterprise(mobile=ADMIN)
+    chat = LineChat(client, standin, "enterprise")
+    chat.tap("a=register")
+    assert "格式不正確" in chat.say("12345")[0]["text"]
+    chat.say(ADMIN_LOCAL)
+    right = sms.code(ADMIN)
+    wrong = "000000" if right != "000000" else "111111"
+    assert "驗證碼不正確或已失效" in chat.say(wrong)[0]["text"]
+    assert _bindings(db) == []
+    assert chat.say(right)[0]["text"].startswith("註冊成功")
+
+
+def test_code_sent_for_another_purpose_does_not_bind(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
+) -> None:
+    hub.register_enterprise(mobile=ADMIN)
+    chat = LineChat(client, standin, "enterprise")
+    chat.tap("a=register")
+    chat.say(ADMIN_LOCAL)
+    login_code = hub.request_code(ADMIN, "login")  # the newest code to this phone is for the REST login
+    assert "驗證碼不正確" in chat.say(login_code)[0]["text"]
+    assert _bindings(db) == []
+
+
+def test_one_person_per_line_user_and_one_line_user_per_person(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
+) -> None:
+    token, enterprise = hub.register_enterprise(mobile=ADMIN)
+    _add_employee(hub, token, enterprise["id"])
+    old_phone, new_phone = LineChat(client, standin, "enterprise"), LineChat(client, standin, "enterprise")
+    _bind(old_phone, sms, ADMIN_LOCAL, ADMIN)
+    _bind(new_phone, sms, ADMIN_LOCAL, ADMIN)  # the admin moved to a new phone
+    assert _bindings(db) == [("enterprise", new_phone.user_id, ADMIN)]
+    assert old_phone.tap("a=pass_show")[0]["text"].startswith("請先點選單的「註冊 登入」")
+
+    # a bound LINE user cannot start binding a second person (the employee's mobile): no code is sent
+    assert new_phone.tap("a=register")[0]["text"].startswith("您已完成綁定")
+    new_phone.say("0955000001")
+    assert sms.messages(EMPLOYEE) == []
+    assert _bindings(db) == [("enterprise", new_phone.user_id, ADMIN)]
+
+
+def test_employee_binds_and_loses_the_binding_when_taken_off_the_whitelist(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
+) -> None:
+    token, enterprise = hub.register_enterprise(mobile=ADMIN)
+    employee_id = _add_employee(hub, token, enterprise["id"])
+    chat = LineChat(client, standin, "enterprise")
+    assert _bind(chat, sms, "0955000001", EMPLOYEE)[0]["text"].startswith("註冊成功！您已綁定為：員工")
+
+    deleted = client.delete(
+        f"/api/v1/enterprises/{enterprise['id']}/employees/{employee_id}", headers=bearer(token)
+    )
+    assert deleted.status_code == 204
+    answer = chat.tap("a=pass_show")
+    assert answer[0]["text"].startswith("您的身分已變更")
+    assert _bindings(db) == []
+    assert db.scalar(select(func.count()).where(AuditEvent.action == "line.unbound")) == 1
+
+
+def test_station_admin_and_duty_officer_bind_in_the_police_channel(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session, super_admin_token: str
+) -> None:
+    station = hub.create_station(super_admin_token)
+    admin_token = hub.station_admin_token(super_admin_token, station["id"], mobile="+886922000001")
+    added = client.post(
+        f"/api/v1/stations/{station['id']}/officers",
+        json={"name": "陳警員", "officer_number": "A1001", "mobile": "0977000001"},
+        headers=bearer(admin_token),
+    )
+    assert added.status_code == 201, added.text
+    admin_chat, officer_chat = LineChat(client, standin, "police"), LineChat(client, standin, "police")
+    assert _bind(admin_chat, sms, "0922000001", "+886922000001")[0]["text"].startswith(
+        "註冊成功！您已綁定為：分局管理員（板橋分局）"
+    )
+    assert _bind(officer_chat, sms, "0977000001", "+886977000001")[0]["text"].startswith(
+        "註冊成功！您已綁定為：執勤警員（板橋分局）"
+    )
+    # an employee channel user is not a police user
+    enterprise_chat = LineChat(client, standin, "enterprise")
+    enterprise_chat.tap("a=register")
+    enterprise_chat.say("0977000001")
+    assert len([m for m in sms.messages("+886977000001") if "驗證碼" in m["text"]]) == 1
+
+
+def test_no_personal_data_in_postback_data_or_logs(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    hub.register_enterprise(mobile=ADMIN)
+    chat = LineChat(client, standin, "enterprise")
+    _bind(chat, sms, ADMIN_LOCAL, ADMIN)
+    sent = json.dumps([c.body for c in standin.calls() if isinstance(c.body, dict)], ensure_ascii=False)
+    for secret in (ADMIN, ADMIN_LOCAL, "曾可愛"):
+        assert secret not in sent
+    logged = caplog.text
+    for secret in (ADMIN, ADMIN_LOCAL, chat.user_id):
+        assert secret not in logged
