@@ -84,6 +84,11 @@ def register(subparsers: Any) -> None:
     rotate.add_argument("--out", type=Path, help="where to write the bundle request (offline root)")
     rotate.set_defaults(func=cmd_keys_rotate)
 
+    # LINE official accounts: setup-menus, chat (hub.line.cli)
+    from hub.line.cli import register as register_line
+
+    register_line(commands)
+
 
 def _usage(message: str) -> Exception:
     from provisioning.cli import UsageError
@@ -390,6 +395,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     directory: Path = args.dir
     directory.mkdir(parents=True, exist_ok=True)
     settings = demo_settings(directory, args.port)
+    # LINE: an in-process LINE stand-in on the next port, both channels and rich menus (hub.line.demo)
+    from hub.line.demo import demo_lines, start_standin
+
+    settings, _standin = start_standin(settings, args.host, args.port + 1)
     load_or_create_secret(settings, create=True)
     ensure_keys(settings)
     app = create_app(settings)
@@ -416,6 +425,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  pass images:   {pass_dir.resolve()} ({len(info.passes)} passes, PNG + TP1 text)")
     print(f"  SMS outbox:    {settings.sms_file_path} (codes sent by the hub land here)")
     print(f"  key passphrase: {settings.passphrase()}  (keys in {settings.keys_dir})")
+    print("\n".join(demo_lines(settings, url)))
     sys.stdout.flush()
     if args.no_serve:
         app.state.engine.dispose()

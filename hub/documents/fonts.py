@@ -81,6 +81,13 @@ def cjk_font_for(text: str) -> CjkFont:
         return _whole_font
 
 
+def cjk_font_file() -> tuple[str, int] | None:
+    """The CJK font file (path, subfont index) the PDFs use, for drawing with other libraries (Pillow,
+    FreeType read CFF outlines directly); None when the machine has none."""
+    found = _candidates(_CFF_CANDIDATES) or _candidates(_TRUETYPE_CANDIDATES)
+    return found[0] if found else None
+
+
 def _candidates(defaults: tuple[tuple[str, int], ...]) -> list[tuple[str, int]]:
     chosen: list[tuple[str, int]] = []
     override = os.environ.get("CHECKPASS_CJK_FONT", "").strip()

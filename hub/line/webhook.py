@@ -34,6 +34,7 @@ from hub.line.binding import user_tag
 from hub.line.channels import ChannelName, LineChannel, configured_channels
 from hub.line.conversation import Incoming, Outcome, handle, parse_postback
 from hub.line.delivery import Sender, retry_key
+from hub.line.menus import MenuLinker
 from hub.line.models import LineEvent
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class LineService:
         self.sessions = sessions
         self.channels = configured_channels(settings)
         self.sender = Sender(self.channels, settings.line_api_url)
-        self._menus: Any = None
+        self.menus = MenuLinker(self.sender)
 
     def channel(self, name: str) -> LineChannel:
         try:
@@ -113,8 +114,8 @@ class LineService:
             sent = await self.sender.push(channel, user_id, todo.messages, retry_key(channel, event_id))
         if sent and todo.messages:
             await asyncio.to_thread(self._mark_delivered, todo.row_id)
-        if todo.menu is not None and self._menus is not None:
-            await self._menus.show(channel, user_id, todo.menu)
+        if todo.menu is not None:
+            await self.menus.show(channel, user_id, todo.menu)
         if not sent:
             log.error("messages for %s kept undelivered in the outbox", user_tag(user_id))
 
