@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.config import Settings
+from hub.line.links import router as files_router
 from hub.line.webhook import LineService
 from hub.line.webhook import router as webhook_router
 
@@ -14,4 +15,5 @@ def mount(app: FastAPI, settings: Settings, sessions: sessionmaker[Session]) -> 
     service = LineService(settings, sessions)
     app.state.line = service
     app.include_router(webhook_router)
+    app.include_router(files_router)
     return service

@@ -54,6 +54,7 @@ class Incoming:
 class Outcome:
     messages: list[m.Message] = field(default_factory=list)
     menu: str | None = None  # a role value: link that role's rich menu; "" → the unregistered menu
+    later: Any = None  # slow work done after the reply, its result pushed: ("sheet", account id)
 
 
 def parse_postback(data: str) -> dict[str, str]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,13 +30,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.context import context_of
 from hub.core.config import Settings
 from hub.db import utcnow
 from hub.line.binding import user_tag
 from hub.line.channels import ChannelName, LineChannel, configured_channels
 from hub.line.conversation import Incoming, Outcome, handle, parse_postback
 from hub.line.delivery import Sender, retry_key
+from hub.line.links import LINK_SECONDS
 from hub.line.menus import MenuLinker
+from hub.line.messages import text
 from hub.line.models import LineEvent
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ class _Todo:
     messages: list[dict[str, Any]]
     menu: str | None
     reply_token: str | None  # None: the reply window is gone (a redelivery), push instead
+    later: Any = None
 
 
 class LineService:
@@ -59,6 +65,8 @@ class LineService:
         self.channels = configured_channels(settings)
         self.sender = Sender(self.channels, settings.line_api_url)
         self.menus = MenuLinker(self.sender)
+        self.sheets = SheetCache()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def channel(self, name: str) -> LineChannel:
         try:
@@ -104,7 +112,8 @@ class LineService:
             db.commit()
             if not outcome.messages and outcome.menu is None:
                 return None
-            return _Todo(row.id, outcome.messages, outcome.menu, getattr(event, "reply_token", None))
+            token = getattr(event, "reply_token", None)
+            return _Todo(row.id, outcome.messages, outcome.menu, token, outcome.later)
 
     async def deliver(self, channel: ChannelName, event_id: str, user_id: str, todo: _Todo) -> None:
         sent = not todo.messages
@@ -118,14 +127,72 @@ class LineService:
             await self.menus.show(channel, user_id, todo.menu)
         if not sent:
             log.error("messages for %s kept undelivered in the outbox", user_tag(user_id))
+        if todo.later is not None:
+            task = asyncio.create_task(self._run_later(channel, event_id, user_id, todo.later))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run_later(self, channel: ChannelName, event_id: str, user_id: str, later: Any) -> None:
+        """Slow work (a PDF sheet) after the reply; its result goes by push, once (retry key)."""
+        try:
+            messages = await asyncio.to_thread(self._later_messages, later)
+        except Exception:  # the person is told; the error is for the operator
+            log.exception("slow LINE work failed")
+            messages = [text("產生失敗，請稍後再試一次。")]
+        await self.sender.push(channel, user_id, messages, retry_key(channel, event_id + ":later"))
+
+    def _later_messages(self, later: Any) -> list[dict[str, Any]]:
+        kind, account_id = later
+        assert kind == "sheet"
+        from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
+        from hub.line.links import signed_url
+        from hub.line.reads import enterprise_valid_passes
+        from hub.models.identity import User
+
+        with self.sessions() as db:
+            account = db.get(User, account_id)
+            if account is None or not account.active:
+                return [text("您的身分已變更，無法產生列印檔。")]
+            rows = enterprise_valid_passes(db, account)  # re-checks the role; audited
+            db.commit()
+            if not rows:
+                return [text("目前沒有有效的通行碼可列印。")]
+            pdf = render_pass_sheet([PassSheetItem.from_pass(p.text) for p in rows[:200]], per_page=4)
+            token = secrets.token_urlsafe(16)
+            self.sheets.put(token, pdf)
+            url = signed_url(context_of(db), "sheet", token)
+        more = f"（共 {len(rows)} 張，此檔含前 200 張）" if len(rows) > 200 else f"（共 {len(rows)} 張）"
+        return [text(f"全體員工通行碼列印檔已完成{more}，連結 10 分鐘內有效：\n{url}")]
 
     def _mark_delivered(self, row_id: int) -> None:
         with self.sessions() as db:
             db.execute(update(LineEvent).where(LineEvent.id == row_id).values(delivered_at=utcnow()))
             db.commit()
 
+    async def drain(self) -> None:
+        """Wait for slow work in progress (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def aclose(self) -> None:
+        await self.drain()
         await self.sender.aclose()
+
+
+class SheetCache:
+    """PDF sheets made for the chat, kept for the lifetime of their links (in this process)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, bytes]] = {}
+
+    def put(self, token: str, pdf: bytes) -> None:
+        now = time.monotonic()
+        self._items = {k: v for k, v in self._items.items() if v[0] > now}
+        self._items[token] = (now + LINK_SECONDS, pdf)
+
+    def get(self, token: str) -> bytes | None:
+        item = self._items.get(token)
+        return item[1] if item is not None and item[0] > time.monotonic() else None
 
 
 def _incoming(channel: ChannelName, event: Any) -> Incoming | None:
