@@ -101,6 +101,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(api)
 
     # LINE official accounts (hub.line, docs/line.md): only when a channel's secret and token are set.
+    # The venue check-in page the venue QR opens (/v/{code}) and the footprint page are always served.
+    from hub.line.pages import public_router as line_public_pages
+
+    app.include_router(line_public_pages)
     app.state.line = None
     if settings.line_enabled():
         from hub.line.app import mount

@@ -283,7 +283,7 @@ ACTIONS: dict[str, tuple[tuple[Role, ...], Action]] = {
     "pass_print": ((Role.EMPLOYEE, Role.ENTERPRISE_ADMIN), pass_print),
     "pass_list": ((Role.ENTERPRISE_ADMIN,), pass_list),
     "venue_apply": ((Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN), venue_apply),
-    "scan": ((Role.OFFICER, Role.STATION_ADMIN), scan),
+    "scan": ((Role.OFFICER,), scan),
     "duty_roster": ((Role.STATION_ADMIN,), duty_roster),
     "checks": ((Role.STATION_ADMIN,), checks),
 }

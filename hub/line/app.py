@@ -6,7 +6,9 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.config import Settings
+from hub.line.liff_api import router as liff_api_router
 from hub.line.links import router as files_router
+from hub.line.pages import line_router as liff_pages_router
 from hub.line.webhook import LineService
 from hub.line.webhook import router as webhook_router
 
@@ -16,4 +18,6 @@ def mount(app: FastAPI, settings: Settings, sessions: sessionmaker[Session]) -> 
     app.state.line = service
     app.include_router(webhook_router)
     app.include_router(files_router)
+    app.include_router(liff_pages_router)
+    app.include_router(liff_api_router)
     return service

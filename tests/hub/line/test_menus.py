@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import socket
-import threading
-import time
-from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -105,27 +100,6 @@ def test_binding_links_the_role_menu_and_losing_the_role_unlinks_it(
     assert standin.linked_menu("enterprise", chat.user_id) is None
     default = [c for c in standin.calls("enterprise", "setDefaultRichMenu") if c.status == 200]
     assert default and GUEST in _menu(standin, "enterprise", GUEST)["name"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def served_hub(app: object) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def test_chat_command_sends_signed_events_and_prints_the_replies(

@@ -1,0 +1,71 @@
+"""Recording a LIFF check in the check register (the `scans` table the checkpoints upload to).
+
+A check in LINE has no checkpoint device, but the register is keyed by device. Each station gets one
+register entry standing for "LINE 掃碼核實" (id derived from the station, never enrolled: its
+`public_key` is a hash, not a key anyone holds, so no batch can ever be signed for it). The check is
+then a scan like any other: by that officer, with the verdict, reason, pass id and issuer serial, so
+`hub.services.queries.check_register` lists it by officer and by station.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub.db import utcnow
+from hub.models.devices import Device, Scan
+from hub.models.identity import User
+from hub.services import audit
+
+_NAMESPACE = uuid.UUID("0d6f0f6e-6c1a-4e57-8d43-3f3f7b1d2a90")
+
+
+def liff_device(db: Session, station_id: int | None) -> Device:
+    device_id = str(uuid.uuid5(_NAMESPACE, f"line-liff:{station_id}"))
+    device = db.get(Device, device_id)
+    if device is None:
+        device = Device(
+            id=device_id,
+            name="LINE 掃碼核實",
+            public_key=hashlib.sha256(f"checkpass line liff {station_id}".encode()).digest(),
+            station_id=station_id,
+            enrolled_at=utcnow(),
+        )
+        db.add(device)
+        db.flush()
+    return device
+
+
+def record_check(db: Session, officer_account: User, verdict: Any) -> Scan:
+    device = liff_device(db, officer_account.org_id)
+    seq = (db.scalar(select(func.max(Scan.seq)).where(Scan.device_id == device.id)) or 0) + 1
+    now = utcnow()
+    event_id = str(uuid.uuid4())
+    claims = verdict.claims
+    scan = Scan(
+        event_id=event_id,
+        device_id=device.id,
+        seq=seq,
+        batch_id=event_id,
+        scanned_at=now,
+        received_at=now,
+        hlc=f"{int(now.timestamp() * 1000)}:0:line",
+        ok=bool(verdict.ok),
+        reason=str(verdict.reason),
+        pass_id=claims.pass_id.hex() if claims is not None else None,
+        officer_id=str(officer_account.officer_id),
+        issuer_kid=claims.issuer_kid.hex() if claims is not None else None,
+        serial=claims.serial if claims is not None else None,
+        trust_age_s=verdict.trust_age_s,
+        stale=bool(verdict.stale),
+    )
+    db.add(scan)
+    db.flush()
+    audit.record(
+        db, "check.line", actor=officer_account, target=f"scan:{event_id}", ok=scan.ok, reason=scan.reason
+    )
+    return scan

@@ -1,0 +1,98 @@
+"""The LIFF pages the hub serves (zh-TW, phone-sized, no asset from a CDN): the police scan page, the
+venue check-in the venue QR leads to (`/v/{code}`, in LINE and in any phone browser) and the 28-day
+footprint. The LIFF SDK is served by the hub too (`/liff/sdk.js`, the operator's copy of LINE's SDK in
+`hub/line/static/liff-sdk.js`, see docs/line.md); without it the pages fall back to the browser flow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from hub.core.config import Settings
+
+_HERE = Path(__file__).parent
+STATIC = _HERE / "static"
+SDK_FILE = STATIC / "liff-sdk.js"
+_env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
+
+# Always on: a venue QR must open whatever the hub's LINE settings.
+public_router = APIRouter(tags=["line"], include_in_schema=False)
+# Only with LINE configured.
+line_router = APIRouter(prefix="/liff", tags=["line"], include_in_schema=False)
+
+_STATIC_TYPES = {"pages.js": "text/javascript", "pages.css": "text/css"}
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_env.get_template(template).render(**context), status_code=status, headers=_HEADERS)
+
+
+def _liff_id(settings: Settings, which: str) -> str | None:
+    if not settings.line_enabled():
+        return None
+    return settings.liff_id_police if which == "police" else settings.liff_id_enterprise
+
+
+@public_router.get("/liff/static/{name}")
+def static(name: str) -> Response:
+    if name not in _STATIC_TYPES:
+        return Response(status_code=404)
+    return FileResponse(STATIC / name, media_type=_STATIC_TYPES[name], headers={"Cache-Control": "no-cache"})
+
+
+@public_router.get("/liff/sdk.js")
+def liff_sdk() -> Response:
+    if not SDK_FILE.is_file():
+        return Response(
+            "/* LIFF SDK not installed on this hub: see docs/line.md */",
+            status_code=404,
+            media_type="text/javascript",
+        )
+    return FileResponse(SDK_FILE, media_type="text/javascript")
+
+
+@public_router.get("/v/{code}")
+def venue_page(code: str, request: Request) -> HTMLResponse:
+    from hub.errors import HubError
+    from hub.line.liff_api import venue_org_name
+    from hub.services import venues
+
+    settings: Settings = request.app.state.settings
+    config: dict[str, Any] = {"page": "venue", "liffId": _liff_id(settings, "enterprise"), "venueCode": None}
+    db: Session
+    with request.app.state.sessionmaker() as db:
+        try:
+            venue = venues.venue_by_code(db, code[:32])
+        except HubError:
+            return _page("venue.html", 404, title="實聯登記", config=config, venue=None)
+        config["venueCode"] = venue.code
+        return _page(
+            "venue.html",
+            title="實聯登記",
+            config=config,
+            venue=venue.name,
+            organisation=venue_org_name(db, venue.org_id),
+        )
+
+
+@public_router.get("/liff/footprint")
+def footprint_page(request: Request) -> HTMLResponse:
+    config = {"page": "footprint", "liffId": _liff_id(request.app.state.settings, "enterprise")}
+    return _page("footprint.html", title="我的 28 天足跡", config=config)
+
+
+@line_router.get("/police/scan")
+def scan_page(request: Request) -> HTMLResponse:
+    config = {"page": "scan", "liffId": _liff_id(request.app.state.settings, "police")}
+    return _page("scan.html", title="掃碼核實", config=config)
