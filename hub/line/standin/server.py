@@ -51,6 +51,7 @@ class Call:
     body: Any
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
+    at: float = 0.0  # time.monotonic() when the request arrived (the benchmark's latency end)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -248,6 +249,7 @@ class StandIn:
     # --- request handling ---
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()
         path = request.path
         if path.startswith(CONTROL_PREFIX + "/"):
             return await self._control(request, path[len(CONTROL_PREFIX) :])
@@ -281,6 +283,7 @@ class StandIn:
                     body=body,
                     status=response.status,
                     headers=dict(request.headers),
+                    at=arrived,
                 )
             )
         return response
