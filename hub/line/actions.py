@@ -44,12 +44,13 @@ def _outcome(messages: list[m.Message], later: Any = None) -> Any:
     return Outcome(messages, later=later)
 
 
-def _liff_url(db: Session, channel: str, page: str) -> str:
+def liff_url(db: Session, channel: str, page: str) -> str:
     settings = context_of(db).settings
     liff_id = settings.liff_id_police if channel == "police" else settings.liff_id_enterprise
+    # The LIFF apps' endpoint URL is the hub's base URL, so every page (and /v/{code}) is under it.
     if liff_id:
-        return f"https://liff.line.me/{liff_id}/{page}"
-    return f"{settings.base_url.rstrip('/')}/liff/{channel}/{page}"
+        return f"https://liff.line.me/{liff_id}/liff/{page}"
+    return f"{settings.base_url.rstrip('/')}/liff/{page}"
 
 
 def _link_bubble(title: str, lines: list[str], label: str, uri: str) -> m.Message:
@@ -194,7 +195,7 @@ def pass_list(db: Session, caller: Caller, account: User) -> Any:
                 "通行碼名單管理",
                 ["新增員工（單筆或 Excel 匯入）、申請或撤銷通行碼。"],
                 "開啟名單管理",
-                _liff_url(db, "enterprise", "employees"),
+                liff_url(db, "enterprise", "enterprise/employees"),
             ),
         ]
     )
@@ -212,7 +213,7 @@ def venue_apply(db: Session, caller: Caller, account: User) -> Any:
                     "可一次申請多個實聯碼（名稱 8 字以內）。",
                 ],
                 "填寫申請表",
-                _liff_url(db, caller.channel.value, "venues"),
+                liff_url(db, caller.channel.value, f"{caller.channel.value}/venues"),
             ),
             m.text("已申請的實聯碼：\n" + "\n".join(lines)),
         ]
@@ -229,7 +230,7 @@ def scan(db: Session, caller: Caller, account: User) -> Any:
                 "掃碼核實",
                 ["掃描通行碼後顯示核准通行或不予通行，並請核對持有人的身分證。"],
                 "開始掃碼",
-                _liff_url(db, "police", "scan"),
+                liff_url(db, "police", "police/scan"),
             )
         ]
     )
@@ -241,17 +242,8 @@ def duty_roster(db: Session, caller: Caller, account: User) -> Any:
     )
     lines = [f"{mask_name(o.name)}　{o.officer_number}　{mask_mobile(o.mobile)}" for o in officers[:20]]
     head = f"執勤名單：{len(officers)} 人"
-    return _outcome(
-        [
-            m.text(head + ("\n" + "\n".join(lines) if lines else "")),
-            _link_bubble(
-                "執勤名單管理",
-                ["新增、修改、刪除執勤警員，或以 Excel 批次匯入。"],
-                "開啟執勤名單",
-                _liff_url(db, "police", "roster"),
-            ),
-        ]
-    )
+    more = f"\n…另有 {len(officers) - 20} 人" if len(officers) > 20 else ""
+    return _outcome([m.text(head + ("\n" + "\n".join(lines) if lines else "") + more)])
 
 
 def checks(db: Session, caller: Caller, account: User) -> Any:

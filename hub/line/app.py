@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.config import Settings
 from hub.line.liff_api import router as liff_api_router
+from hub.line.liff_forms import router as liff_forms_router
 from hub.line.links import router as files_router
 from hub.line.pages import line_router as liff_pages_router
 from hub.line.webhook import LineService
@@ -20,4 +21,5 @@ def mount(app: FastAPI, settings: Settings, sessions: sessionmaker[Session]) -> 
     app.include_router(files_router)
     app.include_router(liff_pages_router)
     app.include_router(liff_api_router)
+    app.include_router(liff_forms_router)
     return service

@@ -121,7 +121,12 @@ def _open_action(db: Session, incoming: Incoming, caller: Caller | None, action:
     if caller is not None:
         return Outcome([m.text("您已完成綁定：" + _roles_text(caller))], menu=caller.primary.role)
     _set_step(db, incoming, "mobile")
-    return Outcome([m.text("請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。")])
+    prompt = "請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。"
+    if channel is ChannelName.ENTERPRISE:
+        from hub.line.actions import liff_url
+
+        prompt += "\n新企業請先填寫註冊表：" + liff_url(db, "enterprise", "enterprise/register")
+    return Outcome([m.text(prompt)])
 
 
 def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:

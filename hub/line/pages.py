@@ -96,3 +96,22 @@ def footprint_page(request: Request) -> HTMLResponse:
 def scan_page(request: Request) -> HTMLResponse:
     config = {"page": "scan", "liffId": _liff_id(request.app.state.settings, "police")}
     return _page("scan.html", title="掃碼核實", config=config)
+
+
+@line_router.get("/enterprise/register")
+def register_page(request: Request) -> HTMLResponse:
+    config = {"page": "register", "liffId": _liff_id(request.app.state.settings, "enterprise")}
+    return _page("register.html", title="企業註冊", config=config)
+
+
+@line_router.get("/{channel}/venues")
+def venues_page(channel: str, request: Request) -> HTMLResponse:
+    which = "police" if channel == "police" else "enterprise"
+    config = {"page": "venues", "liffId": _liff_id(request.app.state.settings, which)}
+    return _page("venues.html", title="申請實聯碼", config=config)
+
+
+@line_router.get("/enterprise/employees")
+def employees_page(request: Request) -> HTMLResponse:
+    config = {"page": "employees", "liffId": _liff_id(request.app.state.settings, "enterprise")}
+    return _page("employees.html", title="通行碼名單管理", config=config)

@@ -153,4 +153,125 @@ async function footprintPage() {
   });
 }
 
-({ scan: scanPage, venue: venuePage, footprint: footprintPage })[cfg.page]();
+
+// --- forms (in LINE only: the ID token says who is asking) ---
+async function formSession() {
+  const line = await lineSession();
+  if (!line) { show("need-line"); return null; }
+  return line;
+}
+
+async function registerPage() {
+  const line = await formSession();
+  if (!line) return;
+  show("form");
+  const value = (id) => $(id).value.trim();
+  $("send-code").onclick = async () => {
+    show("error", false);
+    const result = await post("/api/v1/otp/request", { mobile: value("admin_mobile"), purpose: "enterprise_registration" });
+    if (!result.ok) { fail(refusal(result)); return; }
+    $("send-code").textContent = "驗證碼已傳送";
+  };
+  $("submit").onclick = async () => {
+    show("error", false);
+    const result = await post("/liff/api/enterprise/register", {
+      id_token: line.getIDToken(), company_name: value("company_name"), ubn: value("ubn"),
+      admin_name: value("admin_name"), admin_mobile: value("admin_mobile"), code: value("code"),
+    });
+    if (!result.ok) { fail(refusal(result)); return; }
+    show("form", false);
+    $("done-detail").textContent = result.data.organisation;
+    show("done");
+  };
+}
+
+async function venuesPage() {
+  const line = await formSession();
+  if (!line) return;
+  show("form");
+  let count = 1;
+  $("more").onclick = () => {
+    count += 1;
+    const label = document.createElement("label");
+    label.htmlFor = "name-" + count;
+    label.textContent = "實聯碼名稱 " + count;
+    const input = document.createElement("input");
+    input.id = "name-" + count;
+    input.className = "venue-name-input";
+    input.maxLength = 8;
+    $("names").append(label, input);
+    input.focus();
+  };
+  $("submit").onclick = async () => {
+    show("error", false);
+    const names = [...document.querySelectorAll(".venue-name-input")].map((i) => i.value.trim()).filter((n) => n);
+    const result = await post("/liff/api/venues", {
+      id_token: line.getIDToken(), address: $("address").value.trim(), contact_name: $("contact_name").value.trim(),
+      contact_phone: $("contact_phone").value.trim(), names,
+    });
+    if (!result.ok) { fail(refusal(result)); return; }
+    show("form", false);
+    for (const v of result.data.venues) {
+      const item = document.createElement("li");
+      item.textContent = v.name + "：" + v.code;
+      $("created").appendChild(item);
+    }
+    show("done");
+  };
+}
+
+function showWhitelist(data) {
+  const list = $("employees");
+  list.textContent = "";
+  for (const e of data.employees) {
+    const item = document.createElement("li");
+    item.textContent = e.name + "　" + e.mobile + "　" + (e.pass ? "已有通行碼" : "尚無通行碼");
+    list.appendChild(item);
+  }
+}
+
+async function employeesPage() {
+  const line = await formSession();
+  if (!line) return;
+  show("manage");
+  const refresh = async () => {
+    const result = await post("/liff/api/employees/list", { id_token: line.getIDToken() });
+    if (!result.ok) { fail(refusal(result)); return; }
+    showWhitelist(result.data);
+  };
+  await refresh();
+  $("add").onclick = async () => {
+    show("error", false);
+    const result = await post("/liff/api/employees", {
+      id_token: line.getIDToken(), name: $("name").value.trim(), mobile: $("mobile").value.trim(),
+      national_id: $("national_id").value.trim(),
+    });
+    if (!result.ok) { fail(refusal(result)); return; }
+    for (const id of ["name", "mobile", "national_id"]) $(id).value = "";
+    $("status").textContent = "已加入名單";
+    showWhitelist(result.data);
+  };
+  $("import").onclick = async () => {
+    show("error", false);
+    const file = $("file").files[0];
+    if (!file) { fail("請選擇 .xlsx 檔案。"); return; }
+    const form = new FormData();
+    form.append("id_token", line.getIDToken());
+    form.append("file", file);
+    const response = await fetch("/liff/api/employees/import", { method: "POST", body: form });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) { fail(refusal({ ok: false, status: response.status, data })); return; }
+    $("status").textContent = "已匯入 " + data.imported + " 位員工";
+    showWhitelist(data);
+  };
+  $("issue").onclick = async () => {
+    show("error", false);
+    const result = await post("/liff/api/passes/issue", { id_token: line.getIDToken() });
+    if (!result.ok) { fail(refusal(result)); return; }
+    $("status").textContent = "已申請 " + result.data.issued + " 張通行碼";
+    showWhitelist(result.data);
+  };
+}
+
+({ scan: scanPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage, employees: employeesPage })[cfg.page]();

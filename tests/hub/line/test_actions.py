@@ -170,7 +170,7 @@ def test_items_of_other_roles_are_refused_and_read_nothing(
     scan = officer.tap("a=scan")[0]
     assert (
         scan["contents"]["footer"]["contents"][0]["action"]["uri"]
-        == "https://liff.line.me/2000000001-policeAB/scan"
+        == "https://liff.line.me/2000000001-policeAB/liff/police/scan"
     )
 
     station_admin = LineChat(client, standin, "police")
