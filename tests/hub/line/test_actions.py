@@ -179,3 +179,84 @@ def test_items_of_other_roles_are_refused_and_read_nothing(
     assert roster[0]["text"].startswith("執勤名單：1 人") and "陳*察" not in roster[0]["text"]
     assert "陳*員" in roster[0]["text"] and "0977000001" not in roster[0]["text"]
     assert station_admin.tap("a=checks")[0]["text"].startswith("本分局 24 小時內查驗 0 筆")
+
+
+def test_every_menu_button_of_every_role_is_answered(
+    client: TestClient,
+    standin: StandIn,
+    hub: Hub,
+    sms: SmsOutbox,
+    enterprise: tuple[str, dict[str, Any]],
+    super_admin_token: str,
+) -> None:
+    from hub.line.channels import ChannelName
+    from hub.line.menus import GUEST, MENUS
+
+    token, org = enterprise
+    _employee_with_pass(hub, token, org["id"], EMPLOYEE)
+    station = hub.create_station(super_admin_token)
+    admin_token = hub.station_admin_token(super_admin_token, station["id"], mobile="+886922000001")
+    client.post(
+        f"/api/v1/stations/{station['id']}/officers",
+        json={"name": "陳警員", "officer_number": "A1001", "mobile": "0977000001"},
+        headers=bearer(admin_token),
+    )
+    # the station admin is on the duty roster too, as station heads at a roadblock are: 掃碼核實 is for
+    # officers on the roster (a check is recorded as one by an officer)
+    client.post(
+        f"/api/v1/stations/{station['id']}/officers",
+        json={"name": "林警官", "officer_number": "A0001", "mobile": "0922000001"},
+        headers=bearer(admin_token),
+    )
+    people = {
+        (ChannelName.ENTERPRISE, "enterprise_admin"): ADMIN,
+        (ChannelName.ENTERPRISE, "employee"): EMPLOYEE[1],
+        (ChannelName.POLICE, "station_admin"): "+886922000001",
+        (ChannelName.POLICE, "officer"): "+886977000001",
+    }
+    for (channel, key), buttons in MENUS.items():
+        chat = LineChat(client, standin, channel.value)
+        if key != GUEST:
+            _bind(chat, sms, people[(channel, key)])
+        for button in buttons:
+            answer = chat.tap(f"a={button.action}")
+            assert answer, (channel, key, button)
+            words = " ".join(str(m.get("text", m.get("altText", ""))) for m in answer)
+            assert "無法辨識" not in words and "此功能僅限" not in words, (channel, key, button, words)
+            if key == GUEST and button.action not in ("register", "help"):
+                assert words.startswith("請先點選單")
+            chat.say("取消") if button.action in ("register", "support") else None
+
+
+def test_role_lost_mid_conversation_changes_nothing(
+    client: TestClient,
+    standin: StandIn,
+    hub: Hub,
+    sms: SmsOutbox,
+    db: Any,
+    enterprise: tuple[str, dict[str, Any]],
+) -> None:
+    from sqlalchemy import func, select
+
+    from hub.line.models import LineSupportMessage
+
+    token, org = enterprise
+    issued = _employee_with_pass(hub, token, org["id"], EMPLOYEE)
+    chat = LineChat(client, standin, "enterprise")
+    _bind(chat, sms, EMPLOYEE[1])
+    chat.tap("a=support")  # the employee starts writing to 客服 ...
+    employee_id = hub.client.get(f"/api/v1/enterprises/{org['id']}/employees", headers=bearer(token)).json()[
+        0
+    ]["id"]
+    assert (
+        client.delete(
+            f"/api/v1/enterprises/{org['id']}/employees/{employee_id}", headers=bearer(token)
+        ).status_code
+        == 204
+    )
+    answer = chat.say("請把我的通行碼寄給我")  # ... and is taken off the whitelist before sending
+    assert answer[0]["text"].startswith("您的身分已變更")
+    assert db.scalar(select(func.count()).select_from(LineSupportMessage)) == 0
+    again = chat.tap("a=pass_show")
+    assert again[0]["text"].startswith("請先點選單的「註冊 登入」")
+    assert issued["pass_id"] not in str(again)
