@@ -26,6 +26,7 @@ bench: bootstrap
 	$(PY) bench/scan.py
 	$(PY) bench/ingest.py
 	$(PY) bench/pass_sheet.py
+	$(PY) bench/line.py
 
 lint: bootstrap
 	.venv/bin/ruff check .
