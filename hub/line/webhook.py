@@ -10,6 +10,7 @@ not delivered yet (by push with the event's retry key).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import secrets
 import time
@@ -45,6 +46,9 @@ from hub.line.models import LineEvent
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/line", tags=["line"], include_in_schema=False)
+
+# Longer than a first attempt can take (the reply retries end within a few seconds).
+REDELIVERY_GRACE_SECONDS = 30
 
 
 @dataclass
@@ -93,7 +97,10 @@ class LineService:
                 )
             ).first()
             if seen is not None:
-                if seen.delivered_at is None and seen.reply:
+                # Undelivered messages are sent again only once the first handling is surely over: a
+                # redelivery that overtakes a slow first attempt must not push what it is replying.
+                stale = utcnow() - seen.received_at > dt.timedelta(seconds=REDELIVERY_GRACE_SECONDS)
+                if seen.delivered_at is None and seen.reply and stale:
                     return _Todo(seen.id, list(seen.reply), None, None)
                 return None
             row = LineEvent(

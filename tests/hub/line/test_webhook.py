@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -191,8 +192,14 @@ def test_undelivered_messages_wait_in_the_outbox_and_go_once_on_redelivery(
     assert row.delivered_at is None and row.reply[0]["text"].startswith("您好！")
     assert chat.answers(0) == []
 
-    # LINE redelivers the event later: no new handling, the kept messages are pushed once
+    # a redelivery while the first attempt may still be running sends nothing
     redelivered = dict(event, deliveryContext={"isRedelivery": True})
+    assert chat.post(body_of(redelivered)).status_code == 200
+    assert chat.answers(0) == []
+
+    # LINE redelivers the event later: no new handling, the kept messages are pushed once
+    row.received_at = row.received_at - dt.timedelta(minutes=5)
+    db.commit()
     assert chat.post(body_of(redelivered)).status_code == 200
     assert chat.post(body_of(redelivered)).status_code == 200
     sent = chat.answers(0)
