@@ -78,7 +78,14 @@ def _check_free(db: Session, station_id: int, mobile: str, number: str, exclude:
     refuse_repeats(db, Officer, Officer.station_id == station_id, fields, who="an officer", exclude=exclude)
 
 
+def sees_mobiles(scope: Scope, station_id: int) -> bool:
+    """A station's own admins see the mobiles they typed into its roster (to correct them); everyone
+    else, hub admins included, sees them masked."""
+    return scope.role is Role.STATION_ADMIN and scope.member_of(station_id)
+
+
 def list_officers(db: Session, scope: Scope, *, station_id: int) -> list[Officer]:
+    """The station's duty whitelist; audited (with whether mobiles were shown in clear)."""
     station_in_scope(db, scope, station_id)
     rows = list(db.scalars(select(Officer).where(Officer.station_id == station_id).order_by(Officer.id)))
     audit.record(
@@ -88,6 +95,7 @@ def list_officers(db: Session, scope: Scope, *, station_id: int) -> list[Officer
         target=f"org:{station_id}",
         client_ip=scope.client_ip,
         results=len(rows),
+        mobiles_in_clear=sees_mobiles(scope, station_id),
     )
     return rows
 

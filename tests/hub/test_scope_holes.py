@@ -222,3 +222,26 @@ def test_an_approved_claim_makes_the_claimant_another_admin(hub, client, db, ent
     db.expire_all()
     actions = set(db.scalars(select(AuditEvent.action)))
     assert {"enterprise.registration_held", "enterprise.registration_approved"} <= actions
+
+
+# ---- a station admin sees the mobiles of their own roster, and only theirs --------------------
+
+
+def test_station_admins_see_their_own_rosters_mobiles_only(client, db):
+    banqiao, sanchong = make_station(db, "板橋分局"), make_station(db, "三重分局")
+    make_officer(db, banqiao, "王警官", "+886955000001", "A001")
+    make_officer(db, sanchong, "李警官", "+886955000002", "B001")
+    mine = auth_headers(db, Role.STATION_ADMIN, banqiao)
+    own = client.get(f"{API}/stations/{banqiao}/officers", headers=mine)
+    assert own.status_code == 200 and [o["mobile"] for o in own.json()] == ["+886955000001"]
+    assert client.get(f"{API}/stations/{sanchong}/officers", headers=mine).status_code == 403
+    assert (
+        client.get(f"{API}/stations/{banqiao}/officers", headers=stationless_headers(db)).status_code == 403
+    )
+    hub_admin = auth_headers(db, Role.GENERAL_ADMIN, None, ["stations.manage"])
+    listed = client.get(f"{API}/stations/{sanchong}/officers", headers=hub_admin).json()
+    assert [(o["mobile"], o["mobile_masked"]) for o in listed] == [(None, "09***0***2")]
+
+
+def stationless_headers(db):
+    return auth_headers(db, Role.STATION_ADMIN, None)

@@ -23,15 +23,17 @@ class OfficerOut(BaseModel):
     name_masked: str
     officer_number: str
     mobile_masked: str
+    mobile: str | None = None  # E.164, only for the station's own admins (hub.services.rosters.sees_mobiles)
 
     @classmethod
-    def of(cls, officer: Officer) -> OfficerOut:
+    def of(cls, officer: Officer, *, with_mobile: bool = False) -> OfficerOut:
         return cls(
             id=officer.id,
             station_id=officer.station_id,
             name_masked=mask_name(officer.name),
             officer_number=officer.officer_number,
             mobile_masked=mask_mobile(officer.mobile),
+            mobile=officer.mobile if with_mobile else None,
         )
 
 
@@ -43,7 +45,11 @@ class OfficerPatch(BaseModel):
 
 @router.get("/stations/{station_id}/officers", response_model=list[OfficerOut])
 def list_officers(station_id: RowId, scope: ScopeDep, db: SessionDep) -> list[OfficerOut]:
-    return [OfficerOut.of(o) for o in rosters.list_officers(db, scope, station_id=station_id)]
+    """The duty whitelist; the station's own admins also get each mobile in clear, to correct it."""
+    shown = rosters.sees_mobiles(scope, station_id)
+    return [
+        OfficerOut.of(o, with_mobile=shown) for o in rosters.list_officers(db, scope, station_id=station_id)
+    ]
 
 
 @router.post("/stations/{station_id}/officers", response_model=OfficerOut, status_code=201)
