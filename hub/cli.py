@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from hub.core.clock import utc_label
+from hub.core.clock import taipei_label
 from hub.core.config import Settings
 
 if TYPE_CHECKING:
@@ -272,11 +272,11 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
     except (DomainError, CryptoError, KeyStoreError) as exc:
         return _refused(exc)
     if not result.imported:
-        print(f"this bundle (issued {utc_label(result.issued_at)}) is already the one served")
+        print(f"this bundle (issued {taipei_label(result.issued_at)}) is already the one served")
         return 0
     print(
-        f"serving the bundle issued {utc_label(result.issued_at)}, "
-        f"valid until {utc_label(result.valid_until)}"
+        f"serving the bundle issued {taipei_label(result.issued_at)}, "
+        f"valid until {taipei_label(result.valid_until)}"
     )
     if result.activated_kid:
         print(f"issuer key {result.activated_kid} is now the active key; the previous one is retired")
@@ -296,7 +296,9 @@ def cmd_bundle_status(args: argparse.Namespace) -> int:
         return _refused(exc)
     print(f"root: {health.root}; bundle: {health.state}")
     if health.valid_until is not None and health.expires_in_s is not None:
-        print(f"valid until {utc_label(health.valid_until)} ({health.expires_in_s / 86_400:.1f} days left)")
+        print(
+            f"valid until {taipei_label(health.valid_until)} ({health.expires_in_s / 86_400:.1f} days left)"
+        )
     print(
         f"active issuer key: {health.active_kid}{'' if health.active_key_listed else ' (NOT in the bundle)'}"
     )

@@ -33,13 +33,9 @@ def require_aware(value: dt.datetime | None, field: str | None = None) -> dt.dat
     return value
 
 
-def utc_label(epoch: int) -> str:
-    """An instant for an operator's log or terminal, in UTC and saying so."""
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def taipei_label(moment: dt.datetime | int) -> str:
-    """An instant for a person (a pass, a printout, a chat message): Asia/Taipei, saying so."""
+    """An instant for a person (an operator's terminal, a refusal's detail, a printout, a chat message):
+    Asia/Taipei, saying so."""
     if isinstance(moment, int):
         moment = dt.datetime.fromtimestamp(moment, dt.UTC)
     return as_utc(moment).astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M (Asia/Taipei)")

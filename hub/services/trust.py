@@ -50,7 +50,7 @@ from crypto.keys import kid_of
 from crypto.status import StatusDelta, StatusList, sign_status_delta, sign_status_list
 from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle, sign_trust_bundle
 from hub.context import context_of
-from hub.core.clock import utc_label
+from hub.core.clock import taipei_label
 from hub.models.identity import User
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
 from hub.services import audit
@@ -271,7 +271,7 @@ def _check_offered(db: Session, bundle: TrustBundle, now: int) -> tuple[str, str
     """Refuse a bundle the devices could not work with; returns (active kid, pending kid to activate)."""
     if now >= bundle.valid_until:
         raise Rejected(
-            reason="bundle_expired", detail=f"this bundle expired at {utc_label(bundle.valid_until)}"
+            reason="bundle_expired", detail=f"this bundle expired at {taipei_label(bundle.valid_until)}"
         )
     store = keystore(db)
     listed = {info.kid: info for info in bundle.issuer_keys}
@@ -307,7 +307,7 @@ def _check_offered(db: Session, bundle: TrustBundle, now: int) -> tuple[str, str
             raise Conflict(
                 reason="bundle_retires_key_early",
                 detail=f"the bundle retires issuer key {held.kid.hex()} "
-                f"at {utc_label(cut)}, before the hub stopped "
+                f"at {taipei_label(cut)}, before the hub stopped "
                 "signing with it: passes issued since would be refused. "
                 "Sign a fresh `checkpass hub bundle request`.",
             )
@@ -339,8 +339,8 @@ def import_bundle(
         if bundle.issued_at <= current.issued_at:
             raise Conflict(
                 reason="bundle_not_newer",
-                detail=f"the served bundle was issued {utc_label(current.issued_at)}, "
-                f"this one {utc_label(bundle.issued_at)}: "
+                detail=f"the served bundle was issued {taipei_label(current.issued_at)}, "
+                f"this one {taipei_label(bundle.issued_at)}: "
                 "only a newer bundle replaces it (devices tell bundles apart by that second)",
             )
         current.fingerprint, current.issued_at, current.body = _digest(body), bundle.issued_at, body
@@ -431,7 +431,7 @@ def trust_health(db: Session, now: int | None = None) -> TrustHealth:
         if state == "expired":
             why = "the bundle has expired: devices flag or refuse verdicts"
         elif state == "renew_soon":
-            why = f"the bundle expires {utc_label(bundle.valid_until)}"
+            why = f"the bundle expires {taipei_label(bundle.valid_until)}"
         elif pending is not None or not listed:
             why = f"issuer key {pending.hex() if pending else active.hex()} waits for a bundle"
         else:
