@@ -245,3 +245,20 @@ def test_station_admins_see_their_own_rosters_mobiles_only(client, db):
 
 def stationless_headers(db):
     return auth_headers(db, Role.STATION_ADMIN, None)
+
+
+def test_stationless_station_admin_touches_no_venue_code(client, db, keys_dir):
+    station = make_station(db)
+    mine = auth_headers(db, Role.STATION_ADMIN, station)
+    applied = client.post(
+        f"{API}/organisations/{station}/venues",
+        json={"names": ["正門"], "address": "新北市板橋區"},
+        headers=mine,
+    )
+    assert applied.status_code == 201, applied.text
+    venue = applied.json()[0]
+    nobody = stationless_headers(db)
+    assert client.get(f"{API}/organisations/{station}/venues", headers=nobody).status_code == 403
+    assert client.get(f"{API}/venues/{venue['id']}/visits", headers=nobody).status_code == 403
+    assert client.delete(f"{API}/venues/{venue['id']}", headers=nobody).status_code == 403
+    assert client.get(f"{API}/organisations/{station}/venues", headers=mine).status_code == 200
