@@ -27,8 +27,8 @@ from hub.line.reads import own_valid_passes
 from hub.models.identity import Role, User
 from hub.models.passes import Pass
 from hub.models.rosters import Officer
-from hub.models.venues import Venue
-from hub.services import queries, venues
+from hub.services import passes, queries, venues
+from hub.services.scope import Scope
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -183,7 +183,8 @@ def _sheet(db: Session, account: User) -> Any:
 
 def pass_list(db: Session, caller: Caller, account: User) -> Any:
     now = utcnow()
-    rows = list(db.scalars(select(Pass).where(Pass.org_id == account.org_id).order_by(Pass.id)))
+    assert account.org_id is not None
+    rows = passes.list_passes(db, Scope.of(account), org_id=account.org_id)
     valid = [p for p in rows if p.revoked_at is None and p.expires_at > now]
     lines = [f"{mask_name(p.holder_name)}　有效至 {taipei(p.expires_at)}" for p in valid[:10]]
     more = f"\n…另有 {len(valid) - 10} 張" if len(valid) > 10 else ""
@@ -202,7 +203,8 @@ def pass_list(db: Session, caller: Caller, account: User) -> Any:
 
 
 def venue_apply(db: Session, caller: Caller, account: User) -> Any:
-    existing = list(db.scalars(select(Venue).where(Venue.org_id == account.org_id).order_by(Venue.id)))
+    assert account.org_id is not None
+    _, existing = venues.list_venues(db, Scope.of(account), org_id=account.org_id)
     lines = [f"{v.name}：{venues.venue_url(db, v)}" for v in existing[:10]] or ["尚未申請實聯碼。"]
     return _outcome(
         [
@@ -248,9 +250,7 @@ def duty_roster(db: Session, caller: Caller, account: User) -> Any:
 
 def checks(db: Session, caller: Caller, account: User) -> Any:
     since = utcnow() - dt.timedelta(days=1)
-    register = queries.check_register(
-        db, since=since, until=None, officer_id=None, station_id=account.org_id, unmask=False
-    )
+    register = queries.read_check_register(db, Scope.of(account), since=since, station_id=account.org_id)
     rows = register.rows[:10]
     lines = [
         " ".join(

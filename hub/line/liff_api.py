@@ -31,7 +31,7 @@ from hub.line.channels import ChannelName
 from hub.models.identity import Role
 from hub.models.venues import Visit
 from hub.services import audit, venues
-from hub.services.errors import NotAuthenticated
+from hub.services.errors import DomainError, NotAuthenticated
 from hub.services.keys import keystore
 from hub.services.trust import status_list, trust_bundle
 
@@ -172,7 +172,7 @@ def _check_in_db(sessions: Any, line_user_id: str, venue_code: str) -> JSONRespo
     with sessions() as db:
         try:
             venue = venues.venue_by_code(db, venue_code)
-        except HubError:
+        except (HubError, DomainError):
             return _refusal(404, "not_found", "找不到這個實聯碼。")
         mobile = _bound_mobile(db, line_user_id)
         if mobile is None:

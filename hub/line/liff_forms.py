@@ -14,19 +14,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.core.fields import Address, Mobile, NationalId, OrgName, PersonName, Phone, Ubn, VenueName
-from hub.errors import HubError
+from hub.errors import HubError, http_status_of
 from hub.line.binding import Caller, accounts_of, bind, caller_of
 from hub.line.channels import ChannelName
 from hub.line.liff_api import TokenIn, _refusal, _user
 from hub.models.identity import Role, User
 from hub.models.passes import Pass
-from hub.models.rosters import Employee
-from hub.services import audit, enterprises, passes, venues
+from hub.services import enterprises, passes, venues
 from hub.services.errors import DomainError
+from hub.services.scope import Scope
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
@@ -40,7 +39,7 @@ _MESSAGES = {
 
 
 def _service_refusal(exc: HubError | DomainError) -> JSONResponse:
-    status = getattr(exc, "status_code", 400)
+    status = http_status_of(exc) if isinstance(exc, DomainError) else exc.status_code
     reason = exc.reason
     if reason.startswith("code_"):
         return _refusal(400, reason, "驗證碼不正確或已失效。")
@@ -112,9 +111,16 @@ async def register_enterprise(body: RegistrationIn, request: Request) -> JSONRes
                 code=body.code,
             )
             try:
-                org, _admin = enterprises.register(db, data, None)
+                result = enterprises.register(db, data, None)
             except (HubError, DomainError) as exc:
+                db.rollback()
                 return _service_refusal(exc)
+            if not isinstance(result, enterprises.Registered):
+                db.commit()  # the claim waits for a hub admin's review; nothing is bound yet
+                return _refusal(
+                    202, "held_for_review", "此統一編號已有企業註冊，您的申請已送交管理中心審核。"
+                )
+            org = result.org
             bound = bind(
                 db,
                 ChannelName.ENTERPRISE,
@@ -150,21 +156,20 @@ async def apply_for_venues(body: VenueApplicationIn, request: Request) -> JSONRe
             if found is None:
                 return _not_allowed(db)
             _, account = found
-            org = account.organisation
-            assert org is not None
-            org.address, org.contact_name, org.contact_phone = (
-                body.address,
-                body.contact_name,
-                body.contact_phone,
-            )
+            assert account.org_id is not None
             try:
-                created = venues.add_venues(db, org, list(body.names))
+                _, created = venues.apply_for_venues(
+                    db,
+                    Scope.of(account),
+                    org_id=account.org_id,
+                    names=list(body.names),
+                    address=body.address,
+                    contact_name=body.contact_name,
+                    contact_phone=body.contact_phone,
+                )
             except (HubError, DomainError) as exc:
                 db.rollback()
                 return _service_refusal(exc)
-            audit.record(
-                db, "venues.created", actor=account, target=f"org:{org.id}", venue_ids=[v.id for v in created]
-            )
             db.commit()
             return JSONResponse(
                 {
@@ -190,12 +195,12 @@ async def add_employee(body: EmployeeIn, request: Request) -> JSONResponse:
             if found is None:
                 return _not_allowed(db)
             _, account = found
-            assert account.organisation is not None
+            assert account.org_id is not None
             try:
                 data = enterprises.EmployeeIn(
                     name=body.name, mobile=body.mobile, national_id=body.national_id
                 )
-                enterprises.add_employee(db, account.organisation, data, account, None)
+                enterprises.add_employee(db, Scope.of(account), org_id=account.org_id, data=data)
             except ValueError:
                 return _refusal(422, "invalid_request", "請確認姓名、手機與身分證字號。")
             except (HubError, DomainError) as exc:
@@ -222,9 +227,11 @@ async def import_employees(
             if found is None:
                 return _not_allowed(db)
             _, account = found
-            assert account.organisation is not None
+            assert account.org_id is not None
             try:
-                created = enterprises.import_employees(db, account.organisation, data, account, None)
+                created = enterprises.import_employees(
+                    db, Scope.of(account), org_id=account.org_id, data=data
+                )
             except (HubError, DomainError) as exc:
                 db.rollback()
                 return _service_refusal(exc)
@@ -247,14 +254,13 @@ async def issue_missing_passes(body: TokenIn, request: Request) -> JSONResponse:
             if found is None:
                 return _not_allowed(db)
             _, account = found
-            org = account.organisation
-            assert org is not None
-            covered = {p.employee_id for p in _valid_passes(db, org.id)}
-            employees = db.scalars(
-                select(Employee).where(Employee.org_id == org.id).order_by(Employee.id)
-            ).all()
+            assert account.org_id is not None
+            scope = Scope.of(account)
+            covered = {p.employee_id for p in _valid_passes(db, account)}
+            employees = enterprises.list_employees(db, scope, org_id=account.org_id)
+            missing = [e.id for e in employees if e.id not in covered]
             try:
-                issued = [passes.issue_pass(db, org, e, account) for e in employees if e.id not in covered]
+                issued = passes.issue_passes(db, scope, org_id=account.org_id, employee_ids=missing)
             except (HubError, DomainError) as exc:
                 db.rollback()
                 return _service_refusal(exc)
@@ -264,14 +270,13 @@ async def issue_missing_passes(body: TokenIn, request: Request) -> JSONResponse:
     return await asyncio.to_thread(work)
 
 
-def _valid_passes(db: Session, org_id: int) -> list[Pass]:
+def _valid_passes(db: Session, account: User) -> list[Pass]:
     from hub.db import utcnow
 
-    return list(
-        db.scalars(
-            select(Pass).where(Pass.org_id == org_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow())
-        )
-    )
+    assert account.org_id is not None
+    now = utcnow()
+    rows = passes.list_passes(db, Scope.of(account), org_id=account.org_id, active_only=True)
+    return [p for p in rows if p.expires_at > now]
 
 
 def _whitelist(db: Session, account: User) -> dict[str, Any]:
@@ -279,8 +284,8 @@ def _whitelist(db: Session, account: User) -> dict[str, Any]:
     from hub.core.masking import mask_mobile, mask_name
 
     assert account.org_id is not None
-    covered = {p.employee_id for p in _valid_passes(db, account.org_id)}
-    rows = db.scalars(select(Employee).where(Employee.org_id == account.org_id).order_by(Employee.id)).all()
+    covered = {p.employee_id for p in _valid_passes(db, account)}
+    rows = enterprises.list_employees(db, Scope.of(account), org_id=account.org_id)
     return {
         "employees": [
             {"name": mask_name(e.name), "mobile": mask_mobile(e.mobile), "pass": e.id in covered}
@@ -298,6 +303,6 @@ async def list_employees(body: TokenIn, request: Request) -> JSONResponse:
         found = _account(db, ChannelName.ENTERPRISE, user, Role.ENTERPRISE_ADMIN)
         if found is None:
             return _not_allowed(db)
-        audit.record(db, "employees.read", actor=found[1], target=f"org:{found[1].org_id}", via="liff")
+        listed = _whitelist(db, found[1])
         db.commit()
-        return JSONResponse(_whitelist(db, found[1]))
+        return JSONResponse(listed)

@@ -67,6 +67,7 @@ def venue_page(code: str, request: Request) -> HTMLResponse:
     from hub.errors import HubError
     from hub.line.liff_api import venue_org_name
     from hub.services import venues
+    from hub.services.errors import DomainError
 
     settings: Settings = request.app.state.settings
     config: dict[str, Any] = {"page": "venue", "liffId": _liff_id(settings, "enterprise"), "venueCode": None}
@@ -74,7 +75,7 @@ def venue_page(code: str, request: Request) -> HTMLResponse:
     with request.app.state.sessionmaker() as db:
         try:
             venue = venues.venue_by_code(db, code[:32])
-        except HubError:
+        except (HubError, DomainError):
             return _page("venue.html", 404, title="實聯登記", config=config, venue=None)
         config["venueCode"] = venue.code
         return _page(

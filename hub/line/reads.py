@@ -1,7 +1,5 @@
-"""The pass reads the chat needs, with the rule the REST routes apply today (hub/api/routes/passes.py:
-an employee sees its own passes, an enterprise admin its enterprise's). When the services take a
-`Scope` (hub.services.passes.my_passes / sheet_passes), these become calls to them; see docs/line.md.
-"""
+"""The pass reads the chat needs, through the pass services with the account's `Scope`, and the one
+read a signed link needs (the link itself is the permission: hub.line.links)."""
 
 from __future__ import annotations
 
@@ -9,42 +7,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.db import utcnow
-from hub.models.identity import Role, User
+from hub.models.identity import User
 from hub.models.passes import Pass
-from hub.services import audit
-from hub.services.errors import NotAllowed
+from hub.services import passes
+from hub.services.errors import NotFound
+from hub.services.scope import Scope
 
 
 def own_valid_passes(db: Session, user: User) -> list[Pass]:
-    """An employee's passes that are neither revoked nor expired; audited like GET /me/passes."""
-    if user.role != Role.EMPLOYEE.value or user.employee_id is None:
-        raise NotAllowed("only employees hold passes")
-    rows = list(
-        db.scalars(
-            select(Pass)
-            .where(
-                Pass.employee_id == user.employee_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow()
-            )
-            .order_by(Pass.id)
-        )
-    )
-    audit.record(db, "pass.read", actor=user, form="line", results=len(rows))
-    return rows
+    """An employee's own passes that are neither revoked nor expired (audited by the service)."""
+    now = utcnow()
+    return [p for p in passes.my_passes(db, Scope.of(user)) if p.revoked_at is None and p.expires_at > now]
 
 
 def enterprise_valid_passes(db: Session, user: User) -> list[Pass]:
-    """The valid passes of the admin's own enterprise, for its printable sheet; audited."""
-    if user.role != Role.ENTERPRISE_ADMIN.value or user.org_id is None:
-        raise NotAllowed("only enterprise admins print their enterprise's passes")
-    rows = list(
-        db.scalars(
-            select(Pass)
-            .where(Pass.org_id == user.org_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow())
-            .order_by(Pass.id)
-        )
-    )
-    audit.record(db, "pass.read", actor=user, target=f"org:{user.org_id}", form="line-pdf", results=len(rows))
-    return rows
+    """The first sheet's worth of the admin's enterprise's valid passes (the service checks the scope)."""
+    if user.org_id is None:
+        return []
+    try:
+        return passes.sheet_passes(db, Scope.of(user), org_id=user.org_id, part=1)
+    except NotFound:
+        return []
 
 
 def servable_pass(db: Session, pass_id: str) -> Pass | None:

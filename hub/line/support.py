@@ -20,8 +20,8 @@ from hub.line.channels import ChannelName
 from hub.line.models import LineSupportMessage
 from hub.models.identity import User
 from hub.services import audit
-from hub.services.access import has_permission, is_hub_admin
 from hub.services.errors import NotAllowed, NotFound
+from hub.services.scope import has_permission, is_hub_admin
 
 MAX_TEXT = 2000
 
