@@ -239,7 +239,6 @@ async function employeesPage() {
     if (!result.ok) { fail(refusal(result)); return; }
     showWhitelist(result.data);
   };
-  await refresh();
   $("add").onclick = async () => {
     show("error", false);
     const result = await post("/liff/api/employees", {
@@ -272,6 +271,8 @@ async function employeesPage() {
     $("status").textContent = "已申請 " + result.data.issued + " 張通行碼";
     showWhitelist(result.data);
   };
+  await refresh();
+  document.body.dataset.ready = "1";  // the whitelist is shown: the page is ready for input
 }
 
 ({ scan: scanPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage, employees: employeesPage })[cfg.page]();

@@ -71,11 +71,13 @@ def test_the_whole_enterprise_story_in_line(
 
     # employees: one by hand, one by .xlsx, then passes for both
     page.goto(served_hub + "/liff/enterprise/employees")
+    page.locator("body[data-ready]").wait_for()
     page.fill("#name", "王大明")
     page.fill("#mobile", "0955000001")
     page.fill("#national_id", "F131104093")
     page.get_by_role("button", name="加入名單").click()
-    page.locator("#employees li").first.wait_for()
+    page.locator("#employees li, #error:not([hidden])").first.wait_for()
+    assert page.locator("#error").is_hidden(), page.locator("#error").inner_text()
     sheet = xlsx([["姓名", "手機", "身分證"], ["林小華", "0955000002", "A123456789"]])
     page.set_input_files(
         "#file",
