@@ -64,6 +64,12 @@ class Invalid(DomainError):
         super().__init__(detail, reason=reason)
 
 
+class Unavailable(DomainError):
+    """The hub cannot do this now through no fault of the request (keys locked, no trust bundle)."""
+
+    default_reason = "unavailable"
+
+
 class TooLarge(DomainError):
     """The input is over a configured size limit."""
 
