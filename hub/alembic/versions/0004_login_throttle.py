@@ -1,4 +1,5 @@
-"""login throttle: consecutive failed console logins per account, address and pair, in the database
+"""login throttle: consecutive failed console logins per account, address and pair, in the database;
+the per-user lockout columns go (failed logins are throttled, never locked out)
 
 Revision ID: 0004
 Revises: 0002
@@ -26,7 +27,13 @@ def upgrade() -> None:
         sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("scope", "key_hash", name=op.f("pk_login_throttles")),
     )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("locked_until")
+        batch_op.drop_column("failed_logins")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
     op.drop_table("login_throttles")

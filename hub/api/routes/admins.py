@@ -42,12 +42,9 @@ class AdminOut(BaseModel):
     permissions: list[str]
     active: bool
     must_change_password: bool
-    locked: bool
 
     @classmethod
     def of(cls, user: User) -> AdminOut:
-        from hub.db import utcnow
-
         return cls(
             id=user.id,
             role=Role(user.role),
@@ -56,7 +53,6 @@ class AdminOut(BaseModel):
             permissions=sorted(effective_permissions(user)),
             active=user.active,
             must_change_password=user.must_change_password,
-            locked=user.locked_until is not None and user.locked_until > utcnow(),
         )
 
 
