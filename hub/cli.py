@@ -113,6 +113,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from hub.errors import HubError
     from hub.migrations import upgrade_to_head
     from hub.services.bootstrap import create_super_admin, ensure_keys
+    from hub.services.errors import DomainError
 
     try:
         mobiles = [normalize_mobile(m) for m in args.mobiles]
@@ -141,7 +142,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         for mobile in mobiles:
             try:
                 _user, new = create_super_admin(db, mobile)
-            except HubError as exc:
+            except (HubError, DomainError) as exc:  # DomainError: the SMS gateway failed (Unavailable)
                 print(f"checkpass: {exc.detail}", file=sys.stderr)
                 return 1
             if new:
