@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,39 +95,50 @@ def _known_address(db: Session, user_id: int | None, client_ip: str | None) -> b
     return db.scalar(query) is not None
 
 
-def _locked_row(db: Session, scope: str, key_hash: str, now: dt.datetime) -> LoginThrottle:
-    """The counter's row, locked for update (PostgreSQL) so concurrent failures all count."""
+def _count_failure(
+    db: Session, scope: str, key_hash: str, now: dt.datetime, forget_before: dt.datetime
+) -> int:
+    """Add one failure to the counter in one UPDATE (atomic on every backend: concurrent failures from
+    several workers all count) and return the new count; a counter quiet since `forget_before` restarts.
+    The UPDATE holds the row (PostgreSQL) or the database's write lock (SQLite) until the commit."""
+    where = (LoginThrottle.scope == scope, LoginThrottle.key_hash == key_hash)
     for _ in range(2):
-        row = db.scalars(
-            select(LoginThrottle)
-            .where(LoginThrottle.scope == scope, LoginThrottle.key_hash == key_hash)
-            .with_for_update()
-        ).first()
-        if row is not None:
-            return row
+        counted = db.execute(
+            update(LoginThrottle)
+            .where(*where)
+            .values(
+                failures=case(
+                    (LoginThrottle.last_failure_at > forget_before, LoginThrottle.failures + 1), else_=1
+                ),
+                last_failure_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if counted:
+            return int(db.scalar(select(LoginThrottle.failures).where(*where)) or 1)
         try:
             with db.begin_nested():
-                row = LoginThrottle(scope=scope, key_hash=key_hash, failures=0, last_failure_at=now)
-                db.add(row)
-            return row
-        except IntegrityError:  # another worker created it first: lock theirs
+                db.add(LoginThrottle(scope=scope, key_hash=key_hash, failures=1, last_failure_at=now))
+            return 1
+        except IntegrityError:  # another worker created it first: count on theirs
             continue
-    raise RuntimeError("login throttle row could not be created")
+    raise RuntimeError("login throttle counter could not be written")
 
 
 def record_failure(db: Session, mobile: str, client_ip: str | None) -> None:
     """Count a failed try on every counter and set its wait. The caller commits."""
     s = context_of(db).settings
     now = utcnow()
-    memory = dt.timedelta(hours=s.login_failure_memory_hours)
+    forget_before = now - dt.timedelta(hours=s.login_failure_memory_hours)
     for counter in _counters(db, mobile, client_ip):
-        row = _locked_row(db, counter.scope, counter.key_hash, now)
-        recent = row.failures > 0 and now - _aware(row.last_failure_at) < memory
-        row.failures = row.failures + 1 if recent else 1
-        row.last_failure_at = now
-        wait = delay_after(row.failures, counter.free, s.login_first_delay_seconds, s.login_max_delay_seconds)
-        row.blocked_until = now + dt.timedelta(seconds=wait) if wait else None
-    db.flush()
+        failures = _count_failure(db, counter.scope, counter.key_hash, now, forget_before)
+        wait = delay_after(failures, counter.free, s.login_first_delay_seconds, s.login_max_delay_seconds)
+        db.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.scope == counter.scope, LoginThrottle.key_hash == counter.key_hash)
+            .values(blocked_until=now + dt.timedelta(seconds=wait) if wait else None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def record_success(db: Session, mobile: str, client_ip: str | None) -> None:

@@ -142,3 +142,44 @@ def test_a_stolen_session_cannot_guess_the_password(app, hub, settings):
         )
         answers.append((r.status_code, r.json()["error"]))
     assert answers[-2] == (400, "bad_credentials") and answers[-1] == (429, "login_throttled")
+
+
+def test_concurrent_failures_all_count(app, db):
+    """Two workers count a failure on the same counters at the same moment: both count. Each thread is
+    held at its first write until the other arrives there too, so both have read whatever they read
+    before either writes (a read-then-write count would lose one)."""
+    import threading
+
+    from sqlalchemy import event, select
+
+    from hub.services import login_throttle
+
+    meet, local = threading.Barrier(2), threading.local()
+
+    def hold_first_write(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("UPDATE LOGIN_THROTTLES") and not getattr(
+            local, "met", False
+        ):
+            local.met = True
+            try:
+                meet.wait(timeout=3)  # a backend that locks on read never lets both arrive: go on
+            except threading.BrokenBarrierError:
+                pass
+
+    def fail() -> None:
+        with app.state.sessionmaker() as session:
+            login_throttle.record_failure(session, ADMIN, "203.0.113.90")
+            session.commit()
+
+    fail()  # the counters exist: the two below race on the same rows
+    event.listen(app.state.engine, "before_cursor_execute", hold_first_write)
+    try:
+        workers = [threading.Thread(target=fail) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", hold_first_write)
+    db.expire_all()
+    assert sorted(db.scalars(select(LoginThrottle.failures))) == [3, 3, 3]  # account, pair, address
