@@ -10,12 +10,12 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
-from hubkit import bearer
 from sqlalchemy import update
 
 from hub.main import create_app
 from hub.models.throttle import LoginThrottle
 from hub.services.login_throttle import delay_after
+from tests.hub.hubkit import bearer
 
 ADMIN = "+886911000002"
 PASSWORD = "N3w-password!"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hubkit import bearer, officer_session
+
+from tests.hub.hubkit import bearer, officer_session
 
 
 @pytest.fixture
