@@ -349,8 +349,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="info",
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # The hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (hub.api.deps.client_ip).
+        proxy_headers=False,
     )
     return 0
 
@@ -436,5 +436,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # As `serve`: X-Forwarded-For is the hub's to read (HUB_TRUSTED_PROXIES), never uvicorn's.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0

@@ -51,8 +51,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "request body too large",
         415: "unsupported upload type",
         422: "invalid request (validation; lists each field's problem, never its value)",
-        423: "account locked",
-        429: "too many requests; see Retry-After",
+        429: "too many requests; the body's retry_after and the Retry-After header say how long to wait",
+        503: "unavailable now (e.g. the SMS gateway failed); try again later",
     }.items()
 }
 

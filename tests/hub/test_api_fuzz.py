@@ -165,7 +165,6 @@ def _fresh_super_admin_token(hub: Hub) -> str:
     assert user is not None
     user.active = True
     user.must_change_password = False
-    user.locked_until = None
     token, _ = issue_token(db, user, None)
     db.commit()
     return token
