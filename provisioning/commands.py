@@ -90,7 +90,8 @@ def _store(directory: str, *, must_exist: bool = True, hub_ok: bool = False) -> 
         raise Failed(
             f"{path} is a hub's key store: the hub keeps serials and revocations in its database. "
             "Issue and revoke passes through the hub, rotate with `checkpass hub keys rotate`; "
-            "the hub serves its own bundle (/api/v1/trust/bundle)"
+            "to verify passes offline, export the hub's trust data with "
+            "`checkpass hub bundle export --out FILE` (or GET /api/v1/trust/export)"
         )
     return KeyStore(path, _passphrase())
 
@@ -461,7 +462,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="PNG file for the QR code")
     p.set_defaults(func=_guarded(_pass_issue))
     p = passes.add_parser("verify", help="verify a pass offline against an exported bundle")
-    p.add_argument("--bundle", required=True, help="file written by `checkpass bundle export`")
+    p.add_argument(
+        "--bundle",
+        required=True,
+        help="trust export: from `checkpass bundle export`, `checkpass hub bundle export` "
+        "or GET /api/v1/trust/export",
+    )
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.add_argument("--root-key", help="pin the root public key (base64, or a root.pub file)")
     p.add_argument("--now", type=int, help="verify as of this epoch second (default: now)")
