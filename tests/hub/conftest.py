@@ -27,13 +27,10 @@ from hub.core.config import Settings
 from hub.db import make_engine
 from hub.main import create_app
 from hub.migrations import upgrade_to_head
+from tests.ci import in_ci
 from tests.hub.hubkit import PASSPHRASE, SECRET, Hub, SmsOutbox
 
 PG_ENV = "HUB_TEST_POSTGRES_URL"
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def _backends() -> list[Any]:
@@ -111,8 +108,8 @@ def database_url(
         shutil.copyfile(_sqlite_template, path)
         return f"sqlite:///{path}"
     if _pg_schema_url is None:
-        if _in_ci():
-            pytest.fail(f"CI=true but {PG_ENV} is not set: the PostgreSQL tests must run in CI")
+        if in_ci():
+            pytest.fail(f"CI is set but {PG_ENV} is not set: the PostgreSQL tests must run in CI")
         pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
     _truncate_all(_pg_schema_url)
     return _pg_schema_url
