@@ -38,10 +38,11 @@ import nacl.utils
 
 from crypto.errors import CryptoError
 from crypto.identity import (
-    is_valid_national_id,
+    MAX_PERSON_NAME_CHARS,
     is_valid_ubn,
     mask_name,
     mask_national_id,
+    national_id_problem,
     normalize_national_id,
 )
 from crypto.passes import PASS_ID_BYTES, PassClaims, encode_pass, pass_qr_png
@@ -228,11 +229,16 @@ def _bundle_sign(args: argparse.Namespace) -> int:
 # ---- pass -------------------------------------------------------------------------------------
 def _pass_issue(args: argparse.Namespace) -> int:
     name = args.name.strip()
-    if not name or len(name) > 50:
-        raise UsageError("--name must be 1..50 characters")
+    if not name or len(name) > MAX_PERSON_NAME_CHARS:
+        raise UsageError(f"--name must be 1..{MAX_PERSON_NAME_CHARS} characters")
     national_id = normalize_national_id(args.national_id)
-    if not is_valid_national_id(national_id, allow_old_resident=True):
-        raise UsageError(f"--national-id {mask_national_id(national_id)} is not a valid national ID")
+    problem = national_id_problem(national_id, allow_old_resident=True)
+    if problem is not None:
+        # Its mask looks like a valid ID's: name the check that failed, never the ID itself.
+        shown = (
+            mask_national_id(national_id) if len(national_id) == 10 else f"({len(national_id)} characters)"
+        )
+        raise UsageError(f"--national-id {shown} is not a valid national ID: {problem.explain()}")
     org = args.org.strip()
     if not org or len(org) > 60:
         raise UsageError("--org must be 1..60 characters")

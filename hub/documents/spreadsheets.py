@@ -23,7 +23,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
-from crypto.identity import is_valid_national_id, mask_mobile, mask_name, mask_national_id
+from crypto.identity import (
+    MAX_PERSON_NAME_CHARS,
+    mask_mobile,
+    mask_name,
+    mask_national_id,
+    national_id_problem,
+)
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -83,8 +89,8 @@ def normalise_name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
         raise ValueError("is empty")
-    if len(name) > 50:
-        raise ValueError("is longer than 50 characters")
+    if len(name) > MAX_PERSON_NAME_CHARS:
+        raise ValueError(f"is longer than {MAX_PERSON_NAME_CHARS} characters")
     if any(unicodedata.category(c).startswith("C") for c in name):
         raise ValueError("contains control characters")
     return name
@@ -109,8 +115,10 @@ def normalise_mobile(value: str) -> str:
 
 def normalise_national_id(value: str) -> str:
     nid = value.strip().upper()
-    if not is_valid_national_id(nid):
-        raise ValueError("is not a valid national ID (format or check digit)")
+    problem = national_id_problem(nid, allow_old_resident=True)  # what the API accepts too
+    if problem is not None:
+        # The mask of a wrong ID looks like a valid one's: say which check failed.
+        raise ValueError(f"is not a valid national ID ({problem.explain()})")
     return nid
 
 
@@ -147,7 +155,7 @@ NAME = ColumnSpec(
     normalise_name,
     mask_name,
     example="陳大明",
-    description="本名，最多 50 字",
+    description=f"本名，最多 {MAX_PERSON_NAME_CHARS} 字",
 )
 MOBILE = ColumnSpec(
     "mobile",
