@@ -17,7 +17,6 @@ import contextlib
 import getpass
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -210,7 +209,9 @@ def _refused(exc: Exception) -> int:
 
 
 def _utc(epoch: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+    from crypto.local_time import taipei_text
+
+    return taipei_text(epoch)  # operators read Taiwan time, said so: "2026-12-02 14:00 (UTC+8)"
 
 
 def _write_request(path: Path, data: bytes) -> None:
@@ -388,7 +389,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         result = purge_expired(db)
     engine.dispose()
     print(
-        f"purged records older than {result.cutoff:%Y-%m-%d %H:%M} UTC: "
+        f"purged records older than {_utc(int(result.cutoff.timestamp()))}: "
         f"{result.visits} visits, {result.scans} scans, {result.scan_batches} scan batches, "
         f"{result.otp_codes} codes, {result.tokens} sessions"
     )

@@ -45,6 +45,7 @@ from crypto.identity import (
     national_id_problem,
     normalize_national_id,
 )
+from crypto.local_time import taipei_text
 from crypto.passes import PASS_ID_BYTES, PassClaims, encode_pass, pass_qr_png
 from crypto.verify import Verdict, verify
 from provisioning.cli import UsageError
@@ -159,9 +160,9 @@ def _keys_list(args: argparse.Namespace) -> int:
     active = store.active_kid()
     for info in store.issuers():
         flag = "*" if info.kid == active else " "
-        until = "" if info.not_after is None else f" until {_utc(info.not_after)}"
+        until = "" if info.not_after is None else f" until {_when(info.not_after)}"
         print(
-            f"{flag} {info.kid.hex()} {info.state:<11} since {_utc(info.not_before)}{until}"
+            f"{flag} {info.kid.hex()} {info.state:<11} since {_when(info.not_before)}{until}"
             f", {store.issued_count(info.kid)} issued, status counter {info.status_counter}"
         )
     return 0
@@ -193,7 +194,7 @@ def _bundle_export(args: argparse.Namespace) -> int:
     out.write_bytes(data)
     print(
         f"wrote {out} ({len(data)} bytes): {len(bundle.issuer_keys)} issuer key(s), "
-        f"valid until {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(bundle.valid_until))}"
+        f"valid until {_when(bundle.valid_until)}"
     )
     return 0
 
@@ -220,7 +221,7 @@ def _bundle_sign(args: argparse.Namespace) -> int:
     out.write_bytes(data)
     print(
         f"wrote {out} ({len(data)} bytes), valid until "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(bundle.valid_until))}; "
+        f"{_when(bundle.valid_until)}; "
         "import it on the hub with `checkpass hub bundle import`"
     )
     return 0
@@ -375,14 +376,15 @@ def _print_verdict(verdict: Verdict, show_name: bool) -> None:
         print(f"  holder:      {name}  {c.masked_national_id}")
         print(f"  org:         {c.org_name}" + (f" ({c.org_id})" if c.org_id else ""))
         print(f"  kind:        {c.kind}")
-        print(f"  valid:       {_utc(c.not_before)} .. {_utc(c.expires_at)}")
+        print(f"  valid:       {_when(c.not_before)} .. {_when(c.expires_at)}")
         print(f"  pass id:     {c.pass_id.hex()}  issuer {c.issuer_kid.hex()} serial {c.serial}")
     if verdict.trust_age_s is not None:
         print(f"  trust age:   {verdict.trust_age_s} s")
 
 
-def _utc(epoch: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+def _when(epoch: int) -> str:
+    """A time for the operator: Taiwan time, said so (crypto/local_time.py)."""
+    return taipei_text(epoch)
 
 
 def _pass_revoke(args: argparse.Namespace) -> int:

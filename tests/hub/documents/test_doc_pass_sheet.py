@@ -57,7 +57,7 @@ def test_sheet_shows_masked_names_and_the_notice(pass_texts):
     assert "A12*5*6*9*" in text
     assert "臺灣測試科技股份有限公司" in text
     assert text.count("員工通行證") == 4 and "車輛通行證" in text
-    assert "生效：2026-09-21 22:13" in text and "到期：2026-10-21 22:13" in text
+    assert "生效：2026-09-21 22:13 (UTC+8)" in text and "到期：2026-10-21 22:13 (UTC+8)" in text
     for item in items:
         assert short_pass_id(item.pass_id) in text
 
