@@ -94,10 +94,6 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-# Bound by `create_app` (and so usable by scripts run next to an app); requests use `get_db`.
-SessionLocal = sessionmaker(expire_on_commit=False)
-
-
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request, bound to this app's engine; rolled back unless the endpoint committed."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker

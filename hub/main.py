@@ -16,7 +16,7 @@ from hub.api_docs import install_api_docs
 from hub.context import HubContext, make_sessionmaker
 from hub.core.config import Settings, get_settings
 from hub.core.logredact import install_access_log_redaction
-from hub.db import SessionLocal, make_engine
+from hub.db import make_engine
 from hub.errors import ERROR_RESPONSES, install_error_handlers
 from hub.migrations import upgrade_to_head
 from hub.services.trust import trust_health
@@ -61,7 +61,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         upgrade_to_head(engine)
     context = HubContext.from_settings(settings)
     sessions = make_sessionmaker(engine, context)
-    SessionLocal.configure(bind=engine, info={"hub": context})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
