@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import phonenumbers
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
@@ -30,6 +29,7 @@ from crypto.identity import (
     mask_national_id,
     national_id_problem,
 )
+from hub.core.phone import InvalidMobile, normalize_mobile, normalize_phone
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -97,20 +97,21 @@ def normalise_name(value: str) -> str:
 
 
 def normalise_mobile(value: str) -> str:
-    """A Taiwan mobile in any usual writing (0912-345-678, +886 912 345 678, 912345678) -> E.164."""
+    """A Taiwan mobile in any usual writing (0912-345-678, +886 912 345 678, 912345678) -> E.164.
+
+    The rule is hub.core.phone.normalize_mobile's (the API's); an import adds only that the number is
+    Taiwanese, and words the refusal for a report row."""
     text = value.strip()
     try:
-        number = phonenumbers.parse(text, "TW")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("is not a phone number") from exc
-    if not phonenumbers.is_valid_number(number) or number.country_code != 886:
+        phone = normalize_phone(text)
+    except InvalidMobile:
+        raise ValueError("is not a phone number") from None
+    if not phone.startswith("+886"):
         raise ValueError("is not a valid Taiwan phone number")
-    if phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        raise ValueError("is not a mobile number (SMS codes go to mobiles)")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    try:
+        return normalize_mobile(text)
+    except InvalidMobile:
+        raise ValueError("is not a mobile number (SMS codes go to mobiles)") from None
 
 
 def normalise_national_id(value: str) -> str:
