@@ -16,7 +16,16 @@ from crypto.keys import KeyPair
 from provisioning.cli import main
 from provisioning.export import read_export
 from provisioning.keystore import KeyStore
+from tests.hub import test_trust_offline as offline_root
 from tests.hub.hubkit import PASSPHRASE, Hub, bearer
+
+# The offline-root hub of test_trust_offline.py: its keys directory without root.key, and the ceremony.
+root_dir = offline_root.root_dir
+sign_offline, fetch_request, put_bundle = (
+    offline_root.sign_offline,
+    offline_root.fetch_request,
+    offline_root.put_bundle,
+)
 
 EMPLOYEE = {"name": "陳大明", "mobile": "0912345678", "national_id": "A123456789"}
 
@@ -106,3 +115,21 @@ def test_hub_pass_verifies_offline_from_api_and_cli_exports(
     code = main(["pass", "verify", "--bundle", str(tmp_path / "api.cbor"), "--root-key", str(other_pub), "x"])
     assert code == 1
     assert "another root key than the pinned one" in capsys.readouterr().err
+
+
+def test_offline_root_hub_exports_the_imported_bundle(
+    hub: Hub, root_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hub whose root is offline has nothing to export before a bundle is imported (a refusal that says
+    so); afterwards the export carries the bundle the offline root signed, and a hub pass verifies."""
+    token, issued = _issue(hub)
+    r = hub.client.get("/api/v1/trust/export")
+    assert r.status_code == 503 and r.json()["error"] == "no_trust_bundle"
+
+    super_token = hub.super_admin_token()
+    signed = sign_offline(root_dir, fetch_request(hub, super_token))
+    assert put_bundle(hub, super_token, signed).status_code == 200
+    export = _from_api(hub, tmp_path / "offline.cbor")
+    assert read_export(export.read_bytes()).bundle == read_export(signed).bundle
+    verdict = _verify(export, root_dir / "root.pub", issued["text"], capsys)
+    assert verdict["ok"] is True, verdict
