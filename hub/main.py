@@ -143,11 +143,12 @@ def _limit_body_size(
 async def _purge_periodically(app: FastAPI) -> None:
     """The scheduled retention purge; also `checkpass hub purge`. Runs in a thread: the DB calls block."""
     from hub.services.retention import purge_expired
+    from hub.services.unit_of_work import unit_of_work
 
     interval = app.state.settings.purge_interval_seconds
     while True:
         try:
-            with app.state.sessionmaker() as db:
+            with unit_of_work(app.state.sessionmaker) as db:
                 await asyncio.to_thread(purge_expired, db)
         except Exception:  # a failed purge must not kill the app; it is retried next round
             log.exception("scheduled retention purge failed")

@@ -2,7 +2,7 @@
 
 from hub.models.audit import AuditEvent
 from hub.models.identity import ApiToken, OtpCode, Role, User
-from hub.models.organisations import Organisation, OrgKind
+from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
@@ -12,12 +12,14 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Employee",
+    "RegistrationClaim",
     "IssuerKeyRecord",
     "Officer",
     "OrgKind",
     "Organisation",
     "OtpCode",
     "Pass",
+    "ReviewState",
     "Role",
     "SignedDocument",
     "StatusEntry",
