@@ -15,19 +15,12 @@ from hub.services.scope import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_PACKAGES = (ROOT / "hub" / "services", ROOT / "hub" / "devices")
-# Converted by the auth helper's branch (issue 7): remove from this set when it is merged.
-PENDING = {"hub/services/otp.py", "hub/services/identity.py"}
 
 HTTP_WORDS = re.compile(r"status_code|HTTP_\w+|HTTPException|\bhub\.errors\b|\bHubError\b")
 
 
 def _domain_modules() -> list[Path]:
-    return sorted(
-        p
-        for package in DOMAIN_PACKAGES
-        for p in package.rglob("*.py")
-        if p.relative_to(ROOT).as_posix() not in PENDING
-    )
+    return sorted(p for package in DOMAIN_PACKAGES for p in package.rglob("*.py"))
 
 
 def _imports(tree: ast.AST) -> set[str]:
