@@ -166,3 +166,15 @@ def test_times_for_people_are_in_taipei_and_say_so():
     with pytest.raises(Rejected) as refused:
         require_aware(dt.datetime(2026, 12, 2), "from")
     assert refused.value.field == "from"
+
+
+def test_the_cli_maps_each_refusal_once(capsys):
+    from hub.cli import _refused, exit_code_of
+    from hub.services.errors import Conflict, Invalid, NotFound, Unavailable
+
+    assert exit_code_of(Invalid("bad --valid-days")) == 2  # like a usage error
+    assert [
+        exit_code_of(e) for e in (Rejected("bad bundle"), NotFound("key"), Conflict(), Unavailable())
+    ] == [1] * 4
+    assert _refused(Conflict("the served bundle is newer", reason="bundle_not_newer")) == 1
+    assert capsys.readouterr().err == "checkpass: bundle_not_newer: the served bundle is newer\n"
