@@ -159,11 +159,12 @@ def _mobile_given(db: Session, incoming: Incoming, conversation: LineConversatio
         return Outcome([m.text("手機號碼格式不正確，請重新輸入（例如 0912345678）。")])
     # The same answer whether or not the hub knows the number, so nobody can probe who is registered;
     # a code is sent only to a known one. The LINE user stands in for the client address in the caps.
-    if is_known(db, incoming.channel, mobile):
-        try:
-            otp.request_code(db, mobile, BINDING_PURPOSE, user_tag(incoming.line_user_id))
-        except (HubError, DomainError) as exc:
-            return Outcome([m.text(_otp_refusal(exc))])
+    # A code is recorded either way (same caps, same timing) but delivered only to a known number.
+    try:
+        known = is_known(db, incoming.channel, mobile)
+        otp.request_code(db, mobile, BINDING_PURPOSE, user_tag(incoming.line_user_id), deliver=known)
+    except (HubError, DomainError) as exc:
+        return Outcome([m.text(_otp_refusal(exc))])
     _set_step(db, incoming, "code", mobile=mobile)
     return Outcome(
         [m.text(f"若 {mask_mobile(mobile)} 已登錄於名單，驗證碼已傳送，請輸入 6 位數簡訊驗證碼。")]
