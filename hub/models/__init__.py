@@ -2,7 +2,7 @@
 
 from hub.models.audit import AuditEvent
 from hub.models.identity import ApiToken, OtpCode, Role, User
-from hub.models.organisations import Organisation, OrgKind
+from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
 from hub.models.throttle import LoginThrottle
@@ -13,6 +13,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Employee",
+    "RegistrationClaim",
     "IssuerKeyRecord",
     "LoginThrottle",
     "Officer",
@@ -20,6 +21,7 @@ __all__ = [
     "Organisation",
     "OtpCode",
     "Pass",
+    "ReviewState",
     "Role",
     "SignedDocument",
     "StatusEntry",

@@ -16,7 +16,7 @@ from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep
 from hub.models.identity import Role, User
 from hub.services import identity
-from hub.services.access import effective_permissions
+from hub.services.scope import effective_permissions
 
 router = APIRouter(tags=["auth"])
 
