@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
+from hub.core.clock import as_utc
 from hub.db import utcnow
 from hub.models.identity import OtpCode
 from hub.services.errors import Invalid, TooManyRequests, Unavailable
@@ -65,7 +66,7 @@ def _check_limits(
         select(func.max(OtpCode.created_at)).where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
     )
     if last is not None:
-        wait = s.otp_resend_cooldown_seconds - (now - _aware(last)).total_seconds()
+        wait = s.otp_resend_cooldown_seconds - (now - as_utc(last)).total_seconds()
         if wait > 0:
             raise _too_many("wait before asking for another code", wait)
 
@@ -91,7 +92,7 @@ def _check_limits(
                 )
             )
             if len(sends) >= cap:
-                oldest_counted = _aware(sends[-1])
+                oldest_counted = as_utc(sends[-1])
                 raise _too_many(
                     f"too many codes for this {what} {when}", (oldest_counted + window - now).total_seconds()
                 )
@@ -160,7 +161,7 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
         raise _wrong_code("code_used", "this code was already used; ask for a new one")
     if row.state == "exhausted" or row.attempts >= ctx.settings.otp_max_attempts:
         raise _wrong_code("code_exhausted", "too many wrong tries; ask for a new code")
-    if _aware(row.expires_at) <= now:
+    if as_utc(row.expires_at) <= now:
         raise _wrong_code("code_expired", "the code has expired; ask for a new one")
 
     if not ctx.protector.equal(row.code_hash, ctx.protector.otp_hash(mobile_e164, purpose, code)):
@@ -182,7 +183,3 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     ).rowcount
     if won != 1:
         raise _wrong_code("code_used", "this code was already used; ask for a new one")
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
