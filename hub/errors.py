@@ -57,22 +57,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def bad_request(reason: str, detail: Any = None) -> HubError:
-    return HubError(400, reason, detail)
-
-
-def not_found(what: str) -> HubError:
-    return HubError(404, "not_found", f"{what} not found")
-
-
-def forbidden(detail: str = "not allowed") -> HubError:
-    return HubError(403, "forbidden", detail)
-
-
-def conflict(reason: str, detail: Any = None) -> HubError:
-    return HubError(409, reason, detail)
-
-
 def _hub_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HubError)
     return JSONResponse(

@@ -269,6 +269,8 @@ def update_employee(
     _check_employee_free(db, employee.org_id, mobile, nid_hash, exclude=employee.id)
     if "name" in changes:
         employee.name = changes["name"]
+        for account in db.scalars(select(User).where(User.employee_id == employee.id)):
+            account.name = employee.name
     if "mobile" in changes and mobile != employee.mobile:
         employee.mobile = mobile
         _account_follows(db, employee.id, mobile)

@@ -15,18 +15,12 @@ from hub.services.scope import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_PACKAGES = (ROOT / "hub" / "services", ROOT / "hub" / "devices")
-PENDING: set[str] = set()  # modules not converted yet: none
 
 HTTP_WORDS = re.compile(r"status_code|HTTP_\w+|HTTPException|\bhub\.errors\b|\bHubError\b")
 
 
 def _domain_modules() -> list[Path]:
-    return sorted(
-        p
-        for package in DOMAIN_PACKAGES
-        for p in package.rglob("*.py")
-        if p.relative_to(ROOT).as_posix() not in PENDING
-    )
+    return sorted(p for package in DOMAIN_PACKAGES for p in package.rglob("*.py"))
 
 
 def _imports(tree: ast.AST) -> set[str]:
@@ -166,9 +160,21 @@ def test_times_for_people_are_in_taipei_and_say_so():
 
     from hub.core.clock import as_utc, require_aware, taipei_label
 
-    assert taipei_label(0) == "1970-01-01 08:00 (Asia/Taipei)"
-    assert taipei_label(dt.datetime(2026, 12, 2, 5, 0)) == "2026-12-02 13:00 (Asia/Taipei)"  # naive = UTC
+    assert taipei_label(0) == "1970-01-01 08:00 (UTC+8)"
+    assert taipei_label(dt.datetime(2026, 12, 2, 5, 0)) == "2026-12-02 13:00 (UTC+8)"  # naive = UTC
     assert as_utc("2026-12-02 05:00:00").tzinfo is dt.UTC
     with pytest.raises(Rejected) as refused:
         require_aware(dt.datetime(2026, 12, 2), "from")
     assert refused.value.field == "from"
+
+
+def test_the_cli_maps_each_refusal_once(capsys):
+    from hub.cli import _refused, exit_code_of
+    from hub.services.errors import Conflict, Invalid, NotFound, Unavailable
+
+    assert exit_code_of(Invalid("bad --valid-days")) == 2  # like a usage error
+    assert [
+        exit_code_of(e) for e in (Rejected("bad bundle"), NotFound("key"), Conflict(), Unavailable())
+    ] == [1] * 4
+    assert _refused(Conflict("the served bundle is newer", reason="bundle_not_newer")) == 1
+    assert capsys.readouterr().err == "checkpass: bundle_not_newer: the served bundle is newer\n"
