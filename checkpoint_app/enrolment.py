@@ -16,9 +16,8 @@ from urllib.parse import urlparse
 from checkpoint_app.errors import AlreadyEnrolledError, EnrolmentError
 from checkpoint_app.hubclient import HubClient, HubHTTPError
 from checkpoint_app.store import Store
+from crypto.enrolment import ENROLMENT_PREFIX
 from crypto.keys import KeyPair, kid_of
-
-PREFIX = "CPE1:"
 
 
 @dataclass(frozen=True)
@@ -30,9 +29,9 @@ class EnrolmentInfo:
 
 def parse_enrolment_text(text: str) -> EnrolmentInfo:
     text = text.strip()
-    if not text.startswith(PREFIX):
+    if not text.startswith(ENROLMENT_PREFIX):
         raise EnrolmentError("not an enrolment code (expected CPE1:...)")
-    encoded = text[len(PREFIX) :]
+    encoded = text[len(ENROLMENT_PREFIX) :]
     try:
         raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
         data = json.loads(raw)

@@ -21,6 +21,7 @@ import qrcode.constants
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crypto.enrolment import ENROLMENT_PREFIX
 from crypto.keys import kid_of
 from hub.core.protection import token_hash
 from hub.db import utcnow
@@ -30,8 +31,6 @@ from hub.models.identity import User
 from hub.models.organisations import Organisation, OrgKind
 from hub.services import audit
 from hub.services.keys import keystore
-
-ENROLMENT_PREFIX = "CPE1:"
 
 
 def _root_public_key(db: Session) -> bytes:
