@@ -33,7 +33,9 @@ def status_lines(status: SyncStatus | None, lang: str, now: float) -> list[str]:
         else i18n.tr("sync_trust_unknown", lang),
     ]
     if status.last_error:
-        lines.append(i18n.tr("sync_error", lang, error=status.last_error))
+        # The stored error is the core's English text (it is in the log too): the screen says
+        # only that the last round failed, in the officer's language.
+        lines.append(i18n.tr("sync_error", lang))
     return lines
 
 

@@ -42,9 +42,6 @@ class VerdictScreen(Screen):
             return ""
         return i18n.tr("verdict_ok" if outcome.ok else "verdict_refused", lang)
 
-    def other_word(self, lang: str, outcome: Any) -> str:
-        return self.word("en" if lang == "zh" else "zh", outcome)
-
     def reason(self, lang: str, outcome: Any) -> str:
         if outcome is None or outcome.ok:
             return ""  # "核准通行" again would only repeat the big word
