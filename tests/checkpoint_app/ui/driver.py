@@ -172,6 +172,9 @@ class Scenario:
         if verb == "screen_texts":
             self.results["records"][step["as"]] = screen_texts(app.root.current_screen)
             return True
+        if verb == "wait_idle":
+            # A background call (network) has come back and its message is on screen.
+            return not app.busy and time.monotonic() - self.step_started >= 0.1
         if verb == "go":
             app.go(step["name"])
             return True
@@ -280,12 +283,15 @@ def layout_problems(screen: Any, min_mm: float) -> dict[str, Any]:
 
 
 def screen_texts(screen: Any) -> list[str]:
-    """Every text the screen shows (labels, buttons, input hints and contents)."""
+    """Every text the screen shows in its own words (labels, buttons, input hints)."""
+    from kivy.uix.textinput import TextInput
+
     texts = []
     for widget in screen.walk():
         if not _shown(widget):
             continue
-        for attr in ("text", "hint_text"):
+        # What the officer typed is theirs, not the app's words.
+        for attr in ("hint_text",) if isinstance(widget, TextInput) else ("text",):
             value = getattr(widget, attr, None)
             if isinstance(value, str) and value.strip():
                 texts.append(value)
