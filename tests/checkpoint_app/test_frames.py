@@ -124,3 +124,31 @@ def test_a_folder_plays_in_order_by_the_clock_and_loops(tmp_path: Path) -> None:
     assert once.read() is None  # without loop the play ends after the last image
     with pytest.raises(ValueError):
         FileSource(tmp_path / "f", hold_s=0)
+
+
+LONG_TEXT = "TP1:" + "0123456789ABCDEFGHIJ" * 12
+
+
+@pytest.mark.parametrize(
+    ("condition", "seed", "severity", "stage"),
+    [
+        ("bloom", 2, 0.6, ZxingDecoder(binarizer="histogram")),
+        ("blur", 1, 0.9, ZxingDecoder(prepare="sharpen")),
+    ],
+    ids=["bloom-global-threshold", "blur-sharpened"],
+)
+def test_later_stages_read_frames_the_first_one_misses(condition, seed, severity, stage) -> None:
+    from checkpoint_app.synthetic import CONDITIONS
+
+    grey = to_grey(CONDITIONS[condition](LONG_TEXT, severity, np.random.default_rng(seed)))
+    assert ZxingDecoder().decode(grey) == []  # zxing-cpp as it comes gives up on this frame
+    assert stage.decode(grey) == [LONG_TEXT]
+    assert DecoderChain().decode(grey) == [LONG_TEXT]  # and the app's chain includes the stage
+
+
+def test_decoder_options_are_checked() -> None:
+    with pytest.raises(ValueError):
+        ZxingDecoder(prepare="magic")
+    with pytest.raises(ValueError):
+        ZxingDecoder(binarizer="otsu")
+    assert ZxingDecoder(prepare="sharpen", binarizer="histogram").name == "zxing-cpp/sharpen/histogram"
