@@ -10,11 +10,11 @@ import json
 from dataclasses import replace
 
 import pytest
-from kat import FORMAT1_DIR, VECTOR_DIR, claims_of, stages, verdict_of
 
 from crypto.base45 import b45decode
 from crypto.keys import KeyPair
 from crypto.passes import decode_pass, encode_pass
+from tests.crypto.kat import FORMAT1_DIR, VECTOR_DIR, claims_of, stages, verdict_of
 
 CURRENT = sorted(VECTOR_DIR.glob("*.json"))
 FORMAT1 = sorted(FORMAT1_DIR.glob("*.json"))

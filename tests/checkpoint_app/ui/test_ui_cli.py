@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import ui_support
 
 from checkpoint_app import cli
+from tests.checkpoint_app.ui import ui_support
 
 REPO = Path(__file__).resolve().parents[3]
 

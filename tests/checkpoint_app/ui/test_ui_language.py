@@ -10,8 +10,8 @@ import json
 import re
 
 import pytest
-import ui_support
 
+from tests.checkpoint_app.ui import ui_support
 from tests.checkpoint_app.ui.test_ui_flow import live_hub, road_cam  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.display
@@ -36,7 +36,7 @@ def _forged_token(enrolment_text: str) -> str:
 
 
 def _steps(hub, lang: str) -> list[dict]:
-    from livehub import OFFICER_MOBILE, OFFICER_NAME
+    from tests.checkpoint_app.livehub import OFFICER_MOBILE, OFFICER_NAME
 
     station = hub.add_station_with_officer()
     real = hub.enrolment_text(station)

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import ui_support
 
+from tests.checkpoint_app.ui import ui_support
 from tests.checkpoint_app.ui.test_ui_flow import road_cam
 
 pytestmark = pytest.mark.display
