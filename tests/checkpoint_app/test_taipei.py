@@ -29,7 +29,6 @@ def test_a_device_on_utc_still_shows_taipei_time(device_on_utc):
 
 
 def test_the_verdict_and_history_say_taipei(device_on_utc):
-    pytest.importorskip("kivy")
     from checkpoint_app.ui import i18n
 
     assert "臺北時間" in i18n.tr("verdict_valid_until", "zh", when=taipei_text(EPOCH))
