@@ -19,6 +19,8 @@ with the night and bloom conditions, is in the README; docs/checkpoint.md): a se
 pass with one global threshold (a blooming screen, a shaded crease) and one on a halved,
 unsharp-masked frame (blur). Both cost ~1 ms; a full-size unsharp mask read the same frames at
 ~15x the cost, and zxing-cpp on the plain halved frame read nothing more, so neither is used.
+zbar at half scale, the old second stage, read nothing these three miss and took most of the
+time of a frame without a code, so the chain is zxing-cpp only; ZbarDecoder stays for the bench.
 """
 
 from __future__ import annotations
@@ -143,15 +145,14 @@ class OpenCVDecoder:
 
 def default_decoders() -> list[Decoder]:
     """The chain bench/scan.py chose (its table is in the README): each stage after the first runs
-    only on frames the ones before found nothing in, so hits cost what the first stage costs."""
-    stages: list[Decoder] = [
+    only on frames the ones before found nothing in, so hits cost what the first stage costs.
+    zbar (half scale) is no longer a stage: on the fixed hard set it read no frame the zxing-cpp
+    stages missed, and it was most of the miss path's time."""
+    return [
         ZxingDecoder(),
         ZxingDecoder(binarizer="histogram"),
         ZxingDecoder(prepare="sharpen"),
     ]
-    if ZBAR_AVAILABLE:
-        stages.append(ZbarDecoder(scale=0.5))
-    return stages
 
 
 class DecoderChain:
