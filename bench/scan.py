@@ -290,7 +290,8 @@ def time_to_verdict(
                 while clock < HOLD_S:
                     index = int(clock / FRAME_S)
                     if index == decoded:  # nothing new yet: wait for the next frame
-                        clock = (index + 1) * FRAME_S
+                        # (+1e-9: (i + 1) * FRAME_S / FRAME_S can round down to i and loop forever)
+                        clock = (index + 1) * FRAME_S + 1e-9
                         continue
                     jitter = float(np.clip(severity + rng.normal(0, 0.12), 0, 1))
                     frame = make(text, jitter, rng)
