@@ -2,9 +2,10 @@
 
 from hub.models.audit import AuditEvent
 from hub.models.identity import ApiToken, OtpCode, Role, User
-from hub.models.organisations import Organisation, OrgKind
+from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
+from hub.models.throttle import LoginThrottle
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
 from hub.models.venues import Venue, Visit
 
@@ -12,12 +13,15 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Employee",
+    "RegistrationClaim",
     "IssuerKeyRecord",
+    "LoginThrottle",
     "Officer",
     "OrgKind",
     "Organisation",
     "OtpCode",
     "Pass",
+    "ReviewState",
     "Role",
     "SignedDocument",
     "StatusEntry",

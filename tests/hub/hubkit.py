@@ -88,6 +88,7 @@ class Hub:
         from hub.services.bootstrap import create_super_admin
 
         create_super_admin(self.db, mobile, "總管理者")
+        self.db.commit()  # services never commit: the test is this command's unit of work
         return self.console_login(mobile)
 
     def create_general_admin(self, token: str, mobile: str, permissions: list[str]) -> str:
@@ -139,6 +140,17 @@ class Hub:
         assert response.status_code == 201, response.text
         body = response.json()
         return body["token"], body["enterprise"]
+
+
+def officer_session(db: Session, officer_id: int) -> str:
+    """A bearer token of the officer account of a roster entry, as the officer's chat login would give
+    (the REST API has no officer login of its own: officers log in on a checkpoint device)."""
+    from hub.services.identity import issue_token, officer_account
+
+    user = officer_account(db, officer_id)
+    token, _ = issue_token(db, user, None)
+    db.commit()
+    return token
 
 
 # --- .xlsx uploads for import tests ---
