@@ -15,10 +15,11 @@ test: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-# Runs the Kivy app (needs a display). CAMERA=0 for the first camera, or CAMERA=file:PATH.
+# Runs the Kivy app (needs a display). CAMERA=0 for the first camera, or CAMERA=file:PATH (a folder
+# plays its images in turn); SIZE=WxH for the window (e.g. SIZE=1280x800 on a landscape desktop).
 CAMERA ?= 0
 checkpoint: bootstrap
-	.venv/bin/checkpass checkpoint --camera $(CAMERA) $(if $(HUB),--hub $(HUB),)
+	.venv/bin/checkpass checkpoint --camera $(CAMERA) $(if $(HUB),--hub $(HUB),) $(if $(SIZE),--size $(SIZE),)
 
 bench: bootstrap
 	$(PY) bench/verify.py

@@ -1,14 +1,22 @@
-"""Checkpoint scan benchmark: frame -> verdict latency per decoder, and detection rate on hard frames.
+"""Checkpoint scan benchmark: frame -> verdict latency per decoder, detection rate on hard frames,
+and time to verdict for a pass held in front of the camera.
 
-    .venv/bin/python bench/scan.py [--frames 40] [--per-condition 12]
+    .venv/bin/python bench/scan.py [--frames 40] [--per-condition 12] [--videos 6]
 
 Part 1 runs the whole pipeline the app runs for each camera frame (grey conversion, decode, offline
 verify, durable outbox write with synchronous=FULL) on 1280x720 frames, once per decoder, next to the
 raw pyzbar decode of the same frames in the same run (the baseline). Part 2 reads a generated set of
 hard frames (blur, tilt, glare, crease, phone screen, small, dark) with each decoder and the chain.
 
+Part 3 plays, per hard condition, short "videos" of a pass held in view for 2 s at 30 fps (every
+frame rendered afresh: the hand moves, the severity wavers around the video's own) through the
+scanner's rule (the decoder takes the newest frame when it is free, frames in between are dropped)
+and reports the time from the first frame to the verdict, p50 and p95.
+
 Goals (issue 4): verdict within 25 ms of the frame; pipeline overhead <= 20% over the raw decode;
-chain detection rate >= the best single decoder.
+chain detection rate >= the best single decoder. Issue 10: >= 94/96 on the first eight conditions,
+miss path (a frame with no code) <= 20 ms, hits no slower; time to verdict p95 <= 0.5 s.
+The frames are the same on every run (fixed keys and seeds), so runs compare.
 """
 
 from __future__ import annotations
@@ -51,7 +59,10 @@ from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, sign_trust_bundle
 
 def make_device(data_dir: Path, n_passes: int) -> tuple[CheckpointService, list[str]]:
     """An enrolled device with trust data and an officer login, filled as enrolment + sync would."""
-    root, issuer, now = KeyPair.generate(), KeyPair.generate(), int(time.time())
+    # Fixed keys and pass ids: the same pass texts, hence the same QR frames, on every run.
+    root, issuer = KeyPair.from_seed(b"r" * 32), KeyPair.from_seed(b"i" * 32)
+    now = int(time.time())
+    day = now // 86400 * 86400  # pass times fixed for the day, so the pass texts are too
     status = StatusList.empty(issuer.kid, 4096)
     bundle = TrustBundle(
         issuer_keys=(IssuerKeyInfo(issuer.kid, issuer.public_key, KeyState.ACTIVE, now - 86400, None, 0),),
@@ -61,7 +72,7 @@ def make_device(data_dir: Path, n_passes: int) -> tuple[CheckpointService, list[
         root_kid=root.kid,
     )
     store = Store(data_dir)
-    store.write_device_key(KeyPair.generate().seed)
+    store.write_device_key(KeyPair.from_seed(b"d" * 32).seed)
     store.save_device(
         "bench-device", "bench", "http://127.0.0.1:9", root.public_key, kid_of(root.public_key).hex()
     )
@@ -83,7 +94,7 @@ def make_device(data_dir: Path, n_passes: int) -> tuple[CheckpointService, list[
     texts = [
         encode_pass(
             PassClaims(
-                pass_id=os.urandom(16),
+                pass_id=i.to_bytes(16, "big"),
                 issuer_kid=issuer.kid,
                 serial=i,
                 holder_name="歐陽大明",
@@ -91,9 +102,9 @@ def make_device(data_dir: Path, n_passes: int) -> tuple[CheckpointService, list[
                 org_id="12345675",
                 org_name="新北市物流股份有限公司",
                 kind="employee",
-                issued_at=now - 60,
-                not_before=now - 60,
-                expires_at=now + 28 * 86400,
+                issued_at=day - 60,
+                not_before=day - 60,
+                expires_at=day + 28 * 86400,
             ),
             issuer,
         )
@@ -107,7 +118,12 @@ def decoders() -> dict[str, DecoderChain]:
         "pyzbar": DecoderChain([ZbarDecoder()]),
         "pyzbar@0.5": DecoderChain([ZbarDecoder(0.5)]),
         "zxing-cpp": DecoderChain([ZxingDecoder()]),
+        "zx/histogram": DecoderChain([ZxingDecoder(binarizer="histogram")]),
+        "zx/half": DecoderChain([ZxingDecoder(prepare="half")]),
+        "zx/sharpen": DecoderChain([ZxingDecoder(prepare="sharpen")]),
         "opencv": DecoderChain([OpenCVDecoder()]),
+        # The chain before issue 10, measured in the same run as the baseline of the new one.
+        "old chain": DecoderChain([ZxingDecoder(), ZbarDecoder(0.5)]),
         "chain": DecoderChain(),
     }
 
@@ -126,6 +142,14 @@ def _time(fn: Callable[[Any], object], frame: Any) -> float:
     t0 = time.perf_counter()
     fn(frame)
     return time.perf_counter() - t0
+
+
+def _cpu(fn: Callable[[Any], object], frame: Any) -> float:
+    """CPU seconds of this thread: on a machine shared with other jobs the wall clock measures the
+    scheduler as much as the decoder; OpenCV runs single-threaded here (main), so nothing is missed."""
+    t0 = time.thread_time()
+    fn(frame)
+    return time.thread_time() - t0
 
 
 def latency(
@@ -187,36 +211,118 @@ def latency(
     )
 
 
-def detection(texts: list[str], per_condition: int) -> None:
+FIRST_EIGHT = ("clean", "blur", "tilt", "glare", "crease", "screen", "small", "dark")
+
+
+def detection(texts: list[str], per_condition: int, empty: list[np.ndarray]) -> None:
     images = hard_set(texts, per_condition=per_condition)
     print(
         f"\n2) detection on {len(images)} generated hard frames"
-        f" ({per_condition} per condition, severity 0..1)"
+        f" ({per_condition} per condition, severity 0..1); ms = median CPU time per frame"
     )
     names = list(CONDITIONS)
-    print(f"{'decoder':12s} {'total':>9s} " + " ".join(f"{n:>7s}" for n in names) + f" {'ms/frame':>9s}")
-    results: dict[str, int] = {}
+    print(
+        f"{'decoder':13s} {'first 8':>8s} {'all':>8s} "
+        + " ".join(f"{n:>6s}" for n in names)
+        + f" {'hit ms':>7s} {'miss ms':>8s}"
+    )
+    results: dict[str, tuple[int, float, float]] = {}
     for name, chain in decoders().items():
         hits = dict.fromkeys(names, 0)
-        spent = 0.0
+        hit_t: list[float] = []
         for image in images:
             grey = to_grey(image.frame)
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             found = chain.decode(grey)
-            spent += time.perf_counter() - t0
-            hits[image.condition] += image.text in found
+            spent = time.thread_time() - t0
+            if image.text in found:
+                hits[image.condition] += 1
+                hit_t.append(spent)
+        miss_t = [_cpu(chain.decode, frame) for frame in empty]
+        first = sum(hits[n] for n in FIRST_EIGHT)
         total = sum(hits.values())
-        results[name] = total
+        hit_ms = ms(hit_t) if hit_t else float("nan")
+        results[name] = (first, hit_ms, ms(miss_t))
         print(
-            f"{name:12s} {total:4d}/{len(images):<4d} "
-            + " ".join(f"{hits[n]:7d}" for n in names)
-            + f" {spent / len(images) * 1000:8.2f}"
+            f"{name:13s} {first:3d}/{per_condition * len(FIRST_EIGHT):<4d} {total:3d}/{len(images):<4d} "
+            + " ".join(f"{hits[n]:6d}" for n in names)
+            + f" {hit_ms:7.2f} {ms(miss_t):8.2f}"
         )
-    best = max(v for k, v in results.items() if k != "chain")
+    first, hit_ms, miss_ms = results["chain"]
+    old_first, old_hit_ms, old_miss_ms = results["old chain"]
+    target = round(94 / 96 * per_condition * len(FIRST_EIGHT))
     print(
-        f"chain {results['chain']} vs best single decoder {best}: "
-        f"{'OK' if results['chain'] >= best else 'BELOW'}"
+        f"goal: chain {first} (old chain {old_first}) >= {target} on the first eight:"
+        f" {'OK' if first >= target else 'MISSED'}; miss path {miss_ms:.2f} ms <= 20 ms:"
+        f" {'OK' if miss_ms <= 20 else 'MISSED'}; hits {hit_ms:.2f} ms vs old chain {old_hit_ms:.2f} ms"
+        f" ({hit_ms / old_hit_ms - 1:+.0%})"
     )
+
+
+FRAME_S = 1 / 30
+HOLD_S = 2.0
+
+
+def time_to_verdict(
+    service: CheckpointService, texts: list[str], videos: int, conditions: tuple[str, ...]
+) -> None:
+    """Replay the scanner's rule on a simulated clock driven by the measured decode times: the
+    decoder takes the newest frame that has arrived, frames it was too busy for are dropped."""
+    chains = {"old chain": decoders()["old chain"], "chain": DecoderChain()}
+    print(
+        f"\n3) time to verdict: a pass held in view {HOLD_S:.0f} s at 30 fps, {videos} videos per"
+        " condition (severity spread 0..1, jittered per frame); seconds, p50 / p95 / not read"
+    )
+    print(f"{'decoder':10s} " + " ".join(f"{c:>16s}" for c in conditions) + f" {'all':>16s}")
+    for name, chain in chains.items():
+        service.decoder = chain
+        cells: list[str] = []
+        every: list[float] = []
+        for condition in conditions:
+            make = CONDITIONS[condition]
+            times: list[float] = []
+            misses = 0
+            for v in range(videos):
+                severity = v / max(1, videos - 1)
+                rng = np.random.default_rng(1000 * v + len(condition))
+                text = texts[v % len(texts)]
+                clock, verdict_at, decoded = 0.0, None, -1
+                while clock < HOLD_S:
+                    index = int(clock / FRAME_S)
+                    if index == decoded:  # nothing new yet: wait for the next frame
+                        # (+1e-9: (i + 1) * FRAME_S / FRAME_S can round down to i and loop forever)
+                        clock = (index + 1) * FRAME_S + 1e-9
+                        continue
+                    jitter = float(np.clip(severity + rng.normal(0, 0.12), 0, 1))
+                    frame = make(text, jitter, rng)
+                    t0 = time.perf_counter()
+                    found = service.decode_frame(frame)
+                    outcome = service.check_pass(found[0]) if text in found else None
+                    clock += time.perf_counter() - t0
+                    decoded = index
+                    if outcome is not None:
+                        verdict_at = clock
+                        break
+                if verdict_at is None:
+                    misses += 1
+                    times.append(float("inf"))
+                else:
+                    times.append(verdict_at)
+            every += times
+            cells.append(_p50_p95(times, misses))
+        cells.append(_p50_p95(every, sum(1 for t in every if t == float("inf"))))
+        print(f"{name:10s} " + " ".join(f"{c:>16s}" for c in cells))
+    finite = sorted(every)
+    p95 = finite[int(0.95 * (len(finite) - 1))]
+    print(f"goal: chain p95 {p95:.2f} s <= 0.5 s: {'OK' if p95 <= 0.5 else 'MISSED'}")
+
+
+def _p50_p95(times: list[float], misses: int) -> str:
+    ordered = sorted(times)
+    p50 = ordered[len(ordered) // 2]
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    show = lambda t: " inf" if t == float("inf") else f"{t:4.2f}"  # noqa: E731
+    return f"{show(p50)}/{show(p95)}/{misses}"
 
 
 def main() -> None:
@@ -226,7 +332,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--per-condition", type=int, default=12)
+    parser.add_argument("--videos", type=int, default=6)
+    parser.add_argument("--parts", default="123", help="which parts to run, e.g. 2 or 13 (default all)")
     args = parser.parse_args()
+    cv2.setNumThreads(1)  # one core's work, as the scanner's decode thread does it
     print(
         f"checkpoint scan bench: {platform.machine()} {os.cpu_count()} cpu, {platform.python_version()},"
         f" OpenCV {cv2.__version__}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
@@ -237,8 +346,13 @@ def main() -> None:
             rng = np.random.default_rng(11)
             frames = [clean(texts[i % len(texts)], 0, rng) for i in range(args.frames)]
             empty = [background(rng) for _ in range(10)]  # most live frames hold no code
-            latency(service, frames, empty, args.rounds)
-            detection(texts, args.per_condition)
+            if "1" in args.parts:
+                latency(service, frames, empty, args.rounds)
+            if "2" in args.parts:
+                detection(texts, args.per_condition, empty)
+            if "3" in args.parts:
+                hard = tuple(c for c in CONDITIONS if c != "clean")
+                time_to_verdict(service, texts, args.videos, hard)
         finally:
             service.close()
 

@@ -24,6 +24,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
 from checkpoint_app.service import CheckpointConfig, CheckpointService
+from checkpoint_app.taipei import taipei_text
 from checkpoint_app.ui import i18n
 from checkpoint_app.ui.fonts import register_fonts
 from checkpoint_app.ui.live_scan import FrameSource, RepeatFilter
@@ -31,12 +32,16 @@ from checkpoint_app.ui.sounds import VerdictSounds
 from checkpoint_app.ui.torch import Torch, platform_torch
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
+# A folder given as the camera plays one image per this many seconds (a pass held up, then the
+# next car): long enough for a verdict, short enough for a demo.
+FILE_CAMERA_HOLD_S = 2.0
 
 
 @dataclass(frozen=True)
 class AppOptions:
     data_dir: Path
     camera: str = "0"  # "N" (OpenCV camera index) or "file:PATH"
+    file_hold_s: float = FILE_CAMERA_HOLD_S
     hub_url: str | None = None
     lang: str = i18n.DEFAULT_LANGUAGE
     stale_policy: str = "flag"
@@ -59,6 +64,8 @@ class CheckpointApp(App):
         self.service: CheckpointService | None = None  # before `lang`: its observer reads it
         self.lang = i18n.normalise_language(options.lang)
         self.camera_spec = options.camera
+        # One clock for every file camera this app opens: the folder keeps playing across scans.
+        self.camera_epoch = time.monotonic()
         self.sounds = VerdictSounds()
         self.torch: Torch = platform_torch()
         # Shared by every scanner this app starts, so a pass still held up after the verdict
@@ -169,14 +176,14 @@ class CheckpointApp(App):
         if session is None:
             self.officer_label = ""
             return
-        until = time.strftime("%H:%M", time.localtime(session.expires_at))
+        until = taipei_text(session.expires_at, "%H:%M")
         self.officer_label = i18n.tr("scan_officer", self.lang, name=session.name_masked, until=until)
 
     # -- camera and torch ----------------------------------------------------------------------------
     def open_camera(self) -> FrameSource:
         from checkpoint_app.frames import open_source
 
-        return open_source(self.camera_spec)
+        return open_source(self.camera_spec, hold_s=self.options.file_hold_s, epoch=self.camera_epoch)
 
     def toggle_torch(self) -> bool:
         self.torch_on = self.torch.toggle()

@@ -89,11 +89,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+DEFAULT_WINDOW = (540, 960)
+
+
+def _display_size() -> tuple[int, int] | None:
+    """The X screen's size in pixels, or None (no X, no libX11: Wayland-only, macOS, Windows)."""
+    if not os.environ.get("DISPLAY"):
+        return None
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11")
+    if name is None:
+        return None
+    try:
+        xlib = ctypes.CDLL(name)
+        xlib.XOpenDisplay.restype = ctypes.c_void_p
+        xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        xlib.XDefaultScreen.argtypes = [ctypes.c_void_p]
+        xlib.XDisplayWidth.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        display = xlib.XOpenDisplay(None)
+        if not display:
+            return None
+        screen = xlib.XDefaultScreen(display)
+        size = (int(xlib.XDisplayWidth(display, screen)), int(xlib.XDisplayHeight(display, screen)))
+        xlib.XCloseDisplay(display)
+        return size
+    except (OSError, AttributeError):
+        return None
+
+
+def default_window(display: tuple[int, int] | None) -> tuple[int, int]:
+    """A portrait phone-shaped window that fits the screen: 540x960, shrunk to 90% of a smaller
+    screen's height (a 1280x720 laptop got a window taller than itself, title and buttons cut)."""
+    width, height = DEFAULT_WINDOW
+    if display is None:
+        return DEFAULT_WINDOW
+    fit = min(1.0, display[1] * 0.9 / height, display[0] * 0.9 / width)
+    return (max(200, int(width * fit)), max(200, int(height * fit)))
+
+
 def _window_size(value: str | None) -> tuple[int, int]:
     from provisioning.cli import UsageError
 
     if value is None:
-        return (540, 960)
+        return default_window(_display_size())
     try:
         width, height = (int(part) for part in value.lower().split("x"))
     except ValueError:

@@ -1,7 +1,7 @@
 """QR decoding of camera frames: a chain of decoders, the fast and strong one first.
 
-Chosen from measurements (bench/scan.py: 96 generated 1280x720 hard frames, 8 conditions; 2-core
-x86-64 VM shared with other jobs, 2026-11-25):
+First chosen from measurements (bench/scan.py: 96 generated 1280x720 hard frames, 8 conditions;
+2-core x86-64 VM shared with other jobs, 2026-11-25):
 
     decoder                  found   ms/frame (hard set)   ms/frame (no QR)
     zxing-cpp                87/96        2.2                   2.3
@@ -11,9 +11,16 @@ x86-64 VM shared with other jobs, 2026-11-25):
     zxing-cpp -> pyzbar 1/2  88/96        2.7                   7.6
 
 zxing-cpp reads tilted/perspective and phone-screen codes that zbar misses and is ~10x faster;
-zbar on a half-scale frame still reads some creased printouts zxing misses, and halving
-the frame keeps the miss path (every frame without a code) at ~7 ms, inside a 30 fps budget.
-OpenCV's detector added nothing over that pair at 10-20x the cost.
+zbar on a half-scale frame still read some creased printouts zxing missed. OpenCV's detector
+added nothing over that pair at 10-20x the cost.
+
+Issue 10 spends the rest of the frame budget on frames where zxing-cpp finds nothing (its table,
+with the night and bloom conditions, is in the README; docs/checkpoint.md): a second zxing-cpp
+pass with one global threshold (a blooming screen, a shaded crease) and one on a halved,
+unsharp-masked frame (blur). Both cost ~1 ms; a full-size unsharp mask read the same frames at
+~15x the cost, and zxing-cpp on the plain halved frame read nothing more, so neither is used.
+zbar at half scale, the old second stage, read nothing these three miss and took most of the
+time of a frame without a code, so the chain is zxing-cpp only; ZbarDecoder stays for the bench.
 """
 
 from __future__ import annotations
@@ -64,10 +71,45 @@ class Decoder(Protocol):
 
 
 class ZxingDecoder:
-    name = "zxing-cpp"
+    """zxing-cpp, optionally on a prepared frame: `prepare` names one of PREPARATIONS and
+    `binarizer` one of zxing-cpp's ("local" is its default, "histogram" one global threshold)."""
+
+    PREPARATIONS = ("none", "sharpen", "half")
+
+    def __init__(self, prepare: str = "none", binarizer: str = "local") -> None:
+        if prepare not in self.PREPARATIONS:
+            raise ValueError(f"prepare must be one of {self.PREPARATIONS}")
+        binarizers = {
+            "local": zxingcpp.Binarizer.LocalAverage,
+            "histogram": zxingcpp.Binarizer.GlobalHistogram,
+        }
+        if binarizer not in binarizers:
+            raise ValueError(f"binarizer must be one of {sorted(binarizers)}")
+        self.prepare = prepare
+        self._binarizer = binarizers[binarizer]
+        parts = (
+            ["zxing-cpp"]
+            + ([prepare] if prepare != "none" else [])
+            + ([binarizer] if binarizer != "local" else [])
+        )
+        self.name = "/".join(parts)
+
+    def _prepared(self, grey: np.ndarray) -> np.ndarray:
+        if self.prepare == "sharpen":
+            # Unsharp mask on the halved frame: steepens the module edges a shaking hand or a
+            # focus miss smeared. Halving first makes it ~15x cheaper and read as many frames.
+            half = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+            soft = cv2.GaussianBlur(half, (0, 0), 1.5)
+            return cv2.addWeighted(half, 2.0, soft, -1.0, 0)
+        if self.prepare == "half":
+            # Averaging 2x2 pixels halves the grain of a dark, noisy frame.
+            return cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        return grey
 
     def decode(self, grey: np.ndarray) -> list[str]:
-        results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)
+        results = zxingcpp.read_barcodes(
+            self._prepared(grey), formats=zxingcpp.BarcodeFormat.QRCode, binarizer=self._binarizer
+        )
         return [r.text for r in results if r.valid and r.text]
 
 
@@ -102,9 +144,15 @@ class OpenCVDecoder:
 
 
 def default_decoders() -> list[Decoder]:
-    if not ZBAR_AVAILABLE:
-        return [ZxingDecoder()]
-    return [ZxingDecoder(), ZbarDecoder(scale=0.5)]
+    """The chain bench/scan.py chose (its table is in the README): each stage after the first runs
+    only on frames the ones before found nothing in, so hits cost what the first stage costs.
+    zbar (half scale) is no longer a stage: on the fixed hard set it read no frame the zxing-cpp
+    stages missed, and it was most of the miss path's time."""
+    return [
+        ZxingDecoder(),
+        ZxingDecoder(binarizer="histogram"),
+        ZxingDecoder(prepare="sharpen"),
+    ]
 
 
 class DecoderChain:

@@ -7,7 +7,7 @@ frame (end of file without looping, a camera that stopped).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -70,11 +70,30 @@ class FileSource(_Iterable):
 
     `fps` paces `read()` like a camera would (useful for a demo); None hands frames out as fast as
     they are asked for (tests, benchmarks).
+
+    `hold_s` makes a folder *play* like a camera in front of a queue of passes: each image is what
+    the camera sees for `hold_s` seconds of `clock`, counted from `epoch`, then the next one, in
+    name order (looping). The position follows the clock, not the reads, so a screen that closes
+    and reopens the camera (every scan does) sees the next image in turn, not the first again.
     """
 
-    def __init__(self, path: str | Path, *, loop: bool = False, fps: float | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        loop: bool = False,
+        fps: float | None = None,
+        hold_s: float | None = None,
+        epoch: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = Path(path)
         self.loop = loop
+        if hold_s is not None and not hold_s > 0:
+            raise ValueError("hold_s must be positive")
+        self._hold_s = hold_s
+        self._clock = clock
+        self._epoch = clock() if epoch is None else epoch
         self._interval = 1.0 / fps if fps else 0.0
         self._next_at = 0.0
         self._images: list[np.ndarray] | None = None
@@ -111,6 +130,11 @@ class FileSource(_Iterable):
 
     def read(self) -> np.ndarray | None:
         self._pace()
+        if self._images is not None and self._hold_s is not None:
+            shown = int((self._clock() - self._epoch) // self._hold_s)
+            if shown >= len(self._images) and not self.loop:
+                return None
+            return self._images[shown % len(self._images)].copy()
         if self._images is not None:
             if self._index >= len(self._images):
                 if not self.loop:
@@ -131,11 +155,18 @@ class FileSource(_Iterable):
             self._video.release()
 
 
-def open_source(spec: str, *, loop: bool = True, fps: float | None = None) -> OpenCVCamera | FileSource:
+def open_source(
+    spec: str,
+    *,
+    loop: bool = True,
+    fps: float | None = None,
+    hold_s: float | None = None,
+    epoch: float | None = None,
+) -> OpenCVCamera | FileSource:
     """`"0"` (camera index) or `"file:PATH"` (image, folder of images, video) -> a frame source."""
     spec = spec.strip()
     if spec.isdigit():
         return OpenCVCamera(int(spec))
     if spec.startswith("file:") and len(spec) > len("file:"):
-        return FileSource(spec[len("file:") :], loop=loop, fps=fps)
+        return FileSource(spec[len("file:") :], loop=loop, fps=fps, hold_s=hold_s, epoch=epoch)
     raise ValueError(f"camera must be an index like 0 or file:PATH, not {spec!r}")

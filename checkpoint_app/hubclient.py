@@ -20,10 +20,15 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
 class HubHTTPError(CheckpointError):
+    """The hub answered with an error status; its own (English) detail is kept for the log only."""
+
     def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(f"hub answered {status_code}: {detail}")
+        super().__init__("hub_refused", status=status_code)
         self.status_code = status_code
         self.detail = detail
+
+    def __str__(self) -> str:
+        return f"hub answered {self.status_code}: {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class HubClient:
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise HubUnavailableError(f"hub unreachable: {type(exc).__name__}") from exc
+            raise HubUnavailableError("hub_unreachable", cause=type(exc).__name__) from exc
         if response.status_code >= 400:
             raise HubHTTPError(response.status_code, _detail(response))
         return response
@@ -95,9 +100,9 @@ class HubClient:
         try:
             body = response.json()
         except ValueError as exc:
-            raise CheckpointError(f"hub sent a non-JSON answer to {path}") from exc
+            raise CheckpointError("hub_bad_answer") from exc
         if not isinstance(body, dict):
-            raise CheckpointError(f"hub sent an unexpected answer to {path}")
+            raise CheckpointError("hub_bad_answer")
         return body
 
     # -- enrolment and officers -----------------------------------------------------------------------
@@ -146,7 +151,7 @@ class HubClient:
         try:
             answer = json.loads(response.content)
         except ValueError as exc:
-            raise CheckpointError("hub sent a non-JSON answer to a batch") from exc
+            raise CheckpointError("hub_bad_answer") from exc
         if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
-            raise CheckpointError("hub sent a batch answer without results")
+            raise CheckpointError("hub_bad_answer")
         return answer

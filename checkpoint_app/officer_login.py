@@ -22,36 +22,37 @@ from crypto.errors import CryptoError
 from crypto.trust import KeyState
 
 _MOBILE = re.compile(r"^(09\d{8}|\+8869\d{8})$")
-_CODE = re.compile(r"^\d{4,8}$")
+# The hub sends exactly 6 digits (hub/services/otp.py); a shorter or longer code cannot be right.
+_CODE = re.compile(r"^\d{6}$")
 
 
 def normalise_mobile(mobile: str) -> str:
     cleaned = re.sub(r"[\s\-()]", "", mobile)
     if not _MOBILE.match(cleaned):
-        raise InputError("mobile number must look like 0912345678")
+        raise InputError("mobile_format")
     return cleaned
 
 
 def start(client: HubClient, device_id: str, name: str, mobile: str) -> None:
     if not name.strip():
-        raise InputError("name is required")
+        raise InputError("name_required")
     with client:
         try:
             client.login_start(device_id, name.strip(), normalise_mobile(mobile))
         except HubHTTPError as exc:
-            raise LoginError(_login_refusal(exc)) from exc
+            raise _login_refusal(exc) from exc
 
 
-def _login_refusal(exc: HubHTTPError) -> str:
+def _login_refusal(exc: HubHTTPError) -> LoginError:
     if exc.status_code in (403, 404):
-        return "not on this station's duty roster"
+        return LoginError("not_on_roster")
     if exc.status_code == 429:
-        return "too many attempts; wait and try again"
+        return LoginError("too_many_attempts")
     if exc.status_code == 422:
-        return "login refused: the hub did not accept the name, mobile or code as typed"
+        return LoginError("login_input_refused")
     if exc.status_code in (400, 401, 410):
-        return "login refused: wrong or expired code"
-    return f"login failed (hub status {exc.status_code})"
+        return LoginError("wrong_code")
+    return LoginError("login_hub_status", status=exc.status_code)
 
 
 def verify_credential(credential: bytes, verifier: Verifier, device_id: str) -> OfficerSession:
@@ -59,19 +60,19 @@ def verify_credential(credential: bytes, verifier: Verifier, device_id: str) -> 
     try:
         msg = parse_sign1(credential)
     except CryptoError as exc:
-        raise LoginError("officer credential is damaged") from exc
+        raise LoginError("credential_damaged") from exc
     keys = verifier.issuer_keys(msg.kid)
     if not keys:
-        raise LoginError("officer credential signed by an unknown key (sync trust data first)")
+        raise LoginError("credential_unknown_key")
     try:
         claims: Any = cbor2.loads(msg.payload)
     except (cbor2.CBORDecodeError, ValueError) as exc:
-        raise LoginError("officer credential is damaged") from exc
+        raise LoginError("credential_damaged") from exc
     if not isinstance(claims, dict) or claims.get("typ") != "officer":
-        raise LoginError("not an officer credential")
+        raise LoginError("credential_not_officer")
     nbf, exp = claims.get("nbf"), claims.get("exp")
     if not isinstance(nbf, int) or not isinstance(exp, int):
-        raise LoginError("officer credential has no validity period")
+        raise LoginError("credential_no_validity")
     good_key = False
     for key in keys:
         if key.state == KeyState.COMPROMISED:
@@ -82,12 +83,12 @@ def verify_credential(credential: bytes, verifier: Verifier, device_id: str) -> 
             good_key = True
             break
     if not good_key:
-        raise LoginError("officer credential signature does not verify")
+        raise LoginError("credential_bad_signature")
     if claims.get("device_id") != device_id:
-        raise LoginError("officer credential belongs to another device")
+        raise LoginError("credential_other_device")
     fields = ("officer_id", "station_id", "name_masked")
     if not all(isinstance(claims.get(f), str) for f in fields):
-        raise LoginError("officer credential is incomplete")
+        raise LoginError("credential_incomplete")
     return OfficerSession(
         officer_id=claims["officer_id"],
         name_masked=claims["name_masked"],
@@ -103,16 +104,16 @@ def finish(
 ) -> OfficerSession:
     code = code.strip()
     if not _CODE.match(code):
-        raise InputError("the SMS code is 4 to 8 digits")
+        raise InputError("sms_code_digits")
     with client:
         try:
             answer = client.login_verify(device_id, normalise_mobile(mobile), code)
         except HubHTTPError as exc:
-            raise LoginError(_login_refusal(exc)) from exc
+            raise _login_refusal(exc) from exc
     try:
         credential = unb64(str(answer.get("credential", "")))
     except ValueError as exc:
-        raise LoginError("the hub sent a damaged credential") from exc
+        raise LoginError("credential_damaged_answer") from exc
     session = verify_credential(credential, verifier, device_id)
     store.save_officer(
         credential,

@@ -8,6 +8,7 @@ waits for the network.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from checkpoint_app.verifier import Verifier
 
 if TYPE_CHECKING:
     import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,10 @@ class CheckpointService:
     def check_pass(self, text: str) -> ScanOutcome:
         device = self.store.device()
         if device is None:
-            raise NotEnrolledError("this device is not enrolled")
+            raise NotEnrolledError("not_enrolled")
         session = self.officer()
         if session is None:
-            raise NoOfficerError("no valid officer login: scanning is not allowed")
+            raise NoOfficerError("no_officer")
         now = time.time()
         hlc = self.clock.tick(now)
         verdict = self.verifier.check(text, self.verifier.verdict_time(now))
@@ -196,18 +199,19 @@ class CheckpointService:
         if self.verifier.trust is None:
             report = self._engine().refresh_trust_best_effort()
             if self.verifier.trust is None:
-                raise HubUnavailableError(f"no trust data from the hub yet ({report.error or 'unknown'})")
+                log.warning("no trust data from the hub yet: %s", report.error or "unknown")
+                raise HubUnavailableError("no_trust_yet")
 
     def _device_id(self) -> str:
         device = self.store.device()
         if device is None:
-            raise NotEnrolledError("this device is not enrolled")
+            raise NotEnrolledError("not_enrolled")
         return device.device_id
 
     def _client(self) -> HubClient:
         device = self.store.device()
         if device is None:
-            raise NotEnrolledError("this device is not enrolled")
+            raise NotEnrolledError("not_enrolled")
         return HubClient(self.config.hub_url or device.hub_url)
 
     def _engine(self) -> SyncEngine:
@@ -215,7 +219,7 @@ class CheckpointService:
             if self._sync is None:
                 device = self.store.device()
                 if device is None:
-                    raise NotEnrolledError("this device is not enrolled")
+                    raise NotEnrolledError("not_enrolled")
                 self._sync = SyncEngine(
                     self.store,
                     self.verifier,

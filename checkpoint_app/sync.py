@@ -195,7 +195,7 @@ class SyncEngine:
             progressed = self._apply_results(ids, answer["results"], report)
             if not progressed:
                 # The hub answered none of our events: stop this round rather than spin.
-                raise CheckpointError("hub acknowledged no event of the batch")
+                raise CheckpointError("sync_unacknowledged")
 
     def _apply_results(self, ids: list[str], results: list[Any], report: SyncReport) -> bool:
         sent = set(ids)
@@ -249,7 +249,8 @@ class SyncEngine:
                 report.errors.append(f"status {kid.hex()}: {exc}")
         self.verifier.reload()
         if report.errors:
-            raise CheckpointError("; ".join(report.errors)[:300])
+            log.warning("status lists not refreshed: %s", "; ".join(report.errors)[:300])
+            raise CheckpointError("status_list_failed")
 
     def _refresh_status(self, client: HubClient, bundle: TrustBundle, kid: bytes) -> bool:
         kid_hex = kid.hex()
@@ -273,9 +274,9 @@ class SyncEngine:
                 return False
             new = self._parse_status(fetched.content, public_keys, None)
             if new is None:
-                raise CheckpointError(f"status list for {kid_hex} does not verify")
+                raise CheckpointError("status_list_bad", kid=kid_hex)
         if new.issuer_kid != kid:
-            raise CheckpointError(f"status list for {kid_hex} names another key")
+            raise CheckpointError("status_list_other_key", kid=kid_hex)
         if current is not None and new.counter < current.counter:
             return False  # older than what we have: ignore (replay)
         self.store.save_status(kid_hex, new.counter, new.size, bytes(new.bits), fetched.etag)

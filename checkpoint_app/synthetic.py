@@ -2,7 +2,9 @@
 
 Each condition imitates a failure seen when scanning passes in the field: motion/focus blur, a
 tilted phone (perspective), sun glare on a screen or laminated card, a creased or torn printout,
-a phone screen photographed (low contrast + moiré), a code far away, a dark evening frame.
+a phone screen photographed (low contrast + moiré), a code far away, a dark evening frame, a
+pass held out of a car window at night (dark + motion blur), a phone screen at full brightness
+(bloom).
 Deterministic for a given seed.
 """
 
@@ -156,6 +158,37 @@ def dark(text: str, severity: float, rng: np.random.Generator) -> np.ndarray:
     return np.clip(frame, 0, 255).astype(np.uint8)
 
 
+def _motion_kernel(length: int, angle: float) -> np.ndarray:
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0 / length
+    rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1.0)
+    kernel = cv2.warpAffine(kernel, rot, (length, length))
+    return kernel / max(float(kernel.sum()), 1e-6)
+
+
+def night(text: str, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """A pass held out of a car window at night: dim, grainy, smeared by the hand's motion."""
+    frame = place(qr_image(text, 6), rng)
+    frame = cv2.filter2D(frame, -1, _motion_kernel(int(4 + 9 * severity), rng.uniform(-30, 30)))
+    frame = frame.astype(np.float32) * (0.45 - 0.2 * severity)
+    frame += rng.normal(0, 3 + 5 * severity, size=frame.shape)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def bloom(text: str, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """A phone screen at full brightness: the lit pixels overexpose and bleed into the dark
+    modules (halation), so black modules shrink and greys wash out."""
+    code = qr_image(text, 6).astype(np.float32)
+    lit = cv2.GaussianBlur(code, (0, 0), 1.2 + 1.6 * severity)
+    code = np.maximum(code, lit * (1.1 + 0.6 * severity))  # bright spreads, dark does not
+    code = 60 + (code / 255.0) * 195  # a screen's black is not black in a photo
+    h, w = code.shape
+    corners = _centred_corners(w, h, rng, 0.03 + 0.06 * severity)
+    frame = place(np.clip(code, 0, 255).astype(np.uint8), rng, corners=corners).astype(np.float32)
+    frame = frame * (1.25 + 0.35 * severity)  # auto-exposure set for the street, not the screen
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
 CONDITIONS: dict[str, Callable[[str, float, np.random.Generator], np.ndarray]] = {
     "clean": clean,
     "blur": blur,
@@ -165,6 +198,8 @@ CONDITIONS: dict[str, Callable[[str, float, np.random.Generator], np.ndarray]] =
     "screen": screen,
     "small": small,
     "dark": dark,
+    "night": night,
+    "bloom": bloom,
 }
 
 

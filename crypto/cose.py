@@ -1,7 +1,8 @@
 """COSE_Sign1 (RFC 9052) with EdDSA, the envelope of every signed Checkpass document.
 
 Written as a tagged (18) array with alg -8 (EdDSA) and the signer's kid in the protected
-header, an empty unprotected header. Read side is lenient where RFC 9052 allows it: the tag
+header, an empty unprotected header; passes leave out the tag and shorten the kid (their
+prefix says what they are, crypto/passes.py). Read side is lenient where RFC 9052 allows it: the tag
 is optional, alg -19 (Ed25519, RFC 9864) is accepted as well, and a kid found only in the
 unprotected header is used as a lookup hint (the signature still has to hold under a key
 that has exactly that kid, so an unprotected kid cannot redirect verification).
@@ -58,19 +59,34 @@ def _sig_structure(protected: bytes, payload: bytes) -> bytes:
     return b"".join((head, protected, b"\x40", _bstr_head(len(payload)), payload))
 
 
-def sign1(payload: bytes, key: KeyPair, content_type: str | None = None) -> bytes:
-    """Sign `payload` into a tagged COSE_Sign1 with alg -8 and `key.kid` in the protected header."""
+def sign1(
+    payload: bytes,
+    key: KeyPair,
+    content_type: str | None = None,
+    *,
+    kid: bytes | None = None,
+    tagged: bool = True,
+) -> bytes:
+    """Sign `payload` into a COSE_Sign1 with alg -8 and `kid` (default `key.kid`) protected.
+
+    Passes use a shortened kid and no tag (crypto/passes.py); every other document the defaults.
+    """
     if not isinstance(payload, bytes | bytearray):
         raise CryptoError("payload must be bytes")
     if not isinstance(key, KeyPair):
         raise CryptoError("key must be a KeyPair")
-    header: dict[int, Any] = {HEADER_ALG: ALG_EDDSA, HEADER_KID: key.kid}
+    if kid is None:
+        kid = key.kid
+    elif not isinstance(kid, bytes) or not kid or not key.kid.startswith(kid):
+        raise CryptoError("kid must be a non-empty prefix of the key's kid")
+    header: dict[int, Any] = {HEADER_ALG: ALG_EDDSA, HEADER_KID: kid}
     if content_type is not None:
         header[HEADER_CONTENT_TYPE] = content_type
     protected = cbor2.dumps(header)
     payload = bytes(payload)
     signature = key.sign(_sig_structure(protected, payload))
-    return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+    message = [protected, {}, payload, signature]
+    return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, message) if tagged else message)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """The pass: CWT-style claims in a COSE_Sign1, Base45 text with the prefix `TP1:`, and its QR code.
 
-Wire layout (every byte counts: the goal is QR version <= 11 at ECC level Q):
+Wire layout (every byte counts: the goal is QR version <= 11 at ECC level Q, which holds 170
+bytes of COSE; docs/wire-format.md explains each choice and its byte count):
 
-* COSE_Sign1, tag 18, protected header `{1: -8, 4: kid}`, empty unprotected header.
+* COSE_Sign1, *untagged* (RFC 9052 section 2: the `TP1:` prefix already says what follows),
+  protected header `{1: -8, 4: kid}` where kid is the first 4 bytes of the issuer key's kid.
+  Readers also take the first format: tag 18 and the full 8-byte kid.
 * Payload: a CBOR map with integer keys. CWT (RFC 8392) keys where CWT defines the claim,
   negative private keys (one CBOR byte each) for the rest:
 
@@ -12,25 +15,32 @@ Wire layout (every byte counts: the goal is QR version <= 11 at ECC level Q):
   7     cti                pass id, 16 bytes
   6     iat                issued at, epoch seconds
   5     nbf                omitted when equal to iat (the usual case)
-  4     exp                expires at, epoch seconds
+  4     exp                expires at, epoch seconds; written only when the validity
+                           is not whole days (else -9)
+  -9    validity days      exp = nbf + days * 86400
   -1    serial             index into the issuer key's status list
-  -2    holder name        packed text (below)
-  -3    masked national    the seed's form `A12*5*6*9*`; sent as its 6 visible characters
-                           ("A12569") when it has exactly that shape, else as text;
+  -7    holder name        13-bit packed text (crypto/textpack.py) when every
+                           character has a code; else -2
+  -2    holder name        UTF-16-BE byte string or CBOR text, whichever is shorter
+  -3    masked national    the seed's form `A12*5*6*9*`; its 6 visible characters as
+                           one base-36 integer when it has exactly that shape, else as
+                           text (the first format sent the 6 characters as text);
                            never a clear ID (encode refuses one)
   -4    org id             an 8-digit id (統一編號) as an unsigned int, anything else as text
-  -5    org name           packed text
+  -8    org name           13-bit packed text when possible; else -5
+  -5    org name           UTF-16-BE or text, as -2
   -6    kind               omitted for "employee"; a small int for known kinds, else text
   ====  =================  ==========================================================
 
-  "Packed text" is a CBOR text string, or a byte string holding UTF-16-BE when that is
-  shorter: Chinese characters take 2 bytes there instead of 3 in UTF-8, which is what keeps a
-  pass with a 4-character name and a 10-character company name inside version 11.
-
   The issuer kid is not repeated in the payload: the kid in the protected header is signed
-  and is what verification looks keys up by, so it *is* the issuer kid claim.
+  and is what verification looks keys up by, so it *is* the issuer kid claim. Four bytes of
+  it are enough for a lookup: a verifier tries every key whose kid starts with them and
+  still needs the signature to hold.
 * Text: `TP1:` + Base45 (RFC 9285), entirely in the QR alphanumeric alphabet. No compression:
   for a payload this size zlib only adds bytes.
+
+Decoding accepts both spellings of every claim, so passes printed before this layout keep
+verifying (tests/crypto/vectors/ holds vectors of both).
 """
 
 from __future__ import annotations
@@ -50,8 +60,11 @@ from crypto.cose import Sign1, parse_sign1, sign1
 from crypto.errors import CryptoError
 from crypto.identity import is_valid_national_id
 from crypto.keys import KID_BYTES, KeyPair
+from crypto.textpack import pack, unpack
 
 PASS_PREFIX = "TP1:"
+# How many leading bytes of the issuer kid a pass carries (the first format carried all 8).
+PASS_KID_BYTES = 4
 PASS_ID_BYTES = 16
 DEFAULT_KIND = "employee"
 
@@ -65,6 +78,11 @@ CLAIM_MASKED_NATIONAL_ID = -3
 CLAIM_ORG_ID = -4
 CLAIM_ORG_NAME = -5
 CLAIM_KIND = -6
+CLAIM_HOLDER_NAME_PACKED = -7
+CLAIM_ORG_NAME_PACKED = -8
+CLAIM_VALID_DAYS = -9
+_DAY = 86_400
+_MAX_VALID_DAYS = 65_535  # far beyond any pass; keeps the claim at most 3 bytes
 
 # Known kinds travel as one byte; any other kind travels as its text.
 _KIND_CODES = {"vehicle": 1, "visitor": 2, "official": 3}
@@ -109,8 +127,10 @@ def _check_text(value: object, what: str, *, allow_empty: bool = False) -> str:
 def _validate(claims: PassClaims, *, encoding: bool) -> None:
     if not isinstance(claims.pass_id, bytes) or len(claims.pass_id) != PASS_ID_BYTES:
         raise CryptoError(f"pass id must be {PASS_ID_BYTES} bytes")
-    if not isinstance(claims.issuer_kid, bytes) or len(claims.issuer_kid) != KID_BYTES:
-        raise CryptoError(f"issuer kid must be {KID_BYTES} bytes")
+    # A decoded pass may name only the kid's first bytes; a pass being made needs the whole kid.
+    shortest = KID_BYTES if encoding else PASS_KID_BYTES
+    if not isinstance(claims.issuer_kid, bytes) or not shortest <= len(claims.issuer_kid) <= KID_BYTES:
+        raise CryptoError(f"issuer kid must be {shortest}..{KID_BYTES} bytes")
     _check_int(claims.serial, "serial", 0, 2**32 - 1)
     _check_text(claims.holder_name, "holder name")
     masked = _check_text(claims.masked_national_id, "masked national id")
@@ -155,11 +175,25 @@ def _is_seed_mask(masked: str) -> bool:
     )
 
 
-def _pack_masked_id(masked: str) -> str:
-    return "".join(masked[i] for i in _SHOWN_POSITIONS) if _is_seed_mask(masked) else masked
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _pack_masked_id(masked: str) -> str | int:
+    if not _is_seed_mask(masked):
+        return masked
+    shown = "".join(masked[i] for i in _SHOWN_POSITIONS)
+    # Six base-36 digits fit a 4-byte CBOR integer: two bytes less than the six as text.
+    return int(shown, 36) if all(c in _BASE36 for c in shown) else shown
 
 
 def _unpack_masked_id(value: object) -> str:
+    if type(value) is int:
+        number = _check_int(value, "masked national id", 0, 36 ** len(_SHOWN_POSITIONS) - 1)
+        digits = []
+        for _ in _SHOWN_POSITIONS:
+            number, digit = divmod(number, 36)
+            digits.append(_BASE36[digit])
+        value = "".join(reversed(digits))
     text = _check_text(value, "masked national id")
     if "*" in text:
         return text
@@ -178,19 +212,38 @@ def _unpack_org_id(value: object) -> str:
     return _check_text(value, "org id", allow_empty=True)
 
 
+def _put_text(body: dict[int, Any], text: str, packed_key: int, plain_key: int) -> None:
+    packed = pack(text)
+    plain = _pack_text(text)
+    plain_size = len(plain) if type(plain) is bytes else len(plain.encode("utf-8"))
+    if packed is not None and len(packed) <= plain_size:
+        body[packed_key] = packed
+    else:
+        body[plain_key] = plain
+
+
+def _take_text(body: Mapping[Any, Any], packed_key: int, plain_key: int, what: str) -> str:
+    if (packed_key in body) == (plain_key in body):
+        raise CryptoError(f"pass payload needs exactly one {what} claim")
+    if packed_key in body:
+        return unpack(body[packed_key])
+    return _unpack_text(body[plain_key], what)
+
+
 def claims_to_cbor(claims: PassClaims) -> bytes:
     """The pass payload (CBOR map with integer keys) for `claims`."""
     _validate(claims, encoding=True)
-    body: dict[int, Any] = {
-        CLAIM_CTI: claims.pass_id,
-        CLAIM_IAT: claims.issued_at,
-        CLAIM_EXP: claims.expires_at,
-        CLAIM_SERIAL: claims.serial,
-        CLAIM_HOLDER_NAME: _pack_text(claims.holder_name),
-        CLAIM_MASKED_NATIONAL_ID: _pack_masked_id(claims.masked_national_id),
-        CLAIM_ORG_ID: _pack_org_id(claims.org_id),
-        CLAIM_ORG_NAME: _pack_text(claims.org_name),
-    }
+    body: dict[int, Any] = {CLAIM_CTI: claims.pass_id, CLAIM_IAT: claims.issued_at}
+    days, rest = divmod(claims.expires_at - claims.not_before, _DAY)
+    if rest == 0 and days <= _MAX_VALID_DAYS:
+        body[CLAIM_VALID_DAYS] = days
+    else:
+        body[CLAIM_EXP] = claims.expires_at
+    body[CLAIM_SERIAL] = claims.serial
+    _put_text(body, claims.holder_name, CLAIM_HOLDER_NAME_PACKED, CLAIM_HOLDER_NAME)
+    body[CLAIM_MASKED_NATIONAL_ID] = _pack_masked_id(claims.masked_national_id)
+    body[CLAIM_ORG_ID] = _pack_org_id(claims.org_id)
+    _put_text(body, claims.org_name, CLAIM_ORG_NAME_PACKED, CLAIM_ORG_NAME)
     if claims.not_before != claims.issued_at:
         body[CLAIM_NBF] = claims.not_before
     if claims.kind != DEFAULT_KIND:
@@ -209,14 +262,19 @@ def claims_from_cbor(payload: bytes, issuer_kid: bytes) -> PassClaims:
     try:
         pass_id = body[CLAIM_CTI]
         iat = body[CLAIM_IAT]
-        exp = body[CLAIM_EXP]
         serial = body[CLAIM_SERIAL]
-        holder = body[CLAIM_HOLDER_NAME]
         masked = body[CLAIM_MASKED_NATIONAL_ID]
         org_id = body[CLAIM_ORG_ID]
-        org_name = body[CLAIM_ORG_NAME]
     except (KeyError, TypeError) as exc:
         raise CryptoError("pass payload lacks a required claim") from exc
+    nbf = body.get(CLAIM_NBF, iat)
+    if (CLAIM_EXP in body) == (CLAIM_VALID_DAYS in body):
+        raise CryptoError("pass payload needs exactly one of exp and validity days")
+    if CLAIM_EXP in body:
+        exp = body[CLAIM_EXP]
+    else:
+        days = _check_int(body[CLAIM_VALID_DAYS], "validity days", 1, _MAX_VALID_DAYS)
+        exp = _check_int(nbf, "not_before") + days * _DAY
     kind_value = body.get(CLAIM_KIND, DEFAULT_KIND)
     if type(kind_value) is int:
         if kind_value not in _KIND_NAMES:
@@ -228,13 +286,13 @@ def claims_from_cbor(payload: bytes, issuer_kid: bytes) -> PassClaims:
         pass_id=pass_id,
         issuer_kid=issuer_kid,
         serial=serial,
-        holder_name=_unpack_text(holder, "holder name"),
+        holder_name=_take_text(body, CLAIM_HOLDER_NAME_PACKED, CLAIM_HOLDER_NAME, "holder name"),
         masked_national_id=_unpack_masked_id(masked),
         org_id=_unpack_org_id(org_id),
-        org_name=_unpack_text(org_name, "org name"),
+        org_name=_take_text(body, CLAIM_ORG_NAME_PACKED, CLAIM_ORG_NAME, "org name"),
         kind=kind,
         issued_at=iat,
-        not_before=body.get(CLAIM_NBF, iat),
+        not_before=nbf,
         expires_at=exp,
     )
     _validate(claims, encoding=False)
@@ -249,7 +307,8 @@ def encode_pass(claims: PassClaims, key: KeyPair) -> str:
         raise CryptoError("key must be a KeyPair")
     if claims.issuer_kid != key.kid:
         raise CryptoError("claims.issuer_kid is not the signing key's kid")
-    return PASS_PREFIX + b45encode(sign1(claims_to_cbor(claims), key))
+    cose = sign1(claims_to_cbor(claims), key, kid=key.kid[:PASS_KID_BYTES], tagged=False)
+    return PASS_PREFIX + b45encode(cose)
 
 
 def parse_pass_envelope(text: str) -> Sign1:

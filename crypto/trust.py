@@ -57,8 +57,14 @@ class TrustBundle:
         object.__setattr__(self, "_by_kid", index)
 
     def keys_for(self, kid: bytes) -> list[IssuerKeyInfo]:
-        """Every issuer key with this kid (normally one; a collision is tolerated, not trusted blindly)."""
-        return list(self._by_kid.get(kid, ()))
+        """Every issuer key with this kid (normally one; a collision is tolerated, not trusted blindly).
+
+        A shorter `kid` (a pass carries only the first bytes, crypto/passes.py) matches every key
+        whose kid starts with it; the caller still needs a signature that holds.
+        """
+        if len(kid) >= KID_BYTES:
+            return list(self._by_kid.get(kid, ()))
+        return [info for info in self.issuer_keys if kid and info.kid.startswith(kid)]
 
 
 def checked_int(value: object, what: str, *, optional: bool = False, doc: str = "trust bundle") -> Any:

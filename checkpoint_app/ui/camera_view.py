@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kivy.app import App
@@ -114,4 +115,7 @@ class CameraScreen(Screen):
 
     def _show_camera_error(self, exc: BaseException) -> None:
         app = App.get_running_app()
-        self.camera_error = app.tr("scan_no_camera", error=str(exc) or type(exc).__name__)
+        # The reason (a path, a driver message) is in English: it goes to the log, the screen
+        # says it in the officer's language.
+        logging.getLogger(__name__).warning("camera failed: %s", exc)
+        self.camera_error = app.tr("scan_no_camera")

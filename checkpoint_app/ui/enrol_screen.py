@@ -10,8 +10,7 @@ from kivy.properties import StringProperty
 
 from checkpoint_app.ui import load_kv
 from checkpoint_app.ui.camera_view import CameraScreen
-
-ENROLMENT_PREFIX = "CPE1:"
+from crypto.enrolment import ENROLMENT_PREFIX
 
 
 class EnrolScreen(CameraScreen):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from kivy.app import App
@@ -10,6 +9,7 @@ from kivy.properties import ListProperty
 from kivy.uix.screenmanager import Screen
 
 from checkpoint_app.models import ScanRecord
+from checkpoint_app.taipei import taipei_text
 from checkpoint_app.ui import i18n, load_kv
 
 
@@ -26,7 +26,7 @@ def history_rows(records: list[ScanRecord], lang: str) -> list[dict[str, Any]]:
         state = i18n.tr(state_key, lang) if state_key in i18n.keys() else record.state
         rows.append(
             {
-                "time_text": time.strftime("%H:%M:%S", time.localtime(record.scanned_at)),
+                "time_text": taipei_text(record.scanned_at, "%H:%M:%S"),
                 "verdict_text": verdict,
                 "detail_text": " · ".join(p for p in (reason, who) if p) or "—",
                 "state_text": state,

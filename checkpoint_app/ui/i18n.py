@@ -44,8 +44,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     # scan
     "scan_title": ("掃描通行碼", "Scan a pass"),
     "scan_hint": ("將通行碼對準畫面中央", "Hold the pass in the middle of the view"),
-    "scan_officer": ("執勤：{name}　至 {until}", "On duty: {name} until {until}"),
-    "scan_no_camera": ("無法開啟相機：{error}", "Cannot open the camera: {error}"),
+    "scan_officer": ("執勤：{name}　至 {until}（臺北時間）", "On duty: {name} until {until} (Taipei time)"),
+    "scan_no_camera": ("無法開啟相機，請檢查相機設定", "Cannot open the camera; check the camera setting"),
     "torch_on": ("手電筒：開", "Torch: on"),
     "torch_off": ("手電筒：關", "Torch: off"),
     "torch_unavailable": ("此裝置無法控制手電筒", "Torch control is not available on this device"),
@@ -62,7 +62,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "verdict_id": ("身分證號：{masked}", "ID number: {masked}"),
     "verdict_org": ("單位：{org}", "Organisation: {org}"),
     "verdict_kind": ("類別：{kind}", "Type: {kind}"),
-    "verdict_valid_until": ("有效至：{when}", "Valid until: {when}"),
+    "verdict_valid_until": ("有效至：{when}（臺北時間）", "Valid until: {when} (Taipei time)"),
     "verdict_trust_age": ("信任資料：{age}前更新", "Trust data: updated {age} ago"),
     "verdict_stale": ("信任資料已過期，請盡快連線同步", "Trust data out of date: sync soon"),
     "verdict_check_id": ("核對身分證", "Check ID card"),
@@ -78,7 +78,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "idcheck_hint": ("身分證號，例如 A123456789", "ID number, e.g. A123456789"),
     "idcheck_button": ("核對", "Check"),
     # history
-    "history_title": ("本班掃描紀錄", "Scans this shift"),
+    "history_title": ("本班掃描紀錄（臺北時間）", "Scans this shift (Taipei time)"),
     "history_empty": ("本班尚無掃描紀錄", "No scans yet this shift"),
     "history_state_queued": ("待上傳", "queued"),
     "history_state_sent": ("已上傳", "sent"),
@@ -87,22 +87,23 @@ _TABLE: dict[str, tuple[str, str]] = {
     "sync_title": ("同步狀態", "Sync status"),
     "sync_queued": ("待上傳事件：{count}", "Events queued: {count}"),
     "sync_parked": ("被退回事件：{count}", "Events refused by the hub: {count}"),
-    "sync_last": ("上次同步：{when}", "Last sync: {when}"),
+    "sync_last": ("上次同步：{when}（臺北時間）", "Last sync: {when} (Taipei time)"),
     "sync_never": ("從未", "never"),
     "sync_trust_age": ("信任資料更新於：{age}前", "Trust data age: {age}"),
     "sync_trust_unknown": ("信任資料：無", "Trust data: none"),
     "sync_online": ("連線狀態：已連線", "Network: online"),
     "sync_offline": ("連線狀態：離線", "Network: OFFLINE"),
-    "sync_error": ("最近錯誤：{error}", "Last error: {error}"),
+    "sync_error": ("上次同步失敗，詳情已記錄", "The last sync failed; the details are in the log"),
     "sync_now": ("立即同步", "Sync now"),
     "sync_done": ("同步完成：上傳 {uploaded} 筆", "Synced: {uploaded} uploaded"),
-    # errors (the detail after the colon is the core's short English message)
+    # errors (the detail after the colon is the core's message, checkpoint_app/messages.py)
     "error_offline": ("無法連線至管理中心，請稍後再試", "Cannot reach the hub; try again later"),
     "error_login": ("登入失敗：{detail}", "Login failed: {detail}"),
     "error_enrol": ("註冊失敗：{detail}", "Enrolment failed: {detail}"),
     "error_input": ("輸入有誤：{detail}", "Please check the input: {detail}"),
     "error_no_officer": ("請先登入執勤員警", "An officer must log in first"),
     "error_other": ("發生錯誤：{detail}", "Error: {detail}"),
+    "error_unexpected": ("發生未預期的錯誤，詳情已記錄", "Unexpected error; the details are in the log"),
     # durations
     "age_seconds": ("{n} 秒", "{n} s"),
     "age_minutes": ("{n} 分鐘", "{n} min"),
@@ -153,10 +154,16 @@ def keys() -> frozenset[str]:
 
 
 def error_text(exc: BaseException, lang: str) -> str:
-    """Words for a failed step. Core errors carry safe English details (no personal data)."""
+    """Words for a failed step, all in `lang`: the core's errors carry a message key
+    (checkpoint_app/messages.py); anything else is a defect, named only in the log."""
+    import logging
+
     from checkpoint_app import errors
 
-    detail = str(exc) or type(exc).__name__
+    if not isinstance(exc, errors.CheckpointError):
+        logging.getLogger(__name__).error("unexpected error on screen: %r", exc)
+        return tr("error_unexpected", lang)
+    detail = exc.text(lang)
     if isinstance(exc, errors.HubUnavailableError):
         return tr("error_offline", lang)
     if isinstance(exc, errors.NoOfficerError):

@@ -103,10 +103,6 @@ class RepeatFilter:
             for text in texts:
                 self._seen[text] = now
 
-    def forget(self) -> None:
-        with self._lock:
-            self._seen.clear()
-
 
 # A handler gets the decoded texts on the decode thread and returns True when it acted on them;
 # the scanner then pauses decoding until `resume()` (the screen shows the verdict meanwhile).
@@ -157,13 +153,6 @@ class LiveScanner:
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
-
-    @property
-    def running(self) -> bool:
-        return bool(self._threads) and not self._stop.is_set()
-
-    def pause(self) -> None:
-        self._paused.set()
 
     def resume(self) -> None:
         self._paused.clear()

@@ -11,8 +11,7 @@ from kivy.properties import StringProperty
 from checkpoint_app.errors import NoOfficerError, NotEnrolledError
 from checkpoint_app.ui import load_kv
 from checkpoint_app.ui.camera_view import CameraScreen
-
-PASS_PREFIX = "TP1:"
+from crypto.passes import PASS_PREFIX
 
 
 def choose_code(texts: list[str]) -> str:

@@ -11,6 +11,7 @@ from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from checkpoint_app.models import SyncStatus
+from checkpoint_app.taipei import taipei_text
 from checkpoint_app.ui import i18n, load_kv
 
 
@@ -18,8 +19,7 @@ def status_lines(status: SyncStatus | None, lang: str, now: float) -> list[str]:
     if status is None:
         return []
     last = (
-        time.strftime("%H:%M:%S", time.localtime(status.last_sync_at))
-        + f" ({i18n.age_text(now - status.last_sync_at, lang)})"
+        taipei_text(status.last_sync_at, "%H:%M:%S") + f" ({i18n.age_text(now - status.last_sync_at, lang)})"
         if status.last_sync_at
         else i18n.tr("sync_never", lang)
     )
@@ -33,7 +33,9 @@ def status_lines(status: SyncStatus | None, lang: str, now: float) -> list[str]:
         else i18n.tr("sync_trust_unknown", lang),
     ]
     if status.last_error:
-        lines.append(i18n.tr("sync_error", lang, error=status.last_error))
+        # The stored error is the core's English text (it is in the log too): the screen says
+        # only that the last round failed, in the officer's language.
+        lines.append(i18n.tr("sync_error", lang))
     return lines
 
 

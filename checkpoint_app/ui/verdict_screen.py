@@ -6,13 +6,13 @@ reason is spelled out. The texts are functions of (language, outcome) so a langu
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from kivy.properties import BooleanProperty, NumericProperty
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
+from checkpoint_app.taipei import taipei_text
 from checkpoint_app.ui import i18n, load_kv
 
 APPROVED_RGBA = (0.0, 0.42, 0.16, 1)  # dark green: white text keeps > 7:1 contrast in sunlight
@@ -21,7 +21,7 @@ NEUTRAL_RGBA = (0.15, 0.15, 0.17, 1)
 
 
 def _when(epoch: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else "—"
+    return taipei_text(epoch)
 
 
 class VerdictIcon(Widget):
@@ -41,9 +41,6 @@ class VerdictScreen(Screen):
         if outcome is None:
             return ""
         return i18n.tr("verdict_ok" if outcome.ok else "verdict_refused", lang)
-
-    def other_word(self, lang: str, outcome: Any) -> str:
-        return self.word("en" if lang == "zh" else "zh", outcome)
 
     def reason(self, lang: str, outcome: Any) -> str:
         if outcome is None or outcome.ok:

@@ -21,6 +21,7 @@ import qrcode.constants
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crypto.enrolment import ENROLMENT_PREFIX
 from crypto.keys import kid_of
 from hub.core.clock import as_utc
 from hub.core.permissions import Permission
@@ -33,8 +34,6 @@ from hub.services import audit
 from hub.services.errors import Conflict, Gone, Invalid, NotFound, Rejected
 from hub.services.keys import keystore
 from hub.services.scope import Scope
-
-ENROLMENT_PREFIX = "CPE1:"
 
 
 def _root_public_key(db: Session) -> bytes:

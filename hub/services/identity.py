@@ -52,7 +52,8 @@ def generate_initial_password(length: int = 12) -> str:
 def send_initial_password(db: Session, user: User) -> None:
     """Set a fresh initial password, force a change at first login, and send it by SMS.
 
-    The SMS goes out before the commit: if the gateway fails, nothing is changed (Unavailable).
+    The SMS goes out before the unit of work commits: if the gateway fails (Unavailable), nothing is
+    changed.
     An administrator sending a new password also forgives the account's failed logins.
     """
     ctx = context_of(db)
@@ -65,7 +66,6 @@ def send_initial_password(db: Session, user: User) -> None:
     try:
         ctx.sms.send(user.mobile, text)
     except Exception as exc:
-        db.rollback()
         log.warning("SMS gateway failed sending an initial password: %s", type(exc).__name__)
         raise Unavailable("could not send the initial password by SMS", reason="sms_failed") from exc
 
@@ -88,7 +88,8 @@ def password_login(
 ) -> tuple[User, str, dt.datetime]:
     """Console login, throttled with growing delays (hub.services.login_throttle), never locked.
 
-    Commits: a failed try must count even though the request is refused."""
+    A failed try is committed before it is refused (its throttle counts and its audit entry): the one
+    kind of write a refusal keeps. Nothing else is written before it."""
     user = db.scalars(
         select(User).where(User.mobile == mobile, User.role.in_([r.value for r in CONSOLE_ROLES]))
     ).first()
@@ -107,7 +108,6 @@ def password_login(
     login_throttle.record_success(db, mobile, client_ip)
     token, expires_at = issue_token(db, user, client_ip)
     audit.record(db, "login", actor=user, client_ip=client_ip, method="password")
-    db.commit()
     return user, token, expires_at
 
 
@@ -117,7 +117,8 @@ def change_password(
     """Set a new password and end every other session of the user (a changed password is often a
     reaction to a leak: whoever holds an old token must log in again). The session making the change
     (`current_token`) stays. A wrong current password counts in the login throttle like a failed login,
-    so a stolen token cannot be used to guess the password. Commits."""
+    so a stolen token cannot be used to guess the password (that failure is committed before the refusal,
+    as in `password_login`)."""
     s = context_of(db).settings
     login_throttle.check(db, user.mobile, client_ip, user.id)
     if not _password_matches(user.password_hash, current):
@@ -146,7 +147,6 @@ def change_password(
         .values(revoked=True)
     ).rowcount
     audit.record(db, "password.changed", actor=user, client_ip=client_ip, sessions_ended=ended)
-    db.commit()
 
 
 def logout(db: Session, user: User, token: str) -> None:
@@ -155,7 +155,6 @@ def logout(db: Session, user: User, token: str) -> None:
         .where(ApiToken.token_hash == token_hash(token), ApiToken.user_id == user.id)
         .values(revoked=True)
     )
-    db.commit()
 
 
 def revoke_all_tokens(db: Session, user_id: int) -> None:
@@ -254,7 +253,7 @@ def sms_login(
 
     The first such login registers the account (the seed's first-login SMS confirmation). A mobile with
     several accounts gets Conflict `choose_account` listing them (role, organisation, its name) and the
-    code stays valid for the retry that names one. Commits."""
+    code stays valid for the retry that names one (the refusal's unit of work rolls the code's use back)."""
     otp.verify_code(db, mobile, otp.Purpose.LOGIN, code)
     accounts = sms_login_accounts(db, mobile)
     if role is not None:
@@ -262,12 +261,10 @@ def sms_login(
     if org_id is not None:
         accounts = [a for a in accounts if a.org_id == org_id]
     if not accounts:
-        db.rollback()
         raise NotFound("account", reason="no_account")
     if len(accounts) > 1:
-        # Read the names before the rollback: it discards the employee accounts made just now.
+        # Read the names now: the rollback discards the employee accounts made just now.
         choices = [account_choice(a) for a in accounts]
-        db.rollback()  # the code stays valid for the retry that names the account
         raise Conflict(
             {"message": "several accounts; send role and org_id", "accounts": choices},
             reason="choose_account",
@@ -276,7 +273,6 @@ def sms_login(
     first = user.registered_at is None
     token, expires_at = issue_token(db, user, client_ip)
     audit.record(db, "login", actor=user, client_ip=client_ip, method="sms", first_login=first)
-    db.commit()
     return user, token, expires_at
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
+from hub.core.clock import as_utc
 from hub.db import utcnow
 from hub.models.identity import ApiToken
 from hub.models.throttle import LoginThrottle
@@ -59,10 +60,6 @@ def delay_after(failures: int, free: int, first_seconds: int, max_seconds: int) 
     return min(max_seconds, first_seconds * 2 ** min(failures - free, 32))
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 def check(db: Session, mobile: str, client_ip: str | None, user_id: int | None) -> None:
     """Raise TooManyRequests (with the wait) while any counter of this try is still waiting.
 
@@ -74,7 +71,7 @@ def check(db: Session, mobile: str, client_ip: str | None, user_id: int | None) 
     for row in rows:
         if (row.scope, row.key_hash) not in counters or row.blocked_until is None:
             continue
-        left = (_aware(row.blocked_until) - now).total_seconds()
+        left = (as_utc(row.blocked_until) - now).total_seconds()
         if left <= 0:
             continue
         if row.scope == ACCOUNT and _known_address(db, user_id, client_ip):

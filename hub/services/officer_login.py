@@ -44,7 +44,7 @@ def start(
     db: Session, *, device_id: str, name: str, mobile_e164: str, lifetime_s: int, client_ip: str | None
 ) -> None:
     """Match the officer against the duty roster (of the device's station, when it has one) and send an
-    SMS code; on a mismatch record an undelivered one. The same answer either way. Commits."""
+    SMS code; on a mismatch record an undelivered one. The same answer either way."""
     device = _live_device(db, device_id)
     officer = find_duty_officer(db, mobile_e164, name)
     now = utcnow()
@@ -71,7 +71,7 @@ def start(
             )
         )
         db.flush()
-    request_code(db, mobile_e164, OTP_PURPOSE, client_ip, deliver=on_duty)  # commits
+    request_code(db, mobile_e164, OTP_PURPOSE, client_ip, deliver=on_duty)
 
 
 def verify(
@@ -83,7 +83,7 @@ def verify(
     shift: dt.timedelta,
     client_ip: str | None,
 ) -> OfficerCredential:
-    """Confirm the SMS code of a pending login and return the signed credential. Commits.
+    """Confirm the SMS code of a pending login and return the signed credential.
 
     The code is checked before anything else is said: without a pending login, a guess is still
     counted and refused like a wrong code, and only the right code learns `no_login_pending`."""
@@ -101,11 +101,10 @@ def verify(
     ).first()
     verify_code(db, mobile_e164, OTP_PURPOSE, code)  # wrong code: commits the attempt, raises
     if login is None or login.expires_at <= now:
-        db.rollback()  # the right code for another device stays usable there
+        # The refusal's rollback leaves the right code for another device usable there.
         raise Invalid("start the login on this device first", reason="no_login_pending")
     officer = db.get(Officer, login.officer_id)
     if not _on_duty_here(officer, device):
-        db.rollback()
         # Taken off the roster between the two steps.
         raise NotAllowed("no longer a duty officer of this station", reason="not_on_whitelist")
     assert officer is not None
@@ -122,5 +121,4 @@ def verify(
         station_id=officer.station_id,
         expires_at=credential.expires_at,
     )
-    db.commit()
     return credential

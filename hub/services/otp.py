@@ -102,10 +102,10 @@ def request_code(
     db: Session, mobile_e164: str, purpose: str, client_ip: str | None, *, deliver: bool = True
 ) -> None:
     """Record a new code (voiding older ones for the same number and purpose) and, if `deliver`, send it
-    by SMS. Commits.
+    by SMS. The command's unit of work commits the row.
 
-    Raises TooManyRequests on cooldown/caps, Unavailable if the SMS gateway fails (then nothing is
-    recorded).
+    Raises TooManyRequests on cooldown/caps, Unavailable if the SMS gateway fails (then the unit of work
+    records nothing: the person got no code).
     """
     if not _PURPOSE.fullmatch(purpose):
         raise Invalid("unknown code purpose", field="purpose", reason="bad_purpose")
@@ -135,17 +135,16 @@ def request_code(
         try:
             ctx.sms.send(mobile_e164, _sms_text(code, s.otp_ttl_seconds))
         except Exception as exc:  # any gateway failure: the person gets no code, so record none
-            db.rollback()
             log.warning("SMS gateway failed for a code (%s): %s", purpose, type(exc).__name__)
             raise Unavailable("could not send the SMS; try again later", reason="sms_failed") from exc
-    # The row is committed even when the request it serves is refused later: it is the send log the
-    # cooldown and the caps count.
-    db.commit()
 
 
 def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
-    """Accept `code` once. On success the code is marked used in the caller's transaction (the caller
-    commits together with what the code authorises); a wrong try is committed at once, then refused."""
+    """Accept `code` once. On success the code is marked used in the command's unit of work (committed
+    together with what the code authorises).
+
+    A wrong try is committed at once, then refused: the one write a refusal must keep, or the tries would
+    be unlimited. Callers check the code before they write anything, so this commit holds nothing else."""
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise _wrong_code("code_malformed", "the code is 6 digits")
     ctx = context_of(db)
@@ -173,7 +172,7 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
             .where(OtpCode.id == row.id, OtpCode.state == "live")
             .values(attempts=OtpCode.attempts + 1, state="exhausted" if left <= 0 else "live")
         )
-        db.commit()  # the wrong try must count even though the request is refused
+        db.commit()  # the wrong try must count although the unit of work rolls the refusal back
         if left <= 0:
             raise _wrong_code("code_exhausted", "too many wrong tries; ask for a new code")
         raise _wrong_code("code_wrong", {"message": "wrong code", "tries_left": left})

@@ -95,3 +95,60 @@ def test_grey_and_bgra_frames() -> None:
     grey[100 : 100 + code.shape[0], 100 : 100 + code.shape[1]] = code
     assert DecoderChain().decode(grey) == [TEXT]
     assert DecoderChain().decode(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGRA)) == [TEXT]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_folder_plays_in_order_by_the_clock_and_loops(tmp_path: Path) -> None:
+    # Issue 10: `--camera file:DIR/` showed the first image on every scan. A held folder follows
+    # the clock: each image for hold_s, in name order, looping; reopening continues in turn.
+    write_images(tmp_path / "f", 3)
+    chain = DecoderChain()
+    clock = FakeClock()
+    source = FileSource(tmp_path / "f", loop=True, hold_s=2.0, epoch=clock.now, clock=clock)
+    seen = []
+    for _ in range(8):
+        seen.append(chain.decode(source.read())[0][-1])
+        clock.now += 1.0
+    assert seen == ["0", "0", "1", "1", "2", "2", "0", "0"]
+    source.close()
+    reopened = FileSource(tmp_path / "f", loop=True, hold_s=2.0, epoch=100.0, clock=clock)
+    assert chain.decode(reopened.read()) == [f"{TEXT}1"]  # 108 s after the epoch: the second image
+    once = FileSource(tmp_path / "f", hold_s=2.0, epoch=100.0, clock=clock)
+    assert once.read() is None  # without loop the play ends after the last image
+    with pytest.raises(ValueError):
+        FileSource(tmp_path / "f", hold_s=0)
+
+
+LONG_TEXT = "TP1:" + "0123456789ABCDEFGHIJ" * 12
+
+
+@pytest.mark.parametrize(
+    ("condition", "seed", "severity", "stage"),
+    [
+        ("bloom", 2, 0.6, ZxingDecoder(binarizer="histogram")),
+        ("blur", 1, 0.9, ZxingDecoder(prepare="sharpen")),
+    ],
+    ids=["bloom-global-threshold", "blur-sharpened"],
+)
+def test_later_stages_read_frames_the_first_one_misses(condition, seed, severity, stage) -> None:
+    from checkpoint_app.synthetic import CONDITIONS
+
+    grey = to_grey(CONDITIONS[condition](LONG_TEXT, severity, np.random.default_rng(seed)))
+    assert ZxingDecoder().decode(grey) == []  # zxing-cpp as it comes gives up on this frame
+    assert stage.decode(grey) == [LONG_TEXT]
+    assert DecoderChain().decode(grey) == [LONG_TEXT]  # and the app's chain includes the stage
+
+
+def test_decoder_options_are_checked() -> None:
+    with pytest.raises(ValueError):
+        ZxingDecoder(prepare="magic")
+    with pytest.raises(ValueError):
+        ZxingDecoder(binarizer="otsu")
+    assert ZxingDecoder(prepare="sharpen", binarizer="histogram").name == "zxing-cpp/sharpen/histogram"

@@ -11,6 +11,11 @@ fixed seeds give exact bytes.
 The recomputation builds the COSE_Sign1 by hand (cbor2 + PyNaCl), not with crypto.encode_pass,
 and then checks that crypto.encode_pass gives the same bytes: the vectors pin the wire format,
 not merely agree with the code.
+
+Two layouts are pinned (docs/wire-format.md): `vectors/*.json` is the layout encode_pass writes
+today (format 2: untagged, 4-byte kid, packed names, validity in days); `vectors/format1/` holds
+the vectors the first layout's encoder made, kept unchanged so that passes already printed are
+proven to keep verifying. Only format-2 files are regenerated.
 """
 
 from __future__ import annotations
@@ -31,10 +36,13 @@ from crypto.base45 import b45encode  # noqa: E402
 from crypto.keys import KeyPair  # noqa: E402
 from crypto.passes import PassClaims, claims_to_cbor, encode_pass, qr_version  # noqa: E402
 from crypto.status import StatusList  # noqa: E402
+from crypto.textpack import PHRASES  # noqa: E402
 from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle  # noqa: E402
 from crypto.verify import Verdict, verify  # noqa: E402
 
 VECTOR_DIR = Path(__file__).with_name("vectors")
+FORMAT1_DIR = VECTOR_DIR / "format1"
+CURRENT_FORMAT = 2
 CLOCK = 1_764_000_000  # 2025-11-24T16:00:00Z
 ROOT_SEED = "00" * 31 + "01"
 ISSUER_SEED = "1f" * 32
@@ -194,6 +202,20 @@ CASES: dict[str, dict[str, Any]] = {
         "input": _claims_json(),
         "verdict": "valid",
     },
+    "15_long_org_name": {
+        "description": "20-character organisation name without a packing phrase, 4-character holder: "
+        "QR version 11 at ECC Q",
+        "context": _context(),
+        "input": _claims_json(org_name="環宇綠能儲運暨智慧製造控制系統研究發展處"),
+        "verdict": "valid",
+    },
+    "16_rare_name_and_odd_validity": {
+        "description": "A holder name outside the 13-bit table travels as UTF-16; validity that is not "
+        "whole days travels as exp",
+        "context": _context(),
+        "input": _claims_json(holder_name="林堃", expires_at=CLOCK + 29 * DAY + 1234),
+        "verdict": "valid",
+    },
 }
 
 
@@ -216,8 +238,60 @@ def claims_of(case: dict[str, Any]) -> PassClaims:
     )
 
 
+def _packed13(text: str) -> bytes | None:
+    """13-bit packing as docs/wire-format.md spells it, written as a string of bits."""
+    bits = ""
+    i = 0
+    while i < len(text):
+        phrase = max((p for p in PHRASES if text.startswith(p, i)), key=len, default=None)
+        if phrase is not None:
+            code = 38 * 157 + 95 + PHRASES.index(phrase)
+            i += len(phrase)
+        else:
+            char = text[i]
+            i += 1
+            if " " <= char <= "~":
+                code = 38 * 157 + ord(char) - 0x20
+            else:
+                try:
+                    lead, trail = char.encode("big5")
+                except (UnicodeEncodeError, ValueError):
+                    return None
+                trails = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
+                if not 0xA1 <= lead <= 0xC6 or trail not in trails:
+                    return None
+                code = (lead - 0xA1) * 157 + trails.index(trail)
+                if bytes((lead, trail)).decode("big5") != char:
+                    return None
+        bits += format(code, "013b")
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big") if bits else b""
+
+
 def expected_claims_map(case: dict[str, Any]) -> dict[int, Any]:
-    """The claims map as the wire format spells it (crypto/passes.py docstring), built by hand."""
+    """The claims map as format 2 spells it (crypto/passes.py docstring), built by hand."""
+    body = first_format_claims_map(case)
+    c = case["input"]
+    if (c["expires_at"] - c["not_before"]) % DAY == 0:
+        del body[4]
+        body[-9] = (c["expires_at"] - c["not_before"]) // DAY
+    shown = body[-3]
+    if len(shown) == 6 and all(ch.isdigit() or "A" <= ch <= "Z" for ch in shown):
+        body[-3] = int(shown, 36)
+    for plain_key, packed_key, field in ((-2, -7, "holder_name"), (-5, -8, "org_name")):
+        packed = _packed13(c[field])
+        plain = body[plain_key]
+        plain_size = len(plain) if isinstance(plain, bytes) else len(plain.encode())
+        if packed is not None and len(packed) <= plain_size:
+            del body[plain_key]
+            body[packed_key] = packed
+    # Key order on the wire: the encoder writes cti, iat, exp or days, serial, holder, id, org id, org.
+    order = [7, 6, 4, -9, -1, -2, -7, -3, -4, -5, -8, 5, -6]
+    return {k: body[k] for k in order if k in body}
+
+
+def first_format_claims_map(case: dict[str, Any]) -> dict[int, Any]:
+    """The claims map as the first layout spelled it (vectors/format1/), built by hand."""
     c = case["input"]
     body: dict[int, Any] = {
         7: bytes.fromhex(c["pass_id"]),
@@ -246,14 +320,20 @@ def expected_claims_map(case: dict[str, Any]) -> dict[int, Any]:
 
 
 def stages(case: dict[str, Any]) -> dict[str, Any]:
-    """Every wire stage of the case, computed with cbor2 and PyNaCl directly."""
+    """Every wire stage of the case, computed with cbor2 and PyNaCl directly.
+
+    A case without a "format" field is a first-layout vector (vectors/format1/).
+    """
     ctx = case["context"]
+    current = case.get("format", 1) == CURRENT_FORMAT
     issuer = _kp(ctx["issuer_seed"])
     signer = nacl.signing.SigningKey(bytes.fromhex(ctx["signer_seed"]))
-    payload = cbor2.dumps(expected_claims_map(case))
-    protected = cbor2.dumps({1: ctx["alg"], 4: issuer.kid})
+    payload = cbor2.dumps(expected_claims_map(case) if current else first_format_claims_map(case))
+    kid = issuer.kid[:4] if current else issuer.kid
+    protected = cbor2.dumps({1: ctx["alg"], 4: kid})
     signature = signer.sign(cbor2.dumps(["Signature1", protected, b"", payload])).signature
-    cose = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
+    message = [protected, {}, payload, signature]
+    cose = cbor2.dumps(message if current else cbor2.CBORTag(18, message))
     base45 = b45encode(cose)
     text = "TP1:" + base45
     return {
@@ -308,6 +388,7 @@ def verdict_of(case: dict[str, Any], text: str) -> Verdict:
 def build(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     case = {
         "name": name,
+        "format": CURRENT_FORMAT,
         "description": spec["description"],
         "context": spec["context"],
         "input": spec["input"],

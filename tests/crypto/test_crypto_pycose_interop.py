@@ -4,6 +4,11 @@ pycose 1.1.0 decodes with `cbor2.loads` and expects a tagged *list*; cbor2 6.x r
 inside tags as tuples (and maps as frozendicts), so `Sign1Message.decode` refuses every
 message. Rather than holding the project's cbor2 back, the test hands pycose's message module
 a cbor2 whose `loads` thaws those immutable containers — the adaptation lives here, in the test.
+
+Passes are untagged COSE_Sign1 (RFC 9052 section 2 lets the context say what the array is; the
+`TP1:` prefix does). pycose decodes tagged messages only, so the test adds tag 18 before
+handing our bytes over (`_tagged`): the signature covers neither the tag nor anything outside
+the four array members, so this changes nothing pycose checks.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ except ImportError:  # pragma: no cover - dev extra missing
     pytest.skip("pycose (dev extra) not installed", allow_module_level=True)
 
 from crypto.base45 import b45decode, b45encode
-from crypto.passes import claims_to_cbor, encode_pass
+from crypto.passes import PASS_KID_BYTES, claims_to_cbor, encode_pass
 from crypto.verify import Reason, verify
 from tests.crypto.crypto_fixtures import NOW
 
@@ -53,6 +58,10 @@ def pycose_decodes(monkeypatch):
     monkeypatch.setattr(cosemessage, "cbor2", adapted)
 
 
+def _tagged(raw: bytes) -> bytes:
+    return cbor2.dumps(cbor2.CBORTag(18, cbor2.loads(raw)))
+
+
 def _okp(key, private: bool) -> OKPKey:
     params = {OKPKpCurve: Ed25519, OKPKpX: key.public_key}
     if private:
@@ -62,23 +71,23 @@ def _okp(key, private: bool) -> OKPKey:
 
 def test_without_the_adapter_pycose_cannot_decode_cbor2_6_output(claims, issuer):
     # Documents why the fixture exists; if cbor2 or pycose change, this tells us to drop it.
-    raw = b45decode(encode_pass(claims, issuer)[4:])
+    raw = _tagged(b45decode(encode_pass(claims, issuer)[4:]))
     with pytest.raises(TypeError):
         Sign1Message.decode(raw)
 
 
 def test_pycose_verifies_a_pass_we_signed(claims, issuer, pycose_decodes):
     text = encode_pass(claims, issuer)
-    msg = Sign1Message.decode(b45decode(text[4:]))
+    msg = Sign1Message.decode(_tagged(b45decode(text[4:])))
     assert msg.phdr[Algorithm].identifier == -8
-    assert msg.phdr[KID] == issuer.kid
+    assert msg.phdr[KID] == issuer.kid[:PASS_KID_BYTES]
     assert msg.payload == claims_to_cbor(claims)
     msg.key = _okp(issuer, private=False)
     assert msg.verify_signature()
 
 
 def test_pycose_rejects_a_tampered_pass(claims, issuer, pycose_decodes):
-    raw = bytearray(b45decode(encode_pass(claims, issuer)[4:]))
+    raw = bytearray(_tagged(b45decode(encode_pass(claims, issuer)[4:])))
     raw[-1] ^= 0x01  # last byte of the signature
     msg = Sign1Message.decode(bytes(raw))
     msg.key = _okp(issuer, private=False)
@@ -86,12 +95,14 @@ def test_pycose_rejects_a_tampered_pass(claims, issuer, pycose_decodes):
 
 
 @pytest.mark.parametrize("kid_where", ["protected", "unprotected"])
-def test_we_verify_a_pass_pycose_signed(claims, issuer, trust, status, kid_where):
+@pytest.mark.parametrize("kid_bytes", [8, PASS_KID_BYTES])
+@pytest.mark.parametrize("tag", [True, False])
+def test_we_verify_a_pass_pycose_signed(claims, issuer, trust, status, kid_where, kid_bytes, tag):
     headers = {"phdr": {Algorithm: -8}, "uhdr": {}}
-    headers["phdr" if kid_where == "protected" else "uhdr"][KID] = issuer.kid
+    headers["phdr" if kid_where == "protected" else "uhdr"][KID] = issuer.kid[:kid_bytes]
     msg = Sign1Message(payload=claims_to_cbor(claims), **headers)
     msg.key = _okp(issuer, private=True)
-    text = "TP1:" + b45encode(msg.encode(tag=True))
+    text = "TP1:" + b45encode(msg.encode(tag=tag))
     verdict = verify(text, trust, status, NOW)
     assert verdict.ok and verdict.reason is Reason.VALID
     assert verdict.claims == claims

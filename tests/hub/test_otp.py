@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from hub.models.identity import OtpCode
 from hub.services import otp
 from hub.services.errors import DomainError, TooManyRequests, Unavailable
+from hub.services.unit_of_work import unit_of_work
 
 MOBILE = "+886912345678"
 
@@ -117,7 +118,8 @@ def test_gateway_failure_records_nothing(app, db, settings, tmp_path):
     app.state.context.settings = broken
     app.state.context._sms = None
     with pytest.raises(Unavailable) as exc:
-        otp.request_code(db, MOBILE, "login", None)
+        with unit_of_work(app.state.sessionmaker) as command:  # as every front end runs a service
+            otp.request_code(command, MOBILE, "login", None)
     assert exc.value.reason == "sms_failed"
     assert _code_row(db) is None
 

@@ -2,7 +2,7 @@
 the per-user lockout columns go (failed logins are throttled, never locked out)
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02 05:00:00
 """
 

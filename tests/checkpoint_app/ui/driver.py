@@ -166,10 +166,136 @@ class Scenario:
         if verb == "glyph_check":
             self.results["records"][step["as"]] = glyph_check(step["text"], step.get("control", ""))
             return True
+        if verb == "layout_check":
+            self.results["records"][step["as"]] = layout_problems(app.root.current_screen, step["min_mm"])
+            return True
+        if verb == "screen_texts":
+            self.results["records"][step["as"]] = screen_texts(app.root.current_screen)
+            return True
+        if verb == "wait_idle":
+            # A background call (network) has come back and its message is on screen.
+            return not app.busy and time.monotonic() - self.step_started >= 0.1
+        if verb == "go":
+            app.go(step["name"])
+            return True
+        if verb == "show_outcome":
+            # A verdict screen for the layout checks without a camera round (the outcome is the
+            # core's own, made from a real pass by the service).
+            app.show_outcome(app.service.check_pass(step["text"]))
+            return True
         if verb == "wait_status":
             status = app.service.sync_status()
             return all(getattr(status, key) == value for key, value in step["expect"].items())
         raise ValueError(f"unknown step {verb!r}")
+
+
+def _window_box(widget: Any) -> tuple[float, float, float, float]:
+    x0, y0 = widget.to_window(widget.x, widget.y)
+    x1, y1 = widget.to_window(widget.right, widget.top)
+    return x0, y0, x1, y1
+
+
+def _scroll_parent(widget: Any) -> Any:
+    from kivy.uix.scrollview import ScrollView
+
+    parent = widget.parent
+    while parent is not None and parent is not parent.parent:
+        if isinstance(parent, ScrollView):
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _shown(widget: Any) -> bool:
+    node = widget
+    while node is not None and node is not node.parent:
+        if getattr(node, "opacity", 1) <= 0:
+            return False
+        node = node.parent
+    return widget.width > 0 and widget.height > 0
+
+
+def layout_problems(screen: Any, min_mm: float) -> dict[str, Any]:
+    """Every button inside the window (or inside a scroll view that is) and at least `min_mm` on
+    each side; every label's text fits its widget (nothing cut, nothing shortened with "...").
+    Sizes in mm use Kivy's own dpi (the test sets it to the emulated device's)."""
+    from kivy.core.text import Label as CoreLabel
+    from kivy.core.window import Window
+    from kivy.metrics import Metrics
+    from kivy.uix.button import Button
+    from kivy.uix.label import Label
+    from kivy.uix.textinput import TextInput
+
+    problems: list[str] = []
+    min_px = min_mm / 25.4 * Metrics.dpi
+    width, height = Window.size
+    buttons = labels = 0
+
+    def inside(widget: Any, name: str) -> None:
+        area = _scroll_parent(widget)
+        x0, y0, x1, y1 = _window_box(area if area is not None else widget)
+        if x0 < -1 or y0 < -1 or x1 > width + 1 or y1 > height + 1:
+            problems.append(f"{name} outside the window: {(x0, y0, x1, y1)} in {width}x{height}")
+        if area is not None:  # reachable by scrolling: within the scrolled content's width
+            if widget.to_window(widget.right, 0)[0] > x1 + 1 or widget.to_window(widget.x, 0)[0] < x0 - 1:
+                problems.append(f"{name} sticks out of its scroll view sideways")
+
+    for widget in screen.walk():
+        if not _shown(widget):
+            continue
+        kind = type(widget).__name__
+        text = getattr(widget, "text", "")
+        text = text if isinstance(text, str) else ""
+        name = f"{kind}({text[:24]!r})"
+        if isinstance(widget, Button):
+            buttons += 1
+            inside(widget, name)
+            if widget.width < min_px - 0.5 or widget.height < min_px - 0.5:
+                problems.append(f"{name} is {widget.width:.0f}x{widget.height:.0f} px < {min_px:.0f} px")
+        if isinstance(widget, TextInput):
+            inside(widget, name)
+        if isinstance(widget, Label) and text.strip():
+            labels += 1
+            inside(widget, name)
+            widget.texture_update()
+            tw, th = widget.texture_size
+            if tw > widget.width + 1 or th > widget.height + 1:
+                problems.append(f"{name} clipped: text {tw}x{th} in {widget.width:.0f}x{widget.height:.0f}")
+            if widget.shorten or widget.text_size[1] is not None:
+                # Shortened with "..." or cut to a fixed box: compare with the text laid out freely.
+                free = CoreLabel(
+                    text=text,
+                    font_size=widget.font_size,
+                    font_name=widget.font_name,
+                    bold=widget.bold,
+                    text_size=(widget.text_size[0], None),
+                    halign=widget.halign,
+                    padding=widget.padding,
+                    line_height=widget.line_height,
+                )
+                free.refresh()
+                fw, fh = free.texture.size
+                if fw > widget.width + 1 or fh > widget.height + 1:
+                    problems.append(
+                        f"{name} cut: needs {fw}x{fh}, has {widget.width:.0f}x{widget.height:.0f}"
+                    )
+    return {"problems": problems, "buttons": buttons, "labels": labels, "window": [width, height]}
+
+
+def screen_texts(screen: Any) -> list[str]:
+    """Every text the screen shows in its own words (labels, buttons, input hints)."""
+    from kivy.uix.textinput import TextInput
+
+    texts = []
+    for widget in screen.walk():
+        if not _shown(widget):
+            continue
+        # What the officer typed is theirs, not the app's words.
+        for attr in ("hint_text",) if isinstance(widget, TextInput) else ("text",):
+            value = getattr(widget, attr, None)
+            if isinstance(value, str) and value.strip():
+                texts.append(value)
+    return texts
 
 
 def glyph_check(text: str, control: str) -> dict[str, Any]:

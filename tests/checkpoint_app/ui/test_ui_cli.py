@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from checkpoint_app import cli
+from tests.checkpoint_app.ui import ui_support
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -82,3 +83,27 @@ def test_default_data_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv(cli.DATA_ENV)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert cli.default_data_dir() == tmp_path / "xdg" / "checkpass" / "checkpoint"
+
+
+@pytest.mark.parametrize(
+    ("display", "window"),
+    [
+        (None, (540, 960)),
+        ((1920, 1080), (540, 960)),
+        ((1280, 720), (364, 648)),  # the laptop of issue 10: the window now fits its height
+        ((1280, 800), (405, 720)),
+    ],
+)
+def test_default_window_fits_the_screen(display, window):
+    assert cli.default_window(display) == window
+
+
+def test_the_display_size_is_read_from_x(monkeypatch, x_display):
+    monkeypatch.setenv("DISPLAY", x_display)
+    size = cli._display_size()
+    assert size is not None and size[0] > 0 and size[1] > 0
+    monkeypatch.delenv("DISPLAY")
+    assert cli._display_size() is None
+
+
+x_display = ui_support.x_display

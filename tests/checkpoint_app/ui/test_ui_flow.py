@@ -75,7 +75,7 @@ def test_scan_valid_then_revoked_offline(run_app, artifacts_dir, tmp_path):
         {
             "do": "record",
             "screen": "verdict",
-            "ids": ["word", "other_word", "reason", "details"],
+            "ids": ["word", "reason", "details"],
             "as": "valid",
         },
         {"do": "settle"},
@@ -94,7 +94,7 @@ def test_scan_valid_then_revoked_offline(run_app, artifacts_dir, tmp_path):
         {
             "do": "record",
             "screen": "verdict",
-            "ids": ["word", "other_word", "reason", "details"],
+            "ids": ["word", "reason", "details"],
             "as": "revoked",
         },
         {"do": "record", "screen": "idcheck", "ids": ["typed_id"], "as": "idcheck_after"},
@@ -135,7 +135,6 @@ def test_scan_valid_then_revoked_offline(run_app, artifacts_dir, tmp_path):
 
     assert "林*華" in records["scan_screen"]["officer"]  # the officer's masked name from the credential
     assert records["valid"]["word"] == "核准通行"
-    assert records["valid"]["other_word"] == "APPROVED"
     assert records["valid"]["reason"] == ""
     assert "陳大明" in records["valid"]["details"] and "A12*5*6*9*" in records["valid"]["details"]
     assert "新北物流股份有限公司" in records["valid"]["details"]

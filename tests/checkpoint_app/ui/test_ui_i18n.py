@@ -7,6 +7,7 @@ import string
 import pytest
 
 from checkpoint_app import errors
+from checkpoint_app.messages import MESSAGES
 from checkpoint_app.ui import i18n
 
 
@@ -73,14 +74,31 @@ def test_age_text(seconds, zh, en):
 @pytest.mark.parametrize(
     ("exc", "zh_start"),
     [
-        (errors.HubUnavailableError("connect failed"), "無法連線"),
-        (errors.LoginError("not on the duty roster"), "登入失敗：not on the duty roster"),
-        (errors.EnrolmentError("token used"), "註冊失敗：token used"),
-        (errors.InputError("mobile number"), "輸入有誤：mobile number"),
-        (errors.NoOfficerError("x"), "請先登入"),
-        (RuntimeError("boom"), "發生錯誤：boom"),
+        (errors.HubUnavailableError("hub_unreachable"), "無法連線"),
+        (errors.LoginError("not_on_roster"), "登入失敗：不在本分局的執勤名冊上"),
+        (errors.EnrolmentError("enrol_refused"), "註冊失敗：管理中心拒絕此註冊碼"),
+        (errors.InputError("sms_code_digits"), "輸入有誤：簡訊驗證碼為 6 位數字"),
+        (errors.NoOfficerError("no_officer"), "請先登入"),
+        (errors.CheckpointError("hub_refused", status=500), "發生錯誤：管理中心拒絕了請求（狀態 500）"),
+        (RuntimeError("boom"), "發生未預期的錯誤"),
     ],
 )
 def test_error_text_names_the_failed_step(exc, zh_start):
     assert i18n.error_text(exc, "zh").startswith(zh_start)
-    assert i18n.error_text(exc, "en")
+    english = i18n.error_text(exc, "en")
+    assert english and not any("\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" for c in english)
+    assert "boom" not in english  # an unexpected error's own words go to the log, not the screen
+
+
+@pytest.mark.parametrize("key", sorted(MESSAGES))
+def test_every_core_message_has_both_languages_and_no_mixing(key):
+    zh, en = MESSAGES[key]
+    assert any("\u4e00" <= c <= "\u9fff" for c in zh)
+    assert not any("\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" for c in en)
+    assert placeholders(zh) == placeholders(en)
+
+
+def test_the_sms_code_rule_is_the_hubs_six_digits():
+    from checkpoint_app.officer_login import _CODE
+
+    assert _CODE.match("123456") and not _CODE.match("1234") and not _CODE.match("12345678")
