@@ -89,6 +89,10 @@ class Settings(BaseSettings):
 
     # Requests
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Load shedding (hub.middleware, docs/deploy.md): requests in progress per worker before the next
+    # is answered 503 at once. 40 is anyio's thread pool, where the sync endpoints run: beyond it a
+    # request would only wait for a thread.
+    max_in_flight: int = Field(default=40, ge=1)
 
     base_url: str = "http://127.0.0.1:8000"
     # Behind a reverse proxy the client address (used by the per-address SMS caps and login limits) comes

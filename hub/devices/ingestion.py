@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crypto.keys import verify_signature
+from hub import metrics
 from hub.db import utcnow
 from hub.devices.scan_batch import BatchFormatError, canonical_uuid, parse_batch
 from hub.errors import HubError
@@ -222,6 +223,7 @@ def ingest_batch(
         db.rollback()
         raise
 
+    metrics.count_scan_events(accepted, duplicates, rejected)
     results: list[dict[str, Any]] = []
     for event_id, status, error in zip(batch.echo_ids, statuses, errors, strict=True):
         if error is None:
