@@ -61,9 +61,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
-        if settings.purge_interval_seconds > 0:
-            task = asyncio.create_task(_purge_periodically(app))
+        # Jobs that run once for all workers (retention purge, trust publishing): hub.jobs.runner.
+        from hub.jobs.runner import schedule, scheduled_jobs
+
+        jobs = scheduled_jobs(settings)
+        task = asyncio.create_task(schedule(sessions, jobs)) if jobs else None
         try:
             yield
         finally:
@@ -119,15 +121,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     return app
 
 
-async def _purge_periodically(app: FastAPI) -> None:
-    """The scheduled retention purge; also `checkpass hub purge`. Runs in a thread: the DB calls block."""
-    from hub.services.retention import purge_expired
-
-    interval = app.state.settings.purge_interval_seconds
-    while True:
-        try:
-            with app.state.sessionmaker() as db:
-                await asyncio.to_thread(purge_expired, db)
-        except Exception:  # a failed purge must not kill the app; it is retried next round
-            log.exception("scheduled retention purge failed")
-        await asyncio.sleep(interval)
+def create_worker_app() -> FastAPI:
+    """One of `checkpass hub serve --workers N`'s workers: settings from the environment, database
+    already migrated by the supervisor before it started the workers."""
+    return create_app(migrate=False)

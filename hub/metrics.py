@@ -62,12 +62,6 @@ def setup_multiprocess(directory: Path) -> None:
     os.environ[MULTIPROC_ENV] = str(directory)
 
 
-def worker_exited(pid: int) -> None:
-    """Drop a dead worker's live gauges (counters and histograms keep counting)."""
-    if os.environ.get(MULTIPROC_ENV):
-        multiprocess.mark_process_dead(pid)
-
-
 class TrustAgeCollector(Collector):
     """`checkpass_trust_bundle_age_seconds` and `..._expires_in_seconds`, read at scrape time."""
 

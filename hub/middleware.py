@@ -92,6 +92,17 @@ class LoadShedding:
             self.in_flight -= 1
 
 
+def _template(scope: Scope, route: Any) -> str:
+    """The matched route's path template with the prefix it was included under (`/api/v1`): FastAPI
+    hands back the route as declared in its router, without the prefix."""
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not template:
+        return "unmatched"
+    path = scope["path"]
+    start = path.find(template.split("{", 1)[0])
+    return path[:start] + template if start > 0 else template
+
+
 class RequestMetrics:
     """Latency to the first response byte, labelled by the route's template (`/passes/{pass_id}`),
     never the raw path: ids in paths would make one series per pass."""
@@ -109,7 +120,7 @@ class RequestMetrics:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 route = scope.get("route")
-                template = getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
+                template = _template(scope, route)
                 metrics.REQUEST_SECONDS.labels(scope["method"], template, f"{status // 100}xx").observe(
                     time.perf_counter() - start
                 )
