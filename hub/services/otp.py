@@ -128,14 +128,24 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     if _aware(row.expires_at) <= now:
         raise HubError(400, "code_expired", "the code has expired; ask for a new one")
 
-    if not ctx.protector.equal(row.code_hash, ctx.protector.otp_hash(mobile_e164, purpose, code)):
-        attempts = row.attempts + 1
-        left = ctx.settings.otp_max_attempts - attempts
-        db.execute(
-            update(OtpCode)
-            .where(OtpCode.id == row.id, OtpCode.state == "live")
-            .values(attempts=OtpCode.attempts + 1, state="exhausted" if left <= 0 else "live")
+    # Every try, right or wrong, first takes one of the attempts left with one conditional UPDATE (which
+    # also row-locks the code until this transaction ends): tries racing on several workers can never
+    # have more than `otp_max_attempts` codes checked between them (docs/deploy.md).
+    attempts = db.execute(
+        update(OtpCode)
+        .where(
+            OtpCode.id == row.id, OtpCode.state == "live", OtpCode.attempts < ctx.settings.otp_max_attempts
         )
+        .values(attempts=OtpCode.attempts + 1)
+        .returning(OtpCode.attempts)
+    ).scalar()
+    if attempts is None:  # the last attempts went to tries on other workers meanwhile
+        db.rollback()
+        raise HubError(400, "code_exhausted", "too many wrong tries; ask for a new code")
+    if not ctx.protector.equal(row.code_hash, ctx.protector.otp_hash(mobile_e164, purpose, code)):
+        left = ctx.settings.otp_max_attempts - attempts
+        if left <= 0:
+            db.execute(update(OtpCode).where(OtpCode.id == row.id).values(state="exhausted"))
         db.commit()
         if left <= 0:
             raise HubError(400, "code_exhausted", "too many wrong tries; ask for a new code")
