@@ -500,7 +500,16 @@ def _demo_hub(tree: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"the demo hub from {tree} did not come up")
 
 
-def one_at_a_time(work: Path, trees: list[tuple[str, Path]], rounds: int = 7) -> list[tuple[str, float]]:
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process `pid` has used: on a shared machine this, not wall time,
+    says what a request costs the hub."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_at_a_time(
+    work: Path, trees: list[tuple[str, Path]], rounds: int = 7
+) -> list[tuple[str, float, float]]:
     """Sequential cost of a 304 on a bare FastAPI route, and of the hub's 304 and /healthz on the demo
     hub of each checkout in `trees` (one uvicorn process, SQLite, as the issue measured). All run at
     once and are timed in interleaved rounds; the median round counts, so a neighbour's burst on a
@@ -547,11 +556,19 @@ def one_at_a_time(work: Path, trees: list[tuple[str, Path]], rounds: int = 7) ->
             except httpx.HTTPError:
                 time.sleep(0.1)
         targets.insert(0, ("bare FastAPI 304", f"http://127.0.0.1:{port}", "/bare", {}))
+        pids = {name: procs[0 if i == 0 else 1 + (i - 1) // 2].pid for i, (name, *_) in enumerate(targets)}
         samples: dict[str, list[float]] = {name: [] for name, *_ in targets}
+        cpu: dict[str, float] = dict.fromkeys(samples, 0.0)
+        n = 200
         for _ in range(rounds):
             for name, url, path, headers in targets:
-                samples[name].append(_sequential(url, path, headers, n=100))
-        return [(name, statistics.median(values)) for name, values in samples.items()]
+                before = _cpu_seconds(pids[name])
+                samples[name].append(_sequential(url, path, headers, n=n))
+                cpu[name] += _cpu_seconds(pids[name]) - before
+        return [
+            (name, statistics.median(values), cpu[name] / (rounds * (n + 20)) * 1000)
+            for name, values in samples.items()
+        ]
     finally:
         for proc in procs:
             proc.terminate()
@@ -614,7 +631,7 @@ def main() -> int:
         return 0
 
     rates = [float(r) for r in args.rates.split(",")]
-    configs = args.configs.split(",")
+    configs = [c for c in args.configs.split(",") if c and c != "none"]  # none: one-at-a-time only
     print(_machine())
     print("mix: " + ", ".join(f"{k} {w}%" for k, w in MIX) + f"; {args.step_seconds:g} s per rate step")
     results: dict[str, list[dict[str, Any]]] = {}
@@ -625,10 +642,12 @@ def main() -> int:
         trees.insert(0, ("baseline", args.baseline_tree.resolve()))
     try:
         sequential = one_at_a_time(work_root, trees)
-        bare = sequential[0][1]
-        print("one request at a time, ms (x a bare FastAPI 304):")
-        for name, value in sequential:
-            print(f"  {name:<32} {value:6.2f}  ({value / bare:.1f}x)")
+        _, bare, bare_cpu = sequential[0]
+        print("one request at a time: wall ms (median of rounds), server CPU ms per request; x a bare 304")
+        for name, wall, cpu in sequential:
+            print(
+                f"  {name:<32} wall {wall:6.2f} ({wall / bare:.1f}x)   cpu {cpu:6.2f} ({cpu / bare_cpu:.1f}x)"
+            )
         for config in configs:
             backend, workers = config.rstrip("0123456789"), int(config.lstrip("sqlitepg"))
             work = work_root / config

@@ -11,7 +11,7 @@ import re
 import secrets
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -54,6 +54,10 @@ def request_code(db: Session, mobile_e164: str, purpose: str, client_ip: str | N
         raise HubError(400, "bad_purpose", "unknown code purpose")
     ctx = context_of(db)
     s = ctx.settings
+    if db.get_bind().dialect.name == "postgresql":
+        # One request per number at a time across every worker and machine, until this transaction
+        # ends: the cooldown and caps below count rows, and two racing requests would both pass them.
+        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:m, 0))"), {"m": mobile_e164})
     now = utcnow()
 
     last = db.scalar(

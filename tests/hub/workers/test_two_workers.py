@@ -166,6 +166,27 @@ def test_wrong_sms_codes_on_both_workers_count_together(deployment: Deployment) 
         assert r.status_code == 400 and r.json()["error"] == "code_exhausted", r.text
 
 
+def test_sms_caps_hold_when_both_workers_are_asked_at_once(deployment: Deployment) -> None:
+    """The hourly cap per number (5) is counted over both processes, even for requests at one instant."""
+    d = deployment
+    mobile = "+886912000888"
+    barrier = threading.Barrier(12)
+
+    def ask(hub: HubProcess) -> int:
+        barrier.wait()
+        r = httpx.post(
+            f"{hub.url}/api/v1/otp/request", json={"mobile": mobile, "purpose": "visit"}, timeout=30
+        )
+        return r.status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(ask, [d.a, d.b] * 6))
+    assert sorted(answers) == [200] * 5 + [429] * 7
+    assert d.scalar("SELECT count(*) FROM otp_codes WHERE mobile = :m", m=mobile) == 5
+    sent = [line for line in (d.work / "sms.jsonl").read_text().splitlines() if mobile in line]
+    assert len(sent) == 5
+
+
 def test_worker_killed_mid_batch_loses_and_doubles_nothing(deployment: Deployment) -> None:
     d = deployment
     victim = HubProcess(d.env, d.work / "hub-victim.log").start()
