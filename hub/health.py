@@ -29,6 +29,7 @@ from hub.jobs import publish
 from hub.services import trust
 from hub.services.errors import DomainError
 from hub.services.keys import keystore
+from provisioning.keystore import KeyStoreError
 
 router = APIRouter(tags=["health"])
 
@@ -66,10 +67,11 @@ def trust_state(db: Session, now: int | None = None) -> TrustState:
     now = int(time.time()) if now is None else now
     try:
         body, _issued = trust.trust_bundle(db)
-    except (HubError, DomainError):
+        bundle = _parse(db, body)
+        active = publish.key_list(db).active
+    except (HubError, DomainError, KeyStoreError, OSError):
+        # No bundle, or no key store to judge it by (locked, not made yet): nothing usable is served.
         return TrustState("missing", None, None, None, False)
-    bundle = _parse(db, body)
-    active = publish.key_list(db).active
     listed = any(i.kid == active and i.state is KeyState.ACTIVE for i in bundle.issuer_keys)
     remaining = bundle.valid_until - now
     warn_at = min(trust.RENEW_WARNING_SECONDS, (bundle.valid_until - bundle.issued_at) // 4)
