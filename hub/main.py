@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Response
 from hub.context import HubContext, make_sessionmaker
 from hub.core.config import Settings, get_settings
 from hub.core.logredact import install_access_log_redaction
-from hub.db import SessionLocal, make_engine
+from hub.db import make_engine
 from hub.errors import ERROR_RESPONSES, install_error_handlers
 from hub.migrations import upgrade_to_head
 
@@ -57,7 +57,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         upgrade_to_head(engine)
     context = HubContext.from_settings(settings)
     sessions = make_sessionmaker(engine, context)
-    SessionLocal.configure(bind=engine, info={"hub": context})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -28,6 +28,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -118,7 +120,13 @@ class CountingGateway:
         return getattr(self._inner, name)
 
 
-def count_scan_events(accepted: int, duplicates: int, rejected: int) -> None:
-    for status, n in (("accepted", accepted), ("duplicate", duplicates), ("rejected", rejected)):
-        if n:
-            SCAN_EVENTS.labels(status).inc(n)
+def count_scan_events_on_commit(db: Session, accepted: int, duplicates: int, rejected: int) -> None:
+    """Count a batch's events when the caller's unit of work commits it: a rolled-back batch was
+    not ingested."""
+
+    def count(_session: Session) -> None:
+        for status, n in (("accepted", accepted), ("duplicate", duplicates), ("rejected", rejected)):
+            if n:
+                SCAN_EVENTS.labels(status).inc(n)
+
+    event.listen(db, "after_commit", count, once=True)

@@ -144,8 +144,23 @@ def served_bundle(db: Session) -> tuple[bytes, int]:
     if _fresh(stored, fingerprint, now, valid_seconds):
         assert stored is not None
         return stored.body, stored.issued_at
-    db.rollback()  # end the read snapshot: the publish below must see what others committed
-    return publish_bundle(db)
+    with _own_session(db) as own:
+        published = publish_bundle(own)
+    _expire(db, BUNDLE_DOCUMENT)
+    return published
+
+
+def _own_session(db: Session) -> Session:
+    """A session of its own for storing a document: the stored documents are shared by every worker,
+    not part of the caller's command, so a GET stores them and a refused command does not undo them."""
+    return Session(bind=db.get_bind(), info=db.info)
+
+
+def _expire(db: Session, name: str) -> None:
+    """The caller's session may hold the row as it was before this publish: reload it on next use."""
+    for obj in list(db.identity_map.values()):
+        if isinstance(obj, SignedDocument) and obj.name == name:
+            db.expire(obj)
 
 
 def _lock_row(db: Session, name: str) -> SignedDocument | None:
@@ -213,13 +228,18 @@ def served_status_list(db: Session, kid_hex: str, counter: int) -> tuple[bytes, 
     stored = db.connection().execute(_STORED_STATUS, {"name": name}).one_or_none()
     if stored is not None and stored.issued_at == counter:
         return stored.body, counter
-    db.rollback()
+    with _own_session(db) as own:
+        published = _publish_status_list(own, kid_hex, name)
+    _expire(db, name)
+    return published
+
+
+def _publish_status_list(db: Session, kid_hex: str, name: str) -> tuple[bytes, int]:
     try:
         stored = _lock_row(db, name)
         sl = status_list_of(db, kid_hex)
         if stored is not None and stored.issued_at >= sl.counter:
-            # A racing worker published this counter (or a newer one) first; a list for a counter
-            # a device asked about must not go backwards, so serve the stored, newer one.
+            # A racing worker published this counter (or a newer one) first: serve that one.
             db.commit()
             return stored.body, stored.issued_at
         body = sign_status_list(sl, keystore(db).issuer(bytes.fromhex(kid_hex)))

@@ -42,7 +42,7 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 class Job:
     name: str
     interval_seconds: int
-    work: Callable[[Session], object]  # does its work in `db`'s transaction; may commit it
+    work: Callable[[Session], object]  # does its work in `db`'s transaction; the runner commits it
 
 
 def _advisory_key(name: str) -> int:
@@ -103,11 +103,12 @@ def purge_job(interval_seconds: int) -> Job:
 def _publish_trust(db: Session) -> None:
     from hub.jobs import publish
 
-    # Publishing is idempotent and each document is stored in its own transaction (publish takes the
-    # document's row lock); record the run first so those commits cannot lose it.
+    # Each document is stored in its own transaction under its row's lock (hub.jobs.publish), and
+    # publishing is idempotent: a run cut short leaves every document either old or new, never half.
+    # The run is recorded first: those transactions need SQLite's write lock, which this one holds.
     db.commit()
     if not context_of(db).root_offline:
-        publish.publish_bundle(db)  # re-signs only when changed or at half validity
+        publish.served_bundle(db)  # re-signs when changed or at half validity
     kids = publish.key_list(db).kids
     for kid_hex, counter in publish.counters(db).items():
         if bytes.fromhex(kid_hex) in kids:

@@ -3,7 +3,7 @@
 from hub.models.audit import AuditEvent
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.jobs import JobRun
-from hub.models.organisations import Organisation, OrgKind
+from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
@@ -13,6 +13,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Employee",
+    "RegistrationClaim",
     "IssuerKeyRecord",
     "JobRun",
     "Officer",
@@ -20,6 +21,7 @@ __all__ = [
     "Organisation",
     "OtpCode",
     "Pass",
+    "ReviewState",
     "Role",
     "SignedDocument",
     "StatusEntry",

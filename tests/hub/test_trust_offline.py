@@ -8,18 +8,15 @@ KeyStore directory of its own, and its side of the ceremony is `checkpass bundle
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hubkit import PASSPHRASE, Hub, bearer
 from sqlalchemy import select
 
 from crypto.keys import KeyPair
-from crypto.passes import PassClaims, encode_pass
 from crypto.status import load_status_list
 from crypto.trust import KeyState, TrustBundle, load_trust_bundle
 from crypto.verify import Reason, verify
@@ -29,6 +26,8 @@ from hub.services import keys as hub_keys
 from hub.services import trust
 from provisioning.export import build_export, bundle_from_request, read_request
 from provisioning.keystore import KeyStore
+from tests.factories import make_pass
+from tests.hub.hubkit import PASSPHRASE, Hub, bearer
 
 DAY = 86_400
 
@@ -71,20 +70,7 @@ def served_bundle(hub: Hub, root_public: bytes) -> TrustBundle:
 
 def signed_pass(key: KeyPair, serial: int) -> str:
     now = int(time.time())
-    claims = PassClaims(
-        pass_id=secrets.token_bytes(16),
-        issuer_kid=key.kid,
-        serial=serial,
-        holder_name="陳大明",
-        masked_national_id="A12*5*6*9*",
-        org_id="1",
-        org_name="測試公司",
-        kind="employee",
-        issued_at=now,
-        not_before=now - 60,
-        expires_at=now + 30 * DAY,
-    )
-    return encode_pass(claims, key)
+    return make_pass(key, serial=serial, now=now, not_before=now - 60, org_id="1", org_name="測試公司")
 
 
 def issue_with_hub_key(hub: Hub) -> tuple[str, int]:
@@ -240,6 +226,7 @@ def test_rotation_waits_for_the_offline_bundle(hub: Hub, root_dir: Path) -> None
     before_rotation, _ = issue_with_hub_key(hub)
 
     rotation = trust.rotate_issuer(hub.db, via="test")
+    hub.db.commit()  # the test is the unit of work: services never commit
     assert rotation.pending and rotation.request is not None
     # Still signing with the old key, which is what the served bundle lists.
     assert hub_keys.active_issuer(hub.db).kid == old.kid
@@ -247,6 +234,7 @@ def test_rotation_waits_for_the_offline_bundle(hub: Hub, root_dir: Path) -> None
     assert health["pending_kid"] == rotation.new_kid and "waits for a bundle" in health["action"]
     # A second rotation before the ceremony is the same pending key, not another one.
     assert trust.rotate_issuer(hub.db, via="test").new_kid == rotation.new_kid
+    hub.db.commit()
 
     request = read_request(rotation.request)
     assert [(i.kid.hex(), i.state) for i in request.issuer_keys] == [
@@ -330,5 +318,6 @@ def test_online_hub_keeps_signing_itself_and_refuses_imports(hub: Hub, keys_dir:
     response = put_bundle(hub, token, hub.client.get("/api/v1/trust/bundle").content)
     assert response.status_code == 409 and response.json()["error"] == "root_online"
     rotation = trust.rotate_issuer(hub.db, via="test")
+    hub.db.commit()
     assert not rotation.pending and hub_keys.active_issuer(hub.db).kid.hex() == rotation.new_kid
     assert rotation.new_kid in {i.kid.hex() for i in served_bundle(hub, root_public).issuer_keys}

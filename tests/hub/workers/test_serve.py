@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.hub.workers.hubprocs import ROOT, free_port, hub_env
+from tests.hub.workers.hubprocs import ROOT, enrol_device, free_port, hub_env, scan_events, signed_batch
 
 
 def _count(metrics: str, route: str) -> float:
@@ -60,6 +60,15 @@ def test_serve_with_two_workers_shares_documents_and_metrics(tmp_path: Path) -> 
         for _ in range(6):
             assert _count(httpx.get(f"{url}/metrics").text, "/api/v1/trust/bundle") == 20
         assert list((tmp_path / "metrics").glob("*.db")), "no multiprocess metric files were written"
+
+        # Scan events are counted once their batch is committed, whichever worker took it.
+        device_id, key = enrol_device(env["HUB_DATABASE_URL"], url)
+        for start in (0, 5):
+            body, headers = signed_batch(device_id, key, scan_events(start, 5))
+            assert httpx.post(f"{url}/api/v1/scans/batches", content=body, headers=headers).status_code == 200
+        for _ in range(4):
+            text = httpx.get(f"{url}/metrics").text
+            assert re.search(r'checkpass_scan_events_total\{status="accepted"\} 10\.0', text), text[-2000:]
     finally:
         proc.terminate()
         proc.wait(timeout=60)
