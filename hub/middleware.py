@@ -7,7 +7,8 @@ Load shedding: a worker that already has `max_in_flight` requests in progress an
 with `Retry-After` at once instead of queueing it. Queued requests are answered seconds later, after
 the client has often given up and retried, which only adds load; a fast 503 lets the load balancer try
 another worker and the checkpoint app back off (it retries with jitter). Health, readiness and metrics
-are never shed, so a busy worker is not mistaken for a dead one.
+are never shed, so a busy worker is not mistaken for a dead one. A request the database cannot take
+(no connection to be had) gets the same fast 503 instead of a 500.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hub import metrics
 
@@ -86,8 +90,25 @@ class LoadShedding:
             await _json(send, 503, {"error": "overloaded", "detail": detail}, [(b"retry-after", b"1")])
             return
         self.in_flight += 1
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, tracked)
+        except (OperationalError, PoolTimeout):
+            # The database refused a connection (too many clients, down, or this worker's pool empty
+            # for pool_timeout): the same overload seen one layer down, answered the same way.
+            if started:
+                raise
+            metrics.REQUESTS_SHED.inc()
+            detail = "the database is busy or unreachable; try again shortly"
+            await _json(
+                send, 503, {"error": "database_unavailable", "detail": detail}, [(b"retry-after", b"1")]
+            )
         finally:
             self.in_flight -= 1
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from hub.db import make_engine
 from hub.migrations import upgrade_to_head
+from tests.ci import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -27,9 +28,8 @@ def _need(tool: str) -> str:
         (str(p) for p in (Path("/usr/sbin") / tool, Path("/usr/bin") / tool) if p.exists()), None
     )
     if found is None:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(f"CI is set but {tool} is not installed (scripts/bootstrap installs it)")
-        pytest.skip(f"{tool} is not installed")
+        skip_or_fail(f"{tool} is not installed (scripts/bootstrap installs it)")
+    assert found is not None
     return found
 
 
@@ -105,9 +105,7 @@ def scratch_databases() -> list[str]:
     damaged dump."""
     server = os.environ.get("HUB_TEST_POSTGRES_URL")
     if not server:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail("CI is set but HUB_TEST_POSTGRES_URL is not: the restore drill must run")
-        pytest.skip("PostgreSQL not configured (HUB_TEST_POSTGRES_URL)")
+        skip_or_fail("PostgreSQL is not configured (HUB_TEST_POSTGRES_URL)")
     base = make_url(server).set(drivername="postgresql+psycopg")
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     names = [f"drill_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("live", "restored", "damaged")]

@@ -125,3 +125,20 @@ def test_load_shedding_answers_503_at_once_beyond_the_limit() -> None:
     assert [r.status_code for r in responses] == [200, 200, 503, 503, 503, 200]
     assert responses[2].headers["retry-after"] == "1" and responses[2].json()["error"] == "overloaded"
     assert app.in_flight == 0
+
+
+def test_a_database_that_refuses_connections_is_a_fast_503_not_a_500() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    async def no_database(scope: Any, receive: Any, send: Any) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("sorry, too many clients already"))
+
+    app = LoadShedding(no_database, max_in_flight=10)
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as c:
+            return await c.get("/api/v1/passes/x")
+
+    response = asyncio.run(call())
+    assert response.status_code == 503 and response.json()["error"] == "database_unavailable"
+    assert response.headers["retry-after"] == "1" and app.in_flight == 0

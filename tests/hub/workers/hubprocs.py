@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -34,6 +33,7 @@ from hub.db import make_engine, utcnow
 from hub.migrations import upgrade_to_head
 from hub.models.devices import EnrolmentToken
 from provisioning.keystore import KeyStore
+from tests.ci import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[3]
 PG_ENV = "HUB_TEST_POSTGRES_URL"
@@ -43,9 +43,8 @@ PASSPHRASE = "workers test passphrase"
 def postgres_url_or_skip() -> str:
     url = os.environ.get(PG_ENV)
     if not url:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(f"CI is set but {PG_ENV} is not: the multi-worker tests must run in CI")
-        pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
+        skip_or_fail(f"PostgreSQL is not configured ({PG_ENV})")
+    assert url is not None
     return url
 
 
