@@ -51,6 +51,12 @@ def register(subparsers: Any) -> None:
     serve = commands.add_parser("serve", help="run the hub (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on this machine (uvicorn restarts one that dies); see docs/deploy.md",
+    )
     serve.set_defaults(func=cmd_serve)
 
     purge = commands.add_parser("purge", help="delete visits and scans older than the retention period")
@@ -367,23 +373,47 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """One process, or `--workers N` processes under uvicorn's supervisor (docs/deploy.md)."""
     import uvicorn
 
     from hub.main import create_app
 
+    if args.workers < 1:
+        raise _usage("--workers must be at least 1")
     settings = _settings_with_passphrase()
-    try:
-        app = create_app(settings)
-    except FileNotFoundError as exc:  # no hub secret yet
-        raise _usage(f"{exc}") from None
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="info",
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": "info",
         # The hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (hub.api.deps.client_ip).
-        proxy_headers=False,
-    )
+        "proxy_headers": False,
+    }
+    if args.workers == 1:
+        try:
+            app = create_app(settings)
+        except FileNotFoundError as exc:  # no hub secret yet
+            raise _usage(f"{exc}") from None
+        uvicorn.run(app, **options)
+        return 0
+    from hub import metrics
+    from hub.context import HubContext
+    from hub.db import make_engine
+    from hub.migrations import upgrade_to_head
+
+    try:
+        HubContext.from_settings(settings)  # the hub secret must exist before N workers look for it
+    except FileNotFoundError as exc:
+        raise _usage(f"{exc}") from None
+    # Migrate once here: N workers racing Alembic on one database would fail all but one.
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    # Workers are fresh interpreters that read their settings from the environment.
+    passphrase = settings.passphrase()
+    if passphrase is not None:
+        os.environ["HUB_KEY_PASSPHRASE"] = passphrase
+    metrics.setup_multiprocess(settings.metrics_dir)
+    uvicorn.run("hub.main:create_worker_app", factory=True, workers=args.workers, **options)
     return 0
 
 

@@ -38,9 +38,11 @@ class HubContext:
         """The SMS gateway (hub.sms), built on first use."""
         with self._lock:
             if self._sms is None:
+                from hub.metrics import CountingGateway  # sent/refused/failed per gateway at /metrics
                 from hub.sms import gateway_from_settings
 
-                self._sms = gateway_from_settings(self.settings.sms_gateway, **self.settings.sms_options())
+                gateway = gateway_from_settings(self.settings.sms_gateway, **self.settings.sms_options())
+                self._sms = CountingGateway(gateway, self.settings.sms_gateway)
             return self._sms
 
     @property

@@ -6,11 +6,9 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from fastapi import APIRouter, FastAPI, Response
 
 from hub.api_docs import install_api_docs
 from hub.context import HubContext, make_sessionmaker
@@ -19,7 +17,6 @@ from hub.core.logredact import install_access_log_redaction
 from hub.db import make_engine
 from hub.errors import ERROR_RESPONSES, install_error_handlers
 from hub.migrations import upgrade_to_head
-from hub.services.trust import trust_health
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +61,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
-        if settings.purge_interval_seconds > 0:
-            task = asyncio.create_task(_purge_periodically(app))
+        # Jobs that run once for all workers (retention purge, trust publishing): hub.jobs.runner.
+        from hub.jobs.runner import schedule, scheduled_jobs
+
+        jobs = scheduled_jobs(settings)
+        task = asyncio.create_task(schedule(sessions, jobs)) if jobs else None
         try:
             yield
         finally:
@@ -94,7 +93,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.sessionmaker = sessions
     install_error_handlers(app)
     install_access_log_redaction()  # query strings may hold a mobile or national ID
-    app.middleware("http")(_limit_body_size(settings.max_upload_bytes))
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for name in _ROUTERS:
@@ -114,55 +112,32 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
         mount(app, settings, sessions)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str | int | None]:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        # The trust bundle's remaining validity is here too, so the monitoring that watches the hub
-        # sees an expiring bundle before checkpoints start flagging verdicts STALE.
-        with sessions() as db:
-            trust = trust_health(db)
-        return {
-            "status": "ok",
-            "database": engine.dialect.name,
-            "trust": trust.state,
-            "trust_expires_in_s": trust.expires_in_s,
-        }
+    # ---- scale (docs/deploy.md): health, readiness, metrics; middleware as plain ASGI -------------
+    from hub import health, metrics
+    from hub.middleware import BodySizeLimit, LoadShedding, RequestMetrics
+
+    app.include_router(health.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        def served() -> tuple[int, int] | None:
+            with sessions() as db:
+                return health.served_validity(db)
+
+        body, content_type = metrics.render(served)
+        return Response(body, media_type=content_type)
+
+    # The last added runs first: metrics time shed and refused requests too; shedding comes before
+    # any work, the size check inside it.
+    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight)
+    app.add_middleware(RequestMetrics)
+    # ---- end scale -----------------------------------------------------------------------------------
 
     return app
 
 
-def _limit_body_size(
-    limit: int,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Refuse bodies over `limit` bytes before reading them (413), so an upload cannot exhaust memory."""
-
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None:
-            try:
-                too_big = int(length) > limit
-            except ValueError:
-                return JSONResponse({"error": "bad_request", "detail": "bad Content-Length"}, status_code=400)
-            if too_big:
-                return JSONResponse(
-                    {"error": "too_large", "detail": f"request body over {limit} bytes"}, status_code=413
-                )
-        return await call_next(request)
-
-    return middleware
-
-
-async def _purge_periodically(app: FastAPI) -> None:
-    """The scheduled retention purge; also `checkpass hub purge`. Runs in a thread: the DB calls block."""
-    from hub.services.retention import purge_expired
-    from hub.services.unit_of_work import unit_of_work
-
-    interval = app.state.settings.purge_interval_seconds
-    while True:
-        try:
-            with unit_of_work(app.state.sessionmaker) as db:
-                await asyncio.to_thread(purge_expired, db)
-        except Exception:  # a failed purge must not kill the app; it is retried next round
-            log.exception("scheduled retention purge failed")
-        await asyncio.sleep(interval)
+def create_worker_app() -> FastAPI:
+    """One of `checkpass hub serve --workers N`'s workers: settings from the environment, database
+    already migrated by the supervisor before it started the workers."""
+    return create_app(migrate=False)

@@ -96,9 +96,17 @@ class Settings(BaseSettings):
     # Retention
     retention_days: int = Field(default=28, ge=1)
     purge_interval_seconds: int = Field(default=3600, ge=0)  # 0 disables the in-app scheduled purge
+    # How often one worker re-checks the stored trust bundle and status lists (hub.jobs.runner); 0 off.
+    trust_publish_seconds: int = Field(default=60, ge=0)
 
     # Requests
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Load shedding (hub.middleware, docs/deploy.md): requests in progress per worker before the next
+    # is answered 503 at once. 40 is anyio's thread pool, where the sync endpoints run: beyond it a
+    # request would only wait for a thread.
+    max_in_flight: int = Field(default=40, ge=1)
+    # Where `serve --workers N` keeps the workers' Prometheus values (hub.metrics); emptied at start.
+    metrics_dir: Path = Path("./var/metrics")
 
     base_url: str = "http://127.0.0.1:8000"
     # Reverse proxies whose X-Forwarded-For the hub believes (comma-separated addresses or CIDRs, e.g.

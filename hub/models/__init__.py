@@ -2,6 +2,7 @@
 
 from hub.models.audit import AuditEvent
 from hub.models.identity import ApiToken, OtpCode, Role, User
+from hub.models.jobs import JobRun
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
@@ -15,6 +16,7 @@ __all__ = [
     "Employee",
     "RegistrationClaim",
     "IssuerKeyRecord",
+    "JobRun",
     "LoginThrottle",
     "Officer",
     "OrgKind",

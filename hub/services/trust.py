@@ -47,10 +47,11 @@ from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
 from crypto.keys import kid_of
-from crypto.status import StatusDelta, StatusList, sign_status_delta, sign_status_list
-from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle, sign_trust_bundle
+from crypto.status import StatusDelta, StatusList, sign_status_delta
+from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle
 from hub.context import context_of
 from hub.core.clock import taipei_label
+from hub.jobs import publish
 from hub.models.identity import User
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
 from hub.services import audit
@@ -58,7 +59,7 @@ from hub.services.errors import Conflict, DomainError, Invalid, NotFound, Reject
 from hub.services.keys import ensure_issuer_record, keystore
 from provisioning.export import BundleRequest, build_request, export_bundle_bytes
 
-BUNDLE_DOCUMENT = "trust_bundle"
+BUNDLE_DOCUMENT = publish.BUNDLE_DOCUMENT
 # Health turns to "renew_soon" this long before the served bundle expires (or in its last quarter, for a
 # bundle shorter than 8 days), so the operator has time for the offline ceremony before devices start
 # flagging STALE.
@@ -104,7 +105,7 @@ def known_kid(db: Session, kid_hex: str) -> bytes:
         kid = b""
     if len(kid) != 8 or kid_hex != kid_hex.lower():
         raise Invalid(reason="bad_kid", detail="kid is 16 lowercase hex digits")
-    if kid not in {info.kid for info in keystore(db).issuers()}:
+    if kid not in publish.key_list(db).kids:
         raise NotFound(reason="unknown_key", detail="no issuer key with this kid")
     return kid
 
@@ -135,23 +136,8 @@ def status_document(db: Session, kid_hex: str, since: int | None) -> StatusDocum
         )
         delta = StatusDelta(issuer_kid=kid, from_counter=since, to_counter=counter, serials=tuple(serials))
         return StatusDocument(sign_status_delta(delta, key), counter, "delta")
-    return StatusDocument(sign_status_list(status_list(db, kid_hex), key), counter, "full")
-
-
-def _bundle_content(db: Session) -> tuple[TrustBundle, str]:
-    ctx = context_of(db)
-    store = keystore(db)
-    template = store.trust_bundle(ctx.settings.trust_bundle_valid_days)
-    infos = tuple(
-        dataclasses.replace(info, status_counter=status_counter(db, info.kid.hex()))
-        for info in template.issuer_keys
-    )
-    fingerprint = hashlib.sha256(
-        repr(
-            [(i.kid, i.public_key, str(i.state), i.not_before, i.not_after, i.status_counter) for i in infos]
-        ).encode()
-    ).hexdigest()
-    return dataclasses.replace(template, issuer_keys=infos), fingerprint
+    body, counter = publish.served_status_list(db, kid_hex, counter)  # signed once per counter
+    return StatusDocument(body, counter, "full")
 
 
 def trust_bundle(db: Session) -> tuple[bytes, int]:
@@ -163,47 +149,7 @@ def trust_bundle(db: Session) -> tuple[bytes, int]:
         if stored is None:
             raise Unavailable(reason="no_trust_bundle", detail=NO_BUNDLE_HELP)
         return stored.body, stored.issued_at
-    bundle, fingerprint = _bundle_content(db)
-    valid_seconds = context_of(db).settings.trust_bundle_valid_days * 86_400
-    cached = db.get(SignedDocument, BUNDLE_DOCUMENT)
-    now = int(time.time())
-    if (
-        cached is not None
-        and cached.fingerprint == fingerprint
-        and now - cached.issued_at < valid_seconds // 2
-    ):
-        return cached.body, cached.issued_at
-    if cached is not None and cached.issued_at >= bundle.issued_at:
-        # Two changes within one second: the ETag (issued_at) must still move.
-        issued_at = cached.issued_at + 1
-        bundle = dataclasses.replace(
-            bundle, issued_at=issued_at, hub_time=issued_at, valid_until=issued_at + valid_seconds
-        )
-    body = sign_trust_bundle(bundle, keystore(db).root())
-    # The re-signed bundle is a cache shared by every hub process, not part of the caller's command: it is
-    # stored in its own short transaction, so a GET stores it and a refused command does not undo it.
-    with Session(bind=db.get_bind(), info=db.info) as own:
-        try:
-            stored = own.get(SignedDocument, BUNDLE_DOCUMENT)
-            if stored is None:
-                own.add(
-                    SignedDocument(
-                        name=BUNDLE_DOCUMENT, fingerprint=fingerprint, issued_at=bundle.issued_at, body=body
-                    )
-                )
-            else:
-                stored.fingerprint, stored.issued_at, stored.body = fingerprint, bundle.issued_at, body
-            own.commit()
-        except IntegrityError:
-            # Another hub process stored its bundle first: serve that one, so every process agrees on the
-            # ETag.
-            own.rollback()
-            stored = own.get(SignedDocument, BUNDLE_DOCUMENT, populate_existing=True)
-            assert stored is not None
-            return stored.body, stored.issued_at
-    if cached is not None:
-        db.refresh(cached)
-    return body, bundle.issued_at
+    return publish.served_bundle(db)  # signed once, stored, served by every worker
 
 
 # ---- offline root: request, import, health, rotation ------------------------------------------

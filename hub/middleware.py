@@ -1,0 +1,150 @@
+"""The hub's ASGI middleware: body-size limit, load shedding, request metrics.
+
+Plain ASGI classes, not Starlette's BaseHTTPMiddleware: that one runs every request through an extra
+task and memory streams, which profiling showed as a large share of a 304's cost (docs/deploy.md).
+
+Load shedding: a worker that already has `max_in_flight` requests in progress answers the next one 503
+with `Retry-After` at once instead of queueing it. Queued requests are answered seconds later, after
+the client has often given up and retried, which only adds load; a fast 503 lets the load balancer try
+another worker and the checkpoint app back off (it retries with jitter). Health, readiness and metrics
+are never shed, so a busy worker is not mistaken for a dead one. A request the database cannot take
+(no connection to be had) gets the same fast 503 instead of a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from hub import metrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+NEVER_SHED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+async def _json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+class BodySizeLimit:
+    """Refuse bodies over `limit` bytes by their Content-Length before reading them (413)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length":
+                    try:
+                        too_big = int(value) > self.limit
+                    except ValueError:
+                        await _json(send, 400, {"error": "bad_request", "detail": "bad Content-Length"}, [])
+                        return
+                    if too_big:
+                        detail = f"request body over {self.limit} bytes"
+                        await _json(send, 413, {"error": "too_large", "detail": detail}, [])
+                        return
+                    break
+        await self.app(scope, receive, send)
+
+
+class LoadShedding:
+    """At most `max_in_flight` requests in progress in this worker; the rest get a fast 503."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0  # one event loop per worker: no lock needed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in NEVER_SHED:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            metrics.REQUESTS_SHED.inc()
+            detail = "the hub is busy; try again shortly"
+            await _json(send, 503, {"error": "overloaded", "detail": detail}, [(b"retry-after", b"1")])
+            return
+        self.in_flight += 1
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except (OperationalError, PoolTimeout):
+            # The database refused a connection (too many clients, down, or this worker's pool empty
+            # for pool_timeout): the same overload seen one layer down, answered the same way.
+            if started:
+                raise
+            metrics.REQUESTS_SHED.inc()
+            detail = "the database is busy or unreachable; try again shortly"
+            await _json(
+                send, 503, {"error": "database_unavailable", "detail": detail}, [(b"retry-after", b"1")]
+            )
+        finally:
+            self.in_flight -= 1
+
+
+def _template(scope: Scope, route: Any) -> str:
+    """The matched route's path template with the prefix it was included under (`/api/v1`): FastAPI
+    hands back the route as declared in its router, without the prefix."""
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not template:
+        return "unmatched"
+    path = scope["path"]
+    start = path.find(template.split("{", 1)[0])
+    return path[:start] + template if start > 0 else template
+
+
+class RequestMetrics:
+    """Latency to the first response byte, labelled by the route's template (`/passes/{pass_id}`),
+    never the raw path: ids in paths would make one series per pass."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                route = scope.get("route")
+                template = _template(scope, route)
+                metrics.REQUEST_SECONDS.labels(scope["method"], template, f"{status // 100}xx").observe(
+                    time.perf_counter() - start
+                )
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
