@@ -98,6 +98,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         _include(api, name, optional=True)
     app.include_router(api)
 
+    # The web console (issue 9): /console/, its own refusal pages and security headers.
+    from hub.console import install as install_console
+
+    install_console(app)
+
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str | int | None]:
         with engine.connect() as connection:

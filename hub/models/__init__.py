@@ -1,6 +1,7 @@
 """All hub tables. Importing this package registers every model on `hub.db.Base.metadata`."""
 
 from hub.models.audit import AuditEvent
+from hub.models.console import ConsoleSession
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.organisations import Organisation, OrgKind
 from hub.models.passes import Pass
@@ -11,6 +12,7 @@ from hub.models.venues import Venue, Visit
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "ConsoleSession",
     "Employee",
     "IssuerKeyRecord",
     "Officer",

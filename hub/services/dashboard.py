@@ -1,0 +1,142 @@
+"""What the console's dashboard shows at a glance, counted in the database and limited to what the caller
+may see: hub admins everything, a station admin its own station, an enterprise admin its own passes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub.db import utcnow
+from hub.models.identity import Role, User
+from hub.models.organisations import Organisation
+from hub.models.passes import Pass
+from hub.services.access import is_hub_admin
+from hub.services.trust import TrustHealth, trust_health
+
+TAIPEI = ZoneInfo("Asia/Taipei")  # hours and days are bucketed as a person in Taiwan reads them
+STALE_AFTER = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class StaleDevice:
+    device_id: str
+    name: str
+    station: str | None
+    last_sync: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    hours: list[dt.datetime]  # the last 24 whole hours, Taipei time, oldest first
+    checks_per_hour: dict[str, list[int]]  # station name -> a count per hour in `hours`
+    verdicts: dict[str, int]  # "ok" or the refusal reason -> count, last 24 h
+    stale_devices: list[StaleDevice]
+    trust: TrustHealth | None
+    days: list[dt.date]  # the last 14 days, Taipei time, oldest first
+    passes_per_day: list[int]
+    shows_checks: bool
+
+
+def _station_scope(user: User) -> int | None | bool:
+    """None: every station; an id: that station; False: no checks at all (enterprise admins)."""
+    if is_hub_admin(user):
+        return None
+    if Role(user.role) is Role.STATION_ADMIN:
+        return user.org_id
+    return False
+
+
+def dashboard(db: Session, user: User, now: dt.datetime | None = None) -> Dashboard:
+    now = now or utcnow()
+    local_now = now.astimezone(TAIPEI).replace(minute=0, second=0, microsecond=0)
+    hours = [local_now - dt.timedelta(hours=23 - i) for i in range(24)]
+    since = hours[0].astimezone(dt.UTC)
+    station = _station_scope(user)
+    checks: dict[str, list[int]] = defaultdict(lambda: [0] * 24)
+    verdicts: Counter[str] = Counter()
+    stale: list[StaleDevice] = []
+    if station is not False:
+        checks, verdicts, stale = _checks(db, station, since, now, hours)
+
+    today = now.astimezone(TAIPEI).date()
+    days = [today - dt.timedelta(days=13 - i) for i in range(14)]
+    start = dt.datetime.combine(days[0], dt.time(), TAIPEI).astimezone(dt.UTC)
+    query = select(Pass.issued_at).where(Pass.issued_at >= start)
+    if not is_hub_admin(user):
+        if Role(user.role) is not Role.ENTERPRISE_ADMIN:
+            query = query.where(False)
+        query = query.where(Pass.org_id == user.org_id)
+    per_day: Counter[dt.date] = Counter(_aware(at).astimezone(TAIPEI).date() for at in db.scalars(query))
+    return Dashboard(
+        hours=hours,
+        checks_per_hour=dict(sorted(checks.items())),
+        verdicts=dict(verdicts.most_common()),
+        stale_devices=stale,
+        trust=_trust(db) if is_hub_admin(user) or station is not False else None,
+        days=days,
+        passes_per_day=[per_day.get(day, 0) for day in days],
+        shows_checks=station is not False,
+    )
+
+
+def _trust(db: Session) -> TrustHealth | None:
+    """None when the hub has no key store yet (a fresh install): the page says so instead of failing."""
+    from provisioning.keystore import KeyStoreError
+
+    try:
+        return trust_health(db)
+    except KeyStoreError:
+        return None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _checks(
+    db: Session, station: int | None, since: dt.datetime, now: dt.datetime, hours: list[dt.datetime]
+) -> tuple[dict[str, list[int]], Counter[str], list[StaleDevice]]:
+    from hub.models.devices import Device, Scan, ScanBatch
+
+    query = (
+        select(Organisation.name, Scan.scanned_at, Scan.ok, Scan.reason)
+        .join(Device, Device.id == Scan.device_id)
+        .outerjoin(Organisation, Organisation.id == Device.station_id)
+        .where(Scan.scanned_at >= since, Scan.scanned_at <= now)
+    )
+    if station is not None:
+        query = query.where(Device.station_id == station)
+    first = hours[0]
+    checks: dict[str, list[int]] = defaultdict(lambda: [0] * 24)
+    verdicts: Counter[str] = Counter()
+    for name, at, ok, reason in db.execute(query):
+        index = int((_aware(at).astimezone(TAIPEI) - first).total_seconds() // 3600)
+        if 0 <= index < 24:
+            checks[name or "-"][index] += 1
+        verdicts["ok" if ok else reason] += 1
+
+    last_sync = (
+        select(ScanBatch.device_id, func.max(ScanBatch.received_at).label("last"))
+        .group_by(ScanBatch.device_id)
+        .subquery()
+    )
+    devices = (
+        select(Device.id, Device.name, Organisation.name, last_sync.c.last)
+        .outerjoin(last_sync, last_sync.c.device_id == Device.id)
+        .outerjoin(Organisation, Organisation.id == Device.station_id)
+        .where(Device.revoked_at.is_(None))
+        .order_by(Device.name)
+    )
+    if station is not None:
+        devices = devices.where(Device.station_id == station)
+    stale = [
+        StaleDevice(device_id, name, station_name, last)
+        for device_id, name, station_name, last in db.execute(devices)
+        if last is None or _aware(last) < now - STALE_AFTER
+    ]
+    return checks, verdicts, stale
