@@ -1,0 +1,207 @@
+"""Console pages per role and the seed's admin flows over HTTP: each role's menu, a hidden URL of another
+role answering 403, permissions never beyond the grantor's own, the station-admin import report, masked
+queries and audited unmasking, and text fields shown back escaped."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from hub.models.audit import AuditEvent
+from hub.models.identity import User
+from hub.services.bootstrap import create_super_admin
+from tests.hub.console.consolekit import Console
+from tests.hub.hubkit import bearer, xlsx
+
+SUPER = "+886911000001"
+GENERAL = "+886911000002"
+PASSWORD = "N3w-password!"
+XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+def _menu(html: str) -> list[str]:
+    return re.findall(r'data-menu="([^"]+)"', html)
+
+
+def _console_login(client, sms, mobile):
+    console = Console(client)
+    console.login(mobile, sms.initial_password(mobile))
+    changed = console.post(
+        "/console/password", {"current_password": sms.initial_password(mobile), "new_password": PASSWORD}
+    )
+    assert changed.status_code == 303, changed.text
+    return console
+
+
+@pytest.fixture
+def super_console(hub, client, sms, keys_dir):
+    create_super_admin(hub.db, SUPER, "總管理者")
+    return _console_login(client, sms, SUPER)
+
+
+def test_super_admin_sees_every_menu_item(super_console):
+    menu = _menu(super_console.get("/console/").text)
+    assert menu == [
+        "nav.dashboard",
+        "nav.admins",
+        "nav.stations",
+        "nav.queries",
+        "nav.audit",
+        "nav.support",
+        "nav.account",
+    ]
+
+
+def test_flow1_add_a_general_admin_with_permissions_then_they_log_in(super_console, app, sms):
+    from fastapi.testclient import TestClient
+
+    added = super_console.post(
+        "/console/admins",
+        {"name": "王一般", "mobile": "0911000002", "permissions": ["query.passes", "audit.read"]},
+    )
+    assert added.status_code == 200, added.text
+    assert "已新增" in added.text and "王*般" in added.text and "王一般" not in added.text
+    assert sms.initial_password(GENERAL)  # the initial password went out by SMS
+    with TestClient(app) as other:
+        general = _console_login(other, sms, GENERAL)
+        menu = _menu(general.get("/console/").text)
+        assert menu == ["nav.dashboard", "nav.queries", "nav.audit", "nav.support", "nav.account"]
+        for hidden in ("/console/admins", "/console/stations", "/console/admins/1"):
+            assert general.get(hidden).status_code == 403, hidden
+        forged = general.client.post(
+            "/console/admins", data={"name": "x", "mobile": "0911000009"}, follow_redirects=False
+        )
+        assert forged.status_code == 403
+
+
+def test_flow1_a_grantor_cannot_grant_beyond_its_own(super_console, app, sms, db):
+    from fastapi.testclient import TestClient
+
+    super_console.post(
+        "/console/admins",
+        {"name": "管理者", "mobile": "0911000002", "permissions": ["admins.manage", "audit.read"]},
+    )
+    with TestClient(app) as other:
+        general = _console_login(other, sms, GENERAL)
+        page = general.get("/console/admins").text
+        offered = set(re.findall(r'name="permissions" value="([^"]+)"', page))
+        assert offered == {"admins.manage", "audit.read"}  # the checkboxes never exceed its own
+        response = general.post(
+            "/console/admins",
+            {"name": "越權", "mobile": "0911000003", "permissions": ["personal_data.unmask"]},
+        )
+        assert response.status_code == 403
+    assert db.scalars(select(User).where(User.mobile == "+886911000003")).first() is None
+
+
+def test_flow1_disable_and_reset(super_console, sms, db):
+    super_console.post(
+        "/console/admins", {"name": "停權", "mobile": "0911000002", "permissions": ["audit.read"]}
+    )
+    target = db.scalars(select(User).where(User.mobile == GENERAL)).one()
+    first_password = sms.initial_password(GENERAL)
+    reset = super_console.post(f"/console/admins/{target.id}", {"action": "reset"})
+    assert reset.status_code == 303
+    assert sms.initial_password(GENERAL) != first_password
+    disabled = super_console.post(f"/console/admins/{target.id}", {"action": "disable"})
+    assert disabled.status_code == 303
+    db.refresh(target)
+    assert target.active is False
+
+
+def test_flow2_station_admins_one_by_one_and_import_all_or_nothing(super_console, hub, client, sms, db):
+    assert super_console.post("/console/stations", {"name": "板橋分局"}).status_code == 200
+    added = super_console.post(
+        "/console/stations/admins",
+        {"name": "林警官", "mobile": "0922000001", "national_id": "A123456789"},
+        token_from="/console/stations",
+    )
+    assert added.status_code == 200 and "林*官" in added.text and "A123456789" not in added.text
+
+    header = ["姓名", "手機", "身分證"]
+    bad = xlsx([header, ["張警官", "0922000002", "A123456789"], ["李警官", "not-a-mobile", "B123456780"]])
+    refused = super_console.post(
+        "/console/stations/import",
+        {},
+        files={"file": ("list.xlsx", bad, "application/octet-stream")},
+        token_from="/console/stations",
+    )
+    assert refused.status_code == 422
+    assert 'id="import-report"' in refused.text and "<td>3</td>" in refused.text
+    assert db.scalars(select(User).where(User.mobile == "+886922000002")).first() is None  # all or nothing
+
+    good = xlsx([header, ["張警官", "0922000002", "A123456789"], ["李警官", "0922000003", "B123456780"]])
+    imported = super_console.post(
+        "/console/stations/import",
+        {},
+        files={"file": ("list.xlsx", good, "application/octet-stream")},
+        token_from="/console/stations",
+    )
+    assert imported.status_code == 200 and "已匯入 2 位管理者" in imported.text
+
+    # An imported admin's first login: an SMS code, which registers them; then their own menu.
+    from fastapi.testclient import TestClient
+
+    with TestClient(client.app) as other:
+        station_console = Console(other)
+        done = station_console.sms_login("0922000002", lambda m: sms.code("+886922000002"))
+        assert done.status_code == 303 and done.headers["location"] == "/console/"
+        menu = _menu(station_console.get("/console/").text)
+        assert menu == ["nav.dashboard", "nav.queries", "nav.account"]
+        for hidden in ("/console/admins", "/console/stations", "/console/audit", "/console/support"):
+            assert station_console.get(hidden).status_code == 403, hidden
+    admin = db.scalars(select(User).where(User.mobile == "+886922000002")).one()
+    assert admin.registered_at is not None
+
+
+def test_flow3_queries_are_masked_and_unmasking_needs_a_reason_and_is_audited(super_console, hub, db):
+    token, enterprise = hub.register_enterprise()
+    added = hub.client.post(
+        f"/api/v1/enterprises/{enterprise['id']}/employees",
+        json={"name": "陳大明", "mobile": "0912345675", "national_id": "A123456789"},
+        headers=bearer(token),
+    )
+    assert added.status_code == 201, added.text
+    issued = hub.client.post(
+        f"/api/v1/enterprises/{enterprise['id']}/passes",
+        json={"employee_ids": [added.json()["id"]]},
+        headers=bearer(token),
+    )
+    assert issued.status_code in (200, 201), issued.text
+    masked = super_console.get("/console/queries?kind=passes")
+    assert masked.status_code == 200
+    assert "陳*明" in masked.text and "陳大明" not in masked.text and "A123456789" not in masked.text
+    no_reason = super_console.get("/console/queries?kind=passes&unmask=1")
+    assert no_reason.status_code == 400 and "陳大明" not in no_reason.text
+    clear = super_console.get("/console/queries?kind=passes&unmask=1&reason=刑案偵查 113-001")
+    assert clear.status_code == 200 and "陳大明" in clear.text
+    reasons = db.scalars(select(AuditEvent).where(AuditEvent.action == "personal_data.unmask_reason")).all()
+    assert [e.details["reason"] for e in reasons] == ["刑案偵查 113-001"]
+    csv = super_console.get("/console/queries?kind=passes&format=csv")
+    assert csv.status_code == 200 and "陳*明" in csv.text and "陳大明" not in csv.text
+    xlsx_file = super_console.get("/console/queries?kind=passes&format=xlsx")
+    assert xlsx_file.content[:2] == b"PK"
+
+
+def test_unmasking_without_the_permission_is_refused(super_console, app, sms):
+    from fastapi.testclient import TestClient
+
+    super_console.post(
+        "/console/admins", {"name": "查詢", "mobile": "0911000002", "permissions": ["query.passes"]}
+    )
+    with TestClient(app) as other:
+        general = _console_login(other, sms, GENERAL)
+        assert general.get("/console/queries?kind=passes").status_code == 200
+        assert general.get("/console/queries?kind=passes&unmask=1&reason=x").status_code == 403
+        assert general.get("/console/queries?kind=checks").status_code == 403  # not its register
+
+
+def test_text_fields_are_shown_back_escaped(super_console, db):
+    super_console.post("/console/stations", {"name": XSS[:100]})
+    super_console.post("/console/admins", {"name": XSS[:64], "mobile": "0911000002", "permissions": []})
+    for path in ("/console/stations", "/console/admins", "/console/audit"):
+        html = super_console.get(path).text
+        assert "<script>alert(1)" not in html and "<img src=x" not in html, path
+    assert "&lt;script&gt;alert(1)" in super_console.get("/console/stations").text
