@@ -243,7 +243,7 @@ async def station_admins_import(form: Form, page: Page = StationManager) -> Resp
     except Refusal as exc:
         detail = exc.detail
         if isinstance(detail, dict) and "errors" in detail:
-            return _stations_page(page, 422, page.t("stations.report"), report=list(detail["errors"]))
+            return _stations_page(page, 422, None, report=list(detail["errors"]))
         page.db.rollback()
         return _stations_page(page, getattr(exc, "status_code", 400), refusal_text(page, exc.reason, detail))
     return _stations_page(page, message=page.t("stations.imported", n=len(created)))

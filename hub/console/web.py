@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -62,6 +63,14 @@ def taipei(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["taipei"] = taipei
+
+
+def as_json(value: object) -> str:
+    """Readable JSON (Chinese as itself); plain text, so the template escapes it like any other."""
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+templates.env.filters["as_json"] = as_json
 
 
 @dataclass
