@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cpworld import World, seed_store
 
 from checkpoint_app.service import CheckpointConfig, CheckpointService
+from tests.checkpoint_app.cpworld import World, seed_store
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from crypto.keys import KeyPair, kid_of
 from crypto.passes import PassClaims, encode_pass
 from crypto.status import StatusList
 from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, sign_trust_bundle
+from tests.factories import make_claims
 
 DEVICE_ID = "dev-test-1"
 
@@ -82,17 +83,15 @@ class World:
         if serial is None:
             serial = self.next_serial
             self.next_serial += 1
-        claims = PassClaims(
-            pass_id=os.urandom(16),
-            issuer_kid=key.kid,
+        claims = make_claims(
+            key,
             serial=serial,
+            now=self.now - 3600,
             holder_name=name,
             masked_national_id=masked_id,
             org_id="12345675",
             org_name="新北物流股份有限公司",
-            kind="employee",
-            issued_at=self.now - 3600,
-            not_before=self.now - 3600 if not_before is None else not_before,
+            not_before=not_before,
             expires_at=self.now + 28 * 86400 if expires_at is None else expires_at,
         )
         return encode_pass(claims, key), claims

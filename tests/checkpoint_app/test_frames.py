@@ -5,11 +5,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from cpworld import needs_zbar
 
 from checkpoint_app.decoder import DecoderChain, OpenCVDecoder, ZbarDecoder, ZxingDecoder, to_grey
 from checkpoint_app.frames import FileSource, FrameSourceError, open_source
 from checkpoint_app.synthetic import FRAME_H, FRAME_W, clean, qr_image, tilt
+from tests.checkpoint_app.cpworld import needs_zbar
 
 TEXT = "TP1:" + "0123456789ABCDEFGHIJ" * 8
 

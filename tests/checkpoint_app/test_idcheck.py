@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from cpworld import World
 
 from checkpoint_app.idcheck import check_typed_id, visible_characters_match
 from checkpoint_app.models import IdCheckResult
 from checkpoint_app.service import CheckpointService
 from crypto.identity import is_valid_national_id, mask_national_id
+from tests.checkpoint_app.cpworld import World
 
 
 def with_check_digit(first9: str) -> str:

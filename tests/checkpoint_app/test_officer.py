@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cpworld import DEVICE_ID, World, seed_store
 
 from checkpoint_app.errors import InputError, LoginError
 from checkpoint_app.officer_login import normalise_mobile, verify_credential
 from checkpoint_app.service import CheckpointConfig, CheckpointService
 from checkpoint_app.store import Store
 from crypto.keys import KeyPair
+from tests.checkpoint_app.cpworld import DEVICE_ID, World, seed_store
 
 
 def test_good_credential(service: CheckpointService, world: World) -> None:

@@ -5,10 +5,10 @@ import time
 from pathlib import Path
 
 import pytest
-from cpworld import World
 
 from checkpoint_app.service import CheckpointService
 from checkpoint_app.store import MIGRATIONS, NewEvent, Store
+from tests.checkpoint_app.cpworld import World
 
 
 def event(**overrides: object) -> NewEvent:

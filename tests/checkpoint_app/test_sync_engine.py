@@ -7,12 +7,12 @@ import threading
 import time
 from pathlib import Path
 
-from cpworld import World, seed_store
 from hypothesis import given
 from hypothesis import strategies as st
 
 from checkpoint_app.service import CheckpointConfig, CheckpointService
 from checkpoint_app.sync import full_jitter
+from tests.checkpoint_app.cpworld import World, seed_store
 
 
 @given(st.integers(0, 200), st.floats(0.01, 5), st.floats(0.1, 600))

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from livehub import OFFICER_MOBILE, OFFICER_NAME, REPO, LiveHub
 
 from checkpoint_app.enrolment import device_key
 from checkpoint_app.errors import EnrolmentError, LoginError
 from checkpoint_app.service import CheckpointConfig, CheckpointService
-from crypto.passes import PassClaims, encode_pass
 from crypto.verify import Reason
+from tests.checkpoint_app.livehub import OFFICER_MOBILE, OFFICER_NAME, REPO, LiveHub
+from tests.factories import make_pass
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,23 +48,10 @@ def enrolled_service(hub: LiveHub, data_dir: Path, **config: object) -> Checkpoi
 
 def hub_passes(hub: LiveHub, n: int, start_serial: int = 0) -> list[str]:
     issuer = hub.active_issuer()
-    now = int(time.time())
+    now = int(time.time()) - 60
     return [
-        encode_pass(
-            PassClaims(
-                pass_id=os.urandom(16),
-                issuer_kid=issuer.kid,
-                serial=start_serial + i,
-                holder_name="陳大明",
-                masked_national_id="A12*5*6*9*",
-                org_id="12345675",
-                org_name="新北物流",
-                kind="employee",
-                issued_at=now - 60,
-                not_before=now - 60,
-                expires_at=now + 86400,
-            ),
-            issuer,
+        make_pass(
+            issuer, serial=start_serial + i, now=now, org_id="12345675", org_name="新北物流", valid_for=86460
         )
         for i in range(n)
     ]

@@ -9,7 +9,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from cpworld import World, seed_store
 
 from checkpoint_app.errors import NoOfficerError
 from checkpoint_app.frames import FileSource
@@ -22,6 +21,7 @@ from crypto.keys import KeyPair
 from crypto.passes import PASS_PREFIX, pass_qr_png
 from crypto.trust import sign_trust_bundle
 from crypto.verify import Reason
+from tests.checkpoint_app.cpworld import World, seed_store
 
 
 def frame_file(folder: Path, name: str, grey_code: np.ndarray, seed: int) -> None:

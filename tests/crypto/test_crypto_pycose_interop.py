@@ -26,11 +26,10 @@ except ImportError:  # pragma: no cover - dev extra missing
         raise
     pytest.skip("pycose (dev extra) not installed", allow_module_level=True)
 
-from crypto_fixtures import NOW
-
 from crypto.base45 import b45decode, b45encode
 from crypto.passes import claims_to_cbor, encode_pass
 from crypto.verify import Reason, verify
+from tests.crypto.crypto_fixtures import NOW
 
 
 def _thaw(obj: Any) -> Any:

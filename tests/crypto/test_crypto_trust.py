@@ -2,12 +2,12 @@ from dataclasses import replace
 
 import cbor2
 import pytest
-from crypto_fixtures import NOW, issuer_info
 
 from crypto.cose import sign_document
 from crypto.errors import CryptoError
 from crypto.keys import KeyPair
 from crypto.trust import KeyState, TrustBundle, load_trust_bundle, sign_trust_bundle
+from tests.crypto.crypto_fixtures import NOW, issuer_info
 
 
 def test_round_trip(trust, root):

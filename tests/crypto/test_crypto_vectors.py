@@ -7,11 +7,11 @@ meant to change: the diff then shows exactly which bytes moved).
 import json
 
 import pytest
-from kat import VECTOR_DIR, claims_of, stages, verdict_of
 
 from crypto.base45 import b45decode
 from crypto.keys import KeyPair
 from crypto.passes import decode_pass, encode_pass
+from tests.crypto.kat import VECTOR_DIR, claims_of, stages, verdict_of
 
 FILES = sorted(VECTOR_DIR.glob("*.json"))
 

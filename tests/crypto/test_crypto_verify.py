@@ -1,13 +1,13 @@
 from dataclasses import replace
 
 import pytest
-from crypto_fixtures import NOW, issuer_info, with_keys
 
 from crypto.keys import KeyPair
 from crypto.passes import encode_pass
 from crypto.status import StatusList
 from crypto.trust import KeyState
 from crypto.verify import Reason, verify
+from tests.crypto.crypto_fixtures import NOW, issuer_info, with_keys
 
 
 def test_valid(claims, issuer, trust, status):

@@ -8,35 +8,26 @@ text is refused as not ours or badly encoded.
 from __future__ import annotations
 
 import cbor2
-from crypto_fixtures import NOW, issuer_info
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crypto.base45 import ALPHABET, b45decode, b45encode
 from crypto.cose import sign1
 from crypto.keys import KeyPair
-from crypto.passes import PassClaims, encode_pass
+from crypto.passes import encode_pass
 from crypto.status import StatusList
 from crypto.trust import TrustBundle
 from crypto.verify import Reason, Verdict, verify
+from tests.crypto.crypto_fixtures import NOW, issuer_info
+from tests.factories import make_claims
 
 ISSUER = KeyPair.from_seed(bytes([2]) * 32)
 ROOT = KeyPair.from_seed(bytes([1]) * 32)
 TRUST = TrustBundle((issuer_info(ISSUER),), NOW - 60, NOW + 7 * 86_400, NOW - 60, ROOT.kid)
 STATUS = {ISSUER.kid: StatusList.empty(ISSUER.kid, 1024)}
 VALID = encode_pass(
-    PassClaims(
-        pass_id=bytes(range(16)),
-        issuer_kid=ISSUER.kid,
-        serial=42,
-        holder_name="歐陽大明",
-        masked_national_id="A12*5*6*9*",
-        org_id="04595257",
-        org_name="艾斯移動股份有限公司",
-        kind="employee",
-        issued_at=NOW - 3600,
-        not_before=NOW - 3600,
-        expires_at=NOW + 86_400,
+    make_claims(
+        ISSUER, pass_id=bytes(range(16)), holder_name="歐陽大明", now=NOW - 3600, expires_at=NOW + 86_400
     ),
     ISSUER,
 )

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hubkit import PASSPHRASE, SECRET, Hub, SmsOutbox
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from hub.core.config import Settings
 from hub.db import make_engine
 from hub.main import create_app
 from hub.migrations import upgrade_to_head
+from tests.hub.hubkit import PASSPHRASE, SECRET, Hub, SmsOutbox
 
 PG_ENV = "HUB_TEST_POSTGRES_URL"
 

@@ -30,7 +30,6 @@ from urllib.parse import quote
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hubkit import PASSPHRASE, SECRET, Hub, SmsOutbox, bearer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -40,6 +39,7 @@ from hub.core.config import Settings
 from hub.main import create_app
 from hub.models.identity import Role, User
 from hub.services.identity import issue_token
+from tests.hub.hubkit import PASSPHRASE, SECRET, Hub, SmsOutbox, bearer
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 # Personal data the world holds: none of it may come back in clear in an error body.
@@ -377,7 +377,7 @@ def test_signed_batch_with_nul_in_text_is_refused_per_event(
 ) -> None:
     """A device-signed batch bypasses the OpenAPI fuzzing (it needs the device key), so its text fields
     get the NUL probe here, on both databases: a rejected event, not a 500 from PostgreSQL."""
-    from test_devices_support import auth_headers, batch_body, enrol_device, make_event, post_batch
+    from tests.hub.test_devices_support import auth_headers, batch_body, enrol_device, make_event, post_batch
 
     device = enrol_device(client, auth_headers(db, Role.SUPER_ADMIN))
     events = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubkit import bearer
+from tests.hub.hubkit import bearer
 
 
 def test_super_admin_initial_password_forces_change(hub, client, sms):

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 from sqlalchemy import func, select, update
-from test_devices_support import API, auth_headers, enrol, enrol_device, make_station, new_token
 
 from crypto.keys import KeyPair, kid_of
 from hub.db import utcnow
@@ -15,6 +14,7 @@ from hub.models.devices import Device, EnrolmentToken
 from hub.models.identity import Role
 from hub.models.organisations import Organisation, OrgKind
 from provisioning.keystore import KeyStore
+from tests.hub.test_devices_support import API, auth_headers, enrol, enrol_device, make_station, new_token
 
 
 def _root_public(keys_dir, settings) -> bytes:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hubkit import bearer, upload, xlsx
 from sqlalchemy import func, select
 
 from hub.models.organisations import Organisation
+from tests.hub.hubkit import bearer, upload, xlsx
 
 FORM = {
     "company_name": "艾斯移動股份有限公司",

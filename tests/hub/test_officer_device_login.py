@@ -7,13 +7,13 @@ import base64
 import cbor2
 import pytest
 from sqlalchemy import select
-from test_devices_support import API, auth_headers, enrol_device, make_officer, make_station
 
 from crypto.cose import parse_sign1, verify_sign1
 from hub.api.deps import get_app_settings
 from hub.models.devices import OfficerDeviceLogin
 from hub.models.identity import Role
 from provisioning.keystore import KeyStore
+from tests.hub.test_devices_support import API, auth_headers, enrol_device, make_officer, make_station
 
 MOBILE = "+886912345678"
 

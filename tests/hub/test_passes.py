@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from hubkit import PASSPHRASE, bearer
 
 from crypto.passes import decode_pass
 from crypto.status import apply_delta, load_status_delta, load_status_list
 from crypto.trust import load_trust_bundle
 from crypto.verify import Reason, verify
 from provisioning.keystore import KeyStore
+from tests.hub.hubkit import PASSPHRASE, bearer
 
 EMPLOYEE = {"name": "陳大明", "mobile": "0912345678", "national_id": "A123456789"}
 

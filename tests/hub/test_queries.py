@@ -9,11 +9,11 @@ import io
 import uuid
 
 import pytest
-from hubkit import bearer
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from hub.models.audit import AuditEvent
+from tests.hub.hubkit import bearer
 
 
 @pytest.fixture

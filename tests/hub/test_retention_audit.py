@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 
 import pytest
-from hubkit import bearer
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
@@ -14,6 +13,7 @@ from hub.models.audit import AuditEvent
 from hub.models.venues import Visit
 from hub.services import audit
 from hub.services.retention import purge_expired
+from tests.hub.hubkit import bearer
 
 
 def _seed_visits(hub, client):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hubkit import bearer
+
+from tests.hub.hubkit import bearer
 
 
 @pytest.fixture

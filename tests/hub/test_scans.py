@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from test_devices_support import API, auth_headers, batch_body, enrol_device, make_event, post_batch
 
 from hub.api.deps import get_app_settings
 from hub.devices.ingestion import ingest_batch
@@ -19,6 +18,7 @@ from hub.devices.scan_log import scans_by_officer
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import Role
 from hub.services.retention import purge_expired
+from tests.hub.test_devices_support import API, auth_headers, batch_body, enrol_device, make_event, post_batch
 
 
 @pytest.fixture

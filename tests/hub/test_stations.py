@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hubkit import bearer, upload, xlsx
 from sqlalchemy import func, select
 
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
+from tests.hub.hubkit import bearer, upload, xlsx
 
 ADMIN_HEADER = ["姓名", "手機", "身分證"]
 

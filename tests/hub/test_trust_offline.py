@@ -8,18 +8,15 @@ KeyStore directory of its own, and its side of the ceremony is `checkpass bundle
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hubkit import PASSPHRASE, Hub, bearer
 from sqlalchemy import select
 
 from crypto.keys import KeyPair
-from crypto.passes import PassClaims, encode_pass
 from crypto.status import load_status_list
 from crypto.trust import KeyState, TrustBundle, load_trust_bundle
 from crypto.verify import Reason, verify
@@ -29,6 +26,8 @@ from hub.services import keys as hub_keys
 from hub.services import trust
 from provisioning.export import build_export, bundle_from_request, read_request
 from provisioning.keystore import KeyStore
+from tests.factories import make_pass
+from tests.hub.hubkit import PASSPHRASE, Hub, bearer
 
 DAY = 86_400
 
@@ -71,20 +70,7 @@ def served_bundle(hub: Hub, root_public: bytes) -> TrustBundle:
 
 def signed_pass(key: KeyPair, serial: int) -> str:
     now = int(time.time())
-    claims = PassClaims(
-        pass_id=secrets.token_bytes(16),
-        issuer_kid=key.kid,
-        serial=serial,
-        holder_name="陳大明",
-        masked_national_id="A12*5*6*9*",
-        org_id="1",
-        org_name="測試公司",
-        kind="employee",
-        issued_at=now,
-        not_before=now - 60,
-        expires_at=now + 30 * DAY,
-    )
-    return encode_pass(claims, key)
+    return make_pass(key, serial=serial, now=now, not_before=now - 60, org_id="1", org_name="測試公司")
 
 
 def issue_with_hub_key(hub: Hub) -> tuple[str, int]:

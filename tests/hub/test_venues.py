@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hubkit import bearer
 from sqlalchemy import update
 
 from hub.models.venues import Visit
+from tests.hub.hubkit import bearer
 
 VISITOR = "+886912000111"
 

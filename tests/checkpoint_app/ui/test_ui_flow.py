@@ -11,9 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import ui_support
 
 from checkpoint_app.synthetic import place, qr_image
+from tests.checkpoint_app.ui import ui_support
 
 pytestmark = pytest.mark.display
 
@@ -193,7 +193,7 @@ def test_starts_in_english_with_the_lang_flag(run_app, tmp_path):
 
 @pytest.fixture
 def live_hub(tmp_path):
-    from livehub import LiveHub
+    from tests.checkpoint_app.livehub import LiveHub
 
     hub = LiveHub(tmp_path / "hub")
     hub.prepare()
@@ -204,34 +204,26 @@ def live_hub(tmp_path):
 
 def hub_pass(hub, serial: int, name: str, masked_id: str) -> str:
     """A pass signed by the hub's active issuer key, as the hub's pass issuing would make it."""
-    import os
     import time
 
-    from crypto.passes import PassClaims, encode_pass
+    from tests.factories import make_pass
 
     issuer = hub.active_issuer()
-    now = int(time.time())
-    claims = PassClaims(
-        pass_id=os.urandom(16),
-        issuer_kid=issuer.kid,
+    return make_pass(
+        issuer,
         serial=serial,
+        now=int(time.time()) - 60,
+        valid_for=86460,
         holder_name=name,
         masked_national_id=masked_id,
         org_id="28010606",
-        org_name="艾斯移動股份有限公司",
-        kind="employee",
-        issued_at=now - 60,
-        not_before=now - 60,
-        expires_at=now + 86400,
     )
-    return encode_pass(claims, issuer)
 
 
 def test_enrol_login_scan_valid_then_revoked_against_hub(run_app, artifacts_dir, tmp_path, live_hub):
-    from livehub import OFFICER_MOBILE, OFFICER_MOBILE_E164, OFFICER_NAME
-
     from hub.services.keys import allocate_serial
     from hub.services.trust import revoke_serial
+    from tests.checkpoint_app.livehub import OFFICER_MOBILE, OFFICER_MOBILE_E164, OFFICER_NAME
 
     station = live_hub.add_station_with_officer()
     kid = live_hub.active_issuer().kid.hex()

@@ -24,14 +24,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 DRIVER = HERE / "driver.py"
 ARTIFACTS_ENV = "CHECKPASS_TEST_ARTIFACTS"
-CORE_TESTS = HERE.parent
 
 
 def core_test_support() -> Any:
     """The core's test helpers (tests/checkpoint_app/cpworld.py: World, seed_store)."""
-    if str(CORE_TESTS) not in sys.path:
-        sys.path.insert(0, str(CORE_TESTS))
-    import cpworld
+    from tests.checkpoint_app import cpworld
 
     return cpworld
 

@@ -5,14 +5,14 @@ import re
 import time
 
 import pytest
-from doc_pdf_tools import pdf_fonts, pdf_pages_png, pdf_text
 from PIL import Image
 
 from crypto.keys import KeyPair
-from crypto.passes import PassClaims, encode_pass
 from hub.documents import fonts
 from hub.documents.errors import DocumentError
 from hub.documents.pass_sheet import CARRY_ID_NOTICE, PassSheetItem, render_pass_sheet, short_pass_id
+from tests.factories import make_pass
+from tests.hub.documents.doc_pdf_tools import pdf_fonts, pdf_pages_png, pdf_text
 
 NOW = 1_790_000_000  # 2026-09-21 14:13 UTC = 22:13 in Taipei
 NAMES = ["陳大明", "歐陽娜娜", "林志玲", "王明", "張三豐"]
@@ -23,20 +23,17 @@ def pass_texts():
     key = KeyPair.generate()
     texts = []
     for serial, name in enumerate(NAMES):
-        claims = PassClaims(
-            pass_id=os.urandom(16),
-            issuer_kid=key.kid,
-            serial=serial,
-            holder_name=name,
-            masked_national_id="A12*5*6*9*",
-            org_id="22099131",
-            org_name="臺灣測試科技股份有限公司",
-            kind="employee" if serial != 4 else "vehicle",
-            issued_at=NOW,
-            not_before=NOW,
-            expires_at=NOW + 30 * 86400,
+        texts.append(
+            make_pass(
+                key,
+                serial=serial,
+                now=NOW,
+                holder_name=name,
+                org_id="22099131",
+                org_name="臺灣測試科技股份有限公司",
+                kind="employee" if serial != 4 else "vehicle",
+            )
         )
-        texts.append(encode_pass(claims, key))
     return texts
 
 

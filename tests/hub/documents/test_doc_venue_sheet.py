@@ -1,12 +1,12 @@
 """Venue-code posters: readable Chinese, a QR that scans back, the 8-character rule."""
 
 import pytest
-from doc_pdf_tools import pdf_pages_png, pdf_text
 from PIL import Image
 from pyzbar.pyzbar import decode
 
 from hub.documents.errors import DocumentError
 from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
+from tests.hub.documents.doc_pdf_tools import pdf_pages_png, pdf_text
 
 VENUES = [
     VenueSheetItem("https://hub.example.tw/v/AB12CD34", "大門入口", "臺北市政府警察局大安分局", "AB12CD34"),

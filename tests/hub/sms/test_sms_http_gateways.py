@@ -1,9 +1,7 @@
 """Every8D and Mitake gateways against real local fake provider servers."""
 
 import logging
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -11,10 +9,7 @@ from crypto.identity import mask_mobile
 from hub.sms import Every8dGateway, MitakeGateway, SmsError, SmsReceipt
 from hub.sms.every8d import parse_send_reply as parse_every8d
 from hub.sms.mitake import parse_send_reply as parse_mitake
-
-# tests/ is not a package: make the shared fake-provider module (tests/hub/) importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fake_sms_providers import fake_every8d, fake_mitake  # noqa: E402
+from tests.hub.fake_sms_providers import fake_every8d, fake_mitake
 
 MOBILE = "+886912345678"
 
