@@ -2,18 +2,17 @@
 full 500-pass sheet small enough to mail (issue 9's goal: at most 1 MB)."""
 
 import io
-import os
 
 import numpy as np
 import pytest
-from doc_pdf_tools import pdf_pages_png
 from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
 from crypto.keys import KeyPair
-from crypto.passes import PassClaims, encode_pass
 from hub.documents.pass_sheet import MAX_PASSES, PassSheetItem, render_pass_sheet
 from hub.documents.qr import draw_qr, qr_matrix
+from tests.factories import make_pass
+from tests.hub.documents.doc_pdf_tools import pdf_pages_png
 
 NOW = 1_790_000_000
 DPI = 300
@@ -22,25 +21,7 @@ DPI = 300
 @pytest.fixture(scope="module")
 def pass_texts():
     key = KeyPair.generate()
-    return [
-        encode_pass(
-            PassClaims(
-                pass_id=os.urandom(16),
-                issuer_kid=key.kid,
-                serial=serial,
-                holder_name="歐陽娜娜",
-                masked_national_id="A12*5*6*9*",
-                org_id="22099131",
-                org_name="臺灣測試科技股份有限公司",
-                kind="employee",
-                issued_at=NOW,
-                not_before=NOW,
-                expires_at=NOW + 30 * 86400,
-            ),
-            key,
-        )
-        for serial in range(MAX_PASSES)
-    ]
+    return [make_pass(key, serial=serial, now=NOW, holder_name="歐陽娜娜") for serial in range(MAX_PASSES)]
 
 
 def _decoded(png_paths):
