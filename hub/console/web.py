@@ -73,6 +73,13 @@ def as_json(value: object) -> str:
 templates.env.filters["as_json"] = as_json
 
 
+def epoch_taipei(value: int | None) -> str:
+    return taipei(dt.datetime.fromtimestamp(value, dt.UTC)) if value else ""
+
+
+templates.env.filters["epoch_taipei"] = epoch_taipei
+
+
 @dataclass
 class Page:
     """What a console request knows: who asks (if anyone), the form token, the language."""
@@ -254,6 +261,10 @@ def menu(page: Page) -> list[MenuItem]:
         items.append(MenuItem("nav.stations", f"{PREFIX}/stations"))
     if any(page.can(p) for p in QUERY_PERMISSIONS):
         items.append(MenuItem("nav.queries", f"{PREFIX}/queries"))
+    if page.can(Permission.DEVICES_MANAGE):
+        items.append(MenuItem("nav.devices", f"{PREFIX}/devices"))
+    if Role(user.role) is Role.SUPER_ADMIN:
+        items.append(MenuItem("nav.trust", f"{PREFIX}/trust"))
     if page.can(Permission.AUDIT_READ):
         items.append(MenuItem("nav.audit", f"{PREFIX}/audit"))
     if is_hub_admin(user):

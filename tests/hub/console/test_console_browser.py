@@ -183,6 +183,8 @@ def test_flow1_super_admin_first_login_and_general_admin(page, live_hub, watched
         "nav.admins",
         "nav.stations",
         "nav.queries",
+        "nav.devices",
+        "nav.trust",
         "nav.audit",
         "nav.support",
         "nav.account",
@@ -265,6 +267,14 @@ def test_flow3_queries_through_htmx_and_the_audit_log(page, live_hub, watched):
     _shot(page, "11-audit")
     page.goto(f"{live_hub.url}/console/support")
     _shot(page, "12-support")
+    page.goto(f"{live_hub.url}/console/devices")
+    page.click("form[action='/console/devices/enrolment'] button[type=submit]")
+    page.wait_for_selector("#enrolment img.qr")
+    assert page.locator("#enrolment img.qr").evaluate("img => img.naturalWidth") > 0  # data: image allowed
+    _shot(page, "12b-devices-enrolment-qr")
+    page.goto(f"{live_hub.url}/console/trust")
+    page.wait_for_selector("#issuers")
+    _shot(page, "12c-keys-and-trust")
 
 
 def test_each_roles_menu_and_hidden_urls(page, live_hub, watched, browser):
@@ -311,12 +321,22 @@ def test_each_roles_menu_and_hidden_urls(page, live_hub, watched, browser):
     _first_login(page, live_hub, "+886911000003")
     assert _menu(page) == ["nav.dashboard", "nav.queries", "nav.support", "nav.account"]
     _shot(page, "13-general-admin-menu")
-    for hidden in ("/console/admins", "/console/stations", "/console/audit"):
+    for hidden in (
+        "/console/admins",
+        "/console/stations",
+        "/console/audit",
+        "/console/devices",
+        "/console/trust",
+    ):
         assert page.goto(f"{live_hub.url}{hidden}").status == 403, hidden
     _shot(page, "14-forbidden")
 
     for mobile, expected, name in (
-        ("0922000009", ["nav.dashboard", "nav.queries", "nav.account"], "15-station-admin-menu"),
+        (
+            "0922000009",
+            ["nav.dashboard", "nav.queries", "nav.devices", "nav.account"],
+            "15-station-admin-menu",
+        ),
         ("0933000001", ["nav.dashboard", "nav.queries", "nav.account"], "16-enterprise-admin-menu"),
     ):
         context = browser.new_context()
@@ -330,7 +350,13 @@ def test_each_roles_menu_and_hidden_urls(page, live_hub, watched, browser):
         other.wait_for_url("**/console/")
         assert _menu(other) == expected, mobile
         _shot(other, name)
-        for hidden in ("/console/admins", "/console/stations", "/console/audit", "/console/support"):
+        for hidden in (
+            "/console/admins",
+            "/console/stations",
+            "/console/audit",
+            "/console/support",
+            "/console/trust",
+        ):
             assert other.goto(f"{live_hub.url}{hidden}").status == 403, (mobile, hidden)
         context.close()
 

@@ -5,12 +5,16 @@ queries and audited unmasking, and text fields shown back escaped."""
 from __future__ import annotations
 
 import re
+import secrets
+import uuid
 
 import pytest
 from sqlalchemy import select
 
+from hub.core.permissions import ALL_PERMISSIONS
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
+from hub.models.organisations import Organisation
 from hub.services.bootstrap import create_super_admin
 from tests.hub.console.consolekit import Console
 from tests.hub.hubkit import bearer, xlsx
@@ -48,6 +52,8 @@ def test_super_admin_sees_every_menu_item(super_console):
         "nav.admins",
         "nav.stations",
         "nav.queries",
+        "nav.devices",
+        "nav.trust",
         "nav.audit",
         "nav.support",
         "nav.account",
@@ -149,8 +155,14 @@ def test_flow2_station_admins_one_by_one_and_import_all_or_nothing(super_console
         done = station_console.sms_login("0922000002", lambda m: sms.code("+886922000002"))
         assert done.status_code == 303 and done.headers["location"] == "/console/"
         menu = _menu(station_console.get("/console/").text)
-        assert menu == ["nav.dashboard", "nav.queries", "nav.account"]
-        for hidden in ("/console/admins", "/console/stations", "/console/audit", "/console/support"):
+        assert menu == ["nav.dashboard", "nav.queries", "nav.devices", "nav.account"]
+        for hidden in (
+            "/console/admins",
+            "/console/stations",
+            "/console/audit",
+            "/console/support",
+            "/console/trust",
+        ):
             assert station_console.get(hidden).status_code == 403, hidden
     admin = db.scalars(select(User).where(User.mobile == "+886922000002")).one()
     assert admin.registered_at is not None
@@ -205,3 +217,73 @@ def test_text_fields_are_shown_back_escaped(super_console, db):
         html = super_console.get(path).text
         assert "<script>alert(1)" not in html and "<img src=x" not in html, path
     assert "&lt;script&gt;alert(1)" in super_console.get("/console/stations").text
+
+
+def test_devices_enrolment_qr_list_and_revoke_within_the_own_station(super_console, hub, client, sms, db):
+    from fastapi.testclient import TestClient
+
+    from hub.models.devices import Device
+
+    for name in ("板橋分局", "三重分局"):
+        super_console.post("/console/stations", {"name": name})
+    stations = {o.name: o.id for o in db.scalars(select(Organisation))}
+    shown = super_console.post(
+        "/console/devices/enrolment", {"station_id": str(stations["三重分局"])}, token_from="/console/devices"
+    )
+    assert shown.status_code == 200 and 'src="data:image/png;base64,' in shown.text
+    foreign = Device(
+        id=str(uuid.uuid4()),
+        name="三重一號",
+        public_key=secrets.token_bytes(32),
+        station_id=stations["三重分局"],
+    )
+    db.add(foreign)
+    db.commit()
+    super_console.post(
+        "/console/stations/admins",
+        {
+            "name": "林警官",
+            "mobile": "0922000001",
+            "national_id": "A123456789",
+            "station_id": str(stations["板橋分局"]),
+        },
+        token_from="/console/stations",
+    )
+    with TestClient(client.app) as other:
+        station_console = Console(other)
+        station_console.sms_login("0922000001", lambda m: sms.code("+886922000001"))
+        listing = station_console.get("/console/devices")
+        assert listing.status_code == 200 and "三重一號" not in listing.text
+        refused = station_console.post(
+            f"/console/devices/{foreign.id}/revoke", {"reason": "x"}, token_from="/console/devices"
+        )
+        assert refused.status_code == 404  # another station's device does not exist for them
+    db.refresh(foreign)
+    assert foreign.revoked_at is None
+    revoked = super_console.post(
+        f"/console/devices/{foreign.id}/revoke", {"reason": "遺失"}, token_from="/console/devices"
+    )
+    assert revoked.status_code == 303
+    db.refresh(foreign)
+    assert foreign.revoked_at is not None and foreign.revoke_reason == "遺失"
+
+
+def test_keys_and_trust_are_the_super_admins(super_console, app, sms):
+    from fastapi.testclient import TestClient
+
+    page = super_console.get("/console/trust")
+    assert page.status_code == 200 and 'id="issuers"' in page.text
+    before = set(re.findall(r"<code>([0-9a-f]{16})</code></td>", page.text))
+    rotated = super_console.post("/console/trust/rotate", {}, token_from="/console/trust")
+    assert rotated.status_code == 200
+    after = set(re.findall(r"<code>([0-9a-f]{16})</code></td>", rotated.text))
+    assert len(after) == len(before) + 1
+    every = list(ALL_PERMISSIONS)
+    super_console.post(
+        "/console/admins", {"name": "全權", "mobile": "0911000002", "permissions": [p.value for p in every]}
+    )
+    with TestClient(app) as other:
+        general = _console_login(other, sms, GENERAL)
+        assert "nav.trust" not in _menu(general.get("/console/").text)
+        assert general.get("/console/trust").status_code == 403
+        assert general.post("/console/trust/rotate", {}, token_from="/console/").status_code == 403
