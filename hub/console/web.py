@@ -259,6 +259,10 @@ def menu(page: Page) -> list[MenuItem]:
         items.append(MenuItem("nav.admins", f"{PREFIX}/admins"))
     if page.can(Permission.STATIONS_MANAGE):
         items.append(MenuItem("nav.stations", f"{PREFIX}/stations"))
+    if (is_hub_admin(user) and page.can(Permission.ENTERPRISES_MANAGE)) or Role(
+        user.role
+    ) is Role.ENTERPRISE_ADMIN:
+        items.append(MenuItem("nav.enterprises", f"{PREFIX}/enterprises"))
     if any(page.can(p) for p in QUERY_PERMISSIONS):
         items.append(MenuItem("nav.queries", f"{PREFIX}/queries"))
     if page.can(Permission.DEVICES_MANAGE):

@@ -182,6 +182,7 @@ def test_flow1_super_admin_first_login_and_general_admin(page, live_hub, watched
         "nav.dashboard",
         "nav.admins",
         "nav.stations",
+        "nav.enterprises",
         "nav.queries",
         "nav.devices",
         "nav.trust",
@@ -337,7 +338,11 @@ def test_each_roles_menu_and_hidden_urls(page, live_hub, watched, browser):
             ["nav.dashboard", "nav.queries", "nav.devices", "nav.account"],
             "15-station-admin-menu",
         ),
-        ("0933000001", ["nav.dashboard", "nav.queries", "nav.account"], "16-enterprise-admin-menu"),
+        (
+            "0933000001",
+            ["nav.dashboard", "nav.enterprises", "nav.queries", "nav.account"],
+            "16-enterprise-admin-menu",
+        ),
     ):
         context = browser.new_context()
         other = context.new_page()
@@ -350,6 +355,10 @@ def test_each_roles_menu_and_hidden_urls(page, live_hub, watched, browser):
         other.wait_for_url("**/console/")
         assert _menu(other) == expected, mobile
         _shot(other, name)
+        if "nav.enterprises" in expected:
+            other.click("[data-menu='nav.enterprises']")
+            other.wait_for_selector("#employees")
+            _shot(other, "16b-enterprise-passes")
         for hidden in (
             "/console/admins",
             "/console/stations",

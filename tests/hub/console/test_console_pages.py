@@ -51,6 +51,7 @@ def test_super_admin_sees_every_menu_item(super_console):
         "nav.dashboard",
         "nav.admins",
         "nav.stations",
+        "nav.enterprises",
         "nav.queries",
         "nav.devices",
         "nav.trust",
@@ -287,3 +288,59 @@ def test_keys_and_trust_are_the_super_admins(super_console, app, sms):
         assert "nav.trust" not in _menu(general.get("/console/").text)
         assert general.get("/console/trust").status_code == 403
         assert general.post("/console/trust/rotate", {}, token_from="/console/").status_code == 403
+
+
+def _enterprise_console(
+    hub, client, sms, mobile="+886933000001", ubn="28010606", name="艾斯移動股份有限公司"
+):
+    from fastapi.testclient import TestClient
+
+    _token, enterprise = hub.register_enterprise(mobile=mobile, ubn=ubn, name=name)
+    other = TestClient(client.app)
+    other.__enter__()
+    console = Console(other)
+    done = console.sms_login("0" + mobile[4:], lambda m: sms.code(mobile))
+    assert done.status_code == 303, done.text
+    return console, enterprise["id"]
+
+
+def test_enterprise_admin_whitelist_passes_sheet_and_revoke(super_console, hub, client, sms, db):
+    console, org_id = _enterprise_console(hub, client, sms)
+    assert console.get("/console/enterprises").headers["location"] == f"/console/enterprises/{org_id}"
+    page = f"/console/enterprises/{org_id}"
+    added = console.post(
+        f"{page}/employees",
+        {"name": XSS[:40], "mobile": "0912345675", "national_id": "A123456789"},
+        token_from=page,
+    )
+    assert added.status_code == 303, added.text
+    shown = console.get(page).text
+    assert "<script>alert(1)" not in shown and "<img src=x" not in shown and "A123456789" not in shown
+    employee_id = re.search(r'name="employee_ids" value="(\d+)"', shown).group(1)
+    issued = console.post(f"{page}/passes", {"employee_ids": [employee_id]}, token_from=page)
+    assert issued.status_code == 200 and "已核發 1 張通行證" in issued.text
+    sheet = console.get(f"{page}/sheet.pdf")
+    assert sheet.status_code == 200 and sheet.content[:5] == b"%PDF-"
+    pass_id = re.search(r'action="/console/passes/([0-9a-f]{32})/revoke"', console.get(page).text).group(1)
+    assert (
+        console.post(f"/console/passes/{pass_id}/revoke", {"reason": ""}, token_from=page).status_code == 400
+    )
+    revoked = console.post(f"/console/passes/{pass_id}/revoke", {"reason": "離職"}, token_from=page)
+    assert revoked.status_code == 303
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "pass.revoked")).all()
+    assert len(events) == 1
+
+
+def test_an_enterprise_admin_cannot_touch_another_enterprise(super_console, hub, client, sms):
+    console, own = _enterprise_console(hub, client, sms)
+    _other_console, foreign = _enterprise_console(
+        hub, client, sms, mobile="+886933000002", ubn="04595257", name="別家股份有限公司"
+    )
+    assert console.get(f"/console/enterprises/{foreign}").status_code == 403
+    refused = console.post(
+        f"/console/enterprises/{foreign}/employees",
+        {"name": "陳大明", "mobile": "0912345675", "national_id": "A123456789"},
+        token_from=f"/console/enterprises/{own}",
+    )
+    assert refused.status_code == 403
+    assert console.get(f"/console/enterprises/{foreign}/sheet.pdf").status_code == 403
