@@ -79,6 +79,23 @@ def epoch_taipei(value: int | None) -> str:
 
 templates.env.filters["epoch_taipei"] = epoch_taipei
 
+_TIME_COLUMNS = {"issued_at", "not_before", "expires_at", "revoked_at", "scanned_at", "visited_at"}
+
+
+def cell(value: object, column: str) -> str:
+    """A register cell as a person reads it: times in Taipei (the JSON holds UTC ISO 8601)."""
+    if value is None:
+        return ""
+    if column in _TIME_COLUMNS and isinstance(value, str):
+        try:
+            return taipei(dt.datetime.fromisoformat(value), "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return value
+    return str(value)
+
+
+templates.env.filters["cell"] = cell
+
 
 @dataclass
 class Page:

@@ -11,10 +11,12 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from hub.console.web import TAIPEI
 from hub.core.permissions import ALL_PERMISSIONS
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
 from hub.models.organisations import Organisation
+from hub.models.passes import Pass
 from hub.services.bootstrap import create_super_admin
 from tests.hub.console.consolekit import Console
 from tests.hub.hubkit import bearer, xlsx
@@ -186,6 +188,9 @@ def test_flow3_queries_are_masked_and_unmasking_needs_a_reason_and_is_audited(su
     masked = super_console.get("/console/queries?kind=passes")
     assert masked.status_code == 200
     assert "陳*明" in masked.text and "陳大明" not in masked.text and "A123456789" not in masked.text
+    assert "核發時間" in masked.text and "+00:00" not in masked.text  # times shown in Taipei, not UTC ISO
+    record = db.scalars(select(Pass)).one()
+    assert record.issued_at.astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M:%S") in masked.text
     no_reason = super_console.get("/console/queries?kind=passes&unmask=1")
     assert no_reason.status_code == 400 and "陳大明" not in no_reason.text
     clear = super_console.get("/console/queries?kind=passes&unmask=1&reason=刑案偵查 113-001")
