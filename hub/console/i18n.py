@@ -87,6 +87,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stations.field": ("欄位", "Field"),
     "stations.problem": ("問題", "Problem"),
     "stations.delete": ("刪除", "Delete"),
+    "stations.edit": ("修改警局管理者", "Edit a station admin"),
+    "stations.edit_hint": ("空白欄位不變更。", "Blank fields stay as they are."),
     "stations.new_station": ("新增警局", "Add a station"),
     "stations.added": ("已新增。", "Added."),
     "queries.title": ("查詢（去識別化）", "Queries (de-identified)"),

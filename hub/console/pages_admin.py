@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from crypto.identity import mask_mobile, mask_name
 from hub.api.deps import client_ip
 from hub.console.web import PREFIX, Form, Page, field_text, needs, refusal_text
+from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.permissions import Permission
 from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.documents.exports import XLSX_MEDIA_TYPE
@@ -256,3 +257,42 @@ def station_admins_template(page: Page = StationManager) -> Response:
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": 'attachment; filename="station-admins.xlsx"'},
     )
+
+
+class _StationAdminChanges(BaseModel):
+    """The fields an edit may change; blank ones stay as they are (validated like the API's patch)."""
+
+    name: PersonName | None = None
+    mobile: Mobile | None = None
+    national_id: NationalId | None = None
+
+
+@router.get("/stations/admins/{admin_id}", response_class=HTMLResponse)
+def station_admin_edit_form(admin_id: int, page: Page = StationManager) -> Response:
+    admin = stations.get_station_admin(page.db, admin_id)
+    return page.render(
+        "station_admin.html",
+        admin=admin,
+        name=mask_name(admin.name) if admin.name else "",
+        mobile=mask_mobile(admin.mobile),
+        national_id=admin.national_id_masked or "",
+    )
+
+
+@router.post("/stations/admins/{admin_id}", response_class=HTMLResponse)
+def station_admin_edit(admin_id: int, form: Form, page: Page = StationManager) -> Response:
+    assert page.user is not None
+    admin = stations.get_station_admin(page.db, admin_id)
+    typed = {key: field_text(form, key, 64) for key in ("name", "mobile", "national_id")}
+    try:
+        changes = _StationAdminChanges.model_validate({k: v for k, v in typed.items() if v})
+        stations.update_station_admin(
+            page.db, admin, changes.model_dump(exclude_none=True), page.user, client_ip(page.request)
+        )
+        page.db.commit()
+    except ValidationError as exc:
+        return _stations_page(page, 400, _validation_text(page, exc))
+    except Refusal as exc:
+        page.db.rollback()
+        return _stations_page(page, *_refusal(page, exc))
+    return _stations_page(page, message=page.t("admins.updated"))

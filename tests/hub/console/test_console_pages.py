@@ -349,3 +349,24 @@ def test_an_enterprise_admin_cannot_touch_another_enterprise(super_console, hub,
     )
     assert refused.status_code == 403
     assert console.get(f"/console/enterprises/{foreign}/sheet.pdf").status_code == 403
+
+
+def test_flow2_edit_and_delete_a_station_admin(super_console, db):
+    super_console.post(
+        "/console/stations/admins",
+        {"name": "林警官", "mobile": "0922000001", "national_id": "A123456789"},
+        token_from="/console/stations",
+    )
+    admin = db.scalars(select(User).where(User.mobile == "+886922000001")).one()
+    form = f"/console/stations/admins/{admin.id}"
+    assert "林*官" in super_console.get(form).text
+    bad = super_console.post(form, {"mobile": "not-a-mobile"})
+    assert bad.status_code == 400 and "not-a-mobile" not in bad.text
+    edited = super_console.post(form, {"name": "林大官", "mobile": ""})
+    assert edited.status_code == 200
+    db.refresh(admin)
+    assert admin.name == "林大官" and admin.mobile == "+886922000001"
+    deleted = super_console.post(f"{form}/delete", {}, token_from="/console/stations")
+    assert deleted.status_code == 303
+    db.expire_all()
+    assert db.scalars(select(User).where(User.mobile == "+886922000001")).first() is None
