@@ -1,4 +1,5 @@
-"""Enterprises: the employee whitelist (add one), passes (issue, revoke with a reason, the PDF sheet).
+"""Enterprises: the employee whitelist (add one), passes (issue, revoke with a reason, the PDF sheet),
+venue codes (apply, poster PDF).
 
 Who may touch which enterprise is the REST layer's rule (`enterprise_for` and the pass routes in
 `hub.api.routes.enterprises` / `hub.api.routes.passes`), called as functions: one copy of each rule.
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from hub.api.deps import client_ip
 from hub.api.routes import enterprises as enterprise_routes
 from hub.api.routes import passes as pass_routes
+from hub.api.routes import venues as venue_routes
 from hub.console.web import PREFIX, Form, Page, UserPage, field_text, refusal_text
 from hub.errors import HubError, http_status_of
 from hub.services import enterprises
@@ -41,8 +43,15 @@ def _enterprise_page(page: Page, org_id: int, message: str | None = None, status
     org = enterprise_routes.get_enterprise(org_id, page.user, page.db)
     employees = enterprise_routes.list_employees(org_id, page.user, page.db, ip)
     passes = pass_routes.list_passes(org_id, page.user, page.db, ip, active_only=False)
+    venues = venue_routes.list_venues(org_id, page.user, page.db)
     return page.render(
-        "enterprise.html", status_code=status, org=org, employees=employees, passes=passes, message=message
+        "enterprise.html",
+        status_code=status,
+        org=org,
+        employees=employees,
+        passes=passes,
+        venues=venues,
+        message=message,
     )
 
 
@@ -103,3 +112,31 @@ def revoke_pass(pass_id: str, form: Form, page: UserPage) -> Response:
 def pass_sheet(org_id: int, page: UserPage, part: int | None = None) -> Response:
     assert page.user is not None
     return pass_routes.passes_pdf(org_id, page.user, page.db, client_ip(page.request), part)
+
+
+# --- venue codes (實聯碼) -------------------------------------------------------------------------------
+
+
+@router.post("/enterprises/{org_id}/venues", response_class=HTMLResponse)
+def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
+    """The seed's 實聯申請單: one or more code names (each at most 8 characters), the address on file."""
+    assert page.user is not None
+    names = [n.strip() for n in field_text(form, "names", 200).replace("，", ",").split(",") if n.strip()]
+    try:
+        body = venue_routes.VenueApplication.model_validate(
+            {"names": names, "address": field_text(form, "address", 200) or None}
+        )
+        venue_routes.apply_for_venues(org_id, body, page.user, page.db, client_ip(page.request))
+    except ValidationError as exc:
+        fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
+        return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
+    except Refusal as exc:
+        page.db.rollback()
+        return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+    return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+
+
+@router.get("/enterprises/{org_id}/venues.pdf")
+def venue_posters(org_id: int, page: UserPage) -> Response:
+    assert page.user is not None
+    return venue_routes.venues_pdf(org_id, page.user, page.db, page.request.app.state.settings)

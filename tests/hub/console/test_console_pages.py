@@ -335,6 +335,22 @@ def test_enterprise_admin_whitelist_passes_sheet_and_revoke(super_console, hub, 
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "pass.revoked")).all()
     assert len(events) == 1
 
+    too_long = console.post(
+        f"{page}/venues", {"names": "一二三四五六七八九", "address": "新北市板橋區"}, token_from=page
+    )
+    assert too_long.status_code == 400
+    applied = console.post(
+        f"{page}/venues",
+        {"names": f"總部,{XSS[:8]}", "address": "新北市板橋區中山路一段161號"},
+        token_from=page,
+    )
+    assert applied.status_code == 303, applied.text
+    shown = console.get(page).text
+    venues_table = shown[shown.find('id="venues"') :]
+    assert "總部" in venues_table and "<script>" not in venues_table and "&lt;script&gt;" in venues_table
+    posters = console.get(f"{page}/venues.pdf")
+    assert posters.status_code == 200 and posters.content[:5] == b"%PDF-"
+
 
 def test_an_enterprise_admin_cannot_touch_another_enterprise(super_console, hub, client, sms):
     console, own = _enterprise_console(hub, client, sms)
