@@ -86,8 +86,10 @@ def mask_national_id(nid: str) -> str:
     return "".join(c if i in _NID_KEEP else "*" for i, c in enumerate(nid))
 
 
-def normalize_mobile(mobile: str) -> str:
-    """0912-345-678, +886 912 345 678 and 886912345678 -> 0912345678; anything else is only trimmed."""
+def _local_digits(mobile: str) -> str:
+    """For masking only: 0912-345-678, +886 912 345 678 and 886912345678 -> 0912345678; anything else is
+    only trimmed. It never refuses (a mask must always print); the one validating normaliser is
+    hub.core.phone.normalize_mobile, which returns E.164."""
     if not isinstance(mobile, str):
         return ""
     digits = re.sub(r"[\s\-().]", "", mobile)
@@ -103,7 +105,7 @@ _MOBILE_KEEP = frozenset({0, 1, 5, 9})
 
 def mask_mobile(mobile: str) -> str:
     """The seed's pattern 09***6***5: characters 0, 1, 5, 9 kept (0912345678 -> 09***4***8); +886 too."""
-    number = normalize_mobile(mobile)
+    number = _local_digits(mobile)
     if len(number) == 10:
         return "".join(c if i in _MOBILE_KEEP else "*" for i, c in enumerate(number))
     # Not a Taiwanese mobile: keep only the first two and last characters.

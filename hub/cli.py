@@ -16,17 +16,19 @@ import contextlib
 import getpass
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from hub.core.clock import taipei_label
 from hub.core.config import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from hub.services.errors import DomainError
 
 
 def register(subparsers: Any) -> None:
@@ -110,9 +112,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     from hub.core.phone import InvalidMobile, normalize_mobile
     from hub.core.protection import load_or_create_secret
     from hub.db import make_engine
-    from hub.errors import HubError
     from hub.migrations import upgrade_to_head
     from hub.services.bootstrap import create_super_admin, ensure_keys
+    from hub.services.errors import DomainError
 
     try:
         mobiles = [normalize_mobile(m) for m in args.mobiles]
@@ -122,8 +124,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     load_or_create_secret(settings, create=True)
     try:
         keys_created = _ensure_hub_keys(settings, ensure_keys)
-    except HubError as exc:
-        raise _usage(str(exc.detail)) from None
+    except DomainError as exc:
+        return _refused(exc)
     except Exception as exc:  # wrong passphrase or a damaged key store
         print(f"checkpass: cannot open the key store in {settings.keys_dir}: {exc}", file=sys.stderr)
         return 1
@@ -133,19 +135,19 @@ def cmd_init(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
     from hub.models.identity import Role, User
+    from hub.services.unit_of_work import unit_of_work
 
-    with sessions() as db:
-        if not mobiles and not db.scalar(select(func.count()).where(User.role == Role.SUPER_ADMIN.value)):
-            raise _usage("a new hub needs at least one --super-admin MOBILE")
-        created = []
-        for mobile in mobiles:
-            try:
+    created = []
+    try:
+        with unit_of_work(sessions) as db:
+            if not mobiles and not db.scalar(select(func.count()).where(User.role == Role.SUPER_ADMIN.value)):
+                raise _usage("a new hub needs at least one --super-admin MOBILE")
+            for mobile in mobiles:
                 _user, new = create_super_admin(db, mobile)
-            except HubError as exc:
-                print(f"checkpass: {exc.detail}", file=sys.stderr)
-                return 1
-            if new:
-                created.append(mobile)
+                if new:
+                    created.append(mobile)
+    except DomainError as exc:
+        return _refused(exc)
     engine.dispose()
     from crypto.identity import mask_mobile
 
@@ -186,25 +188,32 @@ def _hub_session(settings: Settings) -> Iterator[Session]:
         context = HubContext.from_settings(settings)
     except FileNotFoundError as exc:
         raise _usage(f"{exc}") from None
+    from hub.services.unit_of_work import unit_of_work
+
     try:
-        with make_sessionmaker(engine, context)() as db:
+        with unit_of_work(make_sessionmaker(engine, context)) as db:
             yield db
     finally:
         engine.dispose()
 
 
+def exit_code_of(exc: DomainError) -> int:
+    """The CLI's one mapping of a domain refusal to an exit code: 2 for input the command should not
+    have been given (like a usage error), 1 for any other refusal."""
+    from hub.services.errors import Invalid, Rejected
+
+    return 2 if isinstance(exc, Invalid) and not isinstance(exc, Rejected) else 1
+
+
 def _refused(exc: Exception) -> int:
-    from hub.errors import HubError
+    """Print a refusal (a DomainError, or a key store that will not open) and return the exit code."""
+    from hub.services.errors import DomainError
 
-    if isinstance(exc, HubError):
+    if isinstance(exc, DomainError):
         print(f"checkpass: {exc.reason}: {exc.detail}", file=sys.stderr)
-    else:  # a key store that will not open (wrong passphrase, damaged file)
-        print(f"checkpass: {exc}", file=sys.stderr)
+        return exit_code_of(exc)
+    print(f"checkpass: {exc}", file=sys.stderr)  # wrong passphrase, damaged file
     return 1
-
-
-def _utc(epoch: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
 
 
 def _write_request(path: Path, data: bytes) -> None:
@@ -224,19 +233,19 @@ CEREMONY = (
 
 def cmd_bundle_request(args: argparse.Namespace) -> int:
     from crypto.errors import CryptoError
-    from hub.errors import HubError
+    from hub.services.errors import DomainError
     from provisioning.export import read_request
     from provisioning.keystore import KeyStoreError
 
     if args.valid_days is not None and not 1 <= args.valid_days <= 366:
         raise _usage("--valid-days must be 1..366")
-    with _hub_session(_settings_with_passphrase()) as db:
-        from hub.services import trust
+    from hub.services import trust
 
-        try:
+    try:  # around the unit of work, so that a refusal rolls it back
+        with _hub_session(_settings_with_passphrase()) as db:
             data = trust.bundle_request(db, args.valid_days)
-        except (HubError, CryptoError, KeyStoreError) as exc:
-            return _refused(exc)
+    except (DomainError, CryptoError, KeyStoreError) as exc:
+        return _refused(exc)
     _write_request(args.out, data)
     request = read_request(data)
     print(f"wrote {args.out}: {len(request.issuer_keys)} issuer key(s) for the root to sign")
@@ -248,24 +257,27 @@ def cmd_bundle_request(args: argparse.Namespace) -> int:
 
 def cmd_bundle_import(args: argparse.Namespace) -> int:
     from crypto.errors import CryptoError
-    from hub.errors import HubError
+    from hub.services.errors import DomainError
     from provisioning.keystore import KeyStoreError
 
     try:
         data = args.file.read_bytes()
     except OSError as exc:
         raise _usage(f"cannot read {args.file}: {exc.strerror}") from None
-    with _hub_session(_settings_with_passphrase()) as db:
-        from hub.services import trust
+    from hub.services import trust
 
-        try:
+    try:  # around the unit of work, so that a refusal rolls it back
+        with _hub_session(_settings_with_passphrase()) as db:
             result = trust.import_bundle(db, data, via="cli")
-        except (HubError, CryptoError, KeyStoreError) as exc:
-            return _refused(exc)
+    except (DomainError, CryptoError, KeyStoreError) as exc:
+        return _refused(exc)
     if not result.imported:
-        print(f"this bundle (issued {_utc(result.issued_at)}) is already the one served")
+        print(f"this bundle (issued {taipei_label(result.issued_at)}) is already the one served")
         return 0
-    print(f"serving the bundle issued {_utc(result.issued_at)}, valid until {_utc(result.valid_until)}")
+    print(
+        f"serving the bundle issued {taipei_label(result.issued_at)}, "
+        f"valid until {taipei_label(result.valid_until)}"
+    )
     if result.activated_kid:
         print(f"issuer key {result.activated_kid} is now the active key; the previous one is retired")
     return 0
@@ -273,19 +285,20 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
 
 def cmd_bundle_status(args: argparse.Namespace) -> int:
     from crypto.errors import CryptoError
-    from hub.errors import HubError
+    from hub.services import trust
+    from hub.services.errors import DomainError
     from provisioning.keystore import KeyStoreError
 
-    with _hub_session(_settings_with_passphrase()) as db:
-        from hub.services import trust
-
-        try:
+    try:  # around the unit of work, so that a refusal rolls it back
+        with _hub_session(_settings_with_passphrase()) as db:
             health = trust.trust_health(db)
-        except (HubError, CryptoError, KeyStoreError) as exc:
-            return _refused(exc)
+    except (DomainError, CryptoError, KeyStoreError) as exc:
+        return _refused(exc)
     print(f"root: {health.root}; bundle: {health.state}")
     if health.valid_until is not None and health.expires_in_s is not None:
-        print(f"valid until {_utc(health.valid_until)} ({health.expires_in_s / 86_400:.1f} days left)")
+        print(
+            f"valid until {taipei_label(health.valid_until)} ({health.expires_in_s / 86_400:.1f} days left)"
+        )
     print(
         f"active issuer key: {health.active_kid}{'' if health.active_key_listed else ' (NOT in the bundle)'}"
     )
@@ -298,16 +311,15 @@ def cmd_bundle_status(args: argparse.Namespace) -> int:
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from crypto.errors import CryptoError
-    from hub.errors import HubError
+    from hub.services import trust
+    from hub.services.errors import DomainError
     from provisioning.keystore import KeyStoreError
 
-    with _hub_session(_settings_with_passphrase()) as db:
-        from hub.services import trust
-
-        try:
+    try:  # around the unit of work, so that a refusal rolls it back
+        with _hub_session(_settings_with_passphrase()) as db:
             rotation = trust.rotate_issuer(db, via="cli")
-        except (HubError, CryptoError, KeyStoreError) as exc:
-            return _refused(exc)
+    except (DomainError, CryptoError, KeyStoreError) as exc:
+        return _refused(exc)
     if not rotation.pending:
         print(f"issuer key {rotation.new_kid} is active; the trust bundle is re-signed on the next fetch")
         return 0
@@ -356,7 +368,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
         context = HubContext.from_settings(settings)
     except FileNotFoundError as exc:
         raise _usage(f"{exc}") from None
-    with make_sessionmaker(engine, context)() as db:
+    from hub.services.unit_of_work import unit_of_work
+
+    with unit_of_work(make_sessionmaker(engine, context)) as db:
         result = purge_expired(db)
     engine.dispose()
     print(

@@ -94,19 +94,15 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-# Bound by `create_app` (and so usable by scripts run next to an app); requests use `get_db`.
-SessionLocal = sessionmaker(expire_on_commit=False)
-
-
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request, bound to this app's engine; rolled back unless the endpoint committed."""
+    """The request's unit of work (hub.services.unit_of_work): one session bound to this app's engine,
+    committed once after the endpoint returns and before the answer is sent (the dependency's "function"
+    scope), rolled back if anything raised. Routes and services never commit."""
+    from hub.services.unit_of_work import unit_of_work
+
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
-        try:
-            yield session
-        except Exception:
-            session.rollback()
-            raise
+    with unit_of_work(factory) as session:
+        yield session
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]

@@ -139,7 +139,9 @@ def seed_demo(db: Session, settings: Settings) -> DemoInfo:
             )
         ).first()
         if has_pass is None:
-            passes.issue_pass(db, org, employee, admin, not_before=utcnow() - dt.timedelta(minutes=5))
+            passes.sign_pass(
+                db, org=org, employee=employee, actor=admin, not_before=utcnow() - dt.timedelta(minutes=5)
+            )
     db.commit()
 
     venue = db.scalars(select(Venue).where(Venue.org_id == org.id).order_by(Venue.id)).first()

@@ -83,6 +83,7 @@ def _hub_error(_request: Request, exc: Exception) -> JSONResponse:
 # The one place a domain refusal becomes an HTTP status.
 DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
     domain.Invalid: 400,
+    domain.Rejected: 422,
     domain.NotAuthenticated: 401,
     domain.NotAllowed: 403,
     domain.NotFound: 404,
@@ -90,6 +91,7 @@ DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
     domain.Gone: 410,
     domain.TooLarge: 413,
     domain.TooManyRequests: 429,
+    domain.Unavailable: 503,
 }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from hub.context import HubContext, make_sessionmaker
 from hub.core.config import Settings, get_settings
 from hub.core.logredact import install_access_log_redaction
-from hub.db import SessionLocal, make_engine
+from hub.db import make_engine
 from hub.errors import ERROR_RESPONSES, install_error_handlers
 from hub.migrations import upgrade_to_head
 from hub.services.trust import trust_health
@@ -60,7 +60,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         upgrade_to_head(engine)
     context = HubContext.from_settings(settings)
     sessions = make_sessionmaker(engine, context)
-    SessionLocal.configure(bind=engine, info={"hub": context})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -145,11 +144,12 @@ def _limit_body_size(
 async def _purge_periodically(app: FastAPI) -> None:
     """The scheduled retention purge; also `checkpass hub purge`. Runs in a thread: the DB calls block."""
     from hub.services.retention import purge_expired
+    from hub.services.unit_of_work import unit_of_work
 
     interval = app.state.settings.purge_interval_seconds
     while True:
         try:
-            with app.state.sessionmaker() as db:
+            with unit_of_work(app.state.sessionmaker) as db:
                 await asyncio.to_thread(purge_expired, db)
         except Exception:  # a failed purge must not kill the app; it is retried next round
             log.exception("scheduled retention purge failed")

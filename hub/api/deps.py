@@ -15,7 +15,7 @@ from hub.core.protection import Protector, token_hash
 from hub.db import SessionDep, utcnow
 from hub.errors import HubError
 from hub.models.identity import ApiToken, Role, User
-from hub.services.access import has_permission
+from hub.services.scope import Scope
 
 bearer_scheme = HTTPBearer(
     auto_error=False, description="Token from /api/v1/auth/login or /api/v1/auth/sms-login"
@@ -74,25 +74,42 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 PendingUser = Annotated[User, Depends(get_user_allowing_password_change)]
 
 
+def get_scope(user: CurrentUser, ip: ClientIp) -> Scope:
+    """The caller's Scope (hub.services.scope), resolved once per request and passed to every service."""
+    return Scope.of(user, ip)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]
+
+
 def require_role(*roles: Role | str) -> Callable[[User], User]:
     """Dependency: the current user, if its role is one of `roles`."""
-    allowed = {Role(r) for r in roles}
+    allowed = tuple(Role(r) for r in roles)
 
     def dependency(user: CurrentUser) -> User:
-        if Role(user.role) not in allowed:
-            raise HubError(403, "forbidden", f"needs role {' or '.join(sorted(allowed))}")
+        Scope.of(user).require_role(*allowed)
         return user
 
     return dependency
 
 
 def require_permission(permission: Permission | str) -> Callable[[User], User]:
-    """Dependency: the current user, if it holds `permission` (organisation scoping is the route's job)."""
+    """Dependency: the current user, if it holds `permission` (organisation scoping is the services')."""
     wanted = Permission(permission)
 
     def dependency(user: CurrentUser) -> User:
-        if not has_permission(user, wanted):
-            raise HubError(403, "forbidden", f"needs permission {wanted}")
+        Scope.of(user).require(wanted)
         return user
+
+    return dependency
+
+
+def scope_with(permission: Permission | str) -> Callable[[Scope], Scope]:
+    """Dependency: the caller's Scope, if it holds `permission`."""
+    wanted = Permission(permission)
+
+    def dependency(scope: ScopeDep) -> Scope:
+        scope.require(wanted)
+        return scope
 
     return dependency

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from crypto.cose import sign1
 from crypto.identity import mask_name
 from hub.db import utcnow
-from hub.errors import HubError
 from hub.models.devices import Device, OfficerDeviceLogin
 from hub.models.rosters import Officer
 from hub.services import audit
+from hub.services.errors import Invalid, NotAllowed, NotAuthenticated
 from hub.services.keys import active_issuer
 from hub.services.otp import request_code, verify_code
 from hub.services.rosters import find_duty_officer
@@ -49,9 +49,9 @@ class OfficerCredential:
 def _live_device(db: Session, device_id: str) -> Device:
     device = db.get(Device, device_id)
     if device is None:
-        raise HubError(401, "unknown_device", "no enrolled device with this id")
+        raise NotAuthenticated(reason="unknown_device", detail="no enrolled device with this id")
     if device.revoked_at is not None:
-        raise HubError(403, "device_revoked", "this device has been revoked")
+        raise NotAllowed(reason="device_revoked", detail="this device has been revoked")
     return device
 
 
@@ -65,7 +65,9 @@ def start_officer_login(
     device = _live_device(db, device_id)
     officer = find_duty_officer(db, mobile_e164, name)
     if officer is None or (device.station_id is not None and officer.station_id != device.station_id):
-        raise HubError(403, "not_on_whitelist", "name and mobile do not match a duty officer of this station")
+        raise NotAllowed(
+            reason="not_on_whitelist", detail="name and mobile do not match a duty officer of this station"
+        )
     now = utcnow()
     # A new start replaces any earlier pending login of this number on this device.
     db.execute(
@@ -137,11 +139,11 @@ def verify_officer_login(
         .limit(1)
     ).first()
     if login is None or login.expires_at <= now:
-        raise HubError(400, "no_login_pending", "start the login on this device first")
+        raise Invalid(reason="no_login_pending", detail="start the login on this device first")
     officer = db.get(Officer, login.officer_id)
     if officer is None or (device.station_id is not None and officer.station_id != device.station_id):
         # Taken off the whitelist between the two steps.
-        raise HubError(403, "not_on_whitelist", "no longer a duty officer of this station")
+        raise NotAllowed(reason="not_on_whitelist", detail="no longer a duty officer of this station")
     verify_code(db, mobile_e164, OTP_PURPOSE, code)  # wrong code: commits the attempt, raises
     credential = issue_credential(db, officer, device.id, shift)
     login.verified_at = now
@@ -156,5 +158,4 @@ def verify_officer_login(
         station_id=officer.station_id,
         expires_at=credential.expires_at,
     )
-    db.commit()
     return credential

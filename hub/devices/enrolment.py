@@ -22,14 +22,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crypto.keys import kid_of
+from hub.core.clock import as_utc
+from hub.core.permissions import Permission
 from hub.core.protection import token_hash
 from hub.db import utcnow
-from hub.errors import HubError
 from hub.models.devices import Device, EnrolmentToken, ScanBatch
-from hub.models.identity import User
+from hub.models.identity import Role
 from hub.models.organisations import Organisation, OrgKind
 from hub.services import audit
+from hub.services.errors import Conflict, Gone, Invalid, NotFound, Rejected
 from hub.services.keys import keystore
+from hub.services.scope import Scope
 
 ENROLMENT_PREFIX = "CPE1:"
 
@@ -63,20 +66,32 @@ def _qr_png(text: str) -> bytes:
     return out.getvalue()
 
 
+def device_station(scope: Scope, requested: int | None) -> int | None:
+    """The station a device enrolled by `scope` belongs to. Hub admins (devices.manage) choose one or
+    none (a hub-wide device); anyone else gets their own station, and one with no station gets none."""
+    scope.require(Permission.DEVICES_MANAGE)
+    if scope.hub_wide:
+        return requested
+    scope.require_role(Role.STATION_ADMIN)
+    return scope.own_org(requested)
+
+
 def create_enrolment_token(
     db: Session,
+    scope: Scope,
     *,
-    actor: User,
     station_id: int | None,
     lifetime: dt.timedelta,
     base_url: str,
-    client_ip: str | None = None,
 ) -> EnrolmentTicket:
-    """A one-time enrolment token for a device of `station_id` (None: not tied to a station). Commits."""
+    """A one-time enrolment token for a device of the caller's station (hub admins: `station_id`, or
+    None for a device tied to no station)."""
+    station_id = device_station(scope, station_id)
+    actor, client_ip = scope.user, scope.client_ip
     if station_id is not None:
         org = db.get(Organisation, station_id)
         if org is None or org.kind != OrgKind.STATION:
-            raise HubError(404, "not_found", "station not found")
+            raise NotFound(reason="not_found", detail="station not found")
     root_public = _root_public_key(db)
     token = secrets.token_urlsafe(24)
     now = utcnow()
@@ -98,7 +113,6 @@ def create_enrolment_token(
         client_ip=client_ip,
         expires_at=int(expires_at.timestamp()),
     )
-    db.commit()
     text = enrolment_text(base_url, token, root_public)
     return EnrolmentTicket(token=token, expires_at=expires_at, enrolment_text=text, qr_png=_qr_png(text))
 
@@ -107,9 +121,9 @@ def _public_key(b64: str) -> bytes:
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise HubError(422, "bad_public_key", "public_key must be base64") from exc
+        raise Rejected(reason="bad_public_key", detail="public_key must be base64") from exc
     if len(raw) != 32:
-        raise HubError(422, "bad_public_key", "public_key must be a raw 32-byte Ed25519 key")
+        raise Rejected(reason="bad_public_key", detail="public_key must be a raw 32-byte Ed25519 key")
     return raw
 
 
@@ -130,14 +144,14 @@ def enrol_device(
     public_key = _public_key(public_key_b64)
     record = db.scalars(select(EnrolmentToken).where(EnrolmentToken.token_hash == token_hash(token))).first()
     if record is None:
-        raise HubError(400, "invalid_token", "unknown enrolment token")
+        raise Invalid(reason="invalid_token", detail="unknown enrolment token")
     now = utcnow()
     if record.used_at is not None:
-        raise HubError(410, "token_used", "this enrolment token was already used; ask for a new one")
+        raise Gone(reason="token_used", detail="this enrolment token was already used; ask for a new one")
     if record.expires_at <= now:
-        raise HubError(410, "token_expired", "this enrolment token has expired; ask for a new one")
+        raise Gone(reason="token_expired", detail="this enrolment token has expired; ask for a new one")
     if db.scalar(select(Device.id).where(Device.public_key == public_key)) is not None:
-        raise HubError(409, "key_already_enrolled", "this public key belongs to an enrolled device")
+        raise Conflict(reason="key_already_enrolled", detail="this public key belongs to an enrolled device")
     root_public = _root_public_key(db)
 
     device = Device(
@@ -157,8 +171,7 @@ def enrol_device(
         .values(used_at=now, device_id=device.id)
     ).rowcount
     if won != 1:
-        db.rollback()
-        raise HubError(410, "token_used", "this enrolment token was already used; ask for a new one")
+        raise Gone(reason="token_used", detail="this enrolment token was already used; ask for a new one")
     audit.record(
         db,
         "device.enrolled",
@@ -167,28 +180,47 @@ def enrol_device(
         station_id=record.station_id,
         token_id=record.id,
     )
-    db.commit()
     return Enrolled(device=device, root_public_key=root_public, root_kid=kid_of(root_public))
 
 
-def revoke_device(
-    db: Session, device: Device, *, actor: User, reason: str | None, client_ip: str | None = None
-) -> Device:
+def device_in_scope(db: Session, scope: Scope, device_id: str) -> Device:
+    """A device the caller manages: any for hub admins (devices.manage), else one of their own station.
+    Another station's device, or one tied to no station, is "not found" to a station admin: its
+    existence is not theirs to know."""
+    scope.require(Permission.DEVICES_MANAGE)
+    try:
+        key = str(uuid.UUID(device_id))
+    except ValueError:
+        raise NotFound("device") from None
+    device = db.get(Device, key)
+    if device is None:
+        raise NotFound("device")
+    if not scope.hub_wide and (device.station_id is None or not scope.member_of(device.station_id)):
+        raise NotFound("device")
+    return device
+
+
+def revoke_device(db: Session, scope: Scope, *, device_id: str, reason: str | None) -> Device:
     """Refuse the device's batches from now on (403). Idempotent: revoking twice keeps the first time."""
+    device = device_in_scope(db, scope, device_id)
     if device.revoked_at is None:
         device.revoked_at = utcnow()
-        device.revoked_by = actor.id
+        device.revoked_by = scope.user.id
         device.revoke_reason = reason
-        audit.record(db, "device.revoked", actor=actor, target=f"device:{device.id}", client_ip=client_ip)
-        db.commit()
+        audit.record(
+            db, "device.revoked", actor=scope.user, target=f"device:{device.id}", client_ip=scope.client_ip
+        )
     return device
 
 
 def list_devices(
-    db: Session, *, station_id: int | None, all_stations: bool
+    db: Session, scope: Scope, *, station_id: int | None = None
 ) -> list[tuple[Device, dt.datetime | None]]:
-    """Devices of one station, or every device when `all_stations` (hub admins), each with the time of
-    its last upload (None: never synced), which is what tells an admin a checkpoint has gone quiet."""
+    """Hub admins: every device, or one station's; a station admin: their own station's (none without
+    a station). Each with the time of its last upload (None: never synced), which is what tells an admin
+    a checkpoint has gone quiet."""
+    station_id = device_station(scope, station_id)
+    all_stations = scope.hub_wide and station_id is None
     last_upload = (
         select(ScanBatch.device_id, func.max(ScanBatch.received_at).label("at"))
         .group_by(ScanBatch.device_id)
@@ -201,13 +233,4 @@ def list_devices(
     )
     if not all_stations:
         query = query.where(Device.station_id == station_id)
-    return [(device, _aware(at)) for device, at in db.execute(query)]
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # max() over a UtcDateTime column comes back untyped on SQLite (a naive datetime or its text form).
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return [(device, (as_utc(at) if at is not None else None)) for device, at in db.execute(query)]

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from crypto.keys import verify_signature
 from hub.db import utcnow
 from hub.devices.scan_batch import BatchFormatError, canonical_uuid, parse_batch
-from hub.errors import HubError
 from hub.models.devices import Device, Scan, ScanBatch
+from hub.models.rosters import Officer
+from hub.services.errors import Conflict, NotAllowed, NotAuthenticated, Rejected, TooLarge
 
 # docs/CONTRACTS.md: at most 1000 events per batch.
 MAX_EVENTS_PER_BATCH = 1000
@@ -39,6 +40,10 @@ REJECTED = "rejected"
 
 _SCANS: Table = Scan.__table__  # type: ignore[assignment]
 _BATCHES: Table = ScanBatch.__table__  # type: ignore[assignment]
+
+
+# Ids per `IN (...)` lookup: well under every backend's bound-parameter limit.
+ID_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,20 @@ def _insert_scans(
     return set(db.execute(stmt, params_list).scalars())
 
 
+def _officers_of_station(db: Session, device_id: str, rows: list[dict[str, Any] | None]) -> set[str] | None:
+    """The batch's officer ids that are on the duty whitelist of the device's station, so that a
+    station's device writes only into its own station's check register. None for a device tied to no
+    station (enrolled by a hub admin): its events may name any officer."""
+    station_id = db.scalar(select(Device.station_id).where(Device.id == device_id))
+    if station_id is None:
+        return None
+    named = {int(r["officer_id"]) for r in rows if r and r["officer_id"] and str(r["officer_id"]).isdigit()}
+    if not named:
+        return set()
+    found = db.scalars(select(Officer.id).where(Officer.station_id == station_id, Officer.id.in_(named)))
+    return {str(i) for i in found}
+
+
 def authenticate_device(
     db: Session, header_device_id: str | None, signature_b64: str | None, body: bytes
 ) -> str:
@@ -119,20 +138,24 @@ def authenticate_device(
     """
     device_id = canonical_uuid(header_device_id)
     if device_id is None:
-        raise HubError(401, "unknown_device", "X-Device-Id header missing or not a device id")
+        raise NotAuthenticated(
+            reason="unknown_device", detail="X-Device-Id header missing or not a device id"
+        )
     row = db.execute(select(Device.public_key, Device.revoked_at).where(Device.id == device_id)).first()
     if row is None:
-        raise HubError(401, "unknown_device", "no enrolled device with this id")
+        raise NotAuthenticated(reason="unknown_device", detail="no enrolled device with this id")
     if not signature_b64:
-        raise HubError(401, "bad_signature", "X-Device-Signature header missing")
+        raise NotAuthenticated(reason="bad_signature", detail="X-Device-Signature header missing")
     try:
         signature = base64.b64decode(signature_b64, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise HubError(401, "bad_signature", "X-Device-Signature is not base64") from exc
+        raise NotAuthenticated(reason="bad_signature", detail="X-Device-Signature is not base64") from exc
     if not verify_signature(row.public_key, body, signature):
-        raise HubError(401, "bad_signature", "signature does not match the body and the device key")
+        raise NotAuthenticated(
+            reason="bad_signature", detail="signature does not match the body and the device key"
+        )
     if row.revoked_at is not None:
-        raise HubError(403, "device_revoked", "this device has been revoked; enrol it again")
+        raise NotAllowed(reason="device_revoked", detail="this device has been revoked; enrol it again")
     return device_id
 
 
@@ -146,7 +169,8 @@ def ingest_batch(
     retention_days: int | None = None,
     now: dt.datetime | None = None,
 ) -> BatchOutcome:
-    """Authenticate, parse and store one batch; commits, or raises HubError having changed nothing.
+    """Authenticate, parse and store one batch; flushes (the caller's unit of work commits), or
+    raises a DomainError; a refused batch changes nothing once the unit of work rolls back.
 
     Events scanned longer ago than `retention_days` are rejected: the purge would delete them at once,
     and refusing them keeps a batch replayed after its record was purged from bringing scans back.
@@ -157,10 +181,12 @@ def ingest_batch(
         batch = parse_batch(body, max_events=max_events)
     except BatchFormatError as exc:
         if exc.too_large:
-            raise HubError(413, "batch_too_large", exc.detail) from exc
-        raise HubError(422, "invalid_batch", exc.detail) from exc
+            raise TooLarge(reason="batch_too_large", detail=exc.detail) from exc
+        raise Rejected(reason="invalid_batch", detail=exc.detail) from exc
     if batch.device_id != device_id:
-        raise HubError(401, "device_mismatch", "body device_id differs from X-Device-Id")
+        raise NotAuthenticated(reason="device_mismatch", detail="body device_id differs from X-Device-Id")
+
+    officers = _officers_of_station(db, device_id, batch.rows)
 
     statuses: list[str] = []
     errors = list(batch.errors)
@@ -175,6 +201,9 @@ def ingest_batch(
         elif row["scanned_at"] < oldest:
             statuses.append(REJECTED)
             errors[i] = f"scanned_at: older than the {retention_days}-day retention period"
+        elif officers is not None and row["officer_id"] is not None and row["officer_id"] not in officers:
+            statuses.append(REJECTED)
+            errors[i] = "officer_id: not a duty officer of this device's station"
         elif row["event_id"] in seen_ids:
             statuses.append(DUPLICATE)
         elif row["seq"] in seen_seqs:
@@ -186,41 +215,35 @@ def ingest_batch(
             statuses.append(ACCEPTED)  # provisional: settled by what the insert returns
             to_insert.append(row)
 
-    try:
-        inserted: set[str] = set()
-        if to_insert:
-            inserted = _insert_scans(db, to_insert, device_id, batch.batch_id, received_at)
-        if len(inserted) < len(to_insert):
-            _settle_conflicts(db, device_id, batch.rows, inserted, statuses, errors)
+    inserted: set[str] = set()
+    if to_insert:
+        inserted = _insert_scans(db, to_insert, device_id, batch.batch_id, received_at)
+    if len(inserted) < len(to_insert):
+        _settle_conflicts(db, device_id, batch.rows, inserted, statuses, errors)
 
-        accepted = statuses.count(ACCEPTED)
-        duplicates = statuses.count(DUPLICATE)
-        rejected = len(statuses) - accepted - duplicates
-        stmt = _insert_ignoring_conflicts(db, _BATCHES).returning(_BATCHES.c.batch_id)
-        stored = db.execute(
-            stmt,
-            {
-                "batch_id": batch.batch_id,
-                "device_id": device_id,
-                "sent_at": batch.sent_at,
-                "received_at": received_at,
-                "events": len(statuses),
-                "accepted": accepted,
-                "duplicates": duplicates,
-                "rejected": rejected,
-            },
-        ).first()
-        if stored is None:
-            raise HubError(
-                409,
-                "batch_replayed",
-                "this batch_id was already received; send its events again under a new batch_id "
-                "to get their answers (they will come back as duplicates)",
-            )
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
+    accepted = statuses.count(ACCEPTED)
+    duplicates = statuses.count(DUPLICATE)
+    rejected = len(statuses) - accepted - duplicates
+    stmt = _insert_ignoring_conflicts(db, _BATCHES).returning(_BATCHES.c.batch_id)
+    stored = db.execute(
+        stmt,
+        {
+            "batch_id": batch.batch_id,
+            "device_id": device_id,
+            "sent_at": batch.sent_at,
+            "received_at": received_at,
+            "events": len(statuses),
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "rejected": rejected,
+        },
+    ).first()
+    if stored is None:
+        raise Conflict(
+            reason="batch_replayed",
+            detail="this batch_id was already received; send its events again under a new batch_id "
+            "to get their answers (they will come back as duplicates)",
+        )
 
     results: list[dict[str, Any]] = []
     for event_id, status, error in zip(batch.echo_ids, statuses, errors, strict=True):
@@ -253,8 +276,8 @@ def _settle_conflicts(
     ]
     owners: dict[str, str] = {}
     ids = [rows[i]["event_id"] for i in pending]  # type: ignore[index]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
         query = select(_SCANS.c.event_id, _SCANS.c.device_id).where(_SCANS.c.event_id.in_(chunk))
         owners.update((event_id, owner) for event_id, owner in db.execute(query))
     for i in pending:

@@ -3,7 +3,7 @@
 from hub.models.audit import AuditEvent
 from hub.models.console import ConsoleSession
 from hub.models.identity import ApiToken, OtpCode, Role, User
-from hub.models.organisations import Organisation, OrgKind
+from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
@@ -14,12 +14,14 @@ __all__ = [
     "AuditEvent",
     "ConsoleSession",
     "Employee",
+    "RegistrationClaim",
     "IssuerKeyRecord",
     "Officer",
     "OrgKind",
     "Organisation",
     "OtpCode",
     "Pass",
+    "ReviewState",
     "Role",
     "SignedDocument",
     "StatusEntry",

@@ -8,22 +8,24 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
 from hub.core.permissions import Permission
-from hub.errors import HubError, not_found
 from hub.models.identity import CONSOLE_ROLES, Role, User
 from hub.services import audit, identity
-from hub.services.access import effective_permissions
+from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from hub.services.scope import Scope, effective_permissions
 
 
 def check_grant(grantor: User, permissions: set[Permission]) -> None:
     beyond = permissions - effective_permissions(grantor)
     if beyond:
-        raise HubError(403, "grant_exceeds_own", f"you cannot grant what you do not hold: {sorted(beyond)}")
+        raise NotAllowed(
+            reason="grant_exceeds_own", detail=f"you cannot grant what you do not hold: {sorted(beyond)}"
+        )
 
 
 def check_can_manage(grantor: User, target: User) -> None:
     """A general admin may only manage admins whose permissions are within its own (never a super admin)."""
     if Role(target.role) is Role.SUPER_ADMIN and Role(grantor.role) is not Role.SUPER_ADMIN:
-        raise HubError(403, "forbidden", "only a super admin can manage super admins")
+        raise NotAllowed(reason="forbidden", detail="only a super admin can manage super admins")
     if Role(grantor.role) is not Role.SUPER_ADMIN:
         check_grant(grantor, set(effective_permissions(target)))
 
@@ -31,19 +33,35 @@ def check_can_manage(grantor: User, target: User) -> None:
 def get_console_admin(db: Session, admin_id: int) -> User:
     user = db.get(User, admin_id)
     if user is None or Role(user.role) not in CONSOLE_ROLES:
-        raise not_found("admin")
+        raise NotFound("admin")
     return user
 
 
+def console_admin(db: Session, scope: Scope, admin_id: int) -> User:
+    scope.require(Permission.ADMINS_MANAGE)
+    return get_console_admin(db, admin_id)
+
+
+def list_admins(db: Session, scope: Scope) -> list[User]:
+    scope.require(Permission.ADMINS_MANAGE)
+    return list(
+        db.scalars(select(User).where(User.role.in_([r.value for r in CONSOLE_ROLES])).order_by(User.id))
+    )
+
+
 def create_general_admin(
-    db: Session, grantor: User, mobile: str, name: str, permissions: set[Permission], client_ip: str | None
+    db: Session, scope: Scope, *, mobile: str, name: str, permissions: set[Permission]
 ) -> User:
+    """A general admin with `permissions` (never beyond the grantor's own); the initial password goes to
+    their mobile by SMS."""
+    scope.require(Permission.ADMINS_MANAGE)
+    grantor, client_ip = scope.user, scope.client_ip
     check_grant(grantor, permissions)
     existing = db.scalars(
         select(User).where(User.mobile == mobile, User.role.in_([r.value for r in CONSOLE_ROLES]))
     ).first()
     if existing is not None:
-        raise HubError(409, "duplicate", "this mobile already has a console account")
+        raise Conflict(reason="duplicate", detail="this mobile already has a console account")
     user = User(
         mobile=mobile,
         name=name,
@@ -64,28 +82,31 @@ def create_general_admin(
         mobile=mask_mobile(mobile),
         permissions=user.permissions,
     )
-    db.commit()
     return user
 
 
 def update_admin(
     db: Session,
-    grantor: User,
-    target: User,
+    scope: Scope,
     *,
-    name: str | None,
-    permissions: set[Permission] | None,
-    active: bool | None,
-    client_ip: str | None,
+    admin_id: int,
+    name: str | None = None,
+    permissions: set[Permission] | None = None,
+    active: bool | None = None,
 ) -> User:
+    """Rename, re-grant, disable or enable an admin; disabling ends their sessions."""
+    target = console_admin(db, scope, admin_id)
+    grantor, client_ip = scope.user, scope.client_ip
     check_can_manage(grantor, target)
     if target.id == grantor.id and (permissions is not None or active is False):
-        raise HubError(403, "forbidden", "you cannot change your own permissions or disable yourself")
+        raise NotAllowed(
+            reason="forbidden", detail="you cannot change your own permissions or disable yourself"
+        )
     if name is not None:
         target.name = name
     if permissions is not None:
         if Role(target.role) is Role.SUPER_ADMIN:
-            raise HubError(400, "bad_request", "a super admin holds every permission")
+            raise Invalid(reason="bad_request", detail="a super admin holds every permission")
         check_grant(grantor, permissions)
         target.permissions = sorted(p.value for p in permissions)
     if active is not None:
@@ -101,13 +122,14 @@ def update_admin(
         permissions=target.permissions,
         active=target.active,
     )
-    db.commit()
     return target
 
 
-def reset_password(db: Session, grantor: User, target: User, client_ip: str | None) -> None:
+def reset_password(db: Session, scope: Scope, *, admin_id: int) -> None:
+    """Send a new initial password by SMS (the admin must change it at next login)."""
+    target = console_admin(db, scope, admin_id)
+    grantor, client_ip = scope.user, scope.client_ip
     check_can_manage(grantor, target)
     identity.revoke_all_tokens(db, target.id)
     identity.send_initial_password(db, target)
     audit.record(db, "admin.password_reset", actor=grantor, target=f"user:{target.id}", client_ip=client_ip)
-    db.commit()

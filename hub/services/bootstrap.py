@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
 from hub.core.config import Settings
-from hub.errors import HubError
 from hub.models.identity import Role, User
 from hub.services import audit, identity
+from hub.services.errors import Invalid
 
 
 @dataclass
@@ -29,7 +29,7 @@ def ensure_keys(settings: Settings) -> bool:
 
     passphrase = settings.passphrase()
     if not passphrase:
-        raise HubError(400, "no_passphrase", "set HUB_KEY_PASSPHRASE or CHECKPASS_PASSPHRASE")
+        raise Invalid(reason="no_passphrase", detail="set HUB_KEY_PASSPHRASE or CHECKPASS_PASSPHRASE")
     keys_dir = Path(settings.keys_dir)
     store = KeyStore(keys_dir, passphrase)
     created = not (keys_dir / "root.key").exists()
@@ -46,7 +46,7 @@ def ensure_keys(settings: Settings) -> bool:
 
 def create_super_admin(db: Session, mobile_e164: str, name: str = "") -> tuple[User, bool]:
     """A super admin for `mobile_e164` with an initial password sent by SMS; existing ones are kept as
-    they are (running init twice must not reset anybody's password). Commits."""
+    they are (running init twice must not reset anybody's password). The caller commits."""
     existing = db.scalars(
         select(User).where(User.mobile == mobile_e164, User.role == Role.SUPER_ADMIN.value)
     ).first()
@@ -64,5 +64,4 @@ def create_super_admin(db: Session, mobile_e164: str, name: str = "") -> tuple[U
         mobile=mask_mobile(mobile_e164),
         via="init",
     )
-    db.commit()
     return user, True

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
 from hub.core.fields import Mobile, NationalId, OrgName, PersonName, Ubn
+from hub.core.permissions import Permission
+from hub.db import utcnow
 from hub.documents.spreadsheets import EMPLOYEE_COLUMNS
-from hub.errors import HubError, not_found
 from hub.models.identity import Role, User
-from hub.models.organisations import Organisation, OrgKind
+from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.rosters import Employee
 from hub.services import audit, otp, people
+from hub.services.errors import Conflict, NotAllowed, NotFound
+from hub.services.identity import revoke_all_tokens
 from hub.services.imports import check_each, read_import, refuse_import
+from hub.services.scope import Scope
 from hub.services.whitelist import refuse_repeats
 
 
@@ -35,23 +41,96 @@ class EmployeeIn(BaseModel):
 def get_enterprise(db: Session, org_id: int) -> Organisation:
     org = db.get(Organisation, org_id)
     if org is None or org.kind != OrgKind.ENTERPRISE:
-        raise not_found("enterprise")
+        raise NotFound("enterprise")
     return org
 
 
-def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -> tuple[Organisation, User]:
-    """The seed's 企業流程一: company, 統一編號, admin name and mobile, confirmed by an SMS code."""
+def enterprise_in_scope(db: Session, scope: Scope, org_id: int) -> Organisation:
+    """The enterprise, if `scope` is its admin or a hub admin with enterprises.manage (its whitelist and
+    passes are theirs to keep)."""
+    org = get_enterprise(db, org_id)
+    if scope.hub_wide:
+        scope.require(Permission.ENTERPRISES_MANAGE)
+        return org
+    scope.require_role(Role.ENTERPRISE_ADMIN)
+    scope.require_org(org_id, Permission.ENTERPRISES_MANAGE)
+    return org
+
+
+def list_enterprises(db: Session, scope: Scope) -> list[Organisation]:
+    """Hub admins with enterprises.manage see all; an enterprise admin their own; anyone else nothing."""
+    query = (
+        select(Organisation).where(Organisation.kind == OrgKind.ENTERPRISE.value).order_by(Organisation.id)
+    )
+    if scope.hub_wide:
+        scope.require(Permission.ENTERPRISES_MANAGE)
+    else:
+        scope.require_role(Role.ENTERPRISE_ADMIN)
+        query = query.where(Organisation.id == scope.own_org())
+    return list(db.scalars(query))
+
+
+def list_employees(db: Session, scope: Scope, *, org_id: int) -> list[Employee]:
+    enterprise_in_scope(db, scope, org_id)
+    rows = list(db.scalars(select(Employee).where(Employee.org_id == org_id).order_by(Employee.id)))
+    audit.record(
+        db,
+        "query.employees",
+        actor=scope.user,
+        target=f"org:{org_id}",
+        client_ip=scope.client_ip,
+        results=len(rows),
+    )
+    return rows
+
+
+def employee_in_scope(db: Session, scope: Scope, *, org_id: int, employee_id: int) -> Employee:
+    return get_employee(db, enterprise_in_scope(db, scope, org_id), employee_id)
+
+
+@dataclass(frozen=True)
+class Registered:
+    org: Organisation
+    admin: User
+
+
+@dataclass(frozen=True)
+class HeldForReview:
+    claim: RegistrationClaim
+
+
+def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -> Registered | HeldForReview:
+    """The seed's 企業流程一: company, 統一編號, admin name and mobile, confirmed by an SMS code.
+
+    A 統一編號 that already has an enterprise is not registered again, nor refused in silence: the claim
+    is held for a hub admin's review (`decide_claim`), and the enterprise's owner is untouched."""
     otp.verify_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
-    if (
-        db.scalars(
-            select(Organisation).where(
-                Organisation.kind == OrgKind.ENTERPRISE.value, Organisation.ubn == data.ubn
-            )
-        ).first()
-        is not None
-    ):
-        db.rollback()
-        raise HubError(409, "already_registered", "an enterprise with this 統一編號 is registered")
+    owner = db.scalars(
+        select(Organisation).where(
+            Organisation.kind == OrgKind.ENTERPRISE.value, Organisation.ubn == data.ubn
+        )
+    ).first()
+    if owner is not None:
+        claim = RegistrationClaim(
+            org_id=owner.id,
+            ubn=data.ubn,
+            company_name=data.company_name,
+            admin_name=data.admin_name,
+            admin_mobile=data.admin_mobile,
+            state=ReviewState.PENDING.value,
+        )
+        db.add(claim)
+        db.flush()
+        audit.record(
+            db,
+            "enterprise.registration_held",
+            target=f"org:{owner.id}",
+            client_ip=client_ip,
+            claim_id=claim.id,
+            ubn=data.ubn,
+            mobile=mask_mobile(data.admin_mobile),
+        )
+        return HeldForReview(claim)
     org = Organisation(
         kind=OrgKind.ENTERPRISE.value,
         name=data.company_name,
@@ -79,7 +158,69 @@ def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -
         ubn=data.ubn,
         mobile=mask_mobile(data.admin_mobile),
     )
-    return org, admin
+    return Registered(org, admin)
+
+
+def list_claims(
+    db: Session, scope: Scope, *, state: ReviewState | None = ReviewState.PENDING
+) -> list[RegistrationClaim]:
+    """Registrations held for review (hub admins with enterprises.manage), oldest first."""
+    _reviewer(scope)
+    query = select(RegistrationClaim).order_by(RegistrationClaim.id)
+    if state is not None:
+        query = query.where(RegistrationClaim.state == state.value)
+    return list(db.scalars(query))
+
+
+def decide_claim(db: Session, scope: Scope, *, claim_id: int, approve: bool) -> RegistrationClaim:
+    """Approve (the claimant becomes another admin of the enterprise, logging in by SMS code) or refuse
+    (nothing changes). A claim is decided once."""
+    _reviewer(scope)
+    claim = db.get(RegistrationClaim, claim_id)
+    if claim is None:
+        raise NotFound("registration")
+    if claim.state != ReviewState.PENDING.value:
+        raise Conflict(reason="already_decided", detail=f"this registration was already {claim.state}")
+    claim.state = (ReviewState.APPROVED if approve else ReviewState.REFUSED).value
+    claim.decided_at = utcnow()
+    claim.decided_by = scope.user.id
+    admin_id = None
+    if approve:
+        admin = db.scalars(
+            select(User).where(
+                User.mobile == claim.admin_mobile,
+                User.role == Role.ENTERPRISE_ADMIN.value,
+                User.org_id == claim.org_id,
+            )
+        ).first()
+        if admin is None:
+            admin = User(
+                mobile=claim.admin_mobile,
+                name=claim.admin_name,
+                role=Role.ENTERPRISE_ADMIN.value,
+                org_id=claim.org_id,
+                permissions=[],
+                created_by=scope.user.id,
+            )
+            db.add(admin)
+            db.flush()
+        admin_id = admin.id
+    audit.record(
+        db,
+        f"enterprise.registration_{claim.state}",
+        actor=scope.user,
+        target=f"org:{claim.org_id}",
+        client_ip=scope.client_ip,
+        claim_id=claim.id,
+        admin_user_id=admin_id,
+    )
+    return claim
+
+
+def _reviewer(scope: Scope) -> None:
+    if not scope.hub_wide:
+        raise NotAllowed("only hub admins review registrations")
+    scope.require(Permission.ENTERPRISES_MANAGE)
 
 
 def _check_employee_free(
@@ -89,9 +230,9 @@ def _check_employee_free(
     refuse_repeats(db, Employee, Employee.org_id == org_id, fields, who="an employee", exclude=exclude)
 
 
-def add_employee(
-    db: Session, org: Organisation, data: EmployeeIn, actor: User, client_ip: str | None
-) -> Employee:
+def add_employee(db: Session, scope: Scope, *, org_id: int, data: EmployeeIn) -> Employee:
+    """Put an employee on the enterprise's pass whitelist."""
+    org = enterprise_in_scope(db, scope, org_id)
     _check_employee_free(db, org.id, data.mobile, people.national_id_hash(db, data.national_id))
     employee = Employee(org_id=org.id, name=data.name, mobile=data.mobile)
     people.set_national_id(db, employee, data.national_id)
@@ -100,9 +241,9 @@ def add_employee(
     audit.record(
         db,
         "employee.added",
-        actor=actor,
+        actor=scope.user,
         target=f"employee:{employee.id}",
-        client_ip=client_ip,
+        client_ip=scope.client_ip,
         org_id=org.id,
     )
     return employee
@@ -111,13 +252,14 @@ def add_employee(
 def get_employee(db: Session, org: Organisation, employee_id: int) -> Employee:
     employee = db.get(Employee, employee_id)
     if employee is None or employee.org_id != org.id:
-        raise not_found("employee")
+        raise NotFound("employee")
     return employee
 
 
 def update_employee(
-    db: Session, employee: Employee, changes: dict[str, str], actor: User, client_ip: str | None
+    db: Session, scope: Scope, *, org_id: int, employee_id: int, changes: dict[str, str]
 ) -> Employee:
+    employee = employee_in_scope(db, scope, org_id=org_id, employee_id=employee_id)
     mobile = changes.get("mobile", employee.mobile)
     nid_hash = (
         people.national_id_hash(db, changes["national_id"])
@@ -127,31 +269,59 @@ def update_employee(
     _check_employee_free(db, employee.org_id, mobile, nid_hash, exclude=employee.id)
     if "name" in changes:
         employee.name = changes["name"]
-    if "mobile" in changes:
+    if "mobile" in changes and mobile != employee.mobile:
         employee.mobile = mobile
+        _account_follows(db, employee.id, mobile)
     if "national_id" in changes:
         people.set_national_id(db, employee, changes["national_id"])
     audit.record(
         db,
         "employee.updated",
-        actor=actor,
+        actor=scope.user,
         target=f"employee:{employee.id}",
-        client_ip=client_ip,
+        client_ip=scope.client_ip,
         fields=sorted(changes),
     )
     return employee
 
 
-def delete_employee(db: Session, employee: Employee, actor: User, client_ip: str | None) -> None:
-    # The employee's login account and its sessions go with it (ON DELETE CASCADE); passes stay in the
-    # register (employee_id SET NULL) and stay valid until revoked.
+def _account_follows(db: Session, employee_id: int, mobile: str) -> None:
+    """The employee's login account moves to the new number and its sessions end: whoever holds the old
+    number is no longer this employee (officers and station admins are handled the same way)."""
+    for user in db.scalars(select(User).where(User.employee_id == employee_id)):
+        user.mobile = mobile
+        revoke_all_tokens(db, user.id)
+
+
+def end_employee_sessions(db: Session, employee_id: int) -> None:
+    """End every session of the employee's login account."""
+    for user_id in db.scalars(select(User.id).where(User.employee_id == employee_id)):
+        revoke_all_tokens(db, user_id)
+
+
+def delete_employee(db: Session, scope: Scope, *, org_id: int, employee_id: int) -> None:
+    """Take the employee off the whitelist. Their login account and its sessions go with it (ON DELETE
+    CASCADE); their passes stay in the register (employee_id SET NULL) but are revoked: a pass follows
+    the person, and the person is no longer the enterprise's."""
+    from hub.services import passes
+
+    employee = employee_in_scope(db, scope, org_id=org_id, employee_id=employee_id)
+    revoked = passes.revoke_passes_of(db, scope, employee_id=employee.id, reason="employee removed")
+    end_employee_sessions(db, employee.id)
     db.delete(employee)
-    audit.record(db, "employee.deleted", actor=actor, target=f"employee:{employee.id}", client_ip=client_ip)
+    audit.record(
+        db,
+        "employee.deleted",
+        actor=scope.user,
+        target=f"employee:{employee.id}",
+        client_ip=scope.client_ip,
+        passes_revoked=revoked,
+    )
 
 
-def import_employees(
-    db: Session, org: Organisation, data: bytes, actor: User, client_ip: str | None
-) -> list[Employee]:
+def import_employees(db: Session, scope: Scope, *, org_id: int, data: bytes) -> list[Employee]:
+    """Batch whitelist from .xlsx: every row or none."""
+    org = enterprise_in_scope(db, scope, org_id)
     # Repeats within the file are found by the reader; clashes with the whitelist here.
     good, errors, total = read_import(data, EMPLOYEE_COLUMNS, EmployeeIn)
 
@@ -161,7 +331,7 @@ def import_employees(
     errors += check_each(good, check)
     if errors:
         raise refuse_import(
-            db, errors, total, actor=actor, client_ip=client_ip, kind="employees", org_id=org.id
+            errors, total, actor=scope.user, client_ip=scope.client_ip, kind="employees", org_id=org.id
         )
     created = []
     for _number, row in good:
@@ -170,5 +340,7 @@ def import_employees(
         db.add(employee)
         created.append(employee)
     db.flush()
-    audit.record(db, "import.employees", actor=actor, client_ip=client_ip, org_id=org.id, rows=len(created))
+    audit.record(
+        db, "import.employees", actor=scope.user, client_ip=scope.client_ip, org_id=org.id, rows=len(created)
+    )
     return created

@@ -1,6 +1,6 @@
 """The refusals the hub's domain makes, in its own words: no HTTP, no chat, no HTML.
 
-Every front end (REST in `hub.errors`, the CLI in `hub.cli`, LINE and the console) maps these once to its
+Every front end (REST's exception handler, the CLI in `hub.cli`, LINE and the console) maps these once to its
 own answer. `reason` is the stable machine-readable word a client may branch on (it is the `error` field
 of a REST body); `detail` is for a person and never holds personal data from the request.
 """
@@ -11,14 +11,26 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every refusal a service makes."""
+    """Base of every refusal a service makes.
+
+    `keep` holds audit entries that must outlive the refusal: the unit of work
+    (`hub.services.unit_of_work`) rolls back everything the refused command did, then writes these and
+    commits them (every import is audited, a refused one too).
+    """
 
     default_reason = "refused"
 
     def __init__(self, detail: Any = None, *, reason: str | None = None) -> None:
         self.reason = reason or self.default_reason
         self.detail = detail
+        self.keep: list[dict[str, Any]] = []
         super().__init__(f"{self.reason}: {detail}")
+
+    def audited(self, action: str, **entry: Any) -> DomainError:
+        """Ask the unit of work to record `action` (arguments of `hub.services.audit.record`) after
+        rolling back; returns self, to be raised."""
+        self.keep.append({"action": action, **entry})
+        return self
 
 
 class NotAuthenticated(DomainError):
@@ -38,8 +50,8 @@ class NotFound(DomainError):
 
     default_reason = "not_found"
 
-    def __init__(self, what: str = "item", *, reason: str | None = None) -> None:
-        super().__init__(f"{what} not found", reason=reason)
+    def __init__(self, what: str = "item", *, reason: str | None = None, detail: str | None = None) -> None:
+        super().__init__(detail or f"{what} not found", reason=reason)
 
 
 class Conflict(DomainError):
@@ -62,6 +74,19 @@ class Invalid(DomainError):
     def __init__(self, detail: Any = None, *, field: str | None = None, reason: str | None = None) -> None:
         self.field = field
         super().__init__(detail, reason=reason)
+
+
+class Rejected(Invalid):
+    """The input is well formed but its content is refused: a signature that does not verify, an expired
+    bundle, a key of the wrong length, a batch that breaks the rules, a file with bad rows."""
+
+    default_reason = "rejected"
+
+
+class Unavailable(DomainError):
+    """The hub cannot do this now through no fault of the request (keys locked, no trust bundle)."""
+
+    default_reason = "unavailable"
 
 
 class TooLarge(DomainError):

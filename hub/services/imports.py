@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.orm import Session
 
 from hub.documents.spreadsheets import ColumnSpec, SpreadsheetError, read_rows
-from hub.errors import HubError
 from hub.models.identity import User
-from hub.services import audit
+from hub.services.errors import DomainError, Invalid, Rejected
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,11 +37,11 @@ class RowProblem:
 def read_import(
     data: bytes, columns: Sequence[ColumnSpec], model: type[M]
 ) -> tuple[list[tuple[int, M]], list[RowProblem], int]:
-    """(good rows as `model`, row errors, number of data rows). HubError 400 for an unreadable file."""
+    """(good rows as `model`, row errors, number of data rows). Invalid for an unreadable file."""
     try:
         report = read_rows(data, columns)
     except SpreadsheetError as exc:
-        raise HubError(400, "bad_spreadsheet", str(exc)) from None
+        raise Invalid(reason="bad_spreadsheet", detail=str(exc)) from None
     key_of = {spec.label: spec.key for spec in columns}
     errors = [RowProblem(e.row_number, key_of.get(e.column) or None, e.message) for e in report.errors]
     good: list[tuple[int, M]] = []
@@ -59,19 +57,18 @@ def read_import(
 
 
 def check_each(good: Sequence[tuple[int, M]], check: Callable[[M], None]) -> list[RowProblem]:
-    """Run a one-by-one rule (which raises HubError, e.g. a whitelist clash) on every good row and
+    """Run a one-by-one rule (which raises a DomainError, e.g. a whitelist clash) on every good row and
     collect its refusals as row problems."""
     problems = []
     for number, row in good:
         try:
             check(row)
-        except HubError as exc:
+        except DomainError as exc:
             problems.append(RowProblem(number, None, str(exc.detail)))
     return problems
 
 
 def refuse_import(
-    db: Session,
     errors: Sequence[RowProblem],
     total_rows: int,
     *,
@@ -79,11 +76,18 @@ def refuse_import(
     client_ip: str | None,
     kind: str,
     **details: Any,
-) -> HubError:
-    """Undo anything the import touched, audit the refusal (every import is audited) and return the 422."""
-    db.rollback()
-    audit.record(
-        db,
+) -> DomainError:
+    """The refusal to raise: the unit of work undoes anything the import touched and keeps its audit
+    entry (every import is audited, a refused one too)."""
+    refusal = Rejected(
+        reason="import_rejected",
+        detail={
+            "message": "nothing was imported; fix these rows and upload the file again",
+            "rows": total_rows,
+            "errors": [e.as_dict() for e in sorted(errors, key=lambda e: e.row)],
+        },
+    )
+    return refusal.audited(
         "import.rejected",
         actor=actor,
         client_ip=client_ip,
@@ -91,14 +95,4 @@ def refuse_import(
         rows=total_rows,
         errors=len(errors),
         **details,
-    )
-    db.commit()
-    return HubError(
-        422,
-        "import_rejected",
-        {
-            "message": "nothing was imported; fix these rows and upload the file again",
-            "rows": total_rows,
-            "errors": [e.as_dict() for e in sorted(errors, key=lambda e: e.row)],
-        },
     )

@@ -25,8 +25,8 @@ from crypto.status import StatusList, sign_status_list
 from crypto.trust import IssuerKeyInfo, KeyState
 from hub.context import context_of
 from hub.core.config import Settings
-from hub.errors import HubError
 from hub.models.trust import IssuerKeyRecord
+from hub.services.errors import Unavailable
 from provisioning.files import write_private
 from provisioning.keystore import INITIAL_STATUS_SIZE, KeyStore, KeyStoreError
 
@@ -114,7 +114,7 @@ class HubKeyStore(KeyStore):
 def open_keystore(settings: Settings) -> HubKeyStore:
     passphrase = settings.passphrase()
     if passphrase is None:
-        raise HubError(503, "keys_locked", "no key passphrase configured (HUB_KEY_PASSPHRASE)")
+        raise Unavailable(reason="keys_locked", detail="no key passphrase configured (HUB_KEY_PASSPHRASE)")
     return HubKeyStore(settings.keys_dir, passphrase, clock=time.time)
 
 

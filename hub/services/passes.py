@@ -1,39 +1,70 @@
-"""Pass issuance and revocation (the seed's 企業流程三–四)."""
+"""Passes (the seed's 企業流程三–四): issue, supersede, read, print, revoke.
+
+Who may do what is decided here, with the caller's Scope (hub.services.scope):
+- an enterprise's admin, and hub admins with enterprises.manage, issue and list the enterprise's passes
+  and read their full `TP1:` text (they hand the passes out);
+- the holder (an employee) reads their own passes, text included;
+- hub admins with passes.revoke or query.passes see a pass's register entry, never its usable text;
+- every read of a pass's text (JSON, PNG, PDF) is written to the audit log.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.passes import PassClaims, encode_pass
 from hub.context import context_of
+from hub.core.permissions import Permission
 from hub.db import utcnow
-from hub.errors import HubError, not_found
-from hub.models.identity import User
+from hub.models.identity import Role, User
 from hub.models.organisations import Organisation
 from hub.models.passes import Pass
 from hub.models.rosters import Employee
 from hub.services import audit
+from hub.services.enterprises import employee_in_scope, enterprise_in_scope
+from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound, Rejected
 from hub.services.keys import allocate_serial, keystore
+from hub.services.scope import Scope
 from hub.services.trust import revoke_serial
 
+# Passes in one enterprise sheet (a request): rendering costs ~15 ms a pass (QR and vector drawing, one
+# core, measured 2026-11-25), so 250 stay near 4 s with room for a busy server; within the document
+# module's own cap (hub.documents.pass_sheet.MAX_PASSES).
+SHEET_PART_PASSES = 250
 
-def issue_pass(
+# Hub-wide permissions that show a pass's register entry (not its text).
+_REGISTER_READERS = (Permission.ENTERPRISES_MANAGE, Permission.PASSES_REVOKE, Permission.QUERY_PASSES)
+
+
+def pass_org_id(org: Organisation) -> str:
+    """What a pass names as its organisation: the enterprise's 統一編號, never an internal row id (a
+    checkpoint officer compares it with the company's papers)."""
+    if not org.ubn:
+        raise Invalid(reason="no_ubn", detail="the organisation has no 統一編號 to print on its passes")
+    return org.ubn
+
+
+def sign_pass(
     db: Session,
+    *,
     org: Organisation,
     employee: Employee,
-    actor: User,
-    *,
+    actor: User | None,
     kind: str = "employee",
     not_before: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
     client_ip: str | None = None,
 ) -> Pass:
-    """Sign a TP1 pass for a whitelisted employee with the active issuer key. Flushes, doesn't commit."""
+    """Sign a TP1 pass for a whitelisted employee with the active issuer key and flush it (no access
+    check: callers are `issue_pass` and the demo seeder)."""
     if employee.national_id_masked is None:
-        raise HubError(400, "no_national_id", "the employee has no national ID on record")
+        raise Invalid(reason="no_national_id", detail="the employee has no national ID on record")
     now = utcnow().replace(microsecond=0)
     not_before = (not_before or now).astimezone(dt.UTC).replace(microsecond=0)
     default_days = context_of(db).settings.pass_default_valid_days
@@ -41,11 +72,11 @@ def issue_pass(
         (expires_at or not_before + dt.timedelta(days=default_days)).astimezone(dt.UTC).replace(microsecond=0)
     )
     if expires_at <= not_before:
-        raise HubError(400, "bad_validity", "expires_at must be after not_before")
+        raise Invalid(reason="bad_validity", detail="expires_at must be after not_before", field="expires_at")
     if expires_at - not_before > dt.timedelta(days=366):
-        raise HubError(400, "bad_validity", "a pass is valid for at most a year")
+        raise Invalid(reason="bad_validity", detail="a pass is valid for at most a year", field="expires_at")
     if expires_at <= now:
-        raise HubError(400, "bad_validity", "the pass would already be expired")
+        raise Invalid(reason="bad_validity", detail="the pass would already be expired", field="expires_at")
     key = keystore(db).active_issuer()
     kid_hex = key.kid.hex()
     serial = allocate_serial(db, kid_hex)
@@ -56,14 +87,13 @@ def issue_pass(
         serial=serial,
         holder_name=employee.name,
         masked_national_id=employee.national_id_masked,
-        org_id=str(org.id),
+        org_id=pass_org_id(org),
         org_name=org.name,
         kind=kind,
         issued_at=int(now.timestamp()),
         not_before=int(not_before.timestamp()),
         expires_at=int(expires_at.timestamp()),
     )
-    text = encode_pass(claims, key)
     record = Pass(
         pass_id=pass_id.hex(),
         org_id=org.id,
@@ -75,11 +105,11 @@ def issue_pass(
         kind=kind,
         issuer_kid=kid_hex,
         serial=serial,
-        text=text,
+        text=encode_pass(claims, key),
         issued_at=now,
         not_before=not_before,
         expires_at=expires_at,
-        issued_by=actor.id,
+        issued_by=actor.id if actor is not None else None,
     )
     db.add(record)
     db.flush()
@@ -97,29 +127,227 @@ def issue_pass(
     return record
 
 
-def get_pass(db: Session, pass_id_hex: str) -> Pass:
-    from sqlalchemy import select
+def issue_passes(
+    db: Session,
+    scope: Scope,
+    *,
+    org_id: int,
+    employee_ids: Sequence[int],
+    kind: str = "employee",
+    not_before: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+    keep_previous: bool = False,
+) -> list[Pass]:
+    """Issue a pass to each employee (all or none). A new pass supersedes (revokes) the employee's
+    earlier valid pass of the same kind, unless `keep_previous`: one person, one pass of a kind."""
+    org = enterprise_in_scope(db, scope, org_id)
+    issued = []
+    for employee_id in dict.fromkeys(employee_ids):
+        employee = employee_in_scope(db, scope, org_id=org_id, employee_id=employee_id)
+        earlier = [] if keep_previous else _valid_passes(db, employee_id=employee.id, kind=kind)
+        record = sign_pass(
+            db,
+            org=org,
+            employee=employee,
+            actor=scope.user,
+            kind=kind,
+            not_before=not_before,
+            expires_at=expires_at,
+            client_ip=scope.client_ip,
+        )
+        for old in earlier:
+            _revoke(db, scope, old, f"superseded by {record.pass_id}")
+        issued.append(record)
+    return issued
 
-    record = db.scalars(select(Pass).where(Pass.pass_id == pass_id_hex.lower())).first()
-    if record is None:
-        raise not_found("pass")
+
+def issue_pass(
+    db: Session,
+    scope: Scope,
+    *,
+    org_id: int,
+    employee_id: int,
+    kind: str = "employee",
+    not_before: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+    keep_previous: bool = False,
+) -> Pass:
+    (record,) = issue_passes(
+        db,
+        scope,
+        org_id=org_id,
+        employee_ids=[employee_id],
+        kind=kind,
+        not_before=not_before,
+        expires_at=expires_at,
+        keep_previous=keep_previous,
+    )
     return record
 
 
-def revoke_pass(db: Session, record: Pass, actor: User, reason: str | None, client_ip: str | None) -> int:
-    """Revoke: the serial's bit is set in the issuer key's status list. Returns the new counter."""
+def _valid_passes(db: Session, *, employee_id: int, kind: str | None = None) -> list[Pass]:
+    query = select(Pass).where(
+        Pass.employee_id == employee_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow()
+    )
+    if kind is not None:
+        query = query.where(Pass.kind == kind)
+    return list(db.scalars(query.order_by(Pass.id)))
+
+
+def may_read_text(scope: Scope, record: Pass) -> bool:
+    """Whether `scope` may have the pass's usable `TP1:` text: its holder, or whoever issues the
+    enterprise's passes (its admin, hub admins with enterprises.manage)."""
+    if scope.employee_id is not None and record.employee_id == scope.employee_id:
+        return True
+    if scope.hub_wide:
+        return scope.can(Permission.ENTERPRISES_MANAGE)
+    return scope.role is Role.ENTERPRISE_ADMIN and scope.member_of(record.org_id)
+
+
+def _find(db: Session, pass_id: str) -> Pass:
+    if len(pass_id) != 32:
+        raise NotFound("pass")
+    record = db.scalars(select(Pass).where(Pass.pass_id == pass_id.lower())).first()
+    if record is None:
+        raise NotFound("pass")
+    return record
+
+
+def visible_pass(db: Session, scope: Scope, pass_id: str) -> Pass:
+    """A pass the caller may see: its holder, its enterprise's admin, or a hub admin with a pass
+    permission. Anyone else gets NotFound, never NotAllowed: its existence is not theirs to know."""
+    record = _find(db, pass_id)
+    if may_read_text(scope, record):
+        return record
+    if scope.hub_wide and any(scope.can(p) for p in _REGISTER_READERS):
+        return record
+    raise NotFound("pass")
+
+
+@dataclass(frozen=True)
+class PassRead:
+    record: Pass
+    text: str | None  # the `TP1:` text, only for those who may have it
+
+
+def read_pass(db: Session, scope: Scope, *, pass_id: str, form: str) -> PassRead:
+    """One pass as the caller may see it; audited (a pass carries its holder's name)."""
+    record = visible_pass(db, scope, pass_id)
+    with_text = may_read_text(scope, record)
+    audit.record(
+        db,
+        "pass.read",
+        actor=scope.user,
+        target=f"pass:{record.pass_id}",
+        client_ip=scope.client_ip,
+        form=form,
+        text=with_text,
+    )
+    return PassRead(record, record.text if with_text else None)
+
+
+def pass_text(db: Session, scope: Scope, *, pass_id: str, form: str) -> Pass:
+    """The pass for an image or a printout of its QR (which is its text): only for those who may have
+    the text; audited."""
+    read = read_pass(db, scope, pass_id=pass_id, form=form)
+    if read.text is None:
+        raise NotAllowed(reason="forbidden", detail="only the holder and the pass's issuers get its text")
+    return read.record
+
+
+def list_passes(db: Session, scope: Scope, *, org_id: int, active_only: bool = False) -> list[Pass]:
+    enterprise_in_scope(db, scope, org_id)
+    query = select(Pass).where(Pass.org_id == org_id).order_by(Pass.id)
+    if active_only:
+        query = query.where(Pass.revoked_at.is_(None))
+    rows = list(db.scalars(query))
+    audit.record(
+        db,
+        "query.enterprise_passes",
+        actor=scope.user,
+        target=f"org:{org_id}",
+        client_ip=scope.client_ip,
+        results=len(rows),
+    )
+    return rows
+
+
+def my_passes(db: Session, scope: Scope) -> list[Pass]:
+    """An employee's own passes (the seed's 下載 / 出示 / 列印 通行碼); audited."""
+    if scope.employee_id is None:
+        raise NotAllowed(reason="forbidden", detail="only employees hold passes")
+    rows = list(db.scalars(select(Pass).where(Pass.employee_id == scope.employee_id).order_by(Pass.id)))
+    audit.record(db, "pass.read", actor=scope.user, client_ip=scope.client_ip, form="own", results=len(rows))
+    return rows
+
+
+def sheet_passes(db: Session, scope: Scope, *, org_id: int, part: int | None) -> list[Pass]:
+    """The enterprise's valid passes for printing, SHEET_PART_PASSES at a time (`part` from 1); audited."""
+    enterprise_in_scope(db, scope, org_id)
+    valid = (Pass.org_id == org_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow())
+    total = db.scalar(select(func.count()).select_from(Pass).where(*valid)) or 0
+    if not total:
+        raise NotFound(reason="not_found", detail="no valid passes to print")
+    parts = -(-total // SHEET_PART_PASSES)
+    if part is None and parts > 1:
+        raise Rejected(
+            reason="too_many_passes",
+            detail=f"{total} valid passes; one sheet holds at most {SHEET_PART_PASSES}: download it in "
+            f"{parts} parts, ?part=1 to ?part={parts} (passes in issue order)",
+            field="part",
+        )
+    if part is not None and part > parts:
+        raise NotFound(reason="not_found", detail=f"there are {parts} parts of {SHEET_PART_PASSES} passes")
+    rows = list(
+        db.scalars(
+            select(Pass)
+            .where(*valid)
+            .order_by(Pass.id)
+            .offset(((part or 1) - 1) * SHEET_PART_PASSES)
+            .limit(SHEET_PART_PASSES)
+        )
+    )
+    audit.record(
+        db,
+        "pass.read",
+        actor=scope.user,
+        target=f"org:{org_id}",
+        client_ip=scope.client_ip,
+        form="pdf",
+        results=len(rows),
+    )
+    return rows
+
+
+def revoke_pass(db: Session, scope: Scope, *, pass_id: str, reason: str | None) -> Pass:
+    """Revoke: the serial's bit is set in the issuer key's status list, which checkpoints fetch."""
+    record = visible_pass(db, scope, pass_id)
+    scope.require(Permission.PASSES_REVOKE)
     if record.revoked_at is not None:
-        raise HubError(409, "already_revoked", "the pass is already revoked")
+        raise Conflict(reason="already_revoked", detail="the pass is already revoked")
+    _revoke(db, scope, record, reason)
+    return record
+
+
+def revoke_passes_of(db: Session, scope: Scope, *, employee_id: int, reason: str) -> int:
+    """Revoke every valid pass of an employee (taken off the whitelist); returns how many."""
+    earlier = _valid_passes(db, employee_id=employee_id)
+    for record in earlier:
+        _revoke(db, scope, record, reason)
+    return len(earlier)
+
+
+def _revoke(db: Session, scope: Scope, record: Pass, reason: str | None) -> int:
     counter = revoke_serial(db, record.issuer_kid, record.serial)
     record.revoked_at = utcnow()
-    record.revoked_by = actor.id
+    record.revoked_by = scope.user.id
     record.revoke_reason = reason
     audit.record(
         db,
         "pass.revoked",
-        actor=actor,
+        actor=scope.user,
         target=f"pass:{record.pass_id}",
-        client_ip=client_ip,
+        client_ip=scope.client_ip,
         kid=record.issuer_kid,
         serial=record.serial,
         counter=counter,

@@ -70,6 +70,5 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
         otp_codes=otp_codes,
         tokens=tokens,
     )
-    db.commit()
     log.info("retention purge: %s", result)
     return result

@@ -8,13 +8,15 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
 from hub.core.fields import Address, Mobile, NationalId, OrgName, PersonName, Phone, RowId
+from hub.core.permissions import Permission
 from hub.documents.spreadsheets import STATION_ADMIN_COLUMNS
-from hub.errors import HubError, not_found
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind
 from hub.services import audit, people
+from hub.services.errors import Conflict, NotAllowed, NotFound, Rejected
 from hub.services.identity import revoke_all_tokens
 from hub.services.imports import RowProblem, read_import, refuse_import
+from hub.services.scope import Scope
 
 
 class StationIn(BaseModel):
@@ -41,16 +43,25 @@ class StationAdminRow(BaseModel):
 def get_station(db: Session, station_id: int) -> Organisation:
     org = db.get(Organisation, station_id)
     if org is None or org.kind != OrgKind.STATION:
-        raise not_found("station")
+        raise NotFound("station")
     return org
 
 
-def create_station(db: Session, data: StationIn, actor: User, client_ip: str | None) -> Organisation:
+def create_station(db: Session, scope: Scope, *, data: StationIn) -> Organisation:
+    """Register a station: by a hub admin with stations.manage, or by a station admin who has none yet
+    (the seed's 警局 application; the new station becomes theirs)."""
+    if scope.role is Role.STATION_ADMIN:
+        if scope.org_ids:
+            raise Conflict(reason="already_registered", detail="your station is already registered")
+    else:
+        scope.require_role(Role.SUPER_ADMIN, Role.GENERAL_ADMIN)
+        scope.require(Permission.STATIONS_MANAGE)
+    actor, client_ip = scope.user, scope.client_ip
     exists = db.scalar(
         select(func.count()).where(Organisation.kind == OrgKind.STATION.value, Organisation.name == data.name)
     )
     if exists:
-        raise HubError(409, "duplicate", "a station with this name exists")
+        raise Conflict(reason="duplicate", detail="a station with this name exists")
     org = Organisation(
         kind=OrgKind.STATION.value,
         name=data.name,
@@ -84,7 +95,7 @@ def _check_station_admin_free(
     db: Session, mobile: str, station_id: int | None, exclude: int | None = None
 ) -> None:
     if _station_admin_exists(db, mobile, station_id, exclude):
-        raise HubError(409, "duplicate", "this mobile is already an admin of this station")
+        raise Conflict(reason="duplicate", detail="this mobile is already an admin of this station")
 
 
 def _new_station_admin(db: Session, data: StationAdminIn, actor: User) -> User:
@@ -101,7 +112,41 @@ def _new_station_admin(db: Session, data: StationAdminIn, actor: User) -> User:
     return user
 
 
-def add_station_admin(db: Session, data: StationAdminIn, actor: User, client_ip: str | None) -> User:
+def list_stations(db: Session, scope: Scope) -> list[Organisation]:
+    scope.require(Permission.STATIONS_MANAGE)
+    return list(
+        db.scalars(select(Organisation).where(Organisation.kind == OrgKind.STATION).order_by(Organisation.id))
+    )
+
+
+def station_for_reading(db: Session, scope: Scope, station_id: int) -> Organisation:
+    """A station's card: for its own members and hub admins with stations.manage."""
+    if not scope.reaches(station_id, Permission.STATIONS_MANAGE):
+        raise NotAllowed("outside your organisation")
+    return get_station(db, station_id)
+
+
+def list_station_admins(db: Session, scope: Scope, *, station_id: int | None = None) -> list[User]:
+    scope.require(Permission.STATIONS_MANAGE)
+    query = select(User).where(User.role == Role.STATION_ADMIN.value).order_by(User.id)
+    if station_id is not None:
+        query = query.where(User.org_id == station_id)
+    rows = list(db.scalars(query))
+    audit.record(
+        db,
+        "query.station_admins",
+        actor=scope.user,
+        client_ip=scope.client_ip,
+        station_id=station_id,
+        results=len(rows),
+    )
+    return rows
+
+
+def add_station_admin(db: Session, scope: Scope, *, data: StationAdminIn) -> User:
+    """Add a station admin (name, mobile, national ID); their first SMS-code login registers them."""
+    scope.require(Permission.STATIONS_MANAGE)
+    actor, client_ip = scope.user, scope.client_ip
     if data.station_id is not None:
         get_station(db, data.station_id)
     _check_station_admin_free(db, data.mobile, data.station_id)
@@ -122,13 +167,17 @@ def add_station_admin(db: Session, data: StationAdminIn, actor: User, client_ip:
 def get_station_admin(db: Session, admin_id: int) -> User:
     user = db.get(User, admin_id)
     if user is None or user.role != Role.STATION_ADMIN.value:
-        raise not_found("station admin")
+        raise NotFound("station admin")
     return user
 
 
-def update_station_admin(
-    db: Session, user: User, changes: dict[str, object], actor: User, client_ip: str | None
-) -> User:
+def update_station_admin(db: Session, scope: Scope, *, admin_id: int, changes: dict[str, object]) -> User:
+    scope.require(Permission.STATIONS_MANAGE)
+    for field in ("name", "mobile", "national_id"):
+        if field in changes and changes[field] is None:
+            raise Rejected(reason="invalid_request", detail=f"{field} cannot be empty", field=field)
+    user = get_station_admin(db, admin_id)
+    actor, client_ip = scope.user, scope.client_ip
     if "station_id" in changes and changes["station_id"] is not None:
         get_station(db, int(changes["station_id"]))  # type: ignore[arg-type]
     mobile = str(changes.get("mobile", user.mobile))
@@ -154,14 +203,19 @@ def update_station_admin(
     return user
 
 
-def delete_station_admin(db: Session, user: User, actor: User, client_ip: str | None) -> None:
+def delete_station_admin(db: Session, scope: Scope, *, admin_id: int) -> None:
+    scope.require(Permission.STATIONS_MANAGE)
+    user = get_station_admin(db, admin_id)
+    actor, client_ip = scope.user, scope.client_ip
     revoke_all_tokens(db, user.id)
     db.delete(user)
     audit.record(db, "station_admin.deleted", actor=actor, target=f"user:{user.id}", client_ip=client_ip)
 
 
-def import_station_admins(db: Session, data: bytes, actor: User, client_ip: str | None) -> list[User]:
+def import_station_admins(db: Session, scope: Scope, *, data: bytes) -> list[User]:
     """All rows or none: any bad row refuses the whole file (422 with a per-row report)."""
+    scope.require(Permission.STATIONS_MANAGE)
+    actor, client_ip = scope.user, scope.client_ip
     good, errors, total = read_import(data, STATION_ADMIN_COLUMNS, StationAdminRow)
     stations = {
         o.name: o.id for o in db.scalars(select(Organisation).where(Organisation.kind == OrgKind.STATION))
@@ -189,7 +243,7 @@ def import_station_admins(db: Session, data: bytes, actor: User, client_ip: str 
             )
         )
     if errors:
-        raise refuse_import(db, errors, total, actor=actor, client_ip=client_ip, kind="station_admins")
+        raise refuse_import(errors, total, actor=actor, client_ip=client_ip, kind="station_admins")
     created = [_new_station_admin(db, item, actor) for item in planned]
     db.flush()
     audit.record(db, "import.station_admins", actor=actor, client_ip=client_ip, rows=len(created))

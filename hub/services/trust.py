@@ -41,7 +41,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,10 +50,11 @@ from crypto.keys import kid_of
 from crypto.status import StatusDelta, StatusList, sign_status_delta, sign_status_list
 from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle, sign_trust_bundle
 from hub.context import context_of
-from hub.errors import HubError
+from hub.core.clock import taipei_label
 from hub.models.identity import User
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
 from hub.services import audit
+from hub.services.errors import Conflict, DomainError, Invalid, NotFound, Rejected, Unavailable
 from hub.services.keys import ensure_issuer_record, keystore
 from provisioning.export import BundleRequest, build_request, export_bundle_bytes
 
@@ -102,9 +103,9 @@ def known_kid(db: Session, kid_hex: str) -> bytes:
     except ValueError:
         kid = b""
     if len(kid) != 8 or kid_hex != kid_hex.lower():
-        raise HubError(400, "bad_kid", "kid is 16 lowercase hex digits")
+        raise Invalid(reason="bad_kid", detail="kid is 16 lowercase hex digits")
     if kid not in {info.kid for info in keystore(db).issuers()}:
-        raise HubError(404, "unknown_key", "no issuer key with this kid")
+        raise NotFound(reason="unknown_key", detail="no issuer key with this kid")
     return kid
 
 
@@ -160,7 +161,7 @@ def trust_bundle(db: Session) -> tuple[bytes, int]:
     if context_of(db).root_offline:
         stored = db.get(SignedDocument, BUNDLE_DOCUMENT)
         if stored is None:
-            raise HubError(503, "no_trust_bundle", NO_BUNDLE_HELP)
+            raise Unavailable(reason="no_trust_bundle", detail=NO_BUNDLE_HELP)
         return stored.body, stored.issued_at
     bundle, fingerprint = _bundle_content(db)
     valid_seconds = context_of(db).settings.trust_bundle_valid_days * 86_400
@@ -179,31 +180,38 @@ def trust_bundle(db: Session) -> tuple[bytes, int]:
             bundle, issued_at=issued_at, hub_time=issued_at, valid_until=issued_at + valid_seconds
         )
     body = sign_trust_bundle(bundle, keystore(db).root())
-    try:
-        if cached is None:
-            document = SignedDocument(
-                name=BUNDLE_DOCUMENT, fingerprint=fingerprint, issued_at=bundle.issued_at, body=body
-            )
-            db.add(document)
-        else:
-            cached.fingerprint, cached.issued_at, cached.body = fingerprint, bundle.issued_at, body
-        db.commit()
-    except IntegrityError:
-        # Another hub process stored its bundle first: serve that one, so every process agrees on the ETag.
-        db.rollback()
-        stored = db.get(SignedDocument, BUNDLE_DOCUMENT, populate_existing=True)
-        assert stored is not None
-        return stored.body, stored.issued_at
+    # The re-signed bundle is a cache shared by every hub process, not part of the caller's command: it is
+    # stored in its own short transaction, so a GET stores it and a refused command does not undo it.
+    with Session(bind=db.get_bind(), info=db.info) as own:
+        try:
+            stored = own.get(SignedDocument, BUNDLE_DOCUMENT)
+            if stored is None:
+                own.add(
+                    SignedDocument(
+                        name=BUNDLE_DOCUMENT, fingerprint=fingerprint, issued_at=bundle.issued_at, body=body
+                    )
+                )
+            else:
+                stored.fingerprint, stored.issued_at, stored.body = fingerprint, bundle.issued_at, body
+            own.commit()
+        except IntegrityError:
+            # Another hub process stored its bundle first: serve that one, so every process agrees on the
+            # ETag.
+            own.rollback()
+            stored = own.get(SignedDocument, BUNDLE_DOCUMENT, populate_existing=True)
+            assert stored is not None
+            return stored.body, stored.issued_at
+    if cached is not None:
+        db.refresh(cached)
     return body, bundle.issued_at
 
 
 # ---- offline root: request, import, health, rotation ------------------------------------------
 def _require_offline(db: Session) -> None:
     if not context_of(db).root_offline:
-        raise HubError(
-            409,
-            "root_online",
-            "this hub holds the root key and signs its own bundle; importing is for a hub whose root "
+        raise Conflict(
+            reason="root_online",
+            detail="this hub holds the root key and signs its own bundle; importing is for a hub whose root "
             "is offline (remove root.key from its keys directory or set HUB_ROOT_OFFLINE=true)",
         )
 
@@ -252,17 +260,19 @@ def _load_offered(db: Session, data: bytes) -> TrustBundle:
     try:
         return load_trust_bundle(export_bundle_bytes(data), root_public)
     except CryptoError as exc:
-        raise HubError(
-            422,
-            "bad_bundle",
-            f"not a trust bundle signed by this hub's root key (root kid {kid_of(root_public).hex()}): {exc}",
+        raise Rejected(
+            reason="bad_bundle",
+            detail=f"not a trust bundle signed by this hub's root "
+            f"key (root kid {kid_of(root_public).hex()}): {exc}",
         ) from None
 
 
 def _check_offered(db: Session, bundle: TrustBundle, now: int) -> tuple[str, str | None]:
     """Refuse a bundle the devices could not work with; returns (active kid, pending kid to activate)."""
     if now >= bundle.valid_until:
-        raise HubError(422, "bundle_expired", f"this bundle expired at {_utc(bundle.valid_until)}")
+        raise Rejected(
+            reason="bundle_expired", detail=f"this bundle expired at {taipei_label(bundle.valid_until)}"
+        )
     store = keystore(db)
     listed = {info.kid: info for info in bundle.issuer_keys}
 
@@ -275,10 +285,10 @@ def _check_offered(db: Session, bundle: TrustBundle, now: int) -> tuple[str, str
     to_activate = pending if pending is not None and usable(pending) else None
     signing = to_activate or active
     if not usable(signing):
-        raise HubError(
-            409,
-            "bundle_lacks_active_key",
-            f"the bundle does not list issuer key {signing.hex()}, which this hub signs passes with, as "
+        raise Conflict(
+            reason="bundle_lacks_active_key",
+            detail=f"the bundle does not list issuer key {signing.hex()}, "
+            f"which this hub signs passes with, as "
             "active: devices would refuse new passes. Sign a fresh `checkpass hub bundle request`.",
         )
     for held in store.issuers():
@@ -286,26 +296,26 @@ def _check_offered(db: Session, bundle: TrustBundle, now: int) -> tuple[str, str
         # using it: otherwise passes already handed out would turn unknown_key or key_retired.
         info = listed.get(held.kid)
         if info is None:
-            raise HubError(
-                409,
-                "bundle_drops_key",
-                f"the bundle does not list issuer key {held.kid.hex()}: passes it signed would be refused. "
+            raise Conflict(
+                reason="bundle_drops_key",
+                detail=f"the bundle does not list issuer key {held.kid.hex()}: "
+                f"passes it signed would be refused. "
                 "Sign a fresh `checkpass hub bundle request`.",
             )
         cut = info.not_after if info.state is not KeyState.COMPROMISED else None
         if cut is not None and (held.not_after is None or cut < held.not_after):
-            raise HubError(
-                409,
-                "bundle_retires_key_early",
-                f"the bundle retires issuer key {held.kid.hex()} at {_utc(cut)}, before the hub stopped "
+            raise Conflict(
+                reason="bundle_retires_key_early",
+                detail=f"the bundle retires issuer key {held.kid.hex()} "
+                f"at {taipei_label(cut)}, before the hub stopped "
                 "signing with it: passes issued since would be refused. "
                 "Sign a fresh `checkpass hub bundle request`.",
             )
         if info.status_counter > status_counter(db, held.kid.hex()):
-            raise HubError(
-                409,
-                "bundle_counters_ahead",
-                f"the bundle says issuer key {held.kid.hex()} has status counter {info.status_counter}, "
+            raise Conflict(
+                reason="bundle_counters_ahead",
+                detail=f"the bundle says issuer key {held.kid.hex()} "
+                f"has status counter {info.status_counter}, "
                 f"the hub's list is at {status_counter(db, held.kid.hex())}: devices would answer "
                 "no_status for its passes. Sign a fresh `checkpass hub bundle request`.",
             )
@@ -315,7 +325,7 @@ def _check_offered(db: Session, bundle: TrustBundle, now: int) -> tuple[str, str
 def import_bundle(
     db: Session, data: bytes, *, actor: User | None = None, client_ip: str | None = None, via: str = "api"
 ) -> ImportResult:
-    """Verify and store a root-signed bundle for an offline-root hub; audited. HubError, nothing
+    """Verify and store a root-signed bundle for an offline-root hub; audited. a DomainError, nothing
     changed, when it cannot be served (see the module docstring)."""
     _require_offline(db)
     bundle = _load_offered(db, data)
@@ -325,14 +335,12 @@ def import_bundle(
     current = db.get(SignedDocument, BUNDLE_DOCUMENT, with_for_update=True)
     if current is not None:
         if current.body == body:
-            db.rollback()
             return ImportResult(False, bundle.issued_at, bundle.valid_until, active_kid, None)
         if bundle.issued_at <= current.issued_at:
-            db.rollback()
-            raise HubError(
-                409,
-                "bundle_not_newer",
-                f"the served bundle was issued {_utc(current.issued_at)}, this one {_utc(bundle.issued_at)}: "
+            raise Conflict(
+                reason="bundle_not_newer",
+                detail=f"the served bundle was issued {taipei_label(current.issued_at)}, "
+                f"this one {taipei_label(bundle.issued_at)}: "
                 "only a newer bundle replaces it (devices tell bundles apart by that second)",
             )
         current.fingerprint, current.issued_at, current.body = _digest(body), bundle.issued_at, body
@@ -355,20 +363,21 @@ def import_bundle(
         activated_kid=activate,
     )
     try:
-        db.commit()
+        db.flush()
     except IntegrityError:
         # Another hub process stored a first bundle at the same moment: let the operator retry.
-        db.rollback()
-        raise HubError(
-            409, "bundle_import_conflict", "another import ran at the same time; try again"
+        raise Conflict(
+            reason="bundle_import_conflict", detail="another import ran at the same time; try again"
         ) from None
-    # Only once the bundle listing it is served does the hub sign with the new key; if this step
-    # failed the bundle still lists the current key as active, so nothing a device sees breaks.
+    # Only once the bundle listing it is served (committed) does the hub sign with the new key; if that
+    # step failed the bundle still lists the current key as active, so nothing a device sees breaks.
     if activate is not None:
         info = next(i for i in bundle.issuer_keys if i.kid.hex() == activate)
-        keystore(db).activate_pending(info.kid, info.not_before)
         ensure_issuer_record(db, activate)
-        db.commit()
+        store = keystore(db)
+        event.listen(
+            db, "after_commit", lambda _s: store.activate_pending(info.kid, info.not_before), once=True
+        )
     return ImportResult(True, bundle.issued_at, bundle.valid_until, active_kid, activate)
 
 
@@ -399,7 +408,7 @@ def trust_health(db: Session, now: int | None = None) -> TrustHealth:
     pending = store.pending_kid()
     try:
         body, _issued = trust_bundle(db)
-    except HubError:
+    except DomainError:
         body = None
     if body is None:
         return TrustHealth(
@@ -422,7 +431,7 @@ def trust_health(db: Session, now: int | None = None) -> TrustHealth:
         if state == "expired":
             why = "the bundle has expired: devices flag or refuse verdicts"
         elif state == "renew_soon":
-            why = f"the bundle expires {_utc(bundle.valid_until)}"
+            why = f"the bundle expires {taipei_label(bundle.valid_until)}"
         elif pending is not None or not listed:
             why = f"issuer key {pending.hex() if pending else active.hex()} waits for a bundle"
         else:
@@ -451,18 +460,12 @@ def rotate_issuer(db: Session, *, actor: User | None = None, via: str = "cli") -
     if context_of(db).root_offline:
         key = store.prepare_issuer()
         audit.record(db, "trust.issuer_prepared", actor=actor, target=f"key:{key.kid.hex()}", via=via)
-        db.commit()
         return Rotation(key.kid.hex(), True, bundle_request(db))
     key = store.rotate()
     ensure_issuer_record(db, key.kid.hex())
     audit.record(db, "trust.issuer_rotated", actor=actor, target=f"key:{key.kid.hex()}", via=via)
-    db.commit()
     return Rotation(key.kid.hex(), False, None)
 
 
 def _digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
-
-
-def _utc(epoch: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))

@@ -9,12 +9,16 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crypto.identity import mask_mobile
 from hub.context import context_of
+from hub.core.permissions import Permission
 from hub.db import utcnow
-from hub.errors import HubError, not_found
-from hub.models.organisations import Organisation
+from hub.models.identity import Role
+from hub.models.organisations import Organisation, OrgKind
 from hub.models.venues import Venue, Visit
-from hub.services import otp
+from hub.services import audit, otp
+from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from hub.services.scope import Scope
 
 # Unambiguous characters: the code is also printed under the QR for people who type it.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -33,11 +37,13 @@ def venue_url(db: Session, venue: Venue) -> str:
 def add_venues(db: Session, org: Organisation, names: list[str]) -> list[Venue]:
     existing = list(db.scalars(select(Venue).where(Venue.org_id == org.id)))
     if len(existing) + len(names) > MAX_VENUES_PER_ORG:
-        raise HubError(400, "too_many_venues", f"at most {MAX_VENUES_PER_ORG} venue codes per organisation")
+        raise Invalid(
+            reason="too_many_venues", detail=f"at most {MAX_VENUES_PER_ORG} venue codes per organisation"
+        )
     taken = {v.name for v in existing}
     dupes = sorted({n for n in names if n in taken or names.count(n) > 1})
     if dupes:
-        raise HubError(409, "duplicate", f"venue names already used: {', '.join(dupes)}")
+        raise Conflict(reason="duplicate", detail=f"venue names already used: {', '.join(dupes)}")
     venues = [Venue(org_id=org.id, name=name, code=new_venue_code()) for name in names]
     db.add_all(venues)
     db.flush()
@@ -47,7 +53,7 @@ def add_venues(db: Session, org: Organisation, names: list[str]) -> list[Venue]:
 def venue_by_code(db: Session, code: str) -> Venue:
     venue = db.scalars(select(Venue).where(Venue.code == code.strip().upper())).first()
     if venue is None:
-        raise not_found("venue code")
+        raise NotFound("venue code")
     return venue
 
 
@@ -75,3 +81,163 @@ def footprint(db: Session, mobile: str) -> list[tuple[Visit, Venue, Organisation
         .order_by(Visit.visited_at.desc(), Visit.id.desc())
     ).all()
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+# ---- the front ends' operations, each with the caller's Scope ----------------------------------
+
+
+def org_for_venues(db: Session, scope: Scope, org_id: int) -> Organisation:
+    """Enterprise and station admins manage their own organisation's venue codes; hub admins any, with
+    the permission for its kind (stations.manage or enterprises.manage)."""
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("organisation")
+    if scope.role in (Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN) and scope.member_of(org_id):
+        return org
+    if scope.hub_wide:
+        scope.require(
+            Permission.STATIONS_MANAGE if org.kind == OrgKind.STATION else Permission.ENTERPRISES_MANAGE
+        )
+        return org
+    raise NotAllowed("outside your organisation")
+
+
+def apply_for_venues(
+    db: Session,
+    scope: Scope,
+    *,
+    org_id: int,
+    names: list[str],
+    address: str | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+) -> tuple[Organisation, list[Venue]]:
+    """The seed's 實聯申請單: the organisation's address and contact, and one venue code per name."""
+    org = org_for_venues(db, scope, org_id)
+    if address is not None:
+        org.address = address
+    if contact_name is not None:
+        org.contact_name = contact_name
+    if contact_phone is not None:
+        org.contact_phone = contact_phone
+    if not org.address:
+        raise Invalid(
+            reason="address_required",
+            detail="the application needs the organisation's address",
+            field="address",
+        )
+    created = add_venues(db, org, names)
+    audit.record(
+        db,
+        "venues.created",
+        actor=scope.user,
+        target=f"org:{org.id}",
+        client_ip=scope.client_ip,
+        venue_ids=[v.id for v in created],
+    )
+    return org, created
+
+
+def list_venues(db: Session, scope: Scope, *, org_id: int) -> tuple[Organisation, list[Venue]]:
+    org = org_for_venues(db, scope, org_id)
+    return org, list(db.scalars(select(Venue).where(Venue.org_id == org_id).order_by(Venue.id)))
+
+
+def venue_in_scope(db: Session, scope: Scope, venue_id: int) -> tuple[Venue, Organisation]:
+    venue = db.get(Venue, venue_id)
+    if venue is None:
+        raise NotFound("venue")
+    return venue, org_for_venues(db, scope, venue.org_id)
+
+
+def delete_venue(db: Session, scope: Scope, *, venue_id: int) -> None:
+    venue, _org = venue_in_scope(db, scope, venue_id)
+    db.delete(venue)
+    audit.record(db, "venue.deleted", actor=scope.user, target=f"venue:{venue_id}", client_ip=scope.client_ip)
+
+
+def venues_to_print(db: Session, scope: Scope, *, org_id: int) -> tuple[Organisation, list[Venue]]:
+    org, rows = list_venues(db, scope, org_id=org_id)
+    if not rows:
+        raise NotFound(reason="not_found", detail="no venue codes to print")
+    return org, rows
+
+
+def lookup_venue(db: Session, code: str) -> tuple[Venue, Organisation]:
+    """Public: what a scanned venue code is (shown before the visitor confirms with an SMS code)."""
+    if len(code) > 32:
+        raise NotFound("venue code")
+    venue = venue_by_code(db, code)
+    org = db.get(Organisation, venue.org_id)
+    assert org is not None
+    return venue, org
+
+
+def visit(
+    db: Session, *, venue_code: str, mobile: str, code: str, client_ip: str | None
+) -> tuple[Visit, Venue, Organisation]:
+    """Public: record a visit, proven by the SMS code sent to `mobile`."""
+    recorded = record_visit(db, venue_code, mobile, code, client_ip)
+    venue = db.get(Venue, recorded.venue_id)
+    assert venue is not None
+    org = db.get(Organisation, venue.org_id)
+    assert org is not None
+    return recorded, venue, org
+
+
+def footprint_by_code(
+    db: Session, *, mobile: str, code: str, client_ip: str | None
+) -> list[tuple[Visit, Venue, Organisation]]:
+    """Public: a person's own footprint, proven by an SMS code (purpose `footprint`); audited."""
+    otp.verify_code(db, mobile, otp.Purpose.FOOTPRINT, code)
+    rows = footprint(db, mobile)
+    audit.record(
+        db, "query.footprint", target=mask_mobile(mobile), client_ip=client_ip, results=len(rows), own=True
+    )
+    return rows
+
+
+def my_footprint(db: Session, scope: Scope) -> list[tuple[Visit, Venue, Organisation]]:
+    """The caller's own footprint (by the mobile they logged in with); audited."""
+    rows = footprint(db, scope.user.mobile)
+    audit.record(
+        db,
+        "query.footprint",
+        actor=scope.user,
+        target=mask_mobile(scope.user.mobile),
+        client_ip=scope.client_ip,
+        results=len(rows),
+        own=True,
+    )
+    return rows
+
+
+def venue_visits(db: Session, scope: Scope, *, venue_id: int, unmask: bool = False) -> list[Visit]:
+    """A venue's visits in the retention window, for its organisation's admins and hub admins with
+    query.visits; in clear only with personal_data.unmask. Audited."""
+    venue = db.get(Venue, venue_id)
+    if venue is None:
+        raise NotFound("venue")
+    if not (scope.role in (Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN) and scope.member_of(venue.org_id)):
+        if not scope.hub_wide:
+            raise NotAllowed("outside your organisation")
+        scope.require(Permission.QUERY_VISITS)
+    if unmask:
+        scope.require(Permission.PERSONAL_DATA_UNMASK)
+    rows = list(
+        db.scalars(
+            select(Visit)
+            .where(Visit.venue_id == venue_id, Visit.visited_at >= window_start(db))
+            .order_by(Visit.visited_at.desc())
+        )
+    )
+    audit.record(
+        db,
+        "query.venue_visits",
+        actor=scope.user,
+        target=f"venue:{venue_id}",
+        client_ip=scope.client_ip,
+        results=len(rows),
+        unmasked=unmask,
+    )
+    return rows

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.errors import HubError
+from hub.services.errors import Conflict
 
 
 def refuse_repeats(
@@ -28,4 +28,4 @@ def refuse_repeats(
         if exclude is not None:
             query = query.where(entry.id != exclude)
         if db.scalars(query).first() is not None:
-            raise HubError(409, "duplicate", f"{who} with this {what} is on the whitelist")
+            raise Conflict(reason="duplicate", detail=f"{who} with this {what} is on the whitelist")

@@ -88,6 +88,7 @@ class Hub:
         from hub.services.bootstrap import create_super_admin
 
         create_super_admin(self.db, mobile, "總管理者")
+        self.db.commit()  # services never commit: the test is this command's unit of work
         return self.console_login(mobile)
 
     def create_general_admin(self, token: str, mobile: str, permissions: list[str]) -> str:

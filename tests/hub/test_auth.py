@@ -9,6 +9,7 @@ def test_super_admin_initial_password_forces_change(hub, client, sms):
     from hub.services.bootstrap import create_super_admin
 
     create_super_admin(hub.db, "+886911000009", "總管理者")
+    hub.db.commit()
     password = sms.initial_password("+886911000009")
     first = hub.password_login("0911-000-009", password)  # local format is normalised to E.164
     assert first["must_change_password"] is True

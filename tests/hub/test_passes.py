@@ -122,7 +122,7 @@ def test_pass_png_pdf_and_serials_are_distinct(client, enterprise):
 
 
 def test_big_enterprise_sheet_comes_in_parts(client, enterprise, monkeypatch):
-    from hub.api.routes import passes as pass_routes
+    from hub.services import passes as pass_routes
 
     token, org = enterprise
     _issue_two(client, token, org["id"])
@@ -246,7 +246,8 @@ def test_concurrent_issuance_never_reuses_a_serial(app, enterprise, client):
             with app.state.sessionmaker() as db:
                 organisation = db.get(Organisation, org["id"])
                 actor = db.query(User).filter(User.org_id == org["id"]).one()
-                record = passes.issue_pass(db, organisation, db.get(Employee, employee_id), actor)
+                employee = db.get(Employee, employee_id)
+                record = passes.sign_pass(db, org=organisation, employee=employee, actor=actor)
                 db.commit()
                 serials.append(record.serial)
         return serials

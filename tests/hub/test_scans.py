@@ -18,6 +18,7 @@ from hub.devices.scan_log import scans_by_officer
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import Role
 from hub.services.retention import purge_expired
+from hub.services.unit_of_work import unit_of_work
 from tests.hub.test_devices_support import API, auth_headers, batch_body, enrol_device, make_event, post_batch
 
 
@@ -199,7 +200,7 @@ def test_purge_drops_old_batch_records_and_a_replay_after_it_restores_nothing(db
     old_signature = base64.b64encode(device.key.sign(old_body)).decode()
 
     def upload_old(now: dt.datetime) -> Any:
-        return ingest_batch(
+        outcome = ingest_batch(
             db,
             header_device_id=device.device_id,
             signature_b64=old_signature,
@@ -207,6 +208,8 @@ def test_purge_drops_old_batch_records_and_a_replay_after_it_restores_nothing(db
             retention_days=days,
             now=now,
         )
+        db.commit()  # the test is the unit of work (hub.services.unit_of_work): services never commit
+        return outcome
 
     assert upload_old(then).accepted == 3  # received back then, inside the retention window
     recent = batch_body(device, [make_event(device)])
@@ -214,6 +217,7 @@ def test_purge_drops_old_batch_records_and_a_replay_after_it_restores_nothing(db
     assert (_count(db), _count(db, ScanBatch)) == (4, 2)
 
     result = purge_expired(db)
+    db.commit()
     assert (result.scans, result.scan_batches) == (3, 1)
     assert (_count(db), _count(db, ScanBatch)) == (1, 1)
     assert db.scalars(select(ScanBatch.batch_id)).one() == json.loads(recent)["batch_id"]
@@ -296,7 +300,7 @@ def test_concurrent_batches_with_the_same_events_store_each_once(app, db, device
     barrier = threading.Barrier(2)
 
     def upload(i: int) -> None:
-        with app.state.sessionmaker() as session:
+        with unit_of_work(app.state.sessionmaker) as session:
             barrier.wait()
             outcomes[i] = ingest_batch(
                 session,

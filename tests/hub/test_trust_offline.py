@@ -226,6 +226,7 @@ def test_rotation_waits_for_the_offline_bundle(hub: Hub, root_dir: Path) -> None
     before_rotation, _ = issue_with_hub_key(hub)
 
     rotation = trust.rotate_issuer(hub.db, via="test")
+    hub.db.commit()  # the test is the unit of work: services never commit
     assert rotation.pending and rotation.request is not None
     # Still signing with the old key, which is what the served bundle lists.
     assert hub_keys.active_issuer(hub.db).kid == old.kid
@@ -233,6 +234,7 @@ def test_rotation_waits_for_the_offline_bundle(hub: Hub, root_dir: Path) -> None
     assert health["pending_kid"] == rotation.new_kid and "waits for a bundle" in health["action"]
     # A second rotation before the ceremony is the same pending key, not another one.
     assert trust.rotate_issuer(hub.db, via="test").new_kid == rotation.new_kid
+    hub.db.commit()
 
     request = read_request(rotation.request)
     assert [(i.kid.hex(), i.state) for i in request.issuer_keys] == [
@@ -316,5 +318,6 @@ def test_online_hub_keeps_signing_itself_and_refuses_imports(hub: Hub, keys_dir:
     response = put_bundle(hub, token, hub.client.get("/api/v1/trust/bundle").content)
     assert response.status_code == 409 and response.json()["error"] == "root_online"
     rotation = trust.rotate_issuer(hub.db, via="test")
+    hub.db.commit()
     assert not rotation.pending and hub_keys.active_issuer(hub.db).kid.hex() == rotation.new_kid
     assert rotation.new_kid in {i.kid.hex() for i in served_bundle(hub, root_public).issuer_keys}

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from hub.api.deps import ClientIp, require_permission
+from hub.api.deps import ScopeDep
 from hub.core.fields import Mobile, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import SessionDep
-from hub.models.identity import CONSOLE_ROLES, Role, User
+from hub.models.identity import Role, User
 from hub.services import admins
-from hub.services.access import effective_permissions
+from hub.services.scope import effective_permissions
 
 router = APIRouter(tags=["admins"])
-
-AdminManager = Annotated[User, Depends(require_permission(Permission.ADMINS_MANAGE))]
 
 
 class AdminIn(BaseModel):
@@ -61,48 +56,44 @@ class AdminOut(BaseModel):
 
 
 @router.post("/admins", response_model=AdminOut, status_code=201)
-def create_admin(body: AdminIn, grantor: AdminManager, db: SessionDep, ip: ClientIp) -> AdminOut:
+def create_admin(body: AdminIn, scope: ScopeDep, db: SessionDep) -> AdminOut:
     """Add a general admin; the initial password goes to their mobile by SMS."""
-    user = admins.create_general_admin(db, grantor, body.mobile, body.name, set(body.permissions), ip)
+    user = admins.create_general_admin(
+        db, scope, mobile=body.mobile, name=body.name, permissions=set(body.permissions)
+    )
     return AdminOut.of(user)
 
 
 @router.get("/admins", response_model=list[AdminOut])
-def list_admins(_user: AdminManager, db: SessionDep) -> list[AdminOut]:
-    rows = db.scalars(select(User).where(User.role.in_([r.value for r in CONSOLE_ROLES])).order_by(User.id))
-    return [AdminOut.of(u) for u in rows]
+def list_admins(scope: ScopeDep, db: SessionDep) -> list[AdminOut]:
+    return [AdminOut.of(u) for u in admins.list_admins(db, scope)]
 
 
 @router.get("/admins/{admin_id}", response_model=AdminOut)
-def get_admin(admin_id: RowId, _user: AdminManager, db: SessionDep) -> AdminOut:
-    return AdminOut.of(admins.get_console_admin(db, admin_id))
+def get_admin(admin_id: RowId, scope: ScopeDep, db: SessionDep) -> AdminOut:
+    return AdminOut.of(admins.console_admin(db, scope, admin_id))
 
 
 @router.patch("/admins/{admin_id}", response_model=AdminOut)
-def update_admin(
-    admin_id: RowId, body: AdminPatch, grantor: AdminManager, db: SessionDep, ip: ClientIp
-) -> AdminOut:
-    target = admins.get_console_admin(db, admin_id)
+def update_admin(admin_id: RowId, body: AdminPatch, scope: ScopeDep, db: SessionDep) -> AdminOut:
     user = admins.update_admin(
         db,
-        grantor,
-        target,
+        scope,
+        admin_id=admin_id,
         name=body.name,
         permissions=set(body.permissions) if body.permissions is not None else None,
         active=body.active,
-        client_ip=ip,
     )
     return AdminOut.of(user)
 
 
 @router.delete("/admins/{admin_id}", status_code=204)
-def disable_admin(admin_id: RowId, grantor: AdminManager, db: SessionDep, ip: ClientIp) -> None:
+def disable_admin(admin_id: RowId, scope: ScopeDep, db: SessionDep) -> None:
     """Disable (not erase: the audit log refers to it) an admin and end their sessions."""
-    target = admins.get_console_admin(db, admin_id)
-    admins.update_admin(db, grantor, target, name=None, permissions=None, active=False, client_ip=ip)
+    admins.update_admin(db, scope, admin_id=admin_id, active=False)
 
 
 @router.post("/admins/{admin_id}/reset-password", status_code=204)
-def reset_password(admin_id: RowId, grantor: AdminManager, db: SessionDep, ip: ClientIp) -> None:
+def reset_password(admin_id: RowId, scope: ScopeDep, db: SessionDep) -> None:
     """Send a new initial password by SMS (the admin must change it at next login)."""
-    admins.reset_password(db, grantor, admins.get_console_admin(db, admin_id), ip)
+    admins.reset_password(db, scope, admin_id=admin_id)

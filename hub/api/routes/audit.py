@@ -7,15 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from hub.api.deps import require_permission
+from hub.api.deps import ScopeDep, scope_with
 from hub.core.fields import PlainText, RowId
 from hub.core.permissions import Permission
 from hub.db import SessionDep
-from hub.models.audit import AuditEvent
-from hub.models.identity import User
+from hub.services import audit
 from hub.services.retention import PurgeResult, purge_expired
+from hub.services.scope import Scope
 
 router = APIRouter(tags=["audit"])
 
@@ -33,7 +32,7 @@ class AuditOut(BaseModel):
 
 @router.get("/audit", response_model=list[AuditOut])
 def read_audit_log(
-    _user: Annotated[User, Depends(require_permission(Permission.AUDIT_READ))],
+    scope: ScopeDep,
     db: SessionDep,
     action: Annotated[PlainText | None, Query(max_length=48)] = None,
     actor_user_id: RowId | None = None,
@@ -41,19 +40,15 @@ def read_audit_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditOut]:
     """Newest first; page with `before_id`. Entries hold masked values only."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    if actor_user_id is not None:
-        query = query.where(AuditEvent.actor_user_id == actor_user_id)
-    if before_id is not None:
-        query = query.where(AuditEvent.id < before_id)
-    return [AuditOut.model_validate(e, from_attributes=True) for e in db.scalars(query)]
+    events = audit.read_log(
+        db, scope, action=action, actor_user_id=actor_user_id, before_id=before_id, limit=limit
+    )
+    return [AuditOut.model_validate(e, from_attributes=True) for e in events]
 
 
 @router.post("/retention/purge", response_model=PurgeResult, tags=["retention"])
 def purge_now(
-    _user: Annotated[User, Depends(require_permission(Permission.RETENTION_PURGE))], db: SessionDep
+    _scope: Annotated[Scope, Depends(scope_with(Permission.RETENTION_PURGE))], db: SessionDep
 ) -> PurgeResult:
     """Run the retention purge now (it also runs on a schedule and as `checkpass hub purge`)."""
     return purge_expired(db)

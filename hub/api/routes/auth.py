@@ -18,8 +18,8 @@ from hub.errors import HubError
 from hub.models.identity import Role, User
 from hub.models.rosters import Officer
 from hub.services import audit, identity, otp
-from hub.services.access import effective_permissions
 from hub.services.rosters import find_duty_officer
+from hub.services.scope import effective_permissions
 
 router = APIRouter(tags=["auth"])
 

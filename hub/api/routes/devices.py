@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from hub.api.deps import ClientIp, SettingsDep, require_permission
+from hub.api.deps import ClientIp, ScopeDep, SettingsDep
 from hub.core.fields import PlainText, RowId
-from hub.core.permissions import Permission
 from hub.db import SessionDep, utcnow
 from hub.devices import enrolment
-from hub.errors import HubError
 from hub.models.devices import Device
-from hub.models.identity import User
-from hub.services.access import is_hub_admin
 
 router = APIRouter(tags=["devices"])
-
-DeviceManager = Annotated[User, Depends(require_permission(Permission.DEVICES_MANAGE))]
 
 
 class EnrolmentTokenIn(BaseModel):
@@ -80,44 +73,17 @@ class RevokeIn(BaseModel):
     reason: PlainText | None = Field(default=None, max_length=200)
 
 
-def _station_for(user: User, requested: int | None) -> int | None:
-    """The station a device made by `user` belongs to: its own, unless a hub admin chose one (or none)."""
-    if is_hub_admin(user):
-        return requested
-    if requested is not None and requested != user.org_id:
-        raise HubError(403, "forbidden", "outside your organisation")
-    return user.org_id
-
-
-def _device_for(db: SessionDep, user: User, device_id: str) -> Device:
-    try:
-        key = str(uuid.UUID(device_id))
-    except ValueError:
-        raise HubError(404, "not_found", "device not found") from None
-    device = db.get(Device, key)
-    # Another station's device is "not found" to a station admin: its existence is not theirs to know.
-    if device is None or (not is_hub_admin(user) and device.station_id != user.org_id):
-        raise HubError(404, "not_found", "device not found")
-    return device
-
-
 @router.post("/devices/enrolment-tokens", status_code=201, response_model=EnrolmentTokenOut)
 def create_enrolment_token(
-    db: SessionDep,
-    user: DeviceManager,
-    settings: SettingsDep,
-    ip: ClientIp,
-    body: EnrolmentTokenIn | None = None,
+    db: SessionDep, scope: ScopeDep, settings: SettingsDep, body: EnrolmentTokenIn | None = None
 ) -> EnrolmentTokenOut:
     """A one-time token (and its QR) that lets one device enrol, for `enrolment_token_minutes`."""
-    station_id = _station_for(user, body.station_id if body else None)
     ticket = enrolment.create_enrolment_token(
         db,
-        actor=user,
-        station_id=station_id,
+        scope,
+        station_id=body.station_id if body else None,
         lifetime=dt.timedelta(minutes=settings.enrolment_token_minutes),
         base_url=settings.base_url,
-        client_ip=ip,
     )
     return EnrolmentTokenOut(
         token=ticket.token,
@@ -147,23 +113,16 @@ def enrol(db: SessionDep, body: EnrolIn, ip: ClientIp) -> EnrolOut:
 
 @router.get("/devices", response_model=list[DeviceOut])
 def list_devices(
-    db: SessionDep, user: DeviceManager, station_id: Annotated[RowId | None, Query()] = None
+    db: SessionDep, scope: ScopeDep, station_id: Annotated[RowId | None, Query()] = None
 ) -> list[DeviceOut]:
     """Hub admins see every device (or one station's); station admins their own station's."""
-    if is_hub_admin(user):
-        devices = enrolment.list_devices(db, station_id=station_id, all_stations=station_id is None)
-    else:
-        if station_id is not None and station_id != user.org_id:
-            raise HubError(403, "forbidden", "outside your organisation")
-        devices = enrolment.list_devices(db, station_id=user.org_id, all_stations=False)
+    devices = enrolment.list_devices(db, scope, station_id=station_id)
     return [DeviceOut.of(device, last_upload) for device, last_upload in devices]
 
 
 @router.post("/devices/{device_id}/revoke", response_model=DeviceOut)
-def revoke(
-    db: SessionDep, user: DeviceManager, device_id: str, ip: ClientIp, body: RevokeIn | None = None
-) -> DeviceOut:
+def revoke(db: SessionDep, scope: ScopeDep, device_id: str, body: RevokeIn | None = None) -> DeviceOut:
     """From now on the device's scan batches and officer logins are refused (403)."""
-    device = _device_for(db, user, device_id)
-    enrolment.revoke_device(db, device, actor=user, reason=body.reason if body else None, client_ip=ip)
-    return DeviceOut.of(device)
+    return DeviceOut.of(
+        enrolment.revoke_device(db, scope, device_id=device_id, reason=body.reason if body else None)
+    )

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from pydantic import BaseModel
-from sqlalchemy import select
+import datetime as dt
+from typing import Any
 
-from hub.api.deps import ClientIp, CurrentUser
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
 from hub.api.routes.auth import TokenOut, UserOut
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.documents.spreadsheets import EMPLOYEE_COLUMNS
-from hub.errors import HubError
-from hub.models.identity import Role, User
-from hub.models.organisations import Organisation, OrgKind
+from hub.models.organisations import Organisation, RegistrationClaim, ReviewState
 from hub.models.rosters import Employee
-from hub.services import audit, enterprises, identity
-from hub.services.access import has_permission, is_hub_admin, require_org_access
+from hub.services import enterprises, identity
 
 router = APIRouter(tags=["enterprises"])
 
@@ -63,109 +62,129 @@ class EmployeePatch(BaseModel):
     national_id: NationalId | None = None
 
 
-def enterprise_for(db: SessionDep, user: User, org_id: int) -> Organisation:
-    """The enterprise, if `user` is its admin or a hub admin with enterprises.manage."""
-    org = enterprises.get_enterprise(db, org_id)
-    if Role(user.role) not in (Role.ENTERPRISE_ADMIN, Role.SUPER_ADMIN, Role.GENERAL_ADMIN):
-        raise HubError(403, "forbidden", "only enterprise admins manage the whitelist")
-    require_org_access(user, org_id, Permission.ENTERPRISES_MANAGE if user.org_id != org_id else None)
-    return org
+class ClaimOut(BaseModel):
+    """A registration for a 統一編號 that already has an enterprise, held for a hub admin's review."""
+
+    id: int
+    org_id: int
+    ubn: str
+    company_name: str
+    admin_name_masked: str
+    admin_mobile_masked: str
+    state: ReviewState
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, claim: RegistrationClaim) -> ClaimOut:
+        return cls(
+            id=claim.id,
+            org_id=claim.org_id,
+            ubn=claim.ubn,
+            company_name=claim.company_name,
+            admin_name_masked=mask_name(claim.admin_name),
+            admin_mobile_masked=mask_mobile(claim.admin_mobile),
+            state=ReviewState(claim.state),
+            created_at=claim.created_at,
+            decided_at=claim.decided_at,
+        )
 
 
-@router.post("/enterprises/register", response_model=RegisteredOut, status_code=201)
-def register(body: enterprises.EnterpriseRegistration, db: SessionDep, ip: ClientIp) -> RegisteredOut:
+@router.post(
+    "/enterprises/register",
+    response_model=RegisteredOut,
+    status_code=201,
+    responses={
+        202: {"model": ClaimOut, "description": "the 統一編號 is taken: held for a hub admin's review"}
+    },
+)
+def register(body: enterprises.EnterpriseRegistration, db: SessionDep, ip: ClientIp) -> Any:
     """Company name, 統一編號, admin name and mobile, and the SMS code sent to that mobile (purpose
-    `enterprise_registration`). Creates the enterprise and logs its admin in."""
-    org, admin = enterprises.register(db, body, ip)
-    token, expires_at = identity.issue_token(db, admin, ip)
-    db.commit()
+    `enterprise_registration`). Creates the enterprise and logs its admin in; for a 統一編號 that already
+    has an enterprise, the registration waits for a hub admin's review (202) and nobody is logged in."""
+    outcome = enterprises.register(db, body, ip)
+    if isinstance(outcome, enterprises.HeldForReview):
+        return JSONResponse(ClaimOut.of(outcome.claim).model_dump(mode="json"), status_code=202)
+    token, expires_at = identity.issue_token(db, outcome.admin, ip)
     return RegisteredOut(
         token=token,
         expires_at=expires_at,
         must_change_password=False,
-        user=UserOut.of(admin),
-        enterprise=EnterpriseOut.of(org),
+        user=UserOut.of(outcome.admin),
+        enterprise=EnterpriseOut.of(outcome.org),
     )
+
+
+@router.get("/enterprise-registrations", response_model=list[ClaimOut])
+def list_registration_claims(
+    scope: ScopeDep, db: SessionDep, state: ReviewState | None = ReviewState.PENDING
+) -> list[ClaimOut]:
+    """Registrations held for review (hub admins with enterprises.manage); `state` empty for all."""
+    return [ClaimOut.of(c) for c in enterprises.list_claims(db, scope, state=state)]
+
+
+@router.post("/enterprise-registrations/{claim_id}/approve", response_model=ClaimOut)
+def approve_registration_claim(claim_id: RowId, scope: ScopeDep, db: SessionDep) -> ClaimOut:
+    """The claimant becomes another admin of the enterprise (logging in with an SMS code)."""
+    return ClaimOut.of(enterprises.decide_claim(db, scope, claim_id=claim_id, approve=True))
+
+
+@router.post("/enterprise-registrations/{claim_id}/refuse", response_model=ClaimOut)
+def refuse_registration_claim(claim_id: RowId, scope: ScopeDep, db: SessionDep) -> ClaimOut:
+    """Nothing changes for the enterprise; the claim is closed."""
+    return ClaimOut.of(enterprises.decide_claim(db, scope, claim_id=claim_id, approve=False))
 
 
 @router.get("/enterprises", response_model=list[EnterpriseOut])
-def list_enterprises(user: CurrentUser, db: SessionDep) -> list[EnterpriseOut]:
+def list_enterprises(scope: ScopeDep, db: SessionDep) -> list[EnterpriseOut]:
     """Hub admins with enterprises.manage see all; an enterprise admin sees their own."""
-    query = (
-        select(Organisation).where(Organisation.kind == OrgKind.ENTERPRISE.value).order_by(Organisation.id)
-    )
-    if not (is_hub_admin(user) and has_permission(user, Permission.ENTERPRISES_MANAGE)):
-        if Role(user.role) is not Role.ENTERPRISE_ADMIN:
-            raise HubError(403, "forbidden", "needs permission enterprises.manage")
-        query = query.where(Organisation.id == user.org_id)
-    return [EnterpriseOut.of(o) for o in db.scalars(query)]
+    return [EnterpriseOut.of(o) for o in enterprises.list_enterprises(db, scope)]
 
 
 @router.get("/enterprises/{org_id}", response_model=EnterpriseOut)
-def get_enterprise(org_id: RowId, user: CurrentUser, db: SessionDep) -> EnterpriseOut:
-    return EnterpriseOut.of(enterprise_for(db, user, org_id))
+def get_enterprise(org_id: RowId, scope: ScopeDep, db: SessionDep) -> EnterpriseOut:
+    return EnterpriseOut.of(enterprises.enterprise_in_scope(db, scope, org_id))
 
 
 @router.get("/enterprises/{org_id}/employees", response_model=list[EmployeeOut])
-def list_employees(org_id: RowId, user: CurrentUser, db: SessionDep, ip: ClientIp) -> list[EmployeeOut]:
-    enterprise_for(db, user, org_id)
-    rows = [
-        EmployeeOut.of(e)
-        for e in db.scalars(select(Employee).where(Employee.org_id == org_id).order_by(Employee.id))
-    ]
-    audit.record(db, "query.employees", actor=user, target=f"org:{org_id}", client_ip=ip, results=len(rows))
-    db.commit()
-    return rows
+def list_employees(org_id: RowId, scope: ScopeDep, db: SessionDep) -> list[EmployeeOut]:
+    return [EmployeeOut.of(e) for e in enterprises.list_employees(db, scope, org_id=org_id)]
 
 
 @router.post("/enterprises/{org_id}/employees", response_model=EmployeeOut, status_code=201)
-def add_employee(
-    org_id: RowId, body: enterprises.EmployeeIn, user: CurrentUser, db: SessionDep, ip: ClientIp
-) -> EmployeeOut:
+def add_employee(org_id: RowId, body: enterprises.EmployeeIn, scope: ScopeDep, db: SessionDep) -> EmployeeOut:
     """Put an employee on the pass whitelist (name, mobile, national ID)."""
-    org = enterprise_for(db, user, org_id)
-    employee = enterprises.add_employee(db, org, body, user, ip)
-    db.commit()
-    return EmployeeOut.of(employee)
+    return EmployeeOut.of(enterprises.add_employee(db, scope, org_id=org_id, data=body))
 
 
 @router.patch("/enterprises/{org_id}/employees/{employee_id}", response_model=EmployeeOut)
 def update_employee(
-    org_id: RowId, employee_id: RowId, body: EmployeePatch, user: CurrentUser, db: SessionDep, ip: ClientIp
+    org_id: RowId, employee_id: RowId, body: EmployeePatch, scope: ScopeDep, db: SessionDep
 ) -> EmployeeOut:
-    org = enterprise_for(db, user, org_id)
-    changes = patch_changes(body)
+    """Correct an entry. A new mobile moves the employee's login to that number and ends the old
+    number's sessions."""
     employee = enterprises.update_employee(
-        db, enterprises.get_employee(db, org, employee_id), changes, user, ip
+        db, scope, org_id=org_id, employee_id=employee_id, changes=patch_changes(body)
     )
-    db.commit()
     return EmployeeOut.of(employee)
 
 
 @router.delete("/enterprises/{org_id}/employees/{employee_id}", status_code=204)
-def delete_employee(
-    org_id: RowId, employee_id: RowId, user: CurrentUser, db: SessionDep, ip: ClientIp
-) -> None:
-    """Remove from the whitelist. Issued passes stay valid until revoked (revoke them explicitly)."""
-    org = enterprise_for(db, user, org_id)
-    enterprises.delete_employee(db, enterprises.get_employee(db, org, employee_id), user, ip)
-    db.commit()
+def delete_employee(org_id: RowId, employee_id: RowId, scope: ScopeDep, db: SessionDep) -> None:
+    """Remove from the whitelist: the employee's valid passes are revoked and their sessions end."""
+    enterprises.delete_employee(db, scope, org_id=org_id, employee_id=employee_id)
 
 
 @router.get(
     "/enterprises/{org_id}/employees/import-template.xlsx", response_class=Response, responses=XLSX_RESPONSE
 )
-def employee_template(org_id: RowId, user: CurrentUser, db: SessionDep) -> Response:
-    enterprise_for(db, user, org_id)
+def employee_template(org_id: RowId, scope: ScopeDep, db: SessionDep) -> Response:
+    enterprises.enterprise_in_scope(db, scope, org_id)
     return template_response(EMPLOYEE_COLUMNS, "employees")
 
 
 @router.post("/enterprises/{org_id}/employees/import", status_code=201)
-def import_employees(
-    org_id: RowId, upload: Upload, user: CurrentUser, db: SessionDep, ip: ClientIp
-) -> dict[str, int]:
+def import_employees(org_id: RowId, upload: Upload, scope: ScopeDep, db: SessionDep) -> dict[str, int]:
     """Batch .xlsx: columns 姓名 / 手機 / 身分證. Any bad row refuses the whole file (422, per-row report)."""
-    org = enterprise_for(db, user, org_id)
-    created = enterprises.import_employees(db, org, upload, user, ip)
-    db.commit()
+    created = enterprises.import_employees(db, scope, org_id=org_id, data=upload)
     return {"imported": len(created)}

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from hub.api.deps import SettingsDep
 from hub.db import SessionDep
 from hub.devices.ingestion import ingest_batch
-from hub.errors import HubError
+from hub.services.errors import TooLarge
 
 router = APIRouter(tags=["checkpoints"])
 
@@ -70,7 +70,7 @@ async def _raw_body(request: Request) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HubError(413, "too_large", f"request body over {limit} bytes")
+            raise TooLarge(reason="too_large", detail=f"request body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -6,23 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from hub.api.deps import ClientIp, CurrentUser, require_permission
+from hub.api.deps import ScopeDep, scope_with
 from hub.api.routes._common import XLSX_RESPONSE, Upload, template_response
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import SessionDep
-from hub.errors import HubError
-from hub.models.identity import Role, User
-from hub.models.organisations import Organisation, OrgKind
-from hub.services import audit, stations
-from hub.services.access import has_permission, is_hub_admin
+from hub.models.identity import User
+from hub.models.organisations import Organisation
+from hub.services import stations
+from hub.services.scope import Scope
 
 router = APIRouter(tags=["stations"])
 
-StationManager = Annotated[User, Depends(require_permission(Permission.STATIONS_MANAGE))]
+StationManager = Annotated[Scope, Depends(scope_with(Permission.STATIONS_MANAGE))]
 
 
 class StationOut(BaseModel):
@@ -71,91 +69,54 @@ class StationAdminPatch(BaseModel):
 
 
 @router.post("/stations", response_model=StationOut, status_code=201)
-def create_station(body: stations.StationIn, user: CurrentUser, db: SessionDep, ip: ClientIp) -> StationOut:
+def create_station(body: stations.StationIn, scope: ScopeDep, db: SessionDep) -> StationOut:
     """Register a station: by a hub admin with stations.manage, or by a station admin who has none yet."""
-    if Role(user.role) is Role.STATION_ADMIN:
-        if user.org_id is not None:
-            raise HubError(409, "already_registered", "your station is already registered")
-    elif not (is_hub_admin(user) and has_permission(user, Permission.STATIONS_MANAGE)):
-        raise HubError(403, "forbidden", "needs permission stations.manage")
-    org = stations.create_station(db, body, user, ip)
-    db.commit()
-    return StationOut.of(org)
+    return StationOut.of(stations.create_station(db, scope, data=body))
 
 
 @router.get("/stations", response_model=list[StationOut])
-def list_stations(user: StationManager, db: SessionDep) -> list[StationOut]:
-    rows = db.scalars(
-        select(Organisation).where(Organisation.kind == OrgKind.STATION).order_by(Organisation.id)
-    )
-    return [StationOut.of(o) for o in rows]
+def list_stations(scope: ScopeDep, db: SessionDep) -> list[StationOut]:
+    return [StationOut.of(o) for o in stations.list_stations(db, scope)]
 
 
 @router.get("/stations/{station_id}", response_model=StationOut)
-def get_station(station_id: RowId, user: CurrentUser, db: SessionDep) -> StationOut:
-    if (
-        not (has_permission(user, Permission.STATIONS_MANAGE) and is_hub_admin(user))
-        and user.org_id != station_id
-    ):
-        raise HubError(403, "forbidden", "outside your organisation")
-    return StationOut.of(stations.get_station(db, station_id))
+def get_station(station_id: RowId, scope: ScopeDep, db: SessionDep) -> StationOut:
+    return StationOut.of(stations.station_for_reading(db, scope, station_id))
 
 
 @router.post("/station-admins", response_model=StationAdminOut, status_code=201)
-def add_station_admin(
-    body: stations.StationAdminIn, user: StationManager, db: SessionDep, ip: ClientIp
-) -> StationAdminOut:
+def add_station_admin(body: stations.StationAdminIn, scope: ScopeDep, db: SessionDep) -> StationAdminOut:
     """Add a station admin (name, mobile, national ID). Their first SMS-code login registers them."""
-    admin = stations.add_station_admin(db, body, user, ip)
-    db.commit()
-    return StationAdminOut.of(admin)
+    return StationAdminOut.of(stations.add_station_admin(db, scope, data=body))
 
 
 @router.get("/station-admins", response_model=list[StationAdminOut])
 def list_station_admins(
-    user: StationManager, db: SessionDep, ip: ClientIp, station_id: RowId | None = None
+    scope: ScopeDep, db: SessionDep, station_id: RowId | None = None
 ) -> list[StationAdminOut]:
-    query = select(User).where(User.role == Role.STATION_ADMIN.value).order_by(User.id)
-    if station_id is not None:
-        query = query.where(User.org_id == station_id)
-    rows = [StationAdminOut.of(u) for u in db.scalars(query)]
-    audit.record(
-        db, "query.station_admins", actor=user, client_ip=ip, station_id=station_id, results=len(rows)
-    )
-    db.commit()
-    return rows
+    return [StationAdminOut.of(u) for u in stations.list_station_admins(db, scope, station_id=station_id)]
 
 
 @router.patch("/station-admins/{admin_id}", response_model=StationAdminOut)
 def update_station_admin(
-    admin_id: RowId, body: StationAdminPatch, user: StationManager, db: SessionDep, ip: ClientIp
+    admin_id: RowId, body: StationAdminPatch, scope: ScopeDep, db: SessionDep
 ) -> StationAdminOut:
     changes = body.model_dump(exclude_unset=True)
-    for field in ("name", "mobile", "national_id"):
-        if field in changes and changes[field] is None:
-            raise HubError(422, "invalid_request", f"{field} cannot be empty")
-    admin = stations.update_station_admin(db, stations.get_station_admin(db, admin_id), changes, user, ip)
-    db.commit()
-    return StationAdminOut.of(admin)
+    return StationAdminOut.of(stations.update_station_admin(db, scope, admin_id=admin_id, changes=changes))
 
 
 @router.delete("/station-admins/{admin_id}", status_code=204)
-def delete_station_admin(admin_id: RowId, user: StationManager, db: SessionDep, ip: ClientIp) -> None:
-    stations.delete_station_admin(db, stations.get_station_admin(db, admin_id), user, ip)
-    db.commit()
+def delete_station_admin(admin_id: RowId, scope: ScopeDep, db: SessionDep) -> None:
+    stations.delete_station_admin(db, scope, admin_id=admin_id)
 
 
 @router.get("/station-admins/import-template.xlsx", response_class=Response, responses=XLSX_RESPONSE)
-def station_admin_template(_user: StationManager) -> Response:
+def station_admin_template(_scope: StationManager) -> Response:
     return template_response(stations.STATION_ADMIN_COLUMNS, "station-admins")
 
 
 @router.post("/station-admins/import", status_code=201)
-def import_station_admins(
-    upload: Upload, user: StationManager, db: SessionDep, ip: ClientIp
-) -> dict[str, int]:
+def import_station_admins(upload: Upload, scope: ScopeDep, db: SessionDep) -> dict[str, int]:
     """Batch import from .xlsx: columns 姓名 / 手機 / 身分證 (and optionally 分局 = an existing station's
     name). All rows are checked first; any error refuses the whole file with a per-row report (422)."""
-    created = stations.import_station_admins(db, upload, user, ip)
-    db.commit()
-    return {"imported": len(created)}
+    return {"imported": len(stations.import_station_admins(db, scope, data=upload))}

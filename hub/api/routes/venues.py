@@ -7,19 +7,14 @@ import datetime as dt
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from hub.api.deps import ClientIp, CurrentUser, SettingsDep
+from hub.api.deps import ClientIp, ScopeDep, SettingsDep
 from hub.core.fields import Address, Mobile, OtpCodeText, PersonName, Phone, PlainText, RowId, VenueName
-from hub.core.masking import mask_mobile, show_mobile
-from hub.core.permissions import Permission
+from hub.core.masking import show_mobile
 from hub.db import SessionDep
-from hub.errors import HubError
-from hub.models.identity import Role, User
-from hub.models.organisations import Organisation, OrgKind
+from hub.models.organisations import Organisation
 from hub.models.venues import Venue, Visit
-from hub.services import audit, otp, venues
-from hub.services.access import has_permission, is_hub_admin
+from hub.services import venues
 
 router = APIRouter(tags=["venues"])
 
@@ -81,76 +76,44 @@ def _venue_out(db: SessionDep, venue: Venue, org: Organisation) -> VenueOut:
     )
 
 
-def _org_for_venues(db: SessionDep, user: User, org_id: int) -> Organisation:
-    """Enterprise and station admins manage their own venue codes; hub admins with the matching permission
-    manage any."""
-    org = db.get(Organisation, org_id)
-    if org is None:
-        raise HubError(404, "not_found", "organisation not found")
-    if Role(user.role) in (Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN) and user.org_id == org_id:
-        return org
-    needed = Permission.STATIONS_MANAGE if org.kind == OrgKind.STATION else Permission.ENTERPRISES_MANAGE
-    if is_hub_admin(user) and has_permission(user, needed):
-        return org
-    raise HubError(403, "forbidden", "outside your organisation")
+def _footprint_out(rows: list[tuple[Visit, Venue, Organisation]]) -> list[FootprintEntry]:
+    return [FootprintEntry(venue_name=v.name, org_name=o.name, visited_at=vi.visited_at) for vi, v, o in rows]
 
 
 @router.post("/organisations/{org_id}/venues", response_model=list[VenueOut], status_code=201)
 def apply_for_venues(
-    org_id: RowId, body: VenueApplication, user: CurrentUser, db: SessionDep, ip: ClientIp
+    org_id: RowId, body: VenueApplication, scope: ScopeDep, db: SessionDep
 ) -> list[VenueOut]:
-    org = _org_for_venues(db, user, org_id)
-    if body.address is not None:
-        org.address = body.address
-    if body.contact_name is not None:
-        org.contact_name = body.contact_name
-    if body.contact_phone is not None:
-        org.contact_phone = body.contact_phone
-    if not org.address:
-        raise HubError(400, "address_required", "the application needs the organisation's address")
-    created = venues.add_venues(db, org, list(body.names))
-    audit.record(
+    org, created = venues.apply_for_venues(
         db,
-        "venues.created",
-        actor=user,
-        target=f"org:{org.id}",
-        client_ip=ip,
-        venue_ids=[v.id for v in created],
+        scope,
+        org_id=org_id,
+        names=list(body.names),
+        address=body.address,
+        contact_name=body.contact_name,
+        contact_phone=body.contact_phone,
     )
-    db.commit()
     return [_venue_out(db, v, org) for v in created]
 
 
 @router.get("/organisations/{org_id}/venues", response_model=list[VenueOut])
-def list_venues(org_id: RowId, user: CurrentUser, db: SessionDep) -> list[VenueOut]:
-    org = _org_for_venues(db, user, org_id)
-    return [
-        _venue_out(db, v, org)
-        for v in db.scalars(select(Venue).where(Venue.org_id == org_id).order_by(Venue.id))
-    ]
+def list_venues(org_id: RowId, scope: ScopeDep, db: SessionDep) -> list[VenueOut]:
+    org, rows = venues.list_venues(db, scope, org_id=org_id)
+    return [_venue_out(db, v, org) for v in rows]
 
 
 @router.delete("/venues/{venue_id}", status_code=204)
-def delete_venue(venue_id: RowId, user: CurrentUser, db: SessionDep, ip: ClientIp) -> None:
-    venue = db.get(Venue, venue_id)
-    if venue is None:
-        raise HubError(404, "not_found", "venue not found")
-    _org_for_venues(db, user, venue.org_id)
-    db.delete(venue)
-    audit.record(db, "venue.deleted", actor=user, target=f"venue:{venue_id}", client_ip=ip)
-    db.commit()
+def delete_venue(venue_id: RowId, scope: ScopeDep, db: SessionDep) -> None:
+    venues.delete_venue(db, scope, venue_id=venue_id)
 
 
 @router.get(
     "/venues/{venue_id}/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}}
 )
-def venue_png(venue_id: RowId, user: CurrentUser, db: SessionDep) -> Response:
+def venue_png(venue_id: RowId, scope: ScopeDep, db: SessionDep) -> Response:
     from crypto.passes import pass_qr_png
 
-    venue = db.get(Venue, venue_id)
-    if venue is None:
-        raise HubError(404, "not_found", "venue not found")
-    _org_for_venues(db, user, venue.org_id)
+    venue, _org = venues.venue_in_scope(db, scope, venue_id)
     return Response(pass_qr_png(venues.venue_url(db, venue)), media_type="image/png")
 
 
@@ -159,14 +122,11 @@ def venue_png(venue_id: RowId, user: CurrentUser, db: SessionDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def venues_pdf(org_id: RowId, user: CurrentUser, db: SessionDep, settings: SettingsDep) -> Response:
+def venues_pdf(org_id: RowId, scope: ScopeDep, db: SessionDep, settings: SettingsDep) -> Response:
     """Printable posters, one venue code a page, to put at entrances."""
     from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
 
-    org = _org_for_venues(db, user, org_id)
-    rows = list(db.scalars(select(Venue).where(Venue.org_id == org_id).order_by(Venue.id)))
-    if not rows:
-        raise HubError(404, "not_found", "no venue codes to print")
+    org, rows = venues.venues_to_print(db, scope, org_id=org_id)
     items = [
         VenueSheetItem(
             qr_text=venues.venue_url(db, v), venue_name=v.name, org_name=org.name, venue_code=v.code
@@ -184,92 +144,37 @@ def venues_pdf(org_id: RowId, user: CurrentUser, db: SessionDep, settings: Setti
 @router.get("/venue-codes/{code}", response_model=VenueOut)
 def lookup_venue_code(code: PlainText, db: SessionDep) -> VenueOut:
     """Public: what a scanned venue code is (shown before the visitor confirms with an SMS code)."""
-    if len(code) > 32:
-        raise HubError(404, "not_found", "venue code not found")
-    venue = venues.venue_by_code(db, code)
-    org = db.get(Organisation, venue.org_id)
-    assert org is not None
+    venue, org = venues.lookup_venue(db, code)
     return _venue_out(db, venue, org)
 
 
 @router.post("/visits", response_model=VisitOut, status_code=201)
 def record_visit(body: VisitIn, db: SessionDep, ip: ClientIp) -> VisitOut:
     """Record a visit: the venue code scanned, the visitor's mobile and the SMS code (purpose `visit`)."""
-    visit = venues.record_visit(db, body.venue_code, body.mobile, body.code, ip)
-    venue = db.get(Venue, visit.venue_id)
-    assert venue is not None
-    org = db.get(Organisation, venue.org_id)
-    assert org is not None
-    db.commit()
+    visit, venue, org = venues.visit(
+        db, venue_code=body.venue_code, mobile=body.mobile, code=body.code, client_ip=ip
+    )
     return VisitOut(venue_name=venue.name, org_name=org.name, visited_at=visit.visited_at)
 
 
 @router.post("/footprint", response_model=list[FootprintEntry])
 def my_footprint_by_code(body: FootprintIn, db: SessionDep, ip: ClientIp) -> list[FootprintEntry]:
     """A person's own 28-day footprint, proven by an SMS code (purpose `footprint`)."""
-    otp.verify_code(db, body.mobile, otp.Purpose.FOOTPRINT, body.code)
-    rows = venues.footprint(db, body.mobile)
-    audit.record(
-        db, "query.footprint", target=mask_mobile(body.mobile), client_ip=ip, results=len(rows), own=True
-    )
-    db.commit()
-    return [FootprintEntry(venue_name=v.name, org_name=o.name, visited_at=vi.visited_at) for vi, v, o in rows]
+    return _footprint_out(venues.footprint_by_code(db, mobile=body.mobile, code=body.code, client_ip=ip))
 
 
 @router.get("/me/footprint", response_model=list[FootprintEntry])
-def my_footprint(user: CurrentUser, db: SessionDep, ip: ClientIp) -> list[FootprintEntry]:
-    rows = venues.footprint(db, user.mobile)
-    audit.record(
-        db,
-        "query.footprint",
-        actor=user,
-        target=mask_mobile(user.mobile),
-        client_ip=ip,
-        results=len(rows),
-        own=True,
-    )
-    db.commit()
-    return [FootprintEntry(venue_name=v.name, org_name=o.name, visited_at=vi.visited_at) for vi, v, o in rows]
+def my_footprint(scope: ScopeDep, db: SessionDep) -> list[FootprintEntry]:
+    return _footprint_out(venues.my_footprint(db, scope))
 
 
 @router.get("/venues/{venue_id}/visits", response_model=list[VenueVisit])
 def venue_visits(
     venue_id: RowId,
-    user: CurrentUser,
+    scope: ScopeDep,
     db: SessionDep,
-    ip: ClientIp,
     unmask: bool = Query(False, description="needs personal_data.unmask; audited"),
 ) -> list[VenueVisit]:
     """A venue's visits in the retention window (the seed's 28日場域通行資料), masked by default."""
-    venue = db.get(Venue, venue_id)
-    if venue is None:
-        raise HubError(404, "not_found", "venue not found")
-    _org_for_venues_query(db, user, venue.org_id)
-    if unmask and not has_permission(user, Permission.PERSONAL_DATA_UNMASK):
-        raise HubError(403, "forbidden", "needs permission personal_data.unmask")
-    rows = list(
-        db.scalars(
-            select(Visit)
-            .where(Visit.venue_id == venue_id, Visit.visited_at >= venues.window_start(db))
-            .order_by(Visit.visited_at.desc())
-        )
-    )
-    audit.record(
-        db,
-        "query.venue_visits",
-        actor=user,
-        target=f"venue:{venue_id}",
-        client_ip=ip,
-        results=len(rows),
-        unmasked=unmask,
-    )
-    db.commit()
+    rows = venues.venue_visits(db, scope, venue_id=venue_id, unmask=unmask)
     return [VenueVisit(mobile=show_mobile(v.mobile, unmask), visited_at=v.visited_at) for v in rows]
-
-
-def _org_for_venues_query(db: SessionDep, user: User, org_id: int) -> None:
-    if Role(user.role) in (Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN) and user.org_id == org_id:
-        return
-    if is_hub_admin(user) and has_permission(user, Permission.QUERY_VISITS):
-        return
-    raise HubError(403, "forbidden", "needs permission query.visits")
