@@ -156,7 +156,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "trust.from": ("生效（台北）", "From (Taipei)"),
     "trust.until": ("停用（台北）", "Until (Taipei)"),
     "trust.rotate": ("輪替簽發金鑰", "Rotate the issuer key"),
-    "trust.rotated": ("已輪替，新金鑰：", "Rotated; new key:"),
+    "trust.rotated": ("已輪替簽發金鑰。", "The issuer key was rotated."),
     "trust.offline": ("離線根金鑰", "Offline root"),
     "trust.download_request": ("下載信任清單簽署請求", "Download the bundle request"),
     "trust.signed_bundle": ("已簽署的信任清單", "Signed bundle"),

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from crypto.identity import mask_mobile, mask_name
-from hub.api.deps import client_ip
 from hub.console.web import PREFIX, Form, Page, field_text, needs, refusal_text
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.permissions import Permission
@@ -20,9 +19,10 @@ from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import import_template
 from hub.errors import HubError, http_status_of
-from hub.services import admins, listings, stations
+from hub.services import admins, stations
 from hub.services import errors as domain
-from hub.services.access import effective_permissions
+from hub.services.scope import effective_permissions
+from hub.services.unit_of_work import finish
 
 router = APIRouter()
 
@@ -56,7 +56,7 @@ def _admins_page(page: Page, status_code: int = 200, message: str | None = None)
             "active": u.active,
             "permissions": sorted(p.value for p in effective_permissions(u)),
         }
-        for u in listings.console_admins(page.db)
+        for u in admins.list_admins(page.db, page.scope)
     ]
     return page.render(
         "admins.html", status_code=status_code, admins=rows, grantable=_grantable(page), message=message
@@ -78,17 +78,17 @@ def admins_add(form: Form, page: Page = AdminManager) -> Response:
     name = field_text(form, "name", 64)
     try:
         admins.create_general_admin(
-            page.db, page.user, mobile, name, _chosen_permissions(form), client_ip(page.request)
+            page.db, page.scope, mobile=mobile, name=name, permissions=_chosen_permissions(form)
         )
     except Refusal as exc:
-        page.db.rollback()
+        finish(page.db, exc)
         return _admins_page(page, *_refusal(page, exc))
     return _admins_page(page, message=page.t("admins.created"))
 
 
 @router.get("/admins/{admin_id}", response_class=HTMLResponse)
 def admin_detail(admin_id: int, page: Page = AdminManager) -> Response:
-    target = admins.get_console_admin(page.db, admin_id)
+    target = admins.console_admin(page.db, page.scope, admin_id)
     return page.render(
         "admin_detail.html",
         target=target,
@@ -101,42 +101,20 @@ def admin_detail(admin_id: int, page: Page = AdminManager) -> Response:
 
 @router.post("/admins/{admin_id}", response_class=HTMLResponse)
 def admin_change(admin_id: int, form: Form, page: Page = AdminManager) -> Response:
-    assert page.user is not None
-    target = admins.get_console_admin(page.db, admin_id)
     action = field_text(form, "action", 20)
-    ip = client_ip(page.request)
     try:
         if action == "permissions":
-            admins.update_admin(
-                page.db,
-                page.user,
-                target,
-                name=None,
-                permissions=_chosen_permissions(form),
-                active=None,
-                client_ip=ip,
-            )
+            admins.update_admin(page.db, page.scope, admin_id=admin_id, permissions=_chosen_permissions(form))
         elif action in ("disable", "enable"):
-            admins.update_admin(
-                page.db,
-                page.user,
-                target,
-                name=None,
-                permissions=None,
-                active=action == "enable",
-                client_ip=ip,
-            )
+            admins.update_admin(page.db, page.scope, admin_id=admin_id, active=action == "enable")
         elif action == "reset":
-            admins.reset_password(page.db, page.user, target, ip)
+            admins.reset_password(page.db, page.scope, admin_id=admin_id)
         else:
             return page.render("error.html", status_code=400, message=page.t("error.generic") + "action")
     except Refusal as exc:
-        page.db.rollback()
-        return page.render(
-            "error.html",
-            status_code=getattr(exc, "status_code", 403),
-            message=refusal_text(page, exc.reason, exc.detail),
-        )
+        finish(page.db, exc)
+        status, message = _refusal(page, exc)
+        return page.render("error.html", status_code=status, message=message)
     return page.redirect(f"{PREFIX}/admins/{admin_id}")
 
 
@@ -149,7 +127,7 @@ def _stations_page(
     message: str | None = None,
     report: list[dict[str, object]] | None = None,
 ) -> Response:
-    station_rows = listings.stations(page.db)
+    station_rows = stations.list_stations(page.db, page.scope)
     names = {s.id: s.name for s in station_rows}
     rows = [
         {
@@ -160,7 +138,7 @@ def _stations_page(
             "station": names.get(u.org_id or 0, ""),
             "registered": u.registered_at is not None,
         }
-        for u in listings.station_admins(page.db)
+        for u in stations.list_station_admins(page.db, page.scope)
     ]
     return page.render(
         "stations.html",
@@ -182,12 +160,11 @@ def station_add(form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
     try:
         data = stations.StationIn.model_validate({"name": field_text(form, "name", 100)})
-        stations.create_station(page.db, data, page.user, client_ip(page.request))
-        page.db.commit()
+        stations.create_station(page.db, page.scope, data=data)
     except ValidationError as exc:
         return _stations_page(page, 400, _validation_text(page, exc))
     except Refusal as exc:
-        page.db.rollback()
+        finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
     return _stations_page(page, message=page.t("stations.added"))
 
@@ -211,12 +188,11 @@ def station_admin_add(form: Form, page: Page = StationManager) -> Response:
                 "station_id": int(station) if station.isdigit() else None,
             }
         )
-        stations.add_station_admin(page.db, data, page.user, client_ip(page.request))
-        page.db.commit()
+        stations.add_station_admin(page.db, page.scope, data=data)
     except ValidationError as exc:
         return _stations_page(page, 400, _validation_text(page, exc))
     except Refusal as exc:
-        page.db.rollback()
+        finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
     return _stations_page(page, message=page.t("stations.added"))
 
@@ -224,10 +200,7 @@ def station_admin_add(form: Form, page: Page = StationManager) -> Response:
 @router.post("/stations/admins/{admin_id}/delete", response_class=HTMLResponse)
 def station_admin_delete(admin_id: int, form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
-    stations.delete_station_admin(
-        page.db, stations.get_station_admin(page.db, admin_id), page.user, client_ip(page.request)
-    )
-    page.db.commit()
+    stations.delete_station_admin(page.db, page.scope, admin_id=admin_id)
     return page.redirect(f"{PREFIX}/stations")
 
 
@@ -239,13 +212,12 @@ async def station_admins_import(form: Form, page: Page = StationManager) -> Resp
         return _stations_page(page, 400, page.t("error.generic") + "file")
     data = await upload.read()
     try:
-        created = stations.import_station_admins(page.db, data, page.user, client_ip(page.request))
-        page.db.commit()
+        created = stations.import_station_admins(page.db, page.scope, data=data)
     except Refusal as exc:
+        finish(page.db, exc)  # nothing imported; the refusal's own audit entry is kept
         detail = exc.detail
         if isinstance(detail, dict) and "errors" in detail:
             return _stations_page(page, 422, None, report=list(detail["errors"]))
-        page.db.rollback()
         return _stations_page(page, getattr(exc, "status_code", 400), refusal_text(page, exc.reason, detail))
     return _stations_page(page, message=page.t("stations.imported", n=len(created)))
 
@@ -287,12 +259,11 @@ def station_admin_edit(admin_id: int, form: Form, page: Page = StationManager) -
     try:
         changes = _StationAdminChanges.model_validate({k: v for k, v in typed.items() if v})
         stations.update_station_admin(
-            page.db, admin, changes.model_dump(exclude_none=True), page.user, client_ip(page.request)
+            page.db, page.scope, admin_id=admin.id, changes=changes.model_dump(exclude_none=True)
         )
-        page.db.commit()
     except ValidationError as exc:
         return _stations_page(page, 400, _validation_text(page, exc))
     except Refusal as exc:
-        page.db.rollback()
+        finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
     return _stations_page(page, message=page.t("admins.updated"))

@@ -1,13 +1,13 @@
 """Dashboard, queries (seed flow 3), audit log viewer and the LINE support page.
 
-Queries go through the REST layer's register functions (`hub.api.routes.queries`), which hold today's
-rules for who may query what (own organisation, unmask permission) and audit every query: calling them
-keeps one copy of each rule until the domain layer's Scope moves those rules into the services.
+Queries call the register services with the caller's Scope (`hub.services.queries.read_*`): they hold
+the rules for who may query what (own organisation, unmask permission) and audit every query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -20,7 +20,6 @@ from hub.console import charts
 from hub.console.web import TAIPEI, Page, Refused, UserPage, needs, needs_hub_admin
 from hub.core.permissions import Permission
 from hub.services import audit, dashboard, listings, queries
-from hub.services.access import is_hub_admin
 
 router = APIRouter()
 
@@ -120,71 +119,24 @@ def queries_page(
             reason=reason.strip()[:200],
         )
     since_at, until_at = _moment(since), _moment(until)
-    if fmt != "json":  # a download: the whole register, through the very function the REST API serves
-        common = {
-            "user": page.user,
-            "db": page.db,
-            "ip": ip,
-            "since": since_at,
-            "until": until_at,
-            "unmask": wants_clear,
-            "format": fmt,
-        }
-        if kind == "passes":
-            return registers.pass_register(
-                enterprise_id=_int(enterprise_id), person=person.strip()[:64] or None, **common
-            )
-        return registers.check_register(officer_id=_int(officer_id), station_id=None, **common)
-    context["result"] = _screenful(
-        page, kind, ip, since_at, until_at, enterprise_id, person, officer_id, wants_clear
+    who = person.strip()[:64] or None
+    if kind == "passes":
+        read = functools.partial(queries.read_pass_register, enterprise_id=_int(enterprise_id), person=who)
+    else:
+        read = functools.partial(queries.read_check_register, officer_id=_int(officer_id))
+    # The services check who may read which register and unmask, scope it to the caller's organisation,
+    # and audit the query. A download holds the whole register; the screen its first SCREEN_ROWS.
+    limit = queries.MAX_ROWS if fmt != "json" else SCREEN_ROWS
+    register = read(
+        page.db, page.scope, since=since_at, until=until_at, unmask=wants_clear, output=fmt, limit=limit
     )
+    if fmt != "json":
+        return registers._render(register, fmt, kind)  # type: ignore[arg-type]
+    context["result"] = json.loads(bytes(registers._render(register, "json", kind).body))
     return page.render(template, **context)
 
 
 SCREEN_ROWS = 200  # rows shown on a page; the CSV/.xlsx export holds the whole register
-
-
-def _screenful(
-    page: Page,
-    kind: str,
-    ip: str | None,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-    enterprise_id: str,
-    person: str,
-    officer_id: str,
-    unmask: bool,
-) -> dict[str, Any]:
-    """The first SCREEN_ROWS rows, under the REST layer's access rules (`registers._check`, `_own_org`)
-    and audited by its `_answer`, like every query."""
-    user = page.user
-    assert user is not None
-    if kind == "passes":
-        registers._check(user, Permission.QUERY_PASSES, unmask)
-        org = _int(enterprise_id)
-        if not is_hub_admin(user):
-            org = registers._own_org(user, org)
-        who = person.strip()[:64] or None
-        register = queries.pass_register(
-            page.db, since=since, until=until, enterprise_id=org, person=who, unmask=unmask, limit=SCREEN_ROWS
-        )
-        filters: dict[str, Any] = {"enterprise_id": org, "person": queries.describe_person(who)}
-    else:
-        registers._check(user, Permission.QUERY_CHECKS, unmask)
-        station = None if is_hub_admin(user) else registers._own_org(user, None)
-        officer = _int(officer_id)
-        register = queries.check_register(
-            page.db,
-            since=since,
-            until=until,
-            officer_id=officer,
-            station_id=station,
-            unmask=unmask,
-            limit=SCREEN_ROWS,
-        )
-        filters = {"officer_id": officer, "station_id": station}
-    response = registers._answer(page.db, user, ip, kind, register, "json", unmask, screen=True, **filters)
-    return dict(json.loads(bytes(response.body)))
 
 
 # --- audit log -------------------------------------------------------------------------------------------

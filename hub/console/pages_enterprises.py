@@ -1,8 +1,8 @@
 """Enterprises: the employee whitelist (add one), passes (issue, revoke with a reason, the PDF sheet),
 venue codes (apply, poster PDF).
 
-Who may touch which enterprise is the REST layer's rule (`enterprise_for` and the pass routes in
-`hub.api.routes.enterprises` / `hub.api.routes.passes`), called as functions: one copy of each rule.
+Who may touch which enterprise is the services' rule (`hub.services.enterprises`, `passes`, `venues`,
+each given the caller's Scope), reached through the REST layer's functions for the same output shapes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from hub.api.deps import client_ip
 from hub.api.routes import enterprises as enterprise_routes
 from hub.api.routes import passes as pass_routes
 from hub.api.routes import venues as venue_routes
@@ -19,6 +18,7 @@ from hub.console.web import PREFIX, Form, Page, UserPage, field_text, refusal_te
 from hub.errors import HubError, http_status_of
 from hub.services import enterprises
 from hub.services import errors as domain
+from hub.services.unit_of_work import finish
 
 router = APIRouter()
 Refusal = (HubError, domain.DomainError)
@@ -31,7 +31,7 @@ def _status(exc: HubError | domain.DomainError) -> int:
 @router.get("/enterprises", response_class=HTMLResponse)
 def enterprises_page(page: UserPage) -> Response:
     assert page.user is not None
-    rows = enterprise_routes.list_enterprises(page.user, page.db)  # 403 for roles without access
+    rows = enterprise_routes.list_enterprises(page.scope, page.db)  # 403 for roles without access
     if len(rows) == 1 and page.user.org_id == rows[0].id:
         return page.redirect(f"{PREFIX}/enterprises/{rows[0].id}")
     return page.render("enterprises.html", enterprises=rows)
@@ -39,11 +39,10 @@ def enterprises_page(page: UserPage) -> Response:
 
 def _enterprise_page(page: Page, org_id: int, message: str | None = None, status: int = 200) -> Response:
     assert page.user is not None
-    ip = client_ip(page.request)
-    org = enterprise_routes.get_enterprise(org_id, page.user, page.db)
-    employees = enterprise_routes.list_employees(org_id, page.user, page.db, ip)
-    passes = pass_routes.list_passes(org_id, page.user, page.db, ip, active_only=False)
-    venues = venue_routes.list_venues(org_id, page.user, page.db)
+    org = enterprise_routes.get_enterprise(org_id, page.scope, page.db)
+    employees = enterprise_routes.list_employees(org_id, page.scope, page.db)
+    passes = pass_routes.list_passes(org_id, page.scope, page.db, active_only=False)
+    venues = venue_routes.list_venues(org_id, page.scope, page.db)
     return page.render(
         "enterprise.html",
         status_code=status,
@@ -71,12 +70,12 @@ def add_employee(org_id: int, form: Form, page: UserPage) -> Response:
                 "national_id": field_text(form, "national_id", 16),
             }
         )
-        enterprise_routes.add_employee(org_id, body, page.user, page.db, client_ip(page.request))
+        enterprise_routes.add_employee(org_id, body, page.scope, page.db)
     except ValidationError as exc:
         fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
         return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
     except Refusal as exc:
-        page.db.rollback()
+        finish(page.db, exc)
         return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
     return page.redirect(f"{PREFIX}/enterprises/{org_id}")
 
@@ -89,9 +88,9 @@ def issue_passes(org_id: int, form: Form, page: UserPage) -> Response:
         return _enterprise_page(page, org_id, page.t("passes.choose"), 400)
     try:
         body = pass_routes.BatchPassRequest(employee_ids=chosen[:500])
-        pass_routes.issue_passes(org_id, body, page.user, page.db, client_ip(page.request))
+        pass_routes.issue_passes(org_id, body, page.scope, page.db)
     except Refusal as exc:
-        page.db.rollback()
+        finish(page.db, exc)
         return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
     return _enterprise_page(page, org_id, page.t("passes.issued", n=len(chosen)))
 
@@ -102,16 +101,14 @@ def revoke_pass(pass_id: str, form: Form, page: UserPage) -> Response:
     reason = field_text(form, "reason", 200)
     if not reason:
         return page.render("error.html", status_code=400, message=page.t("passes.need_reason"))
-    record = pass_routes.revoke(
-        pass_id, pass_routes.RevokeRequest(reason=reason), page.user, page.db, client_ip(page.request)
-    )
+    record = pass_routes.revoke(pass_id, pass_routes.RevokeRequest(reason=reason), page.scope, page.db)
     return page.redirect(f"{PREFIX}/enterprises/{record.org_id}")
 
 
 @router.get("/enterprises/{org_id}/sheet.pdf")
 def pass_sheet(org_id: int, page: UserPage, part: int | None = None) -> Response:
     assert page.user is not None
-    return pass_routes.passes_pdf(org_id, page.user, page.db, client_ip(page.request), part)
+    return pass_routes.passes_pdf(org_id, page.scope, page.db, part)
 
 
 # --- venue codes (實聯碼) -------------------------------------------------------------------------------
@@ -126,12 +123,12 @@ def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
         body = venue_routes.VenueApplication.model_validate(
             {"names": names, "address": field_text(form, "address", 200) or None}
         )
-        venue_routes.apply_for_venues(org_id, body, page.user, page.db, client_ip(page.request))
+        venue_routes.apply_for_venues(org_id, body, page.scope, page.db)
     except ValidationError as exc:
         fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
         return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
     except Refusal as exc:
-        page.db.rollback()
+        finish(page.db, exc)
         return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
     return page.redirect(f"{PREFIX}/enterprises/{org_id}")
 
@@ -139,4 +136,4 @@ def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
 @router.get("/enterprises/{org_id}/venues.pdf")
 def venue_posters(org_id: int, page: UserPage) -> Response:
     assert page.user is not None
-    return venue_routes.venues_pdf(org_id, page.user, page.db, page.request.app.state.settings)
+    return venue_routes.venues_pdf(org_id, page.scope, page.db, page.request.app.state.settings)

@@ -1,9 +1,9 @@
 """Checkpoint devices (enrolment QR on screen, list with last sync, revoke) and keys & trust (issuer keys
 with their states, trust health, rotation, the offline root's bundle request and signed bundle).
 
-Device rules (which station a station admin may touch) are the REST layer's (`hub.api.routes.devices`),
-called as functions, so one copy of each rule serves both front ends; keys and trust are the super
-admin's, as in the REST API (`hub.api.routes.trust`), through `hub.services.trust`.
+Device rules (which station a station admin may touch) are the services' (`hub.devices.enrolment`, with
+the caller's Scope), reached through the REST layer's functions for the same output shape; keys and
+trust are the super admin's, as in the REST API (`hub.api.routes.trust`), through `hub.services.trust`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from hub.errors import HubError, http_status_of
 from hub.models.identity import Role
 from hub.services import errors as domain
 from hub.services import keys, listings, trust
+from hub.services.unit_of_work import finish
 
 router = APIRouter()
 DeviceManager = Depends(needs(Permission.DEVICES_MANAGE))
@@ -31,7 +32,7 @@ def _devices_page(
     page: Page, ticket: object = None, message: str | None = None, status: int = 200
 ) -> Response:
     assert page.user is not None
-    devices = device_routes.list_devices(page.db, page.user, None)
+    devices = device_routes.list_devices(page.db, page.scope, None)
     now = dt.datetime.now(dt.UTC)
     rows = [
         {
@@ -41,7 +42,9 @@ def _devices_page(
         }
         for d in devices
     ]
-    stations = {s.id: s.name for s in listings.stations(page.db)}
+    stations = {s.id: s.name for s in listings.stations(page.db)} if page.scope.hub_wide else {}
+    if not page.scope.hub_wide and page.user.org_id is not None and page.user.organisation is not None:
+        stations = {page.user.org_id: page.user.organisation.name}
     return page.render(
         "devices.html", status_code=status, rows=rows, stations=stations, ticket=ticket, message=message
     )
@@ -57,9 +60,7 @@ def new_enrolment(form: Form, page: Page = DeviceManager) -> Response:
     assert page.user is not None
     station = field_text(form, "station_id", 12)
     body = device_routes.EnrolmentTokenIn(station_id=int(station)) if station.isdigit() else None
-    ticket = device_routes.create_enrolment_token(
-        page.db, page.user, page.request.app.state.settings, client_ip(page.request), body
-    )
+    ticket = device_routes.create_enrolment_token(page.db, page.scope, page.request.app.state.settings, body)
     return _devices_page(page, ticket=ticket)
 
 
@@ -67,9 +68,7 @@ def new_enrolment(form: Form, page: Page = DeviceManager) -> Response:
 def revoke_device(device_id: str, form: Form, page: Page = DeviceManager) -> Response:
     assert page.user is not None
     reason = field_text(form, "reason", 200) or None
-    device_routes.revoke(
-        page.db, page.user, device_id, client_ip(page.request), device_routes.RevokeIn(reason=reason)
-    )
+    device_routes.revoke(page.db, page.scope, device_id, device_routes.RevokeIn(reason=reason))
     return page.redirect(f"{PREFIX}/devices")
 
 
@@ -105,14 +104,17 @@ def _trust_page(page: Page, message: str | None = None, status: int = 200) -> Re
 
 
 @router.get("/trust", response_class=HTMLResponse)
-def trust_page(page: Page = SuperAdmin) -> Response:
-    return _trust_page(page)
+def trust_page(page: Page = SuperAdmin, done: str = "") -> Response:
+    messages = {"rotated": page.t("trust.rotated"), "imported": page.t("trust.imported")}
+    return _trust_page(page, message=messages.get(done))
 
 
 @router.post("/trust/rotate", response_class=HTMLResponse)
 def rotate(form: Form, page: Page = SuperAdmin) -> Response:
-    rotation = trust.rotate_issuer(page.db, actor=page.user, via="console")
-    return _trust_page(page, message=f"{page.t('trust.rotated')} {rotation.new_kid}")
+    # Redirect, then show: the rotation is committed when this request's unit of work ends, and the
+    # trust page may re-sign the bundle in a session of its own.
+    trust.rotate_issuer(page.db, actor=page.user, via="console")
+    return page.redirect(f"{PREFIX}/trust?done=rotated")
 
 
 @router.get("/trust/bundle-request")
@@ -133,6 +135,7 @@ async def upload_bundle(form: Form, page: Page = SuperAdmin) -> Response:
     try:
         trust.import_bundle(page.db, data, actor=page.user, client_ip=client_ip(page.request), via="console")
     except (HubError, domain.DomainError) as exc:
+        finish(page.db, exc)
         status = exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
         return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
-    return _trust_page(page, page.t("trust.imported"))
+    return page.redirect(f"{PREFIX}/trust?done=imported")

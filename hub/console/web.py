@@ -29,7 +29,7 @@ from hub.errors import HubError, http_status_of
 from hub.models.console import ConsoleSession
 from hub.models.identity import Role, User
 from hub.services import errors as domain
-from hub.services.access import effective_permissions, has_permission, is_hub_admin
+from hub.services.scope import Scope, effective_permissions, has_permission, is_hub_admin
 
 PREFIX = "/console"
 SESSION_COOKIE = "checkpass_console"
@@ -112,6 +112,12 @@ class Page:
 
     def t(self, key: str, **values: object) -> str:
         return i18n.translate(self.language, key, **values)
+
+    @property
+    def scope(self) -> Scope:
+        """The caller as every service takes it (hub.services.scope), with the request's address."""
+        assert self.user is not None
+        return Scope.of(self.user, self.request.client.host if self.request.client else None)
 
     def can(self, permission: Permission | str) -> bool:
         return self.user is not None and has_permission(self.user, permission)

@@ -16,7 +16,7 @@ from hub.db import utcnow
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation
 from hub.models.passes import Pass
-from hub.services.access import is_hub_admin
+from hub.services.scope import is_hub_admin
 from hub.services.trust import TrustHealth, trust_health
 
 TAIPEI = ZoneInfo("Asia/Taipei")  # hours and days are bucketed as a person in Taiwan reads them

@@ -294,6 +294,7 @@ def read_pass_register(
     person: str | None = None,
     unmask: bool = False,
     output: str = "json",
+    limit: int = MAX_ROWS,
 ) -> Register:
     """Enterprise pass register by time, enterprise and/or person. Enterprise admins see their own."""
     _allowed(scope, Permission.QUERY_PASSES, unmask)
@@ -305,6 +306,7 @@ def read_pass_register(
         enterprise_id=enterprise_id,
         person=person,
         unmask=unmask,
+        limit=limit,
     )
     return _audited(
         db,
@@ -330,6 +332,7 @@ def read_check_register(
     station_id: int | None = None,
     unmask: bool = False,
     output: str = "json",
+    limit: int = MAX_ROWS,
 ) -> Register:
     """Police check register (scans uploaded by checkpoints) by officer. Station admins see their station."""
     _allowed(scope, Permission.QUERY_CHECKS, unmask)
@@ -345,6 +348,7 @@ def read_check_register(
         officer_id=officer_id,
         station_id=station_id,
         unmask=unmask,
+        limit=limit,
     )
     return _audited(
         db, scope, "checks", register, unmask, officer_id=officer_id, station_id=station_id, format=output

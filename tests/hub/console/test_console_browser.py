@@ -99,6 +99,7 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory, _keys_template: Path) -> 
 
     with hub.db() as db:
         create_super_admin(db, SUPER, "總管理者")
+        db.commit()
     yield hub
     server.should_exit = True
     thread.join(timeout=10)
@@ -289,17 +290,19 @@ def test_each_roles_menu_and_hidden_urls(page, live_hub, watched, browser):
         from sqlalchemy import select
 
         from hub.models.identity import User
+        from hub.services.scope import Scope
 
-        grantor = db.scalars(select(User).where(User.mobile == SUPER)).one()
-        admins.create_general_admin(db, grantor, "+886911000003", "查詢員", {Permission.QUERY_PASSES}, None)
-        station = stations.create_station(db, stations.StationIn(name="三重分局"), grantor, None)
+        scope = Scope.of(db.scalars(select(User).where(User.mobile == SUPER)).one())
+        admins.create_general_admin(
+            db, scope, mobile="+886911000003", name="查詢員", permissions={Permission.QUERY_PASSES}
+        )
+        station = stations.create_station(db, scope, data=stations.StationIn(name="三重分局"))
         stations.add_station_admin(
             db,
-            stations.StationAdminIn(
+            scope,
+            data=stations.StationAdminIn(
                 name="林警官", mobile="0922000009", national_id="A123456789", station_id=station.id
             ),
-            grantor,
-            None,
         )
         db.commit()
     code_sent = httpx.post(

@@ -24,6 +24,7 @@ def console(client):
 @pytest.fixture
 def super_admin(hub, keys_dir):
     create_super_admin(hub.db, MOBILE, "總管理者")
+    hub.db.commit()
     return MOBILE
 
 
