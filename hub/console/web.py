@@ -286,6 +286,8 @@ def menu(page: Page) -> list[MenuItem]:
         user.role
     ) is Role.ENTERPRISE_ADMIN:
         items.append(MenuItem("nav.enterprises", f"{PREFIX}/enterprises"))
+    if is_hub_admin(user) and page.can(Permission.ENTERPRISES_MANAGE):
+        items.append(MenuItem("nav.review", f"{PREFIX}/registrations"))
     if any(page.can(p) for p in QUERY_PERMISSIONS):
         items.append(MenuItem("nav.queries", f"{PREFIX}/queries"))
     if page.can(Permission.DEVICES_MANAGE):

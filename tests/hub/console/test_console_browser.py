@@ -184,6 +184,7 @@ def test_flow1_super_admin_first_login_and_general_admin(page, live_hub, watched
         "nav.admins",
         "nav.stations",
         "nav.enterprises",
+        "nav.review",
         "nav.queries",
         "nav.devices",
         "nav.trust",

@@ -55,6 +55,7 @@ def test_super_admin_sees_every_menu_item(super_console):
         "nav.admins",
         "nav.stations",
         "nav.enterprises",
+        "nav.review",
         "nav.queries",
         "nav.devices",
         "nav.trust",
@@ -387,3 +388,38 @@ def test_flow2_edit_and_delete_a_station_admin(super_console, db):
     assert deleted.status_code == 303
     db.expire_all()
     assert db.scalars(select(User).where(User.mobile == "+886922000001")).first() is None
+
+
+def test_registrations_waiting_for_review(super_console, hub, client, sms, db):
+    hub.register_enterprise()
+    code = hub.request_code("+886933000009", "enterprise_registration")
+    again = hub.client.post(
+        "/api/v1/enterprises/register",
+        json={
+            "company_name": XSS[:60],
+            "ubn": "28010606",
+            "admin_name": "冒名者",
+            "admin_mobile": "+886933000009",
+            "code": code,
+        },
+    )
+    assert again.status_code in (200, 201, 202), again.text
+    page = super_console.get("/console/registrations")
+    assert page.status_code == 200 and "28010606" in page.text and "冒*者" in page.text
+    assert "<script>alert(1)" not in page.text
+    claim_id = re.search(r'action="/console/registrations/(\d+)"', page.text).group(1)
+    decided = super_console.post(
+        f"/console/registrations/{claim_id}", {"decision": "refuse"}, token_from="/console/registrations"
+    )
+    assert decided.status_code == 303
+    assert (
+        f'action="/console/registrations/{claim_id}"' not in super_console.get("/console/registrations").text
+    )
+    again = super_console.post(
+        f"/console/registrations/{claim_id}", {"decision": "approve"}, token_from="/console/registrations"
+    )
+    assert again.status_code == 409  # decided once
+    console, _org = _enterprise_console(
+        hub, client, sms, mobile="+886933000002", ubn="04595257", name="別家股份有限公司"
+    )
+    assert console.get("/console/registrations").status_code == 403
