@@ -80,7 +80,9 @@ def _seed(app: object, copies: int) -> None:
                 people.set_national_id(db, employee, _national_id(copy * 3 + index))
                 db.add(employee)
                 db.flush()
-                passes.issue_pass(db, org, employee, admin, not_before=now - dt.timedelta(days=index))
+                passes.sign_pass(
+                    db, org=org, employee=employee, actor=admin, not_before=now - dt.timedelta(days=index)
+                )
             station = Organisation(kind=OrgKind.STATION.value, name=f"示範分局 {copy:03d}")
             db.add(station)
             db.flush()
@@ -231,7 +233,10 @@ def main() -> None:
                     },
                     headers={"Origin": url},
                 )
-                assert login.status_code == 200 and "data-menu" in login.text, (login.status_code, login.text[-800:])
+                assert login.status_code == 200 and "data-menu" in login.text, (
+                    login.status_code,
+                    login.text[-800:],
+                )
                 baseline = _percentile(_timed(client, "/healthz", args.rounds), 0.95)
                 print(f"baseline /healthz: p95 {baseline:.1f} ms")
                 worst = 0.0
