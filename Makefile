@@ -24,6 +24,7 @@ bench: bootstrap
 	$(PY) bench/verify.py
 	$(PY) bench/status.py
 	$(PY) bench/scan.py
+	$(PY) bench/stuck_hub.py
 	$(PY) bench/ingest.py
 	$(PY) bench/pass_sheet.py
 

@@ -29,7 +29,7 @@ from crypto.identity import mask_name
 
 DB_NAME = "checkpoint.db"
 KEY_NAME = "device.key"
-RETENTION_S = 28 * 24 * 3600  # DESIGN.md: scan data older than 28 days is deleted
+RETENTION_S = 28 * 24 * 3600  # docs/checkpoint-sync.md: scan data older than 28 days is deleted
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Background sync: upload the outbox in device-signed batches, refresh trust data.
 
-Rules (DESIGN.md "Checkpoint sync"):
+Rules (docs/checkpoint-sync.md):
 - an event leaves the queue only when the hub answered it `accepted` or `duplicate`;
 - a `rejected` event is parked (kept, shown in the status) and never blocks the events after it;
 - failures back off with full jitter (sleep uniform(0, min(cap, base * 2**attempt))), so a fleet of

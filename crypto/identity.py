@@ -7,6 +7,7 @@ wrong input can be shown (masked) in an error message without leaking it.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 # Letter -> two-digit area code, as printed on the back of every 身分證 guide.
 # Note I, O, W, X, Y, Z are out of alphabetical order (late-added areas).
@@ -19,6 +20,10 @@ _DIGIT_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 1)
 
 _NEW_FORM = re.compile(r"[A-Z][1289][0-9]{8}")  # 身分證 (1, 2) and 2021 resident certificate (8, 9)
 _OLD_RESIDENT_FORM = re.compile(r"[A-Z][A-D][0-9]{8}")  # pre-2021 居留證 (second letter = sex/area)
+
+# The longest person name anywhere (API fields, .xlsx imports and their templates, the CLI, the
+# database columns): one number, so a template never promises less or more than the API takes.
+MAX_PERSON_NAME_CHARS = 64
 
 _UBN_FORM = re.compile(r"[0-9]{8}")
 _UBN_WEIGHTS = (1, 2, 1, 2, 1, 2, 4, 1)
@@ -38,19 +43,44 @@ def _checksum_ok(letter: str, second: int, rest: str) -> bool:
     return total % 10 == 0
 
 
+class NationalIdProblem(StrEnum):
+    """Which check a national ID failed. Its mask looks like a valid ID's, so a refusal names the check."""
+
+    LENGTH = "length"  # not 10 characters
+    FORMAT = "format"  # 10 characters, but not letter + 1/2/8/9 (or A-D, old resident) + 8 digits
+    CHECKSUM = "checksum"  # the right shape, but the check digit does not match (a typo)
+
+    def explain(self) -> str:
+        return _PROBLEM_TEXT[self]
+
+
+_PROBLEM_TEXT = {
+    NationalIdProblem.LENGTH: "length check failed: a national ID has 10 characters",
+    NationalIdProblem.FORMAT: "format check failed: a letter, then 1, 2, 8 or 9, then 8 digits",
+    NationalIdProblem.CHECKSUM: "checksum failed: the last digit does not match the others (a typo?)",
+}
+
+
+def national_id_problem(s: str, *, allow_old_resident: bool = False) -> NationalIdProblem | None:
+    """None for a valid ID (see `is_valid_national_id`), else the first check it fails."""
+    if not isinstance(s, str) or len(s) != 10:
+        return NationalIdProblem.LENGTH
+    if _NEW_FORM.fullmatch(s):
+        ok = _checksum_ok(s[0], int(s[1]), s[2:])
+    elif allow_old_resident and _OLD_RESIDENT_FORM.fullmatch(s):
+        ok = _checksum_ok(s[0], _AREA_CODES[s[1]] % 10, s[2:])
+    else:
+        return NationalIdProblem.FORMAT
+    return None if ok else NationalIdProblem.CHECKSUM
+
+
 def is_valid_national_id(s: str, *, allow_old_resident: bool = False) -> bool:
     """True for a valid 身分證 number (A123456789) or 2021 resident certificate (A800000014).
 
     `allow_old_resident` also accepts the pre-2021 resident certificate (second character A-D),
     still found on unexpired cards; its second letter counts with the last digit of its area code.
     """
-    if not isinstance(s, str):
-        return False
-    if _NEW_FORM.fullmatch(s):
-        return _checksum_ok(s[0], int(s[1]), s[2:])
-    if allow_old_resident and _OLD_RESIDENT_FORM.fullmatch(s):
-        return _checksum_ok(s[0], _AREA_CODES[s[1]] % 10, s[2:])
-    return False
+    return national_id_problem(s, allow_old_resident=allow_old_resident) is None
 
 
 def is_valid_ubn(s: str) -> bool:

@@ -80,14 +80,6 @@ class StatusList:
             self.bits[serial >> 3] |= mask
             self.counter += 1
 
-    def revoked_serials(self) -> list[int]:
-        """All revoked serials, ascending."""
-        out: list[int] = []
-        for index, byte in enumerate(self.bits):
-            if byte:
-                out.extend(index * 8 + bit for bit in range(8) if byte >> bit & 1)
-        return out
-
     def copy(self) -> StatusList:
         return StatusList(self.issuer_kid, self.counter, self.size, bytearray(self.bits))
 

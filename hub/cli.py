@@ -4,6 +4,7 @@ side of the offline-root ceremony (see hub.services.trust):
     checkpass hub bundle request --out REQ [--valid-days N]   unsigned bundle to sign offline
     checkpass hub bundle import FILE                          serve a bundle the offline root signed
     checkpass hub bundle status                               how long the served bundle is valid
+    checkpass hub bundle export --out FILE                    trust data for `checkpass pass verify`
     checkpass hub keys rotate [--out REQ]                     new issuer key (pending if root offline)
 
 Exit codes: 0 done, 1 refused (the reason is printed), 2 usage error.
@@ -76,6 +77,11 @@ def register(subparsers: Any) -> None:
     imp.set_defaults(func=cmd_bundle_import)
     status = bundle_commands.add_parser("status", help="how long the served bundle stays valid")
     status.set_defaults(func=cmd_bundle_status)
+    export = bundle_commands.add_parser(
+        "export", help="write the served bundle and status lists for `checkpass pass verify --bundle`"
+    )
+    export.add_argument("--out", type=Path, required=True, help="output file (the trust export)")
+    export.set_defaults(func=cmd_bundle_export)
 
     keys = commands.add_parser("keys", help="the hub's issuer keys")
     keys_commands = keys.add_subparsers(dest="keys_command", metavar="KEYS_COMMAND")
@@ -309,6 +315,27 @@ def cmd_bundle_status(args: argparse.Namespace) -> int:
     return 0 if health.healthy else 1
 
 
+def cmd_bundle_export(args: argparse.Namespace) -> int:
+    """The file GET /api/v1/trust/export serves, written from the hub's database and keys directory."""
+    from crypto.errors import CryptoError
+    from hub.services.errors import DomainError
+    from hub.services.trust_export import trust_export
+    from provisioning.keystore import KeyStoreError
+
+    try:  # around the unit of work, so that a refusal rolls it back
+        with _hub_session(_settings_with_passphrase()) as db:
+            data = trust_export(db)
+    except (DomainError, CryptoError, KeyStoreError) as exc:
+        return _refused(exc)
+    try:
+        args.out.write_bytes(data)
+    except OSError as exc:
+        raise _usage(f"--out: cannot write {args.out}: {exc.strerror}") from None
+    print(f"wrote {args.out} ({len(data)} bytes); check a pass offline with")
+    print(f"  checkpass pass verify --bundle {args.out} --root-key KEYS_DIR/root.pub 'TP1:...'")
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from crypto.errors import CryptoError
     from hub.services import trust
@@ -349,8 +376,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="info",
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # The hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (hub.api.deps.client_ip).
+        proxy_headers=False,
     )
     return 0
 
@@ -374,7 +401,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         result = purge_expired(db)
     engine.dispose()
     print(
-        f"purged records older than {result.cutoff:%Y-%m-%d %H:%M} UTC: "
+        f"purged records older than {taipei_label(result.cutoff)}: "
         f"{result.visits} visits, {result.scans} scans, {result.scan_batches} scan batches, "
         f"{result.otp_codes} codes, {result.tokens} sessions"
     )
@@ -436,5 +463,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # As `serve`: X-Forwarded-For is the hub's to read (HUB_TRUSTED_PROXIES), never uvicorn's.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0

@@ -51,26 +51,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "request body too large",
         415: "unsupported upload type",
         422: "invalid request (validation; lists each field's problem, never its value)",
-        423: "account locked",
-        429: "too many requests; see Retry-After",
+        429: "too many requests; the body's retry_after and the Retry-After header say how long to wait",
+        503: "unavailable now (e.g. the SMS gateway failed); try again later",
     }.items()
 }
-
-
-def bad_request(reason: str, detail: Any = None) -> HubError:
-    return HubError(400, reason, detail)
-
-
-def not_found(what: str) -> HubError:
-    return HubError(404, "not_found", f"{what} not found")
-
-
-def forbidden(detail: str = "not allowed") -> HubError:
-    return HubError(403, "forbidden", detail)
-
-
-def conflict(reason: str, detail: Any = None) -> HubError:
-    return HubError(409, reason, detail)
 
 
 def _hub_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from hub.api_docs import install_api_docs
 from hub.context import HubContext, make_sessionmaker
 from hub.core.config import Settings, get_settings
 from hub.core.logredact import install_access_log_redaction
@@ -80,7 +81,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         description="Traffic-control passes: identity, organisations, rosters, passes, venues, "
         "checkpoints, queries. Personal data is masked unless a permission allows otherwise.",
         lifespan=lifespan,
+        docs_url=None,  # /docs with Swagger UI served by the hub: hub/api_docs.py
+        redoc_url=None,  # ReDoc would load from a CDN
     )
+    install_api_docs(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.context = context

@@ -38,12 +38,14 @@ import nacl.utils
 
 from crypto.errors import CryptoError
 from crypto.identity import (
-    is_valid_national_id,
+    MAX_PERSON_NAME_CHARS,
     is_valid_ubn,
     mask_name,
     mask_national_id,
+    national_id_problem,
     normalize_national_id,
 )
+from crypto.local_time import taipei_text
 from crypto.passes import PASS_ID_BYTES, PassClaims, encode_pass, pass_qr_png
 from crypto.verify import Verdict, verify
 from provisioning.cli import UsageError
@@ -90,7 +92,8 @@ def _store(directory: str, *, must_exist: bool = True, hub_ok: bool = False) -> 
         raise Failed(
             f"{path} is a hub's key store: the hub keeps serials and revocations in its database. "
             "Issue and revoke passes through the hub, rotate with `checkpass hub keys rotate`; "
-            "the hub serves its own bundle (/api/v1/trust/bundle)"
+            "to verify passes offline, export the hub's trust data with "
+            "`checkpass hub bundle export --out FILE` (or GET /api/v1/trust/export)"
         )
     return KeyStore(path, _passphrase())
 
@@ -157,9 +160,9 @@ def _keys_list(args: argparse.Namespace) -> int:
     active = store.active_kid()
     for info in store.issuers():
         flag = "*" if info.kid == active else " "
-        until = "" if info.not_after is None else f" until {_utc(info.not_after)}"
+        until = "" if info.not_after is None else f" until {_when(info.not_after)}"
         print(
-            f"{flag} {info.kid.hex()} {info.state:<11} since {_utc(info.not_before)}{until}"
+            f"{flag} {info.kid.hex()} {info.state:<11} since {_when(info.not_before)}{until}"
             f", {store.issued_count(info.kid)} issued, status counter {info.status_counter}"
         )
     return 0
@@ -191,7 +194,7 @@ def _bundle_export(args: argparse.Namespace) -> int:
     out.write_bytes(data)
     print(
         f"wrote {out} ({len(data)} bytes): {len(bundle.issuer_keys)} issuer key(s), "
-        f"valid until {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(bundle.valid_until))}"
+        f"valid until {_when(bundle.valid_until)}"
     )
     return 0
 
@@ -218,7 +221,7 @@ def _bundle_sign(args: argparse.Namespace) -> int:
     out.write_bytes(data)
     print(
         f"wrote {out} ({len(data)} bytes), valid until "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(bundle.valid_until))}; "
+        f"{_when(bundle.valid_until)}; "
         "import it on the hub with `checkpass hub bundle import`"
     )
     return 0
@@ -227,11 +230,16 @@ def _bundle_sign(args: argparse.Namespace) -> int:
 # ---- pass -------------------------------------------------------------------------------------
 def _pass_issue(args: argparse.Namespace) -> int:
     name = args.name.strip()
-    if not name or len(name) > 50:
-        raise UsageError("--name must be 1..50 characters")
+    if not name or len(name) > MAX_PERSON_NAME_CHARS:
+        raise UsageError(f"--name must be 1..{MAX_PERSON_NAME_CHARS} characters")
     national_id = normalize_national_id(args.national_id)
-    if not is_valid_national_id(national_id, allow_old_resident=True):
-        raise UsageError(f"--national-id {mask_national_id(national_id)} is not a valid national ID")
+    problem = national_id_problem(national_id, allow_old_resident=True)
+    if problem is not None:
+        # Its mask looks like a valid ID's: name the check that failed, never the ID itself.
+        shown = (
+            mask_national_id(national_id) if len(national_id) == 10 else f"({len(national_id)} characters)"
+        )
+        raise UsageError(f"--national-id {shown} is not a valid national ID: {problem.explain()}")
     org = args.org.strip()
     if not org or len(org) > 60:
         raise UsageError("--org must be 1..60 characters")
@@ -368,14 +376,15 @@ def _print_verdict(verdict: Verdict, show_name: bool) -> None:
         print(f"  holder:      {name}  {c.masked_national_id}")
         print(f"  org:         {c.org_name}" + (f" ({c.org_id})" if c.org_id else ""))
         print(f"  kind:        {c.kind}")
-        print(f"  valid:       {_utc(c.not_before)} .. {_utc(c.expires_at)}")
+        print(f"  valid:       {_when(c.not_before)} .. {_when(c.expires_at)}")
         print(f"  pass id:     {c.pass_id.hex()}  issuer {c.issuer_kid.hex()} serial {c.serial}")
     if verdict.trust_age_s is not None:
         print(f"  trust age:   {verdict.trust_age_s} s")
 
 
-def _utc(epoch: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+def _when(epoch: int) -> str:
+    """A time for the operator: Taiwan time, said so (crypto/local_time.py)."""
+    return taipei_text(epoch)
 
 
 def _pass_revoke(args: argparse.Namespace) -> int:
@@ -461,7 +470,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="PNG file for the QR code")
     p.set_defaults(func=_guarded(_pass_issue))
     p = passes.add_parser("verify", help="verify a pass offline against an exported bundle")
-    p.add_argument("--bundle", required=True, help="file written by `checkpass bundle export`")
+    p.add_argument(
+        "--bundle",
+        required=True,
+        help="trust export: from `checkpass bundle export`, `checkpass hub bundle export` "
+        "or GET /api/v1/trust/export",
+    )
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.add_argument("--root-key", help="pin the root public key (base64, or a root.pub file)")
     p.add_argument("--now", type=int, help="verify as of this epoch second (default: now)")

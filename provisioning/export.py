@@ -1,6 +1,8 @@
 """The trust export: one file with everything an offline verifier needs.
 
-`checkpass bundle export` writes, and `checkpass pass verify --bundle` reads, a CBOR map::
+`checkpass bundle export` (a stand-alone key store), `checkpass hub bundle export` and the hub's
+`GET /api/v1/trust/export` (a hub's trust data) write, and `checkpass pass verify --bundle` reads, a
+CBOR map::
 
     {"format": "checkpass-trust-export-v1",
      "root_public_key": <32 bytes>,          # convenience copy; pin it with --root-key
@@ -46,11 +48,19 @@ class TrustExport:
 
 def build_export(root: KeyPair, bundle: TrustBundle, signed_status_lists: list[bytes]) -> bytes:
     """Sign `bundle` with `root` and pack it with the already signed status lists."""
+    return pack_export(root.public_key, sign_trust_bundle(bundle, root), signed_status_lists)
+
+
+def pack_export(root_public_key: bytes, signed_bundle: bytes, signed_status_lists: list[bytes]) -> bytes:
+    """Pack documents that are already signed (a hub's served bundle and status lists) into an export.
+
+    Nothing is checked here: `read_export` verifies everything against the root key the reader pins.
+    """
     return cbor2.dumps(
         {
             "format": EXPORT_FORMAT,
-            "root_public_key": root.public_key,
-            "bundle": sign_trust_bundle(bundle, root),
+            "root_public_key": root_public_key,
+            "bundle": signed_bundle,
             "status": list(signed_status_lists),
         }
     )

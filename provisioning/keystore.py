@@ -310,14 +310,6 @@ class KeyStore:
         except FileNotFoundError:
             return sign_status_list(self.status_list(kid), self.issuer(kid))
 
-    def save_status_list(self, sl: StatusList) -> None:
-        """Sign `sl` with its issuer key and store it. Refuses to go back to an older counter."""
-        with self._lock():
-            current = self.status_list(sl.issuer_kid)
-            if sl.counter < current.counter:
-                raise KeyStoreError("status list is older than the stored one")
-            write_private(self._status_path(sl.issuer_kid), sign_status_list(sl, self.issuer(sl.issuer_kid)))
-
     def revoke(self, kid: bytes, serial: int) -> StatusList:
         """Revoke `serial` of issuer key `kid` and store the list; returns it.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,8 +14,8 @@ from hub.core.config import Settings
 from hub.core.permissions import Permission
 from hub.core.protection import Protector, token_hash
 from hub.db import SessionDep, utcnow
-from hub.errors import HubError
 from hub.models.identity import ApiToken, Role, User
+from hub.services.errors import NotAllowed, NotAuthenticated
 from hub.services.scope import Scope
 
 bearer_scheme = HTTPBearer(
@@ -30,8 +31,35 @@ def get_protector(request: Request) -> Protector:
     return request.app.state.protector
 
 
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text.strip())
+    except ValueError:
+        return None
+
+
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: the direct peer, unless that peer is a trusted proxy (HUB_TRUSTED_PROXIES);
+    then the nearest X-Forwarded-For entry that is not itself a trusted proxy. Entries further left were
+    written by whoever sent the request and are never believed (docs/identity.md)."""
+    peer = request.client.host if request.client else None
+    trusted = request.app.state.settings.trusted_proxy_networks()
+    if peer is None or not trusted:
+        return peer
+
+    def is_trusted(address: IPv4Address | IPv6Address | None) -> bool:
+        return address is not None and any(address in network for network in trusted)
+
+    if not is_trusted(_address(peer)):
+        return peer
+    hops = [hop for header in request.headers.getlist("x-forwarded-for") for hop in header.split(",")]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            return peer  # a malformed hop: believe nothing to its left, and do not invent an address
+        if not is_trusted(address):
+            return str(address)
+    return peer
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
@@ -43,19 +71,19 @@ def _authenticate(
     db: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HubError(401, "not_authenticated", "bearer token required", {"WWW-Authenticate": "Bearer"})
+        raise NotAuthenticated("bearer token required")
     row = db.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == token_hash(credentials.credentials))
     ).first()
     if row is None:
-        raise HubError(401, "invalid_token", "unknown token", {"WWW-Authenticate": "Bearer"})
+        raise NotAuthenticated("unknown token", reason="invalid_token")
     token, user = row
     if token.revoked or token.expires_at <= utcnow():
-        raise HubError(401, "invalid_token", "token expired or logged out", {"WWW-Authenticate": "Bearer"})
+        raise NotAuthenticated("token expired or logged out", reason="invalid_token")
     if not user.active:
-        raise HubError(401, "account_disabled", "account disabled", {"WWW-Authenticate": "Bearer"})
+        raise NotAuthenticated("account disabled", reason="account_disabled")
     return user
 
 
@@ -66,7 +94,7 @@ def get_user_allowing_password_change(user: Annotated[User, Depends(_authenticat
 
 def get_current_user(user: Annotated[User, Depends(_authenticate)]) -> User:
     if user.must_change_password:
-        raise HubError(403, "password_change_required", "change the initial password first")
+        raise NotAllowed("change the initial password first", reason="password_change_required")
     return user
 
 

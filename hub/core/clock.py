@@ -7,11 +7,9 @@ their one home, under names that say which meaning. `hub.db.utcnow` is the curre
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from crypto.local_time import taipei_text
 from hub.services.errors import Rejected
-
-TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 def as_utc(value: dt.datetime | str) -> dt.datetime:
@@ -36,6 +34,5 @@ def require_aware(value: dt.datetime | None, field: str | None = None) -> dt.dat
 def taipei_label(moment: dt.datetime | int) -> str:
     """An instant for a person (an operator's terminal, a refusal's detail, a printout, a chat message):
     Asia/Taipei, saying so."""
-    if isinstance(moment, int):
-        moment = dt.datetime.fromtimestamp(moment, dt.UTC)
-    return as_utc(moment).astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M (Asia/Taipei)")
+    # One format for every front end and the `checkpass` command: crypto.local_time (docs/operations.md).
+    return taipei_text(moment if isinstance(moment, int) else as_utc(moment))

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SmsGatewayName = Literal["console", "file", "every8d", "mitake"]
+
+
+def parse_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDRs; a bare address is a network of one."""
+    return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
 
 
 class Settings(BaseSettings):
@@ -62,12 +68,16 @@ class Settings(BaseSettings):
     otp_hourly_cap_per_ip: int = Field(default=30, ge=1)
     otp_daily_cap_per_ip: int = Field(default=200, ge=1)
 
-    # Console passwords and sessions
-    password_max_failures: int = Field(default=5, ge=1)
-    password_lockout_seconds: int = Field(default=900, ge=1)
-    # Failed console logins from one address within the lockout window before it is refused (429):
-    # per-account lockout alone does not stop one address trying a common password on many accounts.
-    password_max_failures_per_ip: int = Field(default=30, ge=1)
+    # Console passwords and sessions. Failed logins are throttled with growing delays, never locked out
+    # (hub.services.login_throttle; the schedule and why: docs/identity.md). Failures allowed free per
+    # (account, address) pair, per account from any address, and per address over any accounts; then
+    # the wait starts at login_first_delay_seconds and doubles with every failure up to the maximum.
+    login_free_failures_per_pair: int = Field(default=3, ge=1)
+    login_free_failures_per_account: int = Field(default=10, ge=1)
+    login_free_failures_per_address: int = Field(default=20, ge=1)
+    login_first_delay_seconds: int = Field(default=2, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    login_failure_memory_hours: int = Field(default=24, ge=1)  # a quiet day forgets the failures
     password_min_length: int = Field(default=10, ge=8)
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
 
@@ -91,9 +101,19 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
 
     base_url: str = "http://127.0.0.1:8000"
-    # Behind a reverse proxy the client address (used by the per-address SMS caps and login limits) comes
-    # from X-Forwarded-For, trusted only from these proxy addresses (uvicorn's forwarded_allow_ips).
-    forwarded_allow_ips: str = "127.0.0.1"
+    # Reverse proxies whose X-Forwarded-For the hub believes (comma-separated addresses or CIDRs, e.g.
+    # "127.0.0.1,10.0.0.0/8"). Empty: the client address (per-address SMS caps, login throttle, audit)
+    # is always the direct peer, so nobody can pick their own address with a header (docs/identity.md).
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def check_trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)  # refuse a typo at start-up, not at the first request
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     # Web console sessions (docs/console.md): ended after this long without a request, and at the latest
     # this long after login.

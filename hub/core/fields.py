@@ -8,7 +8,7 @@ from typing import Annotated
 from annotated_types import Interval
 from pydantic import AfterValidator, Field, StringConstraints
 
-from crypto.identity import is_valid_national_id, is_valid_ubn, normalize_national_id
+from crypto.identity import MAX_PERSON_NAME_CHARS, is_valid_ubn, national_id_problem, normalize_national_id
 from hub.core.phone import Mobile, Phone
 
 __all__ = [
@@ -29,8 +29,9 @@ __all__ = [
 
 def _national_id(value: str) -> str:
     nid = normalize_national_id(value)
-    if not is_valid_national_id(nid, allow_old_resident=True):
-        raise ValueError("not a valid national ID or resident certificate number")
+    problem = national_id_problem(nid, allow_old_resident=True)
+    if problem is not None:
+        raise ValueError(f"not a valid national ID or resident certificate number ({problem.explain()})")
     return nid
 
 
@@ -74,7 +75,9 @@ def _moment(value: dt.datetime) -> dt.datetime:
 Moment = Annotated[dt.datetime, AfterValidator(_moment)]
 
 PersonName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_no_control)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PERSON_NAME_CHARS),
+    AfterValidator(_no_control),
 ]
 OrgName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control)

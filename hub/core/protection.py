@@ -1,7 +1,8 @@
 """Keyed hashing and encryption of personal data, all keyed by the hub secret.
 
 Separate subkeys for each use (BLAKE2b keyed derivation), so a leak of one derived value never helps
-with another: OTP hashes, national-ID lookup hashes and national-ID encryption.
+with another: OTP hashes, national-ID lookup hashes, national-ID encryption and the keys of the login
+throttle (a mobile number or a client address, which the throttle table must not hold in clear).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Protector:
     otp_key: bytes
     lookup_key: bytes
     box: nacl.secret.SecretBox
+    throttle_key: bytes
 
     @classmethod
     def from_secret(cls, secret: bytes) -> Protector:
@@ -58,6 +60,7 @@ class Protector:
             otp_key=_subkey(secret, "checkpass/otp"),
             lookup_key=_subkey(secret, "checkpass/national-id-lookup"),
             box=nacl.secret.SecretBox(_subkey(secret, "checkpass/national-id-box")),
+            throttle_key=_subkey(secret, "checkpass/login-throttle"),
         )
 
     def otp_hash(self, mobile: str, purpose: str, code: str) -> str:
@@ -66,6 +69,11 @@ class Protector:
 
     def national_id_hash(self, national_id: str) -> str:
         return hashlib.blake2b(national_id.upper().encode(), key=self.lookup_key, digest_size=32).hexdigest()
+
+    def throttle_hash(self, *parts: str) -> str:
+        """The login throttle's key for a mobile, an address or both (hub.services.login_throttle)."""
+        message = "\x00".join(parts).encode()
+        return hashlib.blake2b(message, key=self.throttle_key, digest_size=32).hexdigest()
 
     def encrypt(self, text: str) -> bytes:
         return bytes(self.box.encrypt(text.encode()))

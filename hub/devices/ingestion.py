@@ -1,6 +1,6 @@
 """Scan-batch ingestion: device-signed, idempotent, one transaction and a few statements per batch.
 
-DESIGN.md "Checkpoint sync": the hub stores each event once (unique `event_id` and `(device_id, seq)`),
+docs/checkpoint-sync.md: the hub stores each event once (unique `event_id` and `(device_id, seq)`),
 answers every event accepted / duplicate / rejected, and gives its own time so devices can see their
 clock skew. A batch id is single-use: a replayed request is refused whole (409) and changes nothing.
 

@@ -6,6 +6,9 @@ to a temporary file instead of building the sheet in memory.
 
 Cells that a spreadsheet would run as a formula (``=cmd|...``, ``@SUM(...)``) are written so they stay
 text: in CSV with a leading apostrophe (OWASP's advice), in .xlsx by storing them as strings.
+
+Times are for people: Taiwan time with the offset shown (crypto/local_time.py), as ISO 8601 with
+"+08:00" in CSV and as dates formatted "... (UTC+8)" in .xlsx.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from crypto.local_time import TAIPEI_EXCEL_FORMAT, in_taipei, taipei_iso
+
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TAIPEI = ZoneInfo("Asia/Taipei")
 BOM = "\ufeff"  # Excel reads a CSV as UTF-8 (and so shows Chinese) only when it starts with a BOM
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,. ]*")
@@ -90,7 +93,9 @@ def _check_width(row: Sequence[Any], width: int) -> None:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return taipei_iso(value)  # people read exports: Taiwan time, its offset written out
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes):
         return value.hex()
@@ -107,9 +112,12 @@ def _csv_text(value: Any) -> str:
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        # Excel has no time zones; the people reading the export are in Taiwan.
-        return value.astimezone(TAIPEI).replace(tzinfo=None)
+    if isinstance(value, datetime):
+        # Excel has no time zones: the cell holds Taiwan time (naive means UTC, as the hub stores it)
+        # and its format says "(UTC+8)", so the reader knows and the column still sorts as dates.
+        cell = WriteOnlyCell(sheet, value=in_taipei(value).replace(tzinfo=None))
+        cell.number_format = TAIPEI_EXCEL_FORMAT
+        return cell
     if value is None or isinstance(value, bool | int | float | datetime | date):
         return value
     cell = WriteOnlyCell(sheet, value=_text(value))

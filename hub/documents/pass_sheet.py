@@ -11,19 +11,17 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from crypto.identity import mask_name
+from crypto.local_time import taipei_text
 from hub.documents.errors import DocumentError
 from hub.documents.fonts import cjk_font_for
 from hub.documents.qr import draw_qr
 
-TAIPEI = ZoneInfo("Asia/Taipei")
 CARRY_ID_NOTICE = "請隨身攜帶身分證，以供查驗時核對身分。"
 KIND_LABELS = {"employee": "員工通行證", "vehicle": "車輛通行證"}
 MAX_PASSES = 500  # a sheet is for printing; thousands belong in several print jobs
@@ -136,7 +134,7 @@ def _check_item(item: PassSheetItem) -> None:
 
 
 def _taipei(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, TAIPEI).strftime("%Y-%m-%d %H:%M")
+    return taipei_text(epoch)  # "2026-12-02 14:00 (UTC+8)": the verdict on a screen says the same
 
 
 def _draw_card(

@@ -18,12 +18,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import phonenumbers
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
-from crypto.identity import is_valid_national_id, mask_mobile, mask_name, mask_national_id
+from crypto.identity import (
+    MAX_PERSON_NAME_CHARS,
+    mask_mobile,
+    mask_name,
+    mask_national_id,
+    national_id_problem,
+)
+from hub.core.phone import InvalidMobile, normalize_mobile, normalize_phone
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -83,34 +89,37 @@ def normalise_name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
         raise ValueError("is empty")
-    if len(name) > 50:
-        raise ValueError("is longer than 50 characters")
+    if len(name) > MAX_PERSON_NAME_CHARS:
+        raise ValueError(f"is longer than {MAX_PERSON_NAME_CHARS} characters")
     if any(unicodedata.category(c).startswith("C") for c in name):
         raise ValueError("contains control characters")
     return name
 
 
 def normalise_mobile(value: str) -> str:
-    """A Taiwan mobile in any usual writing (0912-345-678, +886 912 345 678, 912345678) -> E.164."""
+    """A Taiwan mobile in any usual writing (0912-345-678, +886 912 345 678, 912345678) -> E.164.
+
+    The rule is hub.core.phone.normalize_mobile's (the API's); an import adds only that the number is
+    Taiwanese, and words the refusal for a report row."""
     text = value.strip()
     try:
-        number = phonenumbers.parse(text, "TW")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("is not a phone number") from exc
-    if not phonenumbers.is_valid_number(number) or number.country_code != 886:
+        phone = normalize_phone(text)
+    except InvalidMobile:
+        raise ValueError("is not a phone number") from None
+    if not phone.startswith("+886"):
         raise ValueError("is not a valid Taiwan phone number")
-    if phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        raise ValueError("is not a mobile number (SMS codes go to mobiles)")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    try:
+        return normalize_mobile(text)
+    except InvalidMobile:
+        raise ValueError("is not a mobile number (SMS codes go to mobiles)") from None
 
 
 def normalise_national_id(value: str) -> str:
     nid = value.strip().upper()
-    if not is_valid_national_id(nid):
-        raise ValueError("is not a valid national ID (format or check digit)")
+    problem = national_id_problem(nid, allow_old_resident=True)  # what the API accepts too
+    if problem is not None:
+        # The mask of a wrong ID looks like a valid one's: say which check failed.
+        raise ValueError(f"is not a valid national ID ({problem.explain()})")
     return nid
 
 
@@ -147,7 +156,7 @@ NAME = ColumnSpec(
     normalise_name,
     mask_name,
     example="陳大明",
-    description="本名，最多 50 字",
+    description=f"本名，最多 {MAX_PERSON_NAME_CHARS} 字",
 )
 MOBILE = ColumnSpec(
     "mobile",

@@ -6,6 +6,7 @@ from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
+from hub.models.throttle import LoginThrottle
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
 from hub.models.venues import Venue, Visit
 
@@ -16,6 +17,7 @@ __all__ = [
     "Employee",
     "RegistrationClaim",
     "IssuerKeyRecord",
+    "LoginThrottle",
     "Officer",
     "OrgKind",
     "Organisation",

@@ -43,8 +43,6 @@ class User(Timestamps, ProtectedNationalId, Base):
     permissions: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     registered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())  # first successful login
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,14 +12,6 @@ from hub.core.config import Settings
 from hub.models.identity import Role, User
 from hub.services import audit, identity
 from hub.services.errors import Invalid
-
-
-@dataclass
-class InitResult:
-    database_url: str
-    keys_created: bool
-    super_admins_created: list[str] = field(default_factory=list)  # masked mobiles
-    super_admins_existing: list[str] = field(default_factory=list)
 
 
 def ensure_keys(settings: Settings) -> bool:

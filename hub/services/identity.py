@@ -1,4 +1,5 @@
-"""Accounts: console passwords (argon2id), initial passwords by SMS, lockout, bearer tokens."""
+"""Accounts: console passwords (argon2id), initial passwords by SMS, the login throttle, bearer tokens,
+SMS-code login for the organisation roles. The decisions are in docs/identity.md."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ import secrets
 
 import nacl.exceptions
 import nacl.pwhash
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
 from hub.context import context_of
+from hub.core.masking import mask_name
 from hub.core.protection import token_hash
 from hub.db import utcnow
-from hub.errors import HubError
-from hub.models.audit import AuditEvent
 from hub.models.identity import CONSOLE_ROLES, ApiToken, Role, User
-from hub.services import audit
+from hub.models.organisations import Organisation
+from hub.services import audit, login_throttle, otp
+from hub.services.errors import Conflict, Invalid, NotAuthenticated, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +52,14 @@ def generate_initial_password(length: int = 12) -> str:
 def send_initial_password(db: Session, user: User) -> None:
     """Set a fresh initial password, force a change at first login, and send it by SMS.
 
-    The SMS goes out before the commit: if the gateway fails, nothing is changed (502).
+    The SMS goes out before the commit: if the gateway fails, nothing is changed (Unavailable).
+    An administrator sending a new password also forgives the account's failed logins.
     """
     ctx = context_of(db)
     password = generate_initial_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
+    login_throttle.clear_account(db, user.mobile)
     db.flush()
     text = f"Checkpass 管理系統初始密碼：{password} 請於首次登入後修改。{ctx.settings.base_url}"
     try:
@@ -65,7 +67,7 @@ def send_initial_password(db: Session, user: User) -> None:
     except Exception as exc:
         db.rollback()
         log.warning("SMS gateway failed sending an initial password: %s", type(exc).__name__)
-        raise HubError(502, "sms_failed", "could not send the initial password by SMS") from exc
+        raise Unavailable("could not send the initial password by SMS", reason="sms_failed") from exc
 
 
 def issue_token(db: Session, user: User, client_ip: str | None) -> tuple[str, dt.datetime]:
@@ -84,85 +86,66 @@ def issue_token(db: Session, user: User, client_ip: str | None) -> tuple[str, dt
 def password_login(
     db: Session, mobile: str, password: str, client_ip: str | None
 ) -> tuple[User, str, dt.datetime]:
-    """Console login. Commits (failed tries and lockouts must stick even though the request fails)."""
-    s = context_of(db).settings
-    if client_ip is not None:
-        window_start = utcnow() - dt.timedelta(seconds=s.password_lockout_seconds)
-        failures = db.scalar(
-            select(func.count()).where(
-                AuditEvent.action == "login.failed",
-                AuditEvent.client_ip == client_ip,
-                AuditEvent.at > window_start,
-            )
-        )
-        if (failures or 0) >= s.password_max_failures_per_ip:
-            raise HubError(
-                429,
-                "too_many_failures",
-                "too many failed logins from this address; wait",
-                {"Retry-After": str(s.password_lockout_seconds)},
-            )
+    """Console login, throttled with growing delays (hub.services.login_throttle), never locked.
+
+    Commits: a failed try must count even though the request is refused."""
     user = db.scalars(
         select(User).where(User.mobile == mobile, User.role.in_([r.value for r in CONSOLE_ROLES]))
     ).first()
+    login_throttle.check(db, mobile, client_ip, user.id if user is not None else None)
     if user is None or not user.active:
-        _password_matches(_DUMMY_HASH, password)
+        _password_matches(_DUMMY_HASH, password)  # the same time as a wrong password
+        login_throttle.record_failure(db, mobile, client_ip)
         audit.record(db, "login.failed", target=mask_mobile(mobile), client_ip=client_ip, why="unknown")
         db.commit()
-        raise HubError(401, "bad_credentials", "wrong mobile or password")
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        audit.record(db, "login.locked", actor=user, client_ip=client_ip)
-        db.commit()
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        raise HubError(
-            423,
-            "account_locked",
-            f"too many wrong passwords; try again in {wait} s",
-            {"Retry-After": str(wait)},
-        )
+        raise NotAuthenticated("wrong mobile or password", reason="bad_credentials")
     if not _password_matches(user.password_hash, password):
-        failures = user.failed_logins + 1
-        locked = failures >= s.password_max_failures
-        db.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(
-                failed_logins=0 if locked else User.failed_logins + 1,
-                locked_until=now + dt.timedelta(seconds=s.password_lockout_seconds) if locked else None,
-            )
-        )
-        audit.record(db, "login.failed", actor=user, client_ip=client_ip, why="password", locked=locked)
+        login_throttle.record_failure(db, mobile, client_ip)
+        audit.record(db, "login.failed", actor=user, client_ip=client_ip, why="password")
         db.commit()
-        if locked:
-            raise HubError(
-                423,
-                "account_locked",
-                "too many wrong passwords; the account is locked for a while",
-                {"Retry-After": str(s.password_lockout_seconds)},
-            )
-        raise HubError(401, "bad_credentials", "wrong mobile or password")
-    user.failed_logins = 0
-    user.locked_until = None
+        raise NotAuthenticated("wrong mobile or password", reason="bad_credentials")
+    login_throttle.record_success(db, mobile, client_ip)
     token, expires_at = issue_token(db, user, client_ip)
     audit.record(db, "login", actor=user, client_ip=client_ip, method="password")
     db.commit()
     return user, token, expires_at
 
 
-def change_password(db: Session, user: User, current: str, new: str, client_ip: str | None) -> None:
+def change_password(
+    db: Session, user: User, current: str, new: str, client_ip: str | None, *, current_token: str
+) -> None:
+    """Set a new password and end every other session of the user (a changed password is often a
+    reaction to a leak: whoever holds an old token must log in again). The session making the change
+    (`current_token`) stays. A wrong current password counts in the login throttle like a failed login,
+    so a stolen token cannot be used to guess the password. Commits."""
     s = context_of(db).settings
+    login_throttle.check(db, user.mobile, client_ip, user.id)
     if not _password_matches(user.password_hash, current):
-        raise HubError(400, "bad_credentials", "the current password is wrong")
+        login_throttle.record_failure(db, user.mobile, client_ip)
+        db.commit()
+        raise Invalid("the current password is wrong", field="current_password", reason="bad_credentials")
     if len(new) < s.password_min_length:
-        raise HubError(400, "weak_password", f"at least {s.password_min_length} characters")
+        raise Invalid(
+            f"at least {s.password_min_length} characters", field="new_password", reason="weak_password"
+        )
     if new == current:
-        raise HubError(400, "weak_password", "the new password must differ from the current one")
+        raise Invalid(
+            "the new password must differ from the current one", field="new_password", reason="weak_password"
+        )
     if new.isdigit() or new.isalpha():
-        raise HubError(400, "weak_password", "mix letters with digits or symbols")
+        raise Invalid("mix letters with digits or symbols", field="new_password", reason="weak_password")
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    audit.record(db, "password.changed", actor=user, client_ip=client_ip)
+    ended = db.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.user_id == user.id,
+            ApiToken.token_hash != token_hash(current_token),
+            ApiToken.revoked.is_(False),
+        )
+        .values(revoked=True)
+    ).rowcount
+    audit.record(db, "password.changed", actor=user, client_ip=client_ip, sessions_ended=ended)
     db.commit()
 
 
@@ -232,7 +215,7 @@ def officer_account(db: Session, officer_id: int) -> User:
 
     officer = db.get(Officer, officer_id)
     if officer is None:
-        raise HubError(404, "not_found", "officer not found")
+        raise NotFound("officer")
     user = db.scalars(
         select(User).where(User.officer_id == officer.id, User.role == Role.OFFICER.value)
     ).first()
@@ -248,3 +231,67 @@ def officer_account(db: Session, officer_id: int) -> User:
         db.add(user)
         db.flush()
     return user
+
+
+def request_code(db: Session, mobile: str, purpose: str, client_ip: str | None) -> None:
+    """Send an SMS code for a public purpose. A login code is delivered only to a mobile with an account,
+    but one is recorded either way (hub.services.otp: `deliver=False`), so the cooldown, the caps and
+    wrong guesses answer the same for every number: nobody can probe which numbers are registered."""
+    deliver = purpose != otp.Purpose.LOGIN or has_sms_login(db, mobile)
+    otp.request_code(db, mobile, purpose, client_ip, deliver=deliver)
+
+
+def sms_login(
+    db: Session,
+    mobile: str,
+    code: str,
+    client_ip: str | None,
+    *,
+    role: str | None = None,
+    org_id: int | None = None,
+) -> tuple[User, str, dt.datetime]:
+    """Login for station admins, enterprise admins and employees: mobile + SMS code (purpose `login`).
+
+    The first such login registers the account (the seed's first-login SMS confirmation). A mobile with
+    several accounts gets Conflict `choose_account` listing them (role, organisation, its name) and the
+    code stays valid for the retry that names one. Commits."""
+    otp.verify_code(db, mobile, otp.Purpose.LOGIN, code)
+    accounts = sms_login_accounts(db, mobile)
+    if role is not None:
+        accounts = [a for a in accounts if a.role == role]
+    if org_id is not None:
+        accounts = [a for a in accounts if a.org_id == org_id]
+    if not accounts:
+        db.rollback()
+        raise NotFound("account", reason="no_account")
+    if len(accounts) > 1:
+        # Read the names before the rollback: it discards the employee accounts made just now.
+        choices = [account_choice(a) for a in accounts]
+        db.rollback()  # the code stays valid for the retry that names the account
+        raise Conflict(
+            {"message": "several accounts; send role and org_id", "accounts": choices},
+            reason="choose_account",
+        )
+    user = accounts[0]
+    first = user.registered_at is None
+    token, expires_at = issue_token(db, user, client_ip)
+    audit.record(db, "login", actor=user, client_ip=client_ip, method="sms", first_login=first)
+    db.commit()
+    return user, token, expires_at
+
+
+def account_choice(user: User) -> dict[str, object]:
+    """One line of a `choose_account` list. It goes only to whoever holds the code sent to the mobile,
+    that is the accounts' owner: the organisation's name is in clear (a company or a police station, on
+    public registers), the person's name masked like everywhere else."""
+    organisation = user.organisation
+    session = Session.object_session(user)
+    if organisation is None and user.org_id is not None and session is not None:
+        organisation = session.get(Organisation, user.org_id)
+    return {
+        "role": user.role,
+        "org_id": user.org_id,
+        "org_name": organisation.name if organisation is not None else None,
+        "org_kind": organisation.kind if organisation is not None else None,
+        "name_masked": mask_name(user.name) if user.name else "",
+    }

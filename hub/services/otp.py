@@ -1,6 +1,11 @@
 """SMS one-time codes: 6 digits, stored only as a keyed hash, single use, a newer code voids the older,
 at most `otp_max_attempts` wrong tries, a resend cooldown and hourly/daily caps per number and per
 client address. The lifetime is `otp_ttl_seconds` (why 300 s: see `hub.core.config.Settings`).
+
+A code may be recorded without being delivered (`deliver=False`): a login code asked for a number with
+no account, or an officer login whose name and mobile are not on a roster. The row counts for the
+cooldown and the caps and takes wrong tries exactly like a delivered one, so neither the answer to the
+request nor the answers to guesses tell whether the number has an account (docs/identity.md).
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.db import utcnow
-from hub.errors import HubError
 from hub.models.identity import OtpCode
+from hub.services.errors import Invalid, TooManyRequests, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +46,29 @@ def _sms_text(code: str, ttl_seconds: int) -> str:
     return f"Checkpass 驗證碼 {code}，{lifetime}內有效，請勿告訴他人。"
 
 
-def _too_many(detail: str, retry_after: int) -> HubError:
-    return HubError(429, "too_many_codes", detail, {"Retry-After": str(max(1, retry_after))})
+def _too_many(detail: str, retry_after: float) -> TooManyRequests:
+    return TooManyRequests(detail, retry_after=int(retry_after) + 1, reason="too_many_codes")
 
 
-def request_code(db: Session, mobile_e164: str, purpose: str, client_ip: str | None) -> None:
-    """Send a new code by SMS (voiding older ones for the same number and purpose). Commits.
+def _wrong_code(reason: str, detail: object) -> Invalid:
+    return Invalid(detail, field="code", reason=reason)
 
-    Raises HubError 429 on cooldown/caps, 502 if the SMS gateway fails (then nothing is recorded).
-    """
-    if not _PURPOSE.fullmatch(purpose):
-        raise HubError(400, "bad_purpose", "unknown code purpose")
-    ctx = context_of(db)
-    s = ctx.settings
-    now = utcnow()
 
+def _check_limits(
+    db: Session, mobile_e164: str, purpose: str, client_ip: str | None, now: dt.datetime
+) -> None:
+    """Raise TooManyRequests when the cooldown or an hourly/daily cap per number or address is reached.
+
+    The wait is until the oldest send inside the window leaves it, not the whole window."""
+    s = context_of(db).settings
     last = db.scalar(
         select(func.max(OtpCode.created_at)).where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
     )
     if last is not None:
         wait = s.otp_resend_cooldown_seconds - (now - _aware(last)).total_seconds()
         if wait > 0:
-            raise _too_many("wait before asking for another code", int(wait) + 1)
+            raise _too_many("wait before asking for another code", wait)
 
-    hour_ago, day_ago = now - dt.timedelta(hours=1), now - dt.timedelta(days=1)
     checks = [
         (OtpCode.mobile == mobile_e164, s.otp_hourly_cap_per_number, s.otp_daily_cap_per_number, "number")
     ]
@@ -73,12 +77,41 @@ def request_code(db: Session, mobile_e164: str, purpose: str, client_ip: str | N
             (OtpCode.client_ip == client_ip, s.otp_hourly_cap_per_ip, s.otp_daily_cap_per_ip, "address")
         )
     for condition, hourly, daily, what in checks:
-        in_hour = db.scalar(select(func.count()).where(condition, OtpCode.created_at > hour_ago)) or 0
-        if in_hour >= hourly:
-            raise _too_many(f"too many codes for this {what} in the last hour", 3600)
-        in_day = db.scalar(select(func.count()).where(condition, OtpCode.created_at > day_ago)) or 0
-        if in_day >= daily:
-            raise _too_many(f"too many codes for this {what} today", 24 * 3600)
+        for window, cap, when in (
+            (dt.timedelta(hours=1), hourly, "in the last hour"),
+            (dt.timedelta(days=1), daily, "today"),
+        ):
+            since = now - window
+            sends = list(
+                db.scalars(
+                    select(OtpCode.created_at)
+                    .where(condition, OtpCode.created_at > since)
+                    .order_by(OtpCode.created_at.desc())
+                    .limit(cap)
+                )
+            )
+            if len(sends) >= cap:
+                oldest_counted = _aware(sends[-1])
+                raise _too_many(
+                    f"too many codes for this {what} {when}", (oldest_counted + window - now).total_seconds()
+                )
+
+
+def request_code(
+    db: Session, mobile_e164: str, purpose: str, client_ip: str | None, *, deliver: bool = True
+) -> None:
+    """Record a new code (voiding older ones for the same number and purpose) and, if `deliver`, send it
+    by SMS. Commits.
+
+    Raises TooManyRequests on cooldown/caps, Unavailable if the SMS gateway fails (then nothing is
+    recorded).
+    """
+    if not _PURPOSE.fullmatch(purpose):
+        raise Invalid("unknown code purpose", field="purpose", reason="bad_purpose")
+    ctx = context_of(db)
+    s = ctx.settings
+    now = utcnow()
+    _check_limits(db, mobile_e164, purpose, client_ip, now)
 
     db.execute(
         update(OtpCode)
@@ -97,12 +130,15 @@ def request_code(db: Session, mobile_e164: str, purpose: str, client_ip: str | N
         )
     )
     db.flush()
-    try:
-        ctx.sms.send(mobile_e164, _sms_text(code, s.otp_ttl_seconds))
-    except Exception as exc:  # any gateway failure: the person gets no code, so record none
-        db.rollback()
-        log.warning("SMS gateway failed for a code (%s): %s", purpose, type(exc).__name__)
-        raise HubError(502, "sms_failed", "could not send the SMS; try again later") from exc
+    if deliver:
+        try:
+            ctx.sms.send(mobile_e164, _sms_text(code, s.otp_ttl_seconds))
+        except Exception as exc:  # any gateway failure: the person gets no code, so record none
+            db.rollback()
+            log.warning("SMS gateway failed for a code (%s): %s", purpose, type(exc).__name__)
+            raise Unavailable("could not send the SMS; try again later", reason="sms_failed") from exc
+    # The row is committed even when the request it serves is refused later: it is the send log the
+    # cooldown and the caps count.
     db.commit()
 
 
@@ -110,7 +146,7 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     """Accept `code` once. On success the code is marked used in the caller's transaction (the caller
     commits together with what the code authorises); a wrong try is committed at once, then refused."""
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise HubError(400, "code_malformed", "the code is 6 digits")
+        raise _wrong_code("code_malformed", "the code is 6 digits")
     ctx = context_of(db)
     now = utcnow()
     row = db.scalars(
@@ -120,13 +156,13 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
         .limit(1)
     ).first()
     if row is None or row.state == "voided":
-        raise HubError(400, "code_invalid", "no code was sent for this, or a newer one was")
+        raise _wrong_code("code_invalid", "no code was sent for this, or a newer one was")
     if row.state == "used":
-        raise HubError(400, "code_used", "this code was already used; ask for a new one")
+        raise _wrong_code("code_used", "this code was already used; ask for a new one")
     if row.state == "exhausted" or row.attempts >= ctx.settings.otp_max_attempts:
-        raise HubError(400, "code_exhausted", "too many wrong tries; ask for a new code")
+        raise _wrong_code("code_exhausted", "too many wrong tries; ask for a new code")
     if _aware(row.expires_at) <= now:
-        raise HubError(400, "code_expired", "the code has expired; ask for a new one")
+        raise _wrong_code("code_expired", "the code has expired; ask for a new one")
 
     if not ctx.protector.equal(row.code_hash, ctx.protector.otp_hash(mobile_e164, purpose, code)):
         attempts = row.attempts + 1
@@ -136,17 +172,17 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
             .where(OtpCode.id == row.id, OtpCode.state == "live")
             .values(attempts=OtpCode.attempts + 1, state="exhausted" if left <= 0 else "live")
         )
-        db.commit()
+        db.commit()  # the wrong try must count even though the request is refused
         if left <= 0:
-            raise HubError(400, "code_exhausted", "too many wrong tries; ask for a new code")
-        raise HubError(400, "code_wrong", {"message": "wrong code", "tries_left": left})
+            raise _wrong_code("code_exhausted", "too many wrong tries; ask for a new code")
+        raise _wrong_code("code_wrong", {"message": "wrong code", "tries_left": left})
 
     # Conditional update: of two concurrent requests with the right code, only one wins.
     won = db.execute(
         update(OtpCode).where(OtpCode.id == row.id, OtpCode.state == "live").values(state="used")
     ).rowcount
     if won != 1:
-        raise HubError(400, "code_used", "this code was already used; ask for a new one")
+        raise _wrong_code("code_used", "this code was already used; ask for a new one")
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

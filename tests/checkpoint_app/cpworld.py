@@ -7,13 +7,11 @@ load), so nothing here is a stand-in for checkpoint code.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cbor2
-import pytest
 
 from checkpoint_app.store import Store
 from crypto.cose import sign1
@@ -21,6 +19,7 @@ from crypto.keys import KeyPair, kid_of
 from crypto.passes import PassClaims, encode_pass
 from crypto.status import StatusList
 from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, sign_trust_bundle
+from tests.ci import skip_or_fail
 from tests.factories import make_claims
 
 DEVICE_ID = "dev-test-1"
@@ -31,9 +30,7 @@ def needs_zbar() -> None:
     from checkpoint_app.decoder import ZBAR_AVAILABLE
 
     if not ZBAR_AVAILABLE:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but pyzbar/libzbar0 is missing")
-        pytest.skip("pyzbar/libzbar0 not installed")
+        skip_or_fail("pyzbar/libzbar0 is not installed")
 
 
 UNREACHABLE_HUB = "http://127.0.0.1:9"  # discard port: connection refused, i.e. offline

@@ -1,11 +1,13 @@
 import pytest
 
 from crypto.identity import (
+    NationalIdProblem,
     is_valid_national_id,
     is_valid_ubn,
     mask_mobile,
     mask_name,
     mask_national_id,
+    national_id_problem,
 )
 
 
@@ -106,3 +108,31 @@ def test_mask_national_id_seed_pattern():
 )
 def test_mask_mobile(mobile, masked):
     assert mask_mobile(mobile) == masked
+
+
+@pytest.mark.parametrize(
+    ("nid", "problem"),
+    [
+        ("A123456789", None),
+        ("A800000014", None),
+        ("A12345678", NationalIdProblem.LENGTH),
+        ("A1234567890", NationalIdProblem.LENGTH),
+        ("", NationalIdProblem.LENGTH),
+        ("A323456789", NationalIdProblem.FORMAT),
+        ("1123456789", NationalIdProblem.FORMAT),
+        ("AB23456789", NationalIdProblem.FORMAT),  # an old resident form, not allowed here
+        ("A123456788", NationalIdProblem.CHECKSUM),
+    ],
+)
+def test_a_refused_national_id_says_which_check_failed(nid, problem):
+    assert national_id_problem(nid) == problem
+    assert is_valid_national_id(nid) == (problem is None)
+    if problem is not None:
+        assert problem.value in problem.explain()  # "length check failed", "format check ...", "checksum ..."
+
+
+def test_old_resident_form_is_checked_for_its_checksum_when_allowed():
+    problems = [national_id_problem(f"AC0123456{d}", allow_old_resident=True) for d in "0123456789"]
+    assert problems.count(None) == 1
+    assert problems.count(NationalIdProblem.CHECKSUM) == 9
+    assert national_id_problem("A323456789", allow_old_resident=True) == NationalIdProblem.FORMAT

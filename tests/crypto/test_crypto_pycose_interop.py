@@ -8,12 +8,13 @@ a cbor2 whose `loads` thaws those immutable containers — the adaptation lives 
 
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 from typing import Any
 
 import cbor2
 import pytest
+
+from tests.ci import in_ci
 
 try:
     from pycose.headers import KID, Algorithm
@@ -22,7 +23,7 @@ try:
     from pycose.keys.okp import OKPKey
     from pycose.messages import Sign1Message, cosemessage
 except ImportError:  # pragma: no cover - dev extra missing
-    if os.environ.get("CI") == "true":
+    if in_ci():
         raise
     pytest.skip("pycose (dev extra) not installed", allow_module_level=True)
 

@@ -9,31 +9,23 @@ URL is required: the PostgreSQL half must run there, not skip.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from hub.core.config import Settings
 from hub.db import make_engine
 from hub.main import create_app
 from hub.migrations import upgrade_to_head
+from tests.ci import in_ci
+from tests.hub.databases import PG_ENV, pg_schema, postgres_url, truncate_all
 from tests.hub.hubkit import PASSPHRASE, SECRET, Hub, SmsOutbox
-
-PG_ENV = "HUB_TEST_POSTGRES_URL"
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def _backends() -> list[Any]:
@@ -59,45 +51,12 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_schema_url() -> Iterator[str | None]:
-    url = os.environ.get(PG_ENV)
-    if not url:
+    url = postgres_url()
+    if url is None:
         yield None
         return
-    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = (
-        make_url(url)
-        .set(drivername="postgresql+psycopg")
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-    )
-    scoped_url = scoped.render_as_string(hide_password=False)
-    engine = make_engine(scoped_url)
-    upgrade_to_head(engine)
-    engine.dispose()
-    try:
+    with pg_schema(url) as scoped_url:
         yield scoped_url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _truncate_all(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-            )
-            if row[0] != "alembic_version"
-        ]
-        if tables:
-            names = ", ".join(f'"{t}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture(params=_backends())
@@ -111,10 +70,10 @@ def database_url(
         shutil.copyfile(_sqlite_template, path)
         return f"sqlite:///{path}"
     if _pg_schema_url is None:
-        if _in_ci():
-            pytest.fail(f"CI=true but {PG_ENV} is not set: the PostgreSQL tests must run in CI")
+        if in_ci():
+            pytest.fail(f"CI is set but {PG_ENV} is not set: the PostgreSQL tests must run in CI")
         pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
-    _truncate_all(_pg_schema_url)
+    truncate_all(_pg_schema_url)
     return _pg_schema_url
 
 

@@ -142,6 +142,17 @@ class Hub:
         return body["token"], body["enterprise"]
 
 
+def officer_session(db: Session, officer_id: int) -> str:
+    """A bearer token of the officer account of a roster entry, as the officer's chat login would give
+    (the REST API has no officer login of its own: officers log in on a checkpoint device)."""
+    from hub.services.identity import issue_token, officer_account
+
+    user = officer_account(db, officer_id)
+    token, _ = issue_token(db, user, None)
+    db.commit()
+    return token
+
+
 # --- .xlsx uploads for import tests ---
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

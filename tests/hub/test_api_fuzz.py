@@ -1,4 +1,5 @@
-"""Property-based fuzzing of every REST operation with schemathesis, in-process, on SQLite.
+"""Property-based fuzzing of every REST operation with schemathesis, in-process, on SQLite and (when
+HUB_TEST_POSTGRES_URL is set, always in CI) on PostgreSQL.
 
 One hub for the module holds a small world (a super admin, a station with an admin and an officer, an
 enterprise with an employee and a pass, a venue), so generated ids often hit real rows. Then:
@@ -10,12 +11,13 @@ enterprise with an employee and a pass, a venue), so generated ids often hit rea
 Asserted throughout: no 5xx, and no error body that repeats personal data the request carried; the
 hypothesis run also checks status codes and response bodies against the OpenAPI document.
 
-Knobs for a deeper local hunt (CI uses the defaults, < 60 s): FUZZ_EXAMPLES (per operation and
-caller, default 6); FUZZ_ON_POSTGRES=1 with HUB_TEST_POSTGRES_URL runs it all on PostgreSQL.
+Knob for a deeper local hunt (CI uses the default, about a minute per database): FUZZ_EXAMPLES (per
+operation and caller, default 6).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -33,12 +35,14 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from hub.core.config import Settings
 from hub.main import create_app
 from hub.models.identity import Role, User
 from hub.services.identity import issue_token
+from tests.ci import skip_or_fail
+from tests.hub.databases import PG_ENV, pg_schema, postgres_url
 from tests.hub.hubkit import PASSPHRASE, SECRET, Hub, SmsOutbox, bearer
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
@@ -90,37 +94,30 @@ SCHEMA = _schema()
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def fuzz_hub(
-    tmp_path_factory: pytest.TempPathFactory, _keys_template: Path, _pg_schema_url: str | None
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _keys_template: Path
 ) -> Iterator[Hub]:
-    """One SQLite hub for the whole module (a world per operation would cost minutes), driven by a
-    client that turns crashes into 500 responses so a crash is reported like any other 5xx.
-    FUZZ_ON_POSTGRES=1 (with HUB_TEST_POSTGRES_URL) points a local hunt at PostgreSQL instead."""
-    directory = tmp_path_factory.mktemp("fuzz")
+    """One hub per database for the whole module (a world per operation would cost minutes), driven by a
+    client that turns crashes into 500 responses so a crash is reported like any other 5xx. PostgreSQL
+    (HUB_TEST_POSTGRES_URL) gets a schema of its own: the per-test fixtures empty the run's shared
+    schema, which would wipe this module's world between its tests."""
+    directory = tmp_path_factory.mktemp(f"fuzz-{request.param}")
     shutil.copytree(_keys_template, directory / "keys")
-    database_url = None
-    if os.environ.get("FUZZ_ON_POSTGRES") and _pg_schema_url is not None:
-        database_url = _pg_schema_url
-        _empty_tables(database_url)
-    settings = _settings(directory, database_url)
-    app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client, app.state.sessionmaker() as db:
-        hub = Hub(client=client, sms=SmsOutbox(settings.sms_file_path), db=db)
-        _populate(hub)
-        yield hub
-    app.state.engine.dispose()
-
-
-def _empty_tables(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        names = connection.scalars(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-        ).all()
-        tables = ", ".join(f'"{n}"' for n in names if n != "alembic_version")
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    with contextlib.ExitStack() as stack:
+        database_url = None
+        if request.param == "postgresql":
+            url = postgres_url()
+            if url is None:
+                skip_or_fail(f"PostgreSQL is not configured ({PG_ENV})")
+            database_url = stack.enter_context(pg_schema(url, label="fuzz"))
+        settings = _settings(directory, database_url)
+        app = create_app(settings)
+        stack.callback(app.state.engine.dispose)
+        with TestClient(app, raise_server_exceptions=False) as client, app.state.sessionmaker() as db:
+            hub = Hub(client=client, sms=SmsOutbox(settings.sms_file_path), db=db)
+            _populate(hub)
+            yield hub
 
 
 def _populate(hub: Hub) -> None:
@@ -165,7 +162,6 @@ def _fresh_super_admin_token(hub: Hub) -> str:
     assert user is not None
     user.active = True
     user.must_change_password = False
-    user.locked_until = None
     token, _ = issue_token(db, user, None)
     db.commit()
     return token
@@ -348,12 +344,21 @@ def _filled_path(operation: Any, overrides: dict[str, str]) -> str:
     return path
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def _edge_parameters(operation: Any) -> list[dict[str, Any]]:
+    return [p for p in operation.definition.raw.get("parameters", []) if p["in"] in ("path", "query")]
+
+
+# Only operations with a path or query parameter: one without has nothing to probe, and a case that sends
+# no request cannot fail.
+PARAMETER_OPERATIONS = [op for op in OPERATIONS if _edge_parameters(op)]
+
+
+@pytest.mark.parametrize("operation", PARAMETER_OPERATIONS, ids=[op.label for op in PARAMETER_OPERATIONS])
 def test_parameter_edge_values_are_refused_cleanly(operation: Any, fuzz_hub: Hub) -> None:
     """Each path and query parameter of each route, one edge value at a time (the others valid), with a
     super admin's token: a 2xx or a clean 4xx, never a 5xx, never personal data echoed in an error."""
-    parameters = [p for p in operation.definition.raw.get("parameters", []) if p["in"] in ("path", "query")]
-    for parameter in parameters:
+    sent = 0
+    for parameter in _edge_parameters(operation):
         for value in _parameter_probes(parameter):
             if parameter["in"] == "path":
                 url, params = _filled_path(operation, {parameter["name"]: value}), {}
@@ -365,11 +370,22 @@ def test_parameter_edge_values_are_refused_cleanly(operation: Any, fuzz_hub: Hub
                 params=params,
                 headers=bearer(_fresh_super_admin_token(fuzz_hub)),
             )
+            sent += 1
             where = f"{operation.label} {parameter['name']}={value[:20]!r}"
             assert response.status_code < 500, f"{where} -> {response.status_code} {response.text[:300]}"
             if response.status_code >= 400:
                 for secret in ("0912345678", "A123456789"):
                     assert secret not in response.text, f"{where} echoes {secret}: {response.text[:300]}"
+    assert sent, f"{operation.label}: no edge value was sent"
+
+
+def test_every_operation_with_parameters_gets_edge_values() -> None:
+    """The selection above drops only operations that truly have no path or query parameter."""
+    for operation in OPERATIONS:
+        if operation not in PARAMETER_OPERATIONS:
+            assert "{" not in operation.path, operation.label
+            assert not [p for p in operation.definition.raw.get("parameters", []) if p["in"] == "query"]
+    assert len(PARAMETER_OPERATIONS) >= 10
 
 
 def test_signed_batch_with_nul_in_text_is_refused_per_event(

@@ -1,4 +1,4 @@
-"""Console login, forced password change, lockout, tokens, SMS-code login."""
+"""Console login, forced password change, tokens, SMS-code login (the throttle: test_login_throttle.py)."""
 
 from __future__ import annotations
 
@@ -35,20 +35,6 @@ def test_super_admin_initial_password_forces_change(hub, client, sms):
     old = client.post("/api/v1/auth/login", json={"mobile": "+886911000009", "password": password})
     assert old.status_code == 401
     assert hub.password_login("+886911000009", "a-Much-better-one-42")["must_change_password"] is False
-
-
-def test_lockout_after_repeated_failures(hub, client, settings):
-    token = hub.super_admin_token("+886911000002")
-    assert token
-    for _ in range(settings.password_max_failures - 1):
-        r = client.post("/api/v1/auth/login", json={"mobile": "+886911000002", "password": "wrong"})
-        assert r.status_code == 401
-    locked = client.post("/api/v1/auth/login", json={"mobile": "+886911000002", "password": "wrong"})
-    assert locked.status_code == 423 and locked.json()["error"] == "account_locked"
-    # Even the right password is refused while locked.
-    right = client.post("/api/v1/auth/login", json={"mobile": "+886911000002", "password": "N3w-password!"})
-    assert right.status_code == 423
-    assert int(right.headers["Retry-After"]) > 0
 
 
 def test_unknown_mobile_and_bad_input(client):
@@ -133,10 +119,59 @@ def test_one_mobile_with_two_accounts_chooses(hub, client, sms):
     assert r.status_code == 400
 
 
-def test_one_address_cannot_spray_passwords_over_many_accounts(client, app, settings):
-    app.state.context.settings = settings.model_copy(update={"password_max_failures_per_ip": 3})
-    for i in range(3):
-        r = client.post("/api/v1/auth/login", json={"mobile": f"+88691100010{i}", "password": "123456"})
-        assert r.status_code == 401
-    r = client.post("/api/v1/auth/login", json={"mobile": "+886911000109", "password": "123456"})
-    assert r.status_code == 429 and r.json()["error"] == "too_many_failures"
+def test_changing_the_password_ends_the_other_sessions(hub, client):
+    hub.super_admin_token("+886911000003")
+    laptop = hub.password_login("+886911000003", "N3w-password!")["token"]
+    stolen = hub.password_login("+886911000003", "N3w-password!")["token"]
+    assert client.get("/api/v1/auth/me", headers=bearer(stolen)).status_code == 200
+    changed = client.post(
+        "/api/v1/auth/password",
+        json={"current_password": "N3w-password!", "new_password": "An0ther-good-one"},
+        headers=bearer(laptop),
+    )
+    assert changed.status_code == 204
+    r = client.get("/api/v1/auth/me", headers=bearer(stolen))
+    assert r.status_code == 401 and r.json()["error"] == "invalid_token"
+    assert client.get("/api/v1/auth/me", headers=bearer(laptop)).status_code == 200  # this one stays
+
+
+def test_choose_account_names_each_organisation(hub, client):
+    token, org = hub.register_enterprise(mobile="+886933000001", name="艾斯移動股份有限公司")
+    r = client.post(
+        f"/api/v1/enterprises/{org['id']}/employees",
+        json={"name": "曾可愛", "mobile": "0933000001", "national_id": "A123456789"},
+        headers=bearer(token),
+    )
+    assert r.status_code == 201
+    code = hub.request_code("+886933000001", "login")
+    r = client.post("/api/v1/auth/sms-login", json={"mobile": "0933000001", "code": code})
+    assert r.status_code == 409 and r.json()["error"] == "choose_account"
+    accounts = r.json()["detail"]["accounts"]
+    assert len(accounts) == 2
+    for account in accounts:
+        assert account["org_id"] == org["id"]
+        assert account["org_name"] == "艾斯移動股份有限公司" and account["org_kind"] == "enterprise"
+        assert account["name_masked"] == "曾*愛"
+    assert "曾可愛" not in r.text  # the person's name only masked
+
+
+def test_uploads_check_the_token_before_the_file(hub, client):
+    """Without a valid token an upload is 401 whatever the file: the hub says nothing about what it
+    accepts to someone it does not know."""
+    sup = hub.super_admin_token()
+    station = hub.create_station(sup)
+    token, org = hub.register_enterprise()
+    paths = (
+        f"/api/v1/stations/{station['id']}/officers/import",
+        f"/api/v1/enterprises/{org['id']}/employees/import",
+        "/api/v1/station-admins/import",
+    )
+    not_a_sheet = {"file": ("x.txt", b"hello", "text/plain")}
+    for path in paths:
+        for headers in ({}, bearer("not-a-token")):
+            r = client.post(path, files=not_a_sheet, headers=headers)
+            assert r.status_code == 401, (path, r.status_code)
+            assert r.headers["WWW-Authenticate"] == "Bearer"
+    # With a token, the file type is checked (415) as before.
+    r = client.post(paths[1], files=not_a_sheet, headers=bearer(token))
+    assert r.status_code == 415 and r.json()["error"] == "unsupported_media_type"

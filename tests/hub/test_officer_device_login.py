@@ -109,21 +109,52 @@ def test_shift_length_is_configurable(client, app, sms, device, officer_id, keys
 
 @pytest.mark.parametrize(
     ("name", "mobile"),
-    [("陳小明", "0912345678"), ("陳大明", "0912999888"), ("", "0912345678")],
-    ids=["wrong-name", "wrong-mobile", "no-name"],
+    [("陳小明", "0912345678"), ("陳大明", "0912999888")],
+    ids=["wrong-name", "wrong-mobile"],
 )
-def test_no_match_no_code(client, sms, device, officer_id, name, mobile):
+def test_no_match_no_code_and_the_same_answer(client, sms, device, officer_id, settings, name, mobile):
+    """Whoever is not on the roster gets the answer an officer gets, but no SMS: the answer must not
+    tell who is on which station's roster."""
     response = _start(client, device.device_id, name=name, mobile=mobile)
-    assert response.status_code in (403, 422)
+    assert response.status_code == 200
+    assert response.json() == {"sent": True, "expires_in": settings.otp_ttl_seconds}
     assert sms.messages() == []
 
 
-def test_officer_of_another_station_cannot_log_in_on_this_device(client, db, sms, device):
+def test_an_empty_name_is_refused(client, sms, device, officer_id):
+    assert _start(client, device.device_id, name="").status_code == 422
+    assert sms.messages() == []
+
+
+def test_officer_of_another_station_cannot_log_in_on_this_device(client, db, sms, device, settings):
     elsewhere = make_station(db, "三重分局")
     make_officer(db, elsewhere, "陳大明", MOBILE)
     response = _start(client, device.device_id)
-    assert response.status_code == 403 and response.json()["error"] == "not_on_whitelist"
+    assert response.status_code == 200 and response.json()["sent"] is True
     assert sms.messages() == []
+    guessed = _verify(client, device.device_id, "123456")
+    assert guessed.status_code == 400 and guessed.json()["error"] == "code_wrong"
+    assert "credential" not in guessed.json()
+
+
+def test_roster_probing_gets_the_same_answers(app, client, db, sms, device, officer_id, settings):
+    """An attacker with a device id starts a login twice and guesses the code, for an officer on the
+    roster and for a made-up one: every answer is the same."""
+    app.state.context.settings = settings.model_copy(update={"otp_resend_cooldown_seconds": 60})
+    answers = {}
+    for name, mobile in (("陳大明", "0912345678"), ("林小華", "0912999888")):
+        first = _start(client, device.device_id, name=name, mobile=mobile)
+        again = _start(client, device.device_id, name=name, mobile=mobile)
+        guess = "000000" if sms.code(MOBILE) != "000000" else "111111"
+        wrong = _verify(client, device.device_id, guess, mobile=mobile)
+        answers[name] = [
+            (first.status_code, first.json()),
+            (again.status_code, again.json()["error"]),
+            (wrong.status_code, wrong.json()["error"], wrong.json()["detail"]),
+        ]
+    assert answers["陳大明"] == answers["林小華"]
+    assert answers["林小華"][1] == (429, "too_many_codes")
+    assert sms.messages("+886912999888") == []
 
 
 def test_wrong_code_gives_no_credential(client, sms, device, officer_id):
@@ -149,3 +180,15 @@ def test_unknown_and_revoked_devices_are_refused(client, db, sms, device, office
     assert client.post(f"{API}/devices/{device.device_id}/revoke", headers=admin).status_code == 200
     assert _start(client, device.device_id).status_code == 403
     assert sms.messages() == []
+
+
+def test_the_device_login_is_the_only_officer_login(client):
+    """One officer-login API: the one the checkpoint app calls (checkpoint_app/hubclient.py)."""
+    for path in ("/api/v1/auth/officer-login/start", "/api/v1/auth/officer-login/verify"):
+        r = client.post(path, json={"name": "陳大明", "mobile": "0912345678", "code": "123456"})
+        assert r.status_code == 404
+    paths = client.get("/openapi.json").json()["paths"]
+    assert [p for p in paths if "officer" in p and "login" in p] == [
+        "/api/v1/officers/login/start",
+        "/api/v1/officers/login/verify",
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hub.hubkit import bearer
+from tests.hub.hubkit import bearer, officer_session
 
 
 @pytest.fixture
@@ -25,12 +25,7 @@ def world(hub, client, sms, keys_dir):
         headers=bearer(tokens["station_admin"]),
     )
     assert r.status_code == 201, r.text
-    client.post("/api/v1/auth/officer-login/start", json={"name": "張志明", "mobile": "0955111222"})
-    r = client.post(
-        "/api/v1/auth/officer-login/verify", json={"mobile": "0955111222", "code": sms.code("+886955111222")}
-    )
-    assert r.status_code == 200, r.text
-    tokens["officer"] = r.json()["token"]
+    tokens["officer"] = officer_session(hub.db, r.json()["id"])
     tokens["enterprise_admin"], enterprise = hub.register_enterprise()
     _, other_enterprise = hub.register_enterprise(mobile="+886933000002", ubn="04595257", name="另一家公司")
     r = client.post(

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
-from tests.hub.hubkit import bearer, upload, xlsx
+from tests.hub.hubkit import bearer, officer_session, upload, xlsx
 
 ADMIN_HEADER = ["姓名", "手機", "身分證"]
 
@@ -217,17 +217,11 @@ def test_duty_officer_whitelist_and_officer_login(hub, client, sms):
     assert r.status_code == 422 and r.json()["detail"]["errors"][0]["row"] == 3
     assert len(client.get(base, headers=bearer(admin)).json()) == 3
 
-    # Officer login: name + mobile must match the whitelist, then the SMS code.
-    r = client.post("/api/v1/auth/officer-login/start", json={"name": "張大明", "mobile": "0955111222"})
-    assert r.status_code == 404 and sms.messages("+886955111222") == []
-    r = client.post("/api/v1/auth/officer-login/start", json={"name": "張 志明", "mobile": "0955111222"})
-    assert r.status_code == 200
-    r = client.post(
-        "/api/v1/auth/officer-login/verify", json={"mobile": "0955111222", "code": sms.code("+886955111222")}
-    )
-    assert r.status_code == 200 and r.json()["user"]["role"] == "officer"
-    officer_token = r.json()["token"]
-    assert r.json()["user"]["org_id"] == station["id"]
+    # An officer's session (officers log in on a device or in LINE: test_officer_device_login.py)
+    # ends when the station admin changes the officer's mobile.
+    officer_token = officer_session(hub.db, officer["id"])
+    me = client.get("/api/v1/auth/me", headers=bearer(officer_token)).json()
+    assert me["role"] == "officer" and me["org_id"] == station["id"]
 
     r = client.patch(f"{base}/{officer['id']}", json={"mobile": "0955111999"}, headers=bearer(admin))
     assert r.status_code == 200 and r.json()["mobile_masked"] == "09***1***9"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from provisioning import cli
+from tests.ci import in_ci
 
 PASSPHRASE = "demo passphrase"
 
@@ -182,6 +183,32 @@ def test_usage_errors_exit_2(capsys, keys, tmp_path, argv):
     assert "A123456788" not in out + err
 
 
+@pytest.mark.parametrize(
+    ("national_id", "shown", "check"),
+    [
+        ("A123456788", "A12*4*6*8*", "checksum failed"),
+        ("A323456789", "A32*4*6*8*", "format check failed"),
+        ("A12345", "(6 characters)", "length check failed"),
+    ],
+)
+def test_a_refused_national_id_names_the_failed_check_not_the_id(
+    capsys, keys, tmp_path, national_id, shown, check
+):
+    argv = ["pass", "issue", "--keys", str(keys), "--name", "王明", "--national-id", national_id]
+    code, out, err = run(capsys, *argv, "--org", "O", "--out", str(tmp_path / "p.png"))
+    assert code == 2
+    assert f"--national-id {shown} is not a valid national ID: {check}" in err
+    assert national_id not in out + err
+
+
+def test_names_up_to_the_api_limit_are_accepted(capsys, keys, tmp_path):
+    base = ["pass", "issue", "--keys", str(keys), "--national-id", "A123456789", "--org", "O"]
+    out_png = str(tmp_path / "p.png")
+    assert run(capsys, *base, "--name", "陳" * 64, "--out", out_png)[0] == 0
+    code, _, err = run(capsys, *base, "--name", "陳" * 65, "--out", out_png)
+    assert code == 2 and "1..64 characters" in err
+
+
 def test_wrong_passphrase_fails_cleanly(capsys, keys, monkeypatch):
     monkeypatch.setenv("CHECKPASS_PASSPHRASE", "wrong")
     code, _, err = run(capsys, "keys", "rotate", "--keys", str(keys))
@@ -218,7 +245,7 @@ def test_verify_reads_the_qr_image(capsys, keys, tmp_path):
     try:
         import zxingcpp  # noqa: F401
     except ImportError:
-        if os.environ.get("CI") == "true":
+        if in_ci():
             raise
         pytest.skip("zxing-cpp (checkpoint extra) not installed")
     text = issue(capsys, keys, tmp_path)

@@ -110,20 +110,6 @@ def test_revoke_and_status_counter_in_bundle(store):
     assert bundle.root_kid == kid_of(store.root_public_key())
 
 
-def test_save_status_list_refuses_going_back(store):
-    kid = store.active_kid()
-    old = store.status_list(kid)
-    store.next_serial(kid)
-    store.next_serial(kid)
-    store.revoke(kid, 1)
-    with pytest.raises(KeyStoreError):
-        store.save_status_list(old)
-    newer = store.status_list(kid)
-    newer.revoke(2)
-    store.save_status_list(newer)
-    assert store.status_list(kid).counter == 2
-
-
 def test_unknown_issuer(store):
     with pytest.raises(KeyStoreError):
         store.issuer(b"\x00" * 8)

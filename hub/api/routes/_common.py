@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Response, UploadFile
+from fastapi import Depends, File, HTTPException, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from hub.api.deps import SettingsDep
+from hub.api.deps import CurrentUser, SettingsDep
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import ColumnSpec, import_template
-from hub.errors import HubError
+from hub.services.errors import TooLarge
 
 XLSX_TYPES = {
     XLSX_MEDIA_TYPE,
@@ -21,13 +22,21 @@ XLSX_TYPES = {
 }
 
 
-def read_upload(file: Annotated[UploadFile, File(description=".xlsx file")], settings: SettingsDep) -> bytes:
-    """The uploaded spreadsheet's bytes, refused early if it is the wrong kind or too large."""
+def read_upload(
+    _user: CurrentUser,
+    file: Annotated[UploadFile, File(description=".xlsx file")],
+    settings: SettingsDep,
+) -> bytes:
+    """The uploaded spreadsheet's bytes, refused early if it is the wrong kind or too large.
+
+    Authentication comes first (`_user`, resolved before this body runs and shared with the route's
+    own user dependency): a caller without a valid token learns nothing about what the hub accepts."""
     if (file.content_type or "") not in XLSX_TYPES:
-        raise HubError(415, "unsupported_media_type", "upload an .xlsx file")
+        # The media type is HTTP's business, not the domain's: the REST adapter answers it itself.
+        raise HTTPException(415, {"error": "unsupported_media_type", "detail": "upload an .xlsx file"})
     data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
-        raise HubError(413, "too_large", f"file over {settings.max_upload_bytes} bytes")
+        raise TooLarge(f"file over {settings.max_upload_bytes} bytes")
     return data
 
 
@@ -37,8 +46,15 @@ Upload = Annotated[bytes, Depends(read_upload)]
 def patch_changes(body: BaseModel) -> dict[str, Any]:
     """The fields a PATCH sets; null is refused (a whitelist entry's fields are all required)."""
     changes = body.model_dump(exclude_unset=True)
-    if any(v is None for v in changes.values()):
-        raise HubError(422, "invalid_request", "fields cannot be set to null")
+    nulls = [name for name, value in changes.items() if value is None]
+    if nulls:
+        # A validation error like any other body problem (422, each field named, no value echoed).
+        raise RequestValidationError(
+            [
+                {"loc": ("body", name), "msg": "cannot be set to null", "type": "null_refused"}
+                for name in nulls
+            ]
+        )
     return changes
 
 

@@ -37,12 +37,9 @@ class AdminOut(BaseModel):
     permissions: list[str]
     active: bool
     must_change_password: bool
-    locked: bool
 
     @classmethod
     def of(cls, user: User) -> AdminOut:
-        from hub.db import utcnow
-
         return cls(
             id=user.id,
             role=Role(user.role),
@@ -51,7 +48,6 @@ class AdminOut(BaseModel):
             permissions=sorted(effective_permissions(user)),
             active=user.active,
             must_change_password=user.must_change_password,
-            locked=user.locked_until is not None and user.locked_until > utcnow(),
         )
 
 

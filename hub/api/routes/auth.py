@@ -1,4 +1,5 @@
-"""Logging in: console passwords, SMS codes, officer login against the duty whitelist."""
+"""Logging in: console passwords and SMS codes. Officers log in on a checkpoint device
+(`/officers/login/*`, hub.api.routes.officers_device)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from hub.api.deps import ClientIp, PendingUser, SettingsDep, bearer_scheme
-from hub.core.fields import Mobile, OtpCodeText, PersonName, RowId
+from hub.core.fields import Mobile, OtpCodeText, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep
-from hub.errors import HubError
 from hub.models.identity import Role, User
-from hub.models.rosters import Officer
-from hub.services import audit, identity, otp
-from hub.services.rosters import find_duty_officer
+from hub.services import identity
 from hub.services.scope import effective_permissions
 
 router = APIRouter(tags=["auth"])
@@ -86,16 +83,6 @@ class SmsLogin(BaseModel):
     org_id: RowId | None = None
 
 
-class OfficerLoginStart(BaseModel):
-    name: PersonName
-    mobile: Mobile
-
-
-class OfficerLoginVerify(BaseModel):
-    mobile: Mobile
-    code: OtpCodeText
-
-
 @router.post("/auth/login", response_model=TokenOut)
 def login(body: PasswordLogin, db: SessionDep, ip: ClientIp) -> TokenOut:
     """Console login (super and general admins) with mobile + password."""
@@ -109,9 +96,19 @@ def login(body: PasswordLogin, db: SessionDep, ip: ClientIp) -> TokenOut:
 
 
 @router.post("/auth/password", status_code=204)
-def change_password(body: PasswordChange, user: PendingUser, db: SessionDep, ip: ClientIp) -> None:
-    """Change the password (required before anything else after an initial password)."""
-    identity.change_password(db, user, body.current_password, body.new_password, ip)
+def change_password(
+    body: PasswordChange,
+    user: PendingUser,
+    db: SessionDep,
+    ip: ClientIp,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> None:
+    """Change the password (required before anything else after an initial password). Every other
+    session of the user ends; this one stays."""
+    assert credentials is not None  # PendingUser already required it
+    identity.change_password(
+        db, user, body.current_password, body.new_password, ip, current_token=credentials.credentials
+    )
 
 
 @router.post("/auth/logout", status_code=204)
@@ -131,69 +128,26 @@ def me(user: PendingUser) -> UserOut:
 
 @router.post("/otp/request", response_model=CodeSent)
 def request_code(body: CodeRequest, db: SessionDep, ip: ClientIp, settings: SettingsDep) -> CodeSent:
-    """Send an SMS code. For `login` a code is sent only to a mobile with an account, but the answer is
-    the same either way so that nobody can probe which numbers are registered."""
-    if body.purpose == otp.Purpose.LOGIN and not identity.has_sms_login(db, body.mobile):
-        return CodeSent(sent=True, expires_in=settings.otp_ttl_seconds)
-    otp.request_code(db, body.mobile, body.purpose, ip)
+    """Send an SMS code. For `login` a code is delivered only to a mobile with an account, but the
+    answer, the cooldown and the caps are the same either way: nobody can probe which numbers are
+    registered (docs/identity.md)."""
+    identity.request_code(db, body.mobile, body.purpose, ip)
     return CodeSent(sent=True, expires_in=settings.otp_ttl_seconds)
 
 
-@router.post("/auth/sms-login", response_model=TokenOut)
+@router.post(
+    "/auth/sms-login",
+    response_model=TokenOut,
+    responses={409: {"description": "several accounts (`choose_account`): send role and org_id"}},
+)
 def sms_login(body: SmsLogin, db: SessionDep, ip: ClientIp) -> TokenOut:
     """Login for station admins, enterprise admins and employees: mobile + SMS code (purpose `login`).
 
-    The first such login registers the account (the seed's first-login SMS confirmation).
+    The first such login registers the account (the seed's first-login SMS confirmation). A mobile with
+    several accounts gets 409 `choose_account` listing each (role, org_id, org_name, org_kind); the same
+    code works for the retry that names one.
     """
-    otp.verify_code(db, body.mobile, otp.Purpose.LOGIN, body.code)
-    accounts = identity.sms_login_accounts(db, body.mobile)
-    if body.role is not None:
-        accounts = [a for a in accounts if a.role == body.role]
-    if body.org_id is not None:
-        accounts = [a for a in accounts if a.org_id == body.org_id]
-    if not accounts:
-        db.rollback()
-        raise HubError(404, "no_account", "no account for this mobile")
-    if len(accounts) > 1:
-        db.rollback()  # the code stays valid for the retry that names the account
-        choices = [
-            {"role": a.role, "org_id": a.org_id, "org_name": a.organisation.name if a.organisation else None}
-            for a in accounts
-        ]
-        raise HubError(
-            409, "choose_account", {"message": "several accounts; send role and org_id", "accounts": choices}
-        )
-    user = accounts[0]
-    first = user.registered_at is None
-    token, expires_at = identity.issue_token(db, user, ip)
-    audit.record(db, "login", actor=user, client_ip=ip, method="sms", first_login=first)
-    db.commit()
-    return TokenOut(token=token, expires_at=expires_at, must_change_password=False, user=UserOut.of(user))
-
-
-@router.post("/auth/officer-login/start", response_model=CodeSent)
-def officer_login_start(
-    body: OfficerLoginStart, db: SessionDep, ip: ClientIp, settings: SettingsDep
-) -> CodeSent:
-    """An officer gives name + mobile; if they match the duty whitelist, an SMS code is sent."""
-    officer = find_duty_officer(db, body.mobile, body.name)
-    if officer is None:
-        raise HubError(404, "not_on_duty_roster", "no duty officer with this name and mobile")
-    otp.request_code(db, body.mobile, otp.Purpose.OFFICER_LOGIN, ip)
-    return CodeSent(sent=True, expires_in=settings.otp_ttl_seconds)
-
-
-@router.post("/auth/officer-login/verify", response_model=TokenOut)
-def officer_login_verify(body: OfficerLoginVerify, db: SessionDep, ip: ClientIp) -> TokenOut:
-    otp.verify_code(db, body.mobile, otp.Purpose.OFFICER_LOGIN, body.code)
-    officer = db.scalars(
-        select(Officer).where(Officer.mobile == body.mobile).order_by(Officer.id.desc())
-    ).first()
-    if officer is None:
-        db.rollback()
-        raise HubError(404, "not_on_duty_roster", "no longer on the duty whitelist")
-    user = identity.officer_account(db, officer.id)
-    token, expires_at = identity.issue_token(db, user, ip)
-    audit.record(db, "login", actor=user, client_ip=ip, method="officer_sms")
-    db.commit()
+    user, token, expires_at = identity.sms_login(
+        db, body.mobile, body.code, ip, role=body.role, org_id=body.org_id
+    )
     return TokenOut(token=token, expires_at=expires_at, must_change_password=False, user=UserOut.of(user))

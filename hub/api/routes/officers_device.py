@@ -12,7 +12,7 @@ from hub.api.deps import ClientIp, SettingsDep
 from hub.core.fields import PlainText
 from hub.core.phone import Mobile
 from hub.db import SessionDep
-from hub.devices import credentials
+from hub.services import officer_login
 
 router = APIRouter(tags=["checkpoints"])
 
@@ -45,11 +45,14 @@ class LoginVerifyOut(BaseModel):
 @router.post(
     "/officers/login/start",
     response_model=LoginStartOut,
-    responses={403: {"description": "not a duty officer of the device's station, or device revoked"}},
+    responses={403: {"description": "the device is revoked"}},
 )
 def login_start(db: SessionDep, body: LoginStartIn, settings: SettingsDep, ip: ClientIp) -> LoginStartOut:
-    """Match name + mobile against the duty-officer whitelist and send an SMS code."""
-    credentials.start_officer_login(
+    """Match name + mobile against the duty-officer whitelist and send an SMS code.
+
+    The answer is the same whether or not they match (no code is sent then): it must not tell who is on
+    a roster (docs/identity.md)."""
+    officer_login.start(
         db,
         device_id=str(body.device_id),
         name=body.name,
@@ -68,7 +71,7 @@ def login_verify(
     ip: ClientIp,
 ) -> LoginVerifyOut:
     """Confirm the SMS code; the answer is a credential the device checks offline until the shift ends."""
-    cred = credentials.verify_officer_login(
+    cred = officer_login.verify(
         db,
         device_id=str(body.device_id),
         mobile_e164=body.mobile,

@@ -3,7 +3,8 @@
 Both carry an ETag (bundle: its issued_at; status: its counter) so that an unchanged document costs a
 304 with no body. For a hub whose root key is offline (hub.services.trust) a super admin also fetches
 the bundle request to sign offline and uploads the signed bundle here; /trust/health counts down the
-served bundle's validity for monitoring.
+served bundle's validity for monitoring. /trust/export packs the bundle and every status list into the
+one file `checkpass pass verify --bundle` reads, for checking a pass offline with the CLI.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from hub.api.deps import ClientIp, require_role
 from hub.db import SessionDep
 from hub.models.identity import Role, User
-from hub.services import trust
+from hub.services import trust, trust_export
 
 router = APIRouter(prefix="/trust", tags=["trust"])
 
@@ -96,6 +97,21 @@ def get_bundle_request(
         trust.bundle_request(db, valid_days),
         media_type=CBOR,
         headers={"Content-Disposition": 'attachment; filename="bundle-request.cbor"'},
+    )
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {CBOR: {}}}})
+def get_export(db: SessionDep) -> Response:
+    """Everything `checkpass pass verify --bundle FILE` needs to check a pass offline: the served bundle,
+    the status list of each issuer key and the root public key, in one CBOR file (docs/operations.md).
+    Pin the root key you trust with `--root-key`: the embedded copy only makes the file self-contained."""
+    return Response(
+        trust_export.trust_export(db),
+        media_type=CBOR,
+        headers={
+            "Content-Disposition": f'attachment; filename="{trust_export.EXPORT_FILENAME}"',
+            "Cache-Control": "no-cache",
+        },
     )
 
 

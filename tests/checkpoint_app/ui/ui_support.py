@@ -4,7 +4,7 @@ screenshots, a runner for the scenario driver (one app process per test), and th
 Not a conftest.py: with several conftest.py files in one run, the module named "conftest" is
 whichever was loaded last, so helpers there cannot be imported reliably. Test modules take these
 fixtures by name.
-With no display and no Xvfb the tests skip locally; with CI=true they fail instead.
+With no display and no Xvfb the tests skip locally; with CI set (tests/ci.py) they fail instead.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.ci import in_ci
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 DRIVER = HERE / "driver.py"
@@ -33,10 +35,6 @@ def core_test_support() -> Any:
     return cpworld
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
 @pytest.fixture(scope="session")
 def x_display() -> Iterator[str]:
     """The DISPLAY to use: the caller's, else a private Xvfb started (and stopped) here."""
@@ -45,7 +43,7 @@ def x_display() -> Iterator[str]:
         return
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
-        if _in_ci():
+        if in_ci():
             pytest.fail("CI=true but there is no DISPLAY and no Xvfb: the UI tests must run in CI")
         pytest.skip("no DISPLAY and no Xvfb")
     read_fd, write_fd = os.pipe()

@@ -1,21 +1,18 @@
 """poppler command-line tools on PDF bytes (plain functions in a uniquely named module: tests import
 helpers by module name, and a second conftest.py would make `conftest` ambiguous)."""
 
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
+from tests.ci import skip_or_fail
 
 
 def _need(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{tool} (poppler-utils) is missing in CI")
-        pytest.skip(f"{tool} (poppler-utils) not installed")
+        skip_or_fail(f"{tool} (poppler-utils) is not installed")
     return path
 
 

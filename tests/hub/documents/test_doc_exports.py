@@ -22,7 +22,7 @@ def test_csv_has_a_bom_and_reads_back():
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows == [
         HEADERS,
-        ["陳*明", "09***6***5", "A12*5*6*9*", "2026-11-25T06:30:00+00:00", "3"],
+        ["陳*明", "09***6***5", "A12*5*6*9*", "2026-11-25T14:30:00+08:00", "3"],  # Taiwan time, said so
         ["歐**娜", "", "", "2026-11-24", "0"],
     ]
 
@@ -77,6 +77,7 @@ def test_xlsx_reads_back_with_types_and_taipei_time():
     assert values[1] == ["陳*明", "09***6***5", "A12*5*6*9*", datetime(2026, 11, 25, 14, 30), 3]
     assert values[2][:2] == ["歐**娜", None] and values[2][4] == 0
     assert sheet["A1"].font.bold
+    assert sheet["D2"].number_format.endswith('"(UTC+8)"')  # the reader sees which time it is
 
 
 def test_xlsx_keeps_formula_like_text_as_text():

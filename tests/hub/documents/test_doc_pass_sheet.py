@@ -2,7 +2,6 @@
 
 import os
 import re
-import time
 
 import pytest
 from PIL import Image
@@ -11,6 +10,7 @@ from crypto.keys import KeyPair
 from hub.documents import fonts
 from hub.documents.errors import DocumentError
 from hub.documents.pass_sheet import CARRY_ID_NOTICE, PassSheetItem, render_pass_sheet, short_pass_id
+from tests.ci import skip_or_fail
 from tests.factories import make_pass
 from tests.hub.documents.doc_pdf_tools import pdf_fonts, pdf_pages_png, pdf_text
 
@@ -57,7 +57,7 @@ def test_sheet_shows_masked_names_and_the_notice(pass_texts):
     assert "A12*5*6*9*" in text
     assert "臺灣測試科技股份有限公司" in text
     assert text.count("員工通行證") == 4 and "車輛通行證" in text
-    assert "生效：2026-09-21 22:13" in text and "到期：2026-10-21 22:13" in text
+    assert "生效：2026-09-21 22:13 (UTC+8)" in text and "到期：2026-10-21 22:13 (UTC+8)" in text
     for item in items:
         assert short_pass_id(item.pass_id) in text
 
@@ -102,7 +102,8 @@ def test_without_any_font_file_the_builtin_cid_font_still_renders_chinese(pass_t
 def test_a_truetype_file_is_used_when_no_cff_font_converts(monkeypatch, pass_texts):
     candidates = [c for c in fonts._TRUETYPE_CANDIDATES if os.path.isfile(c[0])]
     if not candidates:
-        pytest.skip("no TrueType-outline CJK font on this machine")
+        # scripts/bootstrap installs fonts-wqy-microhei for exactly this test.
+        skip_or_fail("no TrueType-outline CJK font on this machine (fonts-wqy-microhei)")
     monkeypatch.setattr(fonts, "_CFF_CANDIDATES", ())
     monkeypatch.setattr(fonts, "_whole_font", None)
     font = fonts.cjk_font_for("陳大明")
@@ -117,13 +118,6 @@ def test_subset_fonts_are_cached_per_character_set():
     assert fonts.cjk_font_for("取快試測") is first
     if first.source.startswith("subset:"):
         assert fonts.cjk_font_for("另一組字") is not first
-
-
-def test_rendering_is_quick_enough_for_a_request(pass_texts):
-    items = [PassSheetItem.from_pass(t) for t in pass_texts]
-    started = time.perf_counter()
-    render_pass_sheet(items * 4)
-    assert time.perf_counter() - started < 10  # a guard against pathologies, not a benchmark
 
 
 def _item(**changes):

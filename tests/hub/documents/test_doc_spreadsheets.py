@@ -83,6 +83,7 @@ def test_bad_values_are_reported_per_row_and_masked():
         ("王小明", "hello", "Z99"),
         ("林志玲", "0912-345-678", NID2),  # same mobile as row 2
         ("歐陽娜娜", "0966000111", NID1.lower()),  # same ID as row 2
+        ("張三豐", "0966000222", "A323456789"),  # 10 characters, but 3 is no sex digit
     )
     report = read_rows(data, STATION_ADMIN_COLUMNS)
     assert [r.row_number for r in report.rows] == [2]
@@ -90,24 +91,28 @@ def test_bad_values_are_reported_per_row_and_masked():
     assert problems == {
         (3, "姓名"): "姓名 is empty",
         (3, "手機"): f"手機 {mask_mobile('0223456789')} is not a mobile number (SMS codes go to mobiles)",
-        (3, "身分證"): "身分證 A12*4*6*8* is not a valid national ID (format or check digit)",
+        (3, "身分證"): "身分證 A12*4*6*8* is not a valid national ID (checksum failed: the last digit does "
+        "not match the others (a typo?))",
         (4, "手機"): "手機 ***** is not a phone number",
-        (4, "身分證"): "身分證 *** is not a valid national ID (format or check digit)",
+        (4, "身分證"): "身分證 *** is not a valid national ID (length check failed: a national ID has 10 "
+        "characters)",
         (5, "手機"): f"手機 {mask_mobile('0912345678')} repeats row 2",
         (6, "身分證"): f"身分證 {NID1[:3]}*{NID1[4]}*{NID1[6]}*{NID1[8]}* repeats row 2",
+        (7, "身分證"): "身分證 A32*4*6*8* is not a valid national ID (format check failed: a letter, then 1, "
+        "2, 8 or 9, then 8 digits)",
     }
     everything = " ".join(e.message for e in report.errors)
-    for clear in ("0912345678", "0223456789", "A123456788", NID1, "hello"):
+    for clear in ("0912345678", "0223456789", "A123456788", "A323456789", NID1, "hello"):
         assert clear not in everything
 
 
 def test_long_names_and_cells_are_refused():
     data = xlsx(
-        ("姓名", "警員編號", "手機"), ("陳" * 51, "T1", "0912345678"), ("李四", "X" * 300, "0912345679")
+        ("姓名", "警員編號", "手機"), ("陳" * 65, "T1", "0912345678"), ("李四", "X" * 300, "0912345679")
     )
     errors = read_rows(data, OFFICER_COLUMNS).errors
     assert [(e.row_number, e.message) for e in errors] == [
-        (2, "姓名 陳*************************************************陳 is longer than 50 characters"),
+        (2, f"姓名 陳{'*' * 63}陳 is longer than 64 characters"),
         (3, "警員編號 is longer than 200 characters"),
     ]
 
