@@ -93,8 +93,7 @@ def sms_login(page: AnyPage, form: Form) -> Response:
     code = field_text(form, "code", 12)
     if not code:
         # Step 1: send a code. The answer is the same whether or not the mobile has an account.
-        if identity.has_sms_login(page.db, mobile):
-            otp.request_code(page.db, mobile, otp.Purpose.LOGIN, ip)
+        identity.request_code(page.db, mobile, otp.Purpose.LOGIN, ip)
         return page.render(
             "login_sms.html", step="code", mobile=mobile_text, message=page.t("login.code_sent")
         )
@@ -142,13 +141,18 @@ def change_password(page: PendingPage, form: Form) -> Response:
     assert page.user is not None
     forced = page.user.must_change_password
     try:
+        # The console holds no API token: every token of the user ends (current_token matches none),
+        # and so does every other console session.
         identity.change_password(
             page.db,
             page.user,
             field_text(form, "current_password", 128),
             field_text(form, "new_password", 128),
             client_ip(page.request),
+            current_token="",
         )
+        assert page.session is not None
+        sessions.end_others(page.db, page.user, keep=page.session)
     except (HubError, domain.DomainError) as exc:
         detail = exc.detail if isinstance(exc.detail, str) else exc.reason
         return page.render("password.html", status_code=400, forced=forced, message=detail)

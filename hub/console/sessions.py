@@ -89,6 +89,18 @@ def end(db: Session, session: ConsoleSession, user: User, client_ip: str | None)
     db.commit()
 
 
+def end_others(db: Session, user: User, *, keep: ConsoleSession) -> None:
+    """Every other console session of `user` ends (after a password change)."""
+    db.execute(
+        update(ConsoleSession)
+        .where(
+            ConsoleSession.user_id == user.id, ConsoleSession.ended_at.is_(None), ConsoleSession.id != keep.id
+        )
+        .values(ended_at=utcnow())
+    )
+    db.commit()
+
+
 def end_everywhere(db: Session, user: User, client_ip: str | None) -> None:
     """Every console session and API token of `user` ends (a lost laptop, a shared computer)."""
     db.execute(
