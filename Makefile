@@ -27,6 +27,7 @@ bench: bootstrap
 	$(PY) bench/stuck_hub.py
 	$(PY) bench/ingest.py
 	$(PY) bench/pass_sheet.py
+	$(PY) bench/console.py
 
 lint: bootstrap
 	.venv/bin/ruff check .
