@@ -29,6 +29,7 @@ bench: bootstrap
 	$(PY) bench/ingest.py
 	$(PY) bench/pass_sheet.py
 	$(PY) bench/line.py
+	$(PY) bench/console.py
 
 lint: bootstrap
 	.venv/bin/ruff check .

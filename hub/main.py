@@ -112,6 +112,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
         mount(app, settings, sessions)
 
+    # The web console (issue 9): /console/, its own refusal pages and security headers.
+    from hub.console import install as install_console
+
+    install_console(app)
+
     # ---- scale (docs/deploy.md): health, readiness, metrics; middleware as plain ASGI -------------
     from hub import health, metrics
     from hub.middleware import BodySizeLimit, LoadShedding, RequestMetrics

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return parse_networks(self.trusted_proxies)
 
+    # Web console sessions (docs/console.md): ended after this long without a request, and at the latest
+    # this long after login.
+    console_idle_timeout_seconds: int = Field(default=30 * 60, ge=60)
+    console_session_max_seconds: int = Field(default=12 * 3600, ge=300)
+
     def sms_options(self) -> dict[str, object]:
         """Keyword options for `hub.sms.gateway_from_settings(kind, **options)`."""
         if self.sms_gateway == "file":

@@ -86,6 +86,7 @@ def pass_register(
     enterprise_id: int | None,
     person: str | None,
     unmask: bool,
+    limit: int = MAX_ROWS,  # the console shows a screenful; exports take the whole register
 ) -> Register:
     query = select(Pass, Organisation.name).join(Organisation, Organisation.id == Pass.org_id)
     query = _window(query, Pass.issued_at, since, until)
@@ -99,13 +100,13 @@ def pass_register(
             "name": Pass.holder_name,
         }[kind]
         query = query.where(column == value)
-    rows = db.execute(query.order_by(Pass.issued_at.desc(), Pass.id.desc()).limit(MAX_ROWS + 1)).all()
+    rows = db.execute(query.order_by(Pass.issued_at.desc(), Pass.id.desc()).limit(limit + 1)).all()
     employees: dict[int, Employee] = {}
     if unmask:
         ids = {p.employee_id for p, _ in rows if p.employee_id is not None}
         employees = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_(ids)))} if ids else {}
     out = []
-    for record, org_name in rows[:MAX_ROWS]:
+    for record, org_name in rows[:limit]:
         national_id = record.masked_national_id
         if unmask and record.employee_id in employees:
             national_id = people.reveal_national_id(db, employees[record.employee_id]) or national_id
@@ -124,7 +125,7 @@ def pass_register(
                 "revoked_at": record.revoked_at,
             }
         )
-    return Register(PASS_COLUMNS, out, len(rows) > MAX_ROWS)
+    return Register(PASS_COLUMNS, out, len(rows) > limit)
 
 
 CHECK_COLUMNS = (
@@ -152,6 +153,7 @@ def check_register(
     officer_id: int | None,
     station_id: int | None,
     unmask: bool,
+    limit: int = MAX_ROWS,
 ) -> Register:
     """Police checks (scans uploaded by checkpoints), by officer and/or station."""
     from hub.models.devices import Scan
@@ -163,7 +165,7 @@ def check_register(
     if station_id is not None:
         officer_ids = [str(i) for i in db.scalars(select(Officer.id).where(Officer.station_id == station_id))]
         query = query.where(Scan.officer_id.in_(officer_ids))
-    scans = list(db.scalars(query.order_by(Scan.scanned_at.desc()).limit(MAX_ROWS + 1)))
+    scans = list(db.scalars(query.order_by(Scan.scanned_at.desc()).limit(limit + 1)))
     officer_keys = {int(s.officer_id) for s in scans if s.officer_id and s.officer_id.isdigit()}
     officers = (
         {o.id: o for o in db.scalars(select(Officer).where(Officer.id.in_(officer_keys)))}
@@ -182,7 +184,7 @@ def check_register(
     )
     by_pass = {p.pass_id: (p, name) for p, name in pass_rows}
     out = []
-    for scan in scans[:MAX_ROWS]:
+    for scan in scans[:limit]:
         officer = (
             officers.get(int(scan.officer_id)) if scan.officer_id and scan.officer_id.isdigit() else None
         )
@@ -204,7 +206,7 @@ def check_register(
                 "stale": scan.stale,
             }
         )
-    return Register(CHECK_COLUMNS, out, len(scans) > MAX_ROWS)
+    return Register(CHECK_COLUMNS, out, len(scans) > limit)
 
 
 VISIT_COLUMNS = ("visited_at", "venue_id", "venue", "organisation", "mobile")
@@ -292,6 +294,7 @@ def read_pass_register(
     person: str | None = None,
     unmask: bool = False,
     output: str = "json",
+    limit: int = MAX_ROWS,
 ) -> Register:
     """Enterprise pass register by time, enterprise and/or person. Enterprise admins see their own."""
     _allowed(scope, Permission.QUERY_PASSES, unmask)
@@ -303,6 +306,7 @@ def read_pass_register(
         enterprise_id=enterprise_id,
         person=person,
         unmask=unmask,
+        limit=limit,
     )
     return _audited(
         db,
@@ -328,6 +332,7 @@ def read_check_register(
     station_id: int | None = None,
     unmask: bool = False,
     output: str = "json",
+    limit: int = MAX_ROWS,
 ) -> Register:
     """Police check register (scans uploaded by checkpoints) by officer. Station admins see their station."""
     _allowed(scope, Permission.QUERY_CHECKS, unmask)
@@ -343,6 +348,7 @@ def read_check_register(
         officer_id=officer_id,
         station_id=station_id,
         unmask=unmask,
+        limit=limit,
     )
     return _audited(
         db, scope, "checks", register, unmask, officer_id=officer_id, station_id=station_id, format=output

@@ -1,7 +1,7 @@
 """line entries: webhook events (dedup, reply outbox), LINE bindings, chat steps, support messages
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-02 04:47:21.210209
 """
 

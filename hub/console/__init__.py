@@ -1,0 +1,27 @@
+"""The web console (WEB 管理系統) at /console/: server-rendered pages over the hub's services.
+
+`install(app)` mounts it: the pages, the static assets (vendored htmx, our CSS), the security headers and
+the refusal pages. See docs/console.md for the decisions.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hub.console import pages_admin, pages_auth, pages_data, pages_enterprises, pages_ops, pages_review
+from hub.console.web import HERE, PREFIX, install_error_pages, security_headers
+
+
+def install(app: FastAPI) -> None:
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    router.include_router(pages_auth.router)
+    router.include_router(pages_admin.router)
+    router.include_router(pages_data.router)
+    router.include_router(pages_ops.router)
+    router.include_router(pages_enterprises.router)
+    router.include_router(pages_review.router)
+    app.include_router(router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    app.middleware("http")(security_headers(app))
+    install_error_pages(app)

@@ -1,0 +1,141 @@
+"""Checkpoint devices (enrolment QR on screen, list with last sync, revoke) and keys & trust (issuer keys
+with their states, trust health, rotation, the offline root's bundle request and signed bundle).
+
+Device rules (which station a station admin may touch) are the services' (`hub.devices.enrolment`, with
+the caller's Scope), reached through the REST layer's functions for the same output shape; keys and
+trust are the super admin's, as in the REST API (`hub.api.routes.trust`), through `hub.services.trust`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile
+
+from hub.api.deps import client_ip
+from hub.api.routes import devices as device_routes
+from hub.console.web import PREFIX, Form, Page, Refused, UserPage, field_text, needs, refusal_text
+from hub.core.permissions import Permission
+from hub.errors import HubError, http_status_of
+from hub.models.identity import Role
+from hub.services import errors as domain
+from hub.services import keys, listings, trust
+from hub.services.unit_of_work import finish
+
+router = APIRouter()
+DeviceManager = Depends(needs(Permission.DEVICES_MANAGE))
+
+
+def _devices_page(
+    page: Page, ticket: object = None, message: str | None = None, status: int = 200
+) -> Response:
+    assert page.user is not None
+    devices = device_routes.list_devices(page.db, page.scope, None)
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {
+            "device": d,
+            "quiet": d.revoked_at is None
+            and (d.last_upload_at is None or now - d.last_upload_at > dt.timedelta(hours=1)),
+        }
+        for d in devices
+    ]
+    stations = {s.id: s.name for s in listings.stations(page.db)} if page.scope.hub_wide else {}
+    if not page.scope.hub_wide and page.user.org_id is not None and page.user.organisation is not None:
+        stations = {page.user.org_id: page.user.organisation.name}
+    return page.render(
+        "devices.html", status_code=status, rows=rows, stations=stations, ticket=ticket, message=message
+    )
+
+
+@router.get("/devices", response_class=HTMLResponse)
+def devices_page(page: Page = DeviceManager) -> Response:
+    return _devices_page(page)
+
+
+@router.post("/devices/enrolment", response_class=HTMLResponse)
+def new_enrolment(form: Form, page: Page = DeviceManager) -> Response:
+    assert page.user is not None
+    station = field_text(form, "station_id", 12)
+    body = device_routes.EnrolmentTokenIn(station_id=int(station)) if station.isdigit() else None
+    ticket = device_routes.create_enrolment_token(page.db, page.scope, page.request.app.state.settings, body)
+    return _devices_page(page, ticket=ticket)
+
+
+@router.post("/devices/{device_id}/revoke", response_class=HTMLResponse)
+def revoke_device(device_id: str, form: Form, page: Page = DeviceManager) -> Response:
+    assert page.user is not None
+    reason = field_text(form, "reason", 200) or None
+    device_routes.revoke(page.db, page.scope, device_id, device_routes.RevokeIn(reason=reason))
+    return page.redirect(f"{PREFIX}/devices")
+
+
+# --- keys and trust -----------------------------------------------------------------------------------
+
+
+def _super_admin(page: UserPage) -> Page:
+    assert page.user is not None
+    if Role(page.user.role) is not Role.SUPER_ADMIN:
+        raise Refused(403, "error.forbidden")
+    return page
+
+
+SuperAdmin = Depends(_super_admin)
+
+
+def _trust_page(page: Page, message: str | None = None, status: int = 200) -> Response:
+    from provisioning.keystore import KeyStoreError
+
+    try:
+        health = trust.trust_health(page.db)
+        issuers = keys.keystore(page.db).issuers()
+    except KeyStoreError:
+        health, issuers = None, []
+    return page.render(
+        "trust.html",
+        status_code=status,
+        health=health,
+        issuers=issuers,
+        offline=page.request.app.state.context.root_offline,
+        message=message,
+    )
+
+
+@router.get("/trust", response_class=HTMLResponse)
+def trust_page(page: Page = SuperAdmin, done: str = "") -> Response:
+    messages = {"rotated": page.t("trust.rotated"), "imported": page.t("trust.imported")}
+    return _trust_page(page, message=messages.get(done))
+
+
+@router.post("/trust/rotate", response_class=HTMLResponse)
+def rotate(form: Form, page: Page = SuperAdmin) -> Response:
+    # Redirect, then show: the rotation is committed when this request's unit of work ends, and the
+    # trust page may re-sign the bundle in a session of its own.
+    trust.rotate_issuer(page.db, actor=page.user, via="console")
+    return page.redirect(f"{PREFIX}/trust?done=rotated")
+
+
+@router.get("/trust/bundle-request")
+def bundle_request(page: Page = SuperAdmin) -> Response:
+    return Response(
+        trust.bundle_request(page.db, None),
+        media_type="application/cbor",
+        headers={"Content-Disposition": 'attachment; filename="bundle-request.cbor"'},
+    )
+
+
+@router.post("/trust/bundle", response_class=HTMLResponse)
+async def upload_bundle(form: Form, page: Page = SuperAdmin) -> Response:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        return _trust_page(page, page.t("error.generic") + "file", 400)
+    data = await upload.read()
+    try:
+        trust.import_bundle(page.db, data, actor=page.user, client_ip=client_ip(page.request), via="console")
+    except (HubError, domain.DomainError) as exc:
+        finish(page.db, exc)
+        status = exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+        return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
+    return page.redirect(f"{PREFIX}/trust?done=imported")

@@ -1,0 +1,425 @@
+"""The console's web layer: cookies, CSRF, Origin, security headers, templates, refusals as pages.
+
+Pages live in `hub.console.pages_*`; each calls the services with the logged-in user and renders the
+answer or the refusal. Decisions are in docs/console.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from hub.console import i18n, sessions
+from hub.core.permissions import Permission
+from hub.db import SessionDep
+from hub.errors import HubError, http_status_of
+from hub.models.console import ConsoleSession
+from hub.models.identity import Role, User
+from hub.services import errors as domain
+from hub.services.scope import Scope, effective_permissions, has_permission, is_hub_admin
+
+PREFIX = "/console"
+SESSION_COOKIE = "checkpass_console"
+ANONYMOUS_COOKIE = "checkpass_console_form"  # the CSRF token of forms shown before login
+LANGUAGE_COOKIE = "checkpass_lang"
+TAIPEI = ZoneInfo("Asia/Taipei")  # every time a person reads in the console is Taipei time
+HERE = Path(__file__).parent
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",  # htmx and nothing else, from our own origin; no inline script, no eval
+        "style-src 'self'",
+        "img-src 'self' data:",  # the enrolment QR is a data: PNG
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))  # .html: autoescaped
+
+
+def taipei(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(TAIPEI).strftime(fmt)
+
+
+templates.env.filters["taipei"] = taipei
+
+
+def as_json(value: object) -> str:
+    """Readable JSON (Chinese as itself); plain text, so the template escapes it like any other."""
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+templates.env.filters["as_json"] = as_json
+
+
+def epoch_taipei(value: int | None) -> str:
+    return taipei(dt.datetime.fromtimestamp(value, dt.UTC)) if value else ""
+
+
+templates.env.filters["epoch_taipei"] = epoch_taipei
+
+_TIME_COLUMNS = {"issued_at", "not_before", "expires_at", "revoked_at", "scanned_at", "visited_at"}
+
+
+def cell(value: object, column: str) -> str:
+    """A register cell as a person reads it: times in Taipei (the JSON holds UTC ISO 8601)."""
+    if value is None:
+        return ""
+    if column in _TIME_COLUMNS and isinstance(value, str):
+        try:
+            return taipei(dt.datetime.fromisoformat(value), "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return value
+    return str(value)
+
+
+templates.env.filters["cell"] = cell
+
+
+@dataclass
+class Page:
+    """What a console request knows: who asks (if anyone), the form token, the language."""
+
+    request: Request
+    db: Any
+    user: User | None = None
+    session: ConsoleSession | None = None
+    csrf: str = ""
+    language: str = i18n.DEFAULT_LANGUAGE
+    new_anonymous_token: str | None = None
+    flashes: list[str] = field(default_factory=list)
+
+    def t(self, key: str, **values: object) -> str:
+        return i18n.translate(self.language, key, **values)
+
+    @property
+    def scope(self) -> Scope:
+        """The caller as every service takes it (hub.services.scope), with the request's address."""
+        assert self.user is not None
+        return Scope.of(self.user, self.request.client.host if self.request.client else None)
+
+    def can(self, permission: Permission | str) -> bool:
+        return self.user is not None and has_permission(self.user, permission)
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        response = templates.TemplateResponse(
+            self.request,
+            template,
+            {"page": self, "t": self.t, "menu": menu(self), **context},
+            status_code=status_code,
+        )
+        self.set_cookies(response)
+        return response
+
+    def redirect(self, path: str) -> RedirectResponse:
+        response = RedirectResponse(path, status_code=303)
+        self.set_cookies(response)
+        return response
+
+    def set_cookies(self, response: Response) -> None:
+        if self.new_anonymous_token is not None:
+            set_cookie(self.request, response, ANONYMOUS_COOKIE, self.new_anonymous_token, max_age=3600)
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",  # behind https (uvicorn's proxy headers give the scheme)
+    )
+
+
+def _language(request: Request) -> str:
+    wanted = request.cookies.get(LANGUAGE_COOKIE)
+    return wanted if wanted in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+
+
+def get_page(request: Request, db: SessionDep) -> Page:
+    page = Page(request=request, db=db, language=_language(request))
+    found = sessions.find(db, request.cookies.get(SESSION_COOKIE))
+    if found is not None:
+        page.session, page.user = found
+        page.csrf = page.session.csrf_token
+    else:
+        token = request.cookies.get(ANONYMOUS_COOKIE)
+        if not token or len(token) > 128:
+            token = secrets.token_urlsafe(32)
+            page.new_anonymous_token = token
+        page.csrf = token
+    return page
+
+
+AnyPage = Annotated[Page, Depends(get_page)]
+
+
+class LoginRequired(Exception):
+    """No live session: the browser goes to the login page."""
+
+
+class PasswordChangeRequired(Exception):
+    """An initial password is still in use: nothing but changing it."""
+
+
+class Refused(Exception):
+    """A console-level refusal (bad form token, hidden page) shown as a page with this status."""
+
+    def __init__(self, status_code: int, message_key: str) -> None:
+        super().__init__(message_key)
+        self.status_code = status_code
+        self.message_key = message_key
+
+
+def get_pending_user(page: AnyPage) -> Page:
+    """Logged in, initial password possibly still to change (the password page and logout only)."""
+    if page.user is None:
+        raise LoginRequired()
+    return page
+
+
+def get_user(page: Annotated[Page, Depends(get_pending_user)]) -> Page:
+    assert page.user is not None
+    if page.user.must_change_password:
+        raise PasswordChangeRequired()
+    return page
+
+
+UserPage = Annotated[Page, Depends(get_user)]
+PendingPage = Annotated[Page, Depends(get_pending_user)]
+
+
+def needs(*permissions: Permission) -> Callable[[Page], Page]:
+    """The page for users holding any of `permissions`; others get 403 even when they know the URL."""
+
+    def dependency(page: UserPage) -> Page:
+        if not any(page.can(p) for p in permissions):
+            raise Refused(403, "error.forbidden")
+        return page
+
+    return dependency
+
+
+def needs_hub_admin(page: UserPage) -> Page:
+    assert page.user is not None
+    if not is_hub_admin(page.user):
+        raise Refused(403, "error.forbidden")
+    return page
+
+
+def _same_origin(request: Request) -> bool:
+    """The Origin (or, failing that, Referer) header names this very site. Browsers send Origin with every
+    POST; a form posted from another site carries that site's origin."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed or claimed == "null":
+        return False
+    parts = urlsplit(claimed)
+    own = urlsplit(str(request.base_url))
+    return (parts.scheme, parts.netloc) == (own.scheme, own.netloc)
+
+
+async def checked_form(request: Request, page: AnyPage) -> FormData:
+    """The posted form, once its CSRF token (field `csrf` or header X-CSRF-Token) and origin check out."""
+    form = await request.form()
+    sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
+    if (
+        not isinstance(sent, str)
+        or not page.csrf
+        or page.new_anonymous_token is not None  # a token we did not hand out
+        or not hmac.compare_digest(sent.encode(), page.csrf.encode())
+        or not _same_origin(request)
+    ):
+        raise Refused(403, "error.csrf")
+    return form
+
+
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+def field_text(form: FormData, name: str, max_length: int = 200) -> str:
+    value = form.get(name)
+    if not isinstance(value, str):
+        return ""
+    return value.strip()[:max_length]
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    key: str
+    path: str
+
+
+def menu(page: Page) -> list[MenuItem]:
+    """What the signed-in user may open: the same checks the pages make (`needs`)."""
+    user = page.user
+    if user is None or user.must_change_password:
+        return []
+    items = [MenuItem("nav.dashboard", f"{PREFIX}/")]
+    if page.can(Permission.ADMINS_MANAGE):
+        items.append(MenuItem("nav.admins", f"{PREFIX}/admins"))
+    if page.can(Permission.STATIONS_MANAGE):
+        items.append(MenuItem("nav.stations", f"{PREFIX}/stations"))
+    if (is_hub_admin(user) and page.can(Permission.ENTERPRISES_MANAGE)) or Role(
+        user.role
+    ) is Role.ENTERPRISE_ADMIN:
+        items.append(MenuItem("nav.enterprises", f"{PREFIX}/enterprises"))
+    if is_hub_admin(user) and page.can(Permission.ENTERPRISES_MANAGE):
+        items.append(MenuItem("nav.review", f"{PREFIX}/registrations"))
+    if any(page.can(p) for p in QUERY_PERMISSIONS):
+        items.append(MenuItem("nav.queries", f"{PREFIX}/queries"))
+    if page.can(Permission.DEVICES_MANAGE):
+        items.append(MenuItem("nav.devices", f"{PREFIX}/devices"))
+    if Role(user.role) is Role.SUPER_ADMIN:
+        items.append(MenuItem("nav.trust", f"{PREFIX}/trust"))
+    if page.can(Permission.AUDIT_READ):
+        items.append(MenuItem("nav.audit", f"{PREFIX}/audit"))
+    if is_hub_admin(user):
+        items.append(MenuItem("nav.support", f"{PREFIX}/support"))
+    items.append(MenuItem("nav.account", f"{PREFIX}/account"))
+    return items
+
+
+QUERY_PERMISSIONS = (Permission.QUERY_PASSES, Permission.QUERY_CHECKS)
+
+
+def permission_names(user: User) -> list[str]:
+    return sorted(p.value for p in effective_permissions(user))
+
+
+def role_key(user: User) -> str:
+    return Role(user.role).value
+
+
+# --- refusals as pages -------------------------------------------------------------------------------
+
+_REASON_KEYS = {
+    "bad_credentials": "error.bad_credentials",
+    "account_locked": "error.account_locked",
+    "too_many_failures": "error.too_many",
+    "too_many_requests": "error.too_many",
+    "forbidden": "error.forbidden",
+    "not_found": "error.not_found",
+}
+
+
+def refusal_text(page: Page, reason: str, detail: Any) -> str:
+    key = _REASON_KEYS.get(reason)
+    if key is not None:
+        return page.t(key)
+    if reason.startswith("code_"):
+        return page.t("error.bad_code")
+    shown = detail if isinstance(detail, str) else reason
+    return page.t("error.generic") + shown
+
+
+def _refusal_page(request: Request, status_code: int, message: str) -> Response:
+    page = getattr(request.state, "console_page", None)
+    if page is None:
+        page = Page(request=request, db=None, language=_language(request))
+    if request.headers.get("hx-request"):
+        return HTMLResponse(f'<p class="error" role="alert">{_escape(message)}</p>', status_code=status_code)
+    return page.render("error.html", status_code=status_code, message=message)
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Refusals on /console/ paths become pages; elsewhere the JSON handlers already installed answer."""
+    json_hub = app.exception_handlers.get(HubError)
+    json_domain = app.exception_handlers.get(domain.DomainError)
+
+    def on_console(request: Request) -> bool:
+        return request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
+
+    async def hub_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HubError)
+        if not on_console(request):
+            assert json_hub is not None
+            return await _call(json_hub, request, exc)
+        page = Page(request=request, db=None, language=_language(request))
+        return _refusal_page(request, exc.status_code, refusal_text(page, exc.reason, exc.detail))
+
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, domain.DomainError)
+        if not on_console(request):
+            assert json_domain is not None
+            return await _call(json_domain, request, exc)
+        page = Page(request=request, db=None, language=_language(request))
+        return _refusal_page(request, http_status_of(exc), refusal_text(page, exc.reason, exc.detail))
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        page = Page(request=request, db=None, language=_language(request))
+        return _refusal_page(request, exc.status_code, page.t(exc.message_key))
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": f"{PREFIX}/login"})
+        response = RedirectResponse(f"{PREFIX}/login?expired=1", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict")
+        return response
+
+    async def password_change(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(f"{PREFIX}/password", status_code=303)
+
+    app.add_exception_handler(HubError, hub_error)
+    app.add_exception_handler(domain.DomainError, domain_error)
+    app.add_exception_handler(Refused, refused)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PasswordChangeRequired, password_change)
+
+
+async def _call(handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
+    result = handler(request, exc)
+    if isinstance(result, Awaitable):
+        result = await result
+    assert isinstance(result, Response)
+    return result
+
+
+def security_headers(
+    app: FastAPI,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith(PREFIX):
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["Referrer-Policy"] = "same-origin"
+            if not request.url.path.startswith(f"{PREFIX}/static/"):
+                response.headers["Cache-Control"] = "no-store"  # pages hold personal data
+        return response
+
+    return middleware
+
+
+def json_error(status_code: int, reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status_code)
