@@ -483,6 +483,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     url = f"http://{args.host}:{args.port}"
     print("Checkpass demo hub")
+    print(f"  web console:   {url}/console/  (mobile {info.admin_mobile}, password {info.admin_password})")
     print(f"  API docs:      {url}/docs")
     print(f"  health:        {url}/healthz")
     print(
