@@ -223,6 +223,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.yes": ("是", "yes"),
     "common.no": ("否", "no"),
     "common.save": ("儲存", "Save"),
+    "common.edit": ("編輯", "Edit"),
+    "enterprises.imported": ("已匯入 {n} 位員工。", "Imported {n} employees."),
+    "roster.title": ("值勤員警名單", "Duty roster"),
+    "roster.number": ("警員編號", "Officer number"),
+    "roster.add": ("新增員警", "Add an officer"),
+    "roster.imported": ("已匯入 {n} 位員警。", "Imported {n} officers."),
+    "nav.roster": ("值勤名單與實聯碼", "Roster and venue codes"),
     "common.add": ("新增", "Add"),
 }
 
