@@ -224,6 +224,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.no": ("否", "no"),
     "common.save": ("儲存", "Save"),
     "common.edit": ("編輯", "Edit"),
+    "trust.compromise": ("標示金鑰外洩", "Mark compromised"),
+    "trust.compromise_reason": ("原因", "Reason"),
+    "trust.compromised": (
+        "已標示金鑰外洩：其簽發的通行證一律拒絕；新的信任資料已發布。",
+        "Key marked compromised: every pass it signed is refused; the new trust data is published.",
+    ),
     "enterprises.imported": ("已匯入 {n} 位員工。", "Imported {n} employees."),
     "roster.title": ("值勤員警名單", "Duty roster"),
     "roster.number": ("警員編號", "Officer number"),
