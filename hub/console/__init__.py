@@ -9,7 +9,15 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hub.console import pages_admin, pages_auth, pages_data, pages_enterprises, pages_ops, pages_review
+from hub.console import (
+    pages_admin,
+    pages_auth,
+    pages_data,
+    pages_enterprises,
+    pages_ops,
+    pages_review,
+    pages_rosters,
+)
 from hub.console.web import HERE, PREFIX, install_error_pages, security_headers
 
 
@@ -21,6 +29,7 @@ def install(app: FastAPI) -> None:
     router.include_router(pages_ops.router)
     router.include_router(pages_enterprises.router)
     router.include_router(pages_review.router)
+    router.include_router(pages_rosters.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.middleware("http")(security_headers(app))

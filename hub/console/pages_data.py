@@ -1,4 +1,4 @@
-"""Dashboard, queries (seed flow 3), audit log viewer and the LINE support page.
+"""Dashboard, queries (seed flow 3), audit log viewer and the LINE support messages (hub.line.support).
 
 Queries call the register services with the caller's Scope (`hub.services.queries.read_*`): they hold
 the rules for who may query what (own organisation, unmask permission) and audit every query.
@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse
 from hub.api.deps import client_ip
 from hub.api.routes import queries as registers
 from hub.console import charts
-from hub.console.web import TAIPEI, Page, Refused, UserPage, needs, needs_hub_admin
+from hub.console.web import PREFIX, TAIPEI, Form, Page, Refused, UserPage, needs, needs_hub_admin
 from hub.core.permissions import Permission
+from hub.line import support
 from hub.services import audit, dashboard, listings, queries
 
 router = APIRouter()
@@ -164,9 +165,15 @@ def audit_page(
 
 
 @router.get("/support", response_class=HTMLResponse)
-def support_page(page: Page = Depends(needs_hub_admin)) -> Response:
-    try:
-        import hub.line  # noqa: F401  (the LINE accounts part; its support-message service lands with it)
-    except ImportError:
-        return page.render("support.html", waiting=True)
-    return page.render("support.html", waiting=True)
+def support_page(page: Page = Depends(needs_hub_admin), show: str = "open") -> Response:
+    # The rule (hub admins only, mobiles masked unless unmask is held and then audited) is the
+    # service's; the page only chooses between the open messages and all of them.
+    everything = show == "all"
+    messages = support.list_support_messages(page.db, page.user, unhandled_only=not everything, limit=200)
+    return page.render("support.html", messages=messages, everything=everything)
+
+
+@router.post("/support/{message_id}/handled", response_class=HTMLResponse)
+def support_handled(message_id: int, form: Form, page: Page = Depends(needs_hub_admin)) -> Response:
+    support.mark_handled(page.db, page.user, message_id)
+    return page.redirect(f"{PREFIX}/support")

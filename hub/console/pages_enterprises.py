@@ -1,5 +1,5 @@
-"""Enterprises: the employee whitelist (add one), passes (issue, revoke with a reason, the PDF sheet),
-venue codes (apply, poster PDF).
+"""Enterprises: the employee whitelist (add, edit, delete, .xlsx import and its template), passes (issue,
+revoke with a reason, the PDF sheet), venue codes (apply, delete, poster PDF).
 
 Who may touch which enterprise is the services' rule (`hub.services.enterprises`, `passes`, `venues`,
 each given the caller's Scope), reached through the REST layer's functions for the same output shapes.
@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hub.api.routes import enterprises as enterprise_routes
 from hub.api.routes import passes as pass_routes
 from hub.api.routes import venues as venue_routes
 from hub.console.web import PREFIX, Form, Page, UserPage, field_text, refusal_text
+from hub.console.whitelists import row_report, typed_changes, uploaded, validation_text
+from hub.core.fields import Mobile, NationalId, PersonName
+from hub.core.masking import mask_mobile, mask_name
 from hub.errors import HubError, http_status_of
-from hub.services import enterprises
+from hub.models.organisations import OrgKind
+from hub.services import enterprises, venues
 from hub.services import errors as domain
 from hub.services.unit_of_work import finish
 
@@ -37,7 +41,13 @@ def enterprises_page(page: UserPage) -> Response:
     return page.render("enterprises.html", enterprises=rows)
 
 
-def _enterprise_page(page: Page, org_id: int, message: str | None = None, status: int = 200) -> Response:
+def _enterprise_page(
+    page: Page,
+    org_id: int,
+    message: str | None = None,
+    status: int = 200,
+    report: list[dict[str, object]] | None = None,
+) -> Response:
     assert page.user is not None
     org = enterprise_routes.get_enterprise(org_id, page.scope, page.db)
     employees = enterprise_routes.list_employees(org_id, page.scope, page.db)
@@ -51,6 +61,7 @@ def _enterprise_page(page: Page, org_id: int, message: str | None = None, status
         passes=passes,
         venues=venues,
         message=message,
+        report=report,
     )
 
 
@@ -78,6 +89,70 @@ def add_employee(org_id: int, form: Form, page: UserPage) -> Response:
         finish(page.db, exc)
         return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
     return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+
+
+class _EmployeeChanges(BaseModel):
+    """The fields an edit may change; blank ones stay as they are (validated like the API's patch)."""
+
+    name: PersonName | None = None
+    mobile: Mobile | None = None
+    national_id: NationalId | None = None
+
+
+@router.get("/enterprises/{org_id}/employees/{employee_id}", response_class=HTMLResponse)
+def employee_edit_form(org_id: int, employee_id: int, page: UserPage) -> Response:
+    employee = enterprises.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
+    return page.render(
+        "employee.html",
+        org_id=org_id,
+        employee=employee,
+        name=mask_name(employee.name),
+        mobile=mask_mobile(employee.mobile),
+    )
+
+
+@router.post("/enterprises/{org_id}/employees/{employee_id}", response_class=HTMLResponse)
+def employee_edit(org_id: int, employee_id: int, form: Form, page: UserPage) -> Response:
+    assert page.user is not None
+    try:
+        changes = typed_changes(form, _EmployeeChanges, ("name", "mobile", "national_id"))
+        enterprises.update_employee(
+            page.db, page.scope, org_id=org_id, employee_id=employee_id, changes=changes
+        )
+    except ValidationError as exc:
+        return _enterprise_page(page, org_id, validation_text(page, exc), 400)
+    except Refusal as exc:
+        finish(page.db, exc)
+        return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+    return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+
+
+@router.post("/enterprises/{org_id}/employees/{employee_id}/delete", response_class=HTMLResponse)
+def employee_delete(org_id: int, employee_id: int, form: Form, page: UserPage) -> Response:
+    """Off the whitelist: the service revokes the employee's valid passes and ends their sessions."""
+    enterprises.delete_employee(page.db, page.scope, org_id=org_id, employee_id=employee_id)
+    return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+
+
+@router.post("/enterprises/{org_id}/employees-import", response_class=HTMLResponse)
+async def employees_import(org_id: int, form: Form, page: UserPage) -> Response:
+    data = await uploaded(form)
+    if data is None:
+        return _enterprise_page(page, org_id, page.t("error.generic") + "file", 400)
+    try:
+        created = enterprises.import_employees(page.db, page.scope, org_id=org_id, data=data)
+    except Refusal as exc:
+        finish(page.db, exc)  # nothing imported; the refusal's own audit entry is kept
+        report = row_report(exc)
+        if report is not None:
+            return _enterprise_page(page, org_id, None, 422, report=report)
+        return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+    return _enterprise_page(page, org_id, page.t("enterprises.imported", n=len(created)))
+
+
+@router.get("/enterprises/{org_id}/employees-template.xlsx")
+def employees_template(org_id: int, page: UserPage) -> Response:
+    return enterprise_routes.employee_template(org_id, page.scope, page.db)
 
 
 @router.post("/enterprises/{org_id}/passes", response_class=HTMLResponse)
@@ -131,6 +206,15 @@ def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
         finish(page.db, exc)
         return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
     return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+
+
+@router.post("/venues/{venue_id}/delete", response_class=HTMLResponse)
+def venue_delete(venue_id: int, form: Form, page: UserPage) -> Response:
+    """Delete a venue code; the service decides whose it is (own organisation, or a hub admin)."""
+    _venue, org = venues.venue_in_scope(page.db, page.scope, venue_id)
+    venues.delete_venue(page.db, page.scope, venue_id=venue_id)
+    back = "stations" if org.kind == OrgKind.STATION else "enterprises"
+    return page.redirect(f"{PREFIX}/{back}/{org.id}" + ("/roster" if back == "stations" else ""))
 
 
 @router.get("/enterprises/{org_id}/venues.pdf")

@@ -1,5 +1,6 @@
 """Checkpoint devices (enrolment QR on screen, list with last sync, revoke) and keys & trust (issuer keys
-with their states, trust health, rotation, the offline root's bundle request and signed bundle).
+with their states, trust health, rotation, marking a key compromised, the offline root's bundle request
+and signed bundle).
 
 Device rules (which station a station admin may touch) are the services' (`hub.devices.enrolment`, with
 the caller's Scope), reached through the REST layer's functions for the same output shape; keys and
@@ -105,7 +106,11 @@ def _trust_page(page: Page, message: str | None = None, status: int = 200) -> Re
 
 @router.get("/trust", response_class=HTMLResponse)
 def trust_page(page: Page = SuperAdmin, done: str = "") -> Response:
-    messages = {"rotated": page.t("trust.rotated"), "imported": page.t("trust.imported")}
+    messages = {
+        "rotated": page.t("trust.rotated"),
+        "imported": page.t("trust.imported"),
+        "compromised": page.t("trust.compromised"),
+    }
     return _trust_page(page, message=messages.get(done))
 
 
@@ -115,6 +120,21 @@ def rotate(form: Form, page: Page = SuperAdmin) -> Response:
     # trust page may re-sign the bundle in a session of its own.
     trust.rotate_issuer(page.db, actor=page.user, via="console")
     return page.redirect(f"{PREFIX}/trust?done=rotated")
+
+
+@router.post("/trust/keys/{kid}/compromised", response_class=HTMLResponse)
+def mark_compromised(kid: str, form: Form, page: Page = SuperAdmin) -> Response:
+    """Refuse every pass the key signed (hub.services.trust.mark_compromised decides and audits)."""
+    try:
+        trust.mark_compromised(
+            page.db, kid[:32], reason=field_text(form, "reason", 200), actor=page.user, via="console"
+        )
+    except (HubError, domain.DomainError) as exc:
+        finish(page.db, exc)
+        status = exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+        return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
+    # Redirect, then show: the new bundle is signed by the next request once this one is committed.
+    return page.redirect(f"{PREFIX}/trust?done=compromised")
 
 
 @router.get("/trust/bundle-request")

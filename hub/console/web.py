@@ -290,6 +290,8 @@ def menu(page: Page) -> list[MenuItem]:
         items.append(MenuItem("nav.review", f"{PREFIX}/registrations"))
     if any(page.can(p) for p in QUERY_PERMISSIONS):
         items.append(MenuItem("nav.queries", f"{PREFIX}/queries"))
+    if Role(user.role) is Role.STATION_ADMIN and user.org_id is not None:
+        items.append(MenuItem("nav.roster", f"{PREFIX}/roster"))  # its own station (hub.services.rosters)
     if page.can(Permission.DEVICES_MANAGE):
         items.append(MenuItem("nav.devices", f"{PREFIX}/devices"))
     if Role(user.role) is Role.SUPER_ADMIN:

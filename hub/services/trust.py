@@ -413,5 +413,48 @@ def rotate_issuer(db: Session, *, actor: User | None = None, via: str = "cli") -
     return Rotation(key.kid.hex(), False, None)
 
 
+@dataclass(frozen=True)
+class Compromise:
+    kid: str  # the key now refused
+    active_kid: str  # the key that signs passes from now on (a new one if the refused key was active)
+
+
+def mark_compromised(
+    db: Session, kid_hex: str, *, reason: str, actor: User | None = None, via: str = "cli"
+) -> Compromise:
+    """Refuse everything issuer key `kid_hex` ever signed: the next bundle lists it as compromised, so
+    every device rejects its passes. If it was the active key a new one takes over at once.
+
+    Only with the root key on the hub: the bundle that tells devices must be signed by the root. With
+    an offline root the key is marked in the ceremony on the offline machine and that bundle imported."""
+    if context_of(db).root_offline:
+        raise Conflict(
+            reason="root_offline",
+            detail="the root key is offline: mark the key compromised on the offline machine "
+            "(checkpass keys compromise) and import the signed bundle",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise Invalid(reason="reason_required", detail="say why the key is compromised", field="reason")
+    kid = known_kid(db, kid_hex)
+    store = keystore(db)
+    state = next(info.state for info in store.issuers() if info.kid == kid)
+    if state is KeyState.COMPROMISED:
+        raise Conflict(reason="already_compromised", detail="this key is already marked compromised")
+    store.mark_compromised(kid)
+    active = store.active_kid().hex()
+    ensure_issuer_record(db, active)
+    audit.record(
+        db,
+        "trust.issuer_compromised",
+        actor=actor,
+        target=f"key:{kid_hex}",
+        via=via,
+        reason=reason[:200],
+        active_kid=active,
+    )
+    return Compromise(kid_hex, active)
+
+
 def _digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()

@@ -339,7 +339,7 @@ def test_each_roles_menu_and_hidden_urls(page, live_hub, watched, browser):
     for mobile, expected, name in (
         (
             "0922000009",
-            ["nav.dashboard", "nav.queries", "nav.devices", "nav.account"],
+            ["nav.dashboard", "nav.queries", "nav.roster", "nav.devices", "nav.account"],
             "15-station-admin-menu",
         ),
         (

@@ -1,0 +1,174 @@
+"""A station's duty roster (the seed's 警局流程二: add, edit, delete, .xlsx import and its template) and
+its venue codes (apply, delete, poster PDF).
+
+Who may touch which station is the services' rule: `hub.services.rosters.station_in_scope` (the
+station's own admins, or hub admins with stations.manage) and `hub.services.venues.org_for_venues`,
+each given the caller's Scope. The page shows mobiles masked, whoever reads.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ValidationError
+
+from hub.api.routes import rosters as roster_routes
+from hub.api.routes import venues as venue_routes
+from hub.console.web import PREFIX, Form, Page, Refused, UserPage, field_text, refusal_text
+from hub.console.whitelists import row_report, typed_changes, uploaded, validation_text
+from hub.core.fields import Mobile, PersonName
+from hub.core.masking import mask_mobile, mask_name
+from hub.errors import HubError, http_status_of
+from hub.models.identity import Role
+from hub.services import errors as domain
+from hub.services import rosters, venues
+from hub.services.unit_of_work import finish
+
+router = APIRouter()
+Refusal = (HubError, domain.DomainError)
+
+
+def _status(exc: HubError | domain.DomainError) -> int:
+    return exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+
+
+def _refused(page: Page, station_id: int, exc: HubError | domain.DomainError) -> Response:
+    finish(page.db, exc)  # nothing half-done is committed; the refusal's audit entries are kept
+    report = row_report(exc)
+    if report is not None:
+        return _roster_page(page, station_id, None, 422, report=report)
+    return _roster_page(page, station_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+
+
+@router.get("/roster", response_class=HTMLResponse)
+def my_roster(page: UserPage) -> Response:
+    """A station admin's own station; the menu links here."""
+    assert page.user is not None
+    if Role(page.user.role) is not Role.STATION_ADMIN or page.user.org_id is None:
+        raise Refused(403, "error.forbidden")
+    return page.redirect(f"{PREFIX}/stations/{page.user.org_id}/roster")
+
+
+def _roster_page(
+    page: Page,
+    station_id: int,
+    message: str | None = None,
+    status: int = 200,
+    report: list[dict[str, object]] | None = None,
+) -> Response:
+    station = rosters.station_in_scope(page.db, page.scope, station_id)
+    officers = [
+        {"id": o.id, "name": mask_name(o.name), "number": o.officer_number, "mobile": mask_mobile(o.mobile)}
+        for o in rosters.list_officers(page.db, page.scope, station_id=station_id)
+    ]
+    _org, station_venues = venues.list_venues(page.db, page.scope, org_id=station_id)
+    return page.render(
+        "roster.html",
+        status_code=status,
+        station=station,
+        officers=officers,
+        venues=station_venues,
+        message=message,
+        report=report,
+    )
+
+
+@router.get("/stations/{station_id:int}/roster", response_class=HTMLResponse)
+def roster_page(station_id: int, page: UserPage) -> Response:
+    return _roster_page(page, station_id)
+
+
+@router.post("/stations/{station_id:int}/officers", response_class=HTMLResponse)
+def officer_add(station_id: int, form: Form, page: UserPage) -> Response:
+    try:
+        body = rosters.OfficerIn.model_validate(
+            {
+                "name": field_text(form, "name", 64),
+                "officer_number": field_text(form, "officer_number", 32),
+                "mobile": field_text(form, "mobile", 32),
+            }
+        )
+        rosters.add_officer(page.db, page.scope, station_id=station_id, data=body)
+    except ValidationError as exc:
+        return _roster_page(page, station_id, validation_text(page, exc), 400)
+    except Refusal as exc:
+        return _refused(page, station_id, exc)
+    return page.redirect(f"{PREFIX}/stations/{station_id}/roster")
+
+
+class _OfficerChanges(BaseModel):
+    """The fields an edit may change; blank ones stay as they are (validated like the API's patch)."""
+
+    name: PersonName | None = None
+    officer_number: rosters.OfficerNumber | None = None
+    mobile: Mobile | None = None
+
+
+@router.get("/stations/{station_id:int}/officers/{officer_id:int}", response_class=HTMLResponse)
+def officer_edit_form(station_id: int, officer_id: int, page: UserPage) -> Response:
+    officer = rosters.officer_in_scope(page.db, page.scope, station_id=station_id, officer_id=officer_id)
+    return page.render(
+        "officer.html",
+        station_id=station_id,
+        officer=officer,
+        name=mask_name(officer.name),
+        mobile=mask_mobile(officer.mobile),
+    )
+
+
+@router.post("/stations/{station_id:int}/officers/{officer_id:int}", response_class=HTMLResponse)
+def officer_edit(station_id: int, officer_id: int, form: Form, page: UserPage) -> Response:
+    try:
+        changes = typed_changes(form, _OfficerChanges, ("name", "officer_number", "mobile"))
+        rosters.update_officer(
+            page.db, page.scope, station_id=station_id, officer_id=officer_id, changes=changes
+        )
+    except ValidationError as exc:
+        return _roster_page(page, station_id, validation_text(page, exc), 400)
+    except Refusal as exc:
+        return _refused(page, station_id, exc)
+    return page.redirect(f"{PREFIX}/stations/{station_id}/roster")
+
+
+@router.post("/stations/{station_id:int}/officers/{officer_id:int}/delete", response_class=HTMLResponse)
+def officer_delete(station_id: int, officer_id: int, form: Form, page: UserPage) -> Response:
+    rosters.delete_officer(page.db, page.scope, station_id=station_id, officer_id=officer_id)
+    return page.redirect(f"{PREFIX}/stations/{station_id}/roster")
+
+
+@router.post("/stations/{station_id:int}/officers-import", response_class=HTMLResponse)
+async def officers_import(station_id: int, form: Form, page: UserPage) -> Response:
+    data = await uploaded(form)
+    if data is None:
+        return _roster_page(page, station_id, page.t("error.generic") + "file", 400)
+    try:
+        created = rosters.import_officers(page.db, page.scope, station_id=station_id, data=data)
+    except Refusal as exc:
+        return _refused(page, station_id, exc)
+    return _roster_page(page, station_id, page.t("roster.imported", n=len(created)))
+
+
+@router.get("/stations/{station_id:int}/officers-template.xlsx")
+def officers_template(station_id: int, page: UserPage) -> Response:
+    return roster_routes.officer_template(station_id, page.scope, page.db)
+
+
+@router.post("/stations/{station_id:int}/venues", response_class=HTMLResponse)
+def station_venues_apply(station_id: int, form: Form, page: UserPage) -> Response:
+    """The 實聯申請單 for a station: code names (each at most 8 characters), the address on file."""
+    names = [n.strip() for n in field_text(form, "names", 200).replace("，", ",").split(",") if n.strip()]
+    try:
+        body = venue_routes.VenueApplication.model_validate(
+            {"names": names, "address": field_text(form, "address", 200) or None}
+        )
+        venue_routes.apply_for_venues(station_id, body, page.scope, page.db)
+    except ValidationError as exc:
+        return _roster_page(page, station_id, validation_text(page, exc), 400)
+    except Refusal as exc:
+        return _refused(page, station_id, exc)
+    return page.redirect(f"{PREFIX}/stations/{station_id}/roster")
+
+
+@router.get("/stations/{station_id:int}/venues.pdf")
+def station_venue_posters(station_id: int, page: UserPage) -> Response:
+    return venue_routes.venues_pdf(station_id, page.scope, page.db, page.request.app.state.settings)
