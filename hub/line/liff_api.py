@@ -28,11 +28,12 @@ from hub.core.config import Settings
 from hub.line.actions import taipei
 from hub.line.binding import caller_of
 from hub.line.channels import ChannelName
-from hub.models.identity import Role
-from hub.models.venues import Visit
+from hub.models.identity import Role, User
+from hub.models.venues import Venue
 from hub.services import audit, venues
-from hub.services.errors import DomainError, NotAuthenticated
+from hub.services.errors import NotAuthenticated, NotFound
 from hub.services.keys import keystore
+from hub.services.scope import Scope
 from hub.services.trust import status_list, trust_bundle
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
@@ -158,32 +159,29 @@ async def check_in(body: CheckInIn, request: Request) -> JSONResponse:
     return await asyncio.to_thread(_check_in_db, request.app.state.sessionmaker, user, body.venue_code)
 
 
-def _bound_mobile(db: Session, line_user_id: str) -> str | None:
+def _bound_account(db: Session, line_user_id: str) -> User | None:
     for channel in ChannelName:
         caller, _ = caller_of(db, channel, line_user_id)
         if caller is not None:
-            return caller.mobile
+            return caller.primary
     return None
 
 
 def _check_in_db(sessions: Any, line_user_id: str, venue_code: str) -> JSONResponse:
-    from hub.errors import HubError
-
     with sessions() as db:
-        try:
-            venue = venues.venue_by_code(db, venue_code)
-        except (HubError, DomainError):
-            return _refusal(404, "not_found", "找不到這個實聯碼。")
-        mobile = _bound_mobile(db, line_user_id)
-        if mobile is None:
-            db.commit()
+        account = _bound_account(db, line_user_id)
+        if account is None:
+            db.commit()  # a binding removed for a lost role stays removed
             return _refusal(403, "not_bound", "此 LINE 帳號尚未綁定手機，請以手機簡訊驗證碼登記。")
         # The mobile was proven by the SMS code at binding: in LINE, one tap is the whole check-in.
-        visit = Visit(venue_id=venue.id, mobile=mobile)
-        db.add(visit)
-        db.flush()
-        audit.record(db, "visit.line", target=f"venue:{venue.id}", line=True)
+        try:
+            visit = venues.record_own_visit(db, Scope.of(account), venue_code)
+        except NotFound:
+            db.rollback()
+            return _refusal(404, "not_found", "找不到這個實聯碼。")
         db.commit()
+        venue = db.get(Venue, visit.venue_id)
+        assert venue is not None  # just recorded against it
         org = venue_org_name(db, venue.org_id)
         return JSONResponse(
             {
@@ -208,7 +206,8 @@ async def footprint(body: TokenIn, request: Request) -> JSONResponse:
     if isinstance(user, JSONResponse):
         return user
     with request.app.state.sessionmaker() as db:
-        mobile = _bound_mobile(db, user)
+        account = _bound_account(db, user)
+        mobile = None if account is None else account.mobile
         if mobile is None:
             return _refusal(403, "not_bound", "此 LINE 帳號尚未綁定手機。")
         rows = venues.footprint(db, mobile)
