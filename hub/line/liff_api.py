@@ -5,7 +5,7 @@ current roles decide what they may do, exactly as in the chat.
 
 The verdict is the checkpoint app's: the same `crypto.verify.verify()` over the same signed trust
 bundle and status lists the hub serves to devices; the check is recorded in the check register as one
-by that officer (`hub.line.checks`).
+by that officer (`hub.devices.single_check`).
 """
 
 from __future__ import annotations
@@ -22,19 +22,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
-from crypto.trust import load_trust_bundle
-from crypto.verify import Reason, verify
+from crypto.verify import Reason
 from hub.core.config import Settings
+from hub.devices.single_check import check_pass
 from hub.line.actions import taipei
 from hub.line.binding import caller_of
 from hub.line.channels import ChannelName
 from hub.models.identity import Role, User
 from hub.models.venues import Venue
 from hub.services import audit, venues
-from hub.services.errors import NotAuthenticated, NotFound
-from hub.services.keys import keystore
+from hub.services.errors import NotAllowed, NotAuthenticated, NotFound
 from hub.services.scope import Scope
-from hub.services.trust import status_list, trust_bundle
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
@@ -113,16 +111,16 @@ async def police_verdict(body: VerdictIn, request: Request) -> JSONResponse:
 
 
 def _verdict_in_db(sessions: Any, line_user_id: str, text: str) -> JSONResponse:
-    from hub.line.checks import record_check
-
     with sessions() as db:
         caller, _ = caller_of(db, ChannelName.POLICE, line_user_id)
         officer_account = caller.account(Role.OFFICER) if caller else None
-        if officer_account is None or officer_account.officer_id is None:
-            db.commit()
+        try:
+            if officer_account is None:
+                raise NotAllowed("not a bound duty officer")
+            verdict = check_pass(db, Scope.of(officer_account), text).verdict
+        except NotAllowed:
+            db.commit()  # a binding removed for a lost role stays removed
             return _refusal(403, "forbidden", "僅限已綁定的執勤警員使用掃碼核實。")
-        verdict = current_verdict(db, text)
-        record_check(db, officer_account, verdict)
         db.commit()
         claims = verdict.claims
         out: dict[str, Any] = {
@@ -139,14 +137,6 @@ def _verdict_in_db(sessions: Any, line_user_id: str, text: str) -> JSONResponse:
                 expires=taipei(dt.datetime.fromtimestamp(claims.expires_at, dt.UTC)),
             )
         return JSONResponse(out)
-
-
-def current_verdict(db: Session, text: str) -> Any:
-    """`verify()` over the signed trust bundle and status lists the hub serves its checkpoints."""
-    signed, _ = trust_bundle(db)
-    bundle = load_trust_bundle(signed, keystore(db).root_public_key())
-    status = {info.kid: status_list(db, info.kid.hex()) for info in bundle.issuer_keys}
-    return verify(text.strip(), bundle, status, int(time.time()))
 
 
 @router.post("/checkin")
