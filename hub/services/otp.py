@@ -16,7 +16,7 @@ import re
 import secrets
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -111,6 +111,10 @@ def request_code(
         raise Invalid("unknown code purpose", field="purpose", reason="bad_purpose")
     ctx = context_of(db)
     s = ctx.settings
+    if db.get_bind().dialect.name == "postgresql":
+        # One request per number at a time across every worker and machine, until this transaction
+        # ends: the cooldown and caps count rows, and two racing requests would both pass them.
+        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:m, 0))"), {"m": mobile_e164})
     now = utcnow()
     _check_limits(db, mobile_e164, purpose, client_ip, now)
 
@@ -164,14 +168,24 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     if as_utc(row.expires_at) <= now:
         raise _wrong_code("code_expired", "the code has expired; ask for a new one")
 
-    if not ctx.protector.equal(row.code_hash, ctx.protector.otp_hash(mobile_e164, purpose, code)):
-        attempts = row.attempts + 1
-        left = ctx.settings.otp_max_attempts - attempts
-        db.execute(
-            update(OtpCode)
-            .where(OtpCode.id == row.id, OtpCode.state == "live")
-            .values(attempts=OtpCode.attempts + 1, state="exhausted" if left <= 0 else "live")
+    # Every try, right or wrong, first takes one of the attempts left with one conditional UPDATE (which
+    # also row-locks the code until this transaction ends): tries racing on several workers can never
+    # have more than `otp_max_attempts` codes checked between them (docs/deploy.md).
+    attempts = db.execute(
+        update(OtpCode)
+        .where(
+            OtpCode.id == row.id, OtpCode.state == "live", OtpCode.attempts < ctx.settings.otp_max_attempts
         )
+        .values(attempts=OtpCode.attempts + 1)
+        .returning(OtpCode.attempts)
+    ).scalar()
+    if attempts is None:  # the last attempts went to tries on other workers meanwhile
+        db.rollback()
+        raise _wrong_code("code_exhausted", "too many wrong tries; ask for a new code")
+    if not ctx.protector.equal(row.code_hash, ctx.protector.otp_hash(mobile_e164, purpose, code)):
+        left = ctx.settings.otp_max_attempts - attempts
+        if left <= 0:
+            db.execute(update(OtpCode).where(OtpCode.id == row.id).values(state="exhausted"))
         db.commit()  # the wrong try must count although the unit of work rolls the refusal back
         if left <= 0:
             raise _wrong_code("code_exhausted", "too many wrong tries; ask for a new code")
