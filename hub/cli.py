@@ -438,7 +438,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
     print(
         f"purged records older than {taipei_label(result.cutoff)}: "
         f"{result.visits} visits, {result.scans} scans, {result.scan_batches} scan batches, "
-        f"{result.otp_codes} codes, {result.tokens} sessions"
+        f"{result.otp_codes} codes, {result.tokens} sessions, "
+        f"{result.line_events} LINE events, {result.line_conversations} LINE chat steps, "
+        f"{result.line_support_messages} LINE support messages"
     )
     return 0
 

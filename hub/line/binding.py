@@ -19,8 +19,8 @@ from hub.db import utcnow
 from hub.line.channels import CHANNEL_ROLES, ChannelName
 from hub.line.models import LineBinding
 from hub.models.identity import Role, User
-from hub.models.rosters import Employee, Officer
-from hub.services import audit, identity
+from hub.models.rosters import Employee
+from hub.services import audit, identity, rosters
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,7 @@ def accounts_of(db: Session, channel: ChannelName, mobile: str) -> list[User]:
     roles = {r.value for r in CHANNEL_ROLES[channel]}
     found = [a for a in identity.sms_login_accounts(db, mobile) if a.role in roles and a.active]
     if channel is ChannelName.POLICE:
-        for officer in db.scalars(select(Officer).where(Officer.mobile == mobile)):
-            account = identity.officer_account(db, officer.id)
-            if account.active:
-                found.append(account)
+        found.extend(rosters.duty_officer_accounts(db, mobile))
     return found
 
 
@@ -75,7 +72,7 @@ def is_known(db: Session, channel: ChannelName, mobile: str) -> bool:
         return True
     if channel is ChannelName.ENTERPRISE:
         return db.scalars(select(Employee.id).where(Employee.mobile == mobile)).first() is not None
-    return db.scalars(select(Officer.id).where(Officer.mobile == mobile)).first() is not None
+    return rosters.on_a_roster(db, mobile)
 
 
 def binding_of(db: Session, channel: ChannelName, line_user_id: str) -> LineBinding | None:

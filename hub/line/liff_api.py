@@ -5,7 +5,7 @@ current roles decide what they may do, exactly as in the chat.
 
 The verdict is the checkpoint app's: the same `crypto.verify.verify()` over the same signed trust
 bundle and status lists the hub serves to devices; the check is recorded in the check register as one
-by that officer (`hub.line.checks`).
+by that officer (`hub.devices.single_check`).
 """
 
 from __future__ import annotations
@@ -22,18 +22,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
-from crypto.trust import load_trust_bundle
-from crypto.verify import Reason, verify
+from crypto.verify import Reason
 from hub.core.config import Settings
+from hub.devices.single_check import check_pass
 from hub.line.actions import taipei
 from hub.line.binding import caller_of
 from hub.line.channels import ChannelName
-from hub.models.identity import Role
-from hub.models.venues import Visit
+from hub.models.identity import Role, User
+from hub.models.venues import Venue
 from hub.services import audit, venues
-from hub.services.errors import DomainError, NotAuthenticated
-from hub.services.keys import keystore
-from hub.services.trust import status_list, trust_bundle
+from hub.services.errors import NotAllowed, NotAuthenticated, NotFound
+from hub.services.scope import Scope
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
@@ -112,16 +111,16 @@ async def police_verdict(body: VerdictIn, request: Request) -> JSONResponse:
 
 
 def _verdict_in_db(sessions: Any, line_user_id: str, text: str) -> JSONResponse:
-    from hub.line.checks import record_check
-
     with sessions() as db:
         caller, _ = caller_of(db, ChannelName.POLICE, line_user_id)
         officer_account = caller.account(Role.OFFICER) if caller else None
-        if officer_account is None or officer_account.officer_id is None:
-            db.commit()
+        try:
+            if officer_account is None:
+                raise NotAllowed("not a bound duty officer")
+            verdict = check_pass(db, Scope.of(officer_account), text).verdict
+        except NotAllowed:
+            db.commit()  # a binding removed for a lost role stays removed
             return _refusal(403, "forbidden", "僅限已綁定的執勤警員使用掃碼核實。")
-        verdict = current_verdict(db, text)
-        record_check(db, officer_account, verdict)
         db.commit()
         claims = verdict.claims
         out: dict[str, Any] = {
@@ -140,14 +139,6 @@ def _verdict_in_db(sessions: Any, line_user_id: str, text: str) -> JSONResponse:
         return JSONResponse(out)
 
 
-def current_verdict(db: Session, text: str) -> Any:
-    """`verify()` over the signed trust bundle and status lists the hub serves its checkpoints."""
-    signed, _ = trust_bundle(db)
-    bundle = load_trust_bundle(signed, keystore(db).root_public_key())
-    status = {info.kid: status_list(db, info.kid.hex()) for info in bundle.issuer_keys}
-    return verify(text.strip(), bundle, status, int(time.time()))
-
-
 @router.post("/checkin")
 async def check_in(body: CheckInIn, request: Request) -> JSONResponse:
     user = await _user(request, body.id_token)
@@ -158,32 +149,29 @@ async def check_in(body: CheckInIn, request: Request) -> JSONResponse:
     return await asyncio.to_thread(_check_in_db, request.app.state.sessionmaker, user, body.venue_code)
 
 
-def _bound_mobile(db: Session, line_user_id: str) -> str | None:
+def _bound_account(db: Session, line_user_id: str) -> User | None:
     for channel in ChannelName:
         caller, _ = caller_of(db, channel, line_user_id)
         if caller is not None:
-            return caller.mobile
+            return caller.primary
     return None
 
 
 def _check_in_db(sessions: Any, line_user_id: str, venue_code: str) -> JSONResponse:
-    from hub.errors import HubError
-
     with sessions() as db:
-        try:
-            venue = venues.venue_by_code(db, venue_code)
-        except (HubError, DomainError):
-            return _refusal(404, "not_found", "找不到這個實聯碼。")
-        mobile = _bound_mobile(db, line_user_id)
-        if mobile is None:
-            db.commit()
+        account = _bound_account(db, line_user_id)
+        if account is None:
+            db.commit()  # a binding removed for a lost role stays removed
             return _refusal(403, "not_bound", "此 LINE 帳號尚未綁定手機，請以手機簡訊驗證碼登記。")
         # The mobile was proven by the SMS code at binding: in LINE, one tap is the whole check-in.
-        visit = Visit(venue_id=venue.id, mobile=mobile)
-        db.add(visit)
-        db.flush()
-        audit.record(db, "visit.line", target=f"venue:{venue.id}", line=True)
+        try:
+            visit = venues.record_own_visit(db, Scope.of(account), venue_code)
+        except NotFound:
+            db.rollback()
+            return _refusal(404, "not_found", "找不到這個實聯碼。")
         db.commit()
+        venue = db.get(Venue, visit.venue_id)
+        assert venue is not None  # just recorded against it
         org = venue_org_name(db, venue.org_id)
         return JSONResponse(
             {
@@ -208,7 +196,8 @@ async def footprint(body: TokenIn, request: Request) -> JSONResponse:
     if isinstance(user, JSONResponse):
         return user
     with request.app.state.sessionmaker() as db:
-        mobile = _bound_mobile(db, user)
+        account = _bound_account(db, user)
+        mobile = None if account is None else account.mobile
         if mobile is None:
             return _refusal(403, "not_bound", "此 LINE 帳號尚未綁定手機。")
         rows = venues.footprint(db, mobile)

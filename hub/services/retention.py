@@ -8,6 +8,12 @@ was received. Replay protection still holds after that: ingestion (hub.devices.i
 event scanned before `now - retention_days`, the same cutoff the purge uses, so a batch replayed after
 its record is gone brings back no purged scan; events it holds that are still stored answer
 "duplicate" by their event id.
+
+The LINE entries' records go with the same cutoff (docs/line.md, "Tables"): handled webhook events
+(LINE user ids and the replies sent, which may name the person), unfinished chat steps (they can hold
+the mobile being bound) and messages for 客服 (a person's own words and mobile). A webhook event
+older than the cutoff cannot come back: LINE redelivers for hours, not weeks. Bindings are kept: they
+are the person's current link, not a record of what happened, and are removed when the role goes.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.db import utcnow
+from hub.line.models import LineConversation, LineEvent, LineSupportMessage
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import ApiToken, OtpCode
 from hub.models.venues import Visit
@@ -37,6 +44,9 @@ class PurgeResult:
     scan_batches: int
     otp_codes: int
     tokens: int
+    line_events: int = 0
+    line_conversations: int = 0
+    line_support_messages: int = 0
 
 
 def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult:
@@ -52,6 +62,13 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
         db.execute(delete(OtpCode).where(OtpCode.created_at < now - dt.timedelta(days=2))).rowcount or 0
     )
     tokens = db.execute(delete(ApiToken).where(ApiToken.expires_at < now)).rowcount or 0
+    line_events = db.execute(delete(LineEvent).where(LineEvent.received_at < cutoff)).rowcount or 0
+    line_conversations = (
+        db.execute(delete(LineConversation).where(LineConversation.updated_at < cutoff)).rowcount or 0
+    )
+    line_support_messages = (
+        db.execute(delete(LineSupportMessage).where(LineSupportMessage.created_at < cutoff)).rowcount or 0
+    )
     result = PurgeResult(
         cutoff=cutoff,
         visits=visits,
@@ -59,6 +76,9 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
         scan_batches=scan_batches,
         otp_codes=otp_codes,
         tokens=tokens,
+        line_events=line_events,
+        line_conversations=line_conversations,
+        line_support_messages=line_support_messages,
     )
     audit.record(
         db,
@@ -69,6 +89,9 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
         scan_batches=scan_batches,
         otp_codes=otp_codes,
         tokens=tokens,
+        line_events=line_events,
+        line_conversations=line_conversations,
+        line_support_messages=line_support_messages,
     )
     log.info("retention purge: %s", result)
     return result

@@ -17,7 +17,7 @@ from hub.models.organisations import Organisation
 from hub.models.rosters import Officer
 from hub.services import audit
 from hub.services.errors import NotFound
-from hub.services.identity import revoke_all_tokens
+from hub.services.identity import officer_account, revoke_all_tokens
 from hub.services.imports import check_each, read_import, refuse_import
 from hub.services.scope import Scope
 from hub.services.stations import get_station
@@ -47,6 +47,23 @@ def find_duty_officer(db: Session, mobile_e164: str, name: str) -> Officer | Non
         if normalize_name(officer.name) == wanted:
             return officer
     return None
+
+
+def duty_officer_accounts(db: Session, mobile_e164: str) -> list[User]:
+    """The active officer accounts of every roster entry with this mobile (one per station it is on),
+    made on first use as the officer logins do. An identity lookup, asked before anyone is signed in
+    (the caller has just proven the mobile with an SMS code), so it takes no Scope: the accounts it
+    returns become the caller's Scope."""
+    accounts = [
+        officer_account(db, officer.id)
+        for officer in db.scalars(select(Officer).where(Officer.mobile == mobile_e164).order_by(Officer.id))
+    ]
+    return [a for a in accounts if a.active]
+
+
+def on_a_roster(db: Session, mobile_e164: str) -> bool:
+    """Whether any station's duty roster holds this mobile (asked before sending a code; creates nothing)."""
+    return db.scalars(select(Officer.id).where(Officer.mobile == mobile_e164)).first() is not None
 
 
 def station_in_scope(db: Session, scope: Scope, station_id: int) -> Organisation:

@@ -67,6 +67,23 @@ def record_visit(db: Session, venue_code: str, mobile: str, code: str, client_ip
     return visit
 
 
+def record_own_visit(db: Session, scope: Scope, venue_code: str) -> Visit:
+    """實聯登記 by a person already signed in by SMS code (a LINE user bound to their mobile): the visit
+    is always the caller's own account's mobile, proven when the caller signed in, so no second code is
+    asked. There is no mobile to pass: nobody checks someone else in. Hub-wide accounts (console
+    admins) are not visitors and are refused."""
+    if scope.hub_wide:
+        raise NotAllowed("hub administrators do not check in at venues")
+    venue = venue_by_code(db, venue_code)
+    visit = Visit(venue_id=venue.id, mobile=scope.user.mobile, visited_at=utcnow())
+    db.add(visit)
+    db.flush()
+    audit.record(
+        db, "visit.signed_in", actor=scope.user, target=f"venue:{venue.id}", client_ip=scope.client_ip
+    )
+    return visit
+
+
 def window_start(db: Session) -> dt.datetime:
     return utcnow() - dt.timedelta(days=context_of(db).settings.retention_days)
 

@@ -1,4 +1,8 @@
-"""Recording a LIFF check in the check register (the `scans` table the checkpoints upload to).
+"""One pass checked by a duty officer without a checkpoint device (LINE 掃碼核實): the verdict and its
+record in the check register (the `scans` table the checkpoints upload to).
+
+Only an officer account on a station's duty roster may check: the caller's Scope is checked before the
+pass is read, and the check is recorded as one by that officer at that station, never another's.
 
 A check in LINE has no checkpoint device, but the register is keyed by device. Each station gets one
 register entry standing for "LINE 掃碼核實" (id derived from the station, never enrolled: its
@@ -10,16 +14,23 @@ then a scan like any other: by that officer, with the verdict, reason, pass id a
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crypto.trust import load_trust_bundle
+from crypto.verify import Verdict, verify
 from hub.db import utcnow
 from hub.models.devices import Device, Scan
-from hub.models.identity import User
+from hub.models.identity import Role, User
 from hub.services import audit
+from hub.services.errors import NotAllowed
+from hub.services.keys import keystore
+from hub.services.scope import Scope
+from hub.services.trust import status_list, trust_bundle
 
 _NAMESPACE = uuid.UUID("0d6f0f6e-6c1a-4e57-8d43-3f3f7b1d2a90")
 
@@ -40,7 +51,32 @@ def liff_device(db: Session, station_id: int | None) -> Device:
     return device
 
 
-def record_check(db: Session, officer_account: User, verdict: Any) -> Scan:
+@dataclass(frozen=True)
+class SingleCheck:
+    verdict: Verdict
+    scan: Scan
+
+
+def current_verdict(db: Session, text: str) -> Verdict:
+    """`verify()` over the signed trust bundle and status lists the hub serves its checkpoints."""
+    signed, _ = trust_bundle(db)
+    bundle = load_trust_bundle(signed, keystore(db).root_public_key())
+    status = {info.kid: status_list(db, info.kid.hex()) for info in bundle.issuer_keys}
+    return verify(text.strip(), bundle, status, int(time.time()))
+
+
+def check_pass(db: Session, scope: Scope, text: str) -> SingleCheck:
+    """The verdict on a scanned pass, recorded as a check by the calling duty officer. Anyone else
+    (station admins not on the roster, enterprise roles, hub admins, an officer of no station) is
+    refused before the pass is read, and nothing is recorded."""
+    scope.require_role(Role.OFFICER)
+    if scope.user.officer_id is None or scope.user.org_id is None:
+        raise NotAllowed("not on a station's duty roster")
+    verdict = current_verdict(db, text)
+    return SingleCheck(verdict, _record_check(db, scope.user, verdict))
+
+
+def _record_check(db: Session, officer_account: User, verdict: Verdict) -> Scan:
     device = liff_device(db, officer_account.org_id)
     seq = (db.scalar(select(func.max(Scan.seq)).where(Scan.device_id == device.id)) or 0) + 1
     now = utcnow()
