@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from crypto.keys import KeyPair
 from crypto.status import load_status_list
 from crypto.trust import KeyState, TrustBundle, load_trust_bundle
 from crypto.verify import Reason, verify
 from hub.core.config import Settings
+from hub.jobs.publish import BUNDLE_DOCUMENT
 from hub.models.audit import AuditEvent
+from hub.models.trust import SignedDocument
 from hub.services import keys as hub_keys
 from hub.services import trust
 from provisioning.export import build_export, bundle_from_request, read_request
@@ -300,6 +302,10 @@ def test_root_offline_setting_never_opens_root_key(
     shutil.copytree(keys_dir, root_dir)
     (keys_dir / "root.key").write_bytes(b"garbage: decrypting this would fail")
     settings.root_offline = True  # the object the app's context reads on each call
+    # The fixture's hub started with its root online, so its publishing job may already have stored a
+    # bundle signed by that same root (still valid, rightly served). A hub set up offline has none yet.
+    hub.db.execute(delete(SignedDocument).where(SignedDocument.name == BUNDLE_DOCUMENT))
+    hub.db.commit()
     token = hub.super_admin_token()
     root_public = KeyStore(root_dir, PASSPHRASE).root_public_key()
     assert hub_keys.root_public_key(hub.db) == root_public
