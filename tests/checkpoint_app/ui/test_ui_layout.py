@@ -9,9 +9,6 @@ device reports, so dp/sp and millimetres mean on screen what they mean on the de
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,29 +37,8 @@ SCREENS = ["scan", "verdict_valid", "verdict_refused", "idcheck", "history", "sy
 
 @pytest.fixture(scope="module")
 def big_display() -> Iterator[str]:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail("CI is set but there is no Xvfb: the layout tests must run in CI")
-        pytest.skip("no Xvfb")
-    read_fd, write_fd = os.pipe()
-    process = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "2000x2400x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        process.kill()
-        pytest.fail("Xvfb did not start")
-    try:
-        yield f":{number}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    # The shared display (1280x800) is smaller than the largest sizes under test.
+    yield from ui_support.private_xvfb("2000x2400")
 
 
 def _steps(shots: str, valid: str, refused: str) -> list[dict]:

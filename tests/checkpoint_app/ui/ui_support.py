@@ -41,15 +41,20 @@ def x_display() -> Iterator[str]:
     if os.environ.get("DISPLAY"):
         yield os.environ["DISPLAY"]
         return
+    yield from private_xvfb("1280x1024")
+
+
+def private_xvfb(size: str) -> Iterator[str]:
+    """Start an Xvfb of its own with a screen of `size` (WxH), yield its DISPLAY, stop it afterwards."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         if in_ci():
-            pytest.fail("CI=true but there is no DISPLAY and no Xvfb: the UI tests must run in CI")
-        pytest.skip("no DISPLAY and no Xvfb")
+            pytest.fail("CI is set but there is no Xvfb: the UI tests must run in CI")
+        pytest.skip("no Xvfb")
     read_fd, write_fd = os.pipe()
     # -displayfd: Xvfb picks a free display number and writes it once it accepts connections.
     process = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
