@@ -485,13 +485,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     url = f"http://{args.host}:{args.port}"
     print("Checkpass demo hub")
-    print(f"  web console:   {url}/console/  (mobile {info.admin_mobile}, password {info.admin_password})")
     print(f"  API docs:      {url}/docs")
     print(f"  health:        {url}/healthz")
     print(
         f"  admin login:   POST {url}/api/v1/auth/login  "
         f"mobile {info.admin_mobile}  password {info.admin_password}"
     )
+    print(f"  web console:   {url}/console/  (the admin login above)")
     print(f"  enterprise admin (SMS login): {info.enterprise_admin_mobile}")
     print(f"  station admin (SMS login):    {info.station_admin_mobile}")
     print(f"  duty officers: {', '.join(info.officer_mobiles)}")

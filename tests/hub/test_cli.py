@@ -125,7 +125,7 @@ def test_demo_serves_and_admin_can_log_in(tmp_path):
             if "key passphrase" in line:
                 break
         out = "".join(lines)
-        assert "admin login" in out, out
+        assert "admin login" in out and "/console/" in out, out
         mobile = out.split("mobile ")[1].split()[0]
         password = out.split("password ")[1].split()[0]
         passes = sorted(Path(tmp_path / "demo" / "passes").glob("*.png"))
