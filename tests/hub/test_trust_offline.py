@@ -34,12 +34,20 @@ from tests.hub.hubkit import PASSPHRASE, Hub, bearer
 DAY = 86_400
 
 
+def forget_self_signed_bundle(hub: Hub) -> None:
+    """The fixture's hub started with its root online, so its trust-publishing job may already have stored
+    a bundle signed by that same root (still valid, rightly served). A hub set up offline has none yet."""
+    hub.db.execute(delete(SignedDocument).where(SignedDocument.name == BUNDLE_DOCUMENT))
+    hub.db.commit()
+
+
 @pytest.fixture
-def root_dir(keys_dir: Path, tmp_path: Path) -> Path:
+def root_dir(hub: Hub, keys_dir: Path, tmp_path: Path) -> Path:
     """The offline machine's key store; the hub's keys directory keeps everything but root.key."""
     offline = tmp_path / "offline-machine"
     shutil.copytree(keys_dir, offline)
     (keys_dir / "root.key").unlink()
+    forget_self_signed_bundle(hub)
     return offline
 
 
@@ -302,10 +310,7 @@ def test_root_offline_setting_never_opens_root_key(
     shutil.copytree(keys_dir, root_dir)
     (keys_dir / "root.key").write_bytes(b"garbage: decrypting this would fail")
     settings.root_offline = True  # the object the app's context reads on each call
-    # The fixture's hub started with its root online, so its publishing job may already have stored a
-    # bundle signed by that same root (still valid, rightly served). A hub set up offline has none yet.
-    hub.db.execute(delete(SignedDocument).where(SignedDocument.name == BUNDLE_DOCUMENT))
-    hub.db.commit()
+    forget_self_signed_bundle(hub)
     token = hub.super_admin_token()
     root_public = KeyStore(root_dir, PASSPHRASE).root_public_key()
     assert hub_keys.root_public_key(hub.db) == root_public
