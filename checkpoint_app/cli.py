@@ -99,9 +99,9 @@ def _display_size() -> tuple[int, int] | None:
     import ctypes
     import ctypes.util
 
-    name = ctypes.util.find_library("X11")
-    if name is None:
-        return None
+    # find_library reads the ldconfig cache (or asks gcc); a fresh machine's cache can miss a library
+    # that dlopen still finds by its soname, which is how SDL itself loads Xlib.
+    name = ctypes.util.find_library("X11") or "libX11.so.6"
     try:
         xlib = ctypes.CDLL(name)
         xlib.XOpenDisplay.restype = ctypes.c_void_p

@@ -106,4 +106,14 @@ def test_the_display_size_is_read_from_x(monkeypatch, x_display):
     assert cli._display_size() is None
 
 
+def test_the_display_size_is_read_without_the_ldconfig_cache(monkeypatch, x_display):
+    """CI's fresh machine: find_library found no X11 in its cache, yet dlopen loads it by soname."""
+    import ctypes.util
+
+    monkeypatch.setenv("DISPLAY", x_display)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    size = cli._display_size()
+    assert size is not None and size[0] > 0 and size[1] > 0
+
+
 x_display = ui_support.x_display

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,11 +38,25 @@ def core_test_support() -> Any:
 
 @pytest.fixture(scope="session")
 def x_display() -> Iterator[str]:
-    """The DISPLAY to use: the caller's, else a private Xvfb started (and stopped) here."""
-    if os.environ.get("DISPLAY"):
-        yield os.environ["DISPLAY"]
+    """The DISPLAY to use: the caller's if it answers, else a private Xvfb started (and stopped) here."""
+    display = os.environ.get("DISPLAY", "")
+    if display and _x_server_answers(display):
+        yield display
         return
     yield from private_xvfb("1280x1024")
+
+
+def _x_server_answers(display: str) -> bool:
+    """A local display (":N") whose socket accepts a connection; a dead server's socket file may remain."""
+    if not display.startswith(":"):
+        return True  # a remote or forwarded display: trust the caller
+    number = display[1:].split(".")[0]
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(f"/tmp/.X11-unix/X{number}")
+        except OSError:
+            return False
+    return True
 
 
 def private_xvfb(size: str) -> Iterator[str]:
