@@ -149,7 +149,7 @@ class Target:
         cmd = [sys.executable, "-m", "provisioning.cli", "hub", "serve", "--workers", str(self.workers),
                "--port", str(self.port)]  # fmt: skip
         if self.profile is not None and self.workers == 1:
-            # Sampling profiler over the whole run (uvicorn exits cleanly on SIGTERM, so the report is written).
+            # A sampling profiler over the whole run (uvicorn exits cleanly on SIGTERM: the report is kept).
             cmd[1:1] = ["-m", "pyinstrument", "-r", "text", "-o", str(self.profile)]
         log = (self.work / "hub.log").open("wb")
         self.proc = subprocess.Popen(cmd, env=self.env(), cwd=self.work, stdout=log, stderr=subprocess.STDOUT)
