@@ -7,6 +7,11 @@ fails its case here.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -14,6 +19,7 @@ import pytest
 from checkpoint_app.deblur import Motion, deblurred_half, estimate_motion, line_psf, undo_motion
 from checkpoint_app.decoder import DecoderChain, ZxingDecoder, default_decoders, previous_decoders, to_grey
 from checkpoint_app.synthetic import CONDITIONS, background, motion_kernel, place, qr_image
+from tests.checkpoint_app.cpworld import needs_zbar
 
 LONG_TEXT = "TP1:" + "0123456789ABCDEFGHIJ" * 12
 
@@ -104,3 +110,27 @@ def test_undoing_the_smear_brings_the_frame_back_towards_the_sharp_one() -> None
     # ... and the smear was what kept zxing-cpp from reading it.
     assert ZxingDecoder().decode(half_smeared) == []
     assert ZxingDecoder().decode(restored) == [LONG_TEXT]
+
+
+def test_the_scan_bench_runs_its_three_parts(tmp_path: Path) -> None:
+    # Not a speed test (bench/scan.py measures, with the whole set): a tiny run that keeps the
+    # bench working, its goal lines included, as decoders and stages change.
+    needs_zbar()  # the bench's baseline is raw pyzbar
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "bench/scan.py", "--frames", "2", "--rounds", "1", "--per-condition", "1"]
+        + ["--videos", "1", "--check-seeds", "8"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    for heading in ("1) 1280x720 frame -> verdict", "2) detection on 10 generated", "3) time to verdict"):
+        assert heading in out
+    for row in ("zx/deblur", "zx/highlights", "zx/open", "zx/3/4", "prev chain", "old chain"):
+        assert f"\n{row} " in out
+    assert out.count("goal: ") == 3
+    assert "other hard sets (seeds [8]" in out
