@@ -27,7 +27,7 @@ one stage per cause, each reading frames no other stage reads (88/96 -> 94/96 on
 +3 to +4 on sets drawn with other seeds): gamma 6 on the highlights (glare), a 5x5 grey opening
 (the bright ridge of a fold), 3/4 scale (a steep perspective) and a Wiener deconvolution of the
 smear estimated from the frame (motion blur; checkpoint_app/deblur.py). A frame without a code
-pays every stage: ~10 ms CPU, ~16 ms when it is smeared in one direction (the deblur runs in full).
+pays every stage: 9-11 ms CPU, 13-16 ms when it is smeared in one direction (the deblur runs in full).
 """
 
 from __future__ import annotations
