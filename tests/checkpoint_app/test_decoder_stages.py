@@ -94,6 +94,22 @@ def test_line_psf_is_a_centred_unit_line() -> None:
     assert np.allclose(slanted, slanted[::-1, ::-1], atol=1e-6)  # symmetric: a real transfer function
 
 
+@pytest.mark.parametrize("shape", [(360, 640), (361, 641), (360, 641), (361, 640)])
+def test_the_packed_wiener_filter_equals_a_plain_complex_one(shape: tuple[int, int]) -> None:
+    # undo_motion works in OpenCV's packed real spectrum, whose layout differs with odd and even
+    # sides; numpy's complex transform is the reference it must agree with (to the rounding).
+    grey = np.random.default_rng(1).integers(0, 256, shape).astype(np.uint8)
+    motion = Motion(6.5, 0.4, 0.3)
+    psf = line_psf(motion.length, motion.angle)
+    padded = np.zeros(shape)
+    padded[: psf.shape[0], : psf.shape[1]] = psf
+    padded = np.roll(padded, (-(psf.shape[0] // 2), -(psf.shape[1] // 2)), axis=(0, 1))
+    transfer = np.fft.fft2(padded)
+    wiener = np.conj(transfer) / (np.abs(transfer) ** 2 + 0.01)
+    reference = np.clip(np.real(np.fft.ifft2(np.fft.fft2(grey.astype(np.float64)) * wiener)), 0, 255)
+    assert np.abs(undo_motion(grey, motion, 0.01).astype(np.float64) - reference).max() <= 1.01
+
+
 def test_undoing_the_smear_brings_the_frame_back_towards_the_sharp_one() -> None:
     sharp, smeared = _smeared_code(14, 30.0)
     half_sharp, half_smeared = (
