@@ -93,7 +93,11 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
         raise ValueError("use postgresql+psycopg:// (psycopg 3) for the hub database")
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pool_pre_ping: its round trip before every checkout was ~1 ms of the hub's CPU per request
+    # (docs/deploy.md). A connection the server dropped costs one fast 503 instead (hub/middleware.py),
+    # after which SQLAlchemy recycles every older connection of the pool; pool_recycle retires
+    # connections before a firewall or PgBouncer's idle timeout would cut them silently.
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
