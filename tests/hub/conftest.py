@@ -115,7 +115,10 @@ def settings(database_url: str, tmp_path: Path, sms_path: Path) -> Settings:
         secret_key=SECRET,
         sms_gateway="file",
         sms_file_path=sms_path,
+        # No scheduled jobs in tests: a live server of one test (a thread serving the browser tests) would
+        # otherwise publish into the PostgreSQL schema every test shares; the job tests run jobs directly.
         purge_interval_seconds=0,
+        trust_publish_seconds=0,
         base_url="http://testserver",
         # tests ask for many codes from one address; the per-address caps get their own test
         otp_hourly_cap_per_ip=10_000,

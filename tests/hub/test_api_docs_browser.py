@@ -41,6 +41,7 @@ def served_hub(tmp_path: Path, _keys_template: Path) -> Iterator[str]:
         sms_gateway="file",
         sms_file_path=tmp_path / "sms.jsonl",
         purge_interval_seconds=0,
+        trust_publish_seconds=0,
         _env_file=None,
     )
     with socket.socket() as probe:

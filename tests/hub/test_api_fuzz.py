@@ -73,6 +73,7 @@ def _settings(directory: Path, database_url: str | None = None) -> Settings:
         sms_gateway="file",
         sms_file_path=directory / "sms.jsonl",
         purge_interval_seconds=0,
+        trust_publish_seconds=0,
         base_url="http://testserver",
         otp_hourly_cap_per_ip=10_000,
         otp_daily_cap_per_ip=10_000,

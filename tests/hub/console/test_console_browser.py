@@ -80,6 +80,7 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory, _keys_template: Path) -> 
         sms_gateway="file",
         sms_file_path=directory / "sms.jsonl",
         purge_interval_seconds=0,
+        trust_publish_seconds=0,
         base_url=url,
         otp_resend_cooldown_seconds=0,
         otp_hourly_cap_per_ip=10_000,
