@@ -10,6 +10,7 @@ const show = (id, on = true) => { $(id).hidden = !on; };
 function fail(message) {
   $("error").textContent = message;
   show("error");
+  $("error").scrollIntoView({ block: "nearest" });
 }
 
 async function post(url, body) {
@@ -294,6 +295,7 @@ async function whitelistPage(opts) {
   // message: the status line after success, a string or a function of the answer
   const send = async (url, body, message) => {
     show("error", false);
+    done("");
     const result = await post(url, Object.assign({ id_token: token() }, body));
     if (!result.ok) { fail(refusal(result)); return false; }
     render(result.data);
@@ -315,6 +317,7 @@ async function whitelistPage(opts) {
   $("import").onclick = async () => {
     show("error", false);
     show("report", false);
+    done("");
     const file = $("file").files[0];
     if (!file) { fail("請選擇 .xlsx 檔案。"); return; }
     const form = new FormData();
