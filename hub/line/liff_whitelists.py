@@ -145,7 +145,7 @@ def issue_missing_passes(body: TokenIn, call: EnterpriseAdmin) -> dict[str, Any]
 
 
 def _officers(call: LiffCall) -> dict[str, Any]:
-    rows = rosters.list_officers(call.db, call.scope, station_id=call.org_id)
+    rows = rosters.list_officers(call.db, call.scope, station_id=call.org_id, masked=True)
     return {
         "officers": [
             {

@@ -260,6 +260,9 @@ def test_station_admin_edits_own_roster_and_cannot_touch_another_station(
     mine = added.json()["officers"]
     assert [(o["name"], o["number"], o["mobile"]) for o in mine] == [("陳*員", "A1001", "09***0***1")]
     assert _officers(db)[1] == (ours["id"], "陳警員", "A1001", "+886977000001")
+    # LINE shows the roster masked, and the audit trail says so
+    reads = db.scalars(select(AuditEvent).where(AuditEvent.action == "query.officers")).all()
+    assert reads and reads[-1].details["mobiles_in_clear"] is False
 
     changed = client.post(
         f"/liff/api/officers/{mine[0]['id']}/update", json={"id_token": token, "officer_number": "A1002"}
