@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
@@ -21,7 +21,7 @@ from crypto.verify import Reason
 from hub.devices.single_check import check_pass
 from hub.line.actions import taipei
 from hub.line.binding import user_tag
-from hub.line.liff_caller import LiffCall, LiffRefusal, liff
+from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.models.identity import Role
 from hub.models.venues import Venue
 from hub.services import audit, venues
@@ -44,12 +44,6 @@ REASONS = {
     Reason.NO_STATUS: "無撤銷狀態資料",
 }
 ID_CARD_REMINDER = "請核對持有人的身分證，姓名與身分證號碼須與通行碼相符。"
-
-
-class TokenIn(BaseModel):
-    """Every LIFF request's body carries the ID token (read and verified by `hub.line.liff_caller`)."""
-
-    id_token: Annotated[str, Field(min_length=10, max_length=4096)]
 
 
 class VerdictIn(TokenIn):

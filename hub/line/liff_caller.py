@@ -26,6 +26,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, HTTPException, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.api.deps import client_ip
@@ -58,6 +59,13 @@ MESSAGES = {
     "too_many_requests": "嘗試次數過多，請稍後再試。",
     "unavailable": "系統暫時無法處理，請稍後再試。",
 }
+
+
+class TokenIn(BaseModel):
+    """The base of every LIFF request body: the ID token, read and verified by the dependency (declared
+    here too so that the API's schema and validation name it)."""
+
+    id_token: Annotated[str, Field(min_length=10, max_length=4096)]
 
 
 class LiffRefusal(HTTPException):

@@ -18,8 +18,7 @@ from hub.core.fields import Address, Mobile, OrgName, PersonName, Phone, Ubn, Ve
 from hub.core.masking import mask_mobile
 from hub.line.binding import accounts_of, bind, caller_of, user_tag
 from hub.line.channels import ChannelName
-from hub.line.liff_api import TokenIn
-from hub.line.liff_caller import LiffCall, LiffRefusal, liff
+from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.models.identity import Role, User
 from hub.services import enterprises, otp, stations, venues
 from hub.services.errors import Conflict

@@ -19,8 +19,7 @@ from hub.core.masking import mask_mobile, mask_name
 from hub.db import utcnow
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import EMPLOYEE_COLUMNS, OFFICER_COLUMNS, import_template
-from hub.line.liff_api import TokenIn
-from hub.line.liff_caller import LiffCall, LiffRefusal, liff
+from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.models.identity import Role
 from hub.services import enterprises, passes, rosters
 from hub.services.errors import TooLarge
