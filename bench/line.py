@@ -107,6 +107,7 @@ async def _paced(
     """Post at `rate`/s; returns reply-token → post time, and the HTTP round-trip times."""
     sent: dict[str, float] = {}
     round_trips: list[float] = []
+    shed: list[str] = []
     total = int(rate * seconds)
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=256)) as client:
 
@@ -124,7 +125,12 @@ async def _paced(
                 url, content=body, headers={"Content-Type": "application/json", "X-Line-Signature": signature}
             )
             round_trips.append(time.monotonic() - started)
-            if response.status_code != 200:
+            if response.status_code == 503 and token is not None:
+                # Shed by the hub (hub/middleware.py): LINE would redeliver it later; here it counts
+                # against the goal and expects no reply.
+                shed.append(token)
+                del sent[token]
+            elif response.status_code != 200:
                 raise SystemExit(f"hub answered {response.status_code}: {response.text[:200]}")
 
         start = time.monotonic()
@@ -135,6 +141,8 @@ async def _paced(
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one(index)))
         await asyncio.gather(*tasks)
+    if shed:
+        print(f"  {len(shed)} of {total} events shed with 503 at {rate} events/s", flush=True)
     return sent, round_trips
 
 
@@ -193,7 +201,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
-    standin = StandIn(TOKENS)
+    # The stand-in checks one reply in 10 against LINE's spec (every reply is a FAQ answer of the same
+    # shape, and the tests check every body): checking them all cost this process more CPU per event
+    # than the hub spends on it, on the same two cores.
+    standin = StandIn(TOKENS, check_every=10)
     standin_url = standin.start()
     users = ["U" + secrets.token_hex(16) for _ in range(500)]
     with tempfile.TemporaryDirectory(prefix="bench-line-") as tmp:
@@ -240,6 +251,7 @@ def main() -> None:
             standin.stop()
 
     base_ms = [v * 1000 for v in base_rtt]
+    shed_events = int(args.rate * args.seconds) - len(latency)
     p50, p99 = _percentile(latency, 50), _percentile(latency, 99)
     print(
         f"bench/line.py on {platform.machine()} ({os.cpu_count()} CPUs), SQLite, hub in one uvicorn process"
@@ -247,7 +259,7 @@ def main() -> None:
     print(
         f"paced {args.rate} events/s for {args.seconds:g} s ({len(latency)} events, each replied to once): "
         f"webhook→reply p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latency):.1f} ms "
-        f"(goal p99 <= 300 ms: {'met' if p99 <= 300 else 'NOT met'})"
+        f"(goal p99 <= 300 ms, none shed: {'met' if p99 <= 300 and not shed_events else 'NOT met'})"
     )
     print(
         f"baseline (signed empty webhook, same rate): round trip p50 {_percentile(base_ms, 50):.1f} ms, "

@@ -158,7 +158,7 @@ def dark(text: str, severity: float, rng: np.random.Generator) -> np.ndarray:
     return np.clip(frame, 0, 255).astype(np.uint8)
 
 
-def _motion_kernel(length: int, angle: float) -> np.ndarray:
+def motion_kernel(length: int, angle: float) -> np.ndarray:
     kernel = np.zeros((length, length), np.float32)
     kernel[length // 2, :] = 1.0 / length
     rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1.0)
@@ -169,7 +169,7 @@ def _motion_kernel(length: int, angle: float) -> np.ndarray:
 def night(text: str, severity: float, rng: np.random.Generator) -> np.ndarray:
     """A pass held out of a car window at night: dim, grainy, smeared by the hand's motion."""
     frame = place(qr_image(text, 6), rng)
-    frame = cv2.filter2D(frame, -1, _motion_kernel(int(4 + 9 * severity), rng.uniform(-30, 30)))
+    frame = cv2.filter2D(frame, -1, motion_kernel(int(4 + 9 * severity), rng.uniform(-30, 30)))
     frame = frame.astype(np.float32) * (0.45 - 0.2 * severity)
     frame += rng.normal(0, 3 + 5 * severity, size=frame.shape)
     return np.clip(frame, 0, 255).astype(np.uint8)

@@ -172,8 +172,15 @@ class LineService:
         return [text(f"全體員工通行碼列印檔已完成{more}，連結 10 分鐘內有效：\n{url}")]
 
     def _mark_delivered(self, row_id: int) -> None:
+        # A plain UPDATE: no session state to keep in step (the ORM's default evaluates the WHERE
+        # against loaded objects first).
         with self.sessions() as db:
-            db.execute(update(LineEvent).where(LineEvent.id == row_id).values(delivered_at=utcnow()))
+            db.execute(
+                update(LineEvent)
+                .where(LineEvent.id == row_id)
+                .values(delivered_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
             db.commit()
 
     async def drain(self) -> None:
