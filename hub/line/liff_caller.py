@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 import httpx
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +39,7 @@ from hub.line.channels import CHANNEL_ROLES, ROLE_LABELS, ChannelName
 from hub.models.identity import Role, User
 from hub.services.errors import DomainError, NotAllowed, NotAuthenticated
 from hub.services.scope import Scope
-from hub.services.unit_of_work import finish
+from hub.services.unit_of_work import finish, finish_and_close
 
 ROLE_CHANNEL: dict[Role, ChannelName] = {
     role: channel for channel, roles in CHANNEL_ROLES.items() for role in roles
@@ -191,23 +193,33 @@ def _identify(db: Session, line_user_id: str, roles: tuple[Role, ...]) -> User:
     raise LiffRefusal(403, "forbidden", f"此頁僅限已綁定的{labels}使用。")
 
 
-def liff_caller(*roles: Role, bound: bool = True) -> Callable[..., Iterator[LiffCall]]:
-    """The dependency itself (see `liff`)."""
+def liff_caller(*roles: Role, bound: bool = True) -> Callable[..., AsyncIterator[LiffCall]]:
+    """The dependency itself (see `liff`). Like `hub.db.get_db`: an async generator whose database work
+    (finding the caller; the commit or rollback and the close) runs in the thread pool, the end shielded
+    from the request's cancellation so that a client hanging up never leaves a connection checked out."""
 
-    def dependency(
+    async def dependency(
         request: Request, line_user_id: Annotated[str, Depends(verified_line_user)]
-    ) -> Iterator[LiffCall]:
+    ) -> AsyncIterator[LiffCall]:
         factory: sessionmaker[Session] = request.app.state.sessionmaker
-        with factory() as db:
-            account = _identify(db, line_user_id, roles) if bound else None
-            try:
-                yield LiffCall(db, line_user_id, account, client_ip(request))
-            except BaseException as exc:
-                finish(db, exc)  # rolled back; the audit entries a refusal keeps are written
-                if isinstance(exc, DomainError | HubError):
-                    raise refusal_of(exc) from exc
-                raise
-            finish(db, None)
+        db = factory()
+        try:
+            account = await run_in_threadpool(_identify, db, line_user_id, roles) if bound else None
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(finish_and_close, db, exc)
+            raise
+        try:
+            yield LiffCall(db, line_user_id, account, client_ip(request))
+        except BaseException as exc:
+            # rolled back; the audit entries a refusal keeps are written
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(finish_and_close, db, exc)
+            if isinstance(exc, DomainError | HubError):
+                raise refusal_of(exc) from exc
+            raise
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(finish_and_close, db, None)
 
     return dependency
 
