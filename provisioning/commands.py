@@ -329,7 +329,8 @@ def _scan_image(path: str) -> str:
         image.load()
     except OSError as exc:
         raise UsageError(f"--image: cannot read {path}: {exc}") from exc
-    results = zxingcpp.read_barcodes(image)
+    # QR only: a pass is a QR code, and other formats' readers can see a stray 1D code in its pattern.
+    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     if not results:
         raise Failed(f"no QR code found in {path}")
     return results[0].text

@@ -26,13 +26,14 @@ def pass_texts():
 
 def _decoded(png_paths):
     import zxingcpp
-    from pyzbar.pyzbar import decode
+    from pyzbar.pyzbar import ZBarSymbol, decode
 
     by_zxing, by_zbar = [], []
     for path in png_paths:
         image = Image.open(path).convert("L")
-        by_zxing.extend(result.text for result in zxingcpp.read_barcodes(image))
-        by_zbar.extend(symbol.data.decode() for symbol in decode(image))
+        found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        by_zxing.extend(result.text for result in found)
+        by_zbar.extend(symbol.data.decode() for symbol in decode(image, symbols=[ZBarSymbol.QRCODE]))
     return sorted(by_zxing), sorted(by_zbar)
 
 
