@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -26,8 +25,7 @@ from hub.line.links import signed_url
 from hub.line.reads import own_valid_passes
 from hub.models.identity import Role, User
 from hub.models.passes import Pass
-from hub.models.rosters import Officer
-from hub.services import passes, queries, venues
+from hub.services import passes, queries, rosters, venues
 from hub.services.scope import Scope
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -239,13 +237,36 @@ def scan(db: Session, caller: Caller, account: User) -> Any:
 
 
 def duty_roster(db: Session, caller: Caller, account: User) -> Any:
-    officers = list(
-        db.scalars(select(Officer).where(Officer.station_id == account.org_id).order_by(Officer.id))
-    )
+    assert account.org_id is not None  # run() sends a station admin without a station to registration
+    officers = rosters.list_officers(db, Scope.of(account), station_id=account.org_id, masked=True)
     lines = [f"{mask_name(o.name)}　{o.officer_number}　{mask_mobile(o.mobile)}" for o in officers[:20]]
     head = f"執勤名單：{len(officers)} 人"
     more = f"\n…另有 {len(officers) - 20} 人" if len(officers) > 20 else ""
-    return _outcome([m.text(head + ("\n" + "\n".join(lines) if lines else "") + more)])
+    return _outcome(
+        [
+            m.text(head + ("\n" + "\n".join(lines) if lines else "") + more),
+            _link_bubble(
+                "執勤名單管理",
+                ["新增、修改、刪除執勤警員（姓名、警員編號、手機），或以 Excel 批次匯入。"],
+                "開啟執勤名單",
+                liff_url(db, "police", "police/roster"),
+            ),
+        ]
+    )
+
+
+def station_register(db: Session, caller: Caller, account: User) -> Any:
+    """A station admin whose station is not registered yet: every station item leads to the form."""
+    return _outcome(
+        [
+            _link_bubble(
+                "申請警局",
+                ["您的分局尚未註冊。請填寫分局名稱、地址與聯絡資料，並以您的手機接收簡訊驗證碼。"],
+                "填寫分局註冊表",
+                liff_url(db, "police", "police/register"),
+            )
+        ]
+    )
 
 
 def checks(db: Session, caller: Caller, account: User) -> Any:
@@ -291,6 +312,8 @@ def run(db: Session, caller: Caller, action: str, data: dict[str, str]) -> Any:
     for role in ordered:
         account = caller.account(role)
         if account is not None:
+            if role is Role.STATION_ADMIN and account.org_id is None:
+                return station_register(db, caller, account)
             return handler(db, caller, account)
     names = "、".join(ROLE_LABELS[r.value] for r in roles)
     return _outcome([m.text(f"此功能僅限{names}使用。")])

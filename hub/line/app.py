@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.core.config import Settings
 from hub.line.liff_api import router as liff_api_router
 from hub.line.liff_forms import router as liff_forms_router
+from hub.line.liff_whitelists import router as liff_whitelists_router
+from hub.line.liff_whitelists import templates_router as liff_templates_router
 from hub.line.links import router as files_router
 from hub.line.pages import line_router as liff_pages_router
 from hub.line.webhook import LineService
@@ -22,4 +24,6 @@ def mount(app: FastAPI, settings: Settings, sessions: sessionmaker[Session]) -> 
     app.include_router(liff_pages_router)
     app.include_router(liff_api_router)
     app.include_router(liff_forms_router)
+    app.include_router(liff_whitelists_router)
+    app.include_router(liff_templates_router)
     return service

@@ -126,6 +126,10 @@ def _open_action(db: Session, incoming: Incoming, caller: Caller | None, action:
         from hub.line.actions import liff_url
 
         prompt += "\n新企業請先填寫註冊表：" + liff_url(db, "enterprise", "enterprise/register")
+    else:
+        from hub.line.actions import liff_url
+
+        prompt += "\n分局尚未註冊的分局管理員請填寫分局註冊表：" + liff_url(db, "police", "police/register")
     return Outcome([m.text(prompt)])
 
 

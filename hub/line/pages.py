@@ -116,3 +116,15 @@ def venues_page(channel: str, request: Request) -> HTMLResponse:
 def employees_page(request: Request) -> HTMLResponse:
     config = {"page": "employees", "liffId": _liff_id(request.app.state.settings, "enterprise")}
     return _page("employees.html", title="通行碼名單管理", config=config)
+
+
+@line_router.get("/police/register")
+def station_register_page(request: Request) -> HTMLResponse:
+    config = {"page": "station", "liffId": _liff_id(request.app.state.settings, "police")}
+    return _page("station.html", title="分局註冊", config=config)
+
+
+@line_router.get("/police/roster")
+def roster_page(request: Request) -> HTMLResponse:
+    config = {"page": "roster", "liffId": _liff_id(request.app.state.settings, "police")}
+    return _page("roster.html", title="執勤名單", config=config)

@@ -101,8 +101,9 @@ def sees_mobiles(scope: Scope, station_id: int) -> bool:
     return scope.role is Role.STATION_ADMIN and scope.member_of(station_id)
 
 
-def list_officers(db: Session, scope: Scope, *, station_id: int) -> list[Officer]:
-    """The station's duty whitelist; audited (with whether mobiles were shown in clear)."""
+def list_officers(db: Session, scope: Scope, *, station_id: int, masked: bool = False) -> list[Officer]:
+    """The station's duty whitelist; audited (with whether mobiles were shown in clear: a front end that
+    shows them masked to everyone, LINE's, says `masked`)."""
     station_in_scope(db, scope, station_id)
     rows = list(db.scalars(select(Officer).where(Officer.station_id == station_id).order_by(Officer.id)))
     audit.record(
@@ -112,7 +113,7 @@ def list_officers(db: Session, scope: Scope, *, station_id: int) -> list[Officer
         target=f"org:{station_id}",
         client_ip=scope.client_ip,
         results=len(rows),
-        mobiles_in_clear=sees_mobiles(scope, station_id),
+        mobiles_in_clear=sees_mobiles(scope, station_id) and not masked,
     )
     return rows
 

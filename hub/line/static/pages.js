@@ -10,6 +10,7 @@ const show = (id, on = true) => { $(id).hidden = !on; };
 function fail(message) {
   $("error").textContent = message;
   show("error");
+  $("error").scrollIntoView({ block: "nearest" });
 }
 
 async function post(url, body) {
@@ -28,6 +29,14 @@ function refusal(result) {
   if (d.message) return d.message;
   if (result.status === 429) return "嘗試次數過多，請稍後再試。";
   if (d.error === "code_wrong" || d.error === "code_invalid" || d.error === "code_expired" || d.error === "code_used" || d.error === "code_exhausted") return "驗證碼不正確或已失效。";
+  if (result.status === 422 && Array.isArray(d.detail)) {
+    // a body the hub could not accept: name the fields (the hub never echoes their values)
+    const names = { name: "名稱或姓名", mobile: "手機", admin_mobile: "手機", code: "驗證碼", national_id: "身分證",
+      officer_number: "警員編號", address: "地址", contact_name: "聯絡人姓名", contact_phone: "聯絡電話",
+      company_name: "公司名稱", ubn: "統一編號", admin_name: "管理者姓名", names: "實聯碼名稱" };
+    const fields = [...new Set(d.detail.map((e) => names[(e.loc || [])[1]]).filter((n) => n))];
+    return "請確認填寫的資料" + (fields.length ? "：" + fields.join("、") : "") + "。";
+  }
   if (result.status === 422) return "請確認輸入的手機號碼與驗證碼。";
   return "發生錯誤，請稍後再試。";
 }
@@ -220,59 +229,162 @@ async function venuesPage() {
   };
 }
 
-function showWhitelist(data) {
-  const list = $("employees");
-  list.textContent = "";
-  for (const e of data.employees) {
-    const item = document.createElement("li");
-    item.textContent = e.name + "　" + e.mobile + "　" + (e.pass ? "已有通行碼" : "尚無通行碼");
-    list.appendChild(item);
+// --- the whitelists (employees, duty roster): one editor over the hub's /liff/api/{kind} endpoints ---
+const FIELD_LABELS = { name: "姓名", mobile: "手機", national_id: "身分證", officer_number: "警員編號" };
+
+function showReport(detail) {
+  const table = $("report");
+  const body = table.querySelector("tbody");
+  body.textContent = "";
+  for (const e of (detail && detail.errors) || []) {
+    const row = document.createElement("tr");
+    for (const text of [String(e.row), FIELD_LABELS[e.field] || e.field || "", e.error]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.appendChild(cell);
+    }
+    body.appendChild(row);
   }
+  show("report", body.children.length > 0);
 }
 
-async function employeesPage() {
+async function whitelistPage(opts) {
   const line = await formSession();
   if (!line) return;
   show("manage");
-  const refresh = async () => {
-    const result = await post("/liff/api/employees/list", { id_token: line.getIDToken() });
-    if (!result.ok) { fail(refusal(result)); return; }
-    showWhitelist(result.data);
+  let editing = null;
+  const token = () => line.getIDToken();
+  const done = (message) => { $("status").textContent = message; };
+  const render = (data) => {
+    const list = $(opts.list);
+    list.textContent = "";
+    for (const row of data[opts.list]) {
+      const item = document.createElement("li");
+      item.dataset.id = row.id;
+      const text = document.createElement("span");
+      text.className = "row-text";
+      text.textContent = opts.describe(row);
+      const edit = document.createElement("button");
+      edit.type = "button";
+      edit.textContent = "修改";
+      edit.onclick = () => {
+        editing = row.id;
+        $("edit-title").textContent = "修改：" + row.name;
+        for (const f of opts.fields) $("edit-" + f).value = "";
+        show("edit");
+        $("edit-" + opts.fields[0]).focus();
+      };
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "danger";
+      remove.textContent = "刪除";
+      remove.onclick = async () => {
+        // two taps: the first asks, the second deletes
+        if (remove.textContent === "刪除") { remove.textContent = "確定刪除？"; return; }
+        await send(opts.api + "/" + row.id + "/delete", {}, "已刪除");
+      };
+      item.append(text, edit, remove);
+      list.appendChild(item);
+    }
+    if (!data[opts.list].length) {
+      const none = document.createElement("li");
+      none.textContent = "名單上還沒有人。";
+      list.appendChild(none);
+    }
   };
-  $("add").onclick = async () => {
+  // message: the status line after success, a string or a function of the answer
+  const send = async (url, body, message) => {
     show("error", false);
-    const result = await post("/liff/api/employees", {
-      id_token: line.getIDToken(), name: $("name").value.trim(), mobile: $("mobile").value.trim(),
-      national_id: $("national_id").value.trim(),
-    });
-    if (!result.ok) { fail(refusal(result)); return; }
-    for (const id of ["name", "mobile", "national_id"]) $(id).value = "";
-    $("status").textContent = "已加入名單";
-    showWhitelist(result.data);
+    done("");
+    const result = await post(url, Object.assign({ id_token: token() }, body));
+    if (!result.ok) { fail(refusal(result)); return false; }
+    render(result.data);
+    done(typeof message === "function" ? message(result.data) : message);
+    return true;
   };
+
+  $("add").onclick = async () => {
+    const body = {};
+    for (const f of opts.fields) body[f] = $(f).value.trim();
+    if (await send(opts.api, body, "已加入名單")) for (const f of opts.fields) $(f).value = "";
+  };
+  $("save").onclick = async () => {
+    const body = {};
+    for (const f of opts.fields) { const v = $("edit-" + f).value.trim(); if (v) body[f] = v; }
+    if (await send(opts.api + "/" + editing + "/update", body, "已儲存修改")) show("edit", false);
+  };
+  $("cancel").onclick = () => { editing = null; show("edit", false); };
   $("import").onclick = async () => {
     show("error", false);
+    show("report", false);
+    done("");
     const file = $("file").files[0];
     if (!file) { fail("請選擇 .xlsx 檔案。"); return; }
     const form = new FormData();
-    form.append("id_token", line.getIDToken());
+    form.append("id_token", token());
     form.append("file", file);
-    const response = await fetch("/liff/api/employees/import", { method: "POST", body: form });
+    const response = await fetch(opts.api + "/import", { method: "POST", body: form });
     let data = {};
     try { data = await response.json(); } catch (e) { data = {}; }
-    if (!response.ok) { fail(refusal({ ok: false, status: response.status, data })); return; }
-    $("status").textContent = "已匯入 " + data.imported + " 位員工";
-    showWhitelist(data);
+    if (!response.ok) { fail(refusal({ ok: false, status: response.status, data })); showReport(data.detail); return; }
+    render(data);
+    done("已匯入 " + data.imported + " 筆");
   };
-  $("issue").onclick = async () => {
-    show("error", false);
-    const result = await post("/liff/api/passes/issue", { id_token: line.getIDToken() });
-    if (!result.ok) { fail(refusal(result)); return; }
-    $("status").textContent = "已申請 " + result.data.issued + " 張通行碼";
-    showWhitelist(result.data);
+  $("template").onclick = (event) => {
+    // in the LINE app a download opens in the phone's browser (the sheet holds no one's data)
+    if (line.isInClient() && line.openWindow) { event.preventDefault(); line.openWindow({ url: $("template").href, external: true }); }
   };
-  await refresh();
-  document.body.dataset.ready = "1";  // the whitelist is shown: the page is ready for input
+  if (opts.extra) opts.extra(send);
+  const first = await post(opts.api + "/list", { id_token: token() });
+  if (!first.ok) { fail(refusal(first)); return; }
+  render(first.data);
+  document.body.dataset.ready = "1";  // the list is shown: the page is ready for input
 }
 
-({ scan: scanPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage, employees: employeesPage })[cfg.page]();
+function employeesPage() {
+  return whitelistPage({
+    api: "/liff/api/employees", list: "employees", fields: ["name", "mobile", "national_id"],
+    describe: (e) => e.name + "　" + e.mobile + "　" + e.national_id + "　" + (e.pass ? "已有通行碼" : "尚無通行碼"),
+    extra: (send) => {
+      show("issue");
+      $("issue").onclick = () => send("/liff/api/passes/issue", {}, (d) => "已申請 " + d.issued + " 張通行碼");
+    },
+  });
+}
+
+function rosterPage() {
+  return whitelistPage({
+    api: "/liff/api/officers", list: "officers", fields: ["name", "officer_number", "mobile"],
+    describe: (o) => o.name + "　" + o.number + "　" + o.mobile,
+  });
+}
+
+async function stationPage() {
+  const line = await formSession();
+  if (!line) return;
+  show("form");
+  const value = (id) => $(id).value.trim();
+  $("send-code").onclick = async () => {
+    show("error", false);
+    const result = await post("/liff/api/police/register/code", { id_token: line.getIDToken(), mobile: value("admin_mobile") });
+    if (!result.ok) { fail(refusal(result)); return; }
+    $("send-code").textContent = "驗證碼已傳送";
+  };
+  $("submit").onclick = async () => {
+    show("error", false);
+    const result = await post("/liff/api/police/register", {
+      id_token: line.getIDToken(), name: value("name"), address: value("address"),
+      contact_name: value("contact_name"), contact_phone: value("contact_phone"),
+      admin_mobile: value("admin_mobile"), code: value("code"),
+    });
+    if (!result.ok) { fail(refusal(result)); return; }
+    show("form", false);
+    $("done-detail").textContent = result.data.station;
+    show("done");
+  };
+}
+
+({
+  scan: scanPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage,
+  employees: employeesPage, roster: rosterPage, station: stationPage,
+})[cfg.page]();

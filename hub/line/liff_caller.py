@@ -1,0 +1,231 @@
+"""The one way into a LIFF API endpoint: `call: Annotated[LiffCall, liff(Role.X, ...)]`.
+
+The contract (docs/line.md, "LIFF pages"):
+- the page sends LINE's ID token (`liff.getIDToken()`) as the `id_token` field of its body: JSON, or the
+  multipart form of an upload;
+- the hub verifies it server side with LINE Login (`POST {HUB_LINE_LOGIN_API_URL}/oauth2/v2.1/verify`,
+  our LINE Login channel as client id; `aud`, `iss`, `exp` checked again here); its `sub` is the LINE user;
+- with roles, that LINE user must be bound (in the channel those roles belong to) to a person who holds
+  one of them *now* (`hub.line.binding.caller_of` asks the services again); that account is the actor and
+  `call.scope` its `Scope`, handed to every service. Without roles (`bound=True`) any bound account will
+  do; `bound=False` is for the registration pages, which decide themselves;
+- the request is one unit of work (`hub.services.unit_of_work`, as `hub.db.get_db` is for REST):
+  committed after the endpoint returns and before the answer is sent, rolled back if it raises;
+  endpoints never commit;
+- every refusal (a token LINE does not vouch for, a caller without the role, a service's DomainError)
+  is answered `{"error", "message", "detail"?}` with a zh-TW `message` for the page.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import anyio
+import httpx
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.api.deps import client_ip
+from hub.core.config import Settings
+from hub.errors import HubError, http_status_of
+from hub.line.binding import caller_of
+from hub.line.channels import CHANNEL_ROLES, ROLE_LABELS, ChannelName
+from hub.models.identity import Role, User
+from hub.services.errors import DomainError, NotAllowed, NotAuthenticated
+from hub.services.scope import Scope
+from hub.services.unit_of_work import finish, finish_and_close
+
+ROLE_CHANNEL: dict[Role, ChannelName] = {
+    role: channel for channel, roles in CHANNEL_ROLES.items() for role in roles
+}
+
+# What the pages say for a service's refusal, by its reason word (the word itself stays in `error`).
+MESSAGES = {
+    "already_registered": "此單位已註冊。",
+    "address_required": "請填寫營業地址。",
+    "duplicate": "名單上已有相同的資料（手機、身分證或警員編號重複）。",
+    "too_many_venues": "實聯碼數量已達上限。",
+    "import_rejected": "檔案中有錯誤，未匯入任何資料；請修正下列各列後重新上傳。",
+    "bad_spreadsheet": "無法讀取檔案，請上傳 .xlsx 格式的 Excel 檔。",
+    "too_large": "檔案太大。",
+    "not_found": "找不到這筆資料。",
+    "forbidden": "您沒有權限執行此操作。",
+    "no_organisation": "您的分局尚未註冊，請先填寫分局註冊表。",
+    "too_many_codes": "驗證碼申請過於頻繁，請稍後再試。",
+    "too_many_requests": "嘗試次數過多，請稍後再試。",
+    "unavailable": "系統暫時無法處理，請稍後再試。",
+}
+
+
+class TokenIn(BaseModel):
+    """The base of every LIFF request body: the ID token, read and verified by the dependency (declared
+    here too so that the API's schema and validation name it)."""
+
+    id_token: Annotated[str, Field(min_length=10, max_length=4096)]
+
+
+class LiffRefusal(HTTPException):
+    """A refusal as the LIFF pages read it; rendered by the hub's HTTPException handler (`hub.errors`),
+    which passes a body with an `error` through as it is."""
+
+    def __init__(self, status: int, error: str, message: str, detail: Any = None) -> None:
+        body: dict[str, Any] = {"error": error, "message": message}
+        if detail is not None:
+            body["detail"] = detail
+        super().__init__(status, body)
+
+
+def refusal_of(exc: DomainError | HubError) -> LiffRefusal:
+    """A service's refusal in the pages' words. Wrong, expired, used or unknown SMS codes get one answer."""
+    status = http_status_of(exc) if isinstance(exc, DomainError) else exc.status_code
+    if exc.reason.startswith("code_"):
+        return LiffRefusal(400, exc.reason, "驗證碼不正確或已失效。")
+    detail = exc.detail if isinstance(exc.detail, dict | list) else None
+    message = MESSAGES.get(exc.reason, "無法完成，請確認填寫的資料。")
+    return LiffRefusal(status if 400 <= status < 600 else 400, exc.reason, message, detail)
+
+
+async def line_user_of(settings: Settings, id_token: str) -> str:
+    """The LINE user ID of a valid ID token issued for our LINE Login channel; NotAuthenticated else."""
+    if not settings.line_login_channel_id:
+        raise NotAuthenticated("LINE Login is not configured")
+    url = settings.line_login_api_url.rstrip("/") + "/oauth2/v2.1/verify"
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.post(
+            url, data={"id_token": id_token, "client_id": settings.line_login_channel_id}
+        )
+    if response.status_code != 200:
+        raise NotAuthenticated("the LINE ID token is not valid")
+    claims = response.json()
+    if (
+        claims.get("aud") != settings.line_login_channel_id
+        or claims.get("iss") != "https://access.line.me"
+        or int(claims.get("exp", 0)) <= time.time()
+        or not str(claims.get("sub", "")).startswith("U")
+    ):
+        raise NotAuthenticated("the LINE ID token is not for this hub")
+    return str(claims["sub"])
+
+
+_EXPIRED = LiffRefusal(401, "not_authenticated", "LINE 登入已失效，請重新開啟頁面。")
+
+
+async def _id_token_in(request: Request) -> str:
+    """The body's `id_token` (FastAPI has read and cached the body or form by now)."""
+    kind = request.headers.get("content-type", "")
+    value: Any = None
+    if kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        value = (await request.form()).get("id_token")
+    else:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            value = body.get("id_token")
+    if not isinstance(value, str) or not 10 <= len(value) <= 4096:
+        raise _EXPIRED
+    return value
+
+
+async def verified_line_user(request: Request) -> str:
+    """The LINE user whose ID token the request carries, as LINE Login says."""
+    token = await _id_token_in(request)
+    try:
+        return await line_user_of(request.app.state.settings, token)
+    except NotAuthenticated:
+        raise _EXPIRED from None
+    except httpx.HTTPError:
+        raise LiffRefusal(502, "line_unreachable", "暫時無法向 LINE 確認身分，請稍後再試。") from None
+
+
+@dataclass
+class LiffCall:
+    """One LIFF request: its session (the request's unit of work), the verified LINE user and, for a
+    bound caller, the account acting."""
+
+    db: Session
+    line_user_id: str
+    account: User | None
+    client_ip: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        if self.account is None:
+            raise NotAllowed("no bound account")
+        return Scope.of(self.account, self.client_ip)
+
+    @property
+    def org_id(self) -> int:
+        """The acting account's own organisation (never one named in the request)."""
+        return self.scope.own_org()
+
+
+def _channels(roles: tuple[Role, ...]) -> list[ChannelName]:
+    wanted = roles or tuple(r for rs in CHANNEL_ROLES.values() for r in rs)
+    return list(dict.fromkeys(ROLE_CHANNEL[r] for r in wanted))
+
+
+def _identify(db: Session, line_user_id: str, roles: tuple[Role, ...]) -> User:
+    lost_any = False
+    for channel in _channels(roles):
+        caller, lost = caller_of(db, channel, line_user_id)
+        lost_any = lost_any or lost
+        if caller is None:
+            continue
+        if not roles:
+            return caller.primary
+        for role in roles:
+            account = caller.account(role) if ROLE_CHANNEL[role] is channel else None
+            if account is not None:
+                return account
+    if lost_any:
+        finish(db, None)  # the binding removed for a lost role stays removed, refused or not
+    if not roles:
+        raise LiffRefusal(403, "not_bound", "此 LINE 帳號尚未綁定手機，請以手機簡訊驗證碼登記。")
+    labels = "、".join(ROLE_LABELS[r.value] for r in roles)
+    raise LiffRefusal(403, "forbidden", f"此頁僅限已綁定的{labels}使用。")
+
+
+def liff_caller(*roles: Role, bound: bool = True) -> Callable[..., AsyncIterator[LiffCall]]:
+    """The dependency itself (see `liff`). Like `hub.db.get_db`: an async generator whose database work
+    (finding the caller; the commit or rollback and the close) runs in the thread pool, the end shielded
+    from the request's cancellation so that a client hanging up never leaves a connection checked out."""
+
+    async def dependency(
+        request: Request, line_user_id: Annotated[str, Depends(verified_line_user)]
+    ) -> AsyncIterator[LiffCall]:
+        factory: sessionmaker[Session] = request.app.state.sessionmaker
+        db = factory()
+        try:
+            account = await run_in_threadpool(_identify, db, line_user_id, roles) if bound else None
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(finish_and_close, db, exc)
+            raise
+        try:
+            yield LiffCall(db, line_user_id, account, client_ip(request))
+        except BaseException as exc:
+            # rolled back; the audit entries a refusal keeps are written
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(finish_and_close, db, exc)
+            if isinstance(exc, DomainError | HubError):
+                raise refusal_of(exc) from exc
+            raise
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(finish_and_close, db, None)
+
+    return dependency
+
+
+def liff(*roles: Role, bound: bool = True) -> Any:
+    """`Depends` on the LIFF caller: a verified LINE user bound to an account with one of `roles`
+    (any bound account without roles; anyone LINE vouches for with `bound=False`). Function scope: the
+    unit of work ends before the answer is sent."""
+    return Depends(liff_caller(*roles, bound=bound), scope="function")
