@@ -154,6 +154,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "devices.revoked": ("已撤銷", "Revoked"),
     "devices.reason": ("撤銷原因", "Reason"),
     "devices.revoke": ("撤銷", "Revoke"),
+    "devices.app_version": ("App 版本", "App version"),
+    "devices.queue": ("上傳佇列", "Upload queue"),
+    "devices.queue_lag": ("{waiting} 筆待傳，最舊 {age}", "{waiting} waiting, oldest {age}"),
+    "devices.queue_empty": ("無待傳", "nothing waiting"),
+    "devices.not_reported": ("未回報", "not reported"),
+    "devices.reported_at": ("回報時間（台北）", "reported at (Taipei)"),
+    "devices.quiet": ("超過 1 小時未同步", "not synced for over 1 h"),
+    "devices.times_note": (
+        "時間皆為台北時間（Asia/Taipei）；佇列為裝置最後一次同步時回報的狀態。",
+        "Times are Taipei time (Asia/Taipei); the queue is as the device reported it at its last sync.",
+    ),
+    "duration.seconds": ("{n} 秒", "{n} s"),
+    "duration.minutes": ("{n} 分鐘", "{n} min"),
+    "duration.hours": ("{n} 小時", "{n} h"),
+    "duration.days": ("{n} 天", "{n} d"),
     "trust.title": ("金鑰與信任", "Keys & trust"),
     "trust.root": ("根金鑰", "Root key"),
     "trust.active": ("使用中簽發金鑰", "Active issuer key"),
@@ -269,3 +284,21 @@ def translate(language: str, key: str, **values: object) -> str:
         return key
     text = table[1] if language == "en" else table[0]
     return text.format(**values) if values else text
+
+
+def duration(language: str, seconds: int) -> str:
+    """A length of time as a person says it, in its largest whole unit: "2 小時", "45 分鐘"."""
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return translate(language, f"duration.{unit}", n=seconds // size)
+    return translate(language, "duration.seconds", n=max(0, seconds))
+
+
+def queue_lag(language: str, waiting: int | None, oldest_age_s: int | None) -> str:
+    """A device's upload queue in words: "3 筆待傳，最舊 2 小時", "無待傳", or "未回報" (an older app)."""
+    if waiting is None:
+        return translate(language, "devices.not_reported")
+    if waiting == 0:
+        return translate(language, "devices.queue_empty")
+    age = duration(language, oldest_age_s or 0)
+    return translate(language, "devices.queue_lag", waiting=waiting, age=age)
