@@ -115,6 +115,58 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.target": ("對象", "Target"),
     "audit.details": ("內容", "Details"),
     "audit.filter": ("篩選", "Filter"),
+    "audit.clear": ("清除篩選", "Clear filters"),
+    "audit.since": ("起（台北時間）", "From (Taipei time)"),
+    "audit.until": ("迄（台北時間，含）", "To (Taipei time, inclusive)"),
+    "audit.target_kind": ("對象類別", "Target kind"),
+    "audit.target_id": ("對象編號", "Target id"),
+    "audit.target_org": ("組織", "Organisation"),
+    "audit.target_station": ("警局", "Station"),
+    "audit.target_device": ("查驗裝置", "Device"),
+    "audit.outcome": ("結果", "Outcome"),
+    "audit.outcome_allowed": ("允許", "allowed"),
+    "audit.outcome_refused": ("拒絕", "refused"),
+    "audit.any": ("全部", "any"),
+    "audit.text": ("關鍵字", "Text"),
+    "audit.total": ("共 {n} 筆", "{n} entries"),
+    "audit.csv": ("匯出 CSV（依目前篩選）", "Export CSV (these filters)"),
+    "audit.pages": ("分頁", "Pages"),
+    "audit.newer": ("較新", "Newer"),
+    "audit.older": ("較舊", "Older"),
+    "audit.times_note": (
+        "時間皆以台北時間（Asia/Taipei）輸入與顯示；只填日期的「迄」含當日全天。"
+        "關鍵字比對動作、對象、角色與內容（不含來源 IP）。",
+        "Times are entered and shown in Taipei time (Asia/Taipei); a date alone as"
+        ' "To" includes that whole day. Text is matched in action, target, role and details'
+        " (not the client address).",
+    ),
+    "audit.bad_since": (
+        "「起」的時間格式不對：請輸入 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM（台北時間）。",
+        '"From" is not a date and time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (Taipei time).',
+    ),
+    "audit.bad_until": (
+        "「迄」的時間格式不對，或早於「起」：請輸入 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM（台北時間）。",
+        '"To" is not a date and time, or is before "From": use YYYY-MM-DD or YYYY-MM-DDTHH:MM (Taipei time).',
+    ),
+    "audit.bad_action": (
+        "動作名稱只含小寫英文字母、數字、_ 與 .（例如 login.failed）。",
+        "An action name has only a-z, 0-9, _ and . (e.g. login.failed).",
+    ),
+    "audit.bad_actor": ("執行者請填使用者編號（數字）。", "Actor: a user id (digits)."),
+    "audit.bad_target_kind": (
+        "請選擇對象類別（組織、警局或查驗裝置）。",
+        "Choose the target kind (organisation, station or device).",
+    ),
+    "audit.bad_target_id": (
+        "對象編號不對：組織與警局為數字，查驗裝置為裝置編號（UUID）。",
+        "Target id: digits for an organisation or station, a device id (UUID) for a device.",
+    ),
+    "audit.bad_outcome": ("結果只能是允許或拒絕。", "Outcome: allowed or refused."),
+    "audit.bad_text": ("關鍵字最多 100 個可顯示字元。", "Text: at most 100 printable characters."),
+    "audit.bad_page": (
+        "分頁連結不對，請從第一頁重新查詢。",
+        "That page link is not valid; start again from the first page.",
+    ),
     "support.title": ("LINE 詢問客服訊息", "LINE support messages"),
     "support.channel": ("頻道", "Channel"),
     "support.sender": ("傳送者", "Sender"),
