@@ -93,6 +93,7 @@ class Target:
     work: Path
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
+    profile: Path | None = None  # with one worker: run the hub under pyinstrument, its report here
 
     @property
     def url(self) -> str:
@@ -147,6 +148,9 @@ class Target:
     def start(self) -> None:
         cmd = [sys.executable, "-m", "provisioning.cli", "hub", "serve", "--workers", str(self.workers),
                "--port", str(self.port)]  # fmt: skip
+        if self.profile is not None and self.workers == 1:
+            # Sampling profiler over the whole run (uvicorn exits cleanly on SIGTERM, so the report is written).
+            cmd[1:1] = ["-m", "pyinstrument", "-r", "text", "-o", str(self.profile)]
         log = (self.work / "hub.log").open("wb")
         self.proc = subprocess.Popen(cmd, env=self.env(), cwd=self.work, stdout=log, stderr=subprocess.STDOUT)
         import httpx
@@ -620,6 +624,9 @@ def main() -> int:
     parser.add_argument(
         "--baseline-tree", type=Path, help="also time one-at-a-time requests on the demo hub of this checkout"
     )
+    parser.add_argument(
+        "--profile", type=Path, help="run one-worker hubs under pyinstrument; reports in this directory"
+    )
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
@@ -662,6 +669,9 @@ def main() -> int:
                 url, name = _pg_schema(server)
                 schemas.append(name)
             target = Target(config, url, workers, work)
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                target.profile = (args.profile / f"{config}.txt").resolve()
             target.prepare()
             target.start()
             try:

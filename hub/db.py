@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 
 # Stable constraint names so that Alembic migrations can refer to them on both dialects.
 NAMING_CONVENTION = {
@@ -94,15 +96,27 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work (hub.services.unit_of_work): one session bound to this app's engine,
     committed once after the endpoint returns and before the answer is sent (the dependency's "function"
-    scope), rolled back if anything raised. Routes and services never commit."""
-    from hub.services.unit_of_work import unit_of_work
+    scope), rolled back if anything raised. Routes and services never commit.
+
+    An async generator on purpose: making the session does no I/O, so it costs no trip to the thread
+    pool (a plain generator dependency makes two); the commit or rollback and the close, which do I/O
+    and may wait for SQLite's write lock, run together in one thread-pool call, shielded from the
+    request's cancellation so that a client hanging up never leaves a connection checked out."""
+    from hub.services.unit_of_work import finish_and_close
 
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with unit_of_work(factory) as session:
-        yield session
+    db = factory()
+    try:
+        yield db
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(finish_and_close, db, exc)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(finish_and_close, db, None)
 
 
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]

@@ -18,12 +18,13 @@ import threading
 import time
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crypto.trust import KeyState, TrustBundle, load_trust_bundle
+from hub.api.routing import APIRouter
 from hub.errors import HubError
 from hub.jobs import publish
 from hub.services import trust

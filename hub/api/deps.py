@@ -1,8 +1,12 @@
-"""FastAPI dependencies: the current user from a bearer token, role and permission checks, settings."""
+"""FastAPI dependencies: the current user from a bearer token, role and permission checks, settings.
+
+Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread pool,
+and that hop per dependency was a measurable share of a request's cost (docs/deploy.md). Only the ones
+that query the database stay plain functions, so the event loop never waits on it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Annotated
 
@@ -23,11 +27,11 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_protector(request: Request) -> Protector:
+async def get_protector(request: Request) -> Protector:
     return request.app.state.protector
 
 
@@ -64,7 +68,13 @@ def client_ip(request: Request) -> str | None:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ProtectorDep = Annotated[Protector, Depends(get_protector)]
-ClientIp = Annotated[str | None, Depends(client_ip)]
+
+
+async def _client_ip_dependency(request: Request) -> str | None:
+    return client_ip(request)
+
+
+ClientIp = Annotated[str | None, Depends(_client_ip_dependency)]
 
 
 def _authenticate(
@@ -87,12 +97,12 @@ def _authenticate(
     return user
 
 
-def get_user_allowing_password_change(user: Annotated[User, Depends(_authenticate)]) -> User:
+async def get_user_allowing_password_change(user: Annotated[User, Depends(_authenticate)]) -> User:
     """For the few endpoints a user with a temporary password may call (change it, log out, whoami)."""
     return user
 
 
-def get_current_user(user: Annotated[User, Depends(_authenticate)]) -> User:
+async def get_current_user(user: Annotated[User, Depends(_authenticate)]) -> User:
     if user.must_change_password:
         raise NotAllowed("change the initial password first", reason="password_change_required")
     return user
@@ -102,7 +112,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 PendingUser = Annotated[User, Depends(get_user_allowing_password_change)]
 
 
-def get_scope(user: CurrentUser, ip: ClientIp) -> Scope:
+async def get_scope(user: CurrentUser, ip: ClientIp) -> Scope:
     """The caller's Scope (hub.services.scope), resolved once per request and passed to every service."""
     return Scope.of(user, ip)
 
@@ -110,33 +120,33 @@ def get_scope(user: CurrentUser, ip: ClientIp) -> Scope:
 ScopeDep = Annotated[Scope, Depends(get_scope)]
 
 
-def require_role(*roles: Role | str) -> Callable[[User], User]:
+def require_role(*roles: Role | str) -> Callable[[User], Awaitable[User]]:
     """Dependency: the current user, if its role is one of `roles`."""
     allowed = tuple(Role(r) for r in roles)
 
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         Scope.of(user).require_role(*allowed)
         return user
 
     return dependency
 
 
-def require_permission(permission: Permission | str) -> Callable[[User], User]:
+def require_permission(permission: Permission | str) -> Callable[[User], Awaitable[User]]:
     """Dependency: the current user, if it holds `permission` (organisation scoping is the services')."""
     wanted = Permission(permission)
 
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         Scope.of(user).require(wanted)
         return user
 
     return dependency
 
 
-def scope_with(permission: Permission | str) -> Callable[[Scope], Scope]:
+def scope_with(permission: Permission | str) -> Callable[[Scope], Awaitable[Scope]]:
     """Dependency: the caller's Scope, if it holds `permission`."""
     wanted = Permission(permission)
 
-    def dependency(scope: ScopeDep) -> Scope:
+    async def dependency(scope: ScopeDep) -> Scope:
         scope.require(wanted)
         return scope
 

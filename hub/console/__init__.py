@@ -18,7 +18,7 @@ from hub.console import (
     pages_review,
     pages_rosters,
 )
-from hub.console.web import HERE, PREFIX, install_error_pages, security_headers
+from hub.console.web import HERE, PREFIX, SecurityHeaders, install_error_pages
 
 
 def install(app: FastAPI) -> None:
@@ -32,5 +32,5 @@ def install(app: FastAPI) -> None:
     router.include_router(pages_rosters.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    app.middleware("http")(security_headers(app))
+    app.add_middleware(SecurityHeaders)
     install_error_pages(app)

@@ -10,7 +10,7 @@ import datetime as dt
 import hmac
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, MutableHeaders
 
 from hub.console import i18n, sessions
 from hub.core.permissions import Permission
@@ -410,21 +410,34 @@ async def _call(handler: Callable[..., Any], request: Request, exc: Exception) -
     return result
 
 
-def security_headers(
-    app: FastAPI,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith(PREFIX):
-            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-            response.headers["X-Frame-Options"] = "DENY"
-            response.headers["X-Content-Type-Options"] = "nosniff"
-            response.headers["Referrer-Policy"] = "same-origin"
-            if not request.url.path.startswith(f"{PREFIX}/static/"):
-                response.headers["Cache-Control"] = "no-store"  # pages hold personal data
-        return response
+class SecurityHeaders:
+    """Pure ASGI middleware: the console's pages get CSP, framing and caching headers. A plain class,
+    not `@app.middleware("http")` (Starlette's BaseHTTPMiddleware), because that one wraps every request
+    of the hub, REST included, in an extra task and stream (docs/deploy.md), for headers only the
+    console's pages need."""
 
-    return middleware
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        page = not path.startswith(f"{PREFIX}/static/")
+
+        async def with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                headers["X-Frame-Options"] = "DENY"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                if page:
+                    headers["Cache-Control"] = "no-store"  # pages hold personal data
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def json_error(status_code: int, reason: str) -> JSONResponse:

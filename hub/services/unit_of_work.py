@@ -29,6 +29,15 @@ def finish(db: Session, error: BaseException | None) -> None:
         db.commit()
 
 
+def finish_and_close(db: Session, error: BaseException | None) -> None:
+    """`finish`, then give the connection back, in one call (the REST unit of work makes this its one
+    trip to the thread pool)."""
+    try:
+        finish(db, error)
+    finally:
+        db.close()
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed when the block ends normally, rolled back when it raises."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from hub.api.deps import ScopeDep, scope_with
+from hub.api.routing import APIRouter
 from hub.core.fields import PlainText, RowId
 from hub.core.permissions import Permission
 from hub.db import SessionDep

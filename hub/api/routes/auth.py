@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, PendingUser, SettingsDep, bearer_scheme
+from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep

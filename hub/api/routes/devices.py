@@ -6,10 +6,11 @@ import base64
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, ScopeDep, SettingsDep
+from hub.api.routing import APIRouter
 from hub.core.fields import PlainText, RowId
 from hub.db import SessionDep, utcnow
 from hub.devices import enrolment

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
 from hub.api.routes.auth import TokenOut, UserOut
+from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep

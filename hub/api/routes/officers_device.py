@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, SettingsDep
+from hub.api.routing import APIRouter
 from hub.core.fields import PlainText
 from hub.core.phone import Mobile
 from hub.db import SessionDep

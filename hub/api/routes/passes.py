@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import BaseModel, Field
 
 from crypto.passes import pass_qr_png
 from hub.api.deps import ScopeDep
+from hub.api.routing import APIRouter
 from hub.core.fields import Moment, PlainText, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep

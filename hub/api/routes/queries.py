@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from fastapi.responses import JSONResponse
 
 from hub.api.deps import ScopeDep
+from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, Moment, PlainText, RowId
 from hub.db import SessionDep
 from hub.documents.exports import XLSX_MEDIA_TYPE, to_csv, to_xlsx

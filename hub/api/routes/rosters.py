@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel
 
 from hub.api.deps import ScopeDep
 from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
+from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from hub.api.deps import SettingsDep
+from hub.api.routing import APIRouter
 from hub.db import SessionDep
 from hub.devices.ingestion import ingest_batch
 from hub.services.errors import TooLarge

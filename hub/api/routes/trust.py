@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from hub.api.deps import ClientIp, require_role
+from hub.api.routing import APIRouter
 from hub.db import SessionDep
 from hub.models.identity import Role, User
 from hub.services import trust, trust_export

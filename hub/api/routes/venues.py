@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, ScopeDep, SettingsDep
+from hub.api.routing import APIRouter
 from hub.core.fields import Address, Mobile, OtpCodeText, PersonName, Phone, PlainText, RowId, VenueName
 from hub.core.masking import show_mobile
 from hub.db import SessionDep
