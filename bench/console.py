@@ -112,11 +112,18 @@ def _seed(app: object, copies: int) -> None:
                     permissions=["query.passes", "audit.read"],
                 )
             )
+            synced = now - dt.timedelta(hours=copy % 3)
             device = Device(
                 id=str(uuid.uuid4()),
                 name=f"查驗機 {copy:03d}",
                 public_key=secrets.token_bytes(32),
                 station_id=station.id,
+                # What ingestion notes from the batch below (hub.devices.device_report.record_sync).
+                last_sync_at=synced,
+                app_version="0.1.0",
+                queue_waiting=copy % 4,
+                queue_oldest_age_s=600 * (copy % 4) or None,
+                queue_reported_at=synced,
             )
             db.add(device)
             db.flush()
@@ -126,7 +133,7 @@ def _seed(app: object, copies: int) -> None:
                     batch_id=batch,
                     device_id=device.id,
                     sent_at=now,
-                    received_at=now - dt.timedelta(hours=copy % 3),
+                    received_at=synced,
                     events=100,
                     accepted=100,
                     duplicates=0,
