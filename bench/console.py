@@ -42,6 +42,8 @@ PAGES = (
     "/console/queries?kind=passes",
     "/console/queries?kind=checks",
     "/console/audit",
+    "/console/audit?outcome=allowed&q=query&since=2020-01-01",  # free text over the details: the slow path
+    "/console/devices",
     "/console/account",
 )
 
@@ -251,7 +253,7 @@ def main() -> None:
                     times = _timed(client, path, args.rounds)
                     p50, p95 = statistics.median(times), _percentile(times, 0.95)
                     worst = max(worst, p95)
-                    print(f"{path:32s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ratio {p95 / baseline:5.1f}")
+                    print(f"{path:58s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ratio {p95 / baseline:5.1f}")
                 print(f"worst page p95: {worst:.1f} ms (goal <= 150 ms)")
         finally:
             server.should_exit = True
