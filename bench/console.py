@@ -42,6 +42,8 @@ PAGES = (
     "/console/queries?kind=passes",
     "/console/queries?kind=checks",
     "/console/audit",
+    "/console/audit?outcome=allowed&q=query&since=2020-01-01",  # free text over the details: the slow path
+    "/console/devices",
     "/console/account",
 )
 
@@ -112,11 +114,18 @@ def _seed(app: object, copies: int) -> None:
                     permissions=["query.passes", "audit.read"],
                 )
             )
+            synced = now - dt.timedelta(hours=copy % 3)
             device = Device(
                 id=str(uuid.uuid4()),
                 name=f"查驗機 {copy:03d}",
                 public_key=secrets.token_bytes(32),
                 station_id=station.id,
+                # What ingestion notes from the batch below (hub.devices.device_report.record_sync).
+                last_sync_at=synced,
+                app_version="0.1.0",
+                queue_waiting=copy % 4,
+                queue_oldest_age_s=600 * (copy % 4) or None,
+                queue_reported_at=synced,
             )
             db.add(device)
             db.flush()
@@ -126,7 +135,7 @@ def _seed(app: object, copies: int) -> None:
                     batch_id=batch,
                     device_id=device.id,
                     sent_at=now,
-                    received_at=now - dt.timedelta(hours=copy % 3),
+                    received_at=synced,
                     events=100,
                     accepted=100,
                     duplicates=0,
@@ -244,7 +253,7 @@ def main() -> None:
                     times = _timed(client, path, args.rounds)
                     p50, p95 = statistics.median(times), _percentile(times, 0.95)
                     worst = max(worst, p95)
-                    print(f"{path:32s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ratio {p95 / baseline:5.1f}")
+                    print(f"{path:58s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ratio {p95 / baseline:5.1f}")
                 print(f"worst page p95: {worst:.1f} ms (goal <= 150 ms)")
         finally:
             server.should_exit = True

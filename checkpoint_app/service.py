@@ -43,6 +43,7 @@ class CheckpointConfig:
     batch_size: int = 500  # events per upload (contract max 1000)
     backoff_base_s: float = 1.0  # full-jitter backoff after a failed sync round
     backoff_cap_s: float = 60.0
+    report_interval_s: float = 300.0  # with nothing to upload, tell the hub we are alive this often
 
 
 class CheckpointService:
@@ -229,5 +230,6 @@ class CheckpointService:
                     batch_size=self.config.batch_size,
                     backoff_base_s=self.config.backoff_base_s,
                     backoff_cap_s=self.config.backoff_cap_s,
+                    report_interval_s=self.config.report_interval_s,
                 )
             return self._sync

@@ -393,6 +393,16 @@ class Store:
                 [limit],
             )
 
+    def queue_behind(self, after_seq: int | None) -> tuple[int, float | None]:
+        """Queued events after `after_seq` (every queued one for None): how many, and the oldest's scan
+        time. Parked events are not counted: they wait for an operator, not for the network."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT count(*), min(scanned_at) FROM events WHERE state = 'queued' AND seq > ?",
+                [-1 if after_seq is None else after_seq],
+            ).fetchone()
+        return int(row[0]), (float(row[1]) if row[1] is not None else None)
+
     def mark_acknowledged(self, event_ids: list[str]) -> None:
         """Only events the hub answered accepted/duplicate for come here."""
         if not event_ids:

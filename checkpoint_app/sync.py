@@ -5,7 +5,10 @@ Rules (docs/checkpoint-sync.md):
 - a `rejected` event is parked (kept, shown in the status) and never blocks the events after it;
 - failures back off with full jitter (sleep uniform(0, min(cap, base * 2**attempt))), so a fleet of
   devices coming back online does not hit the hub in lockstep;
-- it runs on its own thread and holds the store's lock only for short statements.
+- it runs on its own thread and holds the store's lock only for short statements;
+- every upload tells the hub the app version and what is still queued behind it, and a round with
+  nothing to upload sends an empty batch (a status report) at most every `report_interval_s`, so the
+  hub knows the device is alive and how far behind it is ("Device report" in the same doc).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from checkpoint_app.hubclient import HubClient, HubHTTPError
 from checkpoint_app.models import SyncReport, SyncStatus
 from checkpoint_app.store import Store
 from checkpoint_app.verifier import Verifier
+from checkpoint_app.version import app_version
 from crypto.errors import CryptoError
 from crypto.status import StatusList, apply_delta, load_status_delta, load_status_list
 from crypto.trust import TrustBundle, load_trust_bundle
@@ -69,6 +73,8 @@ class SyncEngine:
         batch_size: int = 500,
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 60.0,
+        report_interval_s: float = 300.0,
+        version: str | None = None,
     ) -> None:
         self.store = store
         self.verifier = verifier
@@ -78,6 +84,9 @@ class SyncEngine:
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
+        self.report_interval_s = report_interval_s
+        self.version = version or app_version()
+        self._last_report: float | None = None  # time.monotonic() of the last batch the hub took
         self._run_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -170,15 +179,25 @@ class SyncEngine:
         key = device_key(self.store)
         while True:
             rows = self.store.queued_events(self.batch_size)
-            if not rows:
+            if not rows and not self._report_due(report):
                 return
+            now = time.time()
+            # What stays queued behind this batch once the hub has it (docs/checkpoint-sync.md).
+            waiting, oldest = self.store.queue_behind(rows[-1]["seq"] if rows else None)
             body = {
                 "device_id": device_id,
                 "batch_id": str(uuid.uuid4()),  # fresh per attempt: a retry is not a replay
                 # Floored like verdict times, so a phone whose clock fell back to 1970 still sends
                 # a plausible sent_at.
-                "sent_at": self.verifier.verdict_time(time.time()),
+                "sent_at": self.verifier.verdict_time(now),
                 "events": [event_to_wire(r) for r in rows],
+                "app_version": self.version,
+                # Ages by the device's own clock on both ends, so the hub needs no clock agreement; a
+                # clock set back since the scan gives a negative difference, sent as 0.
+                "queue": {
+                    "waiting": waiting,
+                    "oldest_age_s": max(0, int(now - oldest)) if waiting and oldest is not None else None,
+                },
             }
             raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
             ids = [r["event_id"] for r in rows]
@@ -187,15 +206,25 @@ class SyncEngine:
             # round ends with the error shown and retried with backoff. Nothing is parked for it,
             # since per-event problems come back as "rejected" results, not as a failed batch.
             answer = client.upload_batch(device_id, raw, key.sign(raw))
+            self._last_report = time.monotonic()
             report.batches += 1
             report.uploaded += len(rows)
             server_time = answer.get("server_time")
             if isinstance(server_time, int | float):
                 self.store.save_hlc(self.clock.observe(int(server_time * 1000)))
+            if not rows:
+                return  # the status report: nothing to acknowledge
             progressed = self._apply_results(ids, answer["results"], report)
             if not progressed:
                 # The hub answered none of our events: stop this round rather than spin.
                 raise CheckpointError("sync_unacknowledged")
+
+    def _report_due(self, report: SyncReport) -> bool:
+        """With nothing to upload: send an empty batch (version and queue only) when this round sent
+        nothing yet and the hub has heard nothing from us for `report_interval_s` (or since start-up)."""
+        if report.batches:
+            return False
+        return self._last_report is None or time.monotonic() - self._last_report >= self.report_interval_s
 
     def _apply_results(self, ids: list[str], results: list[Any], report: SyncReport) -> bool:
         sent = set(ids)

@@ -115,6 +115,58 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.target": ("對象", "Target"),
     "audit.details": ("內容", "Details"),
     "audit.filter": ("篩選", "Filter"),
+    "audit.clear": ("清除篩選", "Clear filters"),
+    "audit.since": ("起（台北時間）", "From (Taipei time)"),
+    "audit.until": ("迄（台北時間，含）", "To (Taipei time, inclusive)"),
+    "audit.target_kind": ("對象類別", "Target kind"),
+    "audit.target_id": ("對象編號", "Target id"),
+    "audit.target_org": ("組織", "Organisation"),
+    "audit.target_station": ("警局", "Station"),
+    "audit.target_device": ("查驗裝置", "Device"),
+    "audit.outcome": ("結果", "Outcome"),
+    "audit.outcome_allowed": ("允許", "allowed"),
+    "audit.outcome_refused": ("拒絕", "refused"),
+    "audit.any": ("全部", "any"),
+    "audit.text": ("關鍵字", "Text"),
+    "audit.total": ("共 {n} 筆", "{n} entries"),
+    "audit.csv": ("匯出 CSV（依目前篩選）", "Export CSV (these filters)"),
+    "audit.pages": ("分頁", "Pages"),
+    "audit.newer": ("較新", "Newer"),
+    "audit.older": ("較舊", "Older"),
+    "audit.times_note": (
+        "時間皆以台北時間（Asia/Taipei）輸入與顯示；只填日期的「迄」含當日全天。"
+        "關鍵字比對動作、對象、角色與內容（不含來源 IP）。",
+        "Times are entered and shown in Taipei time (Asia/Taipei); a date alone as"
+        ' "To" includes that whole day. Text is matched in action, target, role and details'
+        " (not the client address).",
+    ),
+    "audit.bad_since": (
+        "「起」的時間格式不對：請輸入 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM（台北時間）。",
+        '"From" is not a date and time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (Taipei time).',
+    ),
+    "audit.bad_until": (
+        "「迄」的時間格式不對，或早於「起」：請輸入 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM（台北時間）。",
+        '"To" is not a date and time, or is before "From": use YYYY-MM-DD or YYYY-MM-DDTHH:MM (Taipei time).',
+    ),
+    "audit.bad_action": (
+        "動作名稱只含小寫英文字母、數字、_ 與 .（例如 login.failed）。",
+        "An action name has only a-z, 0-9, _ and . (e.g. login.failed).",
+    ),
+    "audit.bad_actor": ("執行者請填使用者編號（數字）。", "Actor: a user id (digits)."),
+    "audit.bad_target_kind": (
+        "請選擇對象類別（組織、警局或查驗裝置）。",
+        "Choose the target kind (organisation, station or device).",
+    ),
+    "audit.bad_target_id": (
+        "對象編號不對：組織與警局為數字，查驗裝置為裝置編號（UUID）。",
+        "Target id: digits for an organisation or station, a device id (UUID) for a device.",
+    ),
+    "audit.bad_outcome": ("結果只能是允許或拒絕。", "Outcome: allowed or refused."),
+    "audit.bad_text": ("關鍵字最多 100 個可顯示字元。", "Text: at most 100 printable characters."),
+    "audit.bad_page": (
+        "分頁連結不對，請從第一頁重新查詢。",
+        "That page link is not valid; start again from the first page.",
+    ),
     "support.title": ("LINE 詢問客服訊息", "LINE support messages"),
     "support.channel": ("頻道", "Channel"),
     "support.sender": ("傳送者", "Sender"),
@@ -154,6 +206,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "devices.revoked": ("已撤銷", "Revoked"),
     "devices.reason": ("撤銷原因", "Reason"),
     "devices.revoke": ("撤銷", "Revoke"),
+    "devices.app_version": ("App 版本", "App version"),
+    "devices.queue": ("上傳佇列", "Upload queue"),
+    "devices.queue_lag": ("{waiting} 筆待傳，最舊 {age}", "{waiting} waiting, oldest {age}"),
+    "devices.queue_empty": ("無待傳", "nothing waiting"),
+    "devices.not_reported": ("未回報", "not reported"),
+    "devices.reported_at": ("回報時間（台北）", "reported at (Taipei)"),
+    "devices.quiet": ("超過 1 小時未同步", "not synced for over 1 h"),
+    "devices.times_note": (
+        "時間皆為台北時間（Asia/Taipei）；佇列為裝置最後一次同步時回報的狀態。",
+        "Times are Taipei time (Asia/Taipei); the queue is as the device reported it at its last sync.",
+    ),
+    "duration.seconds": ("{n} 秒", "{n} s"),
+    "duration.minutes": ("{n} 分鐘", "{n} min"),
+    "duration.hours": ("{n} 小時", "{n} h"),
+    "duration.days": ("{n} 天", "{n} d"),
     "trust.title": ("金鑰與信任", "Keys & trust"),
     "trust.root": ("根金鑰", "Root key"),
     "trust.active": ("使用中簽發金鑰", "Active issuer key"),
@@ -269,3 +336,21 @@ def translate(language: str, key: str, **values: object) -> str:
         return key
     text = table[1] if language == "en" else table[0]
     return text.format(**values) if values else text
+
+
+def duration(language: str, seconds: int) -> str:
+    """A length of time as a person says it, in its largest whole unit: "2 小時", "45 分鐘"."""
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return translate(language, f"duration.{unit}", n=seconds // size)
+    return translate(language, "duration.seconds", n=max(0, seconds))
+
+
+def queue_lag(language: str, waiting: int | None, oldest_age_s: int | None) -> str:
+    """A device's upload queue in words: "3 筆待傳，最舊 2 小時", "無待傳", or "未回報" (an older app)."""
+    if waiting is None:
+        return translate(language, "devices.not_reported")
+    if waiting == 0:
+        return translate(language, "devices.queue_empty")
+    age = duration(language, oldest_age_s or 0)
+    return translate(language, "devices.queue_lag", waiting=waiting, age=age)

@@ -1,6 +1,6 @@
-"""Checkpoint devices (enrolment QR on screen, list with last sync, revoke) and keys & trust (issuer keys
-with their states, trust health, rotation, marking a key compromised, the offline root's bundle request
-and signed bundle).
+"""Checkpoint devices (enrolment QR on screen, list with last sync, upload queue and app version, revoke)
+and keys & trust (issuer keys with their states, trust health, rotation, marking a key compromised, the
+offline root's bundle request and signed bundle).
 
 Device rules (which station a station admin may touch) are the services' (`hub.devices.enrolment`, with
 the caller's Scope), reached through the REST layer's functions for the same output shape; keys and
@@ -19,6 +19,7 @@ from hub.api.deps import client_ip
 from hub.api.routes import devices as device_routes
 from hub.console.web import PREFIX, Form, Page, Refused, UserPage, field_text, needs, refusal_text
 from hub.core.permissions import Permission
+from hub.devices.device_report import is_quiet
 from hub.errors import HubError, http_status_of
 from hub.models.identity import Role
 from hub.services import errors as domain
@@ -38,8 +39,8 @@ def _devices_page(
     rows = [
         {
             "device": d,
-            "quiet": d.revoked_at is None
-            and (d.last_upload_at is None or now - d.last_upload_at > dt.timedelta(hours=1)),
+            "quiet": is_quiet(d.revoked_at, d.last_upload_at, now),
+            "queue": page.queue_lag(d.queue_waiting, d.queue_oldest_age_s),
         }
         for d in devices
     ]

@@ -113,6 +113,10 @@ class Page:
     def t(self, key: str, **values: object) -> str:
         return i18n.translate(self.language, key, **values)
 
+    def queue_lag(self, waiting: int | None, oldest_age_s: int | None) -> str:
+        """A device's reported upload queue in words (hub.console.i18n.queue_lag)."""
+        return i18n.queue_lag(self.language, waiting, oldest_age_s)
+
     @property
     def scope(self) -> Scope:
         """The caller as every service takes it (hub.services.scope), with the request's address."""

@@ -18,16 +18,15 @@ from dataclasses import dataclass
 
 import qrcode
 import qrcode.constants
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto.enrolment import ENROLMENT_PREFIX
 from crypto.keys import kid_of
-from hub.core.clock import as_utc
 from hub.core.permissions import Permission
 from hub.core.protection import token_hash
 from hub.db import utcnow
-from hub.models.devices import Device, EnrolmentToken, ScanBatch
+from hub.models.devices import Device, EnrolmentToken
 from hub.models.identity import Role
 from hub.models.organisations import Organisation, OrgKind
 from hub.services import audit
@@ -212,24 +211,13 @@ def revoke_device(db: Session, scope: Scope, *, device_id: str, reason: str | No
     return device
 
 
-def list_devices(
-    db: Session, scope: Scope, *, station_id: int | None = None
-) -> list[tuple[Device, dt.datetime | None]]:
-    """Hub admins: every device, or one station's; a station admin: their own station's (none without
-    a station). Each with the time of its last upload (None: never synced), which is what tells an admin
-    a checkpoint has gone quiet."""
+def list_devices(db: Session, scope: Scope, *, station_id: int | None = None) -> list[Device]:
+    """Hub admins: every device, or one station's; a station admin: their own station's (refused, as
+    `no_organisation`, without a station). Each carries what it last reported (`last_sync_at`,
+    `app_version`, `queue_*`; hub.devices.device_report): what tells an admin a checkpoint has gone
+    quiet or fallen behind."""
     station_id = device_station(scope, station_id)
-    all_stations = scope.hub_wide and station_id is None
-    last_upload = (
-        select(ScanBatch.device_id, func.max(ScanBatch.received_at).label("at"))
-        .group_by(ScanBatch.device_id)
-        .subquery()
-    )
-    query = (
-        select(Device, last_upload.c.at)
-        .outerjoin(last_upload, last_upload.c.device_id == Device.id)
-        .order_by(Device.enrolled_at.desc(), Device.id)
-    )
-    if not all_stations:
+    query = select(Device).order_by(Device.enrolled_at.desc(), Device.id)
+    if not (scope.hub_wide and station_id is None):
         query = query.where(Device.station_id == station_id)
-    return [(device, (as_utc(at) if at is not None else None)) for device, at in db.execute(query)]
+    return list(db.scalars(query))

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from crypto.keys import verify_signature
 from hub import metrics
 from hub.db import utcnow
+from hub.devices.device_report import record_sync
 from hub.devices.scan_batch import BatchFormatError, canonical_uuid, parse_batch
 from hub.models.devices import Device, Scan, ScanBatch
 from hub.models.rosters import Officer
@@ -246,6 +247,7 @@ def ingest_batch(
             "to get their answers (they will come back as duplicates)",
         )
 
+    record_sync(db, device_id, received_at, batch.report)
     metrics.count_scan_events_on_commit(db, accepted, duplicates, rejected)
     results: list[dict[str, Any]] = []
     for event_id, status, error in zip(batch.echo_ids, statuses, errors, strict=True):

@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.devices.device_report import DeviceReport, ReportFormatError, parse_report
+
 # Anything outside this range is a broken device clock or a forged value, not a scan time.
 MIN_EPOCH = 1_577_836_800  # 2020-01-01
 MAX_EPOCH = 4_102_444_800  # 2100-01-01
@@ -42,6 +44,8 @@ class ParsedBatch:
     device_id: str
     batch_id: str
     sent_at: dt.datetime
+    # The device's app version and upload queue (hub.devices.device_report); empty from older apps.
+    report: DeviceReport = field(default_factory=DeviceReport)
     # One entry per event, in order: its columns for the scans table (check_event), or None when rejected.
     rows: list[dict[str, Any] | None] = field(default_factory=list)
     # Per event: the event_id to echo back, exactly as sent (None if not short text), and why it was rejected.
@@ -168,7 +172,14 @@ def parse_batch(body: bytes, *, max_events: int) -> ParsedBatch:
     if len(events) > max_events:
         raise BatchFormatError(f"events: at most {max_events} per batch, got {len(events)}", too_large=True)
 
-    parsed = ParsedBatch(device_id=device_id, batch_id=batch_id, sent_at=_fromtimestamp(sent_at, _UTC))
+    try:
+        report = parse_report(doc)
+    except ReportFormatError as exc:
+        raise BatchFormatError(exc.detail) from exc
+
+    parsed = ParsedBatch(
+        device_id=device_id, batch_id=batch_id, sent_at=_fromtimestamp(sent_at, _UTC), report=report
+    )
     rows, echo_ids, errors = parsed.rows, parsed.echo_ids, parsed.errors
     for ev in events:
         result = check_event(ev)

@@ -22,7 +22,7 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -141,7 +141,21 @@ async def schedule(sessions: sessionmaker[Session], jobs: list[Job]) -> None:
         await asyncio.sleep(tick)  # first after a tick: requests publish on demand meanwhile
         for job in jobs:
             try:
-                if await asyncio.to_thread(run_if_due, sessions, job):
+                if await _finish_even_if_cancelled(asyncio.to_thread(run_if_due, sessions, job)):
                     log.info("job %s ran on %s", job.name, WORKER)
             except Exception:
                 log.exception("job %s failed; retried at the next tick", job.name)
+
+
+async def _finish_even_if_cancelled(run: Awaitable[bool]) -> bool:
+    """Await a job run in its thread; when the worker stops meanwhile, wait for the run to end first.
+
+    Cancelling `asyncio.to_thread` does not stop its thread: without this wait, a job could still hold
+    a transaction after the app has shut down and its engine was disposed (with PostgreSQL, a lock that
+    the next user of the database, e.g. a schema change or a test's TRUNCATE, then waits on for ever)."""
+    future = asyncio.ensure_future(run)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise

@@ -35,6 +35,13 @@ class Device(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     revoked_by: Mapped[int | None] = mapped_column(Integer)
     revoke_reason: Mapped[str | None] = mapped_column(String(200))
+    # What the device last told the hub about itself (docs/checkpoint-sync.md, "Device report"): the
+    # hub's time of its last stored batch, the app version and the outbox behind that batch.
+    last_sync_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    app_version: Mapped[str | None] = mapped_column(String(32))
+    queue_waiting: Mapped[int | None] = mapped_column(Integer)
+    queue_oldest_age_s: Mapped[int | None] = mapped_column(Integer)
+    queue_reported_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class EnrolmentToken(Base):

@@ -1,18 +1,15 @@
-"""Writing to the append-only audit log (in the caller's transaction, so no action goes unrecorded)."""
+"""Writing to the append-only audit log (in the caller's transaction, so no action goes unrecorded).
+
+Reading it, through filters, is `hub.services.audit_search`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.core.permissions import Permission
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
-
-if TYPE_CHECKING:
-    from hub.services.scope import Scope
 
 
 def record(
@@ -35,24 +32,3 @@ def record(
     )
     db.add(event)
     return event
-
-
-def read_log(
-    db: Session,
-    scope: Scope,
-    *,
-    action: str | None = None,
-    actor_user_id: int | None = None,
-    before_id: int | None = None,
-    limit: int = 100,
-) -> list[AuditEvent]:
-    """The audit log, newest first, paged with `before_id` (audit.read). Entries hold masked values."""
-    scope.require(Permission.AUDIT_READ)
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    if actor_user_id is not None:
-        query = query.where(AuditEvent.actor_user_id == actor_user_id)
-    if before_id is not None:
-        query = query.where(AuditEvent.id < before_id)
-    return list(db.scalars(query))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.db import utcnow
+from hub.devices.device_report import QUIET_AFTER, is_quiet
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation
 from hub.models.passes import Pass
@@ -20,7 +21,7 @@ from hub.services.scope import is_hub_admin
 from hub.services.trust import TrustHealth, trust_health
 
 TAIPEI = ZoneInfo("Asia/Taipei")  # hours and days are bucketed as a person in Taiwan reads them
-STALE_AFTER = dt.timedelta(hours=1)
+STALE_AFTER = QUIET_AFTER  # "devices not synced for > 1 h": the devices page's rule, not a second copy
 CHART_STATIONS = 7
 OTHER_STATIONS = "其他分局"
 
@@ -31,6 +32,8 @@ class StaleDevice:
     name: str
     station: str | None
     last_sync: dt.datetime | None
+    queue_waiting: int | None = None  # as the device last reported its upload queue
+    queue_oldest_age_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,27 +116,29 @@ def _aware(value: dt.datetime) -> dt.datetime:
 def _checks(
     db: Session, station: int | None, since: dt.datetime, now: dt.datetime, hours: list[dt.datetime]
 ) -> tuple[dict[str, list[int]], Counter[str], list[StaleDevice]]:
-    from hub.models.devices import Device, Scan, ScanBatch
+    from hub.models.devices import Device, Scan
 
-    last_sync = (
-        select(ScanBatch.device_id, func.max(ScanBatch.received_at).label("last"))
-        .group_by(ScanBatch.device_id)
-        .subquery()
-    )
     devices_query = (
-        select(Device.id, Device.name, Organisation.name, Device.revoked_at, last_sync.c.last)
-        .outerjoin(last_sync, last_sync.c.device_id == Device.id)
+        select(
+            Device.id,
+            Device.name,
+            Organisation.name,
+            Device.revoked_at,
+            Device.last_sync_at,
+            Device.queue_waiting,
+            Device.queue_oldest_age_s,
+        )
         .outerjoin(Organisation, Organisation.id == Device.station_id)
         .order_by(Device.name)
     )
     if station is not None:
         devices_query = devices_query.where(Device.station_id == station)
     devices = db.execute(devices_query).all()
-    station_of = {device_id: station_name or "-" for device_id, _, station_name, _, _ in devices}
+    station_of = {row[0]: row[2] or "-" for row in devices}
     stale = [
-        StaleDevice(device_id, name, station_name, _aware(last) if last is not None else None)
-        for device_id, name, station_name, revoked_at, last in devices
-        if revoked_at is None and (last is None or _aware(last) < now - STALE_AFTER)
+        StaleDevice(device_id, name, station_name, last, waiting, oldest)
+        for device_id, name, station_name, revoked_at, last, waiting, oldest in devices
+        if is_quiet(revoked_at, last, now)
     ]
 
     # Counted in the database per device and UTC hour (Taiwan has no summer time, so a UTC hour is a

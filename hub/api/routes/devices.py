@@ -54,10 +54,18 @@ class DeviceOut(BaseModel):
     enrolled_at: dt.datetime
     revoked_at: dt.datetime | None
     revoke_reason: str | None
-    last_upload_at: dt.datetime | None = Field(default=None, description="last scan batch received")
+    last_upload_at: dt.datetime | None = Field(
+        default=None, description="last batch received (a status report with no events counts)"
+    )
+    # docs/checkpoint-sync.md, "Device report": as the device last reported them (null: never, or an
+    # app too old to say).
+    app_version: str | None = None
+    queue_waiting: int | None = Field(default=None, description="events waiting on the device")
+    queue_oldest_age_s: int | None = Field(default=None, description="age of the oldest, when reported")
+    queue_reported_at: dt.datetime | None = None
 
     @classmethod
-    def of(cls, device: Device, last_upload_at: dt.datetime | None = None) -> DeviceOut:
+    def of(cls, device: Device) -> DeviceOut:
         return cls(
             device_id=device.id,
             name=device.name,
@@ -66,7 +74,11 @@ class DeviceOut(BaseModel):
             enrolled_at=device.enrolled_at,
             revoked_at=device.revoked_at,
             revoke_reason=device.revoke_reason,
-            last_upload_at=last_upload_at,
+            last_upload_at=device.last_sync_at,
+            app_version=device.app_version,
+            queue_waiting=device.queue_waiting,
+            queue_oldest_age_s=device.queue_oldest_age_s,
+            queue_reported_at=device.queue_reported_at,
         )
 
 
@@ -118,7 +130,7 @@ def list_devices(
 ) -> list[DeviceOut]:
     """Hub admins see every device (or one station's); station admins their own station's."""
     devices = enrolment.list_devices(db, scope, station_id=station_id)
-    return [DeviceOut.of(device, last_upload) for device, last_upload in devices]
+    return [DeviceOut.of(device) for device in devices]
 
 
 @router.post("/devices/{device_id}/revoke", response_model=DeviceOut)

@@ -37,11 +37,19 @@ class ScanEventDoc(BaseModel):
     stale: bool = False
 
 
+class QueueDoc(BaseModel):
+    waiting: int = Field(ge=0, description="events still queued behind this batch (parked ones not counted)")
+    oldest_age_s: int | None = Field(default=None, ge=0, description="oldest's age at sent_at; null iff 0")
+
+
 class ScanBatchDoc(BaseModel):
     device_id: str
     batch_id: str = Field(description="UUID, single use")
     sent_at: float
-    events: list[ScanEventDoc] = Field(max_length=1000)
+    events: list[ScanEventDoc] = Field(max_length=1000, description="may be empty: a status report")
+    # docs/checkpoint-sync.md, "Device report": optional, so older apps' batches are still taken.
+    app_version: str | None = Field(default=None, max_length=32)
+    queue: QueueDoc | None = None
 
 
 class EventResultDoc(BaseModel):
@@ -60,6 +68,7 @@ def _request_body_doc() -> dict[str, object]:
     schema = ScanBatchDoc.model_json_schema()
     schema.pop("$defs", None)
     schema["properties"]["events"]["items"] = ScanEventDoc.model_json_schema()
+    schema["properties"]["queue"] = {"anyOf": [QueueDoc.model_json_schema(), {"type": "null"}]}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 

@@ -19,8 +19,13 @@ def _station(db, name, synced_ago, scans):
     station = Organisation(kind=OrgKind.STATION.value, name=name)
     db.add(station)
     db.flush()
+    # Ingestion notes each stored batch on its device (hub.devices.device_report.record_sync).
     device = Device(
-        id=str(uuid.uuid4()), name=f"{name}機", public_key=secrets.token_bytes(32), station_id=station.id
+        id=str(uuid.uuid4()),
+        name=f"{name}機",
+        public_key=secrets.token_bytes(32),
+        station_id=station.id,
+        last_sync_at=NOW - synced_ago,
     )
     db.add(device)
     db.flush()
