@@ -1,6 +1,6 @@
 """LINE webhooks end to end: signed events into the hub, replies out to the LINE stand-in.
 
-    .venv/bin/python bench/line.py [--rate 200] [--seconds 10] [--burst 2000] [--concurrency 32]
+    .venv/bin/python bench/line.py [--rate 200] [--seconds 10] [--burst 2000] [--concurrency 32] [--workers 1]
 
 The hub runs as `uvicorn hub.main:create_app` in a subprocess (SQLite in a temporary directory; both
 LINE channels pointed at a LINE stand-in served by this process). Each event is a postback of a FAQ
@@ -54,10 +54,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_hub(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_hub(env: dict[str, str], port: int, log_path: Path, workers: int) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable, "-m", "uvicorn", "--factory", "hub.main:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        "--workers", str(workers),
     ]  # fmt: skip
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -199,6 +200,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--burst", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="hub worker processes (uvicorn --workers)")
     args = parser.parse_args()
 
     # The stand-in checks one reply in 10 against LINE's spec (every reply is a FAQ answer of the same
@@ -222,7 +224,7 @@ def main() -> None:
             HUB_LINE_ENTERPRISE_CHANNEL_TOKEN=TOKENS["enterprise"],
             HUB_LINE_API_URL=standin_url,
         )
-        proc = _start_hub(env, port, Path(tmp) / "hub.log")
+        proc = _start_hub(env, port, Path(tmp) / "hub.log", args.workers)
         url = f"http://127.0.0.1:{port}/line/enterprise/webhook"
         try:
             asyncio.run(_paced(url, standin, users, 50, 1, empty=False))  # warm-up (connections, caches)
@@ -254,7 +256,8 @@ def main() -> None:
     shed_events = int(args.rate * args.seconds) - len(latency)
     p50, p99 = _percentile(latency, 50), _percentile(latency, 99)
     print(
-        f"bench/line.py on {platform.machine()} ({os.cpu_count()} CPUs), SQLite, hub in one uvicorn process"
+        f"bench/line.py on {platform.machine()} ({os.cpu_count()} CPUs), SQLite, hub in {args.workers} "
+        f"uvicorn process{'es' if args.workers > 1 else ''}, load average {os.getloadavg()[0]:.1f} at the end"
     )
     print(
         f"paced {args.rate} events/s for {args.seconds:g} s ({len(latency)} events, each replied to once): "
