@@ -8,6 +8,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator
 
+import anyio.to_thread
 from fastapi import FastAPI, Response
 
 from hub.api_docs import install_api_docs
@@ -21,6 +22,7 @@ from hub.migrations import upgrade_to_head
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+THREADS_BEYOND_SHEDDING = 8  # health, readiness and metrics are never shed (hub/middleware.py)
 
 # Our routers, in the order they appear in the OpenAPI document.
 _ROUTERS = (
@@ -63,6 +65,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Enough threads for every request load shedding lets in, plus the never-shed health and metrics
+        # routes: a request whose transaction holds SQLite's write lock needs one more thread-pool trip to
+        # commit (hub.db.get_db), and if every thread were taken by requests waiting for that lock it would
+        # never get one (they would all fail at busy_timeout). hub/middleware.py caps what is let in.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.max_in_flight + THREADS_BEYOND_SHEDDING)
         # Jobs that run once for all workers (retention purge, trust publishing): hub.jobs.runner.
         from hub.jobs.runner import schedule, scheduled_jobs
 

@@ -142,3 +142,33 @@ def test_a_database_that_refuses_connections_is_a_fast_503_not_a_500() -> None:
     response = asyncio.run(call())
     assert response.status_code == 503 and response.json()["error"] == "database_unavailable"
     assert response.headers["retry-after"] == "1" and app.in_flight == 0
+
+
+def test_the_thread_pool_holds_every_request_load_shedding_lets_in(tmp_path, keys_dir, database_url):
+    """With fewer threads than admitted requests, requests waiting for SQLite's write lock could take every
+    thread while the lock's holder waits for one to commit (hub.main's lifespan)."""
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    from hub.core.config import Settings
+    from hub.main import THREADS_BEYOND_SHEDDING, create_app
+    from tests.hub.hubkit import PASSPHRASE, SECRET
+
+    settings = Settings(
+        database_url=database_url,
+        keys_dir=keys_dir,
+        key_passphrase=PASSPHRASE,
+        secret_key=SECRET,
+        sms_gateway="file",
+        sms_file_path=tmp_path / "sms.jsonl",
+        purge_interval_seconds=0,
+        trust_publish_seconds=0,
+        max_in_flight=120,
+        _env_file=None,
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+        assert client.get("/healthz").status_code == 200
+    app.state.engine.dispose()
+    assert tokens >= 120 + THREADS_BEYOND_SHEDDING
