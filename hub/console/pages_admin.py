@@ -12,13 +12,13 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from crypto.identity import mask_mobile, mask_name
-from hub.console.web import PREFIX, Form, Page, field_text, needs, refusal_text
+from hub.console.web import PREFIX, Form, Page, Refusal, field_text, needs, refusal_status, refusal_text
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.permissions import Permission
 from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import import_template
-from hub.errors import HubError, http_status_of
+from hub.errors import HubError
 from hub.services import admins, stations
 from hub.services import errors as domain
 from hub.services.scope import effective_permissions
@@ -28,11 +28,10 @@ router = APIRouter()
 
 AdminManager = Depends(needs(Permission.ADMINS_MANAGE))
 StationManager = Depends(needs(Permission.STATIONS_MANAGE))
-Refusal = (HubError, domain.DomainError)
 
 
 def _refusal(page: Page, exc: HubError | domain.DomainError) -> tuple[int, str]:
-    status = exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+    status = refusal_status(exc)
     return status, refusal_text(page, exc.reason, exc.detail)
 
 

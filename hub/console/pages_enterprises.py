@@ -14,22 +14,25 @@ from pydantic import BaseModel, ValidationError
 from hub.api.routes import enterprises as enterprise_routes
 from hub.api.routes import passes as pass_routes
 from hub.api.routes import venues as venue_routes
-from hub.console.web import PREFIX, Form, Page, UserPage, field_text, refusal_text
+from hub.console.web import PREFIX, Form, Page, Refusal, UserPage, field_text, refusal_status, refusal_text
 from hub.console.whitelists import row_report, typed_changes, uploaded, validation_text
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.masking import mask_mobile, mask_name
-from hub.errors import HubError, http_status_of
+from hub.errors import HubError
 from hub.models.organisations import OrgKind
 from hub.services import enterprises, venues
 from hub.services import errors as domain
 from hub.services.unit_of_work import finish
 
 router = APIRouter()
-Refusal = (HubError, domain.DomainError)
 
 
-def _status(exc: HubError | domain.DomainError) -> int:
-    return exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+def _refused(page: Page, org_id: int, exc: HubError | domain.DomainError) -> Response:
+    finish(page.db, exc)  # nothing half-done is committed; the refusal's audit entries are kept
+    report = row_report(exc)  # a refused import's row-by-row report
+    if report is not None:
+        return _enterprise_page(page, org_id, None, 422, report=report)
+    return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), refusal_status(exc))
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
@@ -86,8 +89,7 @@ def add_employee(org_id: int, form: Form, page: UserPage) -> Response:
         fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
         return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
     except Refusal as exc:
-        finish(page.db, exc)
-        return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+        return _refused(page, org_id, exc)
     return page.redirect(f"{PREFIX}/enterprises/{org_id}")
 
 
@@ -122,8 +124,7 @@ def employee_edit(org_id: int, employee_id: int, form: Form, page: UserPage) -> 
     except ValidationError as exc:
         return _enterprise_page(page, org_id, validation_text(page, exc), 400)
     except Refusal as exc:
-        finish(page.db, exc)
-        return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+        return _refused(page, org_id, exc)
     return page.redirect(f"{PREFIX}/enterprises/{org_id}")
 
 
@@ -142,11 +143,7 @@ async def employees_import(org_id: int, form: Form, page: UserPage) -> Response:
     try:
         created = enterprises.import_employees(page.db, page.scope, org_id=org_id, data=data)
     except Refusal as exc:
-        finish(page.db, exc)  # nothing imported; the refusal's own audit entry is kept
-        report = row_report(exc)
-        if report is not None:
-            return _enterprise_page(page, org_id, None, 422, report=report)
-        return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+        return _refused(page, org_id, exc)
     return _enterprise_page(page, org_id, page.t("enterprises.imported", n=len(created)))
 
 
@@ -165,8 +162,7 @@ def issue_passes(org_id: int, form: Form, page: UserPage) -> Response:
         body = pass_routes.BatchPassRequest(employee_ids=chosen[:500])
         pass_routes.issue_passes(org_id, body, page.scope, page.db)
     except Refusal as exc:
-        finish(page.db, exc)
-        return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+        return _refused(page, org_id, exc)
     return _enterprise_page(page, org_id, page.t("passes.issued", n=len(chosen)))
 
 
@@ -203,8 +199,7 @@ def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
         fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
         return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
     except Refusal as exc:
-        finish(page.db, exc)
-        return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+        return _refused(page, org_id, exc)
     return page.redirect(f"{PREFIX}/enterprises/{org_id}")
 
 

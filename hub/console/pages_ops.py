@@ -17,12 +17,21 @@ from starlette.datastructures import UploadFile
 
 from hub.api.deps import client_ip
 from hub.api.routes import devices as device_routes
-from hub.console.web import PREFIX, Form, Page, Refused, UserPage, field_text, needs, refusal_text
+from hub.console.web import (
+    PREFIX,
+    Form,
+    Page,
+    Refusal,
+    Refused,
+    UserPage,
+    field_text,
+    needs,
+    refusal_status,
+    refusal_text,
+)
 from hub.core.permissions import Permission
 from hub.devices.device_report import is_quiet
-from hub.errors import HubError, http_status_of
 from hub.models.identity import Role
-from hub.services import errors as domain
 from hub.services import keys, listings, trust
 from hub.services.unit_of_work import finish
 
@@ -130,9 +139,9 @@ def mark_compromised(kid: str, form: Form, page: Page = SuperAdmin) -> Response:
         trust.mark_compromised(
             page.db, kid[:32], reason=field_text(form, "reason", 200), actor=page.user, via="console"
         )
-    except (HubError, domain.DomainError) as exc:
+    except Refusal as exc:
         finish(page.db, exc)
-        status = exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+        status = refusal_status(exc)
         return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
     # Redirect, then show: the new bundle is signed by the next request once this one is committed.
     return page.redirect(f"{PREFIX}/trust?done=compromised")
@@ -155,8 +164,8 @@ async def upload_bundle(form: Form, page: Page = SuperAdmin) -> Response:
     data = await upload.read()
     try:
         trust.import_bundle(page.db, data, actor=page.user, client_ip=client_ip(page.request), via="console")
-    except (HubError, domain.DomainError) as exc:
+    except Refusal as exc:
         finish(page.db, exc)
-        status = exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+        status = refusal_status(exc)
         return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
     return page.redirect(f"{PREFIX}/trust?done=imported")

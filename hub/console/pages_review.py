@@ -7,10 +7,8 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from crypto.identity import mask_mobile, mask_name
-from hub.console.web import PREFIX, Form, UserPage, field_text, refusal_text
-from hub.errors import HubError, http_status_of
+from hub.console.web import PREFIX, Form, Refusal, UserPage, field_text, refusal_status, refusal_text
 from hub.services import enterprises
-from hub.services import errors as domain
 from hub.services.unit_of_work import finish
 
 router = APIRouter()
@@ -38,9 +36,9 @@ def decide(claim_id: int, form: Form, page: UserPage) -> Response:
     approve = field_text(form, "decision", 10) == "approve"
     try:
         enterprises.decide_claim(page.db, page.scope, claim_id=claim_id, approve=approve)
-    except (HubError, domain.DomainError) as exc:
+    except Refusal as exc:
         finish(page.db, exc)
-        status = exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+        status = refusal_status(exc)
         return page.render(
             "error.html", status_code=status, message=refusal_text(page, exc.reason, exc.detail)
         )

@@ -14,22 +14,27 @@ from pydantic import BaseModel, ValidationError
 
 from hub.api.routes import rosters as roster_routes
 from hub.api.routes import venues as venue_routes
-from hub.console.web import PREFIX, Form, Page, Refused, UserPage, field_text, refusal_text
+from hub.console.web import (
+    PREFIX,
+    Form,
+    Page,
+    Refusal,
+    Refused,
+    UserPage,
+    field_text,
+    refusal_status,
+    refusal_text,
+)
 from hub.console.whitelists import row_report, typed_changes, uploaded, validation_text
 from hub.core.fields import Mobile, PersonName
 from hub.core.masking import mask_mobile, mask_name
-from hub.errors import HubError, http_status_of
+from hub.errors import HubError
 from hub.models.identity import Role
 from hub.services import errors as domain
 from hub.services import rosters, venues
 from hub.services.unit_of_work import finish
 
 router = APIRouter()
-Refusal = (HubError, domain.DomainError)
-
-
-def _status(exc: HubError | domain.DomainError) -> int:
-    return exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
 
 
 def _refused(page: Page, station_id: int, exc: HubError | domain.DomainError) -> Response:
@@ -37,7 +42,7 @@ def _refused(page: Page, station_id: int, exc: HubError | domain.DomainError) ->
     report = row_report(exc)
     if report is not None:
         return _roster_page(page, station_id, None, 422, report=report)
-    return _roster_page(page, station_id, refusal_text(page, exc.reason, exc.detail), _status(exc))
+    return _roster_page(page, station_id, refusal_text(page, exc.reason, exc.detail), refusal_status(exc))
 
 
 @router.get("/roster", response_class=HTMLResponse)

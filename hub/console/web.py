@@ -331,6 +331,14 @@ _REASON_KEYS = {
 }
 
 
+Refusal = (HubError, domain.DomainError)  # what a console handler catches: a service's or a route's refusal
+
+
+def refusal_status(exc: HubError | domain.DomainError) -> int:
+    """The HTTP status a refused console action answers with (the same as the REST API's)."""
+    return exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+
+
 def refusal_text(page: Page, reason: str, detail: Any) -> str:
     key = _REASON_KEYS.get(reason)
     if key is not None:
