@@ -26,7 +26,6 @@ import platform
 import secrets
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,6 +42,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.uvicorn_hub import start_uvicorn_hub  # noqa: E402
 from crypto.keys import KeyPair  # noqa: E402
 from hub.core.protection import token_hash  # noqa: E402
 from hub.db import make_engine, utcnow  # noqa: E402
@@ -136,26 +136,8 @@ def _batches(
     return plans
 
 
-def _start_hub(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "hub.main:create_app",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", "httptools",
-    ]  # fmt: skip
-    log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"hub exited early:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"hub did not come up:\n{log_path.read_text()}")
+def _healthy(url: str) -> bool:
+    return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
 
 
 def _post_all(base: str, bodies: list[tuple[bytes, str]], device_id: str, errors: list[str]) -> None:
@@ -306,7 +288,13 @@ def run_backend(backend: str, hub_url: str, raw_url: str, work: Path, args: argp
         HUB_SMS_FILE_PATH=str(work / "sms.jsonl"),
         HUB_BASE_URL=f"http://127.0.0.1:{port}",
     )
-    proc = _start_hub(env, port, work / f"hub-{backend}.log")
+    proc = start_uvicorn_hub(
+        env,
+        port,
+        work / f"hub-{backend}.log",
+        ready=_healthy,
+        extra_args=("--loop", "uvloop", "--http", "httptools"),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         key = KeyPair.generate()

@@ -29,7 +29,6 @@ import os
 import platform
 import secrets
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.uvicorn_hub import start_uvicorn_hub  # noqa: E402
 from hub.line.standin import StandIn  # noqa: E402
 
 SECRET = "bench-enterprise-channel-secret"
@@ -54,27 +54,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_hub(env: dict[str, str], port: int, log_path: Path, workers: int) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "hub.main:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-        "--workers", str(workers),
-    ]  # fmt: skip
-    log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"hub exited early:\n{log_path.read_text()}")
-        try:
-            # an unsigned POST is refused (400) once the app is up
-            if httpx.post(f"http://127.0.0.1:{port}/line/enterprise/webhook", timeout=1).status_code == 400:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"hub did not come up:\n{log_path.read_text()}")
+def _line_mounted(url: str) -> bool:
+    """An unsigned POST is refused (400) once the app and its LINE channels are up."""
+    return httpx.post(f"{url}/line/enterprise/webhook", timeout=1).status_code == 400
 
 
 def _signed(events: list[dict[str, Any]]) -> tuple[bytes, str]:
@@ -224,7 +206,9 @@ def main() -> None:
             HUB_LINE_ENTERPRISE_CHANNEL_TOKEN=TOKENS["enterprise"],
             HUB_LINE_API_URL=standin_url,
         )
-        proc = _start_hub(env, port, Path(tmp) / "hub.log", args.workers)
+        proc = start_uvicorn_hub(
+            env, port, Path(tmp) / "hub.log", ready=_line_mounted, extra_args=("--workers", str(args.workers))
+        )
         url = f"http://127.0.0.1:{port}/line/enterprise/webhook"
         try:
             asyncio.run(_paced(url, standin, users, 50, 1, empty=False))  # warm-up (connections, caches)
