@@ -44,6 +44,12 @@ def _liff_id(settings: Settings, which: str) -> str | None:
     return settings.liff_id_police if which == "police" else settings.liff_id_enterprise
 
 
+def _liff_page(request: Request, channel: str, page: str, title: str) -> HTMLResponse:
+    """A LIFF page of `channel`: its template `{page}.html`, told which LIFF app it runs in."""
+    config = {"page": page, "liffId": _liff_id(request.app.state.settings, channel)}
+    return _page(f"{page}.html", title=title, config=config)
+
+
 @public_router.get("/liff/static/{name}")
 def static(name: str) -> Response:
     if name not in _STATIC_TYPES:
@@ -89,42 +95,35 @@ def venue_page(code: str, request: Request) -> HTMLResponse:
 
 @public_router.get("/liff/footprint")
 def footprint_page(request: Request) -> HTMLResponse:
-    config = {"page": "footprint", "liffId": _liff_id(request.app.state.settings, "enterprise")}
-    return _page("footprint.html", title="我的 28 天足跡", config=config)
+    return _liff_page(request, "enterprise", "footprint", "我的 28 天足跡")
 
 
 @line_router.get("/police/scan")
 def scan_page(request: Request) -> HTMLResponse:
-    config = {"page": "scan", "liffId": _liff_id(request.app.state.settings, "police")}
-    return _page("scan.html", title="掃碼核實", config=config)
+    return _liff_page(request, "police", "scan", "掃碼核實")
 
 
 @line_router.get("/enterprise/register")
 def register_page(request: Request) -> HTMLResponse:
-    config = {"page": "register", "liffId": _liff_id(request.app.state.settings, "enterprise")}
-    return _page("register.html", title="企業註冊", config=config)
+    return _liff_page(request, "enterprise", "register", "企業註冊")
 
 
 @line_router.get("/{channel}/venues")
 def venues_page(channel: str, request: Request) -> HTMLResponse:
     which = "police" if channel == "police" else "enterprise"
-    config = {"page": "venues", "liffId": _liff_id(request.app.state.settings, which)}
-    return _page("venues.html", title="申請實聯碼", config=config)
+    return _liff_page(request, which, "venues", "申請實聯碼")
 
 
 @line_router.get("/enterprise/employees")
 def employees_page(request: Request) -> HTMLResponse:
-    config = {"page": "employees", "liffId": _liff_id(request.app.state.settings, "enterprise")}
-    return _page("employees.html", title="通行碼名單管理", config=config)
+    return _liff_page(request, "enterprise", "employees", "通行碼名單管理")
 
 
 @line_router.get("/police/register")
 def station_register_page(request: Request) -> HTMLResponse:
-    config = {"page": "station", "liffId": _liff_id(request.app.state.settings, "police")}
-    return _page("station.html", title="分局註冊", config=config)
+    return _liff_page(request, "police", "station", "分局註冊")
 
 
 @line_router.get("/police/roster")
 def roster_page(request: Request) -> HTMLResponse:
-    config = {"page": "roster", "liffId": _liff_id(request.app.state.settings, "police")}
-    return _page("roster.html", title="執勤名單", config=config)
+    return _liff_page(request, "police", "roster", "執勤名單")
