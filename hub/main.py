@@ -146,7 +146,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # The last added runs first: metrics time shed and refused requests too; shedding comes before
     # any work, the size check inside it.
     app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
-    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight)
+    app.add_middleware(
+        LoadShedding,
+        max_in_flight=settings.max_in_flight,
+        max_running=settings.max_running,
+        max_wait=settings.max_queue_wait_ms / 1000,
+    )
     app.add_middleware(RequestMetrics)
     # ---- end scale -----------------------------------------------------------------------------------
 

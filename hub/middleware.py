@@ -4,7 +4,8 @@ Plain ASGI classes, not Starlette's BaseHTTPMiddleware: that one runs every requ
 task and memory streams, which profiling showed as a large share of a 304's cost (docs/deploy.md).
 
 Load shedding: a worker that already has `max_in_flight` requests in progress answers the next one 503
-with `Retry-After` at once instead of queueing it. Queued requests are answered seconds later, after
+with `Retry-After` at once instead of queueing it; of those, `max_running` run at once and the rest wait
+their turn for at most `max_wait`, then get the same 503. Queued requests are answered seconds later, after
 the client has often given up and retried, which only adds load; a fast 503 lets the load balancer try
 another worker and the checkpoint app back off (it retries with jitter). Health, readiness and metrics
 are never shed, so a busy worker is not mistaken for a dead one. A request the database cannot take
@@ -13,6 +14,8 @@ are never shed, so a busy worker is not mistaken for a dead one. A request the d
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -73,23 +76,72 @@ class BodySizeLimit:
 
 
 class LoadShedding:
-    """At most `max_in_flight` requests in progress in this worker; the rest get a fast 503."""
+    """At most `max_in_flight` requests admitted in this worker, of which `max_running` run at once; the
+    others wait their turn in arrival order, on the event loop, for at most `max_wait` seconds. Beyond
+    the first limit, or after that wait, a request gets a fast 503.
 
-    def __init__(self, app: ASGIApp, max_in_flight: int) -> None:
+    Why two limits: on one core, requests running side by side in threads do not finish sooner, they
+    only share the GIL (and the event loop, which answers the 503s, waits behind them all). Forty at
+    once meant a request admitted at the back took forty requests' CPU to finish, seconds on a slow
+    machine, while the shed answers waited for the loop too (docs/deploy.md). With a few running and a
+    short, bounded wait, an answer is either prompt or a prompt 503 whatever the machine's speed."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int, max_running: int = 4, max_wait: float = 0.1) -> None:
         self.app = app
         self.max_in_flight = max_in_flight
+        self.max_running = max(1, min(max_running, max_in_flight))
+        self.max_wait = max_wait
         self.in_flight = 0  # one event loop per worker: no lock needed
+        self.running = 0
+        self._waiting: collections.deque[asyncio.Future[bool]] = collections.deque()
+
+    async def _take_turn(self) -> bool:
+        """A running slot now, or after waiting in line; False when `max_wait` ran out first."""
+        if self.running < self.max_running:  # a free slot means nobody live is waiting (see _pass_on)
+            self.running += 1
+            return True
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append(turn)
+        timer = loop.call_later(self.max_wait, lambda: turn.done() or turn.set_result(False))
+        try:
+            return await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled() and turn.result():
+                self._pass_on()  # the slot was handed over just as the client went away
+            raise
+        finally:
+            timer.cancel()
+
+    def _pass_on(self) -> None:
+        """Hand the slot to the longest-waiting live request, or free it."""
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():  # done: timed out or cancelled, already answered
+                turn.set_result(True)
+                return
+        self.running -= 1
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in NEVER_SHED:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:
-            metrics.REQUESTS_SHED.inc()
-            detail = "the hub is busy; try again shortly"
-            await _json(send, 503, {"error": "overloaded", "detail": detail}, [(b"retry-after", b"1")])
+            await _busy(send)
             return
         self.in_flight += 1
+        try:
+            if not await self._take_turn():
+                await _busy(send)
+                return
+            try:
+                await self._run(scope, receive, send)
+            finally:
+                self._pass_on()
+        finally:
+            self.in_flight -= 1
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracked(message: Message) -> None:
@@ -109,8 +161,12 @@ class LoadShedding:
             await _json(
                 send, 503, {"error": "database_unavailable", "detail": detail}, [(b"retry-after", b"1")]
             )
-        finally:
-            self.in_flight -= 1
+
+
+async def _busy(send: Send) -> None:
+    metrics.REQUESTS_SHED.inc()
+    detail = "the hub is busy; try again shortly"
+    await _json(send, 503, {"error": "overloaded", "detail": detail}, [(b"retry-after", b"1")])
 
 
 def _template(scope: Scope, route: Any) -> str:

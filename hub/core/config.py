@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # is answered 503 at once. 40 is anyio's thread pool, where the sync endpoints run: beyond it a
     # request would only wait for a thread.
     max_in_flight: int = Field(default=40, ge=1)
+    # Of those, how many run at once; the rest wait in line at most max_queue_wait_ms, then get a 503
+    # (hub/middleware.py, docs/deploy.md).
+    max_running: int = Field(default=4, ge=1)
+    max_queue_wait_ms: int = Field(default=100, ge=0)
     # Where `serve --workers N` keeps the workers' Prometheus values (hub.metrics); emptied at start.
     metrics_dir: Path = Path("./var/metrics")
 

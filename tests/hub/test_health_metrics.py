@@ -127,6 +127,102 @@ def test_load_shedding_answers_503_at_once_beyond_the_limit() -> None:
     assert app.in_flight == 0
 
 
+class _Gate:
+    """An app whose requests run until let go, one by one, recording the order they started in."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.go: dict[str, asyncio.Event] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        name = scope["path"].rsplit("/", 1)[-1]
+        self.started.append(name)
+        await self.go.setdefault(name, asyncio.Event()).wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": name.encode()})
+
+    def let_go(self, name: str) -> None:
+        self.go.setdefault(name, asyncio.Event()).set()
+
+    async def until_started(self, count: int) -> None:
+        while len(self.started) < count:
+            await asyncio.sleep(0.001)
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+
+
+def test_beyond_the_running_limit_requests_wait_their_turn_in_arrival_order() -> None:
+    gate = _Gate()
+    app = LoadShedding(gate, max_in_flight=10, max_running=1, max_wait=5.0)
+
+    async def scenario() -> list[str]:
+        async with _client(app) as client:
+            first = asyncio.create_task(client.get("/api/v1/passes/a"))
+            await gate.until_started(1)
+            later = []
+            for name in "bcd":
+                later.append(asyncio.create_task(client.get(f"/api/v1/passes/{name}")))
+                await asyncio.sleep(0.01)  # b, c, d arrive in that order
+            assert gate.started == ["a"] and app.running == 1 and app.in_flight == 4
+            for name in "adcb":  # d and c are let go early: they still wait for their turn
+                gate.let_go(name)
+            answers = [r.text for r in await asyncio.gather(first, *later)]
+            assert answers == ["a", "b", "c", "d"]
+            return gate.started
+
+    assert asyncio.run(scenario()) == ["a", "b", "c", "d"]
+    assert (app.running, app.in_flight) == (0, 0)
+
+
+def test_a_request_that_waits_too_long_for_its_turn_gets_a_fast_503() -> None:
+    gate = _Gate()
+    app = LoadShedding(gate, max_in_flight=10, max_running=1, max_wait=0.05)
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, float]:
+        async with _client(app) as client:
+            held = asyncio.create_task(client.get("/api/v1/passes/a"))
+            await gate.until_started(1)
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            late = await client.get("/api/v1/passes/b")
+            waited = loop.time() - t0
+            gate.let_go("a")
+            return await held, late, waited
+
+    held, late, waited = asyncio.run(scenario())
+    assert held.status_code == 200
+    assert late.status_code == 503 and late.json()["error"] == "overloaded"
+    assert late.headers["retry-after"] == "1"
+    assert 0.04 <= waited < 1.0  # it waited its bounded turn, then was answered, not queued on
+    assert gate.started == ["a"]  # the late request never ran
+    assert (app.running, app.in_flight) == (0, 0)
+
+
+def test_a_client_that_leaves_while_waiting_frees_its_place() -> None:
+    gate = _Gate()
+    app = LoadShedding(gate, max_in_flight=10, max_running=1, max_wait=5.0)
+
+    async def scenario() -> list[str]:
+        async with _client(app) as client:
+            first = asyncio.create_task(client.get("/api/v1/passes/a"))
+            await gate.until_started(1)
+            gone = asyncio.create_task(client.get("/api/v1/passes/b"))
+            await asyncio.sleep(0.01)
+            gone.cancel()  # the client hung up while waiting its turn
+            await asyncio.gather(gone, return_exceptions=True)
+            after = asyncio.create_task(client.get("/api/v1/passes/c"))
+            await asyncio.sleep(0.01)
+            gate.let_go("a")
+            gate.let_go("c")
+            return [r.text for r in await asyncio.gather(first, after)]
+
+    assert asyncio.run(scenario()) == ["a", "c"]
+    assert gate.started == ["a", "c"]
+    assert (app.running, app.in_flight) == (0, 0)
+
+
 def test_a_database_that_refuses_connections_is_a_fast_503_not_a_500() -> None:
     from sqlalchemy.exc import OperationalError
 
