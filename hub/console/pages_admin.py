@@ -16,10 +16,9 @@ from hub.console.web import PREFIX, Form, Page, Refusal, field_text, needs, refu
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.permissions import Permission
 from hub.core.phone import InvalidMobile, normalize_mobile
-from hub.documents.exports import XLSX_MEDIA_TYPE
-from hub.documents.spreadsheets import import_template
 from hub.errors import HubError
-from hub.services import admins, stations
+from hub.responses import file_response
+from hub.services import admins, downloads, stations
 from hub.services import errors as domain
 from hub.services.scope import effective_permissions
 from hub.services.unit_of_work import finish
@@ -223,11 +222,7 @@ async def station_admins_import(form: Form, page: Page = StationManager) -> Resp
 
 @router.get("/stations/template.xlsx")
 def station_admins_template(page: Page = StationManager) -> Response:
-    return Response(
-        import_template(stations.STATION_ADMIN_COLUMNS),
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": 'attachment; filename="station-admins.xlsx"'},
-    )
+    return file_response(downloads.station_admin_template(page.scope))
 
 
 class _StationAdminChanges(BaseModel):

@@ -20,7 +20,8 @@ from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.masking import mask_mobile, mask_name
 from hub.errors import HubError
 from hub.models.organisations import OrgKind
-from hub.services import enterprises, venues
+from hub.responses import file_response
+from hub.services import downloads, enterprises, venues
 from hub.services import errors as domain
 from hub.services.unit_of_work import finish
 
@@ -149,7 +150,7 @@ async def employees_import(org_id: int, form: Form, page: UserPage) -> Response:
 
 @router.get("/enterprises/{org_id}/employees-template.xlsx")
 def employees_template(org_id: int, page: UserPage) -> Response:
-    return enterprise_routes.employee_template(org_id, page.scope, page.db)
+    return file_response(downloads.employee_template(page.db, page.scope, org_id=org_id))
 
 
 @router.post("/enterprises/{org_id}/passes", response_class=HTMLResponse)
@@ -178,8 +179,7 @@ def revoke_pass(pass_id: str, form: Form, page: UserPage) -> Response:
 
 @router.get("/enterprises/{org_id}/sheet.pdf")
 def pass_sheet(org_id: int, page: UserPage, part: int | None = None) -> Response:
-    assert page.user is not None
-    return pass_routes.passes_pdf(org_id, page.scope, page.db, part)
+    return file_response(downloads.passes_sheet(page.db, page.scope, org_id=org_id, part=part))
 
 
 # --- venue codes (實聯碼) -------------------------------------------------------------------------------
@@ -214,5 +214,4 @@ def venue_delete(venue_id: int, form: Form, page: UserPage) -> Response:
 
 @router.get("/enterprises/{org_id}/venues.pdf")
 def venue_posters(org_id: int, page: UserPage) -> Response:
-    assert page.user is not None
-    return venue_routes.venues_pdf(org_id, page.scope, page.db, page.request.app.state.settings)
+    return file_response(downloads.venue_posters(page.db, page.scope, org_id=org_id))

@@ -284,6 +284,8 @@ def my_passes(db: Session, scope: Scope) -> list[Pass]:
 def sheet_passes(db: Session, scope: Scope, *, org_id: int, part: int | None) -> list[Pass]:
     """The enterprise's valid passes for printing, SHEET_PART_PASSES at a time (`part` from 1); audited."""
     enterprise_in_scope(db, scope, org_id)
+    if part is not None and part < 1:  # REST's query already refuses it; a console URL does not
+        raise Invalid("parts are counted from 1", field="part")
     valid = (Pass.org_id == org_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow())
     total = db.scalar(select(func.count()).select_from(Pass).where(*valid)) or 0
     if not total:
