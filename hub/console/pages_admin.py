@@ -12,7 +12,17 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from crypto.identity import mask_mobile, mask_name
-from hub.console.web import PREFIX, Form, Page, Refusal, field_text, needs, refusal_status, refusal_text
+from hub.console.web import (
+    PREFIX,
+    Form,
+    Page,
+    Refusal,
+    field_text,
+    needs,
+    refusal_status,
+    refusal_text,
+    validation_text,
+)
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.permissions import Permission
 from hub.core.phone import InvalidMobile, normalize_mobile
@@ -160,17 +170,11 @@ def station_add(form: Form, page: Page = StationManager) -> Response:
         data = stations.StationIn.model_validate({"name": field_text(form, "name", 100)})
         stations.create_station(page.db, page.scope, data=data)
     except ValidationError as exc:
-        return _stations_page(page, 400, _validation_text(page, exc))
+        return _stations_page(page, 400, validation_text(page, exc))
     except Refusal as exc:
         finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
     return _stations_page(page, message=page.t("stations.added"))
-
-
-def _validation_text(page: Page, exc: ValidationError) -> str:
-    """Which fields are wrong and why, never the values typed (they may be personal data)."""
-    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-    return page.t("error.generic") + "; ".join(problems)
 
 
 @router.post("/stations/admins", response_class=HTMLResponse)
@@ -188,7 +192,7 @@ def station_admin_add(form: Form, page: Page = StationManager) -> Response:
         )
         stations.add_station_admin(page.db, page.scope, data=data)
     except ValidationError as exc:
-        return _stations_page(page, 400, _validation_text(page, exc))
+        return _stations_page(page, 400, validation_text(page, exc))
     except Refusal as exc:
         finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
@@ -256,7 +260,7 @@ def station_admin_edit(admin_id: int, form: Form, page: Page = StationManager) -
             page.db, page.scope, admin_id=admin.id, changes=changes.model_dump(exclude_none=True)
         )
     except ValidationError as exc:
-        return _stations_page(page, 400, _validation_text(page, exc))
+        return _stations_page(page, 400, validation_text(page, exc))
     except Refusal as exc:
         finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))

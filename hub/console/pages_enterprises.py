@@ -14,8 +14,18 @@ from pydantic import BaseModel, ValidationError
 from hub.api.routes import enterprises as enterprise_routes
 from hub.api.routes import passes as pass_routes
 from hub.api.routes import venues as venue_routes
-from hub.console.web import PREFIX, Form, Page, Refusal, UserPage, field_text, refusal_status, refusal_text
-from hub.console.whitelists import row_report, typed_changes, uploaded, validation_text
+from hub.console.web import (
+    PREFIX,
+    Form,
+    Page,
+    Refusal,
+    UserPage,
+    field_text,
+    refusal_status,
+    refusal_text,
+    validation_text,
+)
+from hub.console.whitelists import row_report, typed_changes, uploaded
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.masking import mask_mobile, mask_name
 from hub.errors import HubError

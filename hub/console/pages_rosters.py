@@ -23,8 +23,9 @@ from hub.console.web import (
     field_text,
     refusal_status,
     refusal_text,
+    validation_text,
 )
-from hub.console.whitelists import row_report, typed_changes, uploaded, validation_text
+from hub.console.whitelists import row_report, typed_changes, uploaded
 from hub.core.fields import Mobile, PersonName
 from hub.core.masking import mask_mobile, mask_name
 from hub.errors import HubError
