@@ -12,7 +12,6 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
-from hub.api.routes import venues as venue_routes
 from hub.console.web import (
     PREFIX,
     Form,
@@ -164,10 +163,12 @@ def station_venues_apply(station_id: int, form: Form, page: UserPage) -> Respons
     """The 實聯申請單 for a station: code names (each at most 8 characters), the address on file."""
     names = [n.strip() for n in field_text(form, "names", 200).replace("，", ",").split(",") if n.strip()]
     try:
-        body = venue_routes.VenueApplication.model_validate(
+        body = venues.VenueApplication.model_validate(
             {"names": names, "address": field_text(form, "address", 200) or None}
         )
-        venue_routes.apply_for_venues(station_id, body, page.scope, page.db)
+        venues.apply_for_venues(
+            page.db, page.scope, org_id=station_id, names=list(body.names), address=body.address
+        )
     except ValidationError as exc:
         return _roster_page(page, station_id, validation_text(page, exc), 400)
     except Refusal as exc:

@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from crypto.passes import pass_qr_png
 from hub.api.deps import ScopeDep
 from hub.api.routing import APIRouter
-from hub.core.fields import Moment, PlainText, RowId
+from hub.core.fields import RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep
 from hub.models.passes import Pass
 from hub.responses import file_response
 from hub.services import downloads, passes
-from hub.services.passes import SHEET_PART_PASSES
+from hub.services.passes import SHEET_PART_PASSES, BatchPassRequest, PassRequest, RevokeRequest
 
 router = APIRouter(tags=["passes"])
-
-PassKind = Literal["employee", "vehicle"]
-
-
-class PassRequest(BaseModel):
-    kind: PassKind = "employee"
-    not_before: Moment | None = None
-    expires_at: Moment | None = None
-    keep_previous: bool = Field(
-        default=False,
-        description="keep the employee's earlier valid pass of this kind (by default a new pass revokes it)",
-    )
-
-
-class BatchPassRequest(PassRequest):
-    employee_ids: list[RowId] = Field(min_length=1, max_length=500)
 
 
 class PassOut(BaseModel):
@@ -76,10 +60,6 @@ class PassOut(BaseModel):
             revoke_reason=p.revoke_reason,
             text=text,
         )
-
-
-class RevokeRequest(BaseModel):
-    reason: PlainText | None = Field(default=None, max_length=200)
 
 
 @router.post("/enterprises/{org_id}/employees/{employee_id}/passes", response_model=PassOut, status_code=201)

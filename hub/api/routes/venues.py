@@ -10,24 +10,16 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
-from hub.core.fields import Address, Mobile, OtpCodeText, PersonName, Phone, PlainText, RowId, VenueName
+from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import show_mobile
 from hub.db import SessionDep
 from hub.models.organisations import Organisation
 from hub.models.venues import Venue, Visit
 from hub.responses import file_response
 from hub.services import downloads, venues
+from hub.services.venues import VenueApplication
 
 router = APIRouter(tags=["venues"])
-
-
-class VenueApplication(BaseModel):
-    """The seed's 實聯申請單: address and contact (stored on the organisation) and the code names."""
-
-    names: list[VenueName] = Field(min_length=1, max_length=20)
-    address: Address | None = None
-    contact_name: PersonName | None = None
-    contact_phone: Phone | None = None
 
 
 class VenueOut(BaseModel):
