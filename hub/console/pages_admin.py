@@ -12,14 +12,23 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from crypto.identity import mask_mobile, mask_name
-from hub.console.web import PREFIX, Form, Page, Refusal, field_text, needs, refusal_status, refusal_text
+from hub.console.web import (
+    PREFIX,
+    Form,
+    Page,
+    Refusal,
+    field_text,
+    needs,
+    refusal_status,
+    refusal_text,
+    validation_text,
+)
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.permissions import Permission
 from hub.core.phone import InvalidMobile, normalize_mobile
-from hub.documents.exports import XLSX_MEDIA_TYPE
-from hub.documents.spreadsheets import import_template
 from hub.errors import HubError
-from hub.services import admins, stations
+from hub.responses import file_response
+from hub.services import admins, downloads, stations
 from hub.services import errors as domain
 from hub.services.scope import effective_permissions
 from hub.services.unit_of_work import finish
@@ -161,17 +170,11 @@ def station_add(form: Form, page: Page = StationManager) -> Response:
         data = stations.StationIn.model_validate({"name": field_text(form, "name", 100)})
         stations.create_station(page.db, page.scope, data=data)
     except ValidationError as exc:
-        return _stations_page(page, 400, _validation_text(page, exc))
+        return _stations_page(page, 400, validation_text(page, exc))
     except Refusal as exc:
         finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
     return _stations_page(page, message=page.t("stations.added"))
-
-
-def _validation_text(page: Page, exc: ValidationError) -> str:
-    """Which fields are wrong and why, never the values typed (they may be personal data)."""
-    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-    return page.t("error.generic") + "; ".join(problems)
 
 
 @router.post("/stations/admins", response_class=HTMLResponse)
@@ -189,7 +192,7 @@ def station_admin_add(form: Form, page: Page = StationManager) -> Response:
         )
         stations.add_station_admin(page.db, page.scope, data=data)
     except ValidationError as exc:
-        return _stations_page(page, 400, _validation_text(page, exc))
+        return _stations_page(page, 400, validation_text(page, exc))
     except Refusal as exc:
         finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
@@ -223,11 +226,7 @@ async def station_admins_import(form: Form, page: Page = StationManager) -> Resp
 
 @router.get("/stations/template.xlsx")
 def station_admins_template(page: Page = StationManager) -> Response:
-    return Response(
-        import_template(stations.STATION_ADMIN_COLUMNS),
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": 'attachment; filename="station-admins.xlsx"'},
-    )
+    return file_response(downloads.station_admin_template(page.scope))
 
 
 class _StationAdminChanges(BaseModel):
@@ -261,7 +260,7 @@ def station_admin_edit(admin_id: int, form: Form, page: Page = StationManager) -
             page.db, page.scope, admin_id=admin.id, changes=changes.model_dump(exclude_none=True)
         )
     except ValidationError as exc:
-        return _stations_page(page, 400, _validation_text(page, exc))
+        return _stations_page(page, 400, validation_text(page, exc))
     except Refusal as exc:
         finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))

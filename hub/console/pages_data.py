@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +15,6 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 
 from hub.api.deps import client_ip
-from hub.api.routes import queries as registers
 from hub.console import charts
 from hub.console.web import (
     PREFIX,
@@ -33,7 +31,8 @@ from hub.console.web import (
 from hub.core.permissions import Permission
 from hub.documents.exports import to_csv
 from hub.line import support
-from hub.services import audit, audit_search, dashboard, queries
+from hub.responses import file_response
+from hub.services import audit, audit_search, dashboard, downloads, queries
 from hub.services import errors as domain
 
 router = APIRouter()
@@ -120,7 +119,6 @@ def queries_page(
     if wants_clear and not reason.strip():
         context["message"] = page.t("queries.need_reason")
         return page.render(template, status_code=400, **context)
-    fmt = format if format in ("csv", "xlsx") else "json"
     ip = client_ip(page.request)
     if wants_clear and page.can(Permission.PERSONAL_DATA_UNMASK):
         # The typed reason goes into the audit log next to the query's own record (which the register
@@ -141,17 +139,25 @@ def queries_page(
         read = functools.partial(queries.read_check_register, officer_id=_int(officer_id))
     # The services check who may read which register and unmask, scope it to the caller's organisation,
     # and audit the query. A download holds the whole register; the screen its first SCREEN_ROWS.
-    limit = queries.MAX_ROWS if fmt != "json" else SCREEN_ROWS
+    download = EXPORTS.get(format)
+    limit = queries.MAX_ROWS if download else SCREEN_ROWS
     register = read(
-        page.db, page.scope, since=since_at, until=until_at, unmask=wants_clear, output=fmt, limit=limit
+        page.db,
+        page.scope,
+        since=since_at,
+        until=until_at,
+        unmask=wants_clear,
+        output=download or "json",
+        limit=limit,
     )
-    if fmt != "json":
-        return registers._render(register, fmt, kind)  # type: ignore[arg-type]
-    context["result"] = json.loads(bytes(registers._render(register, "json", kind).body))
+    if download:
+        return file_response(downloads.register_export(register, download, kind))
+    context["result"] = register.listing()
     return page.render(template, **context)
 
 
 SCREEN_ROWS = 200  # rows shown on a page; the CSV/.xlsx export holds the whole register
+EXPORTS: dict[str, downloads.ExportFormat] = {"csv": "csv", "xlsx": "xlsx"}  # `format`: else the page
 
 
 # --- audit log -------------------------------------------------------------------------------------------

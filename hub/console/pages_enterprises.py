@@ -2,25 +2,38 @@
 revoke with a reason, the PDF sheet), venue codes (apply, delete, poster PDF).
 
 Who may touch which enterprise is the services' rule (`hub.services.enterprises`, `passes`, `venues`,
-each given the caller's Scope), reached through the REST layer's functions for the same output shapes.
+each given the caller's Scope); their input models check the forms, `hub.services.downloads` makes the
+files. The page shows names, mobiles and national IDs masked, whoever reads.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
-from hub.api.routes import enterprises as enterprise_routes
-from hub.api.routes import passes as pass_routes
-from hub.api.routes import venues as venue_routes
-from hub.console.web import PREFIX, Form, Page, Refusal, UserPage, field_text, refusal_status, refusal_text
-from hub.console.whitelists import row_report, typed_changes, uploaded, validation_text
+from hub.console.web import (
+    PREFIX,
+    Form,
+    Page,
+    Refusal,
+    UserPage,
+    field_text,
+    refusal_status,
+    refusal_text,
+    validation_text,
+)
+from hub.console.whitelists import row_report, typed_changes, uploaded
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.masking import mask_mobile, mask_name
 from hub.errors import HubError
 from hub.models.organisations import OrgKind
-from hub.services import enterprises, venues
+from hub.models.passes import Pass
+from hub.models.rosters import Employee
+from hub.responses import file_response
+from hub.services import downloads, enterprises, passes, venues
 from hub.services import errors as domain
 from hub.services.unit_of_work import finish
 
@@ -38,7 +51,7 @@ def _refused(page: Page, org_id: int, exc: HubError | domain.DomainError) -> Res
 @router.get("/enterprises", response_class=HTMLResponse)
 def enterprises_page(page: UserPage) -> Response:
     assert page.user is not None
-    rows = enterprise_routes.list_enterprises(page.scope, page.db)  # 403 for roles without access
+    rows = enterprises.list_enterprises(page.db, page.scope)  # 403 for roles without access
     if len(rows) == 1 and page.user.org_id == rows[0].id:
         return page.redirect(f"{PREFIX}/enterprises/{rows[0].id}")
     return page.render("enterprises.html", enterprises=rows)
@@ -52,20 +65,43 @@ def _enterprise_page(
     report: list[dict[str, object]] | None = None,
 ) -> Response:
     assert page.user is not None
-    org = enterprise_routes.get_enterprise(org_id, page.scope, page.db)
-    employees = enterprise_routes.list_employees(org_id, page.scope, page.db)
-    passes = pass_routes.list_passes(org_id, page.scope, page.db, active_only=False)
-    venues = venue_routes.list_venues(org_id, page.scope, page.db)
+    org = enterprises.enterprise_in_scope(page.db, page.scope, org_id)
+    employees = enterprises.list_employees(page.db, page.scope, org_id=org_id)
+    issued = passes.list_passes(page.db, page.scope, org_id=org_id, active_only=False)
+    _org, org_venues = venues.list_venues(page.db, page.scope, org_id=org_id)
     return page.render(
         "enterprise.html",
         status_code=status,
         org=org,
-        employees=employees,
-        passes=passes,
-        venues=venues,
+        employees=[_employee_row(e) for e in employees],
+        passes=[_pass_row(p) for p in issued],
+        venues=org_venues,
         message=message,
         report=report,
     )
+
+
+def _employee_row(employee: Employee) -> dict[str, Any]:
+    """What the whitelist table shows of an employee: masked, as in every other output."""
+    return {
+        "id": employee.id,
+        "name_masked": mask_name(employee.name),
+        "mobile_masked": mask_mobile(employee.mobile),
+        "national_id_masked": employee.national_id_masked,
+    }
+
+
+def _pass_row(record: Pass) -> dict[str, Any]:
+    """What the pass table shows: the holder masked, never the pass's usable text."""
+    return {
+        "pass_id": record.pass_id,
+        "holder_name_masked": mask_name(record.holder_name),
+        "masked_national_id": record.masked_national_id,
+        "not_before": record.not_before,
+        "expires_at": record.expires_at,
+        "revoked": record.revoked_at is not None,
+        "revoked_at": record.revoked_at,
+    }
 
 
 @router.get("/enterprises/{org_id}", response_class=HTMLResponse)
@@ -84,7 +120,7 @@ def add_employee(org_id: int, form: Form, page: UserPage) -> Response:
                 "national_id": field_text(form, "national_id", 16),
             }
         )
-        enterprise_routes.add_employee(org_id, body, page.scope, page.db)
+        enterprises.add_employee(page.db, page.scope, org_id=org_id, data=body)
     except ValidationError as exc:
         fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
         return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
@@ -149,7 +185,7 @@ async def employees_import(org_id: int, form: Form, page: UserPage) -> Response:
 
 @router.get("/enterprises/{org_id}/employees-template.xlsx")
 def employees_template(org_id: int, page: UserPage) -> Response:
-    return enterprise_routes.employee_template(org_id, page.scope, page.db)
+    return file_response(downloads.employee_template(page.db, page.scope, org_id=org_id))
 
 
 @router.post("/enterprises/{org_id}/passes", response_class=HTMLResponse)
@@ -159,8 +195,10 @@ def issue_passes(org_id: int, form: Form, page: UserPage) -> Response:
     if not chosen:
         return _enterprise_page(page, org_id, page.t("passes.choose"), 400)
     try:
-        body = pass_routes.BatchPassRequest(employee_ids=chosen[:500])
-        pass_routes.issue_passes(org_id, body, page.scope, page.db)
+        body = passes.BatchPassRequest(employee_ids=chosen)  # at most MAX_BATCH, each a row id
+        passes.issue_passes(page.db, page.scope, org_id=org_id, employee_ids=body.employee_ids)
+    except ValidationError as exc:
+        return _enterprise_page(page, org_id, validation_text(page, exc), 400)
     except Refusal as exc:
         return _refused(page, org_id, exc)
     return _enterprise_page(page, org_id, page.t("passes.issued", n=len(chosen)))
@@ -172,14 +210,17 @@ def revoke_pass(pass_id: str, form: Form, page: UserPage) -> Response:
     reason = field_text(form, "reason", 200)
     if not reason:
         return page.render("error.html", status_code=400, message=page.t("passes.need_reason"))
-    record = pass_routes.revoke(pass_id, pass_routes.RevokeRequest(reason=reason), page.scope, page.db)
+    try:
+        body = passes.RevokeRequest(reason=reason)
+    except ValidationError as exc:
+        return page.render("error.html", status_code=400, message=validation_text(page, exc))
+    record = passes.revoke_pass(page.db, page.scope, pass_id=pass_id, reason=body.reason)
     return page.redirect(f"{PREFIX}/enterprises/{record.org_id}")
 
 
 @router.get("/enterprises/{org_id}/sheet.pdf")
 def pass_sheet(org_id: int, page: UserPage, part: int | None = None) -> Response:
-    assert page.user is not None
-    return pass_routes.passes_pdf(org_id, page.scope, page.db, part)
+    return file_response(downloads.passes_sheet(page.db, page.scope, org_id=org_id, part=part))
 
 
 # --- venue codes (實聯碼) -------------------------------------------------------------------------------
@@ -191,10 +232,12 @@ def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
     assert page.user is not None
     names = [n.strip() for n in field_text(form, "names", 200).replace("，", ",").split(",") if n.strip()]
     try:
-        body = venue_routes.VenueApplication.model_validate(
+        body = venues.VenueApplication.model_validate(
             {"names": names, "address": field_text(form, "address", 200) or None}
         )
-        venue_routes.apply_for_venues(org_id, body, page.scope, page.db)
+        venues.apply_for_venues(
+            page.db, page.scope, org_id=org_id, names=list(body.names), address=body.address
+        )
     except ValidationError as exc:
         fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
         return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
@@ -214,5 +257,4 @@ def venue_delete(venue_id: int, form: Form, page: UserPage) -> Response:
 
 @router.get("/enterprises/{org_id}/venues.pdf")
 def venue_posters(org_id: int, page: UserPage) -> Response:
-    assert page.user is not None
-    return venue_routes.venues_pdf(org_id, page.scope, page.db, page.request.app.state.settings)
+    return file_response(downloads.venue_posters(page.db, page.scope, org_id=org_id))

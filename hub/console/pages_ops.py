@@ -3,20 +3,21 @@ and keys & trust (issuer keys with their states, trust health, rotation, marking
 offline root's bundle request and signed bundle).
 
 Device rules (which station a station admin may touch) are the services' (`hub.devices.enrolment`, with
-the caller's Scope), reached through the REST layer's functions for the same output shape; keys and
-trust are the super admin's, as in the REST API (`hub.api.routes.trust`), through `hub.services.trust`.
+the caller's Scope, its input models for the form); keys and trust are the super admin's, as in the
+REST API, through `hub.services.trust`.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from hub.api.deps import client_ip
-from hub.api.routes import devices as device_routes
 from hub.console.web import (
     PREFIX,
     Form,
@@ -28,9 +29,12 @@ from hub.console.web import (
     needs,
     refusal_status,
     refusal_text,
+    validation_text,
 )
 from hub.core.permissions import Permission
+from hub.devices import enrolment
 from hub.devices.device_report import is_quiet
+from hub.devices.enrolment import EnrolmentTicket
 from hub.models.identity import Role
 from hub.services import keys, listings, trust
 from hub.services.unit_of_work import finish
@@ -40,15 +44,15 @@ DeviceManager = Depends(needs(Permission.DEVICES_MANAGE))
 
 
 def _devices_page(
-    page: Page, ticket: object = None, message: str | None = None, status: int = 200
+    page: Page, ticket: EnrolmentTicket | None = None, message: str | None = None, status: int = 200
 ) -> Response:
     assert page.user is not None
-    devices = device_routes.list_devices(page.db, page.scope, None)
+    devices = enrolment.list_devices(page.db, page.scope)
     now = dt.datetime.now(dt.UTC)
     rows = [
         {
             "device": d,
-            "quiet": is_quiet(d.revoked_at, d.last_upload_at, now),
+            "quiet": is_quiet(d.revoked_at, d.last_sync_at, now),
             "queue": page.queue_lag(d.queue_waiting, d.queue_oldest_age_s),
         }
         for d in devices
@@ -56,8 +60,15 @@ def _devices_page(
     stations = {s.id: s.name for s in listings.stations(page.db)} if page.scope.hub_wide else {}
     if not page.scope.hub_wide and page.user.org_id is not None and page.user.organisation is not None:
         stations = {page.user.org_id: page.user.organisation.name}
+    qr = base64.b64encode(ticket.qr_png).decode() if ticket is not None else None  # shown as a data: URL
     return page.render(
-        "devices.html", status_code=status, rows=rows, stations=stations, ticket=ticket, message=message
+        "devices.html",
+        status_code=status,
+        rows=rows,
+        stations=stations,
+        ticket=ticket,
+        qr=qr,
+        message=message,
     )
 
 
@@ -70,16 +81,22 @@ def devices_page(page: Page = DeviceManager) -> Response:
 def new_enrolment(form: Form, page: Page = DeviceManager) -> Response:
     assert page.user is not None
     station = field_text(form, "station_id", 12)
-    body = device_routes.EnrolmentTokenIn(station_id=int(station)) if station.isdigit() else None
-    ticket = device_routes.create_enrolment_token(page.db, page.scope, page.request.app.state.settings, body)
+    try:
+        body = enrolment.EnrolmentTokenIn(station_id=int(station) if station.isdigit() else None)
+    except ValidationError as exc:
+        return _devices_page(page, message=validation_text(page, exc), status=400)
+    ticket = enrolment.create_enrolment_token(page.db, page.scope, station_id=body.station_id)
     return _devices_page(page, ticket=ticket)
 
 
 @router.post("/devices/{device_id}/revoke", response_class=HTMLResponse)
 def revoke_device(device_id: str, form: Form, page: Page = DeviceManager) -> Response:
     assert page.user is not None
-    reason = field_text(form, "reason", 200) or None
-    device_routes.revoke(page.db, page.scope, device_id, device_routes.RevokeIn(reason=reason))
+    try:
+        body = enrolment.RevokeIn(reason=field_text(form, "reason", 200) or None)
+    except ValidationError as exc:
+        return _devices_page(page, message=validation_text(page, exc), status=400)
+    enrolment.revoke_device(page.db, page.scope, device_id=device_id, reason=body.reason)
     return page.redirect(f"{PREFIX}/devices")
 
 

@@ -12,8 +12,6 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
-from hub.api.routes import rosters as roster_routes
-from hub.api.routes import venues as venue_routes
 from hub.console.web import (
     PREFIX,
     Form,
@@ -24,14 +22,16 @@ from hub.console.web import (
     field_text,
     refusal_status,
     refusal_text,
+    validation_text,
 )
-from hub.console.whitelists import row_report, typed_changes, uploaded, validation_text
+from hub.console.whitelists import row_report, typed_changes, uploaded
 from hub.core.fields import Mobile, PersonName
 from hub.core.masking import mask_mobile, mask_name
 from hub.errors import HubError
 from hub.models.identity import Role
+from hub.responses import file_response
+from hub.services import downloads, rosters, venues
 from hub.services import errors as domain
-from hub.services import rosters, venues
 from hub.services.unit_of_work import finish
 
 router = APIRouter()
@@ -155,7 +155,7 @@ async def officers_import(station_id: int, form: Form, page: UserPage) -> Respon
 
 @router.get("/stations/{station_id:int}/officers-template.xlsx")
 def officers_template(station_id: int, page: UserPage) -> Response:
-    return roster_routes.officer_template(station_id, page.scope, page.db)
+    return file_response(downloads.officer_template(page.db, page.scope, station_id=station_id))
 
 
 @router.post("/stations/{station_id:int}/venues", response_class=HTMLResponse)
@@ -163,10 +163,12 @@ def station_venues_apply(station_id: int, form: Form, page: UserPage) -> Respons
     """The 實聯申請單 for a station: code names (each at most 8 characters), the address on file."""
     names = [n.strip() for n in field_text(form, "names", 200).replace("，", ",").split(",") if n.strip()]
     try:
-        body = venue_routes.VenueApplication.model_validate(
+        body = venues.VenueApplication.model_validate(
             {"names": names, "address": field_text(form, "address", 200) or None}
         )
-        venue_routes.apply_for_venues(station_id, body, page.scope, page.db)
+        venues.apply_for_venues(
+            page.db, page.scope, org_id=station_id, names=list(body.names), address=body.address
+        )
     except ValidationError as exc:
         return _roster_page(page, station_id, validation_text(page, exc), 400)
     except Refusal as exc:
@@ -176,4 +178,4 @@ def station_venues_apply(station_id: int, form: Form, page: UserPage) -> Respons
 
 @router.get("/stations/{station_id:int}/venues.pdf")
 def station_venue_posters(station_id: int, page: UserPage) -> Response:
-    return venue_routes.venues_pdf(station_id, page.scope, page.db, page.request.app.state.settings)
+    return file_response(downloads.venue_posters(page.db, page.scope, org_id=station_id))

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from starlette.datastructures import FormData, MutableHeaders
 
 from hub.console import i18n, sessions
@@ -347,6 +348,12 @@ def refusal_text(page: Page, reason: str, detail: Any) -> str:
         return page.t("error.bad_code")
     shown = detail if isinstance(detail, str) else reason
     return page.t("error.generic") + shown
+
+
+def validation_text(page: Page, exc: ValidationError) -> str:
+    """Which fields are wrong and why, never the values typed (they may be personal data)."""
+    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return page.t("error.generic") + "; ".join(problems)
 
 
 def _refusal_page(request: Request, status_code: int, message: str) -> Response:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.datastructures import FormData, UploadFile
 
-from hub.console.web import Page, field_text
+from hub.console.web import field_text
 from hub.services import errors as domain
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a whitelist sheet of thousands of rows is far below this
@@ -34,9 +34,3 @@ def typed_changes(form: FormData, model: type[BaseModel], fields: tuple[str, ...
     """The fields typed into an edit form, validated by `model`; ValidationError names the bad ones."""
     typed = {key: field_text(form, key, 64) for key in fields}
     return model.model_validate({k: v for k, v in typed.items() if v}).model_dump(exclude_none=True)
-
-
-def validation_text(page: Page, exc: ValidationError) -> str:
-    """Which fields are wrong and why, never the values typed (they may be personal data)."""
-    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-    return page.t("error.generic") + "; ".join(problems)

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 
 import qrcode
 import qrcode.constants
+from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto.enrolment import ENROLMENT_PREFIX
 from crypto.keys import kid_of
+from hub.context import context_of
+from hub.core.fields import PlainText, RowId
 from hub.core.permissions import Permission
 from hub.core.protection import token_hash
 from hub.db import utcnow
@@ -33,6 +36,15 @@ from hub.services import audit
 from hub.services.errors import Conflict, Gone, Invalid, NotFound, Rejected
 from hub.services.keys import keystore
 from hub.services.scope import Scope
+
+
+class EnrolmentTokenIn(BaseModel):
+    # Hub admins may tie the device to a station (or leave it hub-wide); station admins always get theirs.
+    station_id: RowId | None = None
+
+
+class RevokeIn(BaseModel):
+    reason: PlainText | None = Field(default=None, max_length=200)
 
 
 def _root_public_key(db: Session) -> bytes:
@@ -74,17 +86,13 @@ def device_station(scope: Scope, requested: int | None) -> int | None:
     return scope.own_org(requested)
 
 
-def create_enrolment_token(
-    db: Session,
-    scope: Scope,
-    *,
-    station_id: int | None,
-    lifetime: dt.timedelta,
-    base_url: str,
-) -> EnrolmentTicket:
+def create_enrolment_token(db: Session, scope: Scope, *, station_id: int | None) -> EnrolmentTicket:
     """A one-time enrolment token for a device of the caller's station (hub admins: `station_id`, or
-    None for a device tied to no station)."""
+    None for a device tied to no station), valid for the hub's `enrolment_token_minutes`; its QR names
+    the hub's `base_url`."""
     station_id = device_station(scope, station_id)
+    settings = context_of(db).settings
+    lifetime = dt.timedelta(minutes=settings.enrolment_token_minutes)
     actor, client_ip = scope.user, scope.client_ip
     if station_id is not None:
         org = db.get(Organisation, station_id)
@@ -111,7 +119,7 @@ def create_enrolment_token(
         client_ip=client_ip,
         expires_at=int(expires_at.timestamp()),
     )
-    text = enrolment_text(base_url, token, root_public)
+    text = enrolment_text(settings.base_url, token, root_public)
     return EnrolmentTicket(token=token, expires_at=expires_at, enrolment_text=text, qr_png=_qr_png(text))
 
 

@@ -14,12 +14,15 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.passes import PassClaims, encode_pass
 from hub.context import context_of
+from hub.core.fields import Moment, PlainText, RowId
 from hub.core.permissions import Permission
 from hub.db import utcnow
 from hub.models.identity import Role, User
@@ -40,6 +43,31 @@ SHEET_PART_PASSES = 250
 
 # Hub-wide permissions that show a pass's register entry (not its text).
 _REGISTER_READERS = (Permission.ENTERPRISES_MANAGE, Permission.PASSES_REVOKE, Permission.QUERY_PASSES)
+
+# Employees in one issuing request: all of them or none, in one transaction, each pass signed (~ms).
+MAX_BATCH = 500
+
+PassKind = Literal["employee", "vehicle"]
+
+
+class PassRequest(BaseModel):
+    """What an issuer asks for, whichever front end they use (validated before anything is written)."""
+
+    kind: PassKind = "employee"
+    not_before: Moment | None = None
+    expires_at: Moment | None = None
+    keep_previous: bool = Field(
+        default=False,
+        description="keep the employee's earlier valid pass of this kind (by default a new pass revokes it)",
+    )
+
+
+class BatchPassRequest(PassRequest):
+    employee_ids: list[RowId] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class RevokeRequest(BaseModel):
+    reason: PlainText | None = Field(default=None, max_length=200)
 
 
 def pass_org_id(org: Organisation) -> str:
@@ -284,6 +312,8 @@ def my_passes(db: Session, scope: Scope) -> list[Pass]:
 def sheet_passes(db: Session, scope: Scope, *, org_id: int, part: int | None) -> list[Pass]:
     """The enterprise's valid passes for printing, SHEET_PART_PASSES at a time (`part` from 1); audited."""
     enterprise_in_scope(db, scope, org_id)
+    if part is not None and part < 1:  # REST's query already refuses it; a console URL does not
+        raise Invalid("parts are counted from 1", field="part")
     valid = (Pass.org_id == org_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow())
     total = db.scalar(select(func.count()).select_from(Pass).where(*valid)) or 0
     if not total:

@@ -37,6 +37,14 @@ class Register:
         """The rows as lists in column order, for the CSV and .xlsx exports."""
         return [[row.get(column) for column in self.columns] for row in self.rows]
 
+    def listing(self) -> dict[str, Any]:
+        """The register as JSON-ready data, times as ISO 8601 text (UTC): the REST answer's body, and
+        what the console's query page lays out (converting to Taipei time as it shows each cell)."""
+        rows = [
+            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()} for r in self.rows
+        ]
+        return {"columns": list(self.columns), "rows": rows, "count": len(rows), "truncated": self.truncated}
+
 
 def _window(
     query: Select[Any], column: Any, since: dt.datetime | None, until: dt.datetime | None

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
 from hub.context import context_of
+from hub.core.fields import Address, PersonName, Phone, VenueName
 from hub.core.permissions import Permission
 from hub.db import utcnow
 from hub.models.identity import Role
@@ -23,6 +25,16 @@ from hub.services.scope import Scope
 # Unambiguous characters: the code is also printed under the QR for people who type it.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MAX_VENUES_PER_ORG = 200
+
+
+class VenueApplication(BaseModel):
+    """The seed's 實聯申請單: address and contact (stored on the organisation) and the code names; what
+    REST takes as its body and the console builds from its form (the same limits for both)."""
+
+    names: list[VenueName] = Field(min_length=1, max_length=20)
+    address: Address | None = None
+    contact_name: PersonName | None = None
+    contact_phone: Phone | None = None
 
 
 def new_venue_code() -> str:

@@ -86,6 +86,72 @@ def test_the_http_checker_sees_what_it_must(tmp_path: Path):
         assert found, (kind, source)
 
 
+# Front ends over the services: none of them reaches the services through another front end's adapter
+# (the console once called REST route functions, and so answered with REST's shapes and validation).
+FRONT_ENDS = (ROOT / "hub" / "console", ROOT / "hub" / "line")
+REST_ROUTES = "hub.api.routes"
+
+
+def _front_end_modules() -> list[Path]:
+    return sorted(p for package in FRONT_ENDS for p in package.rglob("*.py"))
+
+
+def _absolute(module: str | None, level: int, path: Path) -> str:
+    """The module a `from ... import` names, with a relative one resolved from `path`'s package."""
+    if level == 0:
+        return module or ""
+    package = list(path.relative_to(ROOT).with_suffix("").parts)
+    package = package if path.name == "__init__.py" else package[:-1]
+    base = package[: len(package) - (level - 1)]
+    return ".".join(base + ([module] if module else []))
+
+
+def _rest_route_imports(tree: ast.AST, path: Path) -> set[str]:
+    """Every import that reaches hub.api.routes: `import hub.api.routes.x`, `from hub.api.routes(.x)
+    import y`, `from hub.api import routes`, and the same written relatively."""
+
+    def is_routes(name: str) -> bool:
+        return name == REST_ROUTES or name.startswith(REST_ROUTES + ".")
+
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if is_routes(a.name))
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node.module, node.level, path)
+            named = (f"{module}.{a.name}" for a in node.names)
+            found.update(name for name in named if is_routes(name))
+    return found
+
+
+def test_the_front_ends_have_modules():
+    assert len([p for p in _front_end_modules() if p.parent.name == "console"]) >= 10
+    assert len([p for p in _front_end_modules() if p.parent.name == "line"]) >= 10
+
+
+@pytest.mark.parametrize("path", _front_end_modules(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_front_ends_call_the_services_not_the_rest_routes(path: Path):
+    found = _rest_route_imports(ast.parse(path.read_text(encoding="utf-8")), path)
+    assert not found, f"imports REST route modules {found}"
+
+
+def test_the_route_import_checker_sees_what_it_must():
+    """The check above catches each way of reaching hub.api.routes, and lets the neutral helpers be."""
+    page = ROOT / "hub" / "console" / "pages_sample.py"
+    reaching = [
+        "from hub.api.routes import passes as pass_routes\n",
+        "from hub.api.routes.venues import VenueApplication\n",
+        "import hub.api.routes.devices\n",
+        "from hub.api import routes\n",
+        "from ..api.routes import queries\n",
+        "from ..api import routes\n",
+    ]
+    for source in reaching:
+        assert _rest_route_imports(ast.parse(source), page), source
+    for source in ("from hub.api.deps import client_ip\n", "from hub.services import passes\n"):
+        assert not _rest_route_imports(ast.parse(source), page), source
+
+
 def _user(role: Role, org_id: int | None = None, permissions: list[str] | None = None) -> User:
     return User(id=1, mobile="+886911000001", role=role.value, org_id=org_id, permissions=permissions or [])
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, File, HTTPException, Response, UploadFile
+from fastapi import Depends, File, HTTPException, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from hub.api.deps import CurrentUser, SettingsDep
 from hub.documents.exports import XLSX_MEDIA_TYPE
-from hub.documents.spreadsheets import ColumnSpec, import_template
 from hub.services.errors import TooLarge
 
 XLSX_TYPES = {
@@ -56,15 +54,6 @@ def patch_changes(body: BaseModel) -> dict[str, Any]:
             ]
         )
     return changes
-
-
-def template_response(columns: Sequence[ColumnSpec], name: str) -> Response:
-    """An empty import sheet with the right headers and text-formatted columns, to fill in and upload."""
-    return Response(
-        import_template(columns),
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-    )
 
 
 XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX_MEDIA_TYPE: {}}}}

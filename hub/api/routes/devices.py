@@ -9,19 +9,15 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from hub.api.deps import ClientIp, ScopeDep, SettingsDep
+from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import PlainText, RowId
 from hub.db import SessionDep, utcnow
 from hub.devices import enrolment
+from hub.devices.enrolment import EnrolmentTokenIn, RevokeIn
 from hub.models.devices import Device
 
 router = APIRouter(tags=["devices"])
-
-
-class EnrolmentTokenIn(BaseModel):
-    # Hub admins may tie the device to a station (or leave it hub-wide); station admins always get theirs.
-    station_id: RowId | None = None
 
 
 class EnrolmentTokenOut(BaseModel):
@@ -82,22 +78,12 @@ class DeviceOut(BaseModel):
         )
 
 
-class RevokeIn(BaseModel):
-    reason: PlainText | None = Field(default=None, max_length=200)
-
-
 @router.post("/devices/enrolment-tokens", status_code=201, response_model=EnrolmentTokenOut)
 def create_enrolment_token(
-    db: SessionDep, scope: ScopeDep, settings: SettingsDep, body: EnrolmentTokenIn | None = None
+    db: SessionDep, scope: ScopeDep, body: EnrolmentTokenIn | None = None
 ) -> EnrolmentTokenOut:
     """A one-time token (and its QR) that lets one device enrol, for `enrolment_token_minutes`."""
-    ticket = enrolment.create_enrolment_token(
-        db,
-        scope,
-        station_id=body.station_id if body else None,
-        lifetime=dt.timedelta(minutes=settings.enrolment_token_minutes),
-        base_url=settings.base_url,
-    )
+    ticket = enrolment.create_enrolment_token(db, scope, station_id=body.station_id if body else None)
     return EnrolmentTokenOut(
         token=ticket.token,
         expires_at=int(ticket.expires_at.timestamp()),

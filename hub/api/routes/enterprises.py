@@ -10,16 +10,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from hub.api.deps import ClientIp, ScopeDep
-from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
+from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes
 from hub.api.routes.auth import TokenOut, UserOut
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep
-from hub.documents.spreadsheets import EMPLOYEE_COLUMNS
 from hub.models.organisations import Organisation, RegistrationClaim, ReviewState
 from hub.models.rosters import Employee
-from hub.services import enterprises, identity
+from hub.responses import file_response
+from hub.services import downloads, enterprises, identity
 
 router = APIRouter(tags=["enterprises"])
 
@@ -180,8 +180,7 @@ def delete_employee(org_id: RowId, employee_id: RowId, scope: ScopeDep, db: Sess
     "/enterprises/{org_id}/employees/import-template.xlsx", response_class=Response, responses=XLSX_RESPONSE
 )
 def employee_template(org_id: RowId, scope: ScopeDep, db: SessionDep) -> Response:
-    enterprises.enterprise_in_scope(db, scope, org_id)
-    return template_response(EMPLOYEE_COLUMNS, "employees")
+    return file_response(downloads.employee_template(db, scope, org_id=org_id))
 
 
 @router.post("/enterprises/{org_id}/employees/import", status_code=201)

@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from crypto.passes import pass_qr_png
 from hub.api.deps import ScopeDep
 from hub.api.routing import APIRouter
-from hub.core.fields import Moment, PlainText, RowId
+from hub.core.fields import RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep
 from hub.models.passes import Pass
-from hub.services import passes
-from hub.services.passes import SHEET_PART_PASSES
+from hub.responses import file_response
+from hub.services import downloads, passes
+from hub.services.passes import SHEET_PART_PASSES, BatchPassRequest, PassRequest, RevokeRequest
 
 router = APIRouter(tags=["passes"])
-
-PassKind = Literal["employee", "vehicle"]
-
-
-class PassRequest(BaseModel):
-    kind: PassKind = "employee"
-    not_before: Moment | None = None
-    expires_at: Moment | None = None
-    keep_previous: bool = Field(
-        default=False,
-        description="keep the employee's earlier valid pass of this kind (by default a new pass revokes it)",
-    )
-
-
-class BatchPassRequest(PassRequest):
-    employee_ids: list[RowId] = Field(min_length=1, max_length=500)
 
 
 class PassOut(BaseModel):
@@ -75,10 +60,6 @@ class PassOut(BaseModel):
             revoke_reason=p.revoke_reason,
             text=text,
         )
-
-
-class RevokeRequest(BaseModel):
-    reason: PlainText | None = Field(default=None, max_length=200)
 
 
 @router.post("/enterprises/{org_id}/employees/{employee_id}/passes", response_model=PassOut, status_code=201)
@@ -158,15 +139,7 @@ def pass_png(
 )
 def pass_pdf(pass_id: str, scope: ScopeDep, db: SessionDep) -> Response:
     """A printable A4 sheet with the pass (name masked, CJK rendered)."""
-    from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
-
-    record = passes.pass_text(db, scope, pass_id=pass_id, form="pdf")
-    pdf = render_pass_sheet([PassSheetItem.from_pass(record.text)], per_page=1)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="pass-{record.pass_id[:8]}.pdf"'},
-    )
+    return file_response(downloads.pass_sheet(db, scope, pass_id=pass_id))
 
 
 @router.get(
@@ -184,16 +157,7 @@ def passes_pdf(
 ) -> Response:
     """All the enterprise's valid passes on A4 sheets, four a page, for printing; more than
     SHEET_PART_PASSES come in parts (`?part=1`, `?part=2`, ...)."""
-    from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
-
-    rows = passes.sheet_passes(db, scope, org_id=org_id, part=part)
-    pdf = render_pass_sheet([PassSheetItem.from_pass(p.text) for p in rows], per_page=4)
-    suffix = f"-part{part}" if part is not None else ""
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="passes-{org_id}{suffix}.pdf"'},
-    )
+    return file_response(downloads.passes_sheet(db, scope, org_id=org_id, part=part))
 
 
 @router.post("/passes/{pass_id}/revoke", response_model=PassOut)

@@ -3,7 +3,6 @@ personal_data.unmask. Every query is audited. `format=csv|xlsx` downloads the sa
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Response
@@ -13,8 +12,9 @@ from hub.api.deps import ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, Moment, PlainText, RowId
 from hub.db import SessionDep
-from hub.documents.exports import XLSX_MEDIA_TYPE, to_csv, to_xlsx
-from hub.services import queries
+from hub.documents.exports import XLSX_MEDIA_TYPE
+from hub.responses import file_response
+from hub.services import downloads, queries
 
 router = APIRouter(prefix="/queries", tags=["queries"])
 
@@ -28,24 +28,9 @@ Unmask = Annotated[
 
 
 def _render(register: queries.Register, fmt: Format, name: str) -> Response:
-    if fmt == "csv":
-        return Response(
-            to_csv(register.columns, register.cells()),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    if fmt == "xlsx":
-        return Response(
-            to_xlsx(register.columns, register.cells(), sheet_title=name),
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    rows = [
-        {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()} for r in register.rows
-    ]
-    return JSONResponse(
-        {"columns": list(register.columns), "rows": rows, "count": len(rows), "truncated": register.truncated}
-    )
+    if fmt == "json":
+        return JSONResponse(register.listing())
+    return file_response(downloads.register_export(register, fmt, name))
 
 
 @router.get("/passes", responses=DOWNLOADS)

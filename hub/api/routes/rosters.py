@@ -6,14 +6,14 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from hub.api.deps import ScopeDep
-from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes, template_response
+from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep
-from hub.documents.spreadsheets import OFFICER_COLUMNS
 from hub.models.rosters import Officer
-from hub.services import rosters
+from hub.responses import file_response
+from hub.services import downloads, rosters
 
 router = APIRouter(tags=["duty officers"])
 
@@ -77,8 +77,7 @@ def delete_officer(station_id: RowId, officer_id: RowId, scope: ScopeDep, db: Se
     "/stations/{station_id}/officers/import-template.xlsx", response_class=Response, responses=XLSX_RESPONSE
 )
 def officer_template(station_id: RowId, scope: ScopeDep, db: SessionDep) -> Response:
-    rosters.station_in_scope(db, scope, station_id)
-    return template_response(OFFICER_COLUMNS, "duty-officers")
+    return file_response(downloads.officer_template(db, scope, station_id=station_id))
 
 
 @router.post("/stations/{station_id}/officers/import", status_code=201)

@@ -8,7 +8,7 @@ from fastapi import Depends, Response
 from pydantic import BaseModel
 
 from hub.api.deps import ScopeDep, scope_with
-from hub.api.routes._common import XLSX_RESPONSE, Upload, template_response
+from hub.api.routes._common import XLSX_RESPONSE, Upload
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
@@ -16,7 +16,8 @@ from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.models.identity import User
 from hub.models.organisations import Organisation
-from hub.services import stations
+from hub.responses import file_response
+from hub.services import downloads, stations
 from hub.services.scope import Scope
 
 router = APIRouter(tags=["stations"])
@@ -112,8 +113,8 @@ def delete_station_admin(admin_id: RowId, scope: ScopeDep, db: SessionDep) -> No
 
 
 @router.get("/station-admins/import-template.xlsx", response_class=Response, responses=XLSX_RESPONSE)
-def station_admin_template(_scope: StationManager) -> Response:
-    return template_response(stations.STATION_ADMIN_COLUMNS, "station-admins")
+def station_admin_template(scope: StationManager) -> Response:
+    return file_response(downloads.station_admin_template(scope))
 
 
 @router.post("/station-admins/import", status_code=201)

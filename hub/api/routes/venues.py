@@ -8,25 +8,18 @@ import datetime as dt
 from fastapi import Query, Response
 from pydantic import BaseModel, Field
 
-from hub.api.deps import ClientIp, ScopeDep, SettingsDep
+from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
-from hub.core.fields import Address, Mobile, OtpCodeText, PersonName, Phone, PlainText, RowId, VenueName
+from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import show_mobile
 from hub.db import SessionDep
 from hub.models.organisations import Organisation
 from hub.models.venues import Venue, Visit
-from hub.services import venues
+from hub.responses import file_response
+from hub.services import downloads, venues
+from hub.services.venues import VenueApplication
 
 router = APIRouter(tags=["venues"])
-
-
-class VenueApplication(BaseModel):
-    """The seed's 實聯申請單: address and contact (stored on the organisation) and the code names."""
-
-    names: list[VenueName] = Field(min_length=1, max_length=20)
-    address: Address | None = None
-    contact_name: PersonName | None = None
-    contact_phone: Phone | None = None
 
 
 class VenueOut(BaseModel):
@@ -123,23 +116,9 @@ def venue_png(venue_id: RowId, scope: ScopeDep, db: SessionDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def venues_pdf(org_id: RowId, scope: ScopeDep, db: SessionDep, settings: SettingsDep) -> Response:
+def venues_pdf(org_id: RowId, scope: ScopeDep, db: SessionDep) -> Response:
     """Printable posters, one venue code a page, to put at entrances."""
-    from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
-
-    org, rows = venues.venues_to_print(db, scope, org_id=org_id)
-    items = [
-        VenueSheetItem(
-            qr_text=venues.venue_url(db, v), venue_name=v.name, org_name=org.name, venue_code=v.code
-        )
-        for v in rows
-    ]
-    pdf = render_venue_sheet(items, retention_days=settings.retention_days)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="venues-{org_id}.pdf"'},
-    )
+    return file_response(downloads.venue_posters(db, scope, org_id=org_id))
 
 
 @router.get("/venue-codes/{code}", response_model=VenueOut)

@@ -369,6 +369,51 @@ def test_an_enterprise_admin_cannot_touch_another_enterprise(super_console, hub,
     assert console.get(f"/console/enterprises/{foreign}/sheet.pdf").status_code == 403
 
 
+def test_console_forms_are_checked_by_the_services_input_models(super_console, hub, client, sms, db):
+    """The limits REST's bodies have hold for the console's forms (the models live in the services): a
+    bad field is a 400 page naming it, never a 500, and nothing is written."""
+    from hub.models.devices import Device, EnrolmentToken
+
+    console, org_id = _enterprise_console(hub, client, sms)
+    page = f"/console/enterprises/{org_id}"
+    added = console.post(
+        f"{page}/employees",
+        {"name": "陳大明", "mobile": "0912345675", "national_id": "A123456789"},
+        token_from=page,
+    )
+    assert added.status_code == 303, added.text
+    employee_id = re.search(r'name="employee_ids" value="(\d+)"', console.get(page).text).group(1)
+    too_many = console.post(f"{page}/passes", {"employee_ids": [employee_id] * 501}, token_from=page)
+    assert too_many.status_code == 400 and "employee_ids" in too_many.text
+    out_of_range = console.post(f"{page}/passes", {"employee_ids": [str(2**31)]}, token_from=page)
+    assert out_of_range.status_code == 400
+    assert db.scalars(select(Pass)).all() == []
+    assert console.get(f"{page}/sheet.pdf?part=0").status_code == 400
+
+    issued = console.post(f"{page}/passes", {"employee_ids": [employee_id]}, token_from=page)
+    assert issued.status_code == 200
+    pass_id = re.search(r'action="/console/passes/([0-9a-f]{32})/revoke"', console.get(page).text).group(1)
+    control = console.post(f"/console/passes/{pass_id}/revoke", {"reason": "離\x01職"}, token_from=page)
+    assert control.status_code == 400 and "reason" in control.text
+    db.expire_all()
+    assert db.scalars(select(Pass)).one().revoked_at is None
+
+    refused = super_console.post(
+        "/console/devices/enrolment", {"station_id": "0"}, token_from="/console/devices"
+    )
+    assert refused.status_code == 400 and "station_id" in refused.text
+    assert db.scalars(select(EnrolmentToken)).all() == []
+    device = Device(id=str(uuid.uuid4()), name="一號", public_key=secrets.token_bytes(32), station_id=None)
+    db.add(device)
+    db.commit()
+    bad_reason = super_console.post(
+        f"/console/devices/{device.id}/revoke", {"reason": "遺\x00失"}, token_from="/console/devices"
+    )
+    assert bad_reason.status_code == 400 and "reason" in bad_reason.text
+    db.refresh(device)
+    assert device.revoked_at is None
+
+
 def test_flow2_edit_and_delete_a_station_admin(super_console, db):
     super_console.post(
         "/console/stations/admins",
