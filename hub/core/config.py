@@ -101,9 +101,8 @@ class Settings(BaseSettings):
 
     # Requests
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
-    # Load shedding (hub.middleware, docs/deploy.md): requests in progress per worker before the next
-    # is answered 503 at once. 40 is anyio's thread pool, where the sync endpoints run: beyond it a
-    # request would only wait for a thread.
+    # Load shedding (hub.middleware, docs/deploy.md): requests admitted per worker (running or waiting
+    # their turn) before the next is answered 503 at once.
     max_in_flight: int = Field(default=40, ge=1)
     # Of those, how many run at once; the rest wait in line at most max_queue_wait_ms, then get a 503
     # (hub/middleware.py, docs/deploy.md).
