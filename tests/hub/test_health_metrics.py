@@ -92,41 +92,6 @@ def test_metrics_count_requests_by_route_sms_and_trust_age(
     assert "00000000000000ff" not in text
 
 
-def test_load_shedding_answers_503_at_once_beyond_the_limit() -> None:
-    release = asyncio.Event()
-    started = 0
-
-    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
-        nonlocal started
-        started += 1
-        await release.wait()
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    app = LoadShedding(slow_app, max_in_flight=2)
-
-    async def scenario() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-            held = [asyncio.create_task(client.get("/api/v1/trust/bundle")) for _ in range(2)]
-            while started < 2:
-                await asyncio.sleep(0.001)
-            loop = asyncio.get_running_loop()
-            t0 = loop.time()
-            shed = [await client.get("/api/v1/passes/x") for _ in range(3)]
-            assert loop.time() - t0 < 1.0  # answered at once, not queued behind the slow two
-            health = asyncio.create_task(client.get("/healthz"))  # never shed
-            while started < 3:
-                await asyncio.sleep(0.001)
-            release.set()
-            return [*(await asyncio.gather(*held)), *shed, await health]
-
-    responses = asyncio.run(scenario())
-    assert [r.status_code for r in responses] == [200, 200, 503, 503, 503, 200]
-    assert responses[2].headers["retry-after"] == "1" and responses[2].json()["error"] == "overloaded"
-    assert app.in_flight == 0
-
-
 class _Gate:
     """An app whose requests run until let go, one by one, recording the order they started in."""
 
@@ -151,6 +116,40 @@ class _Gate:
 
 def _client(app: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+
+
+def test_load_shedding_answers_503_at_once_beyond_the_limit() -> None:
+    release = asyncio.Event()
+    started = 0
+
+    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal started
+        started += 1
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = LoadShedding(slow_app, max_in_flight=2)
+
+    async def scenario() -> list[httpx.Response]:
+        async with _client(app) as client:
+            held = [asyncio.create_task(client.get("/api/v1/trust/bundle")) for _ in range(2)]
+            while started < 2:
+                await asyncio.sleep(0.001)
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            shed = [await client.get("/api/v1/passes/x") for _ in range(3)]
+            assert loop.time() - t0 < 1.0  # answered at once, not queued behind the slow two
+            health = asyncio.create_task(client.get("/healthz"))  # never shed
+            while started < 3:
+                await asyncio.sleep(0.001)
+            release.set()
+            return [*(await asyncio.gather(*held)), *shed, await health]
+
+    responses = asyncio.run(scenario())
+    assert [r.status_code for r in responses] == [200, 200, 503, 503, 503, 200]
+    assert responses[2].headers["retry-after"] == "1" and responses[2].json()["error"] == "overloaded"
+    assert app.in_flight == 0
 
 
 def test_beyond_the_running_limit_requests_wait_their_turn_in_arrival_order() -> None:
@@ -232,36 +231,22 @@ def test_a_database_that_refuses_connections_is_a_fast_503_not_a_500() -> None:
     app = LoadShedding(no_database, max_in_flight=10)
 
     async def call() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as c:
-            return await c.get("/api/v1/passes/x")
+        async with _client(app) as client:
+            return await client.get("/api/v1/passes/x")
 
     response = asyncio.run(call())
     assert response.status_code == 503 and response.json()["error"] == "database_unavailable"
     assert response.headers["retry-after"] == "1" and app.in_flight == 0
 
 
-def test_the_thread_pool_holds_every_request_load_shedding_lets_in(tmp_path, keys_dir, database_url):
+def test_the_thread_pool_holds_every_request_load_shedding_lets_in(settings, keys_dir):
     """With fewer threads than admitted requests, requests waiting for SQLite's write lock could take every
     thread while the lock's holder waits for one to commit (hub.main's lifespan)."""
     import anyio.to_thread
-    from fastapi.testclient import TestClient
 
-    from hub.core.config import Settings
-    from hub.main import THREADS_BEYOND_SHEDDING, create_app
-    from tests.hub.hubkit import PASSPHRASE, SECRET
+    from hub.main import THREADS_BEYOND_SHEDDING
 
-    settings = Settings(
-        database_url=database_url,
-        keys_dir=keys_dir,
-        key_passphrase=PASSPHRASE,
-        secret_key=SECRET,
-        sms_gateway="file",
-        sms_file_path=tmp_path / "sms.jsonl",
-        purge_interval_seconds=0,
-        trust_publish_seconds=0,
-        max_in_flight=120,
-        _env_file=None,
-    )
+    settings = settings.model_copy(update={"max_in_flight": 120})
     app = create_app(settings)
     with TestClient(app) as client:
         tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
