@@ -479,24 +479,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
         info = seed_demo(db, settings)
     pass_dir = directory / "passes"
     pass_dir.mkdir(exist_ok=True)
+    # The folder holds exactly today's valid passes: files of passes revoked or replaced since an
+    # earlier run go, so no two files share a number and none shows a pass that no longer holds.
+    wanted: set[str] = set()
     for index, demo_pass in enumerate(info.passes, start=1):
-        (pass_dir / f"pass-{index}-{demo_pass.pass_id[:8]}.png").write_bytes(pass_qr_png(demo_pass.text))
-        (pass_dir / f"pass-{index}-{demo_pass.pass_id[:8]}.txt").write_text(demo_pass.text + "\n")
+        stem = f"pass-{index}-{demo_pass.pass_id[:8]}"
+        (pass_dir / f"{stem}.png").write_bytes(pass_qr_png(demo_pass.text))
+        (pass_dir / f"{stem}.txt").write_text(demo_pass.text + "\n")
+        wanted |= {f"{stem}.png", f"{stem}.txt"}
+    for stale in pass_dir.glob("pass-*"):
+        if stale.name not in wanted:
+            stale.unlink()
 
     url = f"http://{args.host}:{args.port}"
     print("Checkpass demo hub")
     print(f"  API docs:      {url}/docs")
     print(f"  health:        {url}/healthz")
-    print(
-        f"  admin login:   POST {url}/api/v1/auth/login  "
-        f"mobile {info.admin_mobile}  password {info.admin_password}"
-    )
+    password = info.admin_password or "(changed since the first run; the demo does not know it)"
+    print(f"  admin login:   POST {url}/api/v1/auth/login  mobile {info.admin_mobile}  password {password}")
     print(f"  web console:   {url}/console/  (the admin login above)")
     print(f"  enterprise admin (SMS login): {info.enterprise_admin_mobile}")
     print(f"  station admin (SMS login):    {info.station_admin_mobile}")
     print(f"  duty officers: {', '.join(info.officer_mobiles)}")
     print(f"  venue code:    {info.venue_code}")
-    print(f"  pass images:   {pass_dir.resolve()} ({len(info.passes)} passes, PNG + TP1 text)")
+    revoked = f"; revoked, not re-issued: {', '.join(info.revoked)}" if info.revoked else ""
+    print(f"  pass images:   {pass_dir.resolve()} ({len(info.passes)} valid passes, PNG + TP1 text{revoked})")
     print(f"  SMS outbox:    {settings.sms_file_path} (codes sent by the hub land here)")
     print(f"  key passphrase: {settings.passphrase()}  (keys in {settings.keys_dir})")
     print("\n".join(demo_lines(settings, url)))

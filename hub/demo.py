@@ -46,7 +46,8 @@ class DemoPass:
 @dataclass
 class DemoInfo:
     admin_mobile: str
-    admin_password: str
+    # None once someone changed the demo password: a rerun must not print a password that no longer works.
+    admin_password: str | None
     enterprise_id: int
     station_id: int
     venue_code: str
@@ -54,6 +55,8 @@ class DemoInfo:
     station_admin_mobile: str
     officer_mobiles: list[str] = field(default_factory=list)
     passes: list[DemoPass] = field(default_factory=list)
+    # Holders (masked) whose demo pass an administrator revoked: a rerun leaves them without one.
+    revoked: list[str] = field(default_factory=list)
 
 
 def seed_demo(db: Session, settings: Settings) -> DemoInfo:
@@ -133,12 +136,12 @@ def seed_demo(db: Session, settings: Settings) -> DemoInfo:
         db.flush()
 
     for employee in db.scalars(select(Employee).where(Employee.org_id == org.id).order_by(Employee.id)):
-        has_pass = db.scalars(
-            select(Pass.id).where(
-                Pass.employee_id == employee.id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow()
-            )
+        # A pass that has not expired, revoked or not, is the state someone chose: a revoked pass is
+        # not re-issued behind the administrator's back. Only expired passes are renewed.
+        current = db.scalars(
+            select(Pass.id).where(Pass.employee_id == employee.id, Pass.expires_at > utcnow())
         ).first()
-        if has_pass is None:
+        if current is None:
             passes.sign_pass(
                 db, org=org, employee=employee, actor=admin, not_before=utcnow() - dt.timedelta(minutes=5)
             )
@@ -146,15 +149,16 @@ def seed_demo(db: Session, settings: Settings) -> DemoInfo:
 
     venue = db.scalars(select(Venue).where(Venue.org_id == org.id).order_by(Venue.id)).first()
     assert venue is not None
+    live = select(Pass).where(Pass.org_id == org.id, Pass.expires_at > utcnow()).order_by(Pass.id)
     demo_passes = [
         DemoPass(p.pass_id, mask_name(p.holder_name), p.text)
-        for p in db.scalars(
-            select(Pass).where(Pass.org_id == org.id, Pass.revoked_at.is_(None)).order_by(Pass.id)
-        )
+        for p in db.scalars(live.where(Pass.revoked_at.is_(None)))
     ]
+    revoked = [mask_name(p.holder_name) for p in db.scalars(live.where(Pass.revoked_at.is_not(None)))]
+    password_unchanged = identity.password_matches(admin.password_hash, DEMO_ADMIN_PASSWORD)
     return DemoInfo(
         admin_mobile=DEMO_ADMIN_MOBILE,
-        admin_password=DEMO_ADMIN_PASSWORD,
+        admin_password=DEMO_ADMIN_PASSWORD if password_unchanged else None,
         enterprise_id=org.id,
         station_id=station.id,
         venue_code=venue.code,
@@ -162,4 +166,5 @@ def seed_demo(db: Session, settings: Settings) -> DemoInfo:
         station_admin_mobile=DEMO_STATION_ADMIN[1],
         officer_mobiles=[m for _n, _num, m in DEMO_OFFICERS],
         passes=demo_passes,
+        revoked=revoked,
     )

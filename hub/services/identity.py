@@ -32,7 +32,7 @@ def hash_password(password: str) -> str:
     return nacl.pwhash.argon2id.str(password.encode()).decode()
 
 
-def _password_matches(stored: str | None, password: str) -> bool:
+def password_matches(stored: str | None, password: str) -> bool:
     if not stored:
         return False
     try:
@@ -95,12 +95,12 @@ def password_login(
     ).first()
     login_throttle.check(db, mobile, client_ip, user.id if user is not None else None)
     if user is None or not user.active:
-        _password_matches(_DUMMY_HASH, password)  # the same time as a wrong password
+        password_matches(_DUMMY_HASH, password)  # the same time as a wrong password
         login_throttle.record_failure(db, mobile, client_ip)
         audit.record(db, "login.failed", target=mask_mobile(mobile), client_ip=client_ip, why="unknown")
         db.commit()
         raise NotAuthenticated("wrong mobile or password", reason="bad_credentials")
-    if not _password_matches(user.password_hash, password):
+    if not password_matches(user.password_hash, password):
         login_throttle.record_failure(db, mobile, client_ip)
         audit.record(db, "login.failed", actor=user, client_ip=client_ip, why="password")
         db.commit()
@@ -121,7 +121,7 @@ def change_password(
     as in `password_login`)."""
     s = context_of(db).settings
     login_throttle.check(db, user.mobile, client_ip, user.id)
-    if not _password_matches(user.password_hash, current):
+    if not password_matches(user.password_hash, current):
         login_throttle.record_failure(db, user.mobile, client_ip)
         db.commit()
         raise Invalid("the current password is wrong", field="current_password", reason="bad_credentials")

@@ -202,3 +202,74 @@ def test_init_asks_for_the_passphrase_on_a_terminal(tmp_path):
     # Ctrl-D at the prompt is a usage error, not a traceback.
     code, out = _run_on_terminal(["hub", "init", "--super-admin", "0911000001"], env, b"\x04", tmp_path)
     assert code == 2 and "Traceback" not in out and "passphrase" in out
+
+
+def _demo_once(directory: Path, port: int) -> str:
+    """`checkpass hub demo --no-serve` in its own process (as `make demo` runs it); its printout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "provisioning",
+            "hub",
+            "demo",
+            "--dir",
+            str(directory),
+            "--port",
+            str(port),
+            "--no-serve",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=directory.parent,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_demo_rerun_prints_what_is_true(tmp_path):
+    """A second run after an admin revoked a pass and changed the password: it re-issues nothing, prints
+    no stale password, and leaves one file per valid pass (no two `pass-2-*`)."""
+    import sqlalchemy as sa
+
+    from hub.services.identity import hash_password
+
+    directory = tmp_path / "demo"
+    port = _free_port()
+    first = _demo_once(directory, port)
+    assert "password demo-admin-2026" in first and "(3 valid passes" in first
+    first_files = sorted(p.name for p in (directory / "passes").iterdir())
+    assert len(first_files) == 6
+
+    engine = sa.create_engine(f"sqlite:///{directory / 'hub.db'}")
+    with engine.begin() as db:
+        revoked_id = db.execute(
+            sa.text("SELECT pass_id FROM passes ORDER BY id LIMIT 1 OFFSET 1")
+        ).scalar_one()
+        db.execute(
+            sa.text("UPDATE passes SET revoked_at = CURRENT_TIMESTAMP WHERE pass_id = :p"), {"p": revoked_id}
+        )
+        db.execute(
+            sa.text("UPDATE users SET password_hash = :h WHERE mobile = '+886911000000'"),
+            {"h": hash_password("someone-changed-it-1")},
+        )
+        before = db.execute(sa.text("SELECT count(*) FROM passes")).scalar_one()
+
+    second = _demo_once(directory, port)
+    with engine.begin() as db:
+        assert db.execute(sa.text("SELECT count(*) FROM passes")).scalar_one() == before  # nothing re-issued
+    engine.dispose()
+    assert "demo-admin-2026" not in second and "changed since the first run" in second
+    assert "(2 valid passes" in second and "revoked, not re-issued: 林*玲" in second
+    files = sorted(p.name for p in (directory / "passes").iterdir())
+    assert len(files) == 4 and not any(revoked_id[:8] in name for name in files)
+    assert len({name.split("-")[1] for name in files}) == 2  # numbers 1 and 2, each once
+
+    third = _demo_once(directory, port)  # and a third run says the same
+    assert (
+        third.replace(str(directory), "").splitlines()[:12]
+        == second.replace(str(directory), "").splitlines()[:12]
+    )
