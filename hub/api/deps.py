@@ -131,17 +131,6 @@ def require_role(*roles: Role | str) -> Callable[[User], Awaitable[User]]:
     return dependency
 
 
-def require_permission(permission: Permission | str) -> Callable[[User], Awaitable[User]]:
-    """Dependency: the current user, if it holds `permission` (organisation scoping is the services')."""
-    wanted = Permission(permission)
-
-    async def dependency(user: CurrentUser) -> User:
-        Scope.of(user).require(wanted)
-        return user
-
-    return dependency
-
-
 def scope_with(permission: Permission | str) -> Callable[[Scope], Awaitable[Scope]]:
     """Dependency: the caller's Scope, if it holds `permission`."""
     wanted = Permission(permission)

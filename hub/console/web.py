@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.datastructures import FormData, MutableHeaders
@@ -316,10 +316,6 @@ def permission_names(user: User) -> list[str]:
     return sorted(p.value for p in effective_permissions(user))
 
 
-def role_key(user: User) -> str:
-    return Role(user.role).value
-
-
 # --- refusals as pages -------------------------------------------------------------------------------
 
 _REASON_KEYS = {
@@ -453,7 +449,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
-def json_error(status_code: int, reason: str) -> JSONResponse:
-    return JSONResponse({"error": reason}, status_code=status_code)

@@ -1,7 +1,8 @@
 """The LIFF pages the hub serves (zh-TW, phone-sized, no asset from a CDN): the police scan page, the
 venue check-in the venue QR leads to (`/v/{code}`, in LINE and in any phone browser) and the 28-day
-footprint. The LIFF SDK is served by the hub too (`/liff/sdk.js`: LINE's SDK, which scripts/bootstrap builds
-from npm into `hub/line/static/liff-sdk.js`, see docs/line.md); without it the pages fall back to the browser flow.
+footprint. The LIFF SDK is served by the hub too (`/liff/sdk.js`: LINE's SDK, which scripts/bootstrap
+builds from npm into `hub/line/static/liff-sdk.js`, see docs/line.md); without it the pages fall back to
+the browser flow.
 """
 
 from __future__ import annotations
