@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.uvicorn_hub import start_uvicorn_hub  # noqa: E402
-from hub.line.standin import StandIn  # noqa: E402
+from checkpass_testkit.line_standin import StandIn  # noqa: E402
 
 SECRET = "bench-enterprise-channel-secret"
 TOKENS = {"enterprise": "bench-enterprise-token", "police": "bench-police-token"}

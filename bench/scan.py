@@ -42,6 +42,15 @@ from pyzbar.pyzbar import ZBarSymbol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from checkpass_testkit.synthetic import (  # noqa: E402
+    CONDITIONS,
+    FRAME_H,
+    FRAME_W,
+    background,
+    clean,
+    hard_set,
+    motion_kernel,
+)
 from checkpoint_app.decoder import (  # noqa: E402
     DecoderChain,
     OpenCVDecoder,
@@ -52,15 +61,6 @@ from checkpoint_app.decoder import (  # noqa: E402
 )
 from checkpoint_app.service import CheckpointConfig, CheckpointService  # noqa: E402
 from checkpoint_app.store import Store  # noqa: E402
-from checkpoint_app.synthetic import (  # noqa: E402
-    CONDITIONS,
-    FRAME_H,
-    FRAME_W,
-    background,
-    clean,
-    hard_set,
-    motion_kernel,
-)
 from crypto.cose import sign1  # noqa: E402
 from crypto.keys import KeyPair, kid_of  # noqa: E402
 from crypto.passes import PassClaims, encode_pass  # noqa: E402

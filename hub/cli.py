@@ -469,7 +469,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     settings = demo_settings(directory, args.port)
     # LINE: an in-process LINE stand-in on the next port, both channels and rich menus (hub.line.demo)
-    from hub.line.demo import demo_lines, start_standin
+    try:
+        from hub.line.demo import demo_lines, start_standin
+    except ModuleNotFoundError as exc:  # a product install: the stand-in is test equipment (testkit/)
+        raise _usage(f"the demo needs the LINE stand-in: pip install -e ./testkit ({exc})") from None
 
     settings, _standin = start_standin(settings, args.host, args.port + 1)
     load_or_create_secret(settings, create=True)

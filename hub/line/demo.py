@@ -1,5 +1,6 @@
-"""`make demo` with LINE: the hub talks to an in-process LINE stand-in (hub.line.standin) on the next
-port, both channels configured with demo secrets, rich menus created. A person then chats from another
+"""`make demo` with LINE: the hub talks to an in-process LINE stand-in (`checkpass_testkit.line_standin`, test
+equipment from testkit/, installed beside the product in the development .venv) on the next port, both
+channels configured with demo secrets, rich menus created. A person then chats from another
 terminal with the command `demo_lines` prints."""
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ import asyncio
 
 from pydantic import SecretStr
 
+from checkpass_testkit.line_standin import StandIn
 from hub.core.config import Settings
 from hub.line.channels import ChannelName, configured_channels
 from hub.line.delivery import Sender
 from hub.line.menus import setup_menus
-from hub.line.standin import StandIn
 
 DEMO_SECRETS = {"enterprise": "demo-enterprise-channel-secret", "police": "demo-police-channel-secret"}
 DEMO_TOKENS = {"enterprise": "demo-enterprise-access-token", "police": "demo-police-access-token"}

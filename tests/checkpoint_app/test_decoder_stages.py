@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 import pytest
 
+from checkpass_testkit.synthetic import CONDITIONS, background, motion_kernel, place, qr_image
 from checkpoint_app.deblur import Motion, deblurred_half, estimate_motion, line_psf, undo_motion
 from checkpoint_app.decoder import DecoderChain, ZxingDecoder, default_decoders, previous_decoders, to_grey
-from checkpoint_app.synthetic import CONDITIONS, background, motion_kernel, place, qr_image
 from tests.checkpoint_app.cpworld import needs_zbar
 
 LONG_TEXT = "TP1:" + "0123456789ABCDEFGHIJ" * 12

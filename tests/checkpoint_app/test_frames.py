@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
+from checkpass_testkit.synthetic import FRAME_H, FRAME_W, clean, qr_image, tilt
 from checkpoint_app.decoder import DecoderChain, OpenCVDecoder, ZbarDecoder, ZxingDecoder, to_grey
 from checkpoint_app.frames import FileSource, FrameSourceError, open_source
-from checkpoint_app.synthetic import FRAME_H, FRAME_W, clean, qr_image, tilt
 from tests.checkpoint_app.cpworld import needs_zbar
 
 TEXT = "TP1:" + "0123456789ABCDEFGHIJ" * 8
@@ -138,7 +138,7 @@ LONG_TEXT = "TP1:" + "0123456789ABCDEFGHIJ" * 12
     ids=["bloom-global-threshold", "blur-sharpened"],
 )
 def test_later_stages_read_frames_the_first_one_misses(condition, seed, severity, stage) -> None:
-    from checkpoint_app.synthetic import CONDITIONS
+    from checkpass_testkit.synthetic import CONDITIONS
 
     grey = to_grey(CONDITIONS[condition](LONG_TEXT, severity, np.random.default_rng(seed)))
     assert ZxingDecoder().decode(grey) == []  # zxing-cpp as it comes gives up on this frame

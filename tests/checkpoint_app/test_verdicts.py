@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
+from checkpass_testkit.synthetic import damage_qr_png, place
 from checkpoint_app.errors import NoOfficerError
 from checkpoint_app.frames import FileSource
 from checkpoint_app.service import CheckpointConfig, CheckpointService
 from checkpoint_app.store import Store
-from checkpoint_app.synthetic import damage_qr_png, place
 from crypto.base45 import b45decode, b45encode
 from crypto.cose import parse_sign1
 from crypto.keys import KeyPair

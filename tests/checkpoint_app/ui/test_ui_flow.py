@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from checkpoint_app.synthetic import place, qr_image
+from checkpass_testkit.synthetic import place, qr_image
 from tests.checkpoint_app.ui import ui_support
 
 pytestmark = pytest.mark.display

@@ -9,9 +9,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from checkpass_testkit.synthetic import place, qr_image
 from checkpoint_app.decoder import DecoderChain
 from checkpoint_app.frames import open_source
-from checkpoint_app.synthetic import place, qr_image
 from checkpoint_app.ui.live_scan import LatestSlot, LiveScanner, RepeatFilter
 
 

@@ -11,8 +11,8 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
+from checkpass_testkit.line_standin import StandIn
 from hub.core.config import Settings
-from hub.line.standin import StandIn
 from tests.hub.line.linekit import LOGIN_CHANNEL_ID, SECRETS, TOKENS
 
 

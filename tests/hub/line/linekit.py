@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from hub.line.standin import StandIn
-from hub.line.standin.schema import check
+from checkpass_testkit.line_standin import StandIn
+from checkpass_testkit.line_standin.schema import check
 
 SECRETS = {"enterprise": "enterprise-channel-secret-0123456789", "police": "police-channel-secret-0123456789"}
 TOKENS = {"enterprise": "enterprise-access-token", "police": "police-access-token"}

@@ -13,7 +13,7 @@ import zxingcpp
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from hub.line.standin import StandIn
+from checkpass_testkit.line_standin import StandIn
 from tests.hub.hubkit import Hub, SmsOutbox, bearer
 from tests.hub.line.linekit import LineChat
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from checkpass_testkit.line_standin import StandIn
 from hub.line.models import LineBinding
-from hub.line.standin import StandIn
 from hub.models.audit import AuditEvent
 from tests.hub.hubkit import Hub, SmsOutbox, bearer
 from tests.hub.line.linekit import LineChat

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.line.standin import StandIn
+from checkpass_testkit.line_standin import StandIn
 from hub.models.audit import AuditEvent
 from hub.models.identity import Role, User
 from hub.models.venues import Visit

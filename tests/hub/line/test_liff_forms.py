@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkpass_testkit.line_standin import StandIn
 from hub.line.models import LineBinding
-from hub.line.standin import StandIn
 from hub.models.passes import Pass
 from hub.models.venues import Venue
 from tests.hub.hubkit import Hub, SmsOutbox, bearer, xlsx

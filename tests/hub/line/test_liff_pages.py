@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hub.line.standin import StandIn
+from checkpass_testkit.line_standin import StandIn
 from hub.services import queries
 from tests.hub.hubkit import Hub, SmsOutbox, bearer
 from tests.hub.line.linekit import LineChat

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.line.standin import StandIn
+from checkpass_testkit.line_standin import StandIn
 from hub.models.organisations import Organisation, OrgKind
 from hub.models.rosters import Employee, Officer
 from tests.hub.hubkit import Hub, SmsOutbox, bearer, xlsx

@@ -15,12 +15,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from checkpass_testkit.line_standin import StandIn
 from hub.core.config import Settings
 from hub.line.binding import binding_of
 from hub.line.channels import ChannelName
 from hub.line.cli import cmd_setup_menus
 from hub.line.models import LineBinding
-from hub.line.standin import StandIn
 from hub.models.audit import AuditEvent
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from checkpass_testkit.line_standin import StandIn
 from hub.line.models import LineBinding, LineConversation, LineEvent, LineSupportMessage
-from hub.line.standin import StandIn
 from hub.models.audit import AuditEvent
 from hub.services.retention import purge_expired
 from tests.hub.hubkit import Hub, SmsOutbox

@@ -23,8 +23,8 @@ from linebot.v3.messaging import (
 )
 from PIL import Image
 
-from hub.line.standin import StandIn
-from hub.line.standin.schema import check
+from checkpass_testkit.line_standin import StandIn
+from checkpass_testkit.line_standin.schema import check
 
 TOKENS = {"enterprise": "ent-token", "police": "pol-token"}
 

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from checkpass_testkit.line_standin import StandIn
+from checkpass_testkit.line_standin.schema import check
 from hub.core.config import Settings
 from hub.line import messages as m
 from hub.line.channels import ChannelName
 from hub.line.models import LineEvent, LineSupportMessage
-from hub.line.standin import StandIn
-from hub.line.standin.schema import check
 from hub.line.support import list_support_messages, mark_handled
 from hub.main import create_app
 from hub.services.errors import NotAllowed

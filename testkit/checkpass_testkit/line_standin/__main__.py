@@ -1,11 +1,12 @@
-"""`python -m hub.line.standin --port 8081 --channel enterprise=TOKEN --channel police=TOKEN`."""
+"""The stand-in on its own:
+`python -m checkpass_testkit.line_standin --port 8081 --channel enterprise=TOKEN --channel police=TOKEN`."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from hub.line.standin.server import StandIn
+from checkpass_testkit.line_standin.server import StandIn
 
 
 def main(argv: list[str] | None = None) -> None:

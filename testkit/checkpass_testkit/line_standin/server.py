@@ -35,7 +35,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.line.standin.schema import load
+from checkpass_testkit.line_standin.schema import load
 
 CONTROL_PREFIX = "/_standin"
 
