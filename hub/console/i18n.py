@@ -97,9 +97,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "queries.checks": ("員警查驗（依員警）", "Police checks (by officer)"),
     "queries.from": ("起（台北時間）", "From (Taipei time)"),
     "queries.to": ("迄（台北時間）", "To (Taipei time)"),
-    "queries.enterprise": ("企業編號", "Enterprise id"),
-    "queries.person": ("個人（姓名、手機或身分證）", "Person (name, mobile or national ID)"),
-    "queries.officer": ("員警編號", "Officer id"),
+    "queries.enterprise": ("企業（統一編號或名稱）", "Enterprise (統一編號 or name)"),
+    "queries.enterprise_hint": ("例：04595257 或 艾斯", "e.g. 04595257 or part of the name"),
+    "queries.person": (
+        "個人（姓名，或完整手機、身分證字號）",
+        "Person (name, or whole mobile or national ID)",
+    ),
+    "queries.person_hint": ("姓名可只填一部分", "part of a name is enough"),
+    "queries.officer": ("員警（警員編號或姓名）", "Officer (officer number or name)"),
+    "queries.officer_hint": ("例：NTP-0002 或 王", "e.g. NTP-0002 or part of the name"),
     "queries.unmask": ("顯示完整個資", "Show personal data in clear"),
     "queries.reason": ("調閱原因（必填，將記錄）", "Reason (required; recorded)"),
     "queries.submit": ("查詢", "Search"),
@@ -108,6 +114,59 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "queries.results": ("共 {n} 筆", "{n} rows"),
     "queries.truncated": ("結果過多，僅顯示前 {n} 筆。", "Too many results; the first {n} are shown."),
     "queries.need_reason": ("顯示完整個資須填寫原因。", "Give a reason to see personal data in clear."),
+    # Why a query was refused or found nothing (hub.services.queries' reasons; hub.console.pages_data).
+    "queries.bad_time": (
+        "時間格式不正確，請用日期時間選擇器選取。",
+        "That time cannot be read; pick it with the date-time picker.",
+    ),
+    "queries.reversed_range": (
+        "起始時間晚於結束時間，請對調或修正。",
+        "The start is later than the end; swap or correct them.",
+    ),
+    "queries.empty_range": (
+        "起始與結束時間相同，這段期間沒有任何時間；請把結束時間往後調。",
+        "The start equals the end, so the range holds no time; move the end later.",
+    ),
+    "queries.bad_ubn": (
+        "統一編號不正確：須為 8 位數字且檢查碼正確（也可輸入企業名稱的一部分）。",
+        "Not a valid 統一編號: 8 digits with a valid checksum (or type part of the name).",
+    ),
+    "queries.bad_enterprise": ("請輸入統一編號或企業名稱。", "Type a 統一編號 or part of the name."),
+    "queries.bad_officer": ("請輸入警員編號或員警姓名。", "Type an officer number or part of a name."),
+    "queries.bad_person": ("請輸入姓名、手機或身分證字號。", "Type a name, mobile or national ID."),
+    "queries.bad_national_id": (
+        "身分證字號不正確（檢查碼不符，可能打錯一碼）。",
+        "Not a valid national ID (the check digit does not match; a typo?).",
+    ),
+    "queries.bad_mobile": (
+        "手機號碼不正確，請輸入完整 10 碼手機號碼。",
+        "Not a valid mobile; type all 10 digits.",
+    ),
+    "queries.partial_number": (
+        "手機與身分證字號須完整輸入；只有姓名可以輸入一部分。",
+        "Give a mobile or national ID whole; only a name may be partial.",
+    ),
+    "queries.not_for_passes": (
+        "通行證核發紀錄不能依員警查詢；請清空「員警」欄，或改選員警查驗紀錄。",
+        "The pass register is not searched by officer; clear the officer field or choose police checks.",
+    ),
+    "queries.not_for_checks": (
+        "員警查驗紀錄只能依時間與員警查詢；請清空企業與個人欄位。",
+        "Police checks are searched by time and officer only; clear the enterprise and person fields.",
+    ),
+    "queries.not_your_register": (
+        "您的角色不能查詢這種紀錄（警局管理者可查詢所屬分局的員警查驗紀錄）。",
+        "Your role cannot query this register (station admins query their station's police checks).",
+    ),
+    "queries.no_enterprise": (
+        "查無符合「{term}」的企業（請確認統一編號或名稱）。",
+        "No enterprise matches “{term}” (check the 統一編號 or name).",
+    ),
+    "queries.no_officer": (
+        "查無符合「{term}」的員警（請確認警員編號或姓名）。",
+        "No officer matches “{term}” (check the officer number or name).",
+    ),
+    "queries.no_rows": ("查無符合條件的資料。", "Nothing matches these conditions."),
     "audit.title": ("稽核紀錄", "Audit log"),
     "audit.action": ("動作", "Action"),
     "audit.actor": ("執行者", "Actor"),
