@@ -20,7 +20,6 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from crypto.identity import (
     mask_national_id,
     national_id_problem,
 )
+from hub.core.fields import name_problem
 from hub.core.phone import InvalidMobile, normalize_mobile, normalize_phone
 
 MAX_ROWS = 5000
@@ -101,8 +101,9 @@ def normalise_name(value: str) -> str:
         raise ValueError("is empty")
     if len(name) > MAX_PERSON_NAME_CHARS:
         raise ValueError(f"is longer than {MAX_PERSON_NAME_CHARS} characters")
-    if any(unicodedata.category(c).startswith("C") for c in name):
-        raise ValueError("contains control characters")
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
     return name
 
 
