@@ -62,22 +62,45 @@ def home(page: UserPage) -> Response:
 QueryPage = Depends(needs(Permission.QUERY_PASSES, Permission.QUERY_CHECKS))
 
 
-def _moment(text: str | None) -> dt.datetime | None:
+class _BadField(Exception):
+    """A query field the page could not read; `key` is the message, `field` the form field to mark."""
+
+    def __init__(self, key: str, field: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.field = field
+
+
+def _moment(text: str, field: str) -> dt.datetime | None:
     """A datetime-local field, read as Taipei time."""
     if not text:
         return None
     try:
         return dt.datetime.fromisoformat(text).replace(tzinfo=TAIPEI)
     except ValueError:
-        raise Refused(400, "error.generic") from None
+        raise _BadField("queries.bad_time", field) from None
 
 
-def _int(text: str | None) -> int | None:
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 12:
-        raise Refused(400, "error.generic")
-    return int(text)
+# Which register each search field belongs to: a field the chosen register cannot be searched by is
+# named, not ignored (a station admin's form shows only the checks' fields).
+QUERY_FIELDS = {"passes": ("enterprise", "person"), "checks": ("officer",)}
+# The services' refusal reasons (hub.services.queries) -> the form field to mark.
+_BAD_FIELD = {"reversed_range": "since", "empty_range": "until"}
+
+
+def _query_message(page: Page, exc: domain.Invalid) -> str:
+    key = f"queries.{exc.reason}"
+    text = page.t(key)
+    return text if text != key else refusal_text(page, exc.reason, exc.detail)
+
+
+def _no_rows_message(page: Page, register: queries.Register, values: dict[str, Any]) -> str:
+    """Why the register is empty, in words: the term named nobody, or nothing matched in the window."""
+    if register.unmatched == "enterprise":
+        return page.t("queries.no_enterprise", term=values["enterprise"])
+    if register.unmatched == "officer":
+        return page.t("queries.no_officer", term=values["officer"])
+    return page.t("queries.no_rows")
 
 
 @router.get("/queries", response_class=HTMLResponse)
@@ -86,9 +109,9 @@ def queries_page(
     kind: str = "",
     since: str = "",
     until: str = "",
-    enterprise_id: str = "",
+    enterprise: str = "",
     person: str = "",
-    officer_id: str = "",
+    officer: str = "",
     unmask: str = "",
     reason: str = "",
     format: str = "html",
@@ -103,22 +126,43 @@ def queries_page(
         "kind": kind,
         "since": since,
         "until": until,
-        "enterprise_id": enterprise_id,
-        "person": person[:64],
-        "officer_id": officer_id,
+        "enterprise": enterprise.strip()[:100],
+        "person": person.strip()[:64],
+        "officer": officer.strip()[:64],
         "unmask": bool(unmask),
         "reason": reason[:200],
     }
-    context: dict[str, Any] = {"kinds": kinds, "values": values, "result": None, "message": None}
+    fields = {f for k in kinds for f in QUERY_FIELDS[k]}
+    context: dict[str, Any] = {
+        "kinds": kinds,
+        "fields": fields,
+        "values": values,
+        "result": None,
+        "message": None,
+        "notice": None,
+        "bad_field": None,
+    }
     template = "queries_results.html" if page.request.headers.get("hx-request") else "queries.html"
     if not kind:
         return page.render(template, **context)
     if kind not in kinds:
-        raise Refused(403, "error.forbidden")
+        raise Refused(403, "queries.not_your_register")
+
+    def refused(message: str, field: str | None) -> Response:
+        context["message"] = message
+        context["bad_field"] = field
+        return page.render(template, status_code=400, **context)
+
+    stray = [f for f in ("enterprise", "person", "officer") if values[f] and f not in QUERY_FIELDS[kind]]
+    if stray:
+        return refused(page.t(f"queries.not_for_{kind}"), stray[0])
     wants_clear = bool(unmask)
     if wants_clear and not reason.strip():
-        context["message"] = page.t("queries.need_reason")
-        return page.render(template, status_code=400, **context)
+        return refused(page.t("queries.need_reason"), "reason")
+    try:
+        since_at, until_at = _moment(since, "since"), _moment(until, "until")
+    except _BadField as bad:
+        return refused(page.t(bad.key), bad.field)
     ip = client_ip(page.request)
     if wants_clear and page.can(Permission.PERSONAL_DATA_UNMASK):
         # The typed reason goes into the audit log next to the query's own record (which the register
@@ -131,28 +175,35 @@ def queries_page(
             register=kind,
             reason=reason.strip()[:200],
         )
-    since_at, until_at = _moment(since), _moment(until)
-    who = person.strip()[:64] or None
     if kind == "passes":
-        read = functools.partial(queries.read_pass_register, enterprise_id=_int(enterprise_id), person=who)
+        read = functools.partial(
+            queries.read_pass_register,
+            enterprise=values["enterprise"] or None,
+            person=values["person"] or None,
+        )
     else:
-        read = functools.partial(queries.read_check_register, officer_id=_int(officer_id))
+        read = functools.partial(queries.read_check_register, officer=values["officer"] or None)
     # The services check who may read which register and unmask, scope it to the caller's organisation,
     # and audit the query. A download holds the whole register; the screen its first SCREEN_ROWS.
     download = EXPORTS.get(format)
     limit = queries.MAX_ROWS if download else SCREEN_ROWS
-    register = read(
-        page.db,
-        page.scope,
-        since=since_at,
-        until=until_at,
-        unmask=wants_clear,
-        output=download or "json",
-        limit=limit,
-    )
+    try:
+        register = read(
+            page.db,
+            page.scope,
+            since=since_at,
+            until=until_at,
+            unmask=wants_clear,
+            output=download or "json",
+            limit=limit,
+        )
+    except domain.Invalid as exc:
+        return refused(_query_message(page, exc), _BAD_FIELD.get(exc.reason, exc.field))
     if download:
         return file_response(downloads.register_export(register, download, kind))
     context["result"] = register.listing()
+    if not register.rows:
+        context["notice"] = _no_rows_message(page, register, values)
     return page.render(template, **context)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Annotated
 
 from annotated_types import Interval
@@ -48,6 +49,31 @@ def _no_control(value: str) -> str:
     return value
 
 
+# Unicode categories a name never needs: symbols such as emoji (So), invisible format characters such as
+# the zero-width joiner inside emoji sequences (Cf), private-use and unassigned code points (Co, Cn),
+# lone surrogates (Cs). The fonts that print passes and venue posters have no glyph for them: they came
+# out as empty boxes (hub.documents.fonts).
+_NOT_IN_NAMES = frozenset({"So", "Cf", "Co", "Cn", "Cs"})
+NAME_SYMBOLS_REFUSED = "不可包含表情符號、圖示或看不見的字元（印在通行證與海報上會變成方框），請只用文字。"
+
+
+def name_problem(value: str) -> str | None:
+    """Why `value` cannot be a name (a person's, an organisation's, a venue code's), or None: the one
+    rule for what a name may hold, used by every request model and every import."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return "不可包含控制字元。"
+    if any(unicodedata.category(c) in _NOT_IN_NAMES for c in value):
+        return NAME_SYMBOLS_REFUSED
+    return None
+
+
+def _name(value: str) -> str:
+    problem = name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 # A row id from a path, query or body. The upper bound is PostgreSQL's INTEGER, the id columns' type
 # (SQLite's limit is 2**63-1): a larger number must be a 422 naming the field, not an out-of-range
 # error inside the database driver (a 500).
@@ -77,17 +103,18 @@ Moment = Annotated[dt.datetime, AfterValidator(_moment)]
 PersonName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PERSON_NAME_CHARS),
-    AfterValidator(_no_control),
+    AfterValidator(_name),
 ]
 OrgName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)
 ]
 Address = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control)
 ]
-# The seed: venue-code names are at most 8 characters.
+# The seed: venue-code names are at most 8 characters. That rule is hub.services.venues' (check_names),
+# which names the name that is too long in words; this type only bounds what a request may carry.
 VenueName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8), AfterValidator(_no_control)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)
 ]
 NationalId = Annotated[str, Field(min_length=10, max_length=12), AfterValidator(_national_id)]
 Ubn = Annotated[str, Field(min_length=8, max_length=10), AfterValidator(_ubn)]

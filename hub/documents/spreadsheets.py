@@ -1,19 +1,27 @@
-"""Reading .xlsx imports (station admins, duty officers, employees) into a per-row report.
+"""Reading imports (station admins, duty officers, employees) into a per-row report.
+
+An import is whatever an office saves: an .xlsx (Excel, LibreOffice), an .ods (LibreOffice's own), or a
+.csv in UTF-8 (with or without the BOM Excel writes) or Big5 / CP950 (what Excel writes on a Traditional
+Chinese Windows). The kind is read from the file's first bytes, never from its name; a CSV's encoding is
+detected (UTF-8 first: Big5 text is almost never valid UTF-8) or given by the caller. An old .xls is
+refused with what to do instead.
 
 The first sheet's first non-empty row is the header; each column is found by any of its names (Chinese or
 English, any case). Every data row is checked and normalised; a row with any problem goes to ``errors``
 (row number as Excel shows it, column, message) and not to ``rows``, so a caller can refuse the whole file
 when ``errors`` is not empty and import nothing by halves. Messages show personal data only masked.
-A file that is not an .xlsx, is damaged, has no data, or is too big raises :class:`SpreadsheetError`.
+A file that is none of those, is damaged, has no data, or is too big raises :class:`SpreadsheetError`,
+whose message (zh-TW) says what is wrong with the file and what to do.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import re
-import unicodedata
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +37,7 @@ from crypto.identity import (
     mask_national_id,
     national_id_problem,
 )
+from hub.core.fields import name_problem
 from hub.core.phone import InvalidMobile, normalize_mobile, normalize_phone
 
 MAX_ROWS = 5000
@@ -40,7 +49,8 @@ HEADER_SEARCH_ROWS = 5  # non-empty rows looked at for the header (titles above 
 
 
 class SpreadsheetError(ValueError):
-    """The file as a whole cannot be read as an import; nothing in it was used."""
+    """The file as a whole cannot be read as an import; nothing in it was used. The message is for the
+    person who uploaded it (zh-TW)."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,9 @@ def normalise_name(value: str) -> str:
         raise ValueError("is empty")
     if len(name) > MAX_PERSON_NAME_CHARS:
         raise ValueError(f"is longer than {MAX_PERSON_NAME_CHARS} characters")
-    if any(unicodedata.category(c).startswith("C") for c in name):
-        raise ValueError("contains control characters")
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
     return name
 
 
@@ -204,10 +215,13 @@ EMPLOYEE_COLUMNS: tuple[ColumnSpec, ...] = (NAME, MOBILE, NATIONAL_ID)
 # --- reading -------------------------------------------------------------------------------------------
 
 
-def read_rows(data: bytes, columns: Sequence[ColumnSpec], *, max_rows: int = MAX_ROWS) -> ImportReport:
-    """Read an .xlsx import; see the module docstring for what lands where."""
+def read_rows(
+    data: bytes, columns: Sequence[ColumnSpec], *, max_rows: int = MAX_ROWS, encoding: str | None = None
+) -> ImportReport:
+    """Read an import (.xlsx, .ods or .csv); see the module docstring for what lands where. `encoding`
+    is a CSV's, when the person said which (else it is detected)."""
     _check_columns(columns)
-    workbook, sheet_rows = _open_sheet(data)
+    close, sheet_rows = _open_sheet(data, encoding)
     try:
         header_number, positions = _find_header(sheet_rows, columns)
         report = ImportReport()
@@ -219,14 +233,14 @@ def read_rows(data: bytes, columns: Sequence[ColumnSpec], *, max_rows: int = MAX
                 continue  # blank rows between blocks are common; they are not data
             data_rows += 1
             if data_rows > max_rows:
-                raise SpreadsheetError(f"more than {max_rows} data rows; split the file")
+                raise SpreadsheetError(f"資料超過 {max_rows} 列，請分成幾個檔案上傳。")
             _read_row(row_number, texts, columns, positions, seen, report)
     except zipfile.BadZipFile as exc:  # openpyxl reads lazily in read-only mode
-        raise SpreadsheetError("the file is damaged (cannot read its sheet)") from exc
+        raise SpreadsheetError(DAMAGED) from exc
     finally:
-        workbook.close()  # read-only workbooks keep the archive open until closed
+        close()  # read-only workbooks keep the archive open until closed
     if data_rows == 0:
-        raise SpreadsheetError("the sheet has a header but no data rows")
+        raise SpreadsheetError("工作表只有標題列，沒有資料；請從標題下一列起每列填一人。")
     return report
 
 
@@ -281,38 +295,167 @@ def _check_columns(columns: Sequence[ColumnSpec]) -> None:
         raise ValueError("column keys must be distinct")
 
 
-def _open_sheet(data: bytes) -> tuple[Any, Any]:
+DAMAGED = "檔案已損毀或不是試算表，無法讀取；請重新存檔後再上傳。"
+ACCEPTED = "請上傳 Excel（.xlsx）、LibreOffice（.ods）或 CSV 檔。"
+OLD_XLS = (
+    "這是舊版 Excel（.xls）檔，無法讀取。請在 Excel 或 LibreOffice 開啟後「另存新檔」，"
+    "存檔類型選「Excel 活頁簿（.xlsx）」，再上傳。"
+)
+# What browsers call the files read here. Windows names a .csv "application/vnd.ms-excel" (so does an
+# .xls, which then gets its own message); the kind is read from the bytes, so this only keeps out what is
+# plainly something else (a picture, a PDF).
+IMPORT_MEDIA_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.ms-excel",
+        "text/csv",
+        "application/csv",
+        "application/octet-stream",
+        "application/zip",
+        "",
+    }
+)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file header of .xls (and .doc)
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# CSV encodings tried in turn: UTF-8 (Excel's "CSV UTF-8" adds a BOM, utf-8-sig drops it), then CP950,
+# Microsoft's Big5 that Excel writes on Traditional Chinese Windows (it also reads plain Big5 text).
+CSV_ENCODINGS = ("utf-8-sig", "cp950")
+
+Rows = Iterator[Sequence[Any]]
+
+
+def _open_sheet(data: bytes, encoding: str | None = None) -> tuple[Callable[[], None], Rows]:
+    """(close, the first sheet's rows) of an .xlsx, .ods or .csv, told apart by the first bytes."""
     if not isinstance(data, bytes | bytearray) or not data:
-        raise SpreadsheetError("the file is empty")
+        raise SpreadsheetError("檔案是空的。")
     if len(data) > MAX_FILE_BYTES:
-        raise SpreadsheetError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise SpreadsheetError(f"檔案大於 {MAX_FILE_BYTES // (1024 * 1024)} MB，請分成幾個檔案上傳。")
+    if data.startswith(_OLE2):
+        raise SpreadsheetError(OLD_XLS)
     if not data.startswith(b"PK\x03\x04"):
-        if data.startswith(b"\xd0\xcf\x11\xe0"):
-            raise SpreadsheetError("this is an old Excel .xls file; save it as .xlsx and try again")
-        raise SpreadsheetError("not an .xlsx file")
+        return (lambda: None), _csv_rows(bytes(data), encoding)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise SpreadsheetError("the file unpacks to more than 100 MB")
-            if "xl/workbook.xml" not in archive.namelist():
-                raise SpreadsheetError("not an .xlsx workbook (a zip without xl/workbook.xml)")
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+                raise SpreadsheetError("檔案解壓後超過 100 MB，無法讀取；請分成幾個檔案上傳。")
+            names = set(archive.namelist())
+            is_ods = ("mimetype" in names and archive.read("mimetype").strip() == _ODS_MIMETYPE) or (
+                "content.xml" in names and "xl/workbook.xml" not in names
+            )
     except SpreadsheetError:
         raise
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        raise SpreadsheetError(DAMAGED) from exc
+    if is_ods:
+        return (lambda: None), _ods_rows(data)
+    if "xl/workbook.xml" not in names:
+        raise SpreadsheetError(f"這個壓縮檔不是試算表（沒有 xl/workbook.xml）。{ACCEPTED}")
+    return _xlsx_rows(data)
+
+
+def _xlsx_rows(data: bytes) -> tuple[Callable[[], None], Rows]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
-        raise SpreadsheetError("the file is damaged or not an .xlsx workbook") from exc
+        raise SpreadsheetError(DAMAGED) from exc
     except Exception as exc:  # openpyxl raises many kinds on malformed XML; all mean the same to a user
-        raise SpreadsheetError("the file is damaged or not an .xlsx workbook") from exc
+        raise SpreadsheetError(DAMAGED) from exc
     try:
         if not workbook.worksheets:
-            raise SpreadsheetError("the workbook has no sheets")
-        return workbook, workbook.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS)
+            raise SpreadsheetError("活頁簿裡沒有工作表。")
+        return workbook.close, workbook.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS)
     except SpreadsheetError:
         workbook.close()
         raise
     except Exception as exc:
         workbook.close()
-        raise SpreadsheetError("the file is damaged (cannot read its first sheet)") from exc
+        raise SpreadsheetError(DAMAGED) from exc
+
+
+def _ods_rows(data: bytes) -> Rows:
+    """The first table of an OpenDocument spreadsheet, as cell values (numbers as floats, like openpyxl)."""
+    from odf.opendocument import load as load_odf
+    from odf.table import Table, TableRow
+
+    try:
+        document = load_odf(io.BytesIO(data))
+        tables = document.spreadsheet.getElementsByType(Table)
+    except Exception as exc:  # odfpy raises whatever its XML parser or zip reader raised
+        raise SpreadsheetError(DAMAGED) from exc
+    if not tables:
+        raise SpreadsheetError("活頁簿裡沒有工作表。")
+    rows: list[list[Any]] = []
+    for row in tables[0].getElementsByType(TableRow):
+        cells = _ods_cells(row)
+        # LibreOffice ends a sheet with one row "repeated" a million times: blank rows are not data.
+        filled = any(c not in (None, "") for c in cells)
+        repeat = int(row.getAttribute("numberrowsrepeated") or 1) if filled else 1
+        rows.extend([cells] * min(repeat, MAX_ROWS + 1))
+        if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS + 1:
+            break  # read_rows refuses the file at MAX_ROWS; no need to read on
+    return iter(rows)
+
+
+def _ods_cells(row: Any) -> list[Any]:
+    from odf import teletype
+
+    cells: list[Any] = []
+    for cell in row.childNodes:
+        if getattr(cell, "qname", (None, None))[1] not in ("table-cell", "covered-table-cell"):
+            continue
+        repeat = int(cell.getAttribute("numbercolumnsrepeated") or 1)
+        kind = cell.getAttribute("valuetype") if cell.qname[1] == "table-cell" else None
+        value: Any
+        if kind in ("float", "percentage", "currency"):
+            value = float(cell.getAttribute("value"))
+        elif kind == "date":
+            value = cell.getAttribute("datevalue")
+        else:
+            value = "\n".join(teletype.extractText(p) for p in cell.childNodes if p.qname[1] == "p")
+        cells.extend([value] * min(repeat, MAX_COLUMNS - len(cells)))
+        if len(cells) >= MAX_COLUMNS:
+            break
+    return cells
+
+
+def _decode_csv(data: bytes, encoding: str | None) -> str:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise SpreadsheetError(f"不認得的文字編碼「{encoding[:20]}」；請選 UTF-8 或 Big5。") from None
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            raise SpreadsheetError(f"這個 CSV 不是 {encoding} 編碼；請改選 UTF-8 或 Big5 再上傳。") from None
+    for candidate in CSV_ENCODINGS:
+        try:
+            return data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    raise SpreadsheetError(
+        "無法判斷這個 CSV 的文字編碼；請在 Excel「另存新檔」選「CSV UTF-8（逗號分隔）」，"
+        "或存成 .xlsx 再上傳。"
+    )
+
+
+def _csv_rows(data: bytes, encoding: str | None) -> Rows:
+    if b"\0" in data[:4096]:
+        # UTF-16 text or any binary file (a picture, a PDF): not a CSV this reader takes.
+        raise SpreadsheetError(f"無法讀取這個檔案。{ACCEPTED}")
+    text = _decode_csv(data, encoding).lstrip("\ufeff")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # one column, or too little to tell: commas, as Excel writes
+    try:
+        rows = [
+            [cell.strip() for cell in row[:MAX_COLUMNS]] for row in csv.reader(io.StringIO(text), dialect)
+        ]
+    except csv.Error as exc:
+        raise SpreadsheetError(f"CSV 格式有誤（{exc}），請用 Excel 或 LibreOffice 重新存檔。") from exc
+    return iter(rows)
 
 
 def _find_header(sheet_rows: Any, columns: Sequence[ColumnSpec]) -> tuple[int, dict[str, int]]:
@@ -332,8 +475,8 @@ def _find_header(sheet_rows: Any, columns: Sequence[ColumnSpec]) -> tuple[int, d
             if looked_at >= HEADER_SEARCH_ROWS:
                 break
     except Exception as exc:
-        raise SpreadsheetError("the file is damaged (cannot read its first sheet)") from exc
-    raise first_problem or SpreadsheetError("the first sheet is empty")
+        raise SpreadsheetError(DAMAGED) from exc
+    raise first_problem or SpreadsheetError("第一個工作表是空的。")
 
 
 def _header_key(text: str) -> str:
@@ -348,12 +491,12 @@ def _map_header(header: list[str], columns: Sequence[ColumnSpec]) -> dict[str, i
         if spec is None:
             continue  # extra columns (備註, ...) are allowed and ignored
         if spec.key in positions:
-            raise SpreadsheetError(f"column {spec.label} appears twice in the header")
+            raise SpreadsheetError(f"標題列的「{spec.label}」欄出現兩次，請刪掉其中一欄。")
         positions[spec.key] = position
     missing = [spec for spec in columns if spec.required and spec.key not in positions]
     if missing:
-        names = ", ".join(f"{spec.label} ({spec.key})" for spec in missing)
-        raise SpreadsheetError(f"the header row lacks: {names}")
+        names = "、".join(f"{spec.label}（{spec.key}）" for spec in missing)
+        raise SpreadsheetError(f"標題列缺少欄位：{names}。請用範本的標題列。")
     return positions
 
 

@@ -52,7 +52,7 @@ MESSAGES = {
     "duplicate": "名單上已有相同的資料（手機、身分證或警員編號重複）。",
     "too_many_venues": "實聯碼數量已達上限。",
     "import_rejected": "檔案中有錯誤，未匯入任何資料；請修正下列各列後重新上傳。",
-    "bad_spreadsheet": "無法讀取檔案，請上傳 .xlsx 格式的 Excel 檔。",
+    "bad_spreadsheet": "無法讀取檔案，請上傳 .xlsx、.ods 或 .csv 檔。",
     "too_large": "檔案太大。",
     "not_found": "找不到這筆資料。",
     "forbidden": "您沒有權限執行此操作。",
@@ -61,6 +61,9 @@ MESSAGES = {
     "too_many_requests": "嘗試次數過多，請稍後再試。",
     "unavailable": "系統暫時無法處理，請稍後再試。",
 }
+# Reasons whose detail the service already wrote for the person, in zh-TW (what is wrong with the file,
+# which venue name is too long): the page shows that rather than the reason's general message.
+WORDED_DETAIL = {"bad_spreadsheet", "venue_name_too_long", "duplicate_venue_name"}
 
 
 class TokenIn(BaseModel):
@@ -88,6 +91,8 @@ def refusal_of(exc: DomainError | HubError) -> LiffRefusal:
         return LiffRefusal(400, exc.reason, "驗證碼不正確或已失效。")
     detail = exc.detail if isinstance(exc.detail, dict | list) else None
     message = MESSAGES.get(exc.reason, "無法完成，請確認填寫的資料。")
+    if exc.reason in WORDED_DETAIL and isinstance(exc.detail, str):
+        message = exc.detail
     return LiffRefusal(status if 400 <= status < 600 else 400, exc.reason, message, detail)
 
 

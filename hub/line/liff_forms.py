@@ -32,11 +32,16 @@ STATION_REGISTRATION = "station_registration"
 SixDigits = Annotated[str, Field(min_length=6, max_length=6)]
 
 
-class RegistrationIn(TokenIn):
+class RegistrationFormIn(TokenIn):
+    """The registration form's fields: checked when the code is asked for, before any SMS is sent."""
+
     company_name: OrgName
     ubn: Ubn
     admin_name: PersonName
     admin_mobile: Mobile
+
+
+class RegistrationIn(RegistrationFormIn):
     code: SixDigits
 
 
@@ -103,6 +108,19 @@ def register_enterprise(
     bound = bind(call.db, ChannelName.ENTERPRISE, call.line_user_id, body.admin_mobile, accounts)
     _show_menu(request, background, ChannelName.ENTERPRISE, call.line_user_id, bound.primary.role)
     return {"organisation": result.org.name, "done": "註冊成功"}
+
+
+@router.post("/enterprise/register/code", status_code=202)
+def enterprise_registration_code(
+    body: RegistrationFormIn, call: Annotated[LiffCall, liff(bound=False)]
+) -> dict[str, Any]:
+    """An SMS code for the enterprise registration form, sent only once the form's fields are valid: a
+    統一編號 with a wrong check digit (or any other bad field) is named now, not after the person has
+    waited for a code and typed it. Caps count per number and per LINE user, as for stations."""
+    otp.request_code(
+        call.db, body.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, user_tag(call.line_user_id)
+    )
+    return {"sent_to": mask_mobile(body.admin_mobile)}
 
 
 @router.post("/police/register/code", status_code=202)

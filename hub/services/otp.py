@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import re
 import secrets
+import unicodedata
 from enum import StrEnum
 
 from sqlalchemy import func, select, text, update
@@ -27,7 +28,8 @@ from hub.services.errors import Invalid, TooManyRequests, Unavailable
 
 log = logging.getLogger(__name__)
 
-_CODE = re.compile(r"\d{6}")
+# ASCII digits only: `\d` also matches other scripts' digits, which would hash as other codes.
+_CODE = re.compile(r"[0-9]{6}")
 _PURPOSE = re.compile(r"[a-z][a-z_]{0,31}")
 
 
@@ -145,13 +147,20 @@ def request_code(
             raise Unavailable("could not send the SMS; try again later", reason="sms_failed") from exc
 
 
+def code_as_typed(code: str) -> str:
+    """A code as a person typed it, in the form it was sent: NFKC (a phone's full-width keyboard types
+    １２３４５６, which is 123456) and without spaces ("123 456")."""
+    return "".join(unicodedata.normalize("NFKC", code).split())
+
+
 def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
-    """Accept `code` once. On success the code is marked used in the command's unit of work (committed
-    together with what the code authorises).
+    """Accept `code` (as typed: see `code_as_typed`) once. On success the code is marked used in the
+    command's unit of work (committed together with what the code authorises).
 
     A wrong try is committed at once, then refused: the one write a refusal must keep, or the tries would
     be unlimited. Callers check the code before they write anything, so this commit holds nothing else."""
-    if not isinstance(code, str) or not _CODE.fullmatch(code):
+    code = code_as_typed(code) if isinstance(code, str) and len(code) <= 32 else ""
+    if not _CODE.fullmatch(code):
         raise _wrong_code("code_malformed", "the code is 6 digits")
     ctx = context_of(db)
     now = utcnow()

@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from crypto.identity import is_valid_national_id, mask_mobile, mask_name, normalize_national_id
+from crypto.identity import (
+    is_valid_ubn,
+    mask_mobile,
+    mask_name,
+    national_id_problem,
+    normalize_national_id,
+)
 from hub.core.clock import require_aware
 from hub.core.masking import show_mobile, show_name
 from hub.core.permissions import Permission
 from hub.core.phone import InvalidMobile, normalize_mobile
-from hub.models.organisations import Organisation
+from hub.models.organisations import Organisation, OrgKind
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
 from hub.models.venues import Venue, Visit
@@ -32,6 +39,9 @@ class Register:
     columns: tuple[str, ...]
     rows: list[dict[str, Any]]
     truncated: bool
+    # The filter ("enterprise", "officer") whose term named no enterprise or officer at all: no rows,
+    # and the reason is not that nothing happened in the window.
+    unmatched: str | None = None
 
     def cells(self) -> list[list[Any]]:
         """The rows as lists in column order, for the CSV and .xlsx exports."""
@@ -43,7 +53,13 @@ class Register:
         rows = [
             {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()} for r in self.rows
         ]
-        return {"columns": list(self.columns), "rows": rows, "count": len(rows), "truncated": self.truncated}
+        return {
+            "columns": list(self.columns),
+            "rows": rows,
+            "count": len(rows),
+            "truncated": self.truncated,
+            "unmatched": self.unmatched,
+        }
 
 
 def _window(
@@ -56,19 +72,82 @@ def _window(
     return query
 
 
+def check_window(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """A window that holds no time is a mistake to name, not a query that finds nothing."""
+    if since is None or until is None:
+        return
+    if since > until:
+        raise Invalid("'from' is later than 'to'", field="from", reason="reversed_range")
+    if since == until:
+        raise Invalid("'from' equals 'to': the range holds no time", field="to", reason="empty_range")
+
+
+def search_term(text: str | None) -> str | None:
+    """A term as typed into a search box: NFKC (full-width letters and digits are the ASCII ones), trimmed."""
+    if text is None:
+        return None
+    term = unicodedata.normalize("NFKC", text).strip()
+    return term or None
+
+
+_NATIONAL_ID_SHAPE = re.compile(r"[A-Z][A-Z0-9][0-9]{8}")
+_MOBILE_SHAPE = re.compile(r"[+\d][\d\s\-()]{6,}")
+
+
 def person_filter(db: Session, person: str) -> tuple[str, str]:
-    """('national_id_hash'|'mobile'|'name', value) for a search term typed by an admin."""
-    term = person.strip()
-    if is_valid_national_id(normalize_national_id(term), allow_old_resident=True):
-        return "national_id_hash", people.national_id_hash(db, normalize_national_id(term))
-    if re.fullmatch(r"[+\d][\d\s\-()]{6,}", term):
+    """('national_id_hash'|'mobile'|'name', value) for a search term typed by an admin: a national ID or
+    a mobile is matched whole (through its keyed hash, or its stored E.164 form), a name by any part."""
+    term = search_term(person) or ""
+    if not term or len(term) > 64:
+        raise Invalid("give a name, mobile or national ID", field="person", reason="bad_person")
+    nid = normalize_national_id(term)
+    if _NATIONAL_ID_SHAPE.fullmatch(nid):
+        problem = national_id_problem(nid, allow_old_resident=True)
+        if problem is not None:
+            raise Invalid(
+                f"not a valid national ID ({problem.explain()})", field="person", reason="bad_national_id"
+            )
+        return "national_id_hash", people.national_id_hash(db, nid)
+    if _MOBILE_SHAPE.fullmatch(term):
         try:
             return "mobile", normalize_mobile(term)
         except InvalidMobile:
-            raise Invalid(reason="bad_person", detail="not a valid mobile or national ID") from None
-    if not term or len(term) > 64:
-        raise Invalid(reason="bad_person", detail="give a name, mobile or national ID")
+            raise Invalid("not a valid mobile number", field="person", reason="bad_mobile") from None
+    if any(c.isdigit() for c in term):
+        # A name has no digits; part of a mobile or ID would match people by a fragment of their number.
+        raise Invalid(
+            "give a whole mobile or national ID, or part of a name", field="person", reason="partial_number"
+        )
     return "name", term
+
+
+def enterprise_filter(db: Session, enterprise: str) -> list[int]:
+    """The enterprises a term names: a 統一編號 (8 digits, checked) or any part of the name."""
+    term = search_term(enterprise) or ""
+    if not term or len(term) > 100:
+        raise Invalid("give a 統一編號 or part of a name", field="enterprise", reason="bad_enterprise")
+    query = select(Organisation.id).where(Organisation.kind == OrgKind.ENTERPRISE.value)
+    if term.isdigit():
+        if not is_valid_ubn(term):
+            raise Invalid("not a valid 統一編號 (8 digits, checksum)", field="enterprise", reason="bad_ubn")
+        return list(db.scalars(query.where(Organisation.ubn == term)))
+    return list(db.scalars(query.where(Organisation.name.icontains(term, autoescape=True))))
+
+
+def officer_filter(db: Session, officer: str, station_id: int | None) -> list[int]:
+    """The officers a term names: an officer number (whole, any case) or any part of a name."""
+    term = search_term(officer) or ""
+    if not term or len(term) > 64:
+        raise Invalid("give an officer number or part of a name", field="officer", reason="bad_officer")
+    query = select(Officer.id).where(
+        or_(
+            func.upper(Officer.officer_number) == term.upper(),
+            Officer.name.icontains(term, autoescape=True),
+        )
+    )
+    if station_id is not None:
+        query = query.where(Officer.station_id == station_id)
+    return list(db.scalars(query))
 
 
 PASS_COLUMNS = (
@@ -94,20 +173,26 @@ def pass_register(
     enterprise_id: int | None,
     person: str | None,
     unmask: bool,
+    enterprise: str | None = None,
     limit: int = MAX_ROWS,  # the console shows a screenful; exports take the whole register
 ) -> Register:
+    check_window(since, until)
     query = select(Pass, Organisation.name).join(Organisation, Organisation.id == Pass.org_id)
     query = _window(query, Pass.issued_at, since, until)
     if enterprise_id is not None:
         query = query.where(Pass.org_id == enterprise_id)
     if person:
         kind, value = person_filter(db, person)
-        column = {
-            "national_id_hash": Pass.national_id_hash,
-            "mobile": Pass.holder_mobile,
-            "name": Pass.holder_name,
-        }[kind]
-        query = query.where(column == value)
+        if kind == "name":
+            query = query.where(Pass.holder_name.contains(value, autoescape=True))
+        else:
+            column = Pass.national_id_hash if kind == "national_id_hash" else Pass.holder_mobile
+            query = query.where(column == value)
+    if enterprise:
+        org_ids = enterprise_filter(db, enterprise)
+        if not org_ids:
+            return Register(PASS_COLUMNS, [], False, unmatched="enterprise")
+        query = query.where(Pass.org_id.in_(org_ids))
     rows = db.execute(query.order_by(Pass.issued_at.desc(), Pass.id.desc()).limit(limit + 1)).all()
     employees: dict[int, Employee] = {}
     if unmask:
@@ -161,15 +246,22 @@ def check_register(
     officer_id: int | None,
     station_id: int | None,
     unmask: bool,
+    officer: str | None = None,
     limit: int = MAX_ROWS,
 ) -> Register:
     """Police checks (scans uploaded by checkpoints), by officer and/or station."""
     from hub.models.devices import Scan
 
+    check_window(since, until)
     query = select(Scan)
     query = _window(query, Scan.scanned_at, since, until)
     if officer_id is not None:
         query = query.where(Scan.officer_id == str(officer_id))
+    if officer:
+        officer_ids = officer_filter(db, officer, station_id)
+        if not officer_ids:
+            return Register(CHECK_COLUMNS, [], False, unmatched="officer")
+        query = query.where(Scan.officer_id.in_([str(i) for i in officer_ids]))
     if station_id is not None:
         officer_ids = [str(i) for i in db.scalars(select(Officer.id).where(Officer.station_id == station_id))]
         query = query.where(Scan.officer_id.in_(officer_ids))
@@ -235,6 +327,7 @@ def visit_register(
         .join(Venue, Venue.id == Visit.venue_id)
         .join(Organisation, Organisation.id == Venue.org_id)
     )
+    check_window(since, until)
     query = _window(query, Visit.visited_at, since, until)
     if venue_id is not None:
         query = query.where(Visit.venue_id == venue_id)
@@ -299,12 +392,14 @@ def read_pass_register(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     enterprise_id: int | None = None,
+    enterprise: str | None = None,
     person: str | None = None,
     unmask: bool = False,
     output: str = "json",
     limit: int = MAX_ROWS,
 ) -> Register:
-    """Enterprise pass register by time, enterprise and/or person. Enterprise admins see their own."""
+    """Enterprise pass register by time, enterprise (row id, or a 統一編號 or part of its name) and/or
+    person (part of a name, or a whole mobile or national ID). Enterprise admins see their own."""
     _allowed(scope, Permission.QUERY_PASSES, unmask)
     enterprise_id = scope.org_filter(enterprise_id, Permission.QUERY_PASSES)
     register = pass_register(
@@ -312,7 +407,8 @@ def read_pass_register(
         since=require_aware(since, "from"),
         until=require_aware(until, "to"),
         enterprise_id=enterprise_id,
-        person=person,
+        enterprise=search_term(enterprise),
+        person=search_term(person),
         unmask=unmask,
         limit=limit,
     )
@@ -323,7 +419,8 @@ def read_pass_register(
         register,
         unmask,
         enterprise_id=enterprise_id,
-        person=describe_person(person),
+        enterprise=search_term(enterprise),
+        person=describe_person(search_term(person)),
         since=str(since) if since else None,
         until=str(until) if until else None,
         format=output,
@@ -337,12 +434,14 @@ def read_check_register(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     officer_id: int | None = None,
+    officer: str | None = None,
     station_id: int | None = None,
     unmask: bool = False,
     output: str = "json",
     limit: int = MAX_ROWS,
 ) -> Register:
-    """Police check register (scans uploaded by checkpoints) by officer. Station admins see their station."""
+    """Police check register (scans uploaded by checkpoints) by officer (row id, or an officer number or
+    part of a name). Station admins see their station."""
     _allowed(scope, Permission.QUERY_CHECKS, unmask)
     station_id = scope.org_filter(station_id, Permission.QUERY_CHECKS)
     if not scope.hub_wide and officer_id is not None:
@@ -354,12 +453,21 @@ def read_check_register(
         since=require_aware(since, "from"),
         until=require_aware(until, "to"),
         officer_id=officer_id,
+        officer=search_term(officer),
         station_id=station_id,
         unmask=unmask,
         limit=limit,
     )
     return _audited(
-        db, scope, "checks", register, unmask, officer_id=officer_id, station_id=station_id, format=output
+        db,
+        scope,
+        "checks",
+        register,
+        unmask,
+        officer_id=officer_id,
+        officer=describe_person(search_term(officer)),
+        station_id=station_id,
+        format=output,
     )
 
 

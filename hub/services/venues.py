@@ -19,12 +19,13 @@ from hub.models.identity import Role
 from hub.models.organisations import Organisation, OrgKind
 from hub.models.venues import Venue, Visit
 from hub.services import audit, otp
-from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound, Rejected
 from hub.services.scope import Scope
 
 # Unambiguous characters: the code is also printed under the QR for people who type it.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MAX_VENUES_PER_ORG = 200
+MAX_VENUE_NAME_CHARS = 8  # the seed's 實聯申請單: each code name at most 8 characters
 
 
 class VenueApplication(BaseModel):
@@ -46,16 +47,33 @@ def venue_url(db: Session, venue: Venue) -> str:
     return f"{context_of(db).settings.base_url.rstrip('/')}/v/{venue.code}"
 
 
+def check_names(names: list[str], taken: set[str]) -> None:
+    """The code names of one application: each at most MAX_VENUE_NAME_CHARS characters, none already an
+    organisation's (`taken`) nor given twice. The refusal names the name, in the applicant's words."""
+    for name in names:
+        if len(name) > MAX_VENUE_NAME_CHARS:
+            raise Rejected(
+                f"實聯碼名稱最多 {MAX_VENUE_NAME_CHARS} 個字：「{name}」有 {len(name)} 個字，"
+                "請縮短後再送出。",
+                field="names",
+                reason="venue_name_too_long",
+            )
+    dupes = sorted({n for n in names if n in taken or names.count(n) > 1})
+    if dupes:
+        shown = "、".join(f"「{n}」" for n in dupes)
+        raise Conflict(
+            f"實聯碼名稱{shown}重複：同一單位的實聯碼名稱不可相同，請改用其他名稱。",
+            reason="duplicate_venue_name",
+        )
+
+
 def add_venues(db: Session, org: Organisation, names: list[str]) -> list[Venue]:
     existing = list(db.scalars(select(Venue).where(Venue.org_id == org.id)))
     if len(existing) + len(names) > MAX_VENUES_PER_ORG:
         raise Invalid(
             reason="too_many_venues", detail=f"at most {MAX_VENUES_PER_ORG} venue codes per organisation"
         )
-    taken = {v.name for v in existing}
-    dupes = sorted({n for n in names if n in taken or names.count(n) > 1})
-    if dupes:
-        raise Conflict(reason="duplicate", detail=f"venue names already used: {', '.join(dupes)}")
+    check_names(names, {v.name for v in existing})
     venues = [Venue(org_id=org.id, name=name, code=new_venue_code()) for name in names]
     db.add_all(venues)
     db.flush()

@@ -277,3 +277,30 @@ def test_daily_cap_per_address(app, db, caps):
     assert r.status_code == 429 and "address" in r.json()["detail"] and "today" in r.json()["detail"]
     assert 20 * 3600 < r.json()["retry_after"] <= 21 * 3600 + 1
     assert _ask(_from(app, "203.0.113.61"), "+886912000002", "visit").status_code == 200
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def test_a_code_typed_full_width_or_with_a_space_is_the_code(db, sms):
+    """A full-width keyboard types １２３４５６: that is the code, as a full-width mobile is the mobile."""
+    otp.request_code(db, MOBILE, "visit", None)
+    code = sms.code(MOBILE)
+    otp.verify_code(db, MOBILE, "visit", code.translate(FULL_WIDTH))
+    db.commit()
+    otp.request_code(db, "+886912000999", "visit", None)
+    spaced = sms.code("+886912000999")
+    otp.verify_code(db, "+886912000999", "visit", f" {spaced[:3]} {spaced[3:]} ")
+    # Digits of other scripts are not the code's digits: refused as malformed, no try spent.
+    with pytest.raises(DomainError) as arabic:
+        otp.verify_code(db, MOBILE, "visit", "١٢٣٤٥٦")
+    assert arabic.value.reason == "code_malformed"
+
+
+def test_a_full_width_code_through_the_api(client, sms):
+    mobile = "０９１２３４５６７８"  # full-width mobile, accepted before this change too
+    r = client.post("/api/v1/otp/request", json={"mobile": mobile, "purpose": "footprint"})
+    assert r.status_code == 200, r.text
+    code = sms.code(MOBILE).translate(FULL_WIDTH)
+    r = client.post("/api/v1/footprint", json={"mobile": mobile, "code": code})
+    assert r.status_code == 200, r.text

@@ -10,28 +10,24 @@ from pydantic import BaseModel
 
 from hub.api.deps import CurrentUser, SettingsDep
 from hub.documents.exports import XLSX_MEDIA_TYPE
+from hub.documents.spreadsheets import IMPORT_MEDIA_TYPES
 from hub.services.errors import TooLarge
-
-XLSX_TYPES = {
-    XLSX_MEDIA_TYPE,
-    "application/octet-stream",
-    "application/zip",
-    "",
-}
 
 
 def read_upload(
     _user: CurrentUser,
-    file: Annotated[UploadFile, File(description=".xlsx file")],
+    file: Annotated[UploadFile, File(description=".xlsx, .ods or .csv (UTF-8 or Big5) file")],
     settings: SettingsDep,
 ) -> bytes:
     """The uploaded spreadsheet's bytes, refused early if it is the wrong kind or too large.
 
     Authentication comes first (`_user`, resolved before this body runs and shared with the route's
     own user dependency): a caller without a valid token learns nothing about what the hub accepts."""
-    if (file.content_type or "") not in XLSX_TYPES:
+    if (file.content_type or "").split(";")[0].strip().lower() not in IMPORT_MEDIA_TYPES:
         # The media type is HTTP's business, not the domain's: the REST adapter answers it itself.
-        raise HTTPException(415, {"error": "unsupported_media_type", "detail": "upload an .xlsx file"})
+        raise HTTPException(
+            415, {"error": "unsupported_media_type", "detail": "upload an .xlsx, .ods or .csv file"}
+        )
     data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise TooLarge(f"file over {settings.max_upload_bytes} bytes")

@@ -1,5 +1,9 @@
 """Registers for administrators: passes, police checks, visits. Masked by default; `unmask=true` needs
-personal_data.unmask. Every query is audited. `format=csv|xlsx` downloads the same rows."""
+personal_data.unmask. Every query is audited. `format=csv|xlsx` downloads the same rows.
+
+Enterprises and officers are found by what people know (a 統一編號 or name, an officer number or name),
+or by row id as before. A window whose `from` is not before its `to` is refused (`reversed_range`,
+`empty_range`); a term that names no enterprise or officer answers no rows with `unmatched` naming it."""
 
 from __future__ import annotations
 
@@ -40,8 +44,12 @@ def pass_register(
     since: Since = None,
     until: Until = None,
     enterprise_id: RowId | None = None,
+    enterprise: Annotated[
+        PlainText | None, Query(max_length=100, description="統一編號 (8 digits) or part of the name")
+    ] = None,
     person: Annotated[
-        PlainText | None, Query(max_length=64, description="name, mobile or national ID")
+        PlainText | None,
+        Query(max_length=64, description="part of a name, or a whole mobile or national ID"),
     ] = None,
     unmask: Unmask = False,
     format: Format = "json",
@@ -53,6 +61,7 @@ def pass_register(
         since=since,
         until=until,
         enterprise_id=enterprise_id,
+        enterprise=enterprise,
         person=person,
         unmask=unmask,
         output=format,
@@ -67,6 +76,9 @@ def check_register(
     since: Since = None,
     until: Until = None,
     officer_id: RowId | None = None,
+    officer: Annotated[
+        PlainText | None, Query(max_length=64, description="officer number (whole) or part of a name")
+    ] = None,
     station_id: RowId | None = None,
     unmask: Unmask = False,
     format: Format = "json",
@@ -78,6 +90,7 @@ def check_register(
         since=since,
         until=until,
         officer_id=officer_id,
+        officer=officer,
         station_id=station_id,
         unmask=unmask,
         output=format,

@@ -177,7 +177,11 @@ async function registerPage() {
   const value = (id) => $(id).value.trim();
   $("send-code").onclick = async () => {
     show("error", false);
-    const result = await post("/api/v1/otp/request", { mobile: value("admin_mobile"), purpose: "enterprise_registration" });
+    // the hub checks the whole form (a 統一編號's check digit too) before it sends a code
+    const result = await post("/liff/api/enterprise/register/code", {
+      id_token: line.getIDToken(), company_name: value("company_name"), ubn: value("ubn"),
+      admin_name: value("admin_name"), admin_mobile: value("admin_mobile"),
+    });
     if (!result.ok) { fail(refusal(result)); return; }
     $("send-code").textContent = "驗證碼已傳送";
   };
@@ -207,7 +211,6 @@ async function venuesPage() {
     const input = document.createElement("input");
     input.id = "name-" + count;
     input.className = "venue-name-input";
-    input.maxLength = 8;
     $("names").append(label, input);
     input.focus();
   };

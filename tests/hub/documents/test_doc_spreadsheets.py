@@ -126,20 +126,21 @@ def test_officer_numbers_must_be_unique():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "the file is empty"),
-        (b"name,mobile\nA,0912345678\n", "not an .xlsx file"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "old Excel .xls"),
-        (b"PK\x03\x04" + bytes(60), "damaged or not an .xlsx"),
+        (b"", "檔案是空的"),
+        (b"name,mobile\nA,0912345678\n", "標題列缺少欄位：身分證（national_id）"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "舊版 Excel（.xls）"),
+        (b"PK\x03\x04" + bytes(60), "已損毀"),
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "請上傳 Excel（.xlsx）、LibreOffice（.ods）或 CSV 檔"),
     ],
 )
-def test_files_that_are_not_xlsx(data, message):
+def test_files_that_are_not_imports(data, message):
     with pytest.raises(SpreadsheetError, match=message):
         read_rows(data, STATION_ADMIN_COLUMNS)
 
 
 def test_truncated_xlsx():
     data = xlsx(("姓名", "手機", "身分證"), ("陳大明", "0912345678", NID1))
-    with pytest.raises(SpreadsheetError, match="damaged"):
+    with pytest.raises(SpreadsheetError, match="已損毀"):
         read_rows(data[: len(data) // 2], STATION_ADMIN_COLUMNS)
 
 
@@ -147,7 +148,7 @@ def test_a_zip_that_is_not_a_workbook():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    with pytest.raises(SpreadsheetError, match=r"xl/workbook.xml"):
+    with pytest.raises(SpreadsheetError, match=r"不是試算表（沒有 xl/workbook.xml）"):
         read_rows(buffer.getvalue(), STATION_ADMIN_COLUMNS)
 
 
@@ -161,7 +162,7 @@ def test_a_workbook_with_broken_xml_inside():
             if info.filename == "xl/worksheets/sheet1.xml":
                 content = content[: len(content) // 2]  # cut in the middle of a tag
             archive.writestr(info, content)
-    with pytest.raises(SpreadsheetError, match="damaged"):
+    with pytest.raises(SpreadsheetError, match="已損毀"):
         read_rows(buffer.getvalue(), STATION_ADMIN_COLUMNS)
 
 
@@ -171,32 +172,32 @@ def test_a_zip_bomb_is_refused_before_unpacking():
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (101 * 1024 * 1024))
     assert len(buffer.getvalue()) < 1024 * 1024
-    with pytest.raises(SpreadsheetError, match="more than 100 MB"):
+    with pytest.raises(SpreadsheetError, match="解壓後超過 100 MB"):
         read_rows(buffer.getvalue(), STATION_ADMIN_COLUMNS)
 
 
 def test_too_large_a_file():
-    with pytest.raises(SpreadsheetError, match="larger than 10 MB"):
+    with pytest.raises(SpreadsheetError, match="檔案大於 10 MB"):
         read_rows(b"PK\x03\x04" + bytes(11 * 1024 * 1024), STATION_ADMIN_COLUMNS)
 
 
 def test_empty_sheet_and_header_only():
-    with pytest.raises(SpreadsheetError, match="the first sheet is empty"):
+    with pytest.raises(SpreadsheetError, match="第一個工作表是空的"):
         read_rows(xlsx(), STATION_ADMIN_COLUMNS)
-    with pytest.raises(SpreadsheetError, match="header but no data rows"):
+    with pytest.raises(SpreadsheetError, match="只有標題列，沒有資料"):
         read_rows(xlsx(("姓名", "手機", "身分證"), (None, None)), STATION_ADMIN_COLUMNS)
 
 
 def test_missing_and_doubled_columns():
-    with pytest.raises(SpreadsheetError, match=r"lacks: 身分證 \(national_id\)"):
+    with pytest.raises(SpreadsheetError, match=r"標題列缺少欄位：身分證（national_id）"):
         read_rows(xlsx(("姓名", "手機"), ("陳大明", "0912345678")), STATION_ADMIN_COLUMNS)
-    with pytest.raises(SpreadsheetError, match="column 手機 appears twice"):
+    with pytest.raises(SpreadsheetError, match="「手機」欄出現兩次"):
         read_rows(xlsx(("姓名", "手機", "mobile", "身分證"), ("a", "b", "c", "d")), STATION_ADMIN_COLUMNS)
 
 
 def test_more_than_5000_rows_is_refused():
     rows = [("姓名", "手機", "身分證")] + [("王", f"09{n:08d}", NID1) for n in range(5001)]
-    with pytest.raises(SpreadsheetError, match="more than 5000 data rows"):
+    with pytest.raises(SpreadsheetError, match="資料超過 5000 列"):
         read_rows(xlsx(*rows), STATION_ADMIN_COLUMNS)
 
 
@@ -215,7 +216,7 @@ def test_templates_have_the_headers_and_read_back(columns):
     assert [c.value for c in sheet[1]] == [spec.label for spec in columns]
     assert sheet["A2"].number_format == "@"
     assert "說明" in workbook.sheetnames
-    with pytest.raises(SpreadsheetError, match="no data rows"):
+    with pytest.raises(SpreadsheetError, match="沒有資料"):
         read_rows(template, columns)
     # Fill the template the way a person would, then import it.
     examples = {
