@@ -137,7 +137,7 @@ def test_demo_serves_and_admin_can_log_in(tmp_path):
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        r = httpx.post(f"{base}/api/v1/auth/login", json={"mobile": mobile, "password": password})
+        r = httpx.post(f"{base}/api/v1/auth/login", json={"mobile": mobile, "password": password}, timeout=60)
         assert r.status_code == 200, r.text
         token = r.json()["token"]
         rows = httpx.get(f"{base}/api/v1/queries/passes", headers={"Authorization": f"Bearer {token}"}).json()
