@@ -31,7 +31,7 @@ from hub.line.models import LineConversation, LineEvent, LineSupportMessage
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import ApiToken, OtpCode
 from hub.models.venues import Visit
-from hub.services import audit
+from hub.services import audit, transparency_log
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
     line_support_messages = (
         db.execute(delete(LineSupportMessage).where(LineSupportMessage.created_at < cutoff)).rowcount or 0
     )
+    # Audit events go only as a signed prefix of the log, so what is kept still verifies (audit_log.purged).
+    transparency_log.purge_prefix(db, cutoff=cutoff)
     result = PurgeResult(
         cutoff=cutoff,
         visits=visits,
