@@ -365,8 +365,10 @@ def purge_prefix(db: Session, *, cutoff: dt.datetime) -> int:
 def published(db: Session, *, since: int | None = None) -> dict[str, Any]:
     """The log's public document: its key, its purge record, the latest head and the heads of size
     `since` or more (a page of them, oldest first), each with its consistency proof."""
-    settings = context_of(db).settings
-    public_key = log_public_key(settings.keys_dir)
+    try:
+        public_key: bytes | None = log_public_key(context_of(db).settings.keys_dir)
+    except Unavailable:
+        public_key = None  # no head signed yet: nothing to publish but that
     last = latest_head(db)
     purge = latest_purge(db)
     heads: list[AuditTreeHead] = []
@@ -380,8 +382,8 @@ def published(db: Session, *, since: int | None = None) -> dict[str, Any]:
             )
         )
     return {
-        "public_key": base64.b64encode(public_key).decode("ascii"),
-        "kid": kid_of(public_key).hex(),
+        "public_key": base64.b64encode(public_key).decode("ascii") if public_key else None,
+        "kid": kid_of(public_key).hex() if public_key else None,
         "latest": head_json(last) if last is not None else None,
         "purge": purge_json(purge) if purge is not None else None,
         "heads": [head_json(h) for h in heads],

@@ -388,6 +388,13 @@ def test_the_heads_are_published_for_anyone(log_db, settings, client):
     assert report.first is not None and report.first.kind == "head"
 
 
+def test_a_hub_that_signed_no_head_yet_publishes_an_empty_log(client):
+    r = client.get("/api/v1/trust/audit-log?since=0")
+    assert r.status_code == 200
+    assert r.json() == {"public_key": None, "kid": None, "latest": None, "purge": None, "heads": []}
+    assert client.get(f"/api/v1/trust/audit-log?since={2**40}").status_code == 422
+
+
 def test_the_job_signs_heads_at_its_interval(log_db, app):
     from hub.jobs.runner import audit_log_job, run_if_due, scheduled_jobs
 

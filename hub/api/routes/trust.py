@@ -170,8 +170,8 @@ class AuditLogPurgeOut(BaseModel):
 
 
 class AuditLogOut(BaseModel):
-    public_key: str
-    kid: str
+    public_key: str | None  # base64; None until the first head made the log key
+    kid: str | None
     latest: AuditLogHeadOut | None
     purge: AuditLogPurgeOut | None
     heads: list[AuditLogHeadOut]
@@ -179,7 +179,8 @@ class AuditLogOut(BaseModel):
 
 @router.get("/audit-log", response_model=AuditLogOut)
 def get_audit_log(
-    db: SessionDep, since: Annotated[int | None, Query(ge=0, description="heads of this size or more")] = None
+    db: SessionDep,
+    since: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="heads of this size or more")] = None,
 ) -> dict[str, Any]:
     """The audit log's signed tree heads (docs/audit-log.md), published beside the trust documents for
     anyone to keep: its public key, its signed purge record, the latest head and, with `since`, a page of
