@@ -99,17 +99,20 @@ class Frontier:
         return acc
 
     def extend(self, leaves: Sequence[bytes]) -> Frontier:
-        """The frontier after appending these leaf hashes (a binary counter's carries)."""
-        stack = list(zip(_bits_high_first(self.size), self.hashes, strict=True))
+        """The frontier after appending these leaf hashes. Appending to a tree of size s merges as many
+        subtrees as s has trailing one bits (a binary counter's carries); this loop is the verifier's
+        inner loop, hence the inlined hashing."""
+        hashes = list(self.hashes)
         size = self.size
-        for leaf in leaves:
-            width, h = 1, leaf
-            while stack and stack[-1][0] == width:
-                left_width, left = stack.pop()
-                width, h = left_width + width, node_hash(left, h)
-            stack.append((width, h))
+        sha, prefix = _sha256, NODE_PREFIX
+        for h in leaves:
+            carry = size
+            while carry & 1:
+                h = sha(prefix + hashes.pop() + h).digest()
+                carry >>= 1
+            hashes.append(h)
             size += 1
-        return Frontier(size, tuple(h for _, h in stack))
+        return Frontier(size, tuple(hashes))
 
     def to_bytes(self) -> bytes:
         return b"".join(self.hashes)
