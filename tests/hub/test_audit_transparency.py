@@ -7,6 +7,7 @@ tail was cut. Then the retention purge, one event's proof, the published heads a
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import time
@@ -308,6 +309,41 @@ def test_the_purge_deletes_a_signed_prefix_and_what_remains_still_verifies(log_d
         dba.execute(text("DELETE FROM audit_events WHERE id = :i"), {"i": young[0]})
     first = _verify(log_db, settings).first
     assert first is not None and (first.kind, first.leaf, first.event_id) == ("removed", 6, young[0])
+
+
+def test_heads_kept_from_before_a_purge_are_still_checked_against_each_other(log_db, settings):
+    """The hub deletes the heads a purge leaves behind; an auditor who kept them can still check each
+    against the one before (consistency proofs), and a rewritten one is named."""
+    from hub.services.transparency_log import published
+
+    for _ in range(3):
+        _write(log_db, 3)
+        _sign(log_db)
+    kept = published(log_db, since=0)["heads"]
+    log_db.rollback()
+    purge_expired(log_db, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.retention_days))
+    log_db.commit()
+    assert log_db.scalar(select(func.min(AuditTreeHead.tree_size))) == 9
+    key = log_public_key(settings.keys_dir)
+    lines = list(export_lines(log_db))
+    log_db.rollback()
+    report = verify_export(lines, key, archived_heads=kept)
+    assert report.ok and report.purged == 9 and report.heads == 3
+    unsigned = {**kept[1], "root_hash": "05" * 32}
+    report = verify_export(lines, key, archived_heads=[kept[0], unsigned, kept[2]])
+    assert report.first is not None and report.first.kind == "head" and "not signed" in report.first.message
+    # The hub itself signs another history for size 6 (with its real key): it does not extend head 3.
+    from crypto.merkle import sign_tree_head
+    from hub.services.transparency_log import log_key
+
+    other = sign_tree_head(6, b"\x05" * 32, kept[1]["timestamp"], log_key(settings))
+    rewritten = {
+        **kept[1],
+        "root_hash": other.root_hash.hex(),
+        "signature": base64.b64encode(other.signature).decode(),
+    }
+    report = verify_export(lines, key, archived_heads=[kept[0], rewritten, kept[2]])
+    assert report.first is not None and "rewrote history" in report.first.message
 
 
 def test_a_purge_record_the_log_did_not_sign_is_refused(log_db, settings):
