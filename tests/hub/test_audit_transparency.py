@@ -492,3 +492,43 @@ def test_the_cli_exports_verifies_and_proves(log_db, hub_env, settings, capsys):
     (hub_env / "junk.jsonl").write_text('{"format": "something else"}\n')
     assert main(["audit", "verify", "junk.jsonl", "--key", key]) == 2
     assert main(["audit", "prove", str(ids[-1] + 1000), "--out", "p.json"]) == 1
+
+
+def test_an_event_that_commits_late_is_not_skipped(log_db, app):
+    """PostgreSQL draws an id at insert, not at commit: an event with a lower id may commit after one
+    with a higher id. The head waits for it instead of signing past it (it would never be a leaf)."""
+    import threading
+
+    if log_db.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: an open write holds every other off")
+    _write(log_db, 1)
+    _sign(log_db)  # the log key is made and opened: the job below waits for nothing else
+    slow = app.state.sessionmaker()
+    job = None
+    try:
+        late = audit.record(slow, "test.late", target="employee:1")
+        slow.flush()  # id drawn, not committed
+        (early,) = _write(log_db, 1)
+        assert early > late.id
+        signed: list[AuditTreeHead | None] = []
+        job = threading.Thread(target=lambda: signed.append(_sign_in_own_session(app)))
+        job.start()
+        time.sleep(1.0)
+        waited = job.is_alive()  # waiting for the open insert
+        slow.commit()
+    finally:
+        slow.close()  # an open transaction would hold the schema's teardown for ever
+        if job is not None:
+            job.join(10)
+    assert waited
+    assert signed and signed[0] is not None and signed[0].tree_size == 3
+    log_db.expire_all()
+    leaves = log_db.scalars(select(AuditLeaf.event_id).order_by(AuditLeaf.leaf_index)).all()
+    assert leaves[1:] == [late.id, early]
+
+
+def _sign_in_own_session(app) -> AuditTreeHead | None:
+    with app.state.sessionmaker() as db:
+        head = sign_head(db)
+        db.commit()
+        return head
