@@ -574,6 +574,15 @@ def _read_archived_heads(paths: list[Path]) -> list[dict[str, Any]]:
     return heads
 
 
+def _taipei(instant: object) -> str:
+    import datetime as dt
+
+    try:
+        return taipei_label(dt.datetime.fromisoformat(str(instant).replace("Z", "+00:00")))
+    except ValueError:
+        return str(instant)
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Offline: exit 0 when everything verifies, 1 when something was tampered with (the first one is
     named), 2 when the file or key cannot be read."""
@@ -598,9 +607,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
                     raise _usage(f"{args.file} is not JSON") from None
                 result = verify_proof(doc, public_key)
                 print(("OK: " if result.ok else "FAILED: ") + result.message)
-                if result.entry is not None:
+                if isinstance(result.entry, dict):
                     entry = result.entry
-                    print(f"  {entry.get('at')}  {entry.get('action')}  {entry.get('target') or ''}")
+                    print(f"  {_taipei(entry.get('at'))}  {entry.get('action')}  {entry.get('target') or ''}")
                 if result.head is not None:
                     print(f"  signed head: size {result.head.tree_size}, root {result.head.root_hash.hex()}")
                 return 0 if result.ok else 1

@@ -477,7 +477,7 @@ def test_the_cli_exports_verifies_and_proves(log_db, hub_env, settings, capsys):
     assert main(["audit", "prove", str(ids[4]), "--out", "proof.json"]) == 0
     assert main(["audit", "verify", "proof.json", "--key", key]) == 0
     out = capsys.readouterr().out
-    assert "OK" in out and "leaf 4" in out
+    assert "OK" in out and "leaf 4" in out and "(UTC+8)" in out and "employee:4" in out
 
     with _as_dba(log_db) as dba:
         dba.execute(text("UPDATE audit_events SET action = 'test.nothing' WHERE id = :i"), {"i": ids[2]})
