@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from crypto.merkle import verify_consistency, verify_tree_head
 from hub.models.audit import AuditEvent, AuditLeaf, AuditLogPurge, AuditTreeHead
 from hub.services import audit
+from hub.services.errors import NotFound
 from hub.services.retention import purge_expired
 from hub.services.transparency_check import Report, verify_export, verify_proof
 from hub.services.transparency_log import (
@@ -298,6 +299,10 @@ def test_the_purge_deletes_a_signed_prefix_and_what_remains_still_verifies(log_d
     assert "audit_log.purged" in actions and "retention.purge" in actions
     _sign(log_db)
     assert _verify(log_db, settings).ok
+    kept = verify_proof(inclusion_proof(log_db, young[1]), log_public_key(settings.keys_dir))
+    assert kept.ok and kept.leaf_index == 7  # proved through the purged prefix's frontier
+    with pytest.raises(NotFound):
+        inclusion_proof(log_db, old[0])  # a purged event is gone, proof and all
 
     # A purge covers only what it signed: the first kept event still cannot be deleted ...
     with pytest.raises(DBAPIError):
@@ -390,7 +395,7 @@ def test_an_inclusion_proof_verifies_offline_and_fails_when_changed(log_db, sett
 
 
 def test_an_event_not_yet_signed_has_no_proof_yet(log_db):
-    from hub.services.errors import NotFound, Unavailable
+    from hub.services.errors import Unavailable
 
     _signed_log(log_db)
     (late,) = _write(log_db, 1)
