@@ -486,17 +486,40 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_head(args: argparse.Namespace) -> int:
+    """Through the job runner, under the job's lock: a running hub's scheduler and this command never
+    sign two heads over the same events at once."""
     from crypto.errors import CryptoError
+    from hub.context import HubContext, make_sessionmaker
+    from hub.db import make_engine
+    from hub.jobs.runner import audit_log_job, run_if_due
+    from hub.migrations import upgrade_to_head
     from hub.services.errors import DomainError
-    from hub.services.transparency_log import sign_head
+    from hub.services.transparency_log import latest_head
 
+    settings = _settings_with_passphrase()
+    engine = make_engine(settings.database_url)
     try:
-        with _hub_session(_settings_with_passphrase()) as db:
-            head = sign_head(db)
-            size = head.tree_size if head is not None else None
-    except (DomainError, CryptoError) as exc:
-        return _refused(exc)
-    print(f"signed the head of size {size}" if size is not None else "no event since the last head")
+        upgrade_to_head(engine)
+        try:
+            sessions = make_sessionmaker(engine, HubContext.from_settings(settings))
+        except FileNotFoundError as exc:
+            raise _usage(f"{exc}") from None
+        with sessions() as db:
+            before = latest_head(db)
+            before_size = before.tree_size if before is not None else 0
+        try:
+            ran = run_if_due(sessions, audit_log_job(max(1, settings.audit_log_head_seconds)), force=True)
+        except (DomainError, CryptoError) as exc:
+            return _refused(exc)
+        if not ran:
+            print("checkpass: another hub worker is signing a head right now; try again", file=sys.stderr)
+            return 1
+        with sessions() as db:
+            after = latest_head(db)
+            size = after.tree_size if after is not None else 0
+    finally:
+        engine.dispose()
+    print(f"signed the head of size {size}" if size != before_size else "no event since the last head")
     return 0
 
 

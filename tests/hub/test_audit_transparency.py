@@ -474,6 +474,8 @@ def test_the_cli_exports_verifies_and_proves(log_db, hub_env, settings, capsys):
     ids = _write(log_db, 7)
     assert main(["audit", "head"]) == 0
     assert "size 7" in capsys.readouterr().out
+    assert main(["audit", "head"]) == 0  # through the job's lock, forced: nothing new to sign
+    assert "no event since the last head" in capsys.readouterr().out
     key = str(settings.keys_dir / "audit-log.pub")
     assert main(["audit", "export", "--out", "log.jsonl"]) == 0
     assert main(["audit", "verify", "log.jsonl", "--key", key]) == 0
