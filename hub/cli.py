@@ -7,6 +7,13 @@ side of the offline-root ceremony (see hub.services.trust):
     checkpass hub bundle export --out FILE                    trust data for `checkpass pass verify`
     checkpass hub keys rotate [--out REQ]                     new issuer key (pending if root offline)
 
+and the audit log as a transparency log (hub.services.transparency_log, docs/audit-log.md):
+
+    checkpass audit head                                      sign a tree head now (the app does it too)
+    checkpass audit export --out FILE                         events, leaf table and signed heads
+    checkpass audit prove EVENT_ID --out FILE                 one event's inclusion proof
+    checkpass audit verify FILE --key PUB [--heads FILE]...   check an export or a proof, offline
+
 Exit codes: 0 done, 1 refused (the reason is printed), 2 usage error.
 """
 
@@ -102,6 +109,39 @@ def register(subparsers: Any) -> None:
     from hub.line.cli import register as register_line
 
     register_line(commands)
+
+    _register_audit(subparsers)
+
+
+def _register_audit(subparsers: Any) -> None:
+    parser = subparsers.add_parser("audit", help="the audit log as a transparency log (docs/audit-log.md)")
+    commands = parser.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND")
+    commands.required = True
+    head = commands.add_parser("head", help="sign a tree head over the events written since the last one")
+    head.set_defaults(func=cmd_audit_head)
+    export = commands.add_parser("export", help="write the audit log, its leaf table and signed heads")
+    export.add_argument("--out", type=Path, required=True, help="output file (JSON Lines)")
+    export.set_defaults(func=cmd_audit_export)
+    prove = commands.add_parser("prove", help="write one event's inclusion proof in the latest signed head")
+    prove.add_argument("event_id", type=int, help="the audit event's id")
+    prove.add_argument("--out", type=Path, required=True, help="output file (JSON)")
+    prove.set_defaults(func=cmd_audit_prove)
+    verify = commands.add_parser(
+        "verify", help="check an export or a proof offline against the log's public key and signed heads"
+    )
+    verify.add_argument("file", type=Path, help="an `audit export` file or an `audit prove` file")
+    verify.add_argument(
+        "--key", type=Path, required=True, help="the log's public key (KEYS_DIR/audit-log.pub, kept apart)"
+    )
+    verify.add_argument(
+        "--heads",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="heads kept from GET /api/v1/trust/audit-log (repeat for several)",
+    )
+    verify.set_defaults(func=cmd_audit_verify)
 
 
 def _usage(message: str) -> Exception:
@@ -443,6 +483,177 @@ def cmd_purge(args: argparse.Namespace) -> int:
         f"{result.line_support_messages} LINE support messages"
     )
     return 0
+
+
+def cmd_audit_head(args: argparse.Namespace) -> int:
+    """Through the job runner, under the job's lock: a running hub's scheduler and this command never
+    sign two heads over the same events at once."""
+    from crypto.errors import CryptoError
+    from hub.context import HubContext, make_sessionmaker
+    from hub.db import make_engine
+    from hub.jobs.runner import audit_log_job, run_if_due
+    from hub.migrations import upgrade_to_head
+    from hub.services.errors import DomainError
+    from hub.services.transparency_log import latest_head
+
+    settings = _settings_with_passphrase()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_to_head(engine)
+        try:
+            sessions = make_sessionmaker(engine, HubContext.from_settings(settings))
+        except FileNotFoundError as exc:
+            raise _usage(f"{exc}") from None
+        with sessions() as db:
+            before = latest_head(db)
+            before_size = before.tree_size if before is not None else 0
+        try:
+            ran = run_if_due(sessions, audit_log_job(max(1, settings.audit_log_head_seconds)), force=True)
+        except (DomainError, CryptoError) as exc:
+            return _refused(exc)
+        if not ran:
+            print("checkpass: another hub worker is signing a head right now; try again", file=sys.stderr)
+            return 1
+        with sessions() as db:
+            after = latest_head(db)
+            size = after.tree_size if after is not None else 0
+    finally:
+        engine.dispose()
+    print(f"signed the head of size {size}" if size != before_size else "no event since the last head")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    from hub.services.errors import DomainError
+    from hub.services.transparency_log import export_log
+
+    try:
+        out = args.out.open("wb")
+    except OSError as exc:
+        raise _usage(f"--out: cannot write {args.out}: {exc.strerror}") from None
+    try:
+        with out, _hub_session(Settings()) as db:
+            count = export_log(db, out)
+    except DomainError as exc:
+        return _refused(exc)
+    print(f"wrote {args.out} ({count} events); check it offline with")
+    print(f"  checkpass audit verify {args.out} --key KEYS_DIR/audit-log.pub")
+    return 0
+
+
+def cmd_audit_prove(args: argparse.Namespace) -> int:
+    import json
+
+    from hub.services.errors import DomainError
+    from hub.services.transparency_log import inclusion_proof
+
+    try:
+        with _hub_session(Settings()) as db:
+            proof = inclusion_proof(db, args.event_id)
+    except DomainError as exc:
+        return _refused(exc)
+    data = json.dumps(proof, ensure_ascii=False, indent=1).encode()
+    try:
+        args.out.write_bytes(data)
+    except OSError as exc:
+        raise _usage(f"--out: cannot write {args.out}: {exc.strerror}") from None
+    print(
+        f"wrote {args.out} ({len(data)} bytes, {len(proof['path'])} hashes): event {args.event_id} is leaf "
+        f"{proof['leaf_index']} of the signed tree of size {proof['head']['tree_size']}"
+    )
+    return 0
+
+
+def _read_public_key(path: Path) -> bytes:
+    import base64
+
+    try:
+        raw = base64.b64decode(path.read_bytes().strip(), validate=True)
+    except OSError as exc:
+        raise _usage(f"--key: cannot read {path}: {exc.strerror}") from None
+    except ValueError:
+        raise _usage(f"--key: {path} is not a base64 public key") from None
+    if len(raw) != 32:
+        raise _usage(f"--key: {path} does not hold a 32-byte Ed25519 public key")
+    return raw
+
+
+def _read_archived_heads(paths: list[Path]) -> list[dict[str, Any]]:
+    import json
+
+    heads: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            doc = json.loads(path.read_bytes())
+        except OSError as exc:
+            raise _usage(f"--heads: cannot read {path}: {exc.strerror}") from None
+        except ValueError:
+            raise _usage(f"--heads: {path} is not JSON") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("heads", []), list):
+            raise _usage(f"--heads: {path} is not a GET /api/v1/trust/audit-log answer")
+        heads.extend(doc.get("heads", []))
+        if doc.get("latest"):
+            heads.append(doc["latest"])
+    return heads
+
+
+def _taipei(instant: object) -> str:
+    import datetime as dt
+
+    try:
+        return taipei_label(dt.datetime.fromisoformat(str(instant).replace("Z", "+00:00")))
+    except ValueError:
+        return str(instant)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Offline: exit 0 when everything verifies, 1 when something was tampered with (the first one is
+    named), 2 when the file or key cannot be read."""
+    import json
+
+    from hub.services.transparency_check import UnreadableLog, verify_export, verify_proof
+
+    public_key = _read_public_key(args.key)
+    archived = _read_archived_heads(args.heads)
+    try:
+        source = args.file.open("rb")
+    except OSError as exc:
+        raise _usage(f"cannot read {args.file}: {exc.strerror}") from None
+    try:
+        with source:
+            is_proof = b'"checkpass-audit-proof-v1"' in source.read(256)
+            source.seek(0)
+            if is_proof:
+                try:
+                    doc = json.loads(source.read())
+                except ValueError:
+                    raise _usage(f"{args.file} is not JSON") from None
+                result = verify_proof(doc, public_key)
+                print(("OK: " if result.ok else "FAILED: ") + result.message)
+                if isinstance(result.entry, dict):
+                    entry = result.entry
+                    print(f"  {_taipei(entry.get('at'))}  {entry.get('action')}  {entry.get('target') or ''}")
+                if result.head is not None:
+                    print(f"  signed head: size {result.head.tree_size}, root {result.head.root_hash.hex()}")
+                return 0 if result.ok else 1
+            report = verify_export(source, public_key, archived_heads=archived)
+    except UnreadableLog as exc:
+        raise _usage(f"{args.file}: {exc}") from None
+    for note in report.notes:
+        print(f"note: {note}")
+    print(
+        f"{report.events} events, {report.heads} signed heads up to size {report.signed_size}, "
+        f"{report.purged} leaves purged under a signed record, {report.unsigned} events not yet in a head"
+    )
+    if report.ok:
+        print("OK: every event is the one the log signed")
+        return 0
+    first = report.first
+    assert first is not None
+    print(f"FAILED ({first.kind}): {first.message}")
+    for more in report.findings[1:]:
+        print(f"also ({more.kind}): {more.message}")
+    return 1
 
 
 def demo_settings(directory: Path, port: int) -> Settings:

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     purge_interval_seconds: int = Field(default=3600, ge=0)  # 0 disables the in-app scheduled purge
     # How often one worker re-checks the stored trust bundle and status lists (hub.jobs.runner); 0 off.
     trust_publish_seconds: int = Field(default=60, ge=0)
+    # How often one worker signs a head of the audit log's Merkle tree (hub.services.transparency_log,
+    # docs/audit-log.md); 0 off. An event is provable, and a change to it detectable, from its first head.
+    audit_log_head_seconds: int = Field(default=60, ge=0)
 
     # Requests
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

@@ -1,4 +1,5 @@
-"""Jobs that must run once for all hub workers and machines: retention purge, trust publishing.
+"""Jobs that must run once for all hub workers and machines: retention purge, trust publishing, the
+audit log's signed tree heads.
 
 Every worker runs the same small scheduler (`schedule`); when a job is due, each tries to run it, and
 the database decides who does:
@@ -120,6 +121,13 @@ def publish_job(interval_seconds: int) -> Job:
     return Job("trust.publish", interval_seconds, _publish_trust)
 
 
+def audit_log_job(interval_seconds: int) -> Job:
+    """Signs a head of the audit log's Merkle tree over the events written since the last one."""
+    from hub.services.transparency_log import sign_head
+
+    return Job("audit_log.heads", interval_seconds, lambda db: sign_head(db))
+
+
 def scheduled_jobs(settings: object) -> list[Job]:
     jobs = []
     purge = int(getattr(settings, "purge_interval_seconds", 0))
@@ -128,6 +136,9 @@ def scheduled_jobs(settings: object) -> list[Job]:
     publish = int(getattr(settings, "trust_publish_seconds", 0))
     if publish > 0:
         jobs.append(publish_job(publish))
+    heads = int(getattr(settings, "audit_log_head_seconds", 0))
+    if heads > 0:
+        jobs.append(audit_log_job(heads))
     return jobs
 
 

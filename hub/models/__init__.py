@@ -1,6 +1,6 @@
 """All hub tables. Importing this package registers every model on `hub.db.Base.metadata`."""
 
-from hub.models.audit import AuditEvent
+from hub.models.audit import AuditEvent, AuditLeaf, AuditLogPurge, AuditTreeHead
 from hub.models.console import ConsoleSession
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.jobs import JobRun
@@ -14,6 +14,9 @@ from hub.models.venues import Venue, Visit
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "AuditLeaf",
+    "AuditLogPurge",
+    "AuditTreeHead",
     "ConsoleSession",
     "Employee",
     "RegistrationClaim",

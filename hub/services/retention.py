@@ -14,6 +14,10 @@ The LINE entries' records go with the same cutoff (docs/line.md, "Tables"): hand
 the mobile being bound) and messages for 客服 (a person's own words and mobile). A webhook event
 older than the cutoff cannot come back: LINE redelivers for hours, not weeks. Bindings are kept: they
 are the person's current link, not a record of what happened, and are removed when the role goes.
+
+Audit events older than the cutoff go only as a prefix of the audit log that a signed tree head covers,
+under a signed purge record (hub.services.transparency_log.purge_prefix, docs/audit-log.md), so that the
+events kept still verify against the heads the hub published.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from hub.line.models import LineConversation, LineEvent, LineSupportMessage
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import ApiToken, OtpCode
 from hub.models.venues import Visit
-from hub.services import audit
+from hub.services import audit, transparency_log
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,8 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
     line_support_messages = (
         db.execute(delete(LineSupportMessage).where(LineSupportMessage.created_at < cutoff)).rowcount or 0
     )
+    # Audit events go only as a signed prefix of the log, so what is kept still verifies (audit_log.purged).
+    transparency_log.purge_prefix(db, cutoff=cutoff)
     result = PurgeResult(
         cutoff=cutoff,
         visits=visits,

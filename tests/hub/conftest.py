@@ -119,6 +119,7 @@ def settings(database_url: str, tmp_path: Path, sms_path: Path) -> Settings:
         # otherwise publish into the PostgreSQL schema every test shares; the job tests run jobs directly.
         purge_interval_seconds=0,
         trust_publish_seconds=0,
+        audit_log_head_seconds=0,
         base_url="http://testserver",
         # tests ask for many codes from one address; the per-address caps get their own test
         otp_hourly_cap_per_ip=10_000,

@@ -5,6 +5,7 @@ Both carry an ETag (bundle: its issued_at; status: its counter) so that an uncha
 the bundle request to sign offline and uploads the signed bundle here; /trust/health counts down the
 served bundle's validity for monitoring. /trust/export packs the bundle and every status list into the
 one file `checkpass pass verify --bundle` reads, for checking a pass offline with the CLI.
+/trust/audit-log publishes the audit log's signed tree heads (hub.services.transparency_log).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hub.api.deps import ClientIp, require_role
 from hub.api.routing import APIRouter
 from hub.db import SessionDep
 from hub.models.identity import Role, User
-from hub.services import trust, trust_export
+from hub.services import transparency_log, trust, trust_export
 
 router = APIRouter(prefix="/trust", tags=["trust"])
 
@@ -148,3 +149,41 @@ def get_status(
             "Cache-Control": "no-cache",
         },
     )
+
+
+class AuditLogHeadOut(BaseModel):
+    tree_size: int
+    root_hash: str  # hex
+    timestamp: int
+    kid: str
+    signature: str  # base64
+    previous_size: int | None
+    consistency: list[str]  # hex, RFC 9162 PROOF from previous_size
+
+
+class AuditLogPurgeOut(BaseModel):
+    tree_size: int
+    timestamp: int
+    kid: str
+    signature: str
+    frontier: list[str]
+
+
+class AuditLogOut(BaseModel):
+    public_key: str | None  # base64; None until the first head made the log key
+    kid: str | None
+    latest: AuditLogHeadOut | None
+    purge: AuditLogPurgeOut | None
+    heads: list[AuditLogHeadOut]
+
+
+@router.get("/audit-log", response_model=AuditLogOut)
+def get_audit_log(
+    db: SessionDep,
+    since: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="heads of this size or more")] = None,
+) -> dict[str, Any]:
+    """The audit log's signed tree heads (docs/audit-log.md), published beside the trust documents for
+    anyone to keep: its public key, its signed purge record, the latest head and, with `since`, a page of
+    heads from that size on (oldest first), each with its consistency proof from the head before it. An
+    auditor who keeps them can later show the hub a head it cannot explain away."""
+    return transparency_log.published(db, since=since)
