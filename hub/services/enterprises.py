@@ -17,7 +17,7 @@ from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.rosters import Employee
 from hub.services import audit, otp, people
-from hub.services.errors import Conflict, NotAllowed, NotFound
+from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from hub.services.identity import revoke_all_tokens
 from hub.services.imports import check_each, read_import, refuse_import
 from hub.services.scope import Scope
@@ -92,6 +92,7 @@ def employee_in_scope(db: Session, scope: Scope, *, org_id: int, employee_id: in
 class Registered:
     org: Organisation
     admin: User
+    repeat: bool = False  # the answer to an earlier request with the same code (nothing was done now)
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,17 @@ def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -
     """The seed's 企業流程一: company, 統一編號, admin name and mobile, confirmed by an SMS code.
 
     A 統一編號 that already has an enterprise is not registered again, nor refused in silence: the claim
-    is held for a hub admin's review (`decide_claim`), and the enterprise's owner is untouched."""
-    otp.verify_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
+    is held for a hub admin's review (`decide_claim`), and the enterprise's owner is untouched.
+
+    The same request again with its (now used) code, a double tap, is answered with what the first one
+    did and does nothing more."""
+    try:
+        otp.verify_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
+    except Invalid as exc:
+        earlier = _earlier_registration(db, data) if exc.reason == "code_used" else None
+        if earlier is None:
+            raise
+        return earlier
     owner = db.scalars(
         select(Organisation).where(
             Organisation.kind == OrgKind.ENTERPRISE.value, Organisation.ubn == data.ubn
@@ -159,6 +169,35 @@ def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -
         mobile=mask_mobile(data.admin_mobile),
     )
     return Registered(org, admin)
+
+
+def _earlier_registration(db: Session, data: EnterpriseRegistration) -> Registered | HeldForReview | None:
+    """What the request the code was used for did, if this is a repeat of it (same code, same 統一編號)."""
+    used = otp.repeated_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
+    if used is None:
+        return None
+    claim = db.scalars(
+        select(RegistrationClaim)
+        .where(
+            RegistrationClaim.ubn == data.ubn,
+            RegistrationClaim.admin_mobile == data.admin_mobile,
+            RegistrationClaim.created_at >= used.created_at,
+        )
+        .order_by(RegistrationClaim.id.desc())
+    ).first()
+    if claim is not None:
+        return HeldForReview(claim)
+    row = db.execute(
+        select(Organisation, User)
+        .join(User, User.org_id == Organisation.id)
+        .where(
+            Organisation.kind == OrgKind.ENTERPRISE.value,
+            Organisation.ubn == data.ubn,
+            User.mobile == data.admin_mobile,
+            User.role == Role.ENTERPRISE_ADMIN.value,
+        )
+    ).first()
+    return Registered(row[0], row[1], repeat=True) if row is not None else None
 
 
 def list_claims(
