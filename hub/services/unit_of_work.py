@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.services import audit
 from hub.services.errors import DomainError
 
-
 # A request that repeats one done this recently is the same intent (a double tap, a resend after a lost
 # answer): it is answered with the first one's result and does nothing again. Short enough that a person
 # who really means it a second time (a new visit, more venue codes) is not mistaken for a repeat.
