@@ -21,6 +21,7 @@ from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from hub.services.identity import revoke_all_tokens
 from hub.services.imports import check_each, read_import, refuse_import
 from hub.services.scope import Scope
+from hub.services.unit_of_work import REPEAT_WINDOW, serialise
 from hub.services.whitelist import refuse_repeats
 
 
@@ -270,9 +271,15 @@ def _check_employee_free(
 
 
 def add_employee(db: Session, scope: Scope, *, org_id: int, data: EmployeeIn) -> Employee:
-    """Put an employee on the enterprise's pass whitelist."""
+    """Put an employee on the enterprise's pass whitelist. The same entry again within REPEAT_WINDOW
+    (a double submit) is the one just added, not a duplicate."""
     org = enterprise_in_scope(db, scope, org_id)
-    _check_employee_free(db, org.id, data.mobile, people.national_id_hash(db, data.national_id))
+    serialise(db, f"whitelist:{org.id}")
+    nid_hash = people.national_id_hash(db, data.national_id)
+    repeat = _just_added(db, org.id, data.name, data.mobile, nid_hash)
+    if repeat is not None:
+        return repeat
+    _check_employee_free(db, org.id, data.mobile, nid_hash)
     employee = Employee(org_id=org.id, name=data.name, mobile=data.mobile)
     people.set_national_id(db, employee, data.national_id)
     db.add(employee)
@@ -286,6 +293,19 @@ def add_employee(db: Session, scope: Scope, *, org_id: int, data: EmployeeIn) ->
         org_id=org.id,
     )
     return employee
+
+
+def _just_added(db: Session, org_id: int, name: str, mobile: str, nid_hash: str) -> Employee | None:
+    """An identical whitelist entry added within REPEAT_WINDOW: what a repeated request added."""
+    return db.scalars(
+        select(Employee).where(
+            Employee.org_id == org_id,
+            Employee.name == name,
+            Employee.mobile == mobile,
+            Employee.national_id_hash == nid_hash,
+            Employee.created_at >= utcnow() - REPEAT_WINDOW,
+        )
+    ).first()
 
 
 def get_employee(db: Session, org: Organisation, employee_id: int) -> Employee:
@@ -346,6 +366,7 @@ def delete_employee(db: Session, scope: Scope, *, org_id: int, employee_id: int)
     the person, and the person is no longer the enterprise's."""
     from hub.services import passes
 
+    serialise(db, f"whitelist:{org_id}")  # a second delete at once finds it gone, not half there
     employee = employee_in_scope(db, scope, org_id=org_id, employee_id=employee_id)
     revoked = passes.revoke_passes_of(db, scope, employee_id=employee.id, reason="employee removed")
     end_employee_sessions(db, employee.id)
@@ -363,8 +384,16 @@ def delete_employee(db: Session, scope: Scope, *, org_id: int, employee_id: int)
 def import_employees(db: Session, scope: Scope, *, org_id: int, data: bytes) -> list[Employee]:
     """Batch whitelist from .xlsx: every row or none."""
     org = enterprise_in_scope(db, scope, org_id)
+    serialise(db, f"whitelist:{org.id}")
     # Repeats within the file are found by the reader; clashes with the whitelist here.
     good, errors, total = read_import(data, EMPLOYEE_COLUMNS, EmployeeIn)
+    # the same file again at once (a double submit): the rows the first import added
+    again = [
+        _just_added(db, org.id, r.name, r.mobile, people.national_id_hash(db, r.national_id))
+        for _n, r in good
+    ]
+    if good and not errors and all(e is not None for e in again):
+        return [e for e in again if e is not None]
 
     def check(row: EmployeeIn) -> None:
         _check_employee_free(db, org.id, row.mobile, people.national_id_hash(db, row.national_id))

@@ -21,8 +21,9 @@ from hub.line.standin import StandIn
 from hub.models.audit import AuditEvent
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim
 from hub.models.passes import Pass
+from hub.models.rosters import Employee, Officer
 from hub.models.venues import Venue, Visit
-from tests.hub.hubkit import Hub, SmsOutbox, bearer
+from tests.hub.hubkit import Hub, SmsOutbox, bearer, xlsx
 from tests.hub.line.linekit import SECRETS, LineChat, body_of, make_event, sign
 
 ADMIN = "+886933000001"
@@ -267,3 +268,77 @@ def test_the_binding_code_sent_twice_at_once_binds_once_and_both_answers_agree(
     assert all("企業管理者" in t for t in texts), texts
     assert _count(db, AuditEvent, AuditEvent.action == "line.bound") == 1
     assert _count(db, LineBinding, LineBinding.line_user_id == chat.user_id) == 1
+
+
+def test_whitelist_changes_sent_twice_at_once_are_made_once(
+    served_hub: str,
+    client: TestClient,
+    standin: StandIn,
+    sms: SmsOutbox,
+    db: Session,
+    enterprise: dict[str, Any],
+) -> None:
+    admin = LineChat(client, standin, "enterprise")
+    _bind(admin, sms, ADMIN)
+    token = standin.issue_id_token(admin.user_id)
+    org_id = enterprise["org"]["id"]
+    employee = {"id_token": token, "name": "王大明", "mobile": "0955000001", "national_id": "A123456789"}
+
+    added = _same(*_post_twice(served_hub, "/liff/api/employees", employee), 201)
+    assert [e["name"] for e in added["employees"]] == ["王*明"]
+    assert _count(db, Employee, Employee.org_id == org_id) == 1
+
+    # the same file imported twice at once: its rows once, both told how many
+    sheet = xlsx([["姓名", "手機", "身分證"], ["李小華", "0955000002", "B223456782"]])
+
+    def upload() -> httpx.Response:
+        return httpx.post(
+            served_hub + "/liff/api/employees/import",
+            data={"id_token": token},
+            files={"file": ("員工.xlsx", sheet, "application/octet-stream")},
+            timeout=60,
+        )
+
+    imported = _same(*_twice(upload), 201)
+    assert imported["imported"] == 1 and len(imported["employees"]) == 2
+    assert _count(db, Employee, Employee.org_id == org_id) == 2
+
+    # the same entry once more but another person's mobile is still a duplicate, refused
+    clash = httpx.post(served_hub + "/liff/api/employees", json=dict(employee, name="冒名者"), timeout=60)
+    assert clash.status_code == 409 and clash.json()["error"] == "duplicate"
+
+    first_id = added["employees"][0]["id"]
+    gone = _same(*_post_twice(served_hub, f"/liff/api/employees/{first_id}/delete", {"id_token": token}), 200)
+    assert [e["name"] for e in gone["employees"]] == ["李*華"]
+    assert _count(db, AuditEvent, AuditEvent.action == "employee.deleted") == 1
+    # a row that was never this caller's is still not found
+    other = httpx.post(served_hub + "/liff/api/employees/999999/delete", json={"id_token": token}, timeout=60)
+    assert other.status_code == 404
+
+
+def test_roster_changes_sent_twice_at_once_are_made_once(
+    served_hub: str,
+    hub: Hub,
+    client: TestClient,
+    standin: StandIn,
+    sms: SmsOutbox,
+    db: Session,
+    super_admin_token: str,
+) -> None:
+    station = hub.create_station(super_admin_token)
+    hub.station_admin_token(super_admin_token, station["id"], mobile="+886922000001")
+    admin = LineChat(client, standin, "police")
+    _bind(admin, sms, "+886922000001")
+    token = standin.issue_id_token(admin.user_id)
+    officer = {"id_token": token, "name": "陳警員", "officer_number": "A1001", "mobile": "0977000001"}
+
+    added = _same(*_post_twice(served_hub, "/liff/api/officers", officer), 201)
+    assert [o["number"] for o in added["officers"]] == ["A1001"]
+    assert _count(db, Officer, Officer.station_id == station["id"]) == 1
+
+    officer_id = added["officers"][0]["id"]
+    gone = _same(
+        *_post_twice(served_hub, f"/liff/api/officers/{officer_id}/delete", {"id_token": token}), 200
+    )
+    assert gone["officers"] == []
+    assert _count(db, AuditEvent, AuditEvent.action == "officer.deleted") == 1
