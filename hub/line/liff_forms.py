@@ -110,7 +110,14 @@ def register_enterprise(
         admin_mobile=body.admin_mobile,
         code=body.code,
     )
-    result = enterprises.register(call.db, data, call.client_ip)
+    try:
+        result = enterprises.register(call.db, data, call.client_ip)
+    except Invalid as exc:
+        # the same form again with the code the first one used (a double tap): the first one's answer
+        earlier = enterprises.earlier_registration(call.db, data) if exc.reason == "code_used" else None
+        if earlier is None:
+            raise
+        result = earlier
     if not isinstance(result, enterprises.Registered):
         # the claim (stored with this request's unit of work) waits for a hub admin; nothing is bound
         return JSONResponse(

@@ -17,7 +17,7 @@ from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.rosters import Employee
 from hub.services import audit, otp, people
-from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from hub.services.errors import Conflict, NotAllowed, NotFound
 from hub.services.identity import revoke_all_tokens
 from hub.services.imports import check_each, read_import, refuse_import
 from hub.services.scope import Scope
@@ -107,15 +107,9 @@ def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -
     A 統一編號 that already has an enterprise is not registered again, nor refused in silence: the claim
     is held for a hub admin's review (`decide_claim`), and the enterprise's owner is untouched.
 
-    The same request again with its (now used) code, a double tap, is answered with what the first one
-    did and does nothing more."""
-    try:
-        otp.verify_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
-    except Invalid as exc:
-        earlier = _earlier_registration(db, data) if exc.reason == "code_used" else None
-        if earlier is None:
-            raise
-        return earlier
+    A used code is refused (`code_used`); a front end that answers a repeat with the first answer asks
+    `earlier_registration` then (REST does not: there the code would log in a second time)."""
+    otp.verify_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
     owner = db.scalars(
         select(Organisation).where(
             Organisation.kind == OrgKind.ENTERPRISE.value, Organisation.ubn == data.ubn
@@ -172,8 +166,9 @@ def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -
     return Registered(org, admin)
 
 
-def _earlier_registration(db: Session, data: EnterpriseRegistration) -> Registered | HeldForReview | None:
-    """What the request the code was used for did, if this is a repeat of it (same code, same 統一編號)."""
+def earlier_registration(db: Session, data: EnterpriseRegistration) -> Registered | HeldForReview | None:
+    """After `register` refused a used code: what the request that used it did, if this is a repeat of
+    it (the same code, mobile and 統一編號: a double tap). None otherwise."""
     used = otp.repeated_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
     if used is None:
         return None

@@ -15,6 +15,7 @@ from hub.context import context_of
 from hub.core.fields import Address, PersonName, Phone, VenueName
 from hub.core.permissions import Permission
 from hub.db import utcnow
+from hub.models.audit import AuditEvent
 from hub.models.identity import Role
 from hub.models.organisations import Organisation, OrgKind
 from hub.models.venues import Venue, Visit
@@ -180,7 +181,7 @@ def apply_for_venues(
             detail="the application needs the organisation's address",
             field="address",
         )
-    repeat = _same_application(db, org.id, names)
+    repeat = _same_application(db, scope, org.id, names)
     if repeat is not None:
         return org, repeat
     created = add_venues(db, org, names)
@@ -195,17 +196,26 @@ def apply_for_venues(
     return org, created
 
 
-def _same_application(db: Session, org_id: int, names: list[str]) -> list[Venue] | None:
-    """The venues a just-made application with exactly these names created, if there was one."""
-    recent = db.scalars(
-        select(Venue).where(
-            Venue.org_id == org_id, Venue.name.in_(names), Venue.created_at >= utcnow() - REPEAT_WINDOW
+def _same_application(db: Session, scope: Scope, org_id: int, names: list[str]) -> list[Venue] | None:
+    """The venues this caller's last application for the organisation made, if it was within
+    REPEAT_WINDOW and asked for exactly these names (the audit trail records which it made)."""
+    last = db.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "venues.created",
+            AuditEvent.target == f"org:{org_id}",
+            AuditEvent.actor_user_id == scope.user.id,
+            AuditEvent.at >= utcnow() - REPEAT_WINDOW,
         )
-    ).all()
-    by_name = {v.name: v for v in recent}
-    if len(names) != len(set(names)) or set(by_name) != set(names):
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    ids = (last.details or {}).get("venue_ids") if last is not None else None
+    if not ids:
         return None
-    return [by_name[n] for n in names]
+    made = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(ids)))}
+    venues = [made[i] for i in ids if i in made]
+    return venues if [v.name for v in venues] == names else None
 
 
 def list_venues(db: Session, scope: Scope, *, org_id: int) -> tuple[Organisation, list[Venue]]:
@@ -258,8 +268,13 @@ def visit(
 def footprint_by_code(
     db: Session, *, mobile: str, code: str, client_ip: str | None
 ) -> list[tuple[Visit, Venue, Organisation]]:
-    """Public: a person's own footprint, proven by an SMS code (purpose `footprint`); audited."""
-    otp.verify_code(db, mobile, otp.Purpose.FOOTPRINT, code)
+    """Public: a person's own footprint, proven by an SMS code (purpose `footprint`); audited. The same
+    code again at once (a double tap on 查詢) reads it again rather than failing as used."""
+    try:
+        otp.verify_code(db, mobile, otp.Purpose.FOOTPRINT, code)
+    except Invalid as exc:
+        if exc.reason != "code_used" or otp.repeated_code(db, mobile, otp.Purpose.FOOTPRINT, code) is None:
+            raise
     rows = footprint(db, mobile)
     audit.record(
         db, "query.footprint", target=mask_mobile(mobile), client_ip=client_ip, results=len(rows), own=True

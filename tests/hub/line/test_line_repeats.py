@@ -57,10 +57,10 @@ def _bind(chat: LineChat, sms: SmsOutbox, mobile: str) -> None:
     assert chat.say(sms.code(mobile))[0]["text"].startswith("註冊成功")
 
 
-def _same(first: httpx.Response, second: httpx.Response, status: int) -> dict[str, Any]:
+def _same(first: httpx.Response, second: httpx.Response, status: int) -> Any:
     assert (first.status_code, second.status_code) == (status, status), (first.text, second.text)
     assert first.json() == second.json()
-    return dict(first.json())
+    return first.json()
 
 
 @pytest.fixture
@@ -149,6 +149,13 @@ def test_checking_in_twice_at_once_is_one_visit_with_one_answer(
     refused = httpx.post(served_hub + "/api/v1/visits", json=wrong, timeout=60)
     assert refused.status_code == 400, refused.text
     assert _count(db, Visit) == 2
+
+    # the footprint asked twice with one code: the same list twice, not a list and an error
+    asked = client.post("/api/v1/otp/request", json={"mobile": "0966123456", "purpose": "footprint"})
+    assert asked.status_code == 200
+    body = {"mobile": "0966123456", "code": sms.code("+886966123456")}
+    listed = _same(*_twice(lambda: httpx.post(served_hub + "/api/v1/footprint", json=body, timeout=60)), 200)
+    assert [v["venue_name"] for v in listed] == ["艾斯總部"]
 
 
 def test_registering_twice_at_once_registers_once_with_one_answer(
