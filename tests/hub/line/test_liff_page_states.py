@@ -371,3 +371,50 @@ def test_a_double_tap_on_a_form_sends_one_request(
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Visit)) == 1
     page.context.close()
+
+
+def test_each_answer_of_the_station_registration_has_its_own_page_state(
+    browser: Any,  # noqa: F811
+    served_hub: str,
+    client: TestClient,
+    standin: StandIn,
+    sms: SmsOutbox,
+    super_admin_token: str,
+) -> None:
+    listed = client.post(
+        "/api/v1/station-admins",
+        json={"name": "林警官", "mobile": "0922000001", "national_id": "A123456789"},
+        headers=bearer(super_admin_token),
+    )
+    assert listed.status_code == 201, listed.text
+
+    def submit(user: str, mobile: str, name: str = "板橋分局", wrong: bool = False) -> Any:
+        page = _phone(browser, {"liffId": POLICE_LIFF, "idToken": standin.issue_id_token(user)})
+        page.goto(served_hub + "/liff/police/register")
+        page.fill("#name", name)
+        page.fill("#address", "新北市板橋區漢生東路21號")
+        page.fill("#contact_name", "王小明")
+        page.fill("#contact_phone", "0229603456")
+        page.fill("#admin_mobile", mobile)
+        page.get_by_role("button", name="取得簡訊驗證碼").click()
+        page.get_by_role("button", name="驗證碼已傳送").wait_for()
+        code = sms.code("+886" + mobile[1:])
+        page.fill("#code", ("000000" if code != "000000" else "111111") if wrong else code)
+        page.get_by_role("button", name="註冊分局").click()
+        page.locator("#done:not([hidden]), #error:not([hidden])").wait_for(state="visible")
+        _nothing_hidden_shows(page)
+        return page
+
+    def refused(page: Any, words: str) -> None:
+        assert _state(page) == {"form": True, "done": False, "review": False, "error": True}
+        assert words in page.locator("#error").inner_text()
+        assert "註冊成功" not in _visible_text(page)
+        page.context.close()
+
+    refused(submit("U" + "4" * 32, "0966000001"), "不在分局管理員名單")
+    refused(submit("U" + "4" * 32, "0922000001", wrong=True), "驗證碼不正確")
+    done = submit("U" + "5" * 32, "0922000001")
+    assert _state(done) == {"form": False, "done": True, "review": False, "error": False}
+    assert done.locator("#done-detail").inner_text() == "板橋分局"
+    done.context.close()
+    refused(submit("U" + "6" * 32, "0922000001", name="新莊分局"), "您的分局已註冊（板橋分局）")
