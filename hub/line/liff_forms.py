@@ -169,13 +169,14 @@ def register_station(
         otp.verify_code(db, body.admin_mobile, STATION_REGISTRATION, body.code)
     except Invalid as exc:
         # the same code again (a double tap): the first request's answer, if it registered this station
-        repeat = exc.reason == "code_used" and (
-            otp.repeated_code(db, body.admin_mobile, STATION_REGISTRATION, body.code) is not None
-        )
-        done = _station_registered(accounts_of(db, ChannelName.POLICE, body.admin_mobile), body.name)
-        if repeat and done is not None:
-            return done
-        raise
+        done = None
+        if exc.reason == "code_used" and otp.repeated_code(
+            db, body.admin_mobile, STATION_REGISTRATION, body.code
+        ):
+            done = _station_registered(accounts_of(db, ChannelName.POLICE, body.admin_mobile), body.name)
+        if done is None:
+            raise
+        return done
     accounts = accounts_of(db, ChannelName.POLICE, body.admin_mobile)
     admin = _registering_admin(accounts)
     if admin is None:
