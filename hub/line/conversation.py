@@ -28,12 +28,14 @@ from hub.line.channels import ROLE_LABELS, ChannelName
 from hub.line.models import LineConversation
 from hub.services import otp
 from hub.services.errors import DomainError
+from hub.services.unit_of_work import serialise
 
 log = logging.getLogger(__name__)
 
 _CODE = re.compile(r"\d{6}")
 REGISTER_WORDS = {"註冊 登入", "註冊登入", "註冊", "登入"}
 UNBOUND = "請先點選單的「註冊 登入」，以手機簡訊驗證碼完成綁定。"
+ALREADY_BOUND = "您已完成綁定："
 
 # Actions every caller may ask for; the rest need a bound caller and go to `hub.line.actions`.
 OPEN_ACTIONS = {"register", "faq", "support", "help"}
@@ -82,6 +84,9 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
             [m.text("目前僅支援文字訊息，請使用下方選單。", quick_reply=m.faq_quick_reply(incoming.channel))]
         )
 
+    # One event of a person at a time: a message sent twice (the code typed twice, a double tap) is
+    # answered after the first is done, from what the first did, never as a race between them.
+    serialise(db, f"line:{incoming.channel.value}:{incoming.line_user_id}")
     caller, lost = caller_of(db, incoming.channel, incoming.line_user_id)
     if lost:
         _set_step(db, incoming, None)
@@ -119,7 +124,7 @@ def _open_action(db: Session, incoming: Incoming, caller: Caller | None, action:
         return Outcome([m.text(_usage(channel), quick_reply=m.faq_quick_reply(channel))])
     # register
     if caller is not None:
-        return Outcome([m.text("您已完成綁定：" + _roles_text(caller))], menu=caller.primary.role)
+        return Outcome([m.text(ALREADY_BOUND + _roles_text(caller))], menu=caller.primary.role)
     _set_step(db, incoming, "mobile")
     prompt = "請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。"
     if channel is ChannelName.ENTERPRISE:
@@ -153,6 +158,9 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
         return _mobile_given(db, incoming, conversation, words)
     if step == "code" and conversation is not None:
         return _code_given(db, incoming, conversation, words)
+    if caller is not None and _CODE.fullmatch(words):
+        # the code again after it bound (sent twice): the binding stands, said as the first answer said
+        return Outcome([m.text(ALREADY_BOUND + _roles_text(caller) + "\n請使用下方選單。")])
     return Outcome([m.text("請使用下方選單，或點選常見問題：", quick_reply=m.faq_quick_reply(channel))])
 
 

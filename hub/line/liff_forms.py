@@ -8,6 +8,7 @@ services' (`enterprises.register`, `stations.create_station`, `venues.apply_for_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -21,7 +22,7 @@ from hub.line.channels import ChannelName
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.models.identity import Role, User
 from hub.services import enterprises, otp, stations, venues
-from hub.services.errors import Conflict
+from hub.services.errors import Conflict, Invalid
 from hub.services.scope import Scope
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
@@ -76,6 +77,18 @@ def _show_menu(
         background.add_task(line.menus.show, channel, user, role)
 
 
+# The page's answers to a registration, one state each (docs/line.md): bound, held for review, refused.
+REGISTERED = "註冊成功"
+HELD_FOR_REVIEW = (
+    "此統一編號已有企業註冊，您的申請已送交管理中心審核，尚未完成註冊。審核通過後，"
+    "請回到聊天室點「註冊 登入」，以手機簡訊驗證碼綁定。"
+)
+
+
+def _registered(org_name: str) -> dict[str, Any]:
+    return {"state": "bound", "organisation": org_name, "done": REGISTERED}
+
+
 @router.post("/enterprise/register", status_code=201, response_model=None)
 def register_enterprise(
     body: RegistrationIn,
@@ -83,9 +96,17 @@ def register_enterprise(
     request: Request,
     background: BackgroundTasks,
 ) -> dict[str, Any] | JSONResponse:
-    """The seed's 企業流程一 in LIFF: the SMS code that registers the enterprise also binds this LINE user."""
+    """The seed's 企業流程一 in LIFF: the SMS code that registers the enterprise also binds this LINE user.
+
+    Three answers, each its own page state: 201 `bound` (registered, this LINE user bound as its admin),
+    202 `held_for_review` (the 統一編號 has an enterprise: nothing registered, nobody bound) and a
+    refusal with its reason. A repeat of the request (a double tap) gets the first one's answer."""
     caller, _ = caller_of(call.db, ChannelName.ENTERPRISE, call.line_user_id)
     if caller is not None:
+        admin = caller.account(Role.ENTERPRISE_ADMIN)
+        if caller.mobile == body.admin_mobile and admin is not None and admin.organisation is not None:
+            if admin.organisation.ubn == body.ubn:  # this registration, already done and bound
+                return _registered(admin.organisation.name)
         raise LiffRefusal(409, "already_bound", "此 LINE 帳號已綁定，請勿重複註冊。")
     data = enterprises.EnterpriseRegistration(
         company_name=body.company_name,
@@ -94,20 +115,25 @@ def register_enterprise(
         admin_mobile=body.admin_mobile,
         code=body.code,
     )
-    result = enterprises.register(call.db, data, call.client_ip)
+    try:
+        result = enterprises.register(call.db, data, call.client_ip)
+    except Invalid as exc:
+        # the same form again with the code the first one used (a double tap): the first one's answer
+        earlier = enterprises.earlier_registration(call.db, data) if exc.reason == "code_used" else None
+        if earlier is None:
+            raise
+        result = earlier
     if not isinstance(result, enterprises.Registered):
         # the claim (stored with this request's unit of work) waits for a hub admin; nothing is bound
         return JSONResponse(
-            {
-                "error": "held_for_review",
-                "message": "此統一編號已有企業註冊，您的申請已送交管理中心審核。",
-            },
+            {"state": "held_for_review", "error": "held_for_review", "message": HELD_FOR_REVIEW},
             status_code=202,
         )
-    accounts = accounts_of(call.db, ChannelName.ENTERPRISE, body.admin_mobile)
-    bound = bind(call.db, ChannelName.ENTERPRISE, call.line_user_id, body.admin_mobile, accounts)
-    _show_menu(request, background, ChannelName.ENTERPRISE, call.line_user_id, bound.primary.role)
-    return {"organisation": result.org.name, "done": "註冊成功"}
+    if not result.repeat:  # a repeat's first request bound this LINE user already
+        accounts = accounts_of(call.db, ChannelName.ENTERPRISE, body.admin_mobile)
+        bound = bind(call.db, ChannelName.ENTERPRISE, call.line_user_id, body.admin_mobile, accounts)
+        _show_menu(request, background, ChannelName.ENTERPRISE, call.line_user_id, bound.primary.role)
+    return _registered(result.org.name)
 
 
 @router.post("/enterprise/register/code", status_code=202)
@@ -155,7 +181,20 @@ def register_station(
     caller, _ = caller_of(db, ChannelName.POLICE, user)
     if caller is not None and caller.mobile != body.admin_mobile:
         raise LiffRefusal(409, "already_bound", "此 LINE 帳號已綁定其他手機，請勿以其他手機註冊分局。")
-    otp.verify_code(db, body.admin_mobile, STATION_REGISTRATION, body.code)
+    if caller is not None and (done := _station_registered(caller.accounts, body.name)) is not None:
+        return done  # this registration, already done and bound: the same answer (a repeat)
+    try:
+        otp.verify_code(db, body.admin_mobile, STATION_REGISTRATION, body.code)
+    except Invalid as exc:
+        # the same code again (a double tap): the first request's answer, if it registered this station
+        done = None
+        if exc.reason == "code_used" and otp.repeated_code(
+            db, body.admin_mobile, STATION_REGISTRATION, body.code
+        ):
+            done = _station_registered(accounts_of(db, ChannelName.POLICE, body.admin_mobile), body.name)
+        if done is None:
+            raise
+        return done
     accounts = accounts_of(db, ChannelName.POLICE, body.admin_mobile)
     admin = _registering_admin(accounts)
     if admin is None:
@@ -186,7 +225,16 @@ def register_station(
         accounts_of(db, ChannelName.POLICE, body.admin_mobile),
     )
     _show_menu(request, background, ChannelName.POLICE, user, bound.primary.role)
-    return {"station": station.name, "done": "註冊成功"}
+    return {"state": "bound", "station": station.name, "done": REGISTERED}
+
+
+def _station_registered(accounts: Sequence[User], name: str) -> dict[str, Any] | None:
+    """The registration's answer if one of these station-admin accounts has a station of that name."""
+    for account in accounts:
+        org = account.organisation
+        if account.role == Role.STATION_ADMIN.value and org is not None and org.name == name:
+            return {"state": "bound", "station": org.name, "done": REGISTERED}
+    return None
 
 
 @router.post("/venues", status_code=201)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.masking import mask_mobile, mask_name
@@ -20,10 +21,12 @@ from hub.db import utcnow
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import EMPLOYEE_COLUMNS, OFFICER_COLUMNS, import_template
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
+from hub.models.audit import AuditEvent
 from hub.models.identity import Role
 from hub.services import enterprises, passes, rosters
-from hub.services.errors import TooLarge
+from hub.services.errors import NotFound, TooLarge
 from hub.services.rosters import OfficerNumber
+from hub.services.unit_of_work import REPEAT_WINDOW
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 templates_router = APIRouter(prefix="/liff/templates", tags=["line"], include_in_schema=False)
@@ -77,6 +80,21 @@ def _read(sheet: UploadFile, call: LiffCall) -> bytes:
     return data
 
 
+def _just_deleted(call: LiffCall, action: str, target: str) -> bool:
+    """Whether this caller deleted `target` within REPEAT_WINDOW (the audit trail says what was done): a
+    repeated delete (a double tap) is answered with the list, as the first one was."""
+    since = utcnow() - REPEAT_WINDOW
+    found = call.db.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.action == action,
+            AuditEvent.target == target,
+            AuditEvent.actor_user_id == call.scope.user.id,
+            AuditEvent.at >= since,
+        )
+    )
+    return found is not None
+
+
 # --- employees (enterprise admins) ---
 
 
@@ -122,7 +140,11 @@ def update_employee(employee_id: int, body: EmployeeChanges, call: EnterpriseAdm
 
 @router.post("/employees/{employee_id}/delete")
 def delete_employee(employee_id: int, body: TokenIn, call: EnterpriseAdmin) -> dict[str, Any]:
-    enterprises.delete_employee(call.db, call.scope, org_id=call.org_id, employee_id=employee_id)
+    try:
+        enterprises.delete_employee(call.db, call.scope, org_id=call.org_id, employee_id=employee_id)
+    except NotFound:
+        if not _just_deleted(call, "employee.deleted", f"employee:{employee_id}"):
+            raise
     return _employees(call)
 
 
@@ -134,9 +156,9 @@ def import_employees(id_token: IdToken, file: Sheet, call: EnterpriseAdmin) -> d
 
 @router.post("/passes/issue", status_code=201)
 def issue_missing_passes(body: TokenIn, call: EnterpriseAdmin) -> dict[str, Any]:
-    """申請通行碼: a pass for every employee on the whitelist who has no valid one."""
-    missing = [e["id"] for e in _employees(call)["employees"] if not e["pass"]]
-    issued = passes.issue_passes(call.db, call.scope, org_id=call.org_id, employee_ids=missing)
+    """申請通行碼: a pass for every employee on the whitelist who has no valid one. A repeat (a double tap)
+    finds nobody missing: it issues nothing and answers the same list, everyone with a pass."""
+    issued = passes.issue_missing_passes(call.db, call.scope, org_id=call.org_id)
     return dict(_employees(call), issued=len(issued))
 
 
@@ -180,7 +202,11 @@ def update_officer(officer_id: int, body: OfficerChanges, call: StationAdmin) ->
 
 @router.post("/officers/{officer_id}/delete")
 def delete_officer(officer_id: int, body: TokenIn, call: StationAdmin) -> dict[str, Any]:
-    rosters.delete_officer(call.db, call.scope, station_id=call.org_id, officer_id=officer_id)
+    try:
+        rosters.delete_officer(call.db, call.scope, station_id=call.org_id, officer_id=officer_id)
+    except NotFound:
+        if not _just_deleted(call, "officer.deleted", f"officer:{officer_id}"):
+            raise
     return _officers(call)
 
 

@@ -21,6 +21,7 @@ from hub.services.errors import Conflict, NotAllowed, NotFound
 from hub.services.identity import revoke_all_tokens
 from hub.services.imports import check_each, read_import, refuse_import
 from hub.services.scope import Scope
+from hub.services.unit_of_work import REPEAT_WINDOW, serialise
 from hub.services.whitelist import refuse_repeats
 
 
@@ -92,6 +93,7 @@ def employee_in_scope(db: Session, scope: Scope, *, org_id: int, employee_id: in
 class Registered:
     org: Organisation
     admin: User
+    repeat: bool = False  # the answer to an earlier request with the same code (nothing was done now)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,10 @@ def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -
     """The seed's 企業流程一: company, 統一編號, admin name and mobile, confirmed by an SMS code.
 
     A 統一編號 that already has an enterprise is not registered again, nor refused in silence: the claim
-    is held for a hub admin's review (`decide_claim`), and the enterprise's owner is untouched."""
+    is held for a hub admin's review (`decide_claim`), and the enterprise's owner is untouched.
+
+    A used code is refused (`code_used`); a front end that answers a repeat with the first answer asks
+    `earlier_registration` then (REST does not: there the code would log in a second time)."""
     otp.verify_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
     owner = db.scalars(
         select(Organisation).where(
@@ -159,6 +164,36 @@ def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -
         mobile=mask_mobile(data.admin_mobile),
     )
     return Registered(org, admin)
+
+
+def earlier_registration(db: Session, data: EnterpriseRegistration) -> Registered | HeldForReview | None:
+    """After `register` refused a used code: what the request that used it did, if this is a repeat of
+    it (the same code, mobile and 統一編號: a double tap). None otherwise."""
+    used = otp.repeated_code(db, data.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, data.code)
+    if used is None:
+        return None
+    claim = db.scalars(
+        select(RegistrationClaim)
+        .where(
+            RegistrationClaim.ubn == data.ubn,
+            RegistrationClaim.admin_mobile == data.admin_mobile,
+            RegistrationClaim.created_at >= used.created_at,
+        )
+        .order_by(RegistrationClaim.id.desc())
+    ).first()
+    if claim is not None:
+        return HeldForReview(claim)
+    row = db.execute(
+        select(Organisation, User)
+        .join(User, User.org_id == Organisation.id)
+        .where(
+            Organisation.kind == OrgKind.ENTERPRISE.value,
+            Organisation.ubn == data.ubn,
+            User.mobile == data.admin_mobile,
+            User.role == Role.ENTERPRISE_ADMIN.value,
+        )
+    ).first()
+    return Registered(row[0], row[1], repeat=True) if row is not None else None
 
 
 def list_claims(
@@ -231,9 +266,15 @@ def _check_employee_free(
 
 
 def add_employee(db: Session, scope: Scope, *, org_id: int, data: EmployeeIn) -> Employee:
-    """Put an employee on the enterprise's pass whitelist."""
+    """Put an employee on the enterprise's pass whitelist. The same entry again within REPEAT_WINDOW
+    (a double submit) is the one just added, not a duplicate."""
     org = enterprise_in_scope(db, scope, org_id)
-    _check_employee_free(db, org.id, data.mobile, people.national_id_hash(db, data.national_id))
+    serialise(db, f"whitelist:{org.id}")
+    nid_hash = people.national_id_hash(db, data.national_id)
+    repeat = _just_added(db, org.id, data.name, data.mobile, nid_hash)
+    if repeat is not None:
+        return repeat
+    _check_employee_free(db, org.id, data.mobile, nid_hash)
     employee = Employee(org_id=org.id, name=data.name, mobile=data.mobile)
     people.set_national_id(db, employee, data.national_id)
     db.add(employee)
@@ -247,6 +288,19 @@ def add_employee(db: Session, scope: Scope, *, org_id: int, data: EmployeeIn) ->
         org_id=org.id,
     )
     return employee
+
+
+def _just_added(db: Session, org_id: int, name: str, mobile: str, nid_hash: str) -> Employee | None:
+    """An identical whitelist entry added within REPEAT_WINDOW: what a repeated request added."""
+    return db.scalars(
+        select(Employee).where(
+            Employee.org_id == org_id,
+            Employee.name == name,
+            Employee.mobile == mobile,
+            Employee.national_id_hash == nid_hash,
+            Employee.created_at >= utcnow() - REPEAT_WINDOW,
+        )
+    ).first()
 
 
 def get_employee(db: Session, org: Organisation, employee_id: int) -> Employee:
@@ -307,6 +361,7 @@ def delete_employee(db: Session, scope: Scope, *, org_id: int, employee_id: int)
     the person, and the person is no longer the enterprise's."""
     from hub.services import passes
 
+    serialise(db, f"whitelist:{org_id}")  # a second delete at once finds it gone, not half there
     employee = employee_in_scope(db, scope, org_id=org_id, employee_id=employee_id)
     revoked = passes.revoke_passes_of(db, scope, employee_id=employee.id, reason="employee removed")
     end_employee_sessions(db, employee.id)
@@ -324,8 +379,16 @@ def delete_employee(db: Session, scope: Scope, *, org_id: int, employee_id: int)
 def import_employees(db: Session, scope: Scope, *, org_id: int, data: bytes) -> list[Employee]:
     """Batch whitelist from .xlsx: every row or none."""
     org = enterprise_in_scope(db, scope, org_id)
+    serialise(db, f"whitelist:{org.id}")
     # Repeats within the file are found by the reader; clashes with the whitelist here.
     good, errors, total = read_import(data, EMPLOYEE_COLUMNS, EmployeeIn)
+    # the same file again at once (a double submit): the rows the first import added
+    again = [
+        _just_added(db, org.id, r.name, r.mobile, people.national_id_hash(db, r.national_id))
+        for _n, r in good
+    ]
+    if good and not errors and all(e is not None for e in again):
+        return [e for e in again if e is not None]
 
     def check(row: EmployeeIn) -> None:
         _check_employee_free(db, org.id, row.mobile, people.national_id_hash(db, row.national_id))

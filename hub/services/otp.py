@@ -25,6 +25,7 @@ from hub.core.clock import as_utc
 from hub.db import utcnow
 from hub.models.identity import OtpCode
 from hub.services.errors import Invalid, TooManyRequests, Unavailable
+from hub.services.unit_of_work import serialise
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,9 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     code = code_as_typed(code) if isinstance(code, str) and len(code) <= 32 else ""
     if not _CODE.fullmatch(code):
         raise _wrong_code("code_malformed", "the code is 6 digits")
+    # One check per number and purpose at a time: a repeated request (a double tap) waits for the first
+    # to commit, then finds the code used and can be answered as the first was (`repeated_code`).
+    serialise(db, f"otp:{purpose}:{mobile_e164}")
     ctx = context_of(db)
     now = utcnow()
     row = db.scalars(
@@ -208,3 +212,35 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     ).rowcount
     if won != 1:
         raise _wrong_code("code_used", "this code was already used; ask for a new one")
+
+
+def repeated_code(db: Session, mobile_e164: str, purpose: str, code: str) -> OtpCode | None:
+    """The newest code for the number and purpose if `code` is it, already used and still within its
+    lifetime: the request is a repeat of the one the code authorised (a double tap, a resend after a lost
+    answer), and the caller answers it as it answered the first, doing nothing again. None otherwise.
+
+    Call it after `verify_code` refused with `code_used`. The comparison takes one of the code's tries,
+    committed like a wrong try, so a used code cannot be guessed at for free."""
+    if not isinstance(code, str) or not _CODE.fullmatch(code):
+        return None
+    ctx = context_of(db)
+    row = db.scalars(
+        select(OtpCode)
+        .where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
+        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.state != "used" or as_utc(row.expires_at) <= utcnow():
+        return None
+    attempts = db.execute(
+        update(OtpCode)
+        .where(OtpCode.id == row.id, OtpCode.attempts < ctx.settings.otp_max_attempts)
+        .values(attempts=OtpCode.attempts + 1)
+        .returning(OtpCode.attempts)
+    ).scalar()
+    if attempts is None:
+        return None
+    if not ctx.protector.equal(row.code_hash, ctx.protector.otp_hash(mobile_e164, purpose, code)):
+        db.commit()  # the try counts although the refusal that follows rolls the unit of work back
+        return None
+    return row

@@ -35,6 +35,7 @@ from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound, Rejecte
 from hub.services.keys import allocate_serial, keystore
 from hub.services.scope import Scope
 from hub.services.trust import revoke_serial
+from hub.services.unit_of_work import serialise
 
 # Passes in one enterprise sheet (a request): rendering costs ~15 ms a pass (QR and vector drawing, one
 # core, measured 2026-11-25), so 250 stay near 4 s with room for a busy server; within the document
@@ -167,8 +168,13 @@ def issue_passes(
     keep_previous: bool = False,
 ) -> list[Pass]:
     """Issue a pass to each employee (all or none). A new pass supersedes (revokes) the employee's
-    earlier valid pass of the same kind, unless `keep_previous`: one person, one pass of a kind."""
+    earlier valid pass of the same kind, unless `keep_previous`: one person, one pass of a kind.
+
+    Issuing is serialised per enterprise, so that two requests at once never leave a person with two
+    valid passes of a kind or revoke one pass twice (a new pass for someone is a deliberate reissue;
+    `issue_missing_passes` is the request a repeat must not redo)."""
     org = enterprise_in_scope(db, scope, org_id)
+    serialise(db, f"passes:{org.id}")
     issued = []
     for employee_id in dict.fromkeys(employee_ids):
         employee = employee_in_scope(db, scope, org_id=org_id, employee_id=employee_id)
@@ -187,6 +193,28 @@ def issue_passes(
             _revoke(db, scope, old, f"superseded by {record.pass_id}")
         issued.append(record)
     return issued
+
+
+def issue_missing_passes(db: Session, scope: Scope, *, org_id: int, kind: str = "employee") -> list[Pass]:
+    """申請通行碼 for everyone on the enterprise's whitelist without a valid pass. Who is missing one is
+    decided inside the enterprise's lock: of two requests at once (a double tap, two admins), the
+    second finds nobody missing and issues nothing."""
+    enterprise_in_scope(db, scope, org_id)
+    serialise(db, f"passes:{org_id}")
+    covered = select(Pass.employee_id).where(
+        Pass.org_id == org_id,
+        Pass.employee_id.is_not(None),
+        Pass.revoked_at.is_(None),
+        Pass.expires_at > utcnow(),
+    )
+    missing = list(
+        db.scalars(
+            select(Employee.id)
+            .where(Employee.org_id == org_id, Employee.id.not_in(covered))
+            .order_by(Employee.id)
+        )
+    )
+    return issue_passes(db, scope, org_id=org_id, employee_ids=missing, kind=kind) if missing else []
 
 
 def issue_pass(

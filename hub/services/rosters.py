@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub.core.fields import Mobile, PersonName
 from hub.core.permissions import Permission
+from hub.db import utcnow
 from hub.documents.spreadsheets import OFFICER_COLUMNS
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation
@@ -21,6 +22,7 @@ from hub.services.identity import officer_account, revoke_all_tokens
 from hub.services.imports import check_each, read_import, refuse_import
 from hub.services.scope import Scope
 from hub.services.stations import get_station
+from hub.services.unit_of_work import REPEAT_WINDOW, serialise
 from hub.services.whitelist import refuse_repeats
 
 OfficerNumber = Annotated[
@@ -95,6 +97,19 @@ def _check_free(db: Session, station_id: int, mobile: str, number: str, exclude:
     refuse_repeats(db, Officer, Officer.station_id == station_id, fields, who="an officer", exclude=exclude)
 
 
+def _just_added(db: Session, station_id: int, name: str, number: str, mobile: str) -> Officer | None:
+    """An identical roster entry added within REPEAT_WINDOW: what a repeated request added."""
+    return db.scalars(
+        select(Officer).where(
+            Officer.station_id == station_id,
+            Officer.name == name,
+            Officer.officer_number == number,
+            Officer.mobile == mobile,
+            Officer.created_at >= utcnow() - REPEAT_WINDOW,
+        )
+    ).first()
+
+
 def sees_mobiles(scope: Scope, station_id: int) -> bool:
     """A station's own admins see the mobiles they typed into its roster (to correct them); everyone
     else, hub admins included, sees them masked."""
@@ -120,6 +135,10 @@ def list_officers(db: Session, scope: Scope, *, station_id: int, masked: bool = 
 
 def add_officer(db: Session, scope: Scope, *, station_id: int, data: OfficerIn) -> Officer:
     station_in_scope(db, scope, station_id)
+    serialise(db, f"roster:{station_id}")
+    repeat = _just_added(db, station_id, data.name, data.officer_number, data.mobile)
+    if repeat is not None:  # the same entry again at once (a double submit): the one just added
+        return repeat
     _check_free(db, station_id, data.mobile, data.officer_number)
     officer = Officer(
         station_id=station_id, name=data.name, officer_number=data.officer_number, mobile=data.mobile
@@ -168,6 +187,7 @@ def update_officer(
 
 
 def delete_officer(db: Session, scope: Scope, *, station_id: int, officer_id: int) -> None:
+    serialise(db, f"roster:{station_id}")  # a second delete at once finds it gone, not half there
     officer = officer_in_scope(db, scope, station_id=station_id, officer_id=officer_id)
     # The officer's login account and its sessions go with it (ON DELETE CASCADE).
     db.delete(officer)
@@ -179,8 +199,13 @@ def delete_officer(db: Session, scope: Scope, *, station_id: int, officer_id: in
 def import_officers(db: Session, scope: Scope, *, station_id: int, data: bytes) -> list[Officer]:
     """All rows or none (422 with a per-row report)."""
     station_in_scope(db, scope, station_id)
+    serialise(db, f"roster:{station_id}")
     # Repeats within the file are found by the reader; clashes with the whitelist here.
     good, errors, total = read_import(data, OFFICER_COLUMNS, OfficerIn)
+    # the same file again at once (a double submit): the rows the first import added
+    again = [_just_added(db, station_id, r.name, r.officer_number, r.mobile) for _n, r in good]
+    if good and not errors and all(o is not None for o in again):
+        return [o for o in again if o is not None]
     errors += check_each(good, lambda row: _check_free(db, station_id, row.mobile, row.officer_number))
     if errors:
         raise refuse_import(

@@ -8,13 +8,37 @@ asks to keep (`DomainError.audited`) are written after the rollback, in their ow
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.services import audit
 from hub.services.errors import DomainError
+
+# A request that repeats one done this recently is the same intent (a double tap, a resend after a lost
+# answer): it is answered with the first one's result and does nothing again. Short enough that a person
+# who really means it a second time (a new visit, more venue codes) is not mistaken for a repeat.
+REPEAT_WINDOW = dt.timedelta(minutes=2)
+
+
+def serialise(db: Session, key: str) -> None:
+    """Hold `key` until this unit of work ends: a second command on the same key (a double tap, two
+    admins at once) waits for the first to commit and then reads what it did. Call it before reading
+    what the command decides on.
+
+    PostgreSQL: a transaction-level advisory lock on the key, on every worker and machine. SQLite: the
+    database's write lock, taken now (`BEGIN IMMEDIATE`) unless this transaction already holds it; the
+    driver opens transactions only at the first write, so the reads that follow see the other's commit."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+    elif dialect == "sqlite":
+        driver = db.connection().connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")
 
 
 def finish(db: Session, error: BaseException | None) -> None:

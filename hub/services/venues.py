@@ -15,12 +15,14 @@ from hub.context import context_of
 from hub.core.fields import Address, PersonName, Phone, VenueName
 from hub.core.permissions import Permission
 from hub.db import utcnow
+from hub.models.audit import AuditEvent
 from hub.models.identity import Role
 from hub.models.organisations import Organisation, OrgKind
 from hub.models.venues import Venue, Visit
 from hub.services import audit, otp
 from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound, Rejected
 from hub.services.scope import Scope
+from hub.services.unit_of_work import REPEAT_WINDOW, serialise
 
 # Unambiguous characters: the code is also printed under the QR for people who type it.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -90,11 +92,28 @@ def venue_by_code(db: Session, code: str) -> Venue:
 def record_visit(db: Session, venue_code: str, mobile: str, code: str, client_ip: str | None) -> Visit:
     """The seed's 實聯登記: identified by mobile + SMS code (purpose `visit`)."""
     venue = venue_by_code(db, venue_code)
-    otp.verify_code(db, mobile, otp.Purpose.VISIT, code)
+    try:
+        otp.verify_code(db, mobile, otp.Purpose.VISIT, code)
+    except Invalid as exc:
+        # the same code again (a double tap on 登記): the visit it recorded, not a second one or an error
+        used = otp.repeated_code(db, mobile, otp.Purpose.VISIT, code) if exc.reason == "code_used" else None
+        earlier = _visit_since(db, venue.id, mobile, used.created_at) if used is not None else None
+        if earlier is None:
+            raise
+        return earlier
     visit = Visit(venue_id=venue.id, mobile=mobile, visited_at=utcnow())
     db.add(visit)
     db.flush()
     return visit
+
+
+def _visit_since(db: Session, venue_id: int, mobile: str, since: dt.datetime) -> Visit | None:
+    return db.scalars(
+        select(Visit)
+        .where(Visit.venue_id == venue_id, Visit.mobile == mobile, Visit.visited_at >= since)
+        .order_by(Visit.visited_at, Visit.id)
+        .limit(1)
+    ).first()
 
 
 def record_own_visit(db: Session, scope: Scope, venue_code: str) -> Visit:
@@ -105,6 +124,11 @@ def record_own_visit(db: Session, scope: Scope, venue_code: str) -> Visit:
     if scope.hub_wide:
         raise NotAllowed("hub administrators do not check in at venues")
     venue = venue_by_code(db, venue_code)
+    # a repeated tap (or a resend after a lost answer) is the same visit: answered with the first
+    serialise(db, f"visit:{scope.user.mobile}")
+    earlier = _visit_since(db, venue.id, scope.user.mobile, utcnow() - REPEAT_WINDOW)
+    if earlier is not None:
+        return earlier
     visit = Visit(venue_id=venue.id, mobile=scope.user.mobile, visited_at=utcnow())
     db.add(visit)
     db.flush()
@@ -159,8 +183,10 @@ def apply_for_venues(
     contact_name: str | None = None,
     contact_phone: str | None = None,
 ) -> tuple[Organisation, list[Venue]]:
-    """The seed's 實聯申請單: the organisation's address and contact, and one venue code per name."""
+    """The seed's 實聯申請單: the organisation's address and contact, and one venue code per name. The
+    same application again within REPEAT_WINDOW (a double tap) gets the codes the first one made."""
     org = org_for_venues(db, scope, org_id)
+    serialise(db, f"venues:{org.id}")
     if address is not None:
         org.address = address
     if contact_name is not None:
@@ -173,6 +199,9 @@ def apply_for_venues(
             detail="the application needs the organisation's address",
             field="address",
         )
+    repeat = _same_application(db, scope, org.id, names)
+    if repeat is not None:
+        return org, repeat
     created = add_venues(db, org, names)
     audit.record(
         db,
@@ -183,6 +212,28 @@ def apply_for_venues(
         venue_ids=[v.id for v in created],
     )
     return org, created
+
+
+def _same_application(db: Session, scope: Scope, org_id: int, names: list[str]) -> list[Venue] | None:
+    """The venues this caller's last application for the organisation made, if it was within
+    REPEAT_WINDOW and asked for exactly these names (the audit trail records which it made)."""
+    last = db.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "venues.created",
+            AuditEvent.target == f"org:{org_id}",
+            AuditEvent.actor_user_id == scope.user.id,
+            AuditEvent.at >= utcnow() - REPEAT_WINDOW,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    ids = (last.details or {}).get("venue_ids") if last is not None else None
+    if not ids:
+        return None
+    made = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(ids)))}
+    venues = [made[i] for i in ids if i in made]
+    return venues if [v.name for v in venues] == names else None
 
 
 def list_venues(db: Session, scope: Scope, *, org_id: int) -> tuple[Organisation, list[Venue]]:
@@ -235,8 +286,13 @@ def visit(
 def footprint_by_code(
     db: Session, *, mobile: str, code: str, client_ip: str | None
 ) -> list[tuple[Visit, Venue, Organisation]]:
-    """Public: a person's own footprint, proven by an SMS code (purpose `footprint`); audited."""
-    otp.verify_code(db, mobile, otp.Purpose.FOOTPRINT, code)
+    """Public: a person's own footprint, proven by an SMS code (purpose `footprint`); audited. The same
+    code again at once (a double tap on 查詢) reads it again rather than failing as used."""
+    try:
+        otp.verify_code(db, mobile, otp.Purpose.FOOTPRINT, code)
+    except Invalid as exc:
+        if exc.reason != "code_used" or otp.repeated_code(db, mobile, otp.Purpose.FOOTPRINT, code) is None:
+            raise
     rows = footprint(db, mobile)
     audit.record(
         db, "query.footprint", target=mask_mobile(mobile), client_ip=client_ip, results=len(rows), own=True

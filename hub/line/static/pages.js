@@ -14,19 +14,36 @@ function fail(message) {
 }
 
 async function post(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    return { ok: false, status: 0, data: {} };  // no answer at all (the network): said as such
+  }
   let data = {};
   try { data = await response.json(); } catch (e) { data = {}; }
   return { ok: response.ok, status: response.status, data };
 }
 
+// A button that changes something acts once per tap: it is disabled while its request is in flight,
+// so a double tap sends one request (and the hub answers a repeated request as it answered the first).
+function guard(target, action) {
+  const button = typeof target === "string" ? $(target) : target;
+  button.onclick = async (event) => {
+    if (button.disabled) return;
+    button.disabled = true;
+    try { await action(event); } finally { button.disabled = false; }
+  };
+}
+
 function refusal(result) {
   const d = result.data || {};
   if (d.message) return d.message;
+  if (result.status === 0) return "無法連線，請確認網路後再試一次。";
   if (result.status === 429) return "嘗試次數過多，請稍後再試。";
   if (d.error === "code_wrong" || d.error === "code_invalid" || d.error === "code_expired" || d.error === "code_used" || d.error === "code_exhausted") return "驗證碼不正確或已失效。";
   if (result.status === 422 && Array.isArray(d.detail)) {
@@ -56,55 +73,74 @@ async function lineSession() {
 
 function smsFlow(purpose, submit) {
   show("sms");
-  $("send-code").onclick = async () => {
+  guard("send-code", async () => {
     show("error", false);
     const result = await post("/api/v1/otp/request", { mobile: $("mobile").value.trim(), purpose });
     if (!result.ok) { fail(refusal(result)); return; }
     $("send-code").textContent = "驗證碼已傳送";
     $("code").focus();
-  };
-  $("submit").onclick = async () => {
+  });
+  guard("submit", async () => {
     show("error", false);
     await submit($("mobile").value.trim(), $("code").value.trim());
-  };
+  });
 }
 
 // --- police scan ---
+const HOLDER_FIELDS = { "holder-name": "holder", "holder-id": "national_id", "holder-org": "organisation", "holder-expires": "expires" };
+
+// One verdict on screen at a time: every field is emptied and hidden before the new answer fills it, so
+// nothing of an earlier scan (another person's name, ID, enterprise) can stay under this verdict.
+function clearVerdict() {
+  show("verdict", false);
+  show("holder", false);
+  for (const id of ["verdict-word", "verdict-reason", "reminder", ...Object.keys(HOLDER_FIELDS)]) $(id).textContent = "";
+  $("verdict-word").className = "verdict";
+}
+
+function showVerdict(v) {
+  clearVerdict();
+  $("verdict-word").textContent = v.verdict;
+  $("verdict-word").className = "verdict " + (v.ok ? "ok" : "no");
+  $("verdict-reason").textContent = v.reason;
+  if (v.holder) {
+    for (const [id, key] of Object.entries(HOLDER_FIELDS)) $(id).textContent = v[key] || "";
+    show("holder");
+  }
+  $("reminder").textContent = v.reminder;
+  show("scanner", false);
+  show("verdict");
+}
+
 async function scanPage() {
   const line = await lineSession();
   if (!line) { show("need-line"); return; }
   show("scanner");
+  let busy = false;
   const scan = async () => {
+    if (busy) return;  // one scan at a time: a second tap must not race the first's answer
+    busy = true;
     show("error", false);
-    let value;
+    clearVerdict();
+    show("scanner");
     try {
-      value = (await line.scanCodeV2()).value;
-    } catch (e) {
-      fail("無法開啟相機掃描，請確認 LINE 的相機權限。");
-      return;
+      let value;
+      try {
+        value = (await line.scanCodeV2()).value;
+      } catch (e) {
+        fail("無法開啟相機掃描，請確認 LINE 的相機權限。");
+        return;
+      }
+      if (!value) return;
+      const result = await post("/liff/api/police/verdict", { id_token: line.getIDToken(), text: value });
+      if (!result.ok) { fail(refusal(result)); return; }
+      showVerdict(result.data);
+    } finally {
+      busy = false;
     }
-    if (!value) return;
-    const result = await post("/liff/api/police/verdict", { id_token: line.getIDToken(), text: value });
-    if (!result.ok) { fail(refusal(result)); return; }
-    const v = result.data;
-    show("scanner", false);
-    $("verdict-word").textContent = v.verdict;
-    $("verdict-word").className = "verdict " + (v.ok ? "ok" : "no");
-    $("verdict-reason").textContent = v.reason;
-    if (v.holder) {
-      $("holder-name").textContent = v.holder;
-      $("holder-id").textContent = v.national_id;
-      $("holder-org").textContent = v.organisation;
-      $("holder-expires").textContent = v.expires;
-      show("holder");
-    } else {
-      show("holder", false);
-    }
-    $("reminder").textContent = v.reminder;
-    show("verdict");
   };
   $("scan").onclick = scan;
-  $("again").onclick = () => { show("verdict", false); show("scanner"); scan(); };
+  $("again").onclick = scan;
 }
 
 // --- venue check-in ---
@@ -125,13 +161,13 @@ async function venuePage() {
   });
   if (!line) { sms(); return; }
   show("one-tap");
-  $("checkin").onclick = async () => {
+  guard("checkin", async () => {
     show("error", false);
     const result = await post("/liff/api/checkin", { id_token: line.getIDToken(), venue_code: cfg.venueCode });
     if (result.ok) { checkedIn(result.data.venue + "（" + result.data.organisation + "）" + result.data.visited_at); return; }
     fail(refusal(result));
     if (result.data && result.data.error === "not_bound") { show("one-tap", false); sms(); }
-  };
+  });
 }
 
 // --- footprint ---
@@ -170,12 +206,30 @@ async function formSession() {
   return line;
 }
 
+// A registration form's answer, one page state for each answer of the hub: bound (註冊成功), held for a
+// hub admin's review (nothing registered yet: said so, never 註冊成功), or refused with its reason (the
+// form stays, to correct). Any other answer is not taken for a success.
+function registered(result, name) {
+  const state = (result.data || {}).state;
+  if (result.ok && state === "bound") {
+    show("form", false);
+    $("done-detail").textContent = name;
+    show("done");
+  } else if (result.ok && state === "held_for_review") {
+    show("form", false);
+    $("review-detail").textContent = result.data.message;
+    show("review");
+  } else {
+    fail(result.ok ? "發生錯誤，請稍後再試。" : refusal(result));
+  }
+}
+
 async function registerPage() {
   const line = await formSession();
   if (!line) return;
   show("form");
   const value = (id) => $(id).value.trim();
-  $("send-code").onclick = async () => {
+  guard("send-code", async () => {
     show("error", false);
     // the hub checks the whole form (a 統一編號's check digit too) before it sends a code
     const result = await post("/liff/api/enterprise/register/code", {
@@ -184,18 +238,15 @@ async function registerPage() {
     });
     if (!result.ok) { fail(refusal(result)); return; }
     $("send-code").textContent = "驗證碼已傳送";
-  };
-  $("submit").onclick = async () => {
+  });
+  guard("submit", async () => {
     show("error", false);
     const result = await post("/liff/api/enterprise/register", {
       id_token: line.getIDToken(), company_name: value("company_name"), ubn: value("ubn"),
       admin_name: value("admin_name"), admin_mobile: value("admin_mobile"), code: value("code"),
     });
-    if (!result.ok) { fail(refusal(result)); return; }
-    show("form", false);
-    $("done-detail").textContent = result.data.organisation;
-    show("done");
-  };
+    registered(result, result.data.organisation);
+  });
 }
 
 async function venuesPage() {
@@ -214,7 +265,7 @@ async function venuesPage() {
     $("names").append(label, input);
     input.focus();
   };
-  $("submit").onclick = async () => {
+  guard("submit", async () => {
     show("error", false);
     const names = [...document.querySelectorAll(".venue-name-input")].map((i) => i.value.trim()).filter((n) => n);
     const result = await post("/liff/api/venues", {
@@ -229,7 +280,7 @@ async function venuesPage() {
       $("created").appendChild(item);
     }
     show("done");
-  };
+  });
 }
 
 // --- the whitelists (employees, duty roster): one editor over the hub's /liff/api/{kind} endpoints ---
@@ -281,11 +332,11 @@ async function whitelistPage(opts) {
       remove.type = "button";
       remove.className = "danger";
       remove.textContent = "刪除";
-      remove.onclick = async () => {
+      guard(remove, async () => {
         // two taps: the first asks, the second deletes
         if (remove.textContent === "刪除") { remove.textContent = "確定刪除？"; return; }
         await send(opts.api + "/" + row.id + "/delete", {}, "已刪除");
-      };
+      });
       item.append(text, edit, remove);
       list.appendChild(item);
     }
@@ -306,18 +357,18 @@ async function whitelistPage(opts) {
     return true;
   };
 
-  $("add").onclick = async () => {
+  guard("add", async () => {
     const body = {};
     for (const f of opts.fields) body[f] = $(f).value.trim();
     if (await send(opts.api, body, "已加入名單")) for (const f of opts.fields) $(f).value = "";
-  };
-  $("save").onclick = async () => {
+  });
+  guard("save", async () => {
     const body = {};
     for (const f of opts.fields) { const v = $("edit-" + f).value.trim(); if (v) body[f] = v; }
     if (await send(opts.api + "/" + editing + "/update", body, "已儲存修改")) show("edit", false);
-  };
+  });
   $("cancel").onclick = () => { editing = null; show("edit", false); };
-  $("import").onclick = async () => {
+  guard("import", async () => {
     show("error", false);
     show("report", false);
     done("");
@@ -332,7 +383,7 @@ async function whitelistPage(opts) {
     if (!response.ok) { fail(refusal({ ok: false, status: response.status, data })); showReport(data.detail); return; }
     render(data);
     done("已匯入 " + data.imported + " 筆");
-  };
+  });
   $("template").onclick = (event) => {
     // in the LINE app a download opens in the phone's browser (the sheet holds no one's data)
     if (line.isInClient() && line.openWindow) { event.preventDefault(); line.openWindow({ url: $("template").href, external: true }); }
@@ -350,7 +401,8 @@ function employeesPage() {
     describe: (e) => e.name + "　" + e.mobile + "　" + e.national_id + "　" + (e.pass ? "已有通行碼" : "尚無通行碼"),
     extra: (send) => {
       show("issue");
-      $("issue").onclick = () => send("/liff/api/passes/issue", {}, (d) => "已申請 " + d.issued + " 張通行碼");
+      guard("issue", () => send("/liff/api/passes/issue", {}, (d) =>
+        (d.issued ? "已申請 " + d.issued + " 張通行碼；" : "") + "名單上每位員工都有有效通行碼"));
     },
   });
 }
@@ -367,24 +419,21 @@ async function stationPage() {
   if (!line) return;
   show("form");
   const value = (id) => $(id).value.trim();
-  $("send-code").onclick = async () => {
+  guard("send-code", async () => {
     show("error", false);
     const result = await post("/liff/api/police/register/code", { id_token: line.getIDToken(), mobile: value("admin_mobile") });
     if (!result.ok) { fail(refusal(result)); return; }
     $("send-code").textContent = "驗證碼已傳送";
-  };
-  $("submit").onclick = async () => {
+  });
+  guard("submit", async () => {
     show("error", false);
     const result = await post("/liff/api/police/register", {
       id_token: line.getIDToken(), name: value("name"), address: value("address"),
       contact_name: value("contact_name"), contact_phone: value("contact_phone"),
       admin_mobile: value("admin_mobile"), code: value("code"),
     });
-    if (!result.ok) { fail(refusal(result)); return; }
-    show("form", false);
-    $("done-detail").textContent = result.data.station;
-    show("done");
-  };
+    registered(result, result.data.station);
+  });
 }
 
 ({

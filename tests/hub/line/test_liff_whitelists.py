@@ -373,7 +373,7 @@ def test_station_registration_registers_and_binds_with_one_code(
 
     done = client.post("/liff/api/police/register", json=_station_form(token, sms.code(unplaced_admin)))
     assert done.status_code == 201, done.text
-    assert done.json() == {"station": "板橋分局", "done": "註冊成功"}
+    assert done.json() == {"state": "bound", "station": "板橋分局", "done": "註冊成功"}
     station = db.scalars(select(Organisation).where(Organisation.kind == OrgKind.STATION.value)).one()
     assert (station.address, station.contact_name) == ("新北市板橋區漢生東路21號", "王小明")
     assert station.contact_phone is not None and station.contact_phone.endswith("229603456")
