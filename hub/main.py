@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     # ---- scale (docs/deploy.md): health, readiness, metrics; middleware as plain ASGI -------------
     from hub import metrics
-    from hub.middleware import BodySizeLimit, LoadShedding, RequestMetrics
+    from hub.middleware import BodySizeLimit, LoadShedding, RequestMetrics, TrustedProxies
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:
@@ -153,6 +153,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         max_wait=settings.max_queue_wait_ms / 1000,
     )
     app.add_middleware(RequestMetrics)
+    # Outermost: who sent the request and over what is settled before anything reads it.
+    app.add_middleware(TrustedProxies)
     # ---- end scale -----------------------------------------------------------------------------------
 
     return app

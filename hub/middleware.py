@@ -1,4 +1,5 @@
-"""The hub's ASGI middleware: body-size limit, load shedding, request metrics.
+"""The hub's ASGI middleware: trusted proxies, body-size limit, load shedding, request metrics, the
+security headers of HTML pages.
 
 Plain ASGI classes, not Starlette's BaseHTTPMiddleware: that one runs every request through an extra
 task and memory streams, which profiling showed as a large share of a 304's cost (docs/deploy.md).
@@ -23,8 +24,10 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.datastructures import Headers
 
 from hub import metrics
+from hub.api.deps import request_origin
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,6 +36,33 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 NEVER_SHED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class TrustedProxies:
+    """The request's client address and scheme as `hub.api.deps.request_origin` decides them, written
+    into the ASGI scope before anything reads them: `request.client`, `request.url.scheme` and
+    `request.base_url` (the console's Secure cookies and Origin check, the audit's address) then all
+    agree. uvicorn's own proxy headers stay off (hub/cli.py): this is the one place that reads them.
+    The trusted networks are read from the app's settings on each request, so a test or the demo that
+    swaps the settings is obeyed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            trusted = scope["app"].state.settings.trusted_proxy_networks()
+            if trusted:
+                peer = scope.get("client")
+                origin = request_origin(
+                    peer[0] if peer else None, scope["scheme"], Headers(scope=scope), trusted
+                )
+                if (peer and origin.client != peer[0]) or origin.scheme != scope["scheme"]:
+                    scope = dict(scope)
+                    scope["scheme"] = origin.scheme
+                    if peer and origin.client is not None:
+                        scope["client"] = (origin.client, peer[1])
+        await self.app(scope, receive, send)
 
 
 async def _json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
