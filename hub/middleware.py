@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 
 from hub import metrics
 from hub.api.deps import request_origin
@@ -81,28 +82,61 @@ async def _json(send: Send, status: int, body: dict[str, Any], headers: list[tup
     await send({"type": "http.response.body", "body": data})
 
 
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once a body has passed the limit: an HTTPException, so FastAPI's body parsing
+    passes it on instead of calling it a malformed body, and the hub's handler answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, {"error": "too_large", "detail": f"request body over {limit} bytes"})
+
+
 class BodySizeLimit:
-    """Refuse bodies over `limit` bytes by their Content-Length before reading them (413)."""
+    """Refuse bodies over `limit` bytes (413): by their Content-Length before reading them, and by the
+    bytes actually read, for a chunked body that has none (or one that lies). The hub never holds more
+    than the limit plus one chunk of a body, whoever reads it (a route, a form parser, the webhook)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length":
-                    try:
-                        too_big = int(value) > self.limit
-                    except ValueError:
-                        await _json(send, 400, {"error": "bad_request", "detail": "bad Content-Length"}, [])
-                        return
-                    if too_big:
-                        detail = f"request body over {self.limit} bytes"
-                        await _json(send, 413, {"error": "too_large", "detail": detail}, [])
-                        return
-                    break
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    await _json(send, 400, {"error": "bad_request", "detail": "bad Content-Length"}, [])
+                    return
+                if too_big:
+                    await _json(send, 413, BodyTooLarge(self.limit).detail, [])
+                    return
+                break
+        read = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal read
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except BodyTooLarge as exc:  # read where no handler answers it (outside a route)
+            if started:
+                raise
+            await _json(send, 413, exc.detail, [])
 
 
 class LoadShedding:
