@@ -16,7 +16,9 @@ are never shed, so a busy worker is not mistaken for a dead one. A request the d
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
+import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -24,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 
 from hub import metrics
@@ -268,3 +270,98 @@ class RequestMetrics:
             await send(message)
 
         await self.app(scope, receive, timed_send)
+
+
+# ---- security headers of the hub's pages --------------------------------------------------------------
+
+
+def _policy(*directives: str) -> str:
+    return "; ".join(directives)
+
+
+_LOCKED = ("form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'")
+
+# The console (docs/console.md): htmx and our CSS from our own origin, nothing inline, no eval.
+CONSOLE_POLICY = _policy(
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",  # the enrolment QR is a data: PNG
+    "connect-src 'self'",
+    *_LOCKED,
+)
+# The LIFF pages and /v/{code}: our script and CSS; the LIFF SDK (served by the hub, docs/line.md) talks
+# to LINE's API and opens LINE's own windows (the QR scanner, login) from LINE's hosts.
+PAGE_POLICY = _policy(
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self' https://api.line.me https://*.line.me https://*.line-scdn.net",
+    "frame-src https://*.line.me",
+    *_LOCKED,
+)
+CONSOLE_PREFIX = "/console"
+# Pages with an inline script of their own (Swagger UI's start-up at /docs): the page declares each
+# script's hash here (`allow_inline_script`) and gets a policy that runs those scripts and no others.
+_INLINE_SCRIPTS: dict[str, set[str]] = {}
+
+
+def allow_inline_script(path: str, script: str) -> None:
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    _INLINE_SCRIPTS.setdefault(path, set()).add(f"'sha256-{digest}'")
+
+
+def page_headers(path: str) -> dict[str, str]:
+    """The security headers of an HTML answer at `path` (or of any answer under /console): the one place
+    that decides them (docs/deploy.md)."""
+    if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/"):
+        return {
+            "Content-Security-Policy": CONSOLE_POLICY,
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        }
+    scripts = _INLINE_SCRIPTS.get(path)
+    if scripts:
+        policy = _policy(
+            "default-src 'none'",
+            "script-src 'self' " + " ".join(sorted(scripts)),
+            "style-src 'self' 'unsafe-inline'",  # Swagger UI sets styles from its script
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            *_LOCKED,
+        )
+    else:
+        policy = PAGE_POLICY
+    return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
+
+
+class SecurityHeaders:
+    """Every HTML page the hub serves (the console, the LIFF pages, /v/{code}, /docs, an error page) gets
+    a Content-Security-Policy with `frame-ancestors 'none'` and `X-Frame-Options: DENY`, so no other
+    site can frame it (clickjacking); every answer under /console/ gets the console's headers, and its
+    pages `Cache-Control: no-store` (they hold personal data). Pure ASGI, like the rest here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        console = path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+        console_page = console and not path.startswith(CONSOLE_PREFIX + "/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if console or headers.get("content-type", "").startswith("text/html"):
+                    for name, value in page_headers(path).items():
+                        headers[name] = value
+                if console_page:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -17,11 +17,12 @@ from sqlalchemy import select
 from starlette.datastructures import Headers
 
 from hub.core.config import Settings
+from hub.core.fields import MAX_ROW_ID
 from hub.core.permissions import Permission
 from hub.core.protection import Protector, token_hash
 from hub.db import SessionDep, utcnow
 from hub.models.identity import ApiToken, Role, User
-from hub.services.errors import NotAllowed, NotAuthenticated
+from hub.services.errors import NotAllowed, NotAuthenticated, NotFound
 from hub.services.scope import Scope
 
 bearer_scheme = HTTPBearer(
@@ -88,6 +89,39 @@ def request_origin(peer: str | None, scheme: str, headers: Headers, trusted: Net
 def client_ip(request: Request) -> str | None:
     """The client's address as `request_origin` decided it (the middleware put it in the request)."""
     return request.client.host if request.client else None
+
+
+_ID_PARAMS: dict[int, tuple[str, ...]] = {}
+
+
+def _id_params(route: object) -> tuple[str, ...]:
+    """The path parameters of `route` that are ints: every one is a row id
+    (tests/hub/line/test_path_ids.py walks them)."""
+    key = id(route)
+    names = _ID_PARAMS.get(key)
+    if names is None:
+        dependant = getattr(route, "dependant", None)
+        fields = dependant.path_params if dependant is not None else []
+        names = _ID_PARAMS[key] = tuple(f.name for f in fields if f.field_info.annotation is int)
+    return names
+
+
+async def bounded_path_ids(request: Request) -> None:
+    """Every id in a path is a row id, 1 to MAX_ROW_ID (hub.core.fields): anything else names no row, so
+    it is "not found" (404, a zh-TW page on the console) before any dependency or database sees it; a
+    larger number would overflow the database's INTEGER (a 500). An app-wide dependency (hub.main), so
+    no route can forget it; a value that is no number at all is left to FastAPI's 422."""
+    params = request.path_params
+    if not params:
+        return
+    for name in _id_params(request.scope.get("route")):
+        value = params.get(name)
+        if isinstance(value, str):
+            if not value.isascii() or not value.lstrip("+-").isdigit():
+                continue
+            value = int(value)
+        if isinstance(value, int) and not 1 <= value <= MAX_ROW_ID:
+            raise NotFound(name.removesuffix("_id") or "item")
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
