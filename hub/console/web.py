@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,9 +158,12 @@ def get_page(request: Request, db: SessionDep) -> Page:
         page.session, page.user = found
         page.csrf = page.session.csrf_token
     else:
+        # Only a token this hub issued (its keyed MAC holds): a cookie planted in the browser, posted
+        # back with the same field, is not one (docs/console.md).
+        protector = request.app.state.protector
         token = request.cookies.get(ANONYMOUS_COOKIE)
-        if not token or len(token) > 128:
-            token = secrets.token_urlsafe(32)
+        if not token or not protector.issued_form_token(token):
+            token = protector.new_form_token()
             page.new_anonymous_token = token
         page.csrf = token
     return page
