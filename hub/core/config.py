@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     otp_daily_cap_per_number: int = Field(default=10, ge=1)
     otp_hourly_cap_per_ip: int = Field(default=30, ge=1)
     otp_daily_cap_per_ip: int = Field(default=200, ge=1)
+    # Check-in codes for one venue (hub.services.otp): the web check-in at /v/{code} for people outside
+    # LINE. A busy venue's door sees a few hundred an hour; a venue code on a poster must not let anyone
+    # send SMS to any number without bound.
+    otp_hourly_cap_per_venue: int = Field(default=300, ge=1)
+    otp_daily_cap_per_venue: int = Field(default=2000, ge=1)
 
     # Console passwords and sessions. Failed logins are throttled with growing delays, never locked out
     # (hub.services.login_throttle; the schedule and why: docs/identity.md). Failures allowed free per

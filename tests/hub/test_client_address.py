@@ -27,7 +27,9 @@ PASS = "client address test passphrase"
 
 def _ask(client, mobile: str, forwarded: str | None = None) -> httpx.Response:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-    return client.post("/api/v1/otp/request", json={"mobile": mobile, "purpose": "visit"}, headers=headers)
+    return client.post(
+        "/api/v1/otp/request", json={"mobile": mobile, "purpose": "footprint"}, headers=headers
+    )
 
 
 def _one_code_per_address(app, settings, **more) -> None:
