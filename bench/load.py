@@ -116,6 +116,8 @@ class Target:
             HUB_OTP_DAILY_CAP_PER_NUMBER="1000000",
             HUB_OTP_HOURLY_CAP_PER_IP="1000000",
             HUB_OTP_DAILY_CAP_PER_IP="1000000",
+            HUB_OTP_HOURLY_CAP_PER_VENUE="1000000",
+            HUB_OTP_DAILY_CAP_PER_VENUE="1000000",
         )
         return env
 
@@ -366,7 +368,8 @@ async def _generate(plan: dict[str, Any], rate: float, seconds: float, seed: int
                 return ("ok" if st == 200 else f"{st}"), 1
             if kind == "checkin":
                 mobile = f"+8869{rng.randrange(10, 90):02d}{rng.randrange(10**6):06d}"  # valid ranges
-                st, _ = await call("POST", "/api/v1/otp/request", json={"mobile": mobile, "purpose": "visit"})
+                asked = {"mobile": mobile, "purpose": "visit", "venue_code": plan["venue_code"]}
+                st, _ = await call("POST", "/api/v1/otp/request", json=asked)
                 if st != 200:
                     return f"{st}", 1
                 code = await code_for(mobile)

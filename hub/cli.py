@@ -425,7 +425,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
         "log_level": "info",
-        # The hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (hub.api.deps.client_ip).
+        # The hub reads X-Forwarded-For and X-Forwarded-Proto itself, from HUB_TRUSTED_PROXIES only
+        # (hub.middleware.TrustedProxies): uvicorn's own reading would believe 127.0.0.1 whatever the
+        # setting says, and the two would disagree about who the client is.
         "proxy_headers": False,
     }
     if args.workers == 1:
@@ -727,6 +729,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
-    # As `serve`: X-Forwarded-For is the hub's to read (HUB_TRUSTED_PROXIES), never uvicorn's.
+    # As `serve`: the forwarded headers are the hub's to read (HUB_TRUSTED_PROXIES), never uvicorn's.
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0

@@ -9,8 +9,9 @@ import logging
 from collections.abc import AsyncIterator
 
 import anyio.to_thread
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 
+from hub.api.deps import bounded_path_ids
 from hub.api_docs import install_api_docs
 from hub.context import HubContext, make_sessionmaker
 from hub.core.config import Settings, get_settings
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         lifespan=lifespan,
         docs_url=None,  # /docs with Swagger UI served by the hub: hub/api_docs.py
         redoc_url=None,  # ReDoc would load from a CDN
+        # Ids are bounded where they enter, for every route at once (a huge id is a 404, never a 500).
+        dependencies=[Depends(bounded_path_ids)],
     )
     install_api_docs(app)
     app.state.settings = settings
@@ -132,7 +135,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     # ---- scale (docs/deploy.md): health, readiness, metrics; middleware as plain ASGI -------------
     from hub import metrics
-    from hub.middleware import BodySizeLimit, LoadShedding, RequestMetrics
+    from hub.middleware import BodySizeLimit, LoadShedding, RequestMetrics, SecurityHeaders, TrustedProxies
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:
@@ -144,7 +147,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         return Response(body, media_type=content_type)
 
     # The last added runs first: metrics time shed and refused requests too; shedding comes before
-    # any work, the size check inside it.
+    # any work, the size check inside it; the pages' security headers innermost, on every HTML answer.
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
     app.add_middleware(
         LoadShedding,
@@ -153,6 +157,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         max_wait=settings.max_queue_wait_ms / 1000,
     )
     app.add_middleware(RequestMetrics)
+    # Outermost: who sent the request and over what is settled before anything reads it.
+    app.add_middleware(TrustedProxies)
     # ---- end scale -----------------------------------------------------------------------------------
 
     return app

@@ -1,4 +1,5 @@
-"""The hub's ASGI middleware: body-size limit, load shedding, request metrics.
+"""The hub's ASGI middleware: trusted proxies, body-size limit, load shedding, request metrics, the
+security headers of HTML pages.
 
 Plain ASGI classes, not Starlette's BaseHTTPMiddleware: that one runs every request through an extra
 task and memory streams, which profiling showed as a large share of a 304's cost (docs/deploy.md).
@@ -15,7 +16,9 @@ are never shed, so a busy worker is not mistaken for a dead one. A request the d
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
+import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -23,8 +26,11 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 
 from hub import metrics
+from hub.api.deps import request_origin
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,6 +39,33 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 NEVER_SHED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class TrustedProxies:
+    """The request's client address and scheme as `hub.api.deps.request_origin` decides them, written
+    into the ASGI scope before anything reads them: `request.client`, `request.url.scheme` and
+    `request.base_url` (the console's Secure cookies and Origin check, the audit's address) then all
+    agree. uvicorn's own proxy headers stay off (hub/cli.py): this is the one place that reads them.
+    The trusted networks are read from the app's settings on each request, so a test or the demo that
+    swaps the settings is obeyed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            trusted = scope["app"].state.settings.trusted_proxy_networks()
+            if trusted:
+                peer = scope.get("client")
+                origin = request_origin(
+                    peer[0] if peer else None, scope["scheme"], Headers(scope=scope), trusted
+                )
+                if (peer and origin.client != peer[0]) or origin.scheme != scope["scheme"]:
+                    scope = dict(scope)
+                    scope["scheme"] = origin.scheme
+                    if peer and origin.client is not None:
+                        scope["client"] = (origin.client, peer[1])
+        await self.app(scope, receive, send)
 
 
 async def _json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
@@ -51,28 +84,61 @@ async def _json(send: Send, status: int, body: dict[str, Any], headers: list[tup
     await send({"type": "http.response.body", "body": data})
 
 
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once a body has passed the limit: an HTTPException, so FastAPI's body parsing
+    passes it on instead of calling it a malformed body, and the hub's handler answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, {"error": "too_large", "detail": f"request body over {limit} bytes"})
+
+
 class BodySizeLimit:
-    """Refuse bodies over `limit` bytes by their Content-Length before reading them (413)."""
+    """Refuse bodies over `limit` bytes (413): by their Content-Length before reading them, and by the
+    bytes actually read, for a chunked body that has none (or one that lies). The hub never holds more
+    than the limit plus one chunk of a body, whoever reads it (a route, a form parser, the webhook)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length":
-                    try:
-                        too_big = int(value) > self.limit
-                    except ValueError:
-                        await _json(send, 400, {"error": "bad_request", "detail": "bad Content-Length"}, [])
-                        return
-                    if too_big:
-                        detail = f"request body over {self.limit} bytes"
-                        await _json(send, 413, {"error": "too_large", "detail": detail}, [])
-                        return
-                    break
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    await _json(send, 400, {"error": "bad_request", "detail": "bad Content-Length"}, [])
+                    return
+                if too_big:
+                    await _json(send, 413, BodyTooLarge(self.limit).detail, [])
+                    return
+                break
+        read = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal read
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except BodyTooLarge as exc:  # read where no handler answers it (outside a route)
+            if started:
+                raise
+            await _json(send, 413, exc.detail, [])
 
 
 class LoadShedding:
@@ -204,3 +270,98 @@ class RequestMetrics:
             await send(message)
 
         await self.app(scope, receive, timed_send)
+
+
+# ---- security headers of the hub's pages --------------------------------------------------------------
+
+
+def _policy(*directives: str) -> str:
+    return "; ".join(directives)
+
+
+_LOCKED = ("form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'")
+
+# The console (docs/console.md): htmx and our CSS from our own origin, nothing inline, no eval.
+CONSOLE_POLICY = _policy(
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",  # the enrolment QR is a data: PNG
+    "connect-src 'self'",
+    *_LOCKED,
+)
+# The LIFF pages and /v/{code}: our script and CSS; the LIFF SDK (served by the hub, docs/line.md) talks
+# to LINE's API and opens LINE's own windows (the QR scanner, login) from LINE's hosts.
+PAGE_POLICY = _policy(
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self' https://api.line.me https://*.line.me https://*.line-scdn.net",
+    "frame-src https://*.line.me",
+    *_LOCKED,
+)
+CONSOLE_PREFIX = "/console"
+# Pages with an inline script of their own (Swagger UI's start-up at /docs): the page declares each
+# script's hash here (`allow_inline_script`) and gets a policy that runs those scripts and no others.
+_INLINE_SCRIPTS: dict[str, set[str]] = {}
+
+
+def allow_inline_script(path: str, script: str) -> None:
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    _INLINE_SCRIPTS.setdefault(path, set()).add(f"'sha256-{digest}'")
+
+
+def page_headers(path: str) -> dict[str, str]:
+    """The security headers of an HTML answer at `path` (or of any answer under /console): the one place
+    that decides them (docs/deploy.md)."""
+    if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/"):
+        return {
+            "Content-Security-Policy": CONSOLE_POLICY,
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        }
+    scripts = _INLINE_SCRIPTS.get(path)
+    if scripts:
+        policy = _policy(
+            "default-src 'none'",
+            "script-src 'self' " + " ".join(sorted(scripts)),
+            "style-src 'self' 'unsafe-inline'",  # Swagger UI sets styles from its script
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            *_LOCKED,
+        )
+    else:
+        policy = PAGE_POLICY
+    return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
+
+
+class SecurityHeaders:
+    """Every HTML page the hub serves (the console, the LIFF pages, /v/{code}, /docs, an error page) gets
+    a Content-Security-Policy with `frame-ancestors 'none'` and `X-Frame-Options: DENY`, so no other
+    site can frame it (clickjacking); every answer under /console/ gets the console's headers, and its
+    pages `Cache-Control: no-store` (they hold personal data). Pure ASGI, like the rest here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        console = path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+        console_page = console and not path.startswith(CONSOLE_PREFIX + "/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if console or headers.get("content-type", "").startswith("text/html"):
+                    for name, value in page_headers(path).items():
+                        headers[name] = value
+                if console_page:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

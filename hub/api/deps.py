@@ -7,19 +7,22 @@ that query the database stay plain functions, so the event loop never waits on i
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from starlette.datastructures import Headers
 
 from hub.core.config import Settings
+from hub.core.fields import MAX_ROW_ID
 from hub.core.permissions import Permission
 from hub.core.protection import Protector, token_hash
 from hub.db import SessionDep, utcnow
 from hub.models.identity import ApiToken, Role, User
-from hub.services.errors import NotAllowed, NotAuthenticated
+from hub.services.errors import NotAllowed, NotAuthenticated, NotFound
 from hub.services.scope import Scope
 
 bearer_scheme = HTTPBearer(
@@ -42,28 +45,83 @@ def _address(text: str) -> IPv4Address | IPv6Address | None:
         return None
 
 
-def client_ip(request: Request) -> str | None:
-    """The client's address: the direct peer, unless that peer is a trusted proxy (HUB_TRUSTED_PROXIES);
-    then the nearest X-Forwarded-For entry that is not itself a trusted proxy. Entries further left were
-    written by whoever sent the request and are never believed (docs/identity.md)."""
-    peer = request.client.host if request.client else None
-    trusted = request.app.state.settings.trusted_proxy_networks()
+Networks = tuple[IPv4Network | IPv6Network, ...]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request really came from: the client's address and the scheme it used."""
+
+    client: str | None
+    scheme: str
+
+
+def request_origin(peer: str | None, scheme: str, headers: Headers, trusted: Networks) -> Origin:
+    """The one rule for who sent a request and over what (docs/identity.md, docs/deploy.md).
+
+    The direct peer and the scheme of its connection, unless that peer is a trusted proxy
+    (HUB_TRUSTED_PROXIES); then the client is the nearest X-Forwarded-For entry that is not itself a
+    trusted proxy, and the scheme is the one in the nearest X-Forwarded-Proto (nginx's `$scheme`).
+    Entries further left were written by whoever sent the request and are never believed; neither is
+    either header from a peer that is not a trusted proxy. `hub.middleware.TrustedProxies` applies it
+    to every request before anything reads the address or the scheme."""
     if peer is None or not trusted:
-        return peer
+        return Origin(peer, scheme)
 
     def is_trusted(address: IPv4Address | IPv6Address | None) -> bool:
         return address is not None and any(address in network for network in trusted)
 
     if not is_trusted(_address(peer)):
-        return peer
-    hops = [hop for header in request.headers.getlist("x-forwarded-for") for hop in header.split(",")]
+        return Origin(peer, scheme)
+    protos = [p.strip().lower() for header in headers.getlist("x-forwarded-proto") for p in header.split(",")]
+    if protos and protos[-1] in ("http", "https"):
+        scheme = protos[-1]
+    hops = [hop for header in headers.getlist("x-forwarded-for") for hop in header.split(",")]
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:
-            return peer  # a malformed hop: believe nothing to its left, and do not invent an address
+            break  # a malformed hop: believe nothing to its left, and do not invent an address
         if not is_trusted(address):
-            return str(address)
-    return peer
+            return Origin(str(address), scheme)
+    return Origin(peer, scheme)
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address as `request_origin` decided it (the middleware put it in the request)."""
+    return request.client.host if request.client else None
+
+
+_ID_PARAMS: dict[int, tuple[str, ...]] = {}
+
+
+def _id_params(route: object) -> tuple[str, ...]:
+    """The path parameters of `route` that are ints: every one is a row id
+    (tests/hub/line/test_path_ids.py walks them)."""
+    key = id(route)
+    names = _ID_PARAMS.get(key)
+    if names is None:
+        dependant = getattr(route, "dependant", None)
+        fields = dependant.path_params if dependant is not None else []
+        names = _ID_PARAMS[key] = tuple(f.name for f in fields if f.field_info.annotation is int)
+    return names
+
+
+async def bounded_path_ids(request: Request) -> None:
+    """Every id in a path is a row id, 1 to MAX_ROW_ID (hub.core.fields): anything else names no row, so
+    it is "not found" (404, a zh-TW page on the console) before any dependency or database sees it; a
+    larger number would overflow the database's INTEGER (a 500). An app-wide dependency (hub.main), so
+    no route can forget it; a value that is no number at all is left to FastAPI's 422."""
+    params = request.path_params
+    if not params:
+        return
+    for name in _id_params(request.scope.get("route")):
+        value = params.get(name)
+        if isinstance(value, str):
+            if not value.isascii() or not value.lstrip("+-").isdigit():
+                continue
+            value = int(value)
+        if isinstance(value, int) and not 1 <= value <= MAX_ROW_ID:
+            raise NotFound(name.removesuffix("_id") or "item")
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

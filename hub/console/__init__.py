@@ -1,7 +1,8 @@
 """The web console (WEB 管理系統) at /console/: server-rendered pages over the hub's services.
 
-`install(app)` mounts it: the pages, the static assets (vendored htmx, our CSS), the security headers and
-the refusal pages. See docs/console.md for the decisions.
+`install(app)` mounts it: the pages, the static assets (vendored htmx, our CSS) and the refusal pages
+(security headers: hub.middleware.SecurityHeaders, for every page of the hub). See docs/console.md
+for the decisions.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hub.console import (
     pages_review,
     pages_rosters,
 )
-from hub.console.web import HERE, PREFIX, SecurityHeaders, install_error_pages
+from hub.console.web import HERE, PREFIX, install_error_pages
 
 
 def install(app: FastAPI) -> None:
@@ -32,5 +33,4 @@ def install(app: FastAPI) -> None:
     router.include_router(pages_rosters.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    app.add_middleware(SecurityHeaders)
     install_error_pages(app)

@@ -103,6 +103,26 @@ def _no_rows_message(page: Page, register: queries.Register, values: dict[str, A
     return page.t("queries.no_rows")
 
 
+def _unmask_reason(page: Page, wants_clear: bool, reason: str, **what: str) -> bool:
+    """Personal data in clear is asked for with a reason: False when it is asked for without one. The
+    typed reason goes into the audit log next to the read's own record (which the service writes, with
+    unmasked=true, after checking the permission)."""
+    if not wants_clear:
+        return True
+    if not reason.strip():
+        return False
+    if page.can(Permission.PERSONAL_DATA_UNMASK):
+        audit.record(
+            page.db,
+            "personal_data.unmask_reason",
+            actor=page.user,
+            client_ip=client_ip(page.request),
+            reason=reason.strip()[:200],
+            **what,
+        )
+    return True
+
+
 @router.get("/queries", response_class=HTMLResponse)
 def queries_page(
     page: Page = QueryPage,
@@ -163,18 +183,7 @@ def queries_page(
         since_at, until_at = _moment(since, "since"), _moment(until, "until")
     except _BadField as bad:
         return refused(page.t(bad.key), bad.field)
-    ip = client_ip(page.request)
-    if wants_clear and page.can(Permission.PERSONAL_DATA_UNMASK):
-        # The typed reason goes into the audit log next to the query's own record (which the register
-        # function writes, with unmasked=true).
-        audit.record(
-            page.db,
-            "personal_data.unmask_reason",
-            actor=page.user,
-            client_ip=ip,
-            register=kind,
-            reason=reason.strip()[:200],
-        )
+    _unmask_reason(page, wants_clear, reason, register=kind)
     if kind == "passes":
         read = functools.partial(
             queries.read_pass_register,
@@ -324,12 +333,28 @@ def audit_csv(page: Page = AuditReader) -> Response:
 
 
 @router.get("/support", response_class=HTMLResponse)
-def support_page(page: Page = Depends(needs_hub_admin), show: str = "open") -> Response:
-    # The rule (hub admins only, mobiles masked unless unmask is held and then audited) is the
-    # service's; the page only chooses between the open messages and all of them.
+def support_page(
+    page: Page = Depends(needs_hub_admin), show: str = "open", unmask: str = "", reason: str = ""
+) -> Response:
+    # The rule (hub admins only, mobiles masked unless unmask is asked for, held, and then audited) is
+    # the service's; the page chooses between the open messages and all of them, and asks for the
+    # reason before anything is shown in clear, as the queries do.
     everything = show == "all"
-    messages = support.list_support_messages(page.db, page.user, unhandled_only=not everything, limit=200)
-    return page.render("support.html", messages=messages, everything=everything)
+    values = {"unmask": bool(unmask), "reason": reason[:200]}
+    context = {"everything": everything, "values": values, "message": None}
+    if not _unmask_reason(page, bool(unmask), reason, register="support"):
+        context["message"] = page.t("queries.need_reason")
+        messages = support.list_support_messages(page.db, page.user, unhandled_only=not everything, limit=200)
+        return page.render("support.html", status_code=400, messages=messages, **context)
+    messages = support.list_support_messages(
+        page.db,
+        page.user,
+        unhandled_only=not everything,
+        limit=200,
+        unmask=bool(unmask),
+        client_ip=client_ip(page.request),
+    )
+    return page.render("support.html", messages=messages, **context)
 
 
 @router.post("/support/{message_id}/handled", response_class=HTMLResponse)

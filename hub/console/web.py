@@ -1,4 +1,5 @@
-"""The console's web layer: cookies, CSRF, Origin, security headers, templates, refusals as pages.
+"""The console's web layer: cookies, CSRF, Origin, templates, refusals as pages (security headers:
+hub.middleware.SecurityHeaders).
 
 Pages live in `hub.console.pages_*`; each calls the services with the logged-in user and renders the
 answer or the refusal. Decisions are in docs/console.md.
@@ -9,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
-import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +21,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from starlette.datastructures import FormData, MutableHeaders
+from starlette.datastructures import FormData
 
 from hub.console import i18n, sessions
 from hub.core.permissions import Permission
@@ -38,19 +38,6 @@ ANONYMOUS_COOKIE = "checkpass_console_form"  # the CSRF token of forms shown bef
 LANGUAGE_COOKIE = "checkpass_lang"
 TAIPEI = ZoneInfo("Asia/Taipei")  # every time a person reads in the console is Taipei time
 HERE = Path(__file__).parent
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",  # htmx and nothing else, from our own origin; no inline script, no eval
-        "style-src 'self'",
-        "img-src 'self' data:",  # the enrolment QR is a data: PNG
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-    ]
-)
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))  # .html: autoescaped
 
@@ -171,9 +158,12 @@ def get_page(request: Request, db: SessionDep) -> Page:
         page.session, page.user = found
         page.csrf = page.session.csrf_token
     else:
+        # Only a token this hub issued (its keyed MAC holds): a cookie planted in the browser, posted
+        # back with the same field, is not one (docs/console.md).
+        protector = request.app.state.protector
         token = request.cookies.get(ANONYMOUS_COOKIE)
-        if not token or len(token) > 128:
-            token = secrets.token_urlsafe(32)
+        if not token or not protector.issued_form_token(token):
+            token = protector.new_form_token()
             page.new_anonymous_token = token
         page.csrf = token
     return page
@@ -419,33 +409,3 @@ async def _call(handler: Callable[..., Any], request: Request, exc: Exception) -
         result = await result
     assert isinstance(result, Response)
     return result
-
-
-class SecurityHeaders:
-    """Pure ASGI middleware: the console's pages get CSP, framing and caching headers. A plain class,
-    not `@app.middleware("http")` (Starlette's BaseHTTPMiddleware), because that one wraps every request
-    of the hub, REST included, in an extra task and stream (docs/deploy.md), for headers only the
-    console's pages need."""
-
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(PREFIX):
-            await self.app(scope, receive, send)
-            return
-        page = not path.startswith(f"{PREFIX}/static/")
-
-        async def with_headers(message: MutableMapping[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-                headers["X-Frame-Options"] = "DENY"
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "same-origin"
-                if page:
-                    headers["Cache-Control"] = "no-store"  # pages hold personal data
-            await send(message)
-
-        await self.app(scope, receive, with_headers)

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SmsGatewayName = Literal["console", "file", "every8d", "mitake"]
 
 
+@lru_cache(maxsize=16)  # read on every request (hub.middleware.TrustedProxies); the text rarely changes
 def parse_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
     """Comma-separated addresses or CIDRs; a bare address is a network of one."""
     return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
@@ -67,6 +68,11 @@ class Settings(BaseSettings):
     otp_daily_cap_per_number: int = Field(default=10, ge=1)
     otp_hourly_cap_per_ip: int = Field(default=30, ge=1)
     otp_daily_cap_per_ip: int = Field(default=200, ge=1)
+    # Check-in codes for one venue (hub.services.otp): the web check-in at /v/{code} for people outside
+    # LINE. A busy venue's door sees a few hundred an hour; a venue code on a poster must not let anyone
+    # send SMS to any number without bound.
+    otp_hourly_cap_per_venue: int = Field(default=300, ge=1)
+    otp_daily_cap_per_venue: int = Field(default=2000, ge=1)
 
     # Console passwords and sessions. Failed logins are throttled with growing delays, never locked out
     # (hub.services.login_throttle; the schedule and why: docs/identity.md). Failures allowed free per
@@ -115,9 +121,12 @@ class Settings(BaseSettings):
     metrics_dir: Path = Path("./var/metrics")
 
     base_url: str = "http://127.0.0.1:8000"
-    # Reverse proxies whose X-Forwarded-For the hub believes (comma-separated addresses or CIDRs, e.g.
-    # "127.0.0.1,10.0.0.0/8"). Empty: the client address (per-address SMS caps, login throttle, audit)
-    # is always the direct peer, so nobody can pick their own address with a header (docs/identity.md).
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto the hub believes (comma-separated
+    # addresses or CIDRs, e.g. "127.0.0.1,10.0.0.0/8"). Empty (the default): the client address
+    # (per-address SMS caps, login throttle, audit) is always the direct peer and the scheme that of
+    # the connection, so nobody can pick their own address or claim https with a header. Behind
+    # nginx list nginx's address: then the console's cookies are `Secure` and its Origin check expects
+    # the https origin (hub.api.deps.request_origin, docs/deploy.md, docs/identity.md).
     trusted_proxies: str = ""
 
     @field_validator("trusted_proxies")

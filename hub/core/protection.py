@@ -53,6 +53,7 @@ class Protector:
     lookup_key: bytes
     box: nacl.secret.SecretBox
     throttle_key: bytes
+    form_key: bytes
 
     @classmethod
     def from_secret(cls, secret: bytes) -> Protector:
@@ -61,6 +62,7 @@ class Protector:
             lookup_key=_subkey(secret, "checkpass/national-id-lookup"),
             box=nacl.secret.SecretBox(_subkey(secret, "checkpass/national-id-box")),
             throttle_key=_subkey(secret, "checkpass/login-throttle"),
+            form_key=_subkey(secret, "checkpass/console-form-token"),
         )
 
     def otp_hash(self, mobile: str, purpose: str, code: str) -> str:
@@ -74,6 +76,19 @@ class Protector:
         """The login throttle's key for a mobile, an address or both (hub.services.login_throttle)."""
         message = "\x00".join(parts).encode()
         return hashlib.blake2b(message, key=self.throttle_key, digest_size=32).hexdigest()
+
+    def new_form_token(self) -> str:
+        """A form token for the console's pages before login: random, with the hub's keyed MAC, so the
+        hub can tell a token it issued from one planted in the browser (hub.console.web)."""
+        nonce = secrets.token_urlsafe(24)
+        return f"{nonce}.{self._form_mac(nonce)}"
+
+    def issued_form_token(self, token: str) -> bool:
+        nonce, _, mac = token.partition(".")
+        return bool(nonce) and len(token) <= 128 and hmac.compare_digest(mac, self._form_mac(nonce))
+
+    def _form_mac(self, nonce: str) -> str:
+        return hashlib.blake2b(nonce.encode(), key=self.form_key, digest_size=16).hexdigest()
 
     def encrypt(self, text: str) -> bytes:
         return bytes(self.box.encrypt(text.encode()))

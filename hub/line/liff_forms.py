@@ -156,8 +156,10 @@ def station_registration_code(
     """An SMS code for the station registration form. Sent to whatever mobile is typed (as for an
     enterprise's registration): whether the hub lists it as a station admin is said only once the code
     proves the mobile is the caller's, so the form cannot be used to probe who is a station admin. The
-    caps count per number and per LINE user (which stands in for the client address)."""
-    otp.request_code(call.db, body.mobile, STATION_REGISTRATION, user_tag(call.line_user_id))
+    caps count per number, per client address and per LINE user (hub.services.otp)."""
+    otp.request_code(
+        call.db, body.mobile, STATION_REGISTRATION, call.client_ip, line_user=user_tag(call.line_user_id)
+    )
     return {"sent_to": mask_mobile(body.mobile)}
 
 

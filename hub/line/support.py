@@ -1,8 +1,9 @@
 """詢問客服: messages handed over to a human, stored for the console.
 
 The console calls `list_support_messages(db, actor, ...)` and `mark_handled(...)`; only hub admins
-(super admin, general admin) may read them, and the mobile of a bound sender is masked unless the
-actor holds the unmask permission (which is audited, like every read of personal data).
+(super admin, general admin) may read them. The mobile of a bound sender is masked, like every other
+page's; a reader holding the unmask permission may ask for it in clear (`unmask=True`), and that read is
+audited, with the reason the console made them give (the queries' pattern, hub.console.pages_data).
 """
 
 from __future__ import annotations
@@ -56,9 +57,14 @@ def list_support_messages(
     channel: ChannelName | None = None,
     unhandled_only: bool = True,
     limit: int = 100,
+    unmask: bool = False,
+    client_ip: str | None = None,
 ) -> list[SupportMessage]:
-    """The newest support messages first."""
+    """The newest support messages first, senders' mobiles masked unless `unmask` is asked for (and
+    allowed: NotAllowed otherwise)."""
     _require_admin(actor)
+    if unmask and not has_permission(actor, Permission.PERSONAL_DATA_UNMASK):
+        raise NotAllowed("showing personal data in clear needs personal_data.unmask")
     query = select(LineSupportMessage).order_by(
         LineSupportMessage.created_at.desc(), LineSupportMessage.id.desc()
     )
@@ -67,15 +73,16 @@ def list_support_messages(
     if unhandled_only:
         query = query.where(LineSupportMessage.handled_at.is_(None))
     rows = db.scalars(query.limit(max(1, min(limit, 500)))).all()
-    unmasked = has_permission(actor, Permission.PERSONAL_DATA_UNMASK)
-    if unmasked and any(r.mobile for r in rows):
-        audit.record(db, "line.support.read", actor=actor, count=len(rows), unmasked=True)
+    if unmask:
+        audit.record(
+            db, "line.support.read", actor=actor, client_ip=client_ip, count=len(rows), unmasked=True
+        )
         db.commit()
     return [
         SupportMessage(
             id=r.id,
             channel=r.channel,
-            sender=show_mobile(r.mobile, unmasked) if r.mobile else "未綁定",
+            sender=show_mobile(r.mobile, unmask) if r.mobile else "未綁定",
             text=r.text,
             created_at=r.created_at,
             handled_at=r.handled_at,

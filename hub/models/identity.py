@@ -76,6 +76,8 @@ class OtpCode(Base):
     __table_args__ = (
         Index("ix_otp_codes_mobile_purpose_created", "mobile", "purpose", "created_at"),
         Index("ix_otp_codes_ip_created", "client_ip", "created_at"),
+        Index("ix_otp_codes_line_user_created", "line_user", "created_at"),
+        Index("ix_otp_codes_venue_created", "venue_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -83,6 +85,10 @@ class OtpCode(Base):
     purpose: Mapped[str] = mapped_column(String(32), nullable=False)
     code_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # keyed BLAKE2b, never the code
     client_ip: Mapped[str | None] = mapped_column(String(64))
+    # Who else the caps count (hub.services.otp): the LINE user of a LIFF form (hub.line.binding.user_tag,
+    # never the LINE ID) and the venue of a check-in code. No foreign key: the send log outlives a venue.
+    line_user: Mapped[str | None] = mapped_column(String(24))
+    venue_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -21,6 +21,7 @@ from hub.models.identity import CONSOLE_ROLES, ApiToken, Role, User
 from hub.models.organisations import Organisation
 from hub.services import audit, login_throttle, otp
 from hub.services.errors import Conflict, Invalid, NotAuthenticated, NotFound, Unavailable
+from hub.services.venues import venue_by_code
 
 log = logging.getLogger(__name__)
 
@@ -232,12 +233,21 @@ def officer_account(db: Session, officer_id: int) -> User:
     return user
 
 
-def request_code(db: Session, mobile: str, purpose: str, client_ip: str | None) -> None:
+def request_code(
+    db: Session, mobile: str, purpose: str, client_ip: str | None, *, venue_code: str | None = None
+) -> None:
     """Send an SMS code for a public purpose. A login code is delivered only to a mobile with an account,
     but one is recorded either way (hub.services.otp: `deliver=False`), so the cooldown, the caps and
-    wrong guesses answer the same for every number: nobody can probe which numbers are registered."""
+    wrong guesses answer the same for every number: nobody can probe which numbers are registered.
+    A check-in code (`visit`) is for a venue that exists (NotFound otherwise, nothing sent) and counts
+    against that venue's caps."""
+    venue_id = None
+    if purpose == otp.Purpose.VISIT:
+        if not venue_code:
+            raise Invalid("a check-in code is asked for a venue: venue_code", field="venue_code")
+        venue_id = venue_by_code(db, venue_code).id
     deliver = purpose != otp.Purpose.LOGIN or has_sms_login(db, mobile)
-    otp.request_code(db, mobile, purpose, client_ip, deliver=deliver)
+    otp.request_code(db, mobile, purpose, client_ip, deliver=deliver, venue_id=venue_id)
 
 
 def sms_login(

@@ -2,6 +2,12 @@
 at most `otp_max_attempts` wrong tries, a resend cooldown and hourly/daily caps per number and per
 client address. The lifetime is `otp_ttl_seconds` (why 300 s: see `hub.core.config.Settings`).
 
+Every path that sends a code comes here, so the caps are one rule in one place: per number and per
+address always; per LINE user as well for a LIFF form (with the address's caps), and per venue for a
+check-in code (`otp_*_cap_per_venue`: a venue code printed on a poster must not become a way to send
+SMS to any number). The nginx file rate-limits the same paths per address before a worker is reached
+(deploy/nginx/checkpass.conf, docs/deploy.md).
+
 A code may be recorded without being delivered (`deliver=False`): a login code asked for a number with
 no account, or an officer login whose name and mobile are not on a roster. The row counts for the
 cooldown and the caps and takes wrong tries exactly like a delivered one, so neither the answer to the
@@ -59,9 +65,17 @@ def _wrong_code(reason: str, detail: object) -> Invalid:
 
 
 def _check_limits(
-    db: Session, mobile_e164: str, purpose: str, client_ip: str | None, now: dt.datetime
+    db: Session,
+    mobile_e164: str,
+    purpose: str,
+    client_ip: str | None,
+    now: dt.datetime,
+    *,
+    line_user: str | None = None,
+    venue_id: int | None = None,
 ) -> None:
-    """Raise TooManyRequests when the cooldown or an hourly/daily cap per number or address is reached.
+    """Raise TooManyRequests when the cooldown or an hourly/daily cap per number, address, LINE user or
+    venue is reached.
 
     The wait is until the oldest send inside the window leaves it, not the whole window."""
     s = context_of(db).settings
@@ -79,6 +93,14 @@ def _check_limits(
     if client_ip:
         checks.append(
             (OtpCode.client_ip == client_ip, s.otp_hourly_cap_per_ip, s.otp_daily_cap_per_ip, "address")
+        )
+    if line_user:
+        checks.append(
+            (OtpCode.line_user == line_user, s.otp_hourly_cap_per_ip, s.otp_daily_cap_per_ip, "LINE account")
+        )
+    if venue_id is not None:
+        checks.append(
+            (OtpCode.venue_id == venue_id, s.otp_hourly_cap_per_venue, s.otp_daily_cap_per_venue, "venue")
         )
     for condition, hourly, daily, what in checks:
         for window, cap, when in (
@@ -104,10 +126,19 @@ def _check_limits(
 
 
 def request_code(
-    db: Session, mobile_e164: str, purpose: str, client_ip: str | None, *, deliver: bool = True
+    db: Session,
+    mobile_e164: str,
+    purpose: str,
+    client_ip: str | None,
+    *,
+    deliver: bool = True,
+    line_user: str | None = None,
+    venue_id: int | None = None,
 ) -> None:
     """Record a new code (voiding older ones for the same number and purpose) and, if `deliver`, send it
-    by SMS. The command's unit of work commits the row.
+    by SMS. The command's unit of work commits the row. `line_user` (a LIFF form's caller, as
+    hub.line.binding.user_tag names it) and `venue_id` (a check-in code's venue) are counted by caps of
+    their own besides the number and the address.
 
     Raises TooManyRequests on cooldown/caps, Unavailable if the SMS gateway fails (then the unit of work
     records nothing: the person got no code).
@@ -121,7 +152,7 @@ def request_code(
         # ends: the cooldown and caps count rows, and two racing requests would both pass them.
         db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:m, 0))"), {"m": mobile_e164})
     now = utcnow()
-    _check_limits(db, mobile_e164, purpose, client_ip, now)
+    _check_limits(db, mobile_e164, purpose, client_ip, now, line_user=line_user, venue_id=venue_id)
 
     db.execute(
         update(OtpCode)
@@ -135,6 +166,8 @@ def request_code(
             purpose=purpose,
             code_hash=ctx.protector.otp_hash(mobile_e164, purpose, code),
             client_ip=client_ip,
+            line_user=line_user,
+            venue_id=venue_id,
             created_at=now,
             expires_at=now + dt.timedelta(seconds=s.otp_ttl_seconds),
         )

@@ -5,6 +5,7 @@ is not a trusted proxy. A client never picks its own address with a header."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,13 +18,18 @@ from fastapi.testclient import TestClient
 
 from hub.core.config import Settings
 from hub.models.audit import AuditEvent
+from hub.services.bootstrap import create_super_admin
+
+SUPER = "+886911000001"
 
 PASS = "client address test passphrase"
 
 
 def _ask(client, mobile: str, forwarded: str | None = None) -> httpx.Response:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-    return client.post("/api/v1/otp/request", json={"mobile": mobile, "purpose": "visit"}, headers=headers)
+    return client.post(
+        "/api/v1/otp/request", json={"mobile": mobile, "purpose": "footprint"}, headers=headers
+    )
 
 
 def _one_code_per_address(app, settings, **more) -> None:
@@ -79,6 +85,62 @@ def test_a_bad_trusted_proxies_setting_stops_the_start():
         Settings(trusted_proxies="10.0.0.0/8, proxy.local", _env_file=None)
 
 
+# --- the scheme: behind nginx's TLS the console's cookies are Secure and its Origin is https ---
+
+NGINX = "10.0.0.5"
+HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.20"}
+
+
+def _set_cookie(response: httpx.Response, name: str) -> str:
+    found = [c for c in response.headers.get_list("set-cookie") if c.startswith(name + "=")]
+    assert found, response.headers
+    return found[0]
+
+
+def _cookie_value(header: str) -> str:
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def _console_login_through(peer: str, app, password: str) -> tuple[httpx.Response, httpx.Response]:
+    """The login form and its POST as a browser behind nginx sends them (the cookie sent back by hand:
+    the test client speaks http to the hub, as nginx does, and keeps Secure cookies to itself)."""
+    browser = TestClient(app, client=(peer, 40000), base_url="http://hub.example")
+    form = browser.get("/console/login", headers=HTTPS)
+    cookie = _cookie_value(_set_cookie(form, "checkpass_console_form"))
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    posted = browser.post(
+        "/console/login",
+        data={"csrf": csrf, "mobile": SUPER, "password": password},
+        headers={**HTTPS, "Origin": "https://hub.example", "Cookie": f"checkpass_console_form={cookie}"},
+        follow_redirects=False,
+    )
+    return form, posted
+
+
+def test_behind_a_trusted_tls_proxy_console_cookies_are_secure_and_the_https_origin_is_accepted(
+    app, settings, hub, sms, db
+):
+    app.state.settings = app.state.context.settings = settings.model_copy(update={"trusted_proxies": NGINX})
+    create_super_admin(hub.db, SUPER, "總管理者")
+    hub.db.commit()
+    form, posted = _console_login_through(NGINX, app, sms.initial_password(SUPER))
+    assert "secure" in _set_cookie(form, "checkpass_console_form").lower()
+    assert posted.status_code == 303, posted.text  # the https origin is this site's own
+    assert "secure" in _set_cookie(posted, "checkpass_console").lower()
+    event = db.query(AuditEvent).filter(AuditEvent.action == "login").one()
+    assert event.client_ip == "198.51.100.20"
+
+
+def test_the_same_headers_from_a_peer_that_is_no_trusted_proxy_are_ignored(app, settings, hub, sms, db):
+    app.state.settings = app.state.context.settings = settings.model_copy(update={"trusted_proxies": NGINX})
+    create_super_admin(hub.db, SUPER, "總管理者")
+    hub.db.commit()
+    form, posted = _console_login_through("203.0.113.9", app, sms.initial_password(SUPER))
+    assert "secure" not in _set_cookie(form, "checkpass_console_form").lower()
+    assert posted.status_code == 403  # it claimed https; its connection, and so this site, is http
+    assert db.query(AuditEvent).filter(AuditEvent.action == "login").count() == 0
+
+
 # --- the real server, as an operator runs it ---
 
 
@@ -99,6 +161,8 @@ def _serve(tmp_path: Path, trusted: str) -> tuple[subprocess.Popen[str], str]:
             "HUB_SMS_FILE_PATH": str(tmp_path / "sms.jsonl"),
             "HUB_OTP_HOURLY_CAP_PER_IP": "1",
             "HUB_TRUSTED_PROXIES": trusted,
+            # The code under test, not whichever checkout the venv's editable install points at.
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         }
     )
     cli = [sys.executable, "-m", "provisioning", "hub"]
@@ -134,12 +198,16 @@ def _serve(tmp_path: Path, trusted: str) -> tuple[subprocess.Popen[str], str]:
 
 @pytest.mark.parametrize(("trusted", "second"), [("", 429), ("127.0.0.1", 200)], ids=["default", "proxy"])
 def test_checkpass_hub_serve_believes_only_trusted_proxies(tmp_path, trusted, second):
-    """A client on the hub's own machine (where a reverse proxy would be) sends made-up addresses."""
+    """A client on the hub's own machine (where a reverse proxy would be) sends made-up addresses and
+    claims https: believed only when 127.0.0.1 is a trusted proxy, by uvicorn and the hub alike."""
     process, base = _serve(tmp_path, trusted)
     try:
         with httpx.Client(base_url=base) as client:
             assert _ask(client, "+886912000001", "203.0.113.1").status_code == 200
             assert _ask(client, "+886912000002", "203.0.113.2").status_code == second
+            form = client.get("/console/login", headers={"X-Forwarded-Proto": "https"})
+            secure = "secure" in _set_cookie(form, "checkpass_console_form").lower()
+            assert secure == (second == 200)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -67,7 +67,7 @@ def test_metrics_count_requests_by_route_sms_and_trust_age(
     before = client.get("/metrics").text
     for _ in range(3):
         assert client.get("/api/v1/trust/bundle").status_code == 200
-    hub.request_code("+886912345678", "visit")
+    hub.request_code("+886912345678", "footprint")
     after = client.get("/metrics")
     assert after.headers["content-type"].startswith("text/plain")
     text = after.text

@@ -126,15 +126,15 @@ def test_gateway_failure_records_nothing(app, db, settings, tmp_path):
 
 def test_http_code_request_validates_input(client, sms):
     for body in (
-        {"mobile": "0912", "purpose": "visit"},
+        {"mobile": "0912", "purpose": "footprint"},
         {"mobile": MOBILE, "purpose": "anything"},
-        {"mobile": ["x"], "purpose": "visit"},
-        {"purpose": "visit"},
+        {"mobile": ["x"], "purpose": "footprint"},
+        {"purpose": "footprint"},
     ):
         r = client.post("/api/v1/otp/request", json=body)
         assert r.status_code == 422, body
     assert sms.messages() == []
-    r = client.post("/api/v1/otp/request", json={"mobile": "0912 345 678", "purpose": "visit"})
+    r = client.post("/api/v1/otp/request", json={"mobile": "0912 345 678", "purpose": "footprint"})
     assert r.status_code == 200 and r.json() == {"sent": True, "expires_in": 300}
     assert sms.messages(MOBILE)
 
@@ -183,8 +183,8 @@ def test_login_code_answers_do_not_tell_registered_numbers_apart(hub, app, clien
 
 def test_a_429_says_how_long_to_wait(app, client, settings):
     app.state.context.settings = settings.model_copy(update={"otp_resend_cooldown_seconds": 60})
-    assert _ask(client, MOBILE, "visit").status_code == 200
-    r = _ask(client, MOBILE, "visit")
+    assert _ask(client, MOBILE, "footprint").status_code == 200
+    r = _ask(client, MOBILE, "footprint")
     assert r.status_code == 429
     assert 0 < r.json()["retry_after"] <= 60
     assert r.headers["Retry-After"] == str(r.json()["retry_after"])
@@ -236,23 +236,23 @@ def caps(app, settings):
 def test_hourly_cap_per_number(app, db, caps):
     caps(otp_hourly_cap_per_number=2)
     _sent_earlier(db, mobile=MOBILE, address="198.51.100.7", hours_ago=2, count=5)  # outside the hour
-    for i, purpose in enumerate(("visit", "footprint")):
+    for i, purpose in enumerate(("login", "footprint")):
         assert _ask(_from(app, f"203.0.113.{i + 1}"), MOBILE, purpose).status_code == 200
     r = _ask(_from(app, "203.0.113.3"), MOBILE, "enterprise_registration")
     assert r.status_code == 429 and "number" in r.json()["detail"] and "hour" in r.json()["detail"]
     assert 3000 < r.json()["retry_after"] <= 3601  # until the first of the two leaves the hour
-    assert _ask(_from(app, "203.0.113.3"), "+886987654321", "visit").status_code == 200
+    assert _ask(_from(app, "203.0.113.3"), "+886987654321", "footprint").status_code == 200
 
 
 def test_daily_cap_per_number(app, db, caps):
     caps(otp_daily_cap_per_number=3)
     _sent_earlier(db, mobile=MOBILE, address="198.51.100.7", hours_ago=5, count=2)
-    assert _ask(_from(app, "203.0.113.1"), MOBILE, "visit").status_code == 200  # the third today
+    assert _ask(_from(app, "203.0.113.1"), MOBILE, "login").status_code == 200  # the third today
     r = _ask(_from(app, "203.0.113.2"), MOBILE, "footprint")
     assert r.status_code == 429 and "number" in r.json()["detail"] and "today" in r.json()["detail"]
     # The oldest of the day's three was 5 h ago: it leaves the day in about 19 h.
     assert 18 * 3600 < r.json()["retry_after"] <= 19 * 3600 + 1
-    assert _ask(_from(app, "203.0.113.2"), "+886987654321", "visit").status_code == 200
+    assert _ask(_from(app, "203.0.113.2"), "+886987654321", "footprint").status_code == 200
 
 
 def test_hourly_cap_per_address(app, db, caps):
@@ -260,11 +260,11 @@ def test_hourly_cap_per_address(app, db, caps):
     address = "203.0.113.50"
     _sent_earlier(db, mobile=None, address=address, hours_ago=2, count=5)
     attacker = _from(app, address)
-    assert _ask(attacker, "+886912000001", "visit").status_code == 200
-    assert _ask(attacker, "+886912000002", "visit").status_code == 200
-    r = _ask(attacker, "+886912000003", "visit")
+    assert _ask(attacker, "+886912000001", "footprint").status_code == 200
+    assert _ask(attacker, "+886912000002", "footprint").status_code == 200
+    r = _ask(attacker, "+886912000003", "footprint")
     assert r.status_code == 429 and "address" in r.json()["detail"] and "hour" in r.json()["detail"]
-    assert _ask(_from(app, "203.0.113.51"), "+886912000003", "visit").status_code == 200
+    assert _ask(_from(app, "203.0.113.51"), "+886912000003", "footprint").status_code == 200
 
 
 def test_daily_cap_per_address(app, db, caps):
@@ -272,11 +272,11 @@ def test_daily_cap_per_address(app, db, caps):
     address = "203.0.113.60"
     _sent_earlier(db, mobile=None, address=address, hours_ago=3, count=3)
     attacker = _from(app, address)
-    assert _ask(attacker, "+886912000001", "visit").status_code == 200
-    r = _ask(attacker, "+886912000002", "visit")
+    assert _ask(attacker, "+886912000001", "footprint").status_code == 200
+    r = _ask(attacker, "+886912000002", "footprint")
     assert r.status_code == 429 and "address" in r.json()["detail"] and "today" in r.json()["detail"]
     assert 20 * 3600 < r.json()["retry_after"] <= 21 * 3600 + 1
-    assert _ask(_from(app, "203.0.113.61"), "+886912000002", "visit").status_code == 200
+    assert _ask(_from(app, "203.0.113.61"), "+886912000002", "footprint").status_code == 200
 
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -284,16 +284,16 @@ FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 def test_a_code_typed_full_width_or_with_a_space_is_the_code(db, sms):
     """A full-width keyboard types １２３４５６: that is the code, as a full-width mobile is the mobile."""
-    otp.request_code(db, MOBILE, "visit", None)
+    otp.request_code(db, MOBILE, "footprint", None)
     code = sms.code(MOBILE)
-    otp.verify_code(db, MOBILE, "visit", code.translate(FULL_WIDTH))
+    otp.verify_code(db, MOBILE, "footprint", code.translate(FULL_WIDTH))
     db.commit()
-    otp.request_code(db, "+886912000999", "visit", None)
+    otp.request_code(db, "+886912000999", "footprint", None)
     spaced = sms.code("+886912000999")
-    otp.verify_code(db, "+886912000999", "visit", f" {spaced[:3]} {spaced[3:]} ")
+    otp.verify_code(db, "+886912000999", "footprint", f" {spaced[:3]} {spaced[3:]} ")
     # Digits of other scripts are not the code's digits: refused as malformed, no try spent.
     with pytest.raises(DomainError) as arabic:
-        otp.verify_code(db, MOBILE, "visit", "١٢٣٤٥٦")
+        otp.verify_code(db, MOBILE, "footprint", "١٢٣٤٥٦")
     assert arabic.value.reason == "code_malformed"
 
 

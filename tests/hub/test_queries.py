@@ -168,7 +168,7 @@ def test_visit_register(client, registry, hub):
         json={"names": ["總部"], "address": "台北市"},
         headers=bearer(token_a),
     ).json()[0]
-    code = hub.request_code("+886912000111", "visit")
+    code = hub.request_code("+886912000111", "visit", venue["code"])
     assert (
         client.post(
             "/api/v1/visits", json={"venue_code": venue["code"], "mobile": "+886912000111", "code": code}

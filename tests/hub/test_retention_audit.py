@@ -24,7 +24,7 @@ def _seed_visits(hub, client):
         headers=bearer(token),
     ).json()[0]
     for mobile in ("+886912000111", "+886912000222"):
-        code = hub.request_code(mobile, "visit")
+        code = hub.request_code(mobile, "visit", venue["code"])
         r = client.post("/api/v1/visits", json={"venue_code": venue["code"], "mobile": mobile, "code": code})
         assert r.status_code == 201
     return venue

@@ -21,7 +21,7 @@ def _apply(client, token, org_id, names, **extra):
 
 
 def _visit(hub, client, venue_code, mobile=VISITOR):
-    code = hub.request_code(mobile, "visit")
+    code = hub.request_code(mobile, "visit", venue_code)
     return client.post("/api/v1/visits", json={"venue_code": venue_code, "mobile": mobile, "code": code})
 
 
@@ -50,7 +50,7 @@ def test_venue_codes_visits_and_footprint(hub, client, db):
     assert _visit(hub, client, plant["code"]).status_code == 201
     assert _visit(hub, client, hq["code"], "+886912000222").status_code == 201
     # A visit needs the visitor's own code.
-    code = hub.request_code(VISITOR, "visit")
+    code = hub.request_code(VISITOR, "visit", hq["code"])
     r = client.post(
         "/api/v1/visits", json={"venue_code": hq["code"], "mobile": "+886912000222", "code": code}
     )

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, PendingUser, SettingsDep, bearer_scheme
 from hub.api.routing import APIRouter
-from hub.core.fields import Mobile, OtpCodeText, RowId
+from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import SessionDep
 from hub.models.identity import Role, User
@@ -70,6 +70,8 @@ PublicPurpose = Literal["login", "enterprise_registration", "visit", "footprint"
 class CodeRequest(BaseModel):
     mobile: Mobile
     purpose: PublicPurpose
+    # A check-in code (`visit`) is for this venue: it must exist, and its own caps count the codes.
+    venue_code: PlainText | None = Field(default=None, min_length=4, max_length=32)
 
 
 class CodeSent(BaseModel):
@@ -131,8 +133,9 @@ def me(user: PendingUser) -> UserOut:
 def request_code(body: CodeRequest, db: SessionDep, ip: ClientIp, settings: SettingsDep) -> CodeSent:
     """Send an SMS code. For `login` a code is delivered only to a mobile with an account, but the
     answer, the cooldown and the caps are the same either way: nobody can probe which numbers are
-    registered (docs/identity.md)."""
-    identity.request_code(db, body.mobile, body.purpose, ip)
+    registered (docs/identity.md). A `visit` code names its venue (`venue_code`): an unknown venue is a
+    404 and nothing is sent."""
+    identity.request_code(db, body.mobile, body.purpose, ip, venue_code=body.venue_code)
     return CodeSent(sent=True, expires_in=settings.otp_ttl_seconds)
 
 

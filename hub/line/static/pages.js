@@ -71,11 +71,12 @@ async function lineSession() {
   return liff;
 }
 
-function smsFlow(purpose, submit) {
+// `extra`: more fields of the code request (a check-in code names its venue).
+function smsFlow(purpose, submit, extra = {}) {
   show("sms");
   guard("send-code", async () => {
     show("error", false);
-    const result = await post("/api/v1/otp/request", { mobile: $("mobile").value.trim(), purpose });
+    const result = await post("/api/v1/otp/request", { mobile: $("mobile").value.trim(), purpose, ...extra });
     if (!result.ok) { fail(refusal(result)); return; }
     $("send-code").textContent = "驗證碼已傳送";
     $("code").focus();
@@ -158,7 +159,7 @@ async function venuePage() {
     const result = await post("/api/v1/visits", { venue_code: cfg.venueCode, mobile, code });
     if (!result.ok) { fail(refusal(result)); return; }
     checkedIn(result.data.venue_name + "（" + result.data.org_name + "）");
-  });
+  }, { venue_code: cfg.venueCode });
   if (!line) { sms(); return; }
   show("one-tap");
   guard("checkin", async () => {

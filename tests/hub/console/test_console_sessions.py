@@ -158,6 +158,29 @@ def test_a_planted_session_id_is_never_adopted(console, super_admin, sms, db):
     assert again.cookies.get("checkpass_console") not in (None, issued)
 
 
+@pytest.mark.parametrize(
+    "planted",
+    ["planted-by-attacker-0123456789", "Zm9yZ2VkLW5vbmNl.00112233445566778899aabbccddeeff"],
+    ids=["any-text", "token-shaped"],
+)
+def test_a_planted_form_token_is_refused_at_login(console, super_admin, sms, db, planted):
+    """Login CSRF: a form token the attacker set as a cookie (from a sibling subdomain, say) and posts
+    back in the field is not one the hub issued: refused, no session, and the page hands out its own."""
+    console.client.cookies.set("checkpass_console_form", planted, path="/console")
+    response = console.client.post(
+        "/console/login",
+        data={"csrf": planted, "mobile": MOBILE, "password": sms.initial_password(MOBILE)},
+        headers={"Origin": ORIGIN},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "checkpass_console=" not in response.headers.get("set-cookie", "")
+    assert db.scalars(select(ConsoleSession)).all() == []
+    form = console.get("/console/login")
+    assert csrf_of(form.text) != planted and form.cookies.get("checkpass_console_form") == csrf_of(form.text)
+    assert console.login(MOBILE, sms.initial_password(MOBILE)).status_code == 303  # the issued one works
+
+
 def test_a_stolen_cookie_is_worthless_after_logout(app, console, super_admin, sms):
     from fastapi.testclient import TestClient
 

@@ -33,9 +33,9 @@ def test_hub_admin_reads_escaped_masked_messages_and_marks_them_handled(hub, app
     assert "請協助" in table and "&lt;script&gt;" in table
     assert "<script>alert(1)" not in table and "<img src=x" not in table
     assert "未綁定" in table
-    # the super admin holds personal_data.unmask: the mobile is shown and that read is audited
-    assert "0912345675" in table
-    assert db.scalars(select(AuditEvent).where(AuditEvent.action == "line.support.read")).first()
+    # masked like every other page, although the super admin holds personal_data.unmask
+    assert "0912345675" not in table and "09***4***5" in table
+    assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "line.support.read")).first()
 
     added = console.post("/console/admins", {"name": "王一般", "mobile": "0911000002", "permissions": []})
     assert added.status_code == 200, added.text
@@ -53,6 +53,46 @@ def test_hub_admin_reads_escaped_masked_messages_and_marks_them_handled(hub, app
 
     missing = console.post("/console/support/999999/handled", {}, token_from="/console/support")
     assert missing.status_code == 404
+
+
+def _table(response) -> str:
+    return response.text[response.text.find('id="support"') :]
+
+
+def _events(db, action: str) -> list[AuditEvent]:
+    db.expire_all()
+    return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_the_mobile_is_shown_in_clear_only_when_asked_with_a_reason_and_audited(
+    hub, app, client, sms, keys_dir, db
+):
+    create_super_admin(hub.db, SUPER, "總管理者")
+    hub.db.commit()
+    console = _console_login(client, sms, SUPER)
+    _message(db, "請回電給我")
+
+    no_reason = console.get("/console/support?unmask=1&reason=%20")
+    assert no_reason.status_code == 400 and "顯示完整個資須填寫原因" in no_reason.text
+    assert "0912345675" not in _table(no_reason) and "09***4***5" in _table(no_reason)
+    assert _events(db, "line.support.read") == [] and _events(db, "personal_data.unmask_reason") == []
+
+    shown = console.get("/console/support?unmask=1&reason=民眾要求回電")
+    assert shown.status_code == 200 and "0912345675" in _table(shown)
+    [why] = _events(db, "personal_data.unmask_reason")
+    assert why.details["reason"] == "民眾要求回電" and why.details["register"] == "support"
+    [read] = _events(db, "line.support.read")
+    assert read.details["unmasked"] is True
+    assert "0912345675" not in _table(console.get("/console/support"))  # the next visit is masked again
+
+    added = console.post("/console/admins", {"name": "王一般", "mobile": "0911000002", "permissions": []})
+    assert added.status_code == 200, added.text
+    with TestClient(app) as other:
+        general = _console_login(other, sms, GENERAL)  # no personal_data.unmask
+        assert 'name="unmask"' not in general.get("/console/support").text
+        refused = general.get("/console/support?unmask=1&reason=好奇")
+        assert refused.status_code == 403 and "0912345675" not in refused.text
+    assert len(_events(db, "line.support.read")) == 1
 
 
 def test_forged_mark_handled_without_token_changes_nothing(hub, client, sms, keys_dir, db):

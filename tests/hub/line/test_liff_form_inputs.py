@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.line.standin import StandIn
+from checkpass_testkit.line_standin import StandIn
 from hub.models.venues import Venue
 from tests.hub.hubkit import SmsOutbox
 from tests.hub.line.linekit import LineChat

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from checkpass_testkit.line_standin import StandIn
 from crypto.passes import PassClaims, encode_pass
-from hub.line.standin import StandIn
 from hub.models.organisations import Organisation, RegistrationClaim
 from hub.models.venues import Visit
 from hub.services.keys import keystore

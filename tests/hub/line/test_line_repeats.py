@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from checkpass_testkit.line_standin import StandIn
 from hub.line.models import LineBinding
-from hub.line.standin import StandIn
 from hub.models.audit import AuditEvent
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim
 from hub.models.passes import Pass

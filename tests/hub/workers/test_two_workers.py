@@ -175,7 +175,7 @@ def test_sms_caps_hold_when_both_workers_are_asked_at_once(deployment: Deploymen
     def ask(hub: HubProcess) -> int:
         barrier.wait()
         r = httpx.post(
-            f"{hub.url}/api/v1/otp/request", json={"mobile": mobile, "purpose": "visit"}, timeout=30
+            f"{hub.url}/api/v1/otp/request", json={"mobile": mobile, "purpose": "footprint"}, timeout=30
         )
         return r.status_code
 
