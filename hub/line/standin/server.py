@@ -15,7 +15,9 @@ What it does, and why each part is here:
 - Faults: `inject(path_prefix, status, count)` makes the next `count` matching calls answer 429/500
   before doing anything, to test the hub's retries.
 - `POST /oauth2/v2.1/verify` (LINE Login's ID-token check, not in the specs) answers for ID tokens the
-  stand-in issued (`issue_id_token`).
+  stand-in issued (`issue_id_token`). Each token is issued for one LINE Login channel (its `aud`), and a
+  verify that names another channel as `client_id` is refused as LINE refuses it, so a hub that sends
+  the wrong channel, or accepts a token another channel's LIFF app obtained, fails in tests.
 - Every call is recorded (`calls()`); a small control API under `/_standin/` offers the same to another
   process (the `checkpass hub line chat` command, the demo).
 """
@@ -149,12 +151,17 @@ class StandIn:
             self._reply_tokens[token] = _ReplyToken(channel, time.monotonic())
         return token
 
-    def issue_id_token(self, user_id: str, name: str = "LINE 使用者", *, expired: bool = False) -> str:
+    def issue_id_token(
+        self, user_id: str, name: str = "LINE 使用者", *, expired: bool = False, channel_id: str | None = None
+    ) -> str:
+        """An ID token as a LIFF app of LINE Login channel `channel_id` (default: `login_channel_id`) gets
+        it from `liff.getIDToken()`: its `aud` is that channel, and only that channel may verify it."""
         token = "eyJ" + secrets.token_urlsafe(48)
         now = int(time.time())
         exp = now - 1 if expired else now + int(self.id_token_seconds)
+        aud = channel_id or self.login_channel_id
         with self._lock:
-            self._id_tokens[token] = {"sub": user_id, "name": name, "iat": now, "exp": exp}
+            self._id_tokens[token] = {"sub": user_id, "name": name, "iat": now, "exp": exp, "aud": aud}
         return token
 
     def set_profile(self, channel: str, user_id: str, display_name: str) -> None:
@@ -500,7 +507,8 @@ class StandIn:
             )
         elif claims is None:
             status, body = 400, {"error": "invalid_request", "error_description": "Invalid IdToken."}
-        elif client_id != self.login_channel_id:
+        elif client_id != claims["aud"]:
+            # The channel asking is not the one the token was issued for (LINE answers the same way).
             status, body = 400, {"error": "invalid_request", "error_description": "Invalid IdToken Audience."}
         elif claims["exp"] <= time.time():
             status, body = 400, {"error": "invalid_request", "error_description": "IdToken expired."}
@@ -510,7 +518,7 @@ class StandIn:
             body = {
                 "iss": "https://access.line.me",
                 "sub": claims["sub"],
-                "aud": client_id,
+                "aud": claims["aud"],
                 "exp": claims["exp"],
                 "iat": claims["iat"],
                 "amr": ["linesso"],
@@ -541,7 +549,12 @@ class StandIn:
                 return web.json_response({"message": "unknown channel"}, status=400)
             return web.json_response({"replyToken": self.issue_reply_token(channel)})
         if what == "/id-tokens" and request.method == "POST":
-            token = self.issue_id_token(str(data["userId"]), str(data.get("name", "LINE 使用者")))
+            channel_id = data.get("channelId")
+            token = self.issue_id_token(
+                str(data["userId"]),
+                str(data.get("name", "LINE 使用者")),
+                channel_id=str(channel_id) if channel_id else None,
+            )
             return web.json_response({"idToken": token})
         if what == "/faults" and request.method == "POST":
             self.inject(str(data["path"]), int(data["status"]), int(data.get("count", 1)))
