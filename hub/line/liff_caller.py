@@ -226,7 +226,9 @@ def liff_caller(
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(finish_and_close, db, None)
 
-    dependency.channels = channels  # type: ignore[attr-defined]  # read by tests/hub/test_route_guards.py
+    # What the route demands, for tests/hub/test_route_guards.py to check against the channels' roles.
+    dependency.roles = roles  # type: ignore[attr-defined]
+    dependency.channels = channels  # type: ignore[attr-defined]
     return dependency
 
 

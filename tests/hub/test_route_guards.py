@@ -36,7 +36,7 @@ from hub.console.web import AnyPage, Form
 from hub.core.config import Settings
 from hub.core.protection import token_hash
 from hub.db import Base, utcnow
-from hub.line.channels import ChannelName
+from hub.line.channels import CHANNEL_ROLES, ChannelName
 from hub.line.liff_caller import liff
 from hub.line.standin import StandIn
 from hub.models.identity import ApiToken, Role
@@ -98,12 +98,25 @@ class Route:
         """The path with each parameter filled (`values`, else "1")."""
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values.get(m.group(1), "1"), self.path)
 
+    def liff_caller(self) -> Any:
+        return next(
+            (c for c in self.calls if getattr(c, "__qualname__", "").startswith("liff_caller.")), None
+        )
+
     @property
     def liff_channels(self) -> tuple[ChannelName, ...]:
-        for call in self.calls:
-            if getattr(call, "__qualname__", "").startswith("liff_caller."):
-                return tuple(call.channels)
-        return ()
+        """The official accounts whose LIFF app may call this endpoint, by the rule: a page under
+        /liff/api/{channel}/ is that channel's; otherwise the channels of the roles it serves; with no
+        role (check-in, footprint), either."""
+        caller = self.liff_caller()
+        if caller is None:
+            return ()
+        named = re.match(r"/liff/api/(enterprise|police)/", self.path)
+        if named:
+            return (ChannelName(named.group(1)),)
+        roles = set(caller.roles)
+        wanted = [c for c, served in CHANNEL_ROLES.items() if not roles or roles & set(served)]
+        return tuple(wanted)
 
 
 def _walk(dependant: Any, calls: list[Any], headers: set[str]) -> None:
@@ -140,7 +153,9 @@ def guard_of(route: Route) -> str | None:
     if route.path.startswith("/console/"):
         return "console" if CONSOLE_FORM in names else None
     if route.path.startswith("/liff/api/"):
-        return "liff" if route.liff_channels else None
+        caller = route.liff_caller()
+        # the channels it verifies tokens for must be the rule's (a page must not take another's tokens)
+        return "liff" if caller is not None and set(caller.channels) == set(route.liff_channels) else None
     if WEBHOOK.fullmatch(route.path):
         return "webhook"
     if route.path.startswith("/api/v1/"):
