@@ -18,6 +18,7 @@ What it does, and why each part is here:
   stand-in issued (`issue_id_token`). Each token is issued for one LINE Login channel (its `aud`), and a
   verify that names another channel as `client_id` is refused as LINE refuses it, so a hub that sends
   the wrong channel, or accepts a token another channel's LIFF app obtained, fails in tests.
+  `inject_verify_answer` bends one answer as LINE never would, to test the hub's own check of it.
 - Every call is recorded (`calls()`); a small control API under `/_standin/` offers the same to another
   process (the `checkpass hub line chat` command, the demo).
 """
@@ -133,6 +134,7 @@ class StandIn:
         self._reply_tokens: dict[str, _ReplyToken] = {}
         self._id_tokens: dict[str, dict[str, Any]] = {}
         self._faults: list[_Fault] = []
+        self._verify_overrides: list[dict[str, Any]] = []
         self._check_every = max(1, check_every)
         self._bodies_seen = 0
         self._calls: list[Call] = []
@@ -172,6 +174,12 @@ class StandIn:
         """The next `count` calls whose path starts with `path_prefix` answer `status` and do nothing."""
         with self._lock:
             self._faults.append(_Fault(path_prefix, status, count))
+
+    def inject_verify_answer(self, **claims: Any) -> None:
+        """The next successful ID-token verify answers with `claims` changed: LINE never would, so this
+        is only for testing that the hub checks the answer's `aud`, `iss`, `exp` and `sub` itself."""
+        with self._lock:
+            self._verify_overrides.append(claims)
 
     def calls(self, channel: str | None = None, operation_id: str | None = None) -> list[Call]:
         with self._lock:
@@ -527,6 +535,9 @@ class StandIn:
             }
             if form.get("nonce"):
                 body["nonce"] = str(form["nonce"])
+            with self._lock:
+                if self._verify_overrides:
+                    body.update(self._verify_overrides.pop(0))
         with self._lock:
             self._calls.append(
                 Call(None, "POST", request.path, "verifyIdToken", {"client_id": client_id}, status)

@@ -107,3 +107,34 @@ def test_check_in_and_footprint_take_either_channels_liff_app(
         "/liff/api/footprint", json={"id_token": standin.issue_id_token(user, channel_id="1999999999")}
     )
     assert stranger.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": POLICE_LOGIN},  # another of our channels
+        {"aud": ENTERPRISE_LOGIN + "0"},  # almost ours
+        {"aud": int(ENTERPRISE_LOGIN)},  # ours, but not as LINE spells it
+        {"iss": "https://access.line.me.evil.test"},
+        {"exp": 1},
+        {"sub": "X" + "a" * 32},
+        {"sub": ""},
+    ],
+    ids=["other_channel", "aud_suffix", "aud_number", "iss_suffix", "expired", "sub_not_a_user", "sub_empty"],
+)
+def test_the_hub_checks_lines_answer_itself(
+    client: TestClient, standin: StandIn, sms: SmsOutbox, hub: Hub, claims: dict[str, object]
+) -> None:
+    """LINE never answers a verify with another audience, issuer or a past expiry; if the answer
+    did (a wrong HUB_LINE_LOGIN_API_URL, a proxy), the hub's own check of it still refuses."""
+    hub.register_enterprise(mobile=ADMIN)
+    user = _bind(LineChat(client, standin, "enterprise"), sms, ADMIN)
+
+    def employees() -> int:
+        token = standin.issue_id_token(user, channel_id=ENTERPRISE_LOGIN)
+        return client.post("/liff/api/employees/list", json={"id_token": token}).status_code
+
+    assert employees() == 200
+    standin.inject_verify_answer(**claims)
+    assert employees() == 401
+    assert employees() == 200  # one answer changed, one refusal
