@@ -67,13 +67,13 @@ def build(state: str, freshness: str, *, serial: int, offset: int, bit: int, cut
 
     true_now = B + WEEK + offset if freshness == "stale" else B + offset % WEEK
     wall = B - offset - 1 if freshness == "clock_back" else true_now
-    nbf, exp = B - DAY, B + 28 * DAY + WEEK * 2
+    nbf, exp = B - 2 * DAY, B + 28 * DAY + WEEK * 2
     if state == "expired":
         exp = B - 1 - offset % DAY  # expired before the bundle was made
     if state == "not_yet_valid":
         nbf = true_now + 1 + offset % DAY
     signer = KeyPair.from_seed(bytes([9]) * 32) if state == "unknown_key" else issuer
-    claims = make_claims(signer, serial=serial, issued_at=B - DAY, not_before=nbf, expires_at=exp)
+    claims = make_claims(signer, serial=serial, issued_at=B - 2 * DAY, not_before=nbf, expires_at=exp)
     text = encode_pass(claims, signer)
     if state == "forged":  # one bit of the signature (the COSE structure's last 64 bytes) flipped
         raw = bytearray(b45decode(text[len(PASS_PREFIX) :]))
