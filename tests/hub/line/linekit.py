@@ -14,14 +14,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from checkpass_testkit.line_standin import StandIn
 from checkpass_testkit.line_standin.schema import check
+from hub.core.config import Settings
 
 SECRETS = {"enterprise": "enterprise-channel-secret-0123456789", "police": "police-channel-secret-0123456789"}
 TOKENS = {"enterprise": "enterprise-access-token", "police": "police-access-token"}
 LOGIN_CHANNEL_ID = "2000000001"
 DESTINATION = "U" + "d" * 32
+
+
+def line_settings(settings: Settings, standin: StandIn, **login_channels: str | None) -> Settings:
+    """`settings` with both official accounts on, against `standin`; `login_channels` may give each LIFF
+    app a LINE Login channel of its own (`line_enterprise_login_channel_id`, `line_police_...`)."""
+    return settings.model_copy(
+        update={
+            "line_enterprise_channel_secret": SecretStr(SECRETS["enterprise"]),
+            "line_enterprise_channel_token": SecretStr(TOKENS["enterprise"]),
+            "line_police_channel_secret": SecretStr(SECRETS["police"]),
+            "line_police_channel_token": SecretStr(TOKENS["police"]),
+            "line_api_url": standin.url,
+            "line_login_channel_id": LOGIN_CHANNEL_ID,
+            "line_login_api_url": standin.url,
+            "liff_id_enterprise": "2000000001-enterpri",
+            "liff_id_police": "2000000001-policeAB",
+            **login_channels,
+        }
+    )
 
 
 def line_user_id() -> str:
