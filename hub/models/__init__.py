@@ -1,7 +1,7 @@
 """All hub tables. Importing this package registers every model on `hub.db.Base.metadata`."""
 
 from hub.models.audit import AuditEvent
-from hub.models.console import ConsoleSession
+from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.jobs import JobRun
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
@@ -14,6 +14,7 @@ from hub.models.venues import Venue, Visit
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "ConsoleIntent",
     "ConsoleSession",
     "Employee",
     "RegistrationClaim",
