@@ -97,6 +97,7 @@ def revoke_device(device_id: str, form: Form, page: Page = DeviceManager) -> Res
         body = enrolment.RevokeIn(reason=field_text(form, "reason", 200) or None)
     except ValidationError as exc:
         return _devices_page(page, message=validation_text(page, exc), status=400)
+    enrolment.device_in_scope(page.db, page.scope, device_id)  # someone else's device: refused, not asked
     back = f"{PREFIX}/devices"
     asked = confirm_first(page, form, question=page.t("confirm.revoke_device"), back=back)
     if asked is not None:
@@ -156,10 +157,13 @@ def rotate(form: Form, page: Page = SuperAdmin) -> Response:
 @router.post("/trust/keys/{kid}/compromised", response_class=HTMLResponse)
 def mark_compromised(kid: str, form: Form, page: Page = SuperAdmin) -> Response:
     """Refuse every pass the key signed (hub.services.trust.mark_compromised decides and audits)."""
-    question = page.t("confirm.compromised", kid=kid[:32])
-    asked = confirm_first(page, form, question=question, back=f"{PREFIX}/trust")
-    if asked is not None:
-        return asked
+    # Ask only what can be done: a blank reason or an offline root is the service's refusal at once.
+    if field_text(form, "reason", 200) and not page.request.app.state.context.root_offline:
+        trust.known_kid(page.db, kid[:32])
+        question = page.t("confirm.compromised", kid=kid[:32])
+        asked = confirm_first(page, form, question=question, back=f"{PREFIX}/trust")
+        if asked is not None:
+            return asked
     try:
         trust.mark_compromised(
             page.db, kid[:32], reason=field_text(form, "reason", 200), actor=page.user, via="console"
