@@ -69,7 +69,7 @@ def test_adding_an_employee_twice_at_once_adds_one(hub, client, sms, db):
     assert "已新增員工" in shown and 'class="error"' not in shown
 
 
-def test_issuing_passes_twice_at_once_issues_each_once(hub, client, sms, db):
+def test_issuing_passes_twice_at_once_issues_each_once(hub, client, sms, db, keys_dir):
     console, org_id = _enterprise_console(hub, client, sms)
     page = f"/console/enterprises/{org_id}"
     for name, mobile, nid in (("陳小明", "0912345675", "A123456789"), ("林小華", "0912345676", "B123456780")):
@@ -84,7 +84,7 @@ def test_issuing_passes_twice_at_once_issues_each_once(hub, client, sms, db):
     assert "已核發 2 張通行證" in console.get(location).text
 
 
-def test_revoking_a_pass_twice_at_once_revokes_once(hub, client, sms, db):
+def test_revoking_a_pass_twice_at_once_revokes_once(hub, client, sms, db, keys_dir):
     console, org_id = _enterprise_console(hub, client, sms)
     page = f"/console/enterprises/{org_id}"
     console.post(
