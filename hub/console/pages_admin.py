@@ -246,9 +246,16 @@ class _StationAdminChanges(BaseModel):
 
 @router.get("/stations/admins/{admin_id}", response_class=HTMLResponse)
 def station_admin_edit_form(admin_id: int, page: Page = StationManager) -> Response:
+    return _station_admin_form(page, admin_id)
+
+
+def _station_admin_form(page: Page, admin_id: int, message: str | None = None, status: int = 200) -> Response:
+    """The edit form; after a refusal, with what was typed and what is wrong."""
     admin = stations.get_station_admin(page.db, admin_id)
     return page.render(
         "station_admin.html",
+        status_code=status,
+        message=message,
         admin=admin,
         name=mask_name(admin.name) if admin.name else "",
         mobile=mask_mobile(admin.mobile),
@@ -267,8 +274,9 @@ def station_admin_edit(admin_id: int, form: Form, page: Page = StationManager) -
             page.db, page.scope, admin_id=admin.id, changes=changes.model_dump(exclude_none=True)
         )
     except ValidationError as exc:
-        return _stations_page(page, 400, validation_text(page, exc))
+        return _station_admin_form(page, admin.id, validation_text(page, exc), 400)
     except Refusal as exc:
         finish(page.db, exc)
-        return _stations_page(page, *_refusal(page, exc))
+        status, text = _refusal(page, exc)
+        return _station_admin_form(page, admin_id, text, status)
     return page.redirect(f"{PREFIX}/stations", done="saved")

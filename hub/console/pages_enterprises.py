@@ -141,13 +141,22 @@ class _EmployeeChanges(BaseModel):
 
 @router.get("/enterprises/{org_id}/employees/{employee_id}", response_class=HTMLResponse)
 def employee_edit_form(org_id: int, employee_id: int, page: UserPage) -> Response:
+    return _employee_form(page, org_id, employee_id)
+
+
+def _employee_form(
+    page: Page, org_id: int, employee_id: int, message: str | None = None, status: int = 200
+) -> Response:
+    """The edit form; after a refusal, with what was typed and what is wrong."""
     employee = enterprises.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
     return page.render(
         "employee.html",
+        status_code=status,
         org_id=org_id,
         employee=employee,
         name=mask_name(employee.name),
         mobile=mask_mobile(employee.mobile),
+        message=message,
     )
 
 
@@ -160,9 +169,11 @@ def employee_edit(org_id: int, employee_id: int, form: Form, page: UserPage) -> 
             page.db, page.scope, org_id=org_id, employee_id=employee_id, changes=changes
         )
     except ValidationError as exc:
-        return _enterprise_page(page, org_id, validation_text(page, exc), 400)
+        return _employee_form(page, org_id, employee_id, validation_text(page, exc), 400)
     except Refusal as exc:
-        return _refused(page, org_id, exc)
+        finish(page.db, exc)
+        text = refusal_text(page, exc.reason, exc.detail)
+        return _employee_form(page, org_id, employee_id, text, refusal_status(exc))
     return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="saved")
 
 

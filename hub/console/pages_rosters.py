@@ -112,13 +112,22 @@ class _OfficerChanges(BaseModel):
 
 @router.get("/stations/{station_id:int}/officers/{officer_id:int}", response_class=HTMLResponse)
 def officer_edit_form(station_id: int, officer_id: int, page: UserPage) -> Response:
+    return _officer_form(page, station_id, officer_id)
+
+
+def _officer_form(
+    page: Page, station_id: int, officer_id: int, message: str | None = None, status: int = 200
+) -> Response:
+    """The edit form; after a refusal, with what was typed and what is wrong."""
     officer = rosters.officer_in_scope(page.db, page.scope, station_id=station_id, officer_id=officer_id)
     return page.render(
         "officer.html",
+        status_code=status,
         station_id=station_id,
         officer=officer,
         name=mask_name(officer.name),
         mobile=mask_mobile(officer.mobile),
+        message=message,
     )
 
 
@@ -130,9 +139,11 @@ def officer_edit(station_id: int, officer_id: int, form: Form, page: UserPage) -
             page.db, page.scope, station_id=station_id, officer_id=officer_id, changes=changes
         )
     except ValidationError as exc:
-        return _roster_page(page, station_id, validation_text(page, exc), 400)
+        return _officer_form(page, station_id, officer_id, validation_text(page, exc), 400)
     except Refusal as exc:
-        return _refused(page, station_id, exc)
+        finish(page.db, exc)
+        text = refusal_text(page, exc.reason, exc.detail)
+        return _officer_form(page, station_id, officer_id, text, refusal_status(exc))
     return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="saved")
 
 

@@ -83,7 +83,10 @@ def test_station_admin_keeps_its_roster_and_venue_codes(super_console, client, s
     bad_edit = console.post(
         f"/console/stations/{station_id}/officers/{officer_id}", {"mobile": "not-a-mobile"}, token_from=roster
     )
-    assert bad_edit.status_code == 400 and "not-a-mobile" not in bad_edit.text
+    assert bad_edit.status_code == 400
+    # The edit form again, with what was typed in it; the message names the field, never the value.
+    assert 'value="not-a-mobile"' in bad_edit.text and 'id="officer-add"' not in bad_edit.text
+    assert "not-a-mobile" not in bad_edit.text.split('role="status">')[1].split("</p>")[0]
 
     template = console.get(f"/console/stations/{station_id}/officers-template.xlsx")
     assert template.status_code == 200 and template.content[:2] == b"PK"
