@@ -284,6 +284,10 @@ def test_keys_and_trust_are_the_super_admins(super_console, app, sms):
     page = super_console.get("/console/trust")
     assert page.status_code == 200 and 'id="issuers"' in page.text
     before = set(re.findall(r"<code>([0-9a-f]{16})</code></td>", page.text))
+    asked = super_console.post("/console/trust/rotate", {}, token_from="/console/trust")
+    assert asked.status_code == 200 and "確定要輪替簽發金鑰" in asked.text  # asks first, rotates nothing
+    unchanged = set(re.findall(r"<code>([0-9a-f]{16})</code></td>", super_console.get("/console/trust").text))
+    assert unchanged == before
     rotated = super_console.post("/console/trust/rotate", {"confirmed": "1"}, token_from="/console/trust")
     assert rotated.status_code == 303
     after = set(re.findall(r"<code>([0-9a-f]{16})</code></td>", super_console.get("/console/trust").text))
