@@ -1,7 +1,7 @@
 """All hub tables. Importing this package registers every model on `hub.db.Base.metadata`."""
 
 from hub.models.audit import AuditEvent, AuditLeaf, AuditLogPurge, AuditTreeHead
-from hub.models.console import ConsoleSession
+from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.jobs import JobRun
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
@@ -17,6 +17,7 @@ __all__ = [
     "AuditLeaf",
     "AuditLogPurge",
     "AuditTreeHead",
+    "ConsoleIntent",
     "ConsoleSession",
     "Employee",
     "RegistrationClaim",
