@@ -14,9 +14,9 @@ The rules the worker keeps, across processes and machines on one database:
 * **One worker per row.** A worker takes rows by a lease (`lease_owner`, `lease_until`) with one
   conditional `UPDATE`: on PostgreSQL its candidate rows are picked `FOR UPDATE SKIP LOCKED`, so two
   workers never wait for each other; on SQLite the statement runs under the database's single write
-  lock. Before it handles a row the worker renews the lease in the handling transaction, and a worker
-  whose lease was taken over stops. A worker that dies leaves its rows to the next one once the lease
-  ends (`lease_seconds`).
+  lock. The handling transaction first checks (and locks) that the row is still the worker's; a worker
+  whose lease ran out and was taken over stops there. A worker that dies leaves its rows to the next
+  one once the lease ends (`lease_seconds`).
 * **In order per LINE user.** Only a user's oldest pending row can be taken, so a user's next event
   waits until the one before is done (handled and delivered, or given up); different users are worked
   on side by side (`parallel` rows per process).
@@ -81,6 +81,7 @@ class Taken:
     reply_token: str | None
     received_at: dt.datetime
     attempts: int
+    owner: str = ""  # the lease holder that took it
 
 
 class Result(enum.Enum):
@@ -203,18 +204,19 @@ class Inbox:
                 )
                 .execution_options(synchronize_session=False)
             )
-            taken = [Taken(*row) for row in db.execute(statement)]
+            taken = [Taken(*row, owner=self.owner) for row in db.execute(statement)]
             db.commit()
         return sorted(taken, key=lambda row: row.id)
 
-    def hold(self, db: Session, entry_id: int) -> bool:
-        """Renew this worker's lease inside `db`'s transaction (the row's lock until it ends): False when
-        the row is no longer this worker's (lease taken over after it ran out, or done)."""
+    @staticmethod
+    def hold(db: Session, entry: Taken) -> bool:
+        """Check inside `db`'s transaction that the row is still the taker's, and lock it until the
+        transaction ends: False when the lease was taken over after it ran out, or the row is done."""
         t = LineInboxEntry
         renewed = db.execute(
             update(t)
-            .where(t.id == entry_id, t.lease_owner == self.owner, t.done_at.is_(None))
-            .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease_seconds))
+            .where(t.id == entry.id, t.lease_owner == entry.owner, t.done_at.is_(None))
+            .values(lease_owner=entry.owner)  # a no-op write: the row's lock for this transaction
             .execution_options(synchronize_session=False)
         )
         return renewed.rowcount == 1  # type: ignore[attr-defined]
@@ -303,8 +305,9 @@ class Inbox:
             log.warning("LINE inbox leases not released; they run out in %.0f s", self.lease_seconds)
 
     async def drain(self) -> None:
-        """Wait until this process has worked off every row it can take now (tests, the benchmark)."""
-        while True:
+        """Wait until this process has worked off every row it can take now (tests, the benchmark).
+        Returns at once when the worker is not running."""
+        while self._loop_task is not None:
             self.wake()
             await asyncio.sleep(0)
             while self._claiming or self._busy:

@@ -126,7 +126,7 @@ class LineService:
         or purged and the event redelivered) is not handled again: only its undelivered messages go."""
         channel = ChannelName(entry.channel)
         with self.sessions() as db:
-            if not self.inbox.hold(db, entry.id):
+            if not Inbox.hold(db, entry):
                 db.rollback()
                 return None
             seen = db.scalars(
