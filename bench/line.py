@@ -183,18 +183,11 @@ def _delivered(standin: StandIn, sent: Sent) -> Delivered:
     """Accepted replies (by reply token) and pushes (by retry key) of the events in `sent`."""
     arrivals: dict[str, list[float]] = {}
     pushed = 0
-    for call in standin.calls("enterprise"):
-        if call.status != 200 or not isinstance(call.body, dict):
-            continue
-        if call.operation_id == "replyMessage":
-            token = call.body.get("replyToken")
-        elif call.operation_id == "pushMessage":
-            token = sent.keys.get(call.headers.get("X-Line-Retry-Key", ""))
-            pushed += token is not None
-        else:
-            continue
+    for answer in standin.answers("enterprise"):
+        token = answer.reply_token or sent.keys.get(answer.retry_key or "")
         if token in sent.at:
-            arrivals.setdefault(token, []).append(call.at)
+            arrivals.setdefault(token, []).append(answer.at)
+            pushed += answer.retry_key is not None
     return Delivered(
         first={token: min(times) for token, times in arrivals.items()},
         doubled=sum(1 for times in arrivals.values() if len(times) > 1),
