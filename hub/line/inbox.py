@@ -36,8 +36,9 @@ import datetime as dt
 import enum
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Executable, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -120,6 +121,7 @@ class Inbox:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.owner = f"{WORKER}:{secrets.token_hex(4)}"[-64:]
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._busy: set[asyncio.Task[None]] = set()
@@ -279,13 +281,35 @@ class Inbox:
 
     # --- the worker (on the process's event loop) ---
 
+    # The worker lives on the event loop it was started on. One app can be served by two loops at once
+    # (a test's TestClient next to a uvicorn thread); calls from another loop are handed over to it.
+
+    def _on_worker_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    async def on_worker_loop(self, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `make()` on the worker's loop (at once when called there, or when no worker runs)."""
+        loop = self._loop
+        if loop is None or self._on_worker_loop():
+            await make()
+        elif loop.is_running():
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(make(), loop))
+
     def wake(self) -> None:
-        if self._wake is not None:
+        if self._wake is None or self._loop is None:
+            return
+        if self._on_worker_loop():
             self._wake.set()
+        elif self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     def start(self) -> None:
         """Start this process's worker; rows left from before a crash are taken at once."""
         if self._loop_task is None:
+            self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
             self._wake.set()
             self._loop_task = asyncio.create_task(self._run(), name="line-inbox")
@@ -293,10 +317,13 @@ class Inbox:
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking rows, let the rows in hand finish (a row cut off mid-delivery could be sent twice
         by the next worker), then free the leases of any that did not."""
+        await self.on_worker_loop(lambda: self._stop(grace))
+        self._loop_task, self._loop = None, None
+
+    async def _stop(self, grace: float) -> None:
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
-            self._loop_task = None
         if self._busy:
             await asyncio.wait(list(self._busy), timeout=grace)
         try:
@@ -307,6 +334,9 @@ class Inbox:
     async def drain(self) -> None:
         """Wait until this process has worked off every row it can take now (tests, the benchmark).
         Returns at once when the worker is not running."""
+        await self.on_worker_loop(self._drain)
+
+    async def _drain(self) -> None:
         while self._loop_task is not None:
             self.wake()
             await asyncio.sleep(0)

@@ -198,13 +198,15 @@ class LineService:
     async def drain(self) -> None:
         """Wait until the inbox is worked off and slow work is done (tests, the benchmark, shutdown)."""
         await self.inbox.drain()
-        while self._tasks:
+        await self.inbox.on_worker_loop(self._finish_later_work)
+
+    async def _finish_later_work(self) -> None:
+        while self._tasks:  # started by the inbox worker, on its loop
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
+        await self.inbox.on_worker_loop(self._finish_later_work)
         await self.inbox.stop()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.sender.aclose()
 
 
