@@ -242,7 +242,12 @@ def main() -> None:
         upgrade_to_head(engine)
         engine.dispose()
         proc = start_uvicorn_hub(
-            env, port, Path(tmp) / "hub.log", ready=_line_mounted, extra_args=("--workers", str(args.workers))
+            env,
+            port,
+            Path(tmp) / "hub.log",
+            ready=_line_mounted,
+            extra_args=("--workers", str(args.workers)),
+            start_seconds=180,  # two workers importing the hub on a busy shared machine
         )
         url = f"http://127.0.0.1:{port}/line/enterprise/webhook"
         load_before = os.getloadavg()
