@@ -113,8 +113,8 @@ class Settings(BaseSettings):
     # Load shedding (hub.middleware, docs/deploy.md): requests admitted per worker (running or waiting
     # their turn) before the next is answered 503 at once.
     max_in_flight: int = Field(default=40, ge=1)
-    # Of those, how many run at once; the rest wait in line at most max_queue_wait_ms, then get a 503
-    # (hub/middleware.py, docs/deploy.md).
+    # Of those, how many run at once; programs' and bulk requests wait in line at most max_queue_wait_ms,
+    # then get a 503; people's requests go first and may wait longer (hub/middleware.py, docs/deploy.md).
     max_running: int = Field(default=4, ge=1)
     max_queue_wait_ms: int = Field(default=100, ge=0)
     # Where `serve --workers N` keeps the workers' Prometheus values (hub.metrics); emptied at start.

@@ -4,6 +4,7 @@ from hub.models.audit import AuditEvent, AuditLeaf, AuditLogPurge, AuditTreeHead
 from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.jobs import JobRun
+from hub.models.line_inbox import LineInboxEntry
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
@@ -23,6 +24,7 @@ __all__ = [
     "RegistrationClaim",
     "IssuerKeyRecord",
     "JobRun",
+    "LineInboxEntry",
     "LoginThrottle",
     "Officer",
     "OrgKind",

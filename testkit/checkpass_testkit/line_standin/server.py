@@ -67,6 +67,17 @@ class Call:
         }
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A reply or push LINE accepted: what names the event it answers (the reply token, or the push's
+    `X-Line-Retry-Key`), the user a push went to, and when it arrived."""
+
+    reply_token: str | None
+    retry_key: str | None
+    to: str | None
+    at: float
+
+
 @dataclass
 class _Fault:
     path_prefix: str
@@ -200,6 +211,20 @@ class StandIn:
             if user_id is not None and call.operation_id == "pushMessage" and call.body.get("to") != user_id:
                 continue
             out.extend(call.body.get("messages", []))
+        return out
+
+    def answers(self, channel: str) -> list[Answer]:
+        """Accepted replies and pushes in arrival order (the benchmark and the tests count each event's
+        answers with it: none lost, none doubled)."""
+        out: list[Answer] = []
+        for call in self.calls(channel):
+            if call.status // 100 != 2 or not isinstance(call.body, dict):
+                continue
+            if call.operation_id == "replyMessage":
+                out.append(Answer(call.body.get("replyToken"), None, None, call.at))
+            elif call.operation_id == "pushMessage":
+                key = call.headers.get("X-Line-Retry-Key")
+                out.append(Answer(None, key, call.body.get("to"), call.at))
         return out
 
     def linked_menu(self, channel: str, user_id: str) -> dict[str, Any] | None:

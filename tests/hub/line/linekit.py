@@ -53,6 +53,12 @@ def event_id() -> str:
     return "01" + secrets.token_hex(12).upper()
 
 
+def drained(client: TestClient) -> None:
+    """Wait until the hub has handled every stored webhook event and sent its answers: webhooks are
+    answered 200 when stored, and the inbox worker on the app's event loop does the rest."""
+    client.portal.call(client.app.state.line.drain)  # type: ignore[union-attr,attr-defined]
+
+
 def sign(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
@@ -124,6 +130,7 @@ class LineChat:
         self.last_event = make_event(kind, self.user_id, **fields)
         response = self.post(body_of(self.last_event))
         assert response.status_code == 200, response.text
+        drained(self.client)
         return self.answers(before)
 
     def answers(self, since: int) -> list[dict[str, Any]]:
