@@ -37,7 +37,14 @@ _TABLE: dict[str, tuple[str, str]] = {
     "login_send_code": ("傳送簡訊驗證碼", "Send SMS code"),
     "login_code": ("簡訊驗證碼", "SMS code"),
     "login_verify": ("登入", "Log in"),
-    "login_code_sent": ("驗證碼已傳送，請於時限內輸入。", "Code sent; enter it before it expires."),
+    # The hub answers alike whether or not the name and mobile are on a roster (it must not tell
+    # who is): so the words say when a code arrives if they are, and whom to ask if none comes.
+    "login_code_sent": (
+        "驗證碼已傳送。若您在本分局的執勤名冊上，簡訊將於1分鐘內送達，{minutes}分鐘內有效；"
+        "未收到請洽所屬分局的管理者。",
+        "Code sent. If you are on this station's duty roster, the SMS arrives within 1 minute and "
+        "is valid for {minutes} minutes; if none comes, ask your station's administrator.",
+    ),
     "login_need_name_mobile": ("請輸入姓名及手機號碼", "Enter your name and mobile number"),
     "login_need_code": ("請輸入簡訊驗證碼", "Enter the SMS code"),
     "login_offline": ("無法連線至管理中心，請稍後再試", "Cannot reach the hub; try again later"),
@@ -52,7 +59,13 @@ _TABLE: dict[str, tuple[str, str]] = {
     "history": ("本班紀錄", "Shift history"),
     "sync": ("同步狀態", "Sync status"),
     "logout": ("登出", "Log out"),
+    "logout_title": ("確定要登出嗎？", "Log out?"),
+    "logout_help": (
+        "登出後須重新以簡訊驗證碼登入，才能繼續掃描。",
+        "After logging out, scanning needs a new login with an SMS code.",
+    ),
     "offline_badge": ("離線", "OFFLINE"),
+    "unenrolled_badge": ("尚未註冊", "NOT ENROLLED"),
     "online_badge": ("連線", "ONLINE"),
     "queued_badge": ("待上傳 {count}", "{count} queued"),
     # verdict

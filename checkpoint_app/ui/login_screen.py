@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
@@ -14,9 +16,23 @@ from checkpoint_app.ui import load_kv
 class LoginScreen(Screen):
     message = StringProperty("")
     code_sent = BooleanProperty(False)
+    wide = BooleanProperty(False)
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.message = ""
+        self.ids.scroll.scroll_y = 1  # from the top, whatever the last visit scrolled to
+
+    def on_message(self, _instance: object, text: str) -> None:
+        # The line under 登入 is what the officer waits for: never below the fold. Scrolled once
+        # the label has its new height (the next frame).
+        if text:
+            Clock.schedule_once(lambda _dt: self._show_message())
+
+    def _show_message(self) -> None:
+        scroll, message = self.ids.scroll, self.ids.message
+        if scroll.children and scroll.children[0].height <= scroll.height:
+            return  # the whole form is in view (and scroll_to would push it to the bottom)
+        scroll.scroll_to(message, padding=dp(8), animate=False)
 
     def send_code(self) -> None:
         app = App.get_running_app()
@@ -30,9 +46,9 @@ class LoginScreen(Screen):
             lambda: app.service.start_officer_login(name, mobile), self._code_sent, self._failed
         )
 
-    def _code_sent(self, _result: Any) -> None:
+    def _code_sent(self, lifetime_s: int) -> None:
         self.code_sent = True
-        self.message = App.get_running_app().tr("login_code_sent")
+        self.message = App.get_running_app().tr("login_code_sent", minutes=max(1, lifetime_s // 60))
         self.ids.code.focus = True
 
     def verify(self) -> None:
