@@ -40,10 +40,11 @@ _TABLE: dict[str, tuple[str, str]] = {
     # The hub answers alike whether or not the name and mobile are on a roster (it must not tell
     # who is): so the words say when a code arrives if they are, and whom to ask if none comes.
     "login_code_sent": (
-        "驗證碼已傳送。若您在本分局的執勤名冊上，簡訊將於1分鐘內送達，{minutes}分鐘內有效；"
-        "未收到請洽所屬分局的管理者。",
-        "Code sent. If you are on this station's duty roster, the SMS arrives within 1 minute and "
-        "is valid for {minutes} minutes; if none comes, ask your station's administrator.",
+        "驗證碼已傳送。若您的姓名及手機號碼與本分局執勤名冊相符，簡訊將於1分鐘內送達，{minutes}分鐘內"
+        "有效；未收到請確認姓名與名冊上的寫法相同，或洽所屬分局的管理者。",
+        "Code sent. If your name and mobile match this station's duty roster, the SMS arrives within "
+        "1 minute and is valid for {minutes} minutes; if none comes, check that your name is written as "
+        "on the roster, or ask your station's administrator.",
     ),
     "login_need_name_mobile": ("請輸入姓名及手機號碼", "Enter your name and mobile number"),
     "login_need_code": ("請輸入簡訊驗證碼", "Enter the SMS code"),

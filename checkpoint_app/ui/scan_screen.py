@@ -33,6 +33,12 @@ def choose_code(texts: list[str]) -> str:
 class ScanScreen(CameraScreen):
     torch_message = StringProperty("")
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Built once, ahead: its texts are rendered before the first 登出, so opening it costs no
+        # frame (a slow first frame would eat into its guard against a double tap).
+        self.logout_confirm = LogoutConfirm(on_confirm=self.logout)
+
     def on_pre_enter(self, *_args: Any) -> None:
         app = App.get_running_app()
         if app.service.officer() is None:
@@ -60,9 +66,8 @@ class ScanScreen(CameraScreen):
 
     def ask_logout(self) -> LogoutConfirm:
         """Logging out ends the shift on this device (a new SMS login to scan again): ask first."""
-        popup = LogoutConfirm(on_confirm=self.logout)
-        popup.open()
-        return popup
+        self.logout_confirm.open()
+        return self.logout_confirm
 
     def logout(self) -> None:
         app = App.get_running_app()
@@ -85,6 +90,8 @@ class LogoutConfirm(Popup):
     def on_open(self) -> None:
         self._opened_at = time.monotonic()
         Window.bind(on_keyboard=self._on_keyboard)
+        # Counted again from the first frame that shows it: what the officer can see.
+        Clock.schedule_once(lambda _dt: setattr(self, "_opened_at", time.monotonic()), 0)
 
     def on_dismiss(self) -> None:
         Window.unbind(on_keyboard=self._on_keyboard)

@@ -177,7 +177,8 @@ def test_double_taps_act_once_and_logout_asks(run_app, artifacts_dir, tmp_path, 
     if records["gap_send"] < repeat_s:
         assert records["send_work"] == 1 and len(sms) == 1
     assert records["code_sent"]["message"] == (
-        "驗證碼已傳送。若您在本分局的執勤名冊上，簡訊將於1分鐘內送達，5分鐘內有效；未收到請洽所屬分局的管理者。"
+        "驗證碼已傳送。若您的姓名及手機號碼與本分局執勤名冊相符，簡訊將於1分鐘內送達，5分鐘內有效；"
+        "未收到請確認姓名與名冊上的寫法相同，或洽所屬分局的管理者。"
     )
     assert records["code_sent_layout"]["problems"] == []
 
