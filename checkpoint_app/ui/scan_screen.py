@@ -87,11 +87,14 @@ class LogoutConfirm(Popup):
         self._opened_at = time.monotonic()
         super().__init__(**kwargs)
 
-    def on_open(self) -> None:
+    def on_pre_open(self) -> None:
+        # on_open comes only after the opening animation: the guard starts here, and again from
+        # the first frame that shows the popup whole (what the officer can see).
         self._opened_at = time.monotonic()
         Window.bind(on_keyboard=self._on_keyboard)
-        # Counted again from the first frame that shows it: what the officer can see.
-        Clock.schedule_once(lambda _dt: setattr(self, "_opened_at", time.monotonic()), 0)
+
+    def on_open(self) -> None:
+        self._opened_at = time.monotonic()
 
     def on_dismiss(self) -> None:
         Window.unbind(on_keyboard=self._on_keyboard)
