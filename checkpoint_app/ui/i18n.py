@@ -89,7 +89,8 @@ _TABLE: dict[str, tuple[str, str]] = {
         "請輸入證件上的身分證統一編號（不會儲存）。",
         "Type the number on the ID card (it is never stored).",
     ),
-    "idcheck_hint": ("身分證號，例如 A123456789", "ID number, e.g. A123456789"),
+    # Short: at 30 sp a longer hint is cut by a phone-wide field (the line above says what to type).
+    "idcheck_hint": ("例如 A123456789", "e.g. A123456789"),
     "idcheck_button": ("核對", "Check"),
     # history
     "history_title": ("本班掃描紀錄（臺北時間）", "Scans this shift (Taipei time)"),

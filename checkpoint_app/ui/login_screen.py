@@ -23,16 +23,22 @@ class LoginScreen(Screen):
         self.ids.scroll.scroll_y = 1  # from the top, whatever the last visit scrolled to
 
     def on_message(self, _instance: object, text: str) -> None:
-        # The line under 登入 is what the officer waits for: never below the fold. Scrolled once
-        # the label has its new height (the next frame).
+        # The message is what the officer waits for: never below the fold. Scrolled once the
+        # label has its new height (the next frame).
         if text:
             Clock.schedule_once(lambda _dt: self._show_message())
 
     def _show_message(self) -> None:
-        scroll, message = self.ids.scroll, self.ids.message
-        if scroll.children and scroll.children[0].height <= scroll.height:
-            return  # the whole form is in view (and scroll_to would push it to the bottom)
-        scroll.scroll_to(message, padding=dp(8), animate=False)
+        """Scroll so that 登入 is at the bottom of the view, the message just above it in view.
+
+        Not ScrollView.scroll_to(message): that stops as soon as the message shows and can leave
+        登入 anywhere, up to where the scan screen has 登出."""
+        scroll = self.ids.scroll
+        content = scroll.children[0] if scroll.children else None
+        if content is None or content.height <= scroll.height:
+            return  # the whole form is in view
+        bottom = self.ids.verify.y - content.y - dp(8)  # from the bottom of the form
+        scroll.scroll_y = min(1.0, max(0.0, bottom / (content.height - scroll.height)))
 
     def send_code(self) -> None:
         app = App.get_running_app()
