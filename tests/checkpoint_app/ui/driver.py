@@ -66,6 +66,7 @@ class Scenario:
         if self.finished:
             return False
         if self.app is None or self.app.root is None:
+            self.step_started = time.monotonic()  # a slow start-up is not the first step's time
             return True
         if self.index >= len(self.steps):
             self.finish(True)
