@@ -31,8 +31,12 @@ def nginx_binary() -> str | None:
     )
 
 
-def local_site(hub_ports: list[int], public_dir: Path, port: int) -> str:
+def local_site(hub_ports: list[int], public_dir: Path, port: int, *, lift_code_limit: bool = False) -> str:
+    """The shipped site for this machine. `lift_code_limit`: drop the per-address SMS-code limit (a load
+    generator sends everything from one address; the hub's own caps are lifted for it likewise)."""
     site = SITE.read_text()
+    if lift_code_limit:
+        site = re.sub(r"(?m)^\s*limit_req(_status)? .*\n", "", site)
     servers = "".join(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;\n" for p in hub_ports)
     site = re.sub(r"(?m)^    server 10\.0\.0\.\d+:8000[^\n]*\n", "", site)
     site = site.replace("    least_conn;", servers + "    least_conn;", 1)
@@ -46,7 +50,9 @@ def local_site(hub_ports: list[int], public_dir: Path, port: int) -> str:
 class NginxFront:
     """`with NginxFront(work, [hub_port], public_dir) as front:` then `front.url`."""
 
-    def __init__(self, work: Path, hub_ports: list[int], public_dir: Path) -> None:
+    def __init__(
+        self, work: Path, hub_ports: list[int], public_dir: Path, *, lift_code_limit: bool = False
+    ) -> None:
         binary = nginx_binary()
         if binary is None:
             raise RuntimeError("nginx is not installed (scripts/bootstrap installs it)")
@@ -55,7 +61,9 @@ class NginxFront:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         work.mkdir(parents=True, exist_ok=True)
-        (work / "checkpass.conf").write_text(local_site(hub_ports, public_dir, self.port))
+        (work / "checkpass.conf").write_text(
+            local_site(hub_ports, public_dir, self.port, lift_code_limit=lift_code_limit)
+        )
         user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the test's private dirs
         (work / "nginx.conf").write_text(
             f"{user}worker_processes 1;\ndaemon off;\npid {work}/nginx.pid;\n"
