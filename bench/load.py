@@ -650,6 +650,8 @@ def one_at_a_time(
             ],
             cwd=bare_dir,
             env={**os.environ, "PYTHONPATH": str(ROOT), "FLOOR_DB": str(bare_dir / "floor.db")},
+            stdout=(bare_dir / "bare.log").open("wb"),
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
     ]
     targets: list[tuple[str, str, str, dict[str, str]]] = []
@@ -662,12 +664,16 @@ def one_at_a_time(
                 (f"{label}: 304 /trust/bundle", url, "/api/v1/trust/bundle", {"If-None-Match": etag})
             )
             targets.append((f"{label}: /healthz", url, "/healthz", {}))
-        for _ in range(100):
+        deadline = time.monotonic() + 120  # a busy shared machine can take long to import the stack
+        while True:
             try:
                 httpx.get(f"http://127.0.0.1:{port}/bare")
                 break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                if procs[0].poll() is not None or time.monotonic() > deadline:
+                    log = (bare_dir / "bare.log").read_text()
+                    raise SystemExit(f"the bare app did not come up:\n{log}") from None
+                time.sleep(0.2)
         bare_url = f"http://127.0.0.1:{port}"
         pids = {name: procs[1 + i // 2].pid for i, (name, *_) in enumerate(targets)}  # 2 per demo hub
         floor = "bare FastAPI + ORM: 2 reads, 1 write"
