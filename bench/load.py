@@ -855,6 +855,7 @@ def main() -> int:
         f"   overload: {'ok/s':>6} {'shed':>6} {'shed p99 ms':>11} {'ok p99 ms':>9} {'load':>5}"
     )
     held_req: dict[str, float] = {}
+    saturated: dict[str, float] = {}  # most answered requests/s in any step, overload included
     shed_p99: dict[str, float | None] = {}
     for config, steps in results.items():
         held = [s for s in steps if _held(s) and not s.get("overload")]
@@ -862,8 +863,11 @@ def main() -> int:
         over = steps[-1]
         held_req[config] = best["requests_s"] if best else 0.0
         shed_p99[config] = over["shed_p99_ms"]
-        if best:
-            cpu_per_req[config] = best["cpu_ms_per_req"]
+        # CPU per request needs no held rate: the busiest ladder step, where the hub's idle cost per
+        # second weighs least.
+        busiest = max((s for s in steps if not s.get("overload")), key=lambda s: s["requests_s"])
+        cpu_per_req[config] = busiest["cpu_ms_per_req"]
+        saturated[config] = max(s["requests_s"] for s in steps)
         shed = f"{over['shed_p99_ms']:.0f}" if over["shed_p99_ms"] is not None else "-"
         head = (
             f"{best['target_ops_s']:>10.0f} {best['requests_s']:>7.0f} "
@@ -893,17 +897,22 @@ def main() -> int:
         ratio = cpu / floor_cpu
         print(
             f"goal {config} CPU per request of the mix <= {CPU_GOAL}x the floor: "
-            f"{_verdict(ratio <= CPU_GOAL)} ({ratio:.2f}x)"
+            f"{_verdict(ratio <= CPU_GOAL)} ({ratio:.2f}x: {cpu:.2f} ms)"
         )
-    if held_req.get("sqlite1") and "sqlite1+nginx" in held_req:
-        ratio = held_req["sqlite1+nginx"] / held_req["sqlite1"]
-        print(
-            f"goal held rate with nginx serving the public documents >= {NGINX_GOAL}x the hub's alone: "
-            f"{_verdict(ratio >= NGINX_GOAL)} ({ratio:.2f}x)"
-        )
-    if held_req.get("pg1") and "pg2" in held_req:
-        ratio = held_req["pg2"] / held_req["pg1"]
-        print(f"goal pg2 >= {WORKERS_GOAL}x pg1: {_verdict(ratio >= WORKERS_GOAL)} ({ratio:.2f}x)")
+    for label, top, base, goal in (
+        ("held rate with nginx serving the public documents", "sqlite1+nginx", "sqlite1", NGINX_GOAL),
+        ("pg2 held rate", "pg2", "pg1", WORKERS_GOAL),
+    ):
+        if top not in results or base not in results:
+            continue
+        head = f"goal {label} >= {goal}x {base}'s: "
+        if held_req[base] and held_req[top]:
+            ratio = held_req[top] / held_req[base]
+            print(head + f"{_verdict(ratio >= goal)} ({ratio:.2f}x)")
+        else:
+            # Nothing held (p99 <= 250 ms, nothing shed): the most answered per second instead, said so.
+            ratio = saturated[top] / saturated[base]
+            print(head + f"NOT MEASURED (no rate held); most answered req/s instead: {ratio:.2f}x")
     for config in results:
         p99 = next(
             (
