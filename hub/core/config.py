@@ -7,7 +7,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SmsGatewayName = Literal["console", "file", "every8d", "mitake"]
@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     # How often one worker signs a head of the audit log's Merkle tree (hub.services.transparency_log,
     # docs/audit-log.md); 0 off. An event is provable, and a change to it detectable, from its first head.
     audit_log_head_seconds: int = Field(default=60, ge=0)
+    # Where the signed public documents (trust bundle, full status lists) are also written as files for
+    # nginx to serve (hub.jobs.public_files, docs/deploy.md "Public documents as files"); unset, only
+    # the hub serves them. Rewritten by the process that changes them and by the publish job above,
+    # whose interval bounds how long a file can lag a change made where no hub process saw it.
+    public_dir: Path | None = None
 
     # Requests
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
@@ -134,6 +139,14 @@ class Settings(BaseSettings):
     def check_trusted_proxies(cls, value: str) -> str:
         parse_networks(value)  # refuse a typo at start-up, not at the first request
         return value
+
+    @model_validator(mode="after")
+    def check_public_dir(self) -> Settings:
+        # Without the periodic rewrite a file could lag a change made outside a hub request (a CLI key
+        # rotation, a crash between commit and write) for ever, and nginx would keep answering 304.
+        if self.public_dir is not None and self.trust_publish_seconds == 0:
+            raise ValueError("HUB_PUBLIC_DIR needs HUB_TRUST_PUBLISH_SECONDS > 0 (it bounds a file's lag)")
+        return self
 
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return parse_networks(self.trusted_proxies)

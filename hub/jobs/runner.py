@@ -105,7 +105,7 @@ def purge_job(interval_seconds: int) -> Job:
 
 
 def _publish_trust(db: Session) -> None:
-    from hub.jobs import publish
+    from hub.jobs import public_files, publish
 
     # Each document is stored in its own transaction under its row's lock (hub.jobs.publish), and
     # publishing is idempotent: a run cut short leaves every document either old or new, never half.
@@ -117,6 +117,7 @@ def _publish_trust(db: Session) -> None:
     for kid_hex, counter in publish.counters(db).items():
         if bytes.fromhex(kid_hex) in kids:
             publish.served_status_list(db, kid_hex, counter)
+    public_files.sync(db)  # HUB_PUBLIC_DIR: the files catch up with any change nobody synced
 
 
 def publish_job(interval_seconds: int) -> Job:

@@ -51,7 +51,7 @@ from crypto.status import StatusDelta, StatusList, sign_status_delta
 from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle
 from hub.context import context_of
 from hub.core.clock import taipei_label
-from hub.jobs import publish
+from hub.jobs import public_files, publish
 from hub.models.identity import User
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
 from hub.services import audit
@@ -95,6 +95,7 @@ def revoke_serial(db: Session, kid_hex: str, serial: int) -> int:
     ).scalar_one()
     db.add(StatusEntry(kid=kid_hex, serial=serial, counter=int(counter)))
     db.flush()
+    public_files.after_commit(db)
     return int(counter)
 
 
@@ -278,6 +279,7 @@ def import_bundle(
     body = export_bundle_bytes(data)
     now = int(time.time())
     active_kid, activate = _check_offered(db, bundle, now)
+    public_files.after_commit(db)
     current = db.get(SignedDocument, BUNDLE_DOCUMENT, with_for_update=True)
     if current is not None:
         if current.body == body:
@@ -403,6 +405,7 @@ def rotate_issuer(db: Session, *, actor: User | None = None, via: str = "cli") -
     """A new issuer key. Root on the hub: active at once (the bundle re-signs itself). Offline root:
     prepared, with the bundle request that must be signed and imported before it is used."""
     store = keystore(db)
+    public_files.after_commit(db)
     if context_of(db).root_offline:
         key = store.prepare_issuer()
         audit.record(db, "trust.issuer_prepared", actor=actor, target=f"key:{key.kid.hex()}", via=via)
@@ -442,6 +445,7 @@ def mark_compromised(
     if state is KeyState.COMPROMISED:
         raise Conflict(reason="already_compromised", detail="this key is already marked compromised")
     store.mark_compromised(kid)
+    public_files.after_commit(db)
     active = store.active_kid().hex()
     ensure_issuer_record(db, active)
     audit.record(
