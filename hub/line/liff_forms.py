@@ -138,13 +138,18 @@ def register_enterprise(
 
 @router.post("/enterprise/register/code", status_code=202)
 def enterprise_registration_code(
-    body: RegistrationFormIn, call: Annotated[LiffCall, liff(bound=False)]
+    body: RegistrationFormIn, call: Annotated[LiffCall, liff(bound=False, channel=ChannelName.ENTERPRISE)]
 ) -> dict[str, Any]:
     """An SMS code for the enterprise registration form, sent only once the form's fields are valid: a
     統一編號 with a wrong check digit (or any other bad field) is named now, not after the person has
-    waited for a code and typed it. Caps count per number and per LINE user, as for stations."""
+    waited for a code and typed it. Caps count per number, per client address and per LINE user, as for
+    stations."""
     otp.request_code(
-        call.db, body.admin_mobile, otp.Purpose.ENTERPRISE_REGISTRATION, user_tag(call.line_user_id)
+        call.db,
+        body.admin_mobile,
+        otp.Purpose.ENTERPRISE_REGISTRATION,
+        call.client_ip,
+        line_user=user_tag(call.line_user_id),
     )
     return {"sent_to": mask_mobile(body.admin_mobile)}
 

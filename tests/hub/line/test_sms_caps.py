@@ -29,6 +29,7 @@ SMS_PATHS = (
     "/api/v1/officers/login/start",
     "/console/login/sms",
     "/liff/api/police/register/code",
+    "/liff/api/enterprise/register/code",
 )
 
 Sender = Callable[[str, str], int]  # (client address, mobile) -> HTTP status of one code request
@@ -81,11 +82,24 @@ def senders(app, db, standin, keys_dir) -> dict[str, Sender]:
         body = {"id_token": token, "mobile": "0" + mobile[4:]}
         return client.post("/liff/api/police/register/code", json=body).status_code
 
+    def liff_enterprise(address: str, mobile: str) -> int:
+        client = TestClient(app, client=(address, 40000))
+        token = standin.issue_id_token(next(users))
+        body = {
+            "id_token": token,
+            "company_name": "艾斯移動股份有限公司",
+            "ubn": "04595257",
+            "admin_name": "曾可愛",
+            "admin_mobile": "0" + mobile[4:],
+        }
+        return client.post("/liff/api/enterprise/register/code", json=body).status_code
+
     return {
         "/api/v1/otp/request": rest,
         "/api/v1/officers/login/start": officer,
         "/console/login/sms": console,
         "/liff/api/police/register/code": liff,
+        "/liff/api/enterprise/register/code": liff_enterprise,
     }
 
 
