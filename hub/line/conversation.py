@@ -176,6 +176,9 @@ def _mobile_given(db: Session, incoming: Incoming, conversation: LineConversatio
         known = is_known(db, incoming.channel, mobile)
         otp.request_code(db, mobile, BINDING_PURPOSE, user_tag(incoming.line_user_id), deliver=known)
     except (HubError, DomainError) as exc:
+        # A refused resend keeps the person where they were: the code already sent to this number is
+        # still valid, so the next thing typed is taken as that code, not as a mobile.
+        _set_step(db, incoming, "code", mobile=mobile)
         return Outcome([m.text(_otp_refusal(exc))])
     _set_step(db, incoming, "code", mobile=mobile)
     return Outcome(
@@ -208,7 +211,13 @@ def _otp_refusal(exc: Exception) -> str:
     status = getattr(exc, "status_code", None)
     reason = getattr(exc, "reason", "")
     if status == 429 or reason.startswith("too_many"):
-        return "驗證碼申請過於頻繁，請稍後再試。"
+        wait = getattr(exc, "retry_after", None)
+        when = (
+            f"請於 {wait} 秒後再要求重新發送"
+            if isinstance(wait, int) and wait > 0
+            else "請稍後再要求重新發送"
+        )
+        return f"驗證碼申請過於頻繁，{when}。已收到的驗證碼仍可使用，請直接輸入 6 位數驗證碼。"
     return "簡訊暫時無法送出，請稍後再試。"
 
 

@@ -107,6 +107,27 @@ def test_wrong_code_binds_nothing_and_bad_mobile_is_asked_again(
     assert chat.say(right)[0]["text"].startswith("註冊成功")
 
 
+def test_a_refused_resend_keeps_the_first_code_usable(
+    app, settings, client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
+) -> None:
+    """Asking again within the cooldown is refused with the wait stated; the code already received still
+    binds (it is not taken for a malformed mobile)."""
+    hub.register_enterprise(mobile=ADMIN)
+    cooldown = settings.model_copy(update={"otp_resend_cooldown_seconds": 60})
+    app.state.settings = app.state.context.settings = cooldown  # the shipped cooldown (tests run with 0)
+    chat = LineChat(client, standin, "enterprise")
+    chat.tap("a=register")
+    chat.say(ADMIN_LOCAL)
+    first = sms.code(ADMIN)
+    chat.tap("a=register")  # 註冊 登入 again, then the same number: within the resend cooldown
+    refused = chat.say(ADMIN_LOCAL)[0]["text"]
+    assert "過於頻繁" in refused and "秒後" in refused and "仍可使用" in refused
+    assert sms.code(ADMIN) == first  # nothing new was sent
+    done = chat.say(first)[0]["text"]
+    assert done.startswith("註冊成功") and "格式不正確" not in done
+    assert _bindings(db) == [("enterprise", chat.user_id, ADMIN)]
+
+
 def test_code_sent_for_another_purpose_does_not_bind(
     client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session
 ) -> None:
