@@ -37,6 +37,7 @@ from hub.models.passes import Pass
 from hub.models.rosters import Officer
 from hub.services import audit, people
 from hub.services.errors import Invalid, NotAllowed, TooManyRequests
+from hub.services.unit_of_work import serialise
 
 AUDIT_ACTION = "check.id_card"
 THROTTLE_WINDOW = dt.timedelta(hours=1)
@@ -111,9 +112,11 @@ def check_id_card(db: Session, caller: Caller, typed_id: str) -> IdCardAnswer:
         raise Invalid(
             f"not a valid national ID ({problem.explain()})", field="national_id", reason="bad_national_id"
         )
-    _throttle(db, caller)
     record = _best_pass(db, people.national_id_hash(db, nid))
+    # The verdict first: it may store a fresh trust bundle in a session of its own, which must not
+    # wait for the lock the throttle takes. A throttled caller is told nothing of it.
     status = _status(db, record)
+    _throttle(db, caller)
     event_id = _record(db, caller, status, record)
     org = db.get(Organisation, record.org_id) if record is not None else None
     return IdCardAnswer(
@@ -127,10 +130,10 @@ def check_id_card(db: Session, caller: Caller, typed_id: str) -> IdCardAnswer:
 
 
 def _throttle(db: Session, caller: Caller) -> None:
-    """At most `id_card_checks_per_hour` lookups per officer in any hour. The officer's roster row is
-    locked first (PostgreSQL), so two concurrent lookups cannot both take the last one."""
+    """At most `id_card_checks_per_hour` lookups per officer in any hour. Serialised per officer, so two
+    concurrent lookups cannot both take the last one."""
     limit = context_of(db).settings.id_card_checks_per_hour
-    db.get(Officer, caller.officer.id, with_for_update=True, populate_existing=True)
+    serialise(db, f"id-card-check:{caller.officer.id}")
     since = utcnow() - THROTTLE_WINDOW
     target = _target(caller)
     times = list(
