@@ -106,6 +106,9 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
             ],
         },
         "hero": {"type": "image", "url": qr, "size": "full", "aspectRatio": "1:1", "aspectMode": "fit"},
+        # LINE's dark theme darkens a bubble's blocks: the QR's block stays white, so the code keeps its
+        # quiet zone on any theme (the PNG itself is opaque, with a 4-module white border).
+        "styles": {"hero": {"backgroundColor": "#FFFFFF"}},
         "body": {
             "type": "box",
             "layout": "vertical",
