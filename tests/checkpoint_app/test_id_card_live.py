@@ -20,7 +20,7 @@ HOLDER = "F131104093"
 def hub(tmp_path: Path) -> Iterator[LiveHub]:
     live = LiveHub(tmp_path / "hub")
     live.prepare()
-    live.start()
+    live.start(timeout=120.0)  # a loaded 2-core machine imports the hub slowly
     yield live
     live.close()
 
