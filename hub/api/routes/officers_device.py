@@ -93,6 +93,13 @@ def login_verify(
     )
 
 
+class IdCheckDoc(BaseModel):
+    device_id: uuid.UUID
+    officer_id: str = Field(max_length=32, description="the officer logged in on this device")
+    national_id: str = Field(max_length=32, description="as typed; never stored or logged")
+    sent_at: float = Field(description="device clock, epoch seconds; refused if more than 120 s off")
+
+
 class IdCheckOut(BaseModel):
     ok: bool = Field(description="true only when the ID holds a pass valid now")
     status: str = Field(description="valid, revoked, expired, not_yet_valid, invalid or none")
@@ -107,6 +114,13 @@ class IdCheckOut(BaseModel):
 @router.post(
     "/officers/id-check",
     response_model=IdCheckOut,
+    # The body is read raw (the device signs its exact bytes); this documents its shape.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": IdCheckDoc.model_json_schema()}},
+        }
+    },
     responses={
         401: {"description": "unknown device, bad signature or a request too old"},
         403: {"description": "revoked device, or no duty officer of its station logged in on it"},
