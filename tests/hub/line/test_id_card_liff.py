@@ -4,6 +4,7 @@ checkpoint app's (hub.services.id_card_check), for a duty officer bound in LINE 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -116,3 +117,22 @@ def test_scan_page_checks_an_id_without_a_pass(
         (False, "id_card:revoked"),
     ]
     page.context.close()
+
+
+def test_a_station_admin_not_on_the_roster_is_told_how_to_add_themselves(
+    client: TestClient, standin: Any, sms: SmsOutbox, hub: Any, story: dict[str, Any]
+) -> None:
+    admin = LineChat(client, standin, "police")
+    _bind(admin, sms, "+886922000001")
+    told = admin.tap("a=scan")[0]["text"]
+    assert "不在本分局的執勤名單上" in told and "「執勤 名單」" in told
+    # the admin adds themselves with the bound mobile; the next tap opens the scan page
+    token = hub.sms_login("+886922000001", role="station_admin")
+    added = client.post(
+        f"/api/v1/stations/{story['station']['id']}/officers",
+        json={"name": "林主管", "officer_number": "A0001", "mobile": "0922000001"},
+        headers=bearer(token),
+    )
+    assert added.status_code == 201, added.text
+    opened = admin.tap("a=scan")[0]
+    assert opened["type"] == "flex" and "police/scan" in json.dumps(opened, ensure_ascii=False)
