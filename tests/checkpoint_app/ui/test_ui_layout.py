@@ -32,7 +32,17 @@ SIZES = [
     (1920, 1200, 1.5),
 ]
 MIN_TARGET_MM = 12.0
-SCREENS = ["scan", "verdict_valid", "verdict_refused", "idcheck", "id_card", "history", "sync", "login", "enrol"]
+SCREENS = [
+    "scan",
+    "verdict_valid",
+    "verdict_refused",
+    "idcheck",
+    "id_card",
+    "history",
+    "sync",
+    "login",
+    "enrol",
+]
 
 
 @pytest.fixture(scope="module")
