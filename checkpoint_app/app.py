@@ -108,6 +108,7 @@ class CheckpointApp(App):
         # Imported here: the screen modules register kv rules and need the font in place first.
         from checkpoint_app.ui.enrol_screen import EnrolScreen
         from checkpoint_app.ui.history_screen import HistoryScreen
+        from checkpoint_app.ui.id_card_screen import IdCardScreen
         from checkpoint_app.ui.idcheck_screen import IdCheckScreen
         from checkpoint_app.ui.login_screen import LoginScreen
         from checkpoint_app.ui.scan_screen import ScanScreen
@@ -123,6 +124,7 @@ class CheckpointApp(App):
             ScanScreen(name="scan"),
             VerdictScreen(name="verdict"),
             IdCheckScreen(name="idcheck"),
+            IdCardScreen(name="id_card"),
             HistoryScreen(name="history"),
             SyncScreen(name="sync"),
         ]

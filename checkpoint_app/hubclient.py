@@ -155,3 +155,23 @@ class HubClient:
         if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
             raise CheckpointError("hub_bad_answer")
         return answer
+
+    # -- the ID-card check ----------------------------------------------------------------------------
+    def id_check(self, device_id: str, body: bytes, signature: bytes) -> dict[str, Any]:
+        response = self._request(
+            "POST",
+            "/officers/id-check",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Device-Id": device_id,
+                "X-Device-Signature": b64(signature),
+            },
+        )
+        try:
+            answer = json.loads(response.content)
+        except ValueError as exc:
+            raise CheckpointError("hub_bad_answer") from exc
+        if not isinstance(answer, dict):
+            raise CheckpointError("hub_bad_answer")
+        return answer

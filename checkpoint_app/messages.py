@@ -56,6 +56,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hub_unreachable": ("無法連線至管理中心", "hub unreachable"),
     "hub_refused": ("管理中心拒絕了請求（狀態 {status}）", "the hub refused the request (status {status})"),
     "hub_bad_answer": ("管理中心的回應無法解讀", "the hub sent an answer this app cannot read"),
+    # the ID-card check (checkpoint_app.id_card_lookup)
+    "idcard_needs_network": (
+        "身分證核實需要網路連線，目前離線；通行碼查驗仍可離線使用",
+        "The ID-card check needs the network and this device is offline; pass checks still work offline",
+    ),
+    "idcard_invalid": (
+        "身分證號格式或檢查碼錯誤，請再核對一次",
+        "not a valid ID number (format or check digit)",
+    ),
+    "idcard_device_refused": ("管理中心不接受此裝置的請求", "the hub refused this device's request"),
+    "idcard_not_officer": (
+        "管理中心查無本分局的執勤登入，請重新登入",
+        "no duty login of this station at the hub: log in again",
+    ),
+    "idcard_throttled": (
+        "身分證核實次數已達每小時上限，請稍後再試",
+        "hourly ID-card check limit reached; try later",
+    ),
     # sync
     "sync_unacknowledged": ("管理中心未確認此批事件", "hub acknowledged no event of the batch"),
     "status_list_failed": ("部分註銷清單未能更新", "some status lists could not be refreshed"),

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from checkpoint_app import enrolment, officer_login
+from checkpoint_app import enrolment, id_card_lookup, officer_login
 from checkpoint_app.decoder import DecoderChain
+from checkpoint_app.enrolment import device_key
 from checkpoint_app.errors import HubUnavailableError, NoOfficerError, NotEnrolledError
 from checkpoint_app.hlc import HybridClock
 from checkpoint_app.hubclient import HubClient
+from checkpoint_app.id_card_lookup import IdCardAnswer
 from checkpoint_app.idcheck import check_typed_id
 from checkpoint_app.models import IdCheck, OfficerSession, ScanOutcome, ScanRecord, SyncReport, SyncStatus
 from checkpoint_app.reasons import reason_text
@@ -163,6 +165,16 @@ class CheckpointService:
 
     def check_id(self, outcome: ScanOutcome, typed_id: str) -> IdCheck:
         return check_typed_id(outcome.masked_national_id, typed_id)
+
+    def check_id_card(self, typed_id: str) -> IdCardAnswer:
+        """The ID-card check (no pass at hand): asks the hub, so it needs the network."""
+        session = self.officer()
+        if session is None:
+            raise NoOfficerError("no_officer")
+        with self._client() as client:
+            return id_card_lookup.lookup(
+                client, device_key(self.store), self._device_id(), session.officer_id, typed_id
+            )
 
     def history(self, limit: int = 200) -> list[ScanRecord]:
         session = self.officer()

@@ -92,6 +92,15 @@ _TABLE: dict[str, tuple[str, str]] = {
     # Short: at 30 sp a longer hint is cut by a phone-wide field (the line above says what to type).
     "idcheck_hint": ("例如 A123456789", "e.g. A123456789"),
     "idcheck_button": ("核對", "Check"),
+    # ID-card check (no pass at hand; asks the hub)
+    "idcard_open": ("身分證核實", "ID card check"),
+    "idcard_title": ("身分證核實（未帶通行碼）", "ID card check (no pass)"),
+    "idcard_help": (
+        "請輸入證件上的身分證統一編號，向管理中心查詢是否持有有效通行碼（需網路連線，不會儲存）。",
+        "Type the number on the ID card; the hub says whether it holds a valid pass (needs the network; "
+        "never stored).",
+    ),
+    "idcard_button": ("查詢", "Look up"),
     # history
     "history_title": ("本班掃描紀錄（臺北時間）", "Scans this shift (Taipei time)"),
     "history_empty": ("本班尚無掃描紀錄", "No scans yet this shift"),

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     enrolment_token_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     # docs/CONTRACTS.md caps a batch at 1000 events; an operator may lower it, never raise it.
     max_events_per_batch: int = Field(default=1000, ge=1, le=1000)
+    # ID-card checks (hub.services.id_card_check) one officer may make in any hour: enough for a busy
+    # roadblock, too few to walk through ID numbers to learn who holds a pass.
+    id_card_checks_per_hour: int = Field(default=60, ge=1, le=1000)
 
     # Retention
     retention_days: int = Field(default=28, ge=1)

@@ -36,13 +36,19 @@ _NAMESPACE = uuid.UUID("0d6f0f6e-6c1a-4e57-8d43-3f3f7b1d2a90")
 
 
 def liff_device(db: Session, station_id: int | None) -> Device:
-    device_id = str(uuid.uuid5(_NAMESPACE, f"line-liff:{station_id}"))
+    return register_device(db, station_id, kind="line-liff", name="LINE 掃碼核實")
+
+
+def register_device(db: Session, station_id: int | None, *, kind: str, name: str) -> Device:
+    """The station's register entry for checks made without a checkpoint's own scan sequence (`kind`
+    keeps them apart: a device's uploaded `seq` numbers must never meet the hub's)."""
+    device_id = str(uuid.uuid5(_NAMESPACE, f"{kind}:{station_id}"))
     device = db.get(Device, device_id)
     if device is None:
         device = Device(
             id=device_id,
-            name="LINE 掃碼核實",
-            public_key=hashlib.sha256(f"checkpass line liff {station_id}".encode()).digest(),
+            name=name,
+            public_key=hashlib.sha256(f"checkpass {kind.replace('-', ' ')} {station_id}".encode()).digest(),
             station_id=station_id,
             enrolled_at=utcnow(),
         )

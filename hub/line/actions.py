@@ -106,6 +106,9 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
             ],
         },
         "hero": {"type": "image", "url": qr, "size": "full", "aspectRatio": "1:1", "aspectMode": "fit"},
+        # LINE's dark theme darkens a bubble's blocks: the QR's block stays white, so the code keeps its
+        # quiet zone on any theme (the PNG itself is opaque, with a 4-module white border).
+        "styles": {"hero": {"backgroundColor": "#FFFFFF"}},
         "body": {
             "type": "box",
             "layout": "vertical",
@@ -223,6 +226,15 @@ def venue_apply(db: Session, caller: Caller, account: User) -> Any:
 # --- police ---
 
 
+# A station admin is not a duty officer until on the roster; the roster is read at every tap, so adding
+# oneself with the mobile bound here is all it takes (hub.line.binding.accounts_of).
+NOT_ON_ROSTER = (
+    "您是分局管理者，但不在本分局的執勤名單上，所以還不能掃碼核實。"
+    "請點選單的「執勤 名單」，以您在此綁定的手機號碼把自己加入執勤名單（姓名、警員編號、手機），"
+    "再點「掃碼 核實」即可。"
+)
+
+
 def scan(db: Session, caller: Caller, account: User) -> Any:
     return _outcome(
         [
@@ -315,5 +327,7 @@ def run(db: Session, caller: Caller, action: str, data: dict[str, str]) -> Any:
             if role is Role.STATION_ADMIN and account.org_id is None:
                 return station_register(db, caller, account)
             return handler(db, caller, account)
+    if action == "scan" and caller.account(Role.STATION_ADMIN) is not None:
+        return _outcome([m.text(NOT_ON_ROSTER)])
     names = "、".join(ROLE_LABELS[r.value] for r in roles)
     return _outcome([m.text(f"此功能僅限{names}使用。")])

@@ -26,6 +26,7 @@ from hub.models.identity import Role
 from hub.models.venues import Venue
 from hub.services import audit, venues
 from hub.services.errors import NotAllowed, NotFound
+from hub.services.id_card_check import Caller, check_id_card, officer_of_user
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
@@ -73,6 +74,33 @@ def police_verdict(body: VerdictIn, call: Annotated[LiffCall, liff(Role.OFFICER)
             national_id=claims.masked_national_id,
             organisation=claims.org_name,
             expires=taipei(dt.datetime.fromtimestamp(claims.expires_at, dt.UTC)),
+        )
+    return out
+
+
+class IdCheckIn(TokenIn):
+    national_id: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+@router.post("/police/id-check")
+def police_id_check(body: IdCheckIn, call: Annotated[LiffCall, liff(Role.OFFICER)]) -> dict[str, Any]:
+    """The ID-card check (hub.services.id_card_check): the same answer the checkpoint app gets."""
+    account = call.scope.user
+    caller = Caller(officer=officer_of_user(call.db, account), user=account, client_ip=call.client_ip)
+    answer = check_id_card(call.db, caller, body.national_id)
+    out: dict[str, Any] = {
+        "ok": answer.ok,
+        "status": answer.status.value,
+        "verdict": "核准通行" if answer.ok else "不予通行",
+        "reason": answer.message,
+        "reminder": ID_CARD_REMINDER,
+    }
+    if answer.holder_masked is not None:
+        out.update(
+            holder=answer.holder_masked,
+            national_id=answer.national_id_masked,
+            organisation=answer.organisation,
+            expires=taipei(answer.expires_at) if answer.expires_at is not None else None,
         )
     return out
 

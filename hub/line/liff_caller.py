@@ -60,6 +60,10 @@ MESSAGES = {
     "too_many_codes": "驗證碼申請過於頻繁，請稍後再試。",
     "too_many_requests": "嘗試次數過多，請稍後再試。",
     "unavailable": "系統暫時無法處理，請稍後再試。",
+    # the ID-card check (hub.services.id_card_check)
+    "bad_national_id": "身分證號格式或檢查碼錯誤，請再核對一次。",
+    "id_check_throttled": "身分證核實次數已達每小時上限，請稍後再試。",
+    "not_officer": "僅限已綁定的執勤警員使用身分證核實。",
 }
 # Reasons whose detail the service already wrote for the person, in zh-TW (what is wrong with the file,
 # which venue name is too long): the page shows that rather than the reason's general message.

@@ -72,7 +72,7 @@ def _request_body_doc() -> dict[str, object]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-async def _raw_body(request: Request) -> bytes:
+async def raw_body(request: Request) -> bytes:
     """The exact bytes the device signed, refused past the hub's upload limit even without a length."""
     limit: int = request.app.state.settings.max_upload_bytes
     chunks: list[bytes] = []
@@ -99,7 +99,7 @@ async def _raw_body(request: Request) -> bytes:
 )
 def post_batch(
     db: SessionDep,
-    body: Annotated[bytes, Depends(_raw_body)],
+    body: Annotated[bytes, Depends(raw_body)],
     settings: SettingsDep,
     x_device_id: Annotated[str | None, Header()] = None,
     x_device_signature: Annotated[str | None, Header()] = None,

@@ -142,6 +142,32 @@ async function scanPage() {
   };
   $("scan").onclick = scan;
   $("again").onclick = scan;
+  // The ID-card check, for a person with no pass at hand: the number is sent once and cleared from the
+  // field as soon as it is sent, so the next person never sees it; the answer shows it masked.
+  $("id-check").onsubmit = async (event) => {
+    event.preventDefault();
+    const typed = $("national-id").value.trim();
+    if (busy || !typed) return;
+    busy = true;
+    $("check-id").disabled = true;
+    show("error", false);
+    clearVerdict();
+    try {
+      const result = await post("/liff/api/police/id-check", { id_token: line.getIDToken(), national_id: typed });
+      $("national-id").value = "";
+      if (!result.ok) { fail(refusal(result)); return; }
+      showVerdict(result.data);
+    } finally {
+      busy = false;
+      $("check-id").disabled = false;
+    }
+  };
+  $("next-id").onclick = () => {
+    show("error", false);
+    clearVerdict();
+    show("scanner");
+    $("national-id").focus();
+  };
 }
 
 // --- venue check-in ---

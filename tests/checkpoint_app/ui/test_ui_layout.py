@@ -43,6 +43,7 @@ SCREENS = [
     "verdict_valid",
     "verdict_refused",
     "idcheck",
+    "id_card",
     "history",
     "sync",
     "login",

@@ -74,6 +74,21 @@ def test_employee_shows_downloads_and_prints_the_pass(
         Image.open(io.BytesIO(png.content)), formats=zxingcpp.BarcodeFormat.QRCode
     )
     assert [d.text for d in decoded] == [issued["text"]]
+    # a white quiet zone in LINE's dark theme too: the hero block is white and the PNG opaque, its
+    # 4-module border white
+    assert bubble["styles"]["hero"]["backgroundColor"] == "#FFFFFF"
+    image = Image.open(io.BytesIO(png.content))
+    assert "A" not in image.getbands() and "transparency" not in image.info
+    grey = image.convert("L")
+    border = 4 * 10  # modules x box size of the "qr" link
+    width, height = grey.size
+    edge = [
+        grey.getpixel((x, y)) for x in range(width) for y in (*range(border), *range(height - border, height))
+    ]
+    edge += [
+        grey.getpixel((x, y)) for y in range(height) for x in (*range(border), *range(width - border, width))
+    ]
+    assert min(edge) == 255
 
     downloaded = chat.tap("a=pass_download")
     assert downloaded[0]["type"] == "image"
