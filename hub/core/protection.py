@@ -53,6 +53,7 @@ class Protector:
     lookup_key: bytes
     box: nacl.secret.SecretBox
     throttle_key: bytes
+    subject_key: bytes
 
     @classmethod
     def from_secret(cls, secret: bytes) -> Protector:
@@ -61,6 +62,7 @@ class Protector:
             lookup_key=_subkey(secret, "checkpass/national-id-lookup"),
             box=nacl.secret.SecretBox(_subkey(secret, "checkpass/national-id-box")),
             throttle_key=_subkey(secret, "checkpass/login-throttle"),
+            subject_key=_subkey(secret, "checkpass/audit-subject"),
         )
 
     def otp_hash(self, mobile: str, purpose: str, code: str) -> str:
@@ -74,6 +76,12 @@ class Protector:
         """The login throttle's key for a mobile, an address or both (hub.services.login_throttle)."""
         message = "\x00".join(parts).encode()
         return hashlib.blake2b(message, key=self.throttle_key, digest_size=32).hexdigest()
+
+    def subject_hash(self, mobile: str) -> str:
+        """Who a personal-data read concerned, as the audit log keeps it: a keyed hash of the person's
+        mobile (E.164), never the mobile itself (hub.services.audit.record, hub.services.data_reads).
+        64 bits: unique among a city's people, short enough for a register of thousands in one event."""
+        return hashlib.blake2b(mobile.encode(), key=self.subject_key, digest_size=8).hexdigest()
 
     def encrypt(self, text: str) -> bytes:
         return bytes(self.box.encrypt(text.encode()))
