@@ -32,6 +32,7 @@ READS: dict[str, str] = {
     "query.passes": "通行碼紀錄查詢",
     "query.checks": "員警盤查紀錄查詢",
     "query.visits": "實聯登記紀錄查詢",
+    "query.venue_visits": "實聯碼場所的登記紀錄",
     "query.employees": "企業員工名單",
     "query.enterprise_passes": "企業通行碼清單",
     "query.officers": "值勤員警名單",
