@@ -37,7 +37,9 @@ def chat_item(db: Session, caller: Caller, account: User) -> Any:
             m.text(head + ("：\n" + "\n".join(lines) if lines else "") + more),
             _link_bubble(
                 "誰查看了我的資料",
-                ["每一筆查閱的時間、單位與身分、查閱內容、是否遮蔽與解除遮蔽的理由，並可下載查閱紀錄的證明。"],
+                [
+                    "每一筆查閱的時間、單位與身分、查閱內容、是否遮蔽與解除遮蔽的理由，並可下載查閱紀錄的證明。"
+                ],
                 "開啟查閱紀錄",
                 liff_url(db, channel, f"{channel}/data-reads"),
             ),

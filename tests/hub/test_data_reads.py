@@ -40,7 +40,9 @@ def world(hub: Hub, keys_dir: Any) -> dict[str, Any]:
         )
         assert e.status_code == 201, e.text
         p = hub.client.post(
-            f"/api/v1/enterprises/{org['id']}/employees/{e.json()['id']}/passes", json={}, headers=bearer(token)
+            f"/api/v1/enterprises/{org['id']}/employees/{e.json()['id']}/passes",
+            json={},
+            headers=bearer(token),
         )
         assert p.status_code == 201, p.text
     return {"super": sup, "x": (token_x, org_x), "y": (token_y, org_y)}
@@ -143,7 +145,9 @@ def test_the_unmask_reason_typed_in_the_console_is_shown(hub: Hub, world: dict[s
     assert all(r["reason"] is None for r in _reads(hub, A))
 
 
-def test_the_footprint_page_answers_visits_and_reads_with_one_sms_code(hub: Hub, world: dict[str, Any]) -> None:
+def test_the_footprint_page_answers_visits_and_reads_with_one_sms_code(
+    hub: Hub, world: dict[str, Any]
+) -> None:
     token_x, org_x = world["x"]
     venue = hub.client.post(
         f"/api/v1/organisations/{org_x['id']}/venues",
@@ -153,7 +157,9 @@ def test_the_footprint_page_answers_visits_and_reads_with_one_sms_code(hub: Hub,
     assert venue.status_code == 201, venue.text
     venue_id, code = venue.json()[0]["id"], venue.json()[0]["code"]
     visit_code = hub.request_code(VISITOR, "visit")
-    visited = hub.client.post("/api/v1/visits", json={"venue_code": code, "mobile": VISITOR, "code": visit_code})
+    visited = hub.client.post(
+        "/api/v1/visits", json={"venue_code": code, "mobile": VISITOR, "code": visit_code}
+    )
     assert visited.status_code == 201, visited.text
     _ok(hub.client.get(f"/api/v1/venues/{venue_id}/visits", headers=bearer(token_x)))
 
