@@ -15,6 +15,7 @@ from hub.console import (
     pages_data,
     pages_enterprises,
     pages_ops,
+    pages_privacy,
     pages_review,
     pages_rosters,
 )
@@ -30,6 +31,7 @@ def install(app: FastAPI) -> None:
     router.include_router(pages_enterprises.router)
     router.include_router(pages_review.router)
     router.include_router(pages_rosters.router)
+    router.include_router(pages_privacy.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_middleware(SecurityHeaders)

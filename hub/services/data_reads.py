@@ -37,6 +37,7 @@ READS: dict[str, str] = {
     "query.enterprise_passes": "企業通行碼清單",
     "query.officers": "值勤員警名單",
     "query.station_admins": "警局管理者名單",
+    "query.admins": "管理者名單",
     "pass.read": "通行碼",
 }
 FORMATS = {"csv": "匯出 CSV 檔", "xlsx": "匯出 Excel 檔", "pdf": "列印 PDF"}
