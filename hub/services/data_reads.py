@@ -39,6 +39,7 @@ READS: dict[str, str] = {
     "query.station_admins": "警局管理者名單",
     "query.admins": "管理者名單",
     "pass.read": "通行碼",
+    "check.line": "員警掃碼核實通行碼",
 }
 FORMATS = {"csv": "匯出 CSV 檔", "xlsx": "匯出 Excel 檔", "pdf": "列印 PDF"}
 HUB_READER = "交通管制中心"  # a reader without an organisation: the hub's own administrators

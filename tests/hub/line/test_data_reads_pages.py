@@ -71,3 +71,28 @@ def test_the_liff_page_lists_the_employees_reads_with_a_proof_button(
     assert page.get_by_role("button", name="下載證明").count() == 1
     _shot(page, "data-reads-in-line")
     page.context.close()
+
+
+def test_an_officers_check_in_line_is_a_read_the_holder_sees(
+    db: Any,
+    client: TestClient,
+    standin: StandIn,
+    sms: SmsOutbox,
+    story: dict[str, Any],  # noqa: F811
+) -> None:
+    from sqlalchemy import select
+
+    from hub.devices.single_check import check_pass
+    from hub.models.identity import Role, User
+    from hub.services import data_reads
+    from hub.services.scope import Scope
+
+    _bind(LineChat(client, standin, "police"), sms, "+886977000001")
+    officer = db.scalars(
+        select(User).where(User.mobile == "+886977000001", User.role == Role.OFFICER.value)
+    ).one()
+    check_pass(db, Scope.of(officer), story["pass"]["text"])
+    db.commit()
+    [read] = [r.shown() for r in data_reads.reads_of(db, "+886955000001")]
+    assert read["what"] == "員警掃碼核實通行碼" and read["reader"] == "板橋分局 員警 陳*員"
+    assert data_reads.reads_of(db, "+886977000001") == []  # the officer was not read
