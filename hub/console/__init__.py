@@ -16,6 +16,7 @@ from hub.console import (
     pages_data,
     pages_enterprises,
     pages_ops,
+    pages_privacy,
     pages_review,
     pages_rosters,
 )
@@ -31,6 +32,7 @@ def install(app: FastAPI) -> None:
     router.include_router(pages_enterprises.router)
     router.include_router(pages_review.router)
     router.include_router(pages_rosters.router)
+    router.include_router(pages_privacy.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     install_error_pages(app)

@@ -42,6 +42,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "account.logout_everywhere": ("登出所有裝置", "Log out everywhere"),
     "account.role": ("角色", "Role"),
     "account.permissions": ("權限", "Permissions"),
+    "data_reads.title": ("誰查看了我的資料", "Who read my data"),
+    "data_reads.intro": (
+        "28 天內查閱您個人資料的紀錄（台北時間）。查閱者的姓名已遮蔽；每一筆都可下載稽核紀錄的證明。",
+        "Reads of your personal data in the last 28 days (Taipei time), the reader's name masked; each "
+        "read's proof from the audit log can be downloaded.",
+    ),
+    "data_reads.at": ("時間", "When"),
+    "data_reads.reader": ("查閱者", "Reader"),
+    "data_reads.what": ("查閱內容", "What was read"),
+    "data_reads.masking": ("遮蔽", "Masking"),
+    "data_reads.reason": ("解除遮蔽理由", "Reason for unmasking"),
+    "data_reads.proof": ("證明", "Proof"),
+    "data_reads.download": ("下載", "Download"),
+    "data_reads.none": (
+        "28 天內沒有人查閱您的個人資料。",
+        "Nobody read your personal data in the last 28 days.",
+    ),
     "dashboard.title": ("總覽", "Dashboard"),
     "dashboard.checks_per_hour": (
         "各分局每小時查驗數（近 24 小時）",

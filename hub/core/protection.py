@@ -54,6 +54,7 @@ class Protector:
     box: nacl.secret.SecretBox
     throttle_key: bytes
     form_key: bytes
+    subject_key: bytes
 
     @classmethod
     def from_secret(cls, secret: bytes) -> Protector:
@@ -63,6 +64,7 @@ class Protector:
             box=nacl.secret.SecretBox(_subkey(secret, "checkpass/national-id-box")),
             throttle_key=_subkey(secret, "checkpass/login-throttle"),
             form_key=_subkey(secret, "checkpass/console-form-token"),
+            subject_key=_subkey(secret, "checkpass/audit-subject"),
         )
 
     def otp_hash(self, mobile: str, purpose: str, code: str) -> str:
@@ -89,6 +91,12 @@ class Protector:
 
     def _form_mac(self, nonce: str) -> str:
         return hashlib.blake2b(nonce.encode(), key=self.form_key, digest_size=16).hexdigest()
+
+    def subject_hash(self, mobile: str) -> str:
+        """Who a personal-data read concerned, as the audit log keeps it: a keyed hash of the person's
+        mobile (E.164), never the mobile itself (hub.services.audit.record, hub.services.data_reads).
+        64 bits: unique among a city's people, short enough for a register of thousands in one event."""
+        return hashlib.blake2b(mobile.encode(), key=self.subject_key, digest_size=8).hexdigest()
 
     def encrypt(self, text: str) -> bytes:
         return bytes(self.box.encrypt(text.encode()))

@@ -26,6 +26,7 @@ from crypto.verify import Verdict, verify
 from hub.db import utcnow
 from hub.models.devices import Device, Scan
 from hub.models.identity import Role, User
+from hub.models.passes import Pass
 from hub.services import audit
 from hub.services.errors import NotAllowed
 from hub.services.keys import keystore
@@ -107,7 +108,19 @@ def _record_check(db: Session, officer_account: User, verdict: Verdict) -> Scan:
     )
     db.add(scan)
     db.flush()
+    # The officer is shown the holder's (masked) name: a read of the holder's data, named for them.
+    held = (
+        db.scalars(select(Pass.holder_mobile).where(Pass.pass_id == scan.pass_id)).first()
+        if scan.pass_id
+        else None
+    )
     audit.record(
-        db, "check.line", actor=officer_account, target=f"scan:{event_id}", ok=scan.ok, reason=scan.reason
+        db,
+        "check.line",
+        actor=officer_account,
+        target=f"scan:{event_id}",
+        subjects=[held] if held else [],
+        ok=scan.ok,
+        reason=scan.reason,
     )
     return scan

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from hub.context import context_of
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import utcnow
+from hub.line import data_reads
 from hub.line import messages as m
 from hub.line.binding import Caller
 from hub.line.channels import ROLE_LABELS
@@ -311,6 +312,10 @@ ACTIONS: dict[str, tuple[tuple[Role, ...], Action]] = {
     "scan": ((Role.OFFICER,), scan),
     "duty_roster": ((Role.STATION_ADMIN,), duty_roster),
     "checks": ((Role.STATION_ADMIN,), checks),
+    "data_reads": (
+        (Role.EMPLOYEE, Role.ENTERPRISE_ADMIN, Role.OFFICER, Role.STATION_ADMIN),
+        data_reads.chat_item,
+    ),
 }
 
 

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.config import Settings
+from hub.line.data_reads import api_router as data_reads_api
+from hub.line.data_reads import page_router as data_reads_page
 from hub.line.liff_api import router as liff_api_router
 from hub.line.liff_forms import router as liff_forms_router
 from hub.line.liff_whitelists import router as liff_whitelists_router
@@ -26,4 +28,6 @@ def mount(app: FastAPI, settings: Settings, sessions: sessionmaker[Session]) -> 
     app.include_router(liff_forms_router)
     app.include_router(liff_whitelists_router)
     app.include_router(liff_templates_router)
+    app.include_router(data_reads_api)
+    app.include_router(data_reads_page)
     return service

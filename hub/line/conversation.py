@@ -25,6 +25,7 @@ from hub.line import messages as m
 from hub.line import support
 from hub.line.binding import BINDING_PURPOSE, Caller, accounts_of, bind, caller_of, is_known, user_tag
 from hub.line.channels import ROLE_LABELS, ChannelName
+from hub.line.data_reads import WORDS as DATA_READ_WORDS
 from hub.line.models import LineConversation
 from hub.services import otp
 from hub.services.errors import DomainError
@@ -149,6 +150,10 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
     if words in REGISTER_WORDS:
         _set_step(db, incoming, None)
         return _open_action(db, incoming, caller, "register")
+    if words in DATA_READ_WORDS and caller is not None:
+        from hub.line import actions
+
+        return actions.run(db, caller, "data_reads", {})
     if words == m.SUPPORT_QUESTION:
         return _open_action(db, incoming, caller, "support")
     faq = m.FAQ_BY_QUESTION.get(words)

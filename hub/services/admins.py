@@ -44,9 +44,19 @@ def console_admin(db: Session, scope: Scope, admin_id: int) -> User:
 
 def list_admins(db: Session, scope: Scope) -> list[User]:
     scope.require(Permission.ADMINS_MANAGE)
-    return list(
+    rows = list(
         db.scalars(select(User).where(User.role.in_([r.value for r in CONSOLE_ROLES])).order_by(User.id))
     )
+    # The list shows each admin's name and mobile: a read of their personal data like any other.
+    audit.record(
+        db,
+        "query.admins",
+        actor=scope.user,
+        client_ip=scope.client_ip,
+        subjects=[u.mobile for u in rows],
+        results=len(rows),
+    )
+    return rows
 
 
 def create_general_admin(

@@ -4,10 +4,12 @@ Reading it, through filters, is `hub.services.audit_search`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
 
@@ -19,9 +21,17 @@ def record(
     actor: User | None = None,
     target: str | None = None,
     client_ip: str | None = None,
+    subjects: Iterable[str] = (),
     **details: Any,
 ) -> AuditEvent:
-    """Add an audit event. `details` must hold no personal data in clear (masked values, ids, counts)."""
+    """Add an audit event. `details` must hold no personal data in clear (masked values, ids, counts).
+
+    `subjects`: the mobiles (E.164) of the people whose personal data a read showed, so that each of them
+    can later see the read (hub.services.data_reads). Kept as `details["subjects"]`, keyed hashes only,
+    sorted and without repeats; a read of one page of many people names every one of them."""
+    keys = {context_of(db).protector.subject_hash(m) for m in subjects if m}
+    if keys:
+        details["subjects"] = sorted(keys)
     event = AuditEvent(
         action=action,
         actor_user_id=actor.id if actor is not None else None,

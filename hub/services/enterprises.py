@@ -80,6 +80,7 @@ def list_employees(db: Session, scope: Scope, *, org_id: int) -> list[Employee]:
         actor=scope.user,
         target=f"org:{org_id}",
         client_ip=scope.client_ip,
+        subjects=[e.mobile for e in rows],
         results=len(rows),
     )
     return rows

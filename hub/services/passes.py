@@ -296,6 +296,7 @@ def read_pass(db: Session, scope: Scope, *, pass_id: str, form: str) -> PassRead
         actor=scope.user,
         target=f"pass:{record.pass_id}",
         client_ip=scope.client_ip,
+        subjects=[record.holder_mobile],
         form=form,
         text=with_text,
     )
@@ -323,6 +324,7 @@ def list_passes(db: Session, scope: Scope, *, org_id: int, active_only: bool = F
         actor=scope.user,
         target=f"org:{org_id}",
         client_ip=scope.client_ip,
+        subjects=[p.holder_mobile for p in rows],
         results=len(rows),
     )
     return rows
@@ -371,6 +373,7 @@ def sheet_passes(db: Session, scope: Scope, *, org_id: int, part: int | None) ->
         actor=scope.user,
         target=f"org:{org_id}",
         client_ip=scope.client_ip,
+        subjects=[p.holder_mobile for p in rows],
         form="pdf",
         results=len(rows),
     )

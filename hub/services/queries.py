@@ -42,6 +42,9 @@ class Register:
     # The filter ("enterprise", "officer") whose term named no enterprise or officer at all: no rows,
     # and the reason is not that nothing happened in the window.
     unmatched: str | None = None
+    # The mobiles of the people the rows show (never output): whom the read concerned, for its audit
+    # entry (hub.services.audit.record's `subjects`).
+    subjects: frozenset[str] = frozenset()
 
     def cells(self) -> list[list[Any]]:
         """The rows as lists in column order, for the CSV and .xlsx exports."""
@@ -218,7 +221,8 @@ def pass_register(
                 "revoked_at": record.revoked_at,
             }
         )
-    return Register(PASS_COLUMNS, out, len(rows) > limit)
+    subjects = frozenset(record.holder_mobile for record, _ in rows[:limit])
+    return Register(PASS_COLUMNS, out, len(rows) > limit, subjects=subjects)
 
 
 CHECK_COLUMNS = (
@@ -306,7 +310,11 @@ def check_register(
                 "stale": scan.stale,
             }
         )
-    return Register(CHECK_COLUMNS, out, len(scans) > limit)
+    shown = scans[:limit]
+    shown_officers = {s.officer_id for s in shown}
+    subjects = {o.mobile for o in officers.values() if str(o.id) in shown_officers}
+    subjects |= {by_pass[s.pass_id][0].holder_mobile for s in shown if s.pass_id in by_pass}
+    return Register(CHECK_COLUMNS, out, len(scans) > limit, subjects=frozenset(subjects))
 
 
 VISIT_COLUMNS = ("visited_at", "venue_id", "venue", "organisation", "mobile")
@@ -346,7 +354,8 @@ def visit_register(
         }
         for v, venue, org_name in rows[:MAX_ROWS]
     ]
-    return Register(VISIT_COLUMNS, out, len(rows) > MAX_ROWS)
+    subjects = frozenset(v.mobile for v, _, _ in rows[:MAX_ROWS])
+    return Register(VISIT_COLUMNS, out, len(rows) > MAX_ROWS, subjects=subjects)
 
 
 def describe_person(person: str | None) -> str | None:
@@ -378,6 +387,7 @@ def _audited(
         f"query.{name}",
         actor=scope.user,
         client_ip=scope.client_ip,
+        subjects=register.subjects,
         **filters,
         unmasked=unmask,
         results=len(register.rows),

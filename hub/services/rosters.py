@@ -127,6 +127,7 @@ def list_officers(db: Session, scope: Scope, *, station_id: int, masked: bool = 
         actor=scope.user,
         target=f"org:{station_id}",
         client_ip=scope.client_ip,
+        subjects=[o.mobile for o in rows],
         results=len(rows),
         mobiles_in_clear=sees_mobiles(scope, station_id) and not masked,
     )

@@ -133,6 +133,7 @@ def list_station_admins(db: Session, scope: Scope, *, station_id: int | None = N
         "query.station_admins",
         actor=scope.user,
         client_ip=scope.client_ip,
+        subjects=[u.mobile for u in rows],
         station_id=station_id,
         results=len(rows),
     )

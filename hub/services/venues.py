@@ -340,6 +340,7 @@ def venue_visits(db: Session, scope: Scope, *, venue_id: int, unmask: bool = Fal
         actor=scope.user,
         target=f"venue:{venue_id}",
         client_ip=scope.client_ip,
+        subjects=[v.mobile for v in rows],
         results=len(rows),
         unmasked=unmask,
     )

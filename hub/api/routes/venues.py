@@ -16,7 +16,7 @@ from hub.db import SessionDep
 from hub.models.organisations import Organisation
 from hub.models.venues import Venue, Visit
 from hub.responses import file_response
-from hub.services import downloads, venues
+from hub.services import data_reads, downloads, venues
 from hub.services.venues import VenueApplication
 
 router = APIRouter(tags=["venues"])
@@ -141,6 +141,32 @@ def record_visit(body: VisitIn, db: SessionDep, ip: ClientIp) -> VisitOut:
 def my_footprint_by_code(body: FootprintIn, db: SessionDep, ip: ClientIp) -> list[FootprintEntry]:
     """A person's own 28-day footprint, proven by an SMS code (purpose `footprint`)."""
     return _footprint_out(venues.footprint_by_code(db, mobile=body.mobile, code=body.code, client_ip=ip))
+
+
+class DataReadOut(BaseModel):
+    """One read of the person's personal data, as hub.services.data_reads shows it (zh-TW)."""
+
+    event_id: int
+    at: str
+    reader: str
+    what: str
+    unmasked: bool
+    masking: str
+    reason: str | None
+
+
+class FootprintAndReads(BaseModel):
+    visits: list[FootprintEntry]
+    reads: list[DataReadOut]
+
+
+@router.post("/footprint/data-reads", response_model=FootprintAndReads)
+def my_footprint_and_reads_by_code(body: FootprintIn, db: SessionDep, ip: ClientIp) -> FootprintAndReads:
+    """A person's own 28-day footprint and who read their personal data in that time, proven by one SMS
+    code (purpose `footprint`): the footprint page's answer."""
+    visits = venues.footprint_by_code(db, mobile=body.mobile, code=body.code, client_ip=ip)
+    reads = [DataReadOut(**r.shown()) for r in data_reads.reads_of(db, body.mobile)]
+    return FootprintAndReads(visits=_footprint_out(visits), reads=reads)
 
 
 @router.get("/me/footprint", response_model=list[FootprintEntry])

@@ -218,13 +218,52 @@ async function footprintPage() {
     if (result.ok) { listVisits(result.data.visits); return; }
   }
   smsFlow("footprint", async (mobile, code) => {
-    const result = await post("/api/v1/footprint", { mobile, code });
+    const result = await post("/api/v1/footprint/data-reads", { mobile, code });
     if (!result.ok) { fail(refusal(result)); return; }
     const taipei = new Intl.DateTimeFormat("zh-TW", { timeZone: "Asia/Taipei", dateStyle: "medium", timeStyle: "short" });
-    listVisits(result.data.map((v) => ({ at: taipei.format(new Date(v.visited_at)) + "（台北時間）", venue: v.venue_name, organisation: v.org_name })));
+    listVisits(result.data.visits.map((v) => ({ at: taipei.format(new Date(v.visited_at)) + "（台北時間）", venue: v.venue_name, organisation: v.org_name })));
+    listReads(result.data.reads, null);
+    show("reads-section");
   });
 }
 
+// --- who read my data (hub/line/data_reads.py): in LINE by the ID token; on the footprint page after the SMS code ---
+function listReads(reads, proof) {
+  const list = $("reads");
+  list.textContent = "";
+  for (const r of reads) {
+    const item = document.createElement("li");
+    item.textContent = r.at + "　" + r.reader + "：" + r.what + "，" + r.masking + (r.reason ? "（理由：" + r.reason + "）" : "");
+    if (proof) {
+      const link = document.createElement("button");
+      link.textContent = "下載證明";
+      link.onclick = () => proof(r.event_id);
+      item.appendChild(link);
+    }
+    list.appendChild(item);
+  }
+  if (!reads.length) { const none = document.createElement("li"); none.textContent = "28 天內沒有人查閱您的個人資料。"; list.appendChild(none); }
+  show("list");
+}
+
+function saveJson(name, data) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: "application/json" }));
+  const a = document.createElement("a");
+  a.href = url; a.download = name; a.click();
+  URL.revokeObjectURL(url);
+}
+
+async function dataReadsPage() {
+  const line = await formSession();
+  if (!line) return;
+  const result = await post("/liff/api/data-reads", { id_token: line.getIDToken() });
+  if (!result.ok) { fail(refusal(result)); return; }
+  listReads(result.data.reads, async (eventId) => {
+    const proof = await post("/liff/api/data-reads/proof", { id_token: line.getIDToken(), event_id: eventId });
+    if (!proof.ok) { fail(refusal(proof)); return; }
+    saveJson("read-" + eventId + "-proof.json", proof.data);
+  });
+}
 
 // --- forms (in LINE only: the ID token says who is asking) ---
 async function formSession() {
@@ -465,5 +504,5 @@ async function stationPage() {
 
 ({
   scan: scanPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage,
-  employees: employeesPage, roster: rosterPage, station: stationPage,
+  employees: employeesPage, roster: rosterPage, station: stationPage, data_reads: dataReadsPage,
 })[cfg.page]();

@@ -1,0 +1,74 @@
+"""「誰查看了我的資料」 in LINE: the chat item (postback `a=data_reads`, or the words in `WORDS`), the LIFF
+page `/liff/{channel}/data-reads` and its API. The person is the bound account's SMS-proven mobile; what
+is shown is hub.services.data_reads' list and nothing more. An unbound LINE user gets nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import Field
+from sqlalchemy.orm import Session
+
+from hub.line import messages as m
+from hub.line.binding import Caller
+from hub.line.liff_caller import LiffCall, TokenIn, liff
+from hub.models.identity import User
+from hub.services import data_reads
+
+WORDS = frozenset({"誰查看了我的資料", "查閱紀錄"})
+CHAT_ITEMS = 10
+
+api_router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
+page_router = APIRouter(prefix="/liff", tags=["line"], include_in_schema=False)
+
+
+def chat_item(db: Session, caller: Caller, account: User) -> Any:
+    from hub.line.actions import _link_bubble, _outcome, liff_url
+
+    shown = [r.shown() for r in data_reads.reads_of(db, caller.mobile)]
+    lines = [f"{r['at']} {r['reader']}：{r['what']}，{r['masking']}" for r in shown[:CHAT_ITEMS]]
+    head = f"28 天內有 {len(shown)} 次查閱您的個人資料" if shown else "28 天內沒有人查閱您的個人資料。"
+    more = f"\n…另有 {len(shown) - CHAT_ITEMS} 筆" if len(shown) > CHAT_ITEMS else ""
+    channel = caller.channel.value
+    return _outcome(
+        [
+            m.text(head + ("：\n" + "\n".join(lines) if lines else "") + more),
+            _link_bubble(
+                "誰查看了我的資料",
+                [
+                    "每一筆查閱的時間、單位與身分、查閱內容、是否遮蔽與解除遮蔽的理由，並可下載查閱紀錄的證明。"
+                ],
+                "開啟查閱紀錄",
+                liff_url(db, channel, f"{channel}/data-reads"),
+            ),
+        ]
+    )
+
+
+def _mobile(call: LiffCall) -> str:
+    assert call.account is not None  # liff(): a bound account, or refused before this runs
+    return call.account.mobile
+
+
+@api_router.post("/data-reads")
+def reads(body: TokenIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any]:
+    return {"reads": [r.shown() for r in data_reads.reads_of(call.db, _mobile(call))]}
+
+
+class ProofIn(TokenIn):
+    event_id: Annotated[int, Field(ge=1, le=2**62)]
+
+
+@api_router.post("/data-reads/proof")
+def proof(body: ProofIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any]:
+    return data_reads.proof_of_read(call.db, _mobile(call), body.event_id)
+
+
+@page_router.get("/{channel}/data-reads")
+def page(channel: str, request: Request) -> HTMLResponse:
+    from hub.line.pages import _liff_page
+
+    which = "police" if channel == "police" else "enterprise"
+    return _liff_page(request, which, "data_reads", "誰查看了我的資料")
