@@ -22,7 +22,10 @@ def test_the_footprint_page_lists_who_read_the_visitors_data(
     sms: SmsOutbox,
     story: dict[str, Any],  # noqa: F811
 ) -> None:
-    sent = client.post("/api/v1/otp/request", json={"mobile": VISITOR, "purpose": "visit"})
+    sent = client.post(
+        "/api/v1/otp/request",
+        json={"mobile": VISITOR, "purpose": "visit", "venue_code": story["venue"]["code"]},
+    )
     assert sent.status_code == 200, sent.text
     visit = {"venue_code": story["venue"]["code"], "mobile": VISITOR, "code": sms.code(VISITOR)}
     assert client.post("/api/v1/visits", json=visit).status_code == 201
