@@ -2,7 +2,8 @@
 
 axe-core (through axe-playwright-python) checks WCAG 2.x A/AA rules; a violation of impact serious or
 critical fails the test (docs/testing.md lists the accepted minor ones). `layout_problems` finds what axe
-does not: a page wider than the screen, and text squeezed to one character per line (陳/*/明)."""
+does not: a page wider than the screen, a name broken over lines, text squeezed to one character per
+line (陳/*/明)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ _SQUEEZED = """() => {
     const range = document.createRange();
     range.selectNodeContents(node);
     const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
-    if (tops.size >= [...text].length) found.push(text);
+    // A short CJK word (a name, a station) broken over lines at all, or any text one character per line.
+    const shortWord = /^[\u3400-\u9fff*＊]{2,10}$/.test(text);
+    if (tops.size >= [...text].length || (shortWord && tops.size > 1)) found.push(text);
   }
   return found;
 }"""
@@ -44,7 +47,7 @@ def serious_violations(page: Any) -> list[str]:
 
 
 def layout_problems(page: Any) -> list[str]:
-    """The page scrolls sideways, or some text wraps one character per line."""
+    """The page scrolls sideways, a short name is broken over lines, or text wraps one character per line."""
     problems = []
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.viewport_size["width"]

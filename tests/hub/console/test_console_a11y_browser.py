@@ -232,12 +232,25 @@ def test_every_page_of_each_role_passes_axe_and_fits_a_phone(page, live_hub, wor
         (
             "0922000009",
             "station",
-            ["/", "/queries", "/roster", f"/stations/{station}/officers/{world['officer']}", "/devices", "/account"],
+            [
+                "/",
+                "/queries",
+                "/roster",
+                f"/stations/{station}/officers/{world['officer']}",
+                "/devices",
+                "/account",
+            ],
         ),
         (
             "0933000001",
             "enterprise",
-            ["/", f"/enterprises/{company}", f"/enterprises/{company}/employees/{employee}", "/queries", "/account"],
+            [
+                "/",
+                f"/enterprises/{company}",
+                f"/enterprises/{company}/employees/{employee}",
+                "/queries",
+                "/account",
+            ],
         ),
     ):
         context = browser.new_context()
