@@ -1,13 +1,36 @@
-"""Server-rendered SVG bar charts: no JavaScript, no chart library, readable on paper and under a strict
-CSP. Labels are escaped; the markup is built here only from numbers and escaped text."""
+"""Server-rendered charts: no JavaScript, no chart library, readable on paper and under a strict CSP.
+
+Sizes are real CSS pixels at every width: the SVG has no viewBox (bars are placed in percent), so its text
+is never scaled down to a few pixels on a phone; legends and the verdict mix are HTML text. Nothing uses a
+style attribute (the console's CSP allows only its own stylesheet). Labels are escaped; the markup is built
+here only from numbers and escaped text.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-PALETTE = ("#1f5fa8", "#d9822b", "#2e8b57", "#a83232", "#6b4fa8", "#7a7a7a", "#b8860b", "#2f7f8f")
+PALETTE = ("#1f5fa8", "#b35c00", "#2e7d4f", "#6b4fa8", "#4d5966", "#8a6d00", "#2f7f8f", "#a3366b")
+
+# A verdict's colour follows its meaning, never its rank: approved green, refusals in the red/orange family
+# (forgery red, a pass's own state orange, missing trust data brown). Each bar also carries its words and a
+# mark (✓/✗), and refusals are hatched, so colour is never the only cue.
+VERDICT_FAMILY = {
+    "ok": "approved",
+    "valid": "approved",
+    "bad_signature": "forged",
+    "unknown_key": "forged",
+    "key_compromised": "forged",
+    "bad_encoding": "forged",
+    "not_ours": "foreign",
+    "revoked": "state",
+    "expired": "state",
+    "not_yet_valid": "state",
+    "key_retired": "state",
+}
+PLOT_HEIGHT, TOP, BOTTOM = 150, 22, 26
 
 
 def stacked_bars(
@@ -15,65 +38,82 @@ def stacked_bars(
     series: dict[str, Sequence[int]],
     *,
     title: str,
-    width: int = 720,
-    height: int = 220,
+    peak_text: Callable[[int], str] = str,
 ) -> Markup:
-    """One bar per label, stacked by series (e.g. hours x stations), with a legend."""
+    """One bar per label, stacked by series (e.g. hours x stations), with an HTML legend.
+
+    On narrow screens every third axis label is kept (the others carry the `minor` class the stylesheet
+    hides), so labels never overlap."""
     count = max(len(labels), 1)
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     peak = max(totals, default=0) or 1
-    left, bottom, top = 36, 28, 10
-    plot_height = height - bottom - top
-    step = (width - left - 8) / count
+    step = 100 / count
+    base = TOP + PLOT_HEIGHT
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height + 18 * ((len(series) + 3) // 4)}" '
+        f'<svg class="chart" role="img" width="100%" height="{base + BOTTOM}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
-        f'<text x="2" y="{top + 8}" class="axis">{peak}</text>',
-        f'<text x="2" y="{height - bottom}" class="axis">0</text>',
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" class="base"/>',
+        f'<line x1="0" y1="{TOP}" x2="100%" y2="{TOP}" class="grid"/>',
+        f'<text x="0" y="{TOP - 6}" class="axis">{escape(peak_text(peak))}</text>',
+        f'<line x1="0" y1="{base}" x2="100%" y2="{base}" class="base"/>',
     ]
     for i, label in enumerate(labels):
-        x = left + i * step
-        y = height - bottom
+        y = float(base)
         for colour, values in zip(PALETTE * 8, series.values(), strict=False):
             value = values[i]
             if value <= 0:
                 continue
-            bar = value / peak * plot_height
+            bar = value / peak * PLOT_HEIGHT
             y -= bar
             parts.append(
-                f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(step - 2, 1):.1f}" height="{bar:.1f}" '
-                f'fill="{colour}"><title>{escape(label)}: {value}</title></rect>'
+                f'<rect x="{i * step + step * 0.08:.3f}%" y="{y:.1f}" width="{step * 0.84:.3f}%" '
+                f'height="{bar:.1f}" fill="{colour}"><title>{escape(label)}: {value}</title></rect>'
             )
-        if count <= 14 or i % 3 == 0:
-            parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{height - 10}" class="label">{escape(label)}</text>'
-            )
-    for index, (name, colour) in enumerate(zip(series, PALETTE * 8, strict=False)):
-        lx, ly = left + (index % 4) * 170, height + 6 + 18 * (index // 4)
-        parts.append(f'<rect x="{lx}" y="{ly}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{lx + 14}" y="{ly + 9}" class="legend">{escape(name)}</text>')
+        minor = " minor" if count > 8 and i % 3 else ""
+        centre = i * step + step / 2
+        parts.append(f'<text x="{centre:.3f}%" y="{base + 18}" class="label{minor}">{escape(label)}</text>')
     parts.append("</svg>")
+    if series:
+        parts.append('<ul class="legend">')
+        for name, colour in zip(series, PALETTE * 8, strict=False):
+            parts.append(
+                f'<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" '
+                f'fill="{colour}"/></svg>{escape(name)}</li>'
+            )
+        parts.append("</ul>")
     return Markup("".join(parts))
 
 
-def horizontal_bars(values: dict[str, int], *, title: str, width: int = 480) -> Markup:
-    """One labelled horizontal bar per key (e.g. the verdict mix), with its count and share."""
+def verdict_bars(values: dict[str, int], *, title: str, t: Callable[..., str]) -> Markup:
+    """The verdict mix as a table: the verdict in words, a bar coloured by meaning, count and share.
+
+    `t` is the page's translator (hub/console/i18n.py); an unknown reason still gets words, never a code."""
     total = sum(values.values()) or 1
     peak = max(values.values(), default=0) or 1
-    row = 24
-    height = row * max(len(values), 1) + 8
+    ordered = sorted(values.items(), key=lambda item: (VERDICT_FAMILY.get(item[0]) != "approved", -item[1]))
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title>"
+        '<svg width="0" height="0" class="defs" aria-hidden="true"><defs>'
+        '<pattern id="refusal-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="2" height="6" fill="#fff" fill-opacity=".5"/></pattern>'
+        "</defs></svg>",
+        f'<table class="verdicts"><caption class="visually-hidden">{escape(title)}</caption><tbody>',
     ]
-    for index, ((name, value), colour) in enumerate(zip(values.items(), PALETTE * 8, strict=False)):
-        y = 4 + index * row
-        bar = value / peak * (width - 230)
-        parts.append(f'<text x="0" y="{y + 15}" class="label-left">{escape(name)}</text>')
-        parts.append(f'<rect x="130" y="{y + 3}" width="{bar:.1f}" height="16" fill="{colour}"/>')
+    for code, value in ordered:
+        family = VERDICT_FAMILY.get(code, "trust")
+        words = t(f"verdict.{code}")
+        if words == f"verdict.{code}":
+            words = t("verdict.other", reason=code)
+        approved = family == "approved"
+        mark = "✓" if approved else "✗"
+        state = t("chart.approved" if approved else "chart.refused")
+        width = f"{value / peak:.1%}"
+        hatch = "" if approved else f'<rect width="{width}" height="18" fill="url(#refusal-hatch)"/>'
         parts.append(
-            f'<text x="{136 + bar:.1f}" y="{y + 15}" class="legend">{value} ({value / total:.0%})</text>'
+            f'<tr class="verdict-{family}"><th scope="row">'
+            f'<span class="mark" aria-hidden="true">{mark}</span> '
+            f'{escape(words)}<span class="visually-hidden">（{escape(state)}）</span></th>'
+            f'<td class="bar"><svg width="100%" height="18" aria-hidden="true">'
+            f'<rect width="{width}" height="18" class="fill"/>{hatch}</svg></td>'
+            f'<td class="num">{value}<span class="share">（{value / total:.0%}）</span></td></tr>'
         )
-    parts.append("</svg>")
+    parts.append("</tbody></table>")
     return Markup("".join(parts))

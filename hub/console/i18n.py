@@ -461,6 +461,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A code was sent just now; ask again in {wait}. The code you received still works.",
     ),
     "login.resend": ("重新發送驗證碼", "Send the code again"),
+    # The dashboard chart's words (hub/console/charts.py): one per verdict reason of crypto/verify.py.
+    "verdict.ok": ("核准通行", "Pass approved"),
+    "verdict.valid": ("核准通行", "Pass approved"),
+    "verdict.not_ours": ("非本系統通行碼", "Not a Checkpass pass"),
+    "verdict.bad_encoding": ("通行碼無法判讀", "Unreadable pass"),
+    "verdict.unknown_key": ("簽發單位不明", "Unknown issuer key"),
+    "verdict.bad_signature": ("簽章不符", "Signature invalid"),
+    "verdict.key_retired": ("簽發金鑰已停用", "Issuer key retired"),
+    "verdict.key_compromised": ("簽發金鑰已撤銷", "Issuer key compromised"),
+    "verdict.not_yet_valid": ("通行碼尚未生效", "Pass not yet valid"),
+    "verdict.expired": ("通行碼已過期", "Pass expired"),
+    "verdict.revoked": ("通行碼已註銷", "Pass revoked"),
+    "verdict.trust_expired": ("信任資料過期", "Trust data expired"),
+    "verdict.no_status": ("無註銷清單", "No revocation list"),
+    "verdict.other": ("不予通行（{reason}）", "Refused ({reason})"),
+    "chart.approved": ("通過", "approved"),
+    "chart.refused": ("拒絕", "refused"),
+    "chart.peak": ("最高 {n}", "max {n}"),
+    "chart.passes": ("核發通行證", "Passes issued"),
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {

@@ -44,15 +44,22 @@ def home(page: UserPage) -> Response:
     board = dashboard.dashboard(page.db, page.user)
     hour_labels = [h.strftime("%H") for h in board.hours]
     day_labels = [d.strftime("%m-%d") for d in board.days]
+
+    def peak(n: int) -> str:
+        return page.t("chart.peak", n=n)
+
     return page.render(
         "dashboard.html",
         board=board,
         checks_chart=charts.stacked_bars(
-            hour_labels, board.checks_per_hour, title=page.t("dashboard.checks_per_hour")
+            hour_labels, board.checks_per_hour, title=page.t("dashboard.checks_per_hour"), peak_text=peak
         ),
-        verdict_chart=charts.horizontal_bars(board.verdicts, title=page.t("dashboard.verdicts")),
+        verdict_chart=charts.verdict_bars(board.verdicts, title=page.t("dashboard.verdicts"), t=page.t),
         passes_chart=charts.stacked_bars(
-            day_labels, {"passes": board.passes_per_day}, title=page.t("dashboard.passes_per_day")
+            day_labels,
+            {page.t("chart.passes"): board.passes_per_day},
+            title=page.t("dashboard.passes_per_day"),
+            peak_text=peak,
         ),
     )
 
