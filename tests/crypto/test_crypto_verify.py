@@ -126,3 +126,51 @@ def test_verify_tries_every_key_sharing_a_kid(claims, issuer, trust, status):
     collide = replace(issuer_info(decoy), kid=issuer.kid)
     both = with_keys(trust, collide, issuer_info(issuer))
     assert verify(encode_pass(claims, issuer), both, status, NOW).ok
+
+
+def test_every_refusal_is_a_whole_verdict(claims, issuer, trust, status):
+    # What an officer's screen and the hub's logs read: ok is exactly False, the claims only once the
+    # signature held, the trust data's age whenever there is trust data and the text is ours, and
+    # stale only when stale data was accepted by policy.
+    from crypto.verify import Verdict
+
+    text = encode_pass(claims, issuer)
+    age = NOW - trust.issued_at
+    other = KeyPair.from_seed(b"x" * 32)
+    unknown = encode_pass(replace(claims, issuer_kid=other.kid), other)
+    late = trust.valid_until + 1
+    cases = [
+        (verify("hello", trust, status, NOW), Verdict(False, Reason.NOT_OURS, None, None, False)),
+        (verify(None, trust, status, NOW), Verdict(False, Reason.NOT_OURS, None, None, False)),
+        (verify("TP1:abc", trust, status, NOW), Verdict(False, Reason.BAD_ENCODING, None, age, False)),
+        (verify("TP1:abc", None, status, NOW), Verdict(False, Reason.BAD_ENCODING, None, None, False)),
+        (verify(text, None, status, NOW), Verdict(False, Reason.TRUST_EXPIRED, None, None, False)),
+        (verify(unknown, trust, status, NOW), Verdict(False, Reason.UNKNOWN_KEY, None, age, False)),
+        (
+            verify(unknown, trust, status, late),
+            Verdict(False, Reason.TRUST_EXPIRED, None, late - trust.issued_at, False),
+        ),
+        (
+            verify(unknown, trust, status, late, accept_stale=True),
+            Verdict(False, Reason.UNKNOWN_KEY, None, late - trust.issued_at, True),
+        ),
+        (
+            verify(text, trust, status, late),
+            Verdict(False, Reason.TRUST_EXPIRED, claims, late - trust.issued_at, False),
+        ),
+        (verify(text, trust, {}, NOW), Verdict(False, Reason.NO_STATUS, claims, age, False)),
+        (
+            verify(text, trust, {issuer.kid: StatusList.empty(other.kid, 8)}, NOW),
+            Verdict(False, Reason.NO_STATUS, claims, age, False),
+        ),
+    ]
+    for got, want in cases:
+        assert got == want
+        assert got.ok is False
+
+
+def test_a_stale_status_list_still_refuses_a_revoked_pass(claims, issuer, trust, status):
+    newer = with_keys(trust, replace(issuer_info(issuer), status_counter=5))
+    status[issuer.kid].revoke(claims.serial)
+    v = verify(encode_pass(claims, issuer), newer, status, NOW, accept_stale=True)
+    assert (v.ok, v.reason, v.stale) == (False, Reason.REVOKED, True)
