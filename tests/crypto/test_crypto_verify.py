@@ -193,3 +193,17 @@ def test_trust_data_is_current_up_to_and_including_its_valid_until(claims, issue
     assert (last.ok, last.stale) == (True, False)
     after = verify(text, trust, status, trust.valid_until + 1)
     assert (after.ok, after.reason) == (False, Reason.TRUST_EXPIRED)
+
+
+def test_a_pass_is_valid_from_its_not_before_second(claims, issuer, trust, status):
+    text = encode_pass(replace(claims, not_before=NOW), issuer)
+    assert verify(text, trust, status, NOW).ok
+    assert verify(text, trust, status, NOW - 1).reason is Reason.NOT_YET_VALID
+
+
+def test_broken_trust_data_refuses_and_never_raises(claims, issuer, trust):
+    # Not a StatusList where one belongs: the roadblock still gets an answer, and it is a refusal.
+    from crypto.verify import Verdict
+
+    v = verify(encode_pass(claims, issuer), trust, {issuer.kid: "not a status list"}, NOW)
+    assert v == Verdict(False, Reason.BAD_ENCODING, None, None, False)
