@@ -122,3 +122,15 @@ def test_signing_something_else_is_refused(issuer, which):
     sl = StatusList.empty(issuer.kid, 8)
     with pytest.raises(CryptoError):
         sign_status_list(None if which == "list" else sl, None if which == "key" else issuer)
+
+
+def test_delta_counts_its_steps_from_where_it_starts(issuer):
+    # An empty delta (nothing new since from) is fine; two serials in one step from counter 5 are not.
+    empty = StatusDelta(issuer.kid, 5, 5, ())
+    assert load_status_delta(sign_status_delta(empty, issuer), issuer.public_key) == empty
+    with pytest.raises(CryptoError, match="more serials"):
+        sign_status_delta(StatusDelta(issuer.kid, 5, 6, (1, 2)), issuer)
+    with pytest.raises(CryptoError):
+        sign_status_delta(None, issuer)
+    with pytest.raises(CryptoError):
+        sign_status_delta(empty, None)
