@@ -1,5 +1,5 @@
 # The three commands of the README. Each installs what is missing first (scripts/bootstrap).
-.PHONY: demo test checkpoint bench lint bootstrap
+.PHONY: demo test checkpoint bench lint bootstrap mutants
 
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
@@ -34,3 +34,7 @@ bench: bootstrap
 lint: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+
+# Mutation testing (slow, not in CI): MODULES="verify sync" for some; scripts/mutants.py --list shows them.
+mutants: bootstrap
+	$(PY) scripts/mutants.py $(MODULES)

@@ -15,13 +15,14 @@ from checkpoint_app.errors import NoOfficerError
 from checkpoint_app.frames import FileSource
 from checkpoint_app.service import CheckpointConfig, CheckpointService
 from checkpoint_app.store import Store
+from checkpoint_app.verifier import Verifier
 from crypto.base45 import b45decode, b45encode
 from crypto.cose import parse_sign1
 from crypto.keys import KeyPair
 from crypto.passes import PASS_PREFIX, pass_qr_png
 from crypto.trust import sign_trust_bundle
 from crypto.verify import Reason
-from tests.checkpoint_app.cpworld import World, seed_store
+from tests.checkpoint_app.cpworld import DEVICE_ID, World, seed_store
 
 
 def frame_file(folder: Path, name: str, grey_code: np.ndarray, seed: int) -> None:
@@ -200,3 +201,21 @@ def test_outcome_repr_does_not_carry_the_full_name(service: CheckpointService, w
     outcome = service.check_pass(world.make_pass(name="陳大明")[0])
     assert outcome.holder_name == "陳大明"
     assert "陳大明" not in repr(outcome) and "陳大明" not in str(outcome)
+
+
+def test_before_enrolment_and_before_the_first_sync_every_pass_needs_trust_data(
+    tmp_path: Path, world: World
+) -> None:
+    valid, _ = world.make_pass()
+    store = Store(tmp_path / "device")
+    try:
+        fresh = Verifier(store, accept_stale=True)  # nothing stored yet
+        assert fresh.trust is None and fresh.issuer_keys(world.issuer.kid) == []
+        assert fresh.check(valid, world.now).reason is Reason.TRUST_EXPIRED
+        # Enrolled, but the first sync has not brought a bundle yet.
+        store.save_device(DEVICE_ID, "cp", "http://127.0.0.1:9", world.root.public_key, "00")
+        enrolled = Verifier(store, accept_stale=True)
+        assert enrolled.trust is None
+        assert enrolled.check(valid, world.now).reason is Reason.TRUST_EXPIRED
+    finally:
+        store.close()

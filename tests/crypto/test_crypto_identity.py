@@ -136,3 +136,34 @@ def test_old_resident_form_is_checked_for_its_checksum_when_allowed():
     assert problems.count(None) == 1
     assert problems.count(NationalIdProblem.CHECKSUM) == 9
     assert national_id_problem("A323456789", allow_old_resident=True) == NationalIdProblem.FORMAT
+
+
+@pytest.mark.parametrize("nid", ["AC01234567", "FA12345689"])
+def test_old_resident_certificate_check_digit_worked_by_hand(nid):
+    # FA12345689: F=15 -> 1 + 5*9 = 46; A=10 counts as 0; 0*8 + 1*7 + 2*6 + 3*5 + 4*4 + 5*3 + 6*2 + 8*1
+    # = 85; 46 + 85 + 9 = 140, a multiple of 10. The first letter is the area, the second only its digit.
+    assert is_valid_national_id(nid, allow_old_resident=True)
+    typo = nid[:-1] + str((int(nid[-1]) + 1) % 10)
+    assert national_id_problem(typo, allow_old_resident=True) == NationalIdProblem.CHECKSUM
+
+
+@pytest.mark.parametrize("nothing", ["", "   ", None, 1234])
+def test_masks_of_no_name_or_no_number_print_and_leak_nothing(nothing):
+    # A mask is printed in error messages for any input: it never raises and never invents characters.
+    assert mask_name(nothing) == "*"
+    assert mask_national_id(nothing) == ""
+    assert mask_mobile(nothing) == ""
+
+
+@pytest.mark.parametrize(
+    ("mobile", "masked"),
+    [
+        ("886912345678", "09***4***8"),  # the country code without its +
+        ("88612345", "88*****5"),  # starts like one, but too short to be a mobile with it
+        ("123456789012", "12*********2"),  # twelve digits without 886 are not a Taiwanese mobile
+        ("123", "***"),  # too short to keep anything
+        ("1234", "12*4"),
+    ],
+)
+def test_mask_mobile_of_other_shapes(mobile, masked):
+    assert mask_mobile(mobile) == masked

@@ -93,3 +93,44 @@ def test_zip_bomb_refused(issuer):
     body = {"typ": "status", "kid": issuer.kid, "ctr": 0, "size": 8, "bits": zlib.compress(bytes(10_000_000))}
     with pytest.raises(CryptoError, match="length"):
         load_status_list(sign_document(body, issuer), issuer.public_key)
+
+
+def test_delta_serials_round_trip_across_every_varint_length(issuer):
+    # Gaps of 127, 128, 129 (one byte / two bytes at the 0x80 edge), 2**14 and 2**21 (three, four bytes).
+    serials = [127]
+    for gap in (128, 129, 2**14, 2**21):
+        serials.append(serials[-1] + gap)
+    delta = StatusDelta(issuer.kid, 0, len(serials), tuple(serials))
+    assert load_status_delta(sign_status_delta(delta, issuer), issuer.public_key) == delta
+
+
+@pytest.mark.parametrize(
+    ("gaps", "why"),
+    [(b"\x05\x80", "truncated"), (b"\xff" * 6 + b"\x01", "too long")],
+)
+def test_delta_with_a_malformed_varint_refused(issuer, gaps, why):
+    from crypto.cose import sign_document
+    from crypto.status import DELTA_TYPE
+
+    body = {"typ": DELTA_TYPE, "kid": issuer.kid, "from": 0, "to": 9, "gaps": gaps}
+    with pytest.raises(CryptoError, match=why):
+        load_status_delta(sign_document(body, issuer), issuer.public_key)
+
+
+@pytest.mark.parametrize("which", ["list", "key"])
+def test_signing_something_else_is_refused(issuer, which):
+    sl = StatusList.empty(issuer.kid, 8)
+    with pytest.raises(CryptoError):
+        sign_status_list(None if which == "list" else sl, None if which == "key" else issuer)
+
+
+def test_delta_counts_its_steps_from_where_it_starts(issuer):
+    # An empty delta (nothing new since from) is fine; two serials in one step from counter 5 are not.
+    empty = StatusDelta(issuer.kid, 5, 5, ())
+    assert load_status_delta(sign_status_delta(empty, issuer), issuer.public_key) == empty
+    with pytest.raises(CryptoError, match="more serials"):
+        sign_status_delta(StatusDelta(issuer.kid, 5, 6, (1, 2)), issuer)
+    with pytest.raises(CryptoError):
+        sign_status_delta(None, issuer)
+    with pytest.raises(CryptoError):
+        sign_status_delta(empty, None)

@@ -126,3 +126,84 @@ def test_verify_tries_every_key_sharing_a_kid(claims, issuer, trust, status):
     collide = replace(issuer_info(decoy), kid=issuer.kid)
     both = with_keys(trust, collide, issuer_info(issuer))
     assert verify(encode_pass(claims, issuer), both, status, NOW).ok
+
+
+def test_every_refusal_is_a_whole_verdict(claims, issuer, trust, status):
+    # What an officer's screen and the hub's logs read: ok is exactly False, the claims only once the
+    # signature held, the trust data's age whenever there is trust data and the text is ours, and
+    # stale only when stale data was accepted by policy.
+    import cbor2
+
+    from crypto.base45 import b45encode
+    from crypto.cose import sign1
+    from crypto.verify import Verdict
+
+    text = encode_pass(claims, issuer)
+    age = NOW - trust.issued_at
+    other = KeyPair.from_seed(b"x" * 32)
+    unknown = encode_pass(replace(claims, issuer_kid=other.kid), other)
+    late = trust.valid_until + 1
+    # Signed by the issuer, so the signature holds, but its content is not a pass.
+    not_a_pass = "TP1:" + b45encode(sign1(cbor2.dumps({"typ": "officer"}), issuer))
+    cases = [
+        (verify("hello", trust, status, NOW), Verdict(False, Reason.NOT_OURS, None, None, False)),
+        (verify(None, trust, status, NOW), Verdict(False, Reason.NOT_OURS, None, None, False)),
+        (verify("TP1:abc", trust, status, NOW), Verdict(False, Reason.BAD_ENCODING, None, age, False)),
+        (verify("TP1:abc", None, status, NOW), Verdict(False, Reason.BAD_ENCODING, None, None, False)),
+        (verify(text, None, status, NOW), Verdict(False, Reason.TRUST_EXPIRED, None, None, False)),
+        (verify(unknown, trust, status, NOW), Verdict(False, Reason.UNKNOWN_KEY, None, age, False)),
+        (
+            verify(unknown, trust, status, late),
+            Verdict(False, Reason.TRUST_EXPIRED, None, late - trust.issued_at, False),
+        ),
+        (
+            verify(unknown, trust, status, late, accept_stale=True),
+            Verdict(False, Reason.UNKNOWN_KEY, None, late - trust.issued_at, True),
+        ),
+        (
+            verify(text, trust, status, late),
+            Verdict(False, Reason.TRUST_EXPIRED, claims, late - trust.issued_at, False),
+        ),
+        (verify(text, trust, {}, NOW), Verdict(False, Reason.NO_STATUS, claims, age, False)),
+        (verify(not_a_pass, trust, status, NOW), Verdict(False, Reason.BAD_ENCODING, None, age, False)),
+        (
+            verify(not_a_pass, trust, status, late, accept_stale=True),
+            Verdict(False, Reason.BAD_ENCODING, None, late - trust.issued_at, True),
+        ),
+        (
+            verify(text, trust, {issuer.kid: StatusList.empty(other.kid, 8)}, NOW),
+            Verdict(False, Reason.NO_STATUS, claims, age, False),
+        ),
+    ]
+    for got, want in cases:
+        assert got == want
+        assert got.ok is False
+
+
+def test_a_stale_status_list_still_refuses_a_revoked_pass(claims, issuer, trust, status):
+    newer = with_keys(trust, replace(issuer_info(issuer), status_counter=5))
+    status[issuer.kid].revoke(claims.serial)
+    v = verify(encode_pass(claims, issuer), newer, status, NOW, accept_stale=True)
+    assert (v.ok, v.reason, v.stale) == (False, Reason.REVOKED, True)
+
+
+def test_trust_data_is_current_up_to_and_including_its_valid_until(claims, issuer, trust, status):
+    text = encode_pass(claims, issuer)
+    last = verify(text, trust, status, trust.valid_until)
+    assert (last.ok, last.stale) == (True, False)
+    after = verify(text, trust, status, trust.valid_until + 1)
+    assert (after.ok, after.reason) == (False, Reason.TRUST_EXPIRED)
+
+
+def test_a_pass_is_valid_from_its_not_before_second(claims, issuer, trust, status):
+    text = encode_pass(replace(claims, not_before=NOW), issuer)
+    assert verify(text, trust, status, NOW).ok
+    assert verify(text, trust, status, NOW - 1).reason is Reason.NOT_YET_VALID
+
+
+def test_broken_trust_data_refuses_and_never_raises(claims, issuer, trust):
+    # Not a StatusList where one belongs: the roadblock still gets an answer, and it is a refusal.
+    from crypto.verify import Verdict
+
+    v = verify(encode_pass(claims, issuer), trust, {issuer.kid: "not a status list"}, NOW)
+    assert v == Verdict(False, Reason.BAD_ENCODING, None, None, False)
