@@ -29,6 +29,7 @@ from hub.console import i18n, intents, sessions
 from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.errors import HubError, http_status_of
+from hub.i18n import refusals
 from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import Role, User
 from hub.services import errors as domain
@@ -143,7 +144,7 @@ class Page:
         """What the action before the redirect did, from the `done` key it put in the URL (`redirect`)."""
         done = self.request.query_params.get("done", "")
         key = f"done.{done}"
-        if not done or key not in i18n.MESSAGES:
+        if not done or not i18n.has(key):
             return None
         n = self.request.query_params.get("n", "")
         return self.t(key, n=int(n) if n.isdigit() and len(n) < 7 else 0)
@@ -389,18 +390,6 @@ def permission_names(user: User) -> list[str]:
 
 # --- refusals as pages -------------------------------------------------------------------------------
 
-_REASON_KEYS = {
-    "bad_credentials": "error.bad_credentials",
-    "account_locked": "error.account_locked",
-    "too_many_failures": "error.too_many",
-    "too_many_requests": "error.too_many",
-    "forbidden": "error.forbidden",
-    "not_found": "error.not_found",
-    "no_organisation": "error.no_organisation",
-    "station_admin_exists": "error.station_admin_exists",
-}
-
-
 Refusal = (HubError, domain.DomainError)  # what a console handler catches: a service's or a route's refusal
 
 
@@ -409,20 +398,16 @@ def refusal_status(exc: HubError | domain.DomainError) -> int:
     return exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
 
 
-def refusal_text(page: Page, reason: str, detail: Any) -> str:
-    key = _REASON_KEYS.get(reason)
-    if key is not None:
-        return page.t(key)
-    if reason.startswith("code_"):
-        return page.t("error.bad_code")
-    shown = detail if isinstance(detail, str) else reason
-    return page.t("error.generic") + shown
+def refusal_text(page: Page, exc: HubError | domain.DomainError) -> str:
+    """A refusal in the page's language (hub.i18n.refusals: the same words REST's `message` carries)."""
+    if isinstance(exc, HubError):
+        return refusals.status_message(page.language, exc.status_code, exc.reason)
+    return refusals.domain_message(page.language, exc)
 
 
 def validation_text(page: Page, exc: ValidationError) -> str:
-    """Which fields are wrong and why, never the values typed (they may be personal data)."""
-    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-    return page.t("error.generic") + "; ".join(problems)
+    """Which fields are wrong and why, in words; never the values typed (they may be personal data)."""
+    return refusals.validation_message(page.language, exc.errors())
 
 
 def _refusal_page(request: Request, status_code: int, message: str) -> Response:
@@ -452,7 +437,7 @@ def install_error_pages(app: FastAPI) -> None:
             assert json_hub is not None
             return await _call(json_hub, request, exc)
         page = Page(request=request, db=None, language=_language(request))
-        return _refusal_page(request, exc.status_code, refusal_text(page, exc.reason, exc.detail))
+        return _refusal_page(request, exc.status_code, refusal_text(page, exc))
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, domain.DomainError)
@@ -460,7 +445,7 @@ def install_error_pages(app: FastAPI) -> None:
             assert json_domain is not None
             return await _call(json_domain, request, exc)
         page = Page(request=request, db=None, language=_language(request))
-        return _refusal_page(request, http_status_of(exc), refusal_text(page, exc.reason, exc.detail))
+        return _refusal_page(request, http_status_of(exc), refusal_text(page, exc))
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
