@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from checkpoint_app.reasons import reason_text  # the verdicts' words, shared with the app
 from hub.console import i18n, intents, sessions
 from hub.core.permissions import Permission
 from hub.db import SessionDep
@@ -73,15 +75,25 @@ templates.env.filters["epoch_taipei"] = epoch_taipei
 _TIME_COLUMNS = {"issued_at", "not_before", "expires_at", "revoked_at", "scanned_at", "visited_at"}
 
 
-def cell(value: object, column: str) -> str:
-    """A register cell as a person reads it: times in Taipei (the JSON holds UTC ISO 8601)."""
+@pass_context
+def cell(context: Any, value: object, column: str) -> str:
+    """A register cell as a person reads it, in the page's language: times in Taipei (the JSON holds UTC
+    ISO 8601), yes/no for True/False, a verdict or a kind in words, never a raw code."""
+    language = context.get("page").language if context.get("page") is not None else i18n.DEFAULT_LANGUAGE
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return i18n.translate(language, "common.yes" if value else "common.no")
     if column in _TIME_COLUMNS and isinstance(value, str):
         try:
             return taipei(dt.datetime.fromisoformat(value), "%Y-%m-%d %H:%M:%S")
         except ValueError:
             return value
+    if column == "reason" and isinstance(value, str):
+        zh, en = reason_text(value)
+        return en if language == "en" else zh
+    if column == "kind" and isinstance(value, str) and i18n.has(f"status.{value}"):
+        return i18n.translate(language, f"status.{value}")
     return str(value)
 
 
@@ -119,6 +131,18 @@ class Page:
 
     def t(self, key: str, **values: object) -> str:
         return i18n.translate(self.language, key, **values)
+
+    def status(self, value: object) -> str:
+        """A state word (valid, revoked, active, retired, online, ok...) in the page's language."""
+        key = f"status.{getattr(value, 'value', value)}"
+        return self.t(key) if i18n.has(key) else str(getattr(value, "value", value))
+
+    def trust_health(self, state: str, expires_in_s: int | None) -> str:
+        """The trust data's state and time left, in words: 「正常，剩餘 7 天」 (not "ok — 168.0 h")."""
+        if expires_in_s is None or expires_in_s <= 0:
+            return self.status(state)
+        left = i18n.duration(self.language, expires_in_s)
+        return self.t("trust.health", state=self.status(state), left=left)
 
     def queue_lag(self, waiting: int | None, oldest_age_s: int | None) -> str:
         """A device's reported upload queue in words (hub.console.i18n.queue_lag)."""
