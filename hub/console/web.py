@@ -83,7 +83,7 @@ def cell(context: Any, value: object, column: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return i18n.translate(language, "common.yes" if value else "common.no")
+        return i18n.translate(language, "common.yes") if value else i18n.translate(language, "common.no")
     if column in _TIME_COLUMNS and isinstance(value, str):
         try:
             return taipei(dt.datetime.fromisoformat(value), "%Y-%m-%d %H:%M:%S")
