@@ -174,8 +174,7 @@ def change_password(page: PendingPage, form: Form) -> Response:
         assert page.session is not None
         sessions.end_others(page.db, page.user, keep=page.session)
     except (HubError, domain.DomainError) as exc:
-        detail = exc.detail if isinstance(exc.detail, str) else exc.reason
-        return page.render("password.html", status_code=400, forced=forced, message=detail)
+        return page.render("password.html", status_code=400, forced=forced, message=refusal_text(page, exc))
     return page.redirect(f"{PREFIX}/")
 
 
