@@ -1,5 +1,5 @@
 # The three commands of the README. Each installs what is missing first (scripts/bootstrap).
-.PHONY: demo test checkpoint bench lint bootstrap mutants
+.PHONY: demo test checkpoint bench lint bootstrap mutants i18n-extract i18n-check
 
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
@@ -38,3 +38,12 @@ lint: bootstrap
 # Mutation testing (slow, not in CI): MODULES="verify sync" for some; scripts/mutants.py --list shows them.
 mutants: bootstrap
 	$(PY) scripts/mutants.py $(MODULES)
+
+# The message catalogue (docs/i18n.md): list the keys the code and templates use (build/messages.pot),
+# then check that both languages' .po hold every used key, non-empty.
+I18N_KEYWORDS := -k t -k translate:2 -k text:2 -k _problem_text -k CellProblem -k MenuItem -k Refused:2
+i18n-extract: bootstrap
+	.venv/bin/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --omit-header -o build/messages.pot .
+
+i18n-check: bootstrap
+	.venv/bin/python -m pytest -q -p no:cacheprovider tests/hub/test_i18n_catalogue.py

@@ -1,4 +1,7 @@
-"""One exception for every refusal the hub makes, rendered as `{"error": reason, "detail": ...}`.
+"""One exception for every refusal the hub makes, rendered as `{"error": reason, "detail", "message"}`.
+
+`error` is the machine-readable reason; `message` is the same refusal for a person, in the language the
+request's `Accept-Language` asks for (zh-TW unless English is preferred; hub.i18n.refusals).
 
 Validation errors are rendered the same way, without echoing the input back: a rejected body may
 hold a national ID or a mobile number, and responses end up in logs.
@@ -14,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hub.i18n import catalogue, refusals
 from hub.services import errors as domain
 
 
@@ -35,6 +39,9 @@ class ErrorOut(BaseModel):
 
     error: str = Field(description="machine-readable reason, e.g. invalid_request, not_found, forbidden")
     detail: Any = Field(None, description="what was wrong; never echoes personal data from the request")
+    message: str = Field(
+        "", description="the refusal for a person, in the language of Accept-Language (zh-TW by default)"
+    )
 
 
 # The refusals any /api/v1 route may make, documented once for the whole API (the router's `responses`),
@@ -57,10 +64,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _hub_error(_request: Request, exc: Exception) -> JSONResponse:
+def language_of(request: Request) -> str:
+    """The language a REST caller reads (`Accept-Language`; zh-TW by default)."""
+    return catalogue.from_accept_language(request.headers.get("accept-language"))
+
+
+def _hub_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HubError)
+    message = refusals.status_message(language_of(request), exc.status_code, exc.reason)
     return JSONResponse(
-        {"error": exc.reason, "detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        {"error": exc.reason, "detail": exc.detail, "message": message},
+        status_code=exc.status_code,
+        headers=exc.headers,
     )
 
 
@@ -86,10 +101,11 @@ def http_status_of(exc: domain.DomainError) -> int:
     return 400
 
 
-def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
     headers: dict[str, str] = {}
-    body: dict[str, Any] = {"error": exc.reason, "detail": exc.detail}
+    message = refusals.domain_message(language_of(request), exc)
+    body: dict[str, Any] = {"error": exc.reason, "detail": exc.detail, "message": message}
     if isinstance(exc, domain.NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, domain.Invalid) and exc.field:
@@ -100,13 +116,20 @@ def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=http_status_of(exc), headers=headers or None)
 
 
-def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    language = language_of(request)
     errors = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": e.get("msg", ""),
+            "type": e.get("type", ""),
+            "message": refusals.validation_problem(language, e),
+        }
         for e in exc.errors()
     ]
-    return JSONResponse({"error": "invalid_request", "detail": errors}, status_code=422)
+    message = refusals.validation_message(language, exc.errors())
+    return JSONResponse({"error": "invalid_request", "detail": errors, "message": message}, status_code=422)
 
 
 _HTTP_REASONS = {
@@ -123,13 +146,16 @@ _HTTP_REASONS = {
 }
 
 
-def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     reason = _HTTP_REASONS.get(exc.status_code, "error")
     if isinstance(exc.detail, dict) and "error" in exc.detail:
         body = exc.detail
     else:
         body = {"error": reason, "detail": exc.detail}
+    if "message" not in body:
+        message = refusals.status_message(language_of(request), exc.status_code, str(body["error"]))
+        body = {**body, "message": message}
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 

@@ -42,7 +42,7 @@ StationManager = Depends(needs(Permission.STATIONS_MANAGE))
 
 def _refusal(page: Page, exc: HubError | domain.DomainError) -> tuple[int, str]:
     status = refusal_status(exc)
-    return status, refusal_text(page, exc.reason, exc.detail)
+    return status, refusal_text(page, exc)
 
 
 def _grantable(page: Page) -> list[str]:
@@ -227,7 +227,7 @@ async def station_admins_import(form: Form, page: Page = StationManager) -> Resp
         detail = exc.detail
         if isinstance(detail, dict) and "errors" in detail:
             return _stations_page(page, 422, None, report=list(detail["errors"]))
-        return _stations_page(page, getattr(exc, "status_code", 400), refusal_text(page, exc.reason, detail))
+        return _stations_page(page, getattr(exc, "status_code", 400), refusal_text(page, exc))
     return page.redirect(f"{PREFIX}/stations", done="station_admins_imported", n=len(created))
 
 

@@ -80,7 +80,7 @@ def login(page: AnyPage, form: Form) -> Response:
         user, _token, _expires = identity.password_login(page.db, mobile, password, client_ip(page.request))
     except (HubError, domain.DomainError) as exc:
         status = getattr(exc, "status_code", 401)
-        return page.render("login.html", status_code=status, message=refusal_text(page, exc.reason, None))
+        return page.render("login.html", status_code=status, message=refusal_text(page, exc))
     # The service also issues an API bearer token; the console has no use for it, so it ends at once.
     identity.logout(page.db, user, _token)
     return _logged_in(page, user)
@@ -127,7 +127,7 @@ def sms_login(page: AnyPage, form: Form) -> Response:
             step="code",
             mobile=mobile_text,
             status_code=400,
-            message=refusal_text(page, exc.reason, None),
+            message=refusal_text(page, exc),
         )
     accounts = [a for a in identity.sms_login_accounts(page.db, mobile) if a.role in CONSOLE_SMS_ROLES]
     chosen = field_text(form, "account", 20)
@@ -174,8 +174,7 @@ def change_password(page: PendingPage, form: Form) -> Response:
         assert page.session is not None
         sessions.end_others(page.db, page.user, keep=page.session)
     except (HubError, domain.DomainError) as exc:
-        detail = exc.detail if isinstance(exc.detail, str) else exc.reason
-        return page.render("password.html", status_code=400, forced=forced, message=detail)
+        return page.render("password.html", status_code=400, forced=forced, message=refusal_text(page, exc))
     return page.redirect(f"{PREFIX}/")
 
 

@@ -98,7 +98,7 @@ _BAD_FIELD = {"reversed_range": "since", "empty_range": "until"}
 def _query_message(page: Page, exc: domain.Invalid) -> str:
     key = f"queries.{exc.reason}"
     text = page.t(key)
-    return text if text != key else refusal_text(page, exc.reason, exc.detail)
+    return text if text != key else refusal_text(page, exc)
 
 
 def _no_rows_message(page: Page, register: queries.Register, values: dict[str, Any]) -> str:
@@ -257,7 +257,7 @@ def _filter_message(page: Page, exc: domain.Invalid) -> str:
     field = exc.field or ""
     key = f"audit.bad_{field}"
     text = page.t(key)
-    return text if text != key else refusal_text(page, exc.reason, exc.detail)
+    return text if text != key else refusal_text(page, exc)
 
 
 def _audit_context(values: dict[str, str]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def _refused(page: Page, org_id: int, exc: HubError | domain.DomainError) -> Res
     report = row_report(exc)  # a refused import's row-by-row report
     if report is not None:
         return _enterprise_page(page, org_id, None, 422, report=report)
-    return _enterprise_page(page, org_id, refusal_text(page, exc.reason, exc.detail), refusal_status(exc))
+    return _enterprise_page(page, org_id, refusal_text(page, exc), refusal_status(exc))
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
@@ -172,7 +172,7 @@ def employee_edit(org_id: int, employee_id: int, form: Form, page: UserPage) -> 
         return _employee_form(page, org_id, employee_id, validation_text(page, exc), 400)
     except Refusal as exc:
         finish(page.db, exc)
-        text = refusal_text(page, exc.reason, exc.detail)
+        text = refusal_text(page, exc)
         return _employee_form(page, org_id, employee_id, text, refusal_status(exc))
     return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="saved")
 

@@ -171,7 +171,7 @@ def mark_compromised(kid: str, form: Form, page: Page = SuperAdmin) -> Response:
     except Refusal as exc:
         finish(page.db, exc)
         status = refusal_status(exc)
-        return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
+        return _trust_page(page, refusal_text(page, exc), status)
     # Redirect, then show: the new bundle is signed by the next request once this one is committed.
     return page.redirect(f"{PREFIX}/trust", done="compromised")
 
@@ -196,5 +196,5 @@ async def upload_bundle(form: Form, page: Page = SuperAdmin) -> Response:
     except Refusal as exc:
         finish(page.db, exc)
         status = refusal_status(exc)
-        return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
+        return _trust_page(page, refusal_text(page, exc), status)
     return page.redirect(f"{PREFIX}/trust", done="imported")

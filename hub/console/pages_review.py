@@ -39,7 +39,5 @@ def decide(claim_id: int, form: Form, page: UserPage) -> Response:
     except Refusal as exc:
         finish(page.db, exc)
         status = refusal_status(exc)
-        return page.render(
-            "error.html", status_code=status, message=refusal_text(page, exc.reason, exc.detail)
-        )
+        return page.render("error.html", status_code=status, message=refusal_text(page, exc))
     return page.redirect(f"{PREFIX}/registrations", done="claim_decided")

@@ -43,7 +43,7 @@ def _refused(page: Page, station_id: int, exc: HubError | domain.DomainError) ->
     report = row_report(exc)
     if report is not None:
         return _roster_page(page, station_id, None, 422, report=report)
-    return _roster_page(page, station_id, refusal_text(page, exc.reason, exc.detail), refusal_status(exc))
+    return _roster_page(page, station_id, refusal_text(page, exc), refusal_status(exc))
 
 
 @router.get("/roster", response_class=HTMLResponse)
@@ -142,7 +142,7 @@ def officer_edit(station_id: int, officer_id: int, form: Form, page: UserPage) -
         return _officer_form(page, station_id, officer_id, validation_text(page, exc), 400)
     except Refusal as exc:
         finish(page.db, exc)
-        text = refusal_text(page, exc.reason, exc.detail)
+        text = refusal_text(page, exc)
         return _officer_form(page, station_id, officer_id, text, refusal_status(exc))
     return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="saved")
 

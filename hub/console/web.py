@@ -20,15 +20,18 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from checkpoint_app.reasons import reason_text  # the verdicts' words, shared with the app
 from hub.console import i18n, intents, sessions
 from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.errors import HubError, http_status_of
+from hub.i18n import refusals
 from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import Role, User
 from hub.services import errors as domain
@@ -72,15 +75,25 @@ templates.env.filters["epoch_taipei"] = epoch_taipei
 _TIME_COLUMNS = {"issued_at", "not_before", "expires_at", "revoked_at", "scanned_at", "visited_at"}
 
 
-def cell(value: object, column: str) -> str:
-    """A register cell as a person reads it: times in Taipei (the JSON holds UTC ISO 8601)."""
+@pass_context
+def cell(context: Any, value: object, column: str) -> str:
+    """A register cell as a person reads it, in the page's language: times in Taipei (the JSON holds UTC
+    ISO 8601), yes/no for True/False, a verdict or a kind in words, never a raw code."""
+    language = context.get("page").language if context.get("page") is not None else i18n.DEFAULT_LANGUAGE
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return i18n.translate(language, "common.yes") if value else i18n.translate(language, "common.no")
     if column in _TIME_COLUMNS and isinstance(value, str):
         try:
             return taipei(dt.datetime.fromisoformat(value), "%Y-%m-%d %H:%M:%S")
         except ValueError:
             return value
+    if column == "reason" and isinstance(value, str):
+        zh, en = reason_text(value)
+        return en if language == "en" else zh
+    if column == "kind" and isinstance(value, str) and i18n.has(f"status.{value}"):
+        return i18n.translate(language, f"status.{value}")
     return str(value)
 
 
@@ -119,6 +132,18 @@ class Page:
     def t(self, key: str, **values: object) -> str:
         return i18n.translate(self.language, key, **values)
 
+    def status(self, value: object) -> str:
+        """A state word (valid, revoked, active, retired, online, ok...) in the page's language."""
+        key = f"status.{getattr(value, 'value', value)}"
+        return self.t(key) if i18n.has(key) else str(getattr(value, "value", value))
+
+    def trust_health(self, state: str, expires_in_s: int | None) -> str:
+        """The trust data's state and time left, in words: 「正常，剩餘 7 天」 (not "ok — 168.0 h")."""
+        if expires_in_s is None or expires_in_s <= 0:
+            return self.status(state)
+        left = i18n.duration(self.language, expires_in_s)
+        return self.t("trust.health", state=self.status(state), left=left)
+
     def queue_lag(self, waiting: int | None, oldest_age_s: int | None) -> str:
         """A device's reported upload queue in words (hub.console.i18n.queue_lag)."""
         return i18n.queue_lag(self.language, waiting, oldest_age_s)
@@ -143,7 +168,7 @@ class Page:
         """What the action before the redirect did, from the `done` key it put in the URL (`redirect`)."""
         done = self.request.query_params.get("done", "")
         key = f"done.{done}"
-        if not done or key not in i18n.MESSAGES:
+        if not done or not i18n.has(key):
             return None
         n = self.request.query_params.get("n", "")
         return self.t(key, n=int(n) if n.isdigit() and len(n) < 7 else 0)
@@ -389,18 +414,6 @@ def permission_names(user: User) -> list[str]:
 
 # --- refusals as pages -------------------------------------------------------------------------------
 
-_REASON_KEYS = {
-    "bad_credentials": "error.bad_credentials",
-    "account_locked": "error.account_locked",
-    "too_many_failures": "error.too_many",
-    "too_many_requests": "error.too_many",
-    "forbidden": "error.forbidden",
-    "not_found": "error.not_found",
-    "no_organisation": "error.no_organisation",
-    "station_admin_exists": "error.station_admin_exists",
-}
-
-
 Refusal = (HubError, domain.DomainError)  # what a console handler catches: a service's or a route's refusal
 
 
@@ -409,20 +422,16 @@ def refusal_status(exc: HubError | domain.DomainError) -> int:
     return exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
 
 
-def refusal_text(page: Page, reason: str, detail: Any) -> str:
-    key = _REASON_KEYS.get(reason)
-    if key is not None:
-        return page.t(key)
-    if reason.startswith("code_"):
-        return page.t("error.bad_code")
-    shown = detail if isinstance(detail, str) else reason
-    return page.t("error.generic") + shown
+def refusal_text(page: Page, exc: HubError | domain.DomainError) -> str:
+    """A refusal in the page's language (hub.i18n.refusals: the same words REST's `message` carries)."""
+    if isinstance(exc, HubError):
+        return refusals.status_message(page.language, exc.status_code, exc.reason)
+    return refusals.domain_message(page.language, exc)
 
 
 def validation_text(page: Page, exc: ValidationError) -> str:
-    """Which fields are wrong and why, never the values typed (they may be personal data)."""
-    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-    return page.t("error.generic") + "; ".join(problems)
+    """Which fields are wrong and why, in words; never the values typed (they may be personal data)."""
+    return refusals.validation_message(page.language, exc.errors())
 
 
 def _refusal_page(request: Request, status_code: int, message: str) -> Response:
@@ -452,7 +461,7 @@ def install_error_pages(app: FastAPI) -> None:
             assert json_hub is not None
             return await _call(json_hub, request, exc)
         page = Page(request=request, db=None, language=_language(request))
-        return _refusal_page(request, exc.status_code, refusal_text(page, exc.reason, exc.detail))
+        return _refusal_page(request, exc.status_code, refusal_text(page, exc))
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, domain.DomainError)
@@ -460,7 +469,7 @@ def install_error_pages(app: FastAPI) -> None:
             assert json_domain is not None
             return await _call(json_domain, request, exc)
         page = Page(request=request, db=None, language=_language(request))
-        return _refusal_page(request, http_status_of(exc), refusal_text(page, exc.reason, exc.detail))
+        return _refusal_page(request, http_status_of(exc), refusal_text(page, exc))
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)

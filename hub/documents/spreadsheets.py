@@ -39,6 +39,7 @@ from crypto.identity import (
 )
 from hub.core.fields import name_problem
 from hub.core.phone import InvalidMobile, normalize_mobile, normalize_phone
+from hub.i18n import catalogue
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -95,12 +96,27 @@ class ImportReport:
 # --- validators -----------------------------------------------------------------------------------------
 
 
+class CellProblem(ValueError):
+    """What is wrong with a cell, as a catalogue key (`import.*`, hub/locale) and its values; a report row
+    says it in words (`_problem_text`), never the validator's English."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def _problem_text(key: str, **params: object) -> str:
+    # Import reports are read on zh-TW pages (the console's and LIFF's); REST returns the same words.
+    return catalogue.text(catalogue.DEFAULT_LANGUAGE, key, **params)
+
+
 def normalise_name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
-        raise ValueError("is empty")
+        raise CellProblem("import.empty")
     if len(name) > MAX_PERSON_NAME_CHARS:
-        raise ValueError(f"is longer than {MAX_PERSON_NAME_CHARS} characters")
+        raise CellProblem("import.too_long", max=MAX_PERSON_NAME_CHARS)
     problem = name_problem(name)
     if problem is not None:
         raise ValueError(problem)
@@ -116,13 +132,13 @@ def normalise_mobile(value: str) -> str:
     try:
         phone = normalize_phone(text)
     except InvalidMobile:
-        raise ValueError("is not a phone number") from None
+        raise CellProblem("import.not_a_phone") from None
     if not phone.startswith("+886"):
-        raise ValueError("is not a valid Taiwan phone number")
+        raise CellProblem("import.not_taiwan_phone")
     try:
         return normalize_mobile(text)
     except InvalidMobile:
-        raise ValueError("is not a mobile number (SMS codes go to mobiles)") from None
+        raise CellProblem("import.not_a_mobile") from None
 
 
 def normalise_national_id(value: str) -> str:
@@ -130,7 +146,7 @@ def normalise_national_id(value: str) -> str:
     problem = national_id_problem(nid, allow_old_resident=True)  # what the API accepts too
     if problem is not None:
         # The mask of a wrong ID looks like a valid one's: say which check failed.
-        raise ValueError(f"is not a valid national ID ({problem.explain()})")
+        raise CellProblem(f"import.national_id_{problem.value}")
     return nid
 
 
@@ -140,7 +156,7 @@ _OFFICER_NUMBER = re.compile(r"[A-Z0-9-]{1,20}")
 def normalise_officer_number(value: str) -> str:
     number = value.strip().upper()
     if not _OFFICER_NUMBER.fullmatch(number):
-        raise ValueError("must be 1-20 letters, digits or '-'")
+        raise CellProblem("import.bad_officer_number")
     return number
 
 
@@ -259,25 +275,30 @@ def _read_row(
         raw = texts[position] if position is not None and position < len(texts) else ""
         if not raw:
             if spec.required:
-                errors.append(RowError(row_number, spec.label, f"{spec.label} is empty"))
+                text = _problem_text("import.empty", column=spec.label)
+                errors.append(RowError(row_number, spec.label, text))
             continue
         if len(raw) > MAX_CELL_CHARS:
-            errors.append(
-                RowError(row_number, spec.label, f"{spec.label} is longer than {MAX_CELL_CHARS} characters")
-            )
+            text = _problem_text("import.too_long", column=spec.label, max=MAX_CELL_CHARS)
+            errors.append(RowError(row_number, spec.label, text))
             continue
         try:
             value = spec.normalise(raw)
         except ValueError as exc:
             shown = spec.mask(raw)
-            errors.append(RowError(row_number, spec.label, f"{spec.label} {shown} {exc}".replace("  ", " ")))
+            if isinstance(exc, CellProblem):
+                text = _problem_text(exc.key, column=spec.label, shown=shown, **exc.params)
+            elif catalogue.has(str(exc)) or not str(exc).isascii():  # already worded (hub.core.fields)
+                text = _problem_text("import.worded", column=spec.label, shown=shown, problem=str(exc))
+            else:
+                text = _problem_text("import.invalid", column=spec.label, shown=shown)
+            errors.append(RowError(row_number, spec.label, text))
             continue
         if spec.unique:
             first = seen[spec.key].get(value)
             if first is not None:
-                errors.append(
-                    RowError(row_number, spec.label, f"{spec.label} {spec.mask(raw)} repeats row {first}")
-                )
+                text = _problem_text("import.repeats", column=spec.label, shown=spec.mask(raw), first=first)
+                errors.append(RowError(row_number, spec.label, text))
                 continue
             seen[spec.key][value] = row_number
         values[spec.key] = value

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.api.deps import client_ip
 from hub.core.config import Settings
 from hub.errors import HubError, http_status_of
+from hub.i18n import catalogue, refusals
 from hub.line.binding import caller_of
 from hub.line.channels import CHANNEL_ROLES, ROLE_LABELS, ChannelName
 from hub.models.identity import Role, User
@@ -45,29 +46,11 @@ ROLE_CHANNEL: dict[Role, ChannelName] = {
     role: channel for channel, roles in CHANNEL_ROLES.items() for role in roles
 }
 
-# What the pages say for a service's refusal, by its reason word (the word itself stays in `error`).
-MESSAGES = {
-    "already_registered": "此單位已註冊。",
-    "address_required": "請填寫營業地址。",
-    "duplicate": "名單上已有相同的資料（手機、身分證或警員編號重複）。",
-    "too_many_venues": "實聯碼數量已達上限。",
-    "import_rejected": "檔案中有錯誤，未匯入任何資料；請修正下列各列後重新上傳。",
-    "bad_spreadsheet": "無法讀取檔案，請上傳 .xlsx、.ods 或 .csv 檔。",
-    "too_large": "檔案太大。",
-    "not_found": "找不到這筆資料。",
-    "forbidden": "您沒有權限執行此操作。",
-    "no_organisation": "您的分局尚未註冊，請先填寫分局註冊表。",
-    "too_many_codes": "驗證碼申請過於頻繁，請稍後再試。",
-    "too_many_requests": "嘗試次數過多，請稍後再試。",
-    "unavailable": "系統暫時無法處理，請稍後再試。",
-    # the ID-card check (hub.services.id_card_check)
-    "bad_national_id": "身分證號格式或檢查碼錯誤，請再核對一次。",
-    "id_check_throttled": "身分證核實次數已達每小時上限，請稍後再試。",
-    "not_officer": "僅限已綁定的執勤警員使用身分證核實。",
-}
-# Reasons whose detail the service already wrote for the person, in zh-TW (what is wrong with the file,
-# which venue name is too long): the page shows that rather than the reason's general message.
-WORDED_DETAIL = {"bad_spreadsheet", "venue_name_too_long", "duplicate_venue_name"}
+# The pages are in zh-TW; a refusal reads as hub.i18n.refusals words it for every front end, except where
+# the pages have their own step to point to (a station not yet registered: the registration form).
+LIFF_KEYS = {"no_organisation": "liff.no_organisation"}
+# Reasons whose detail the service already wrote for the person in zh-TW (what is wrong with the file).
+WORDED_DETAIL = {"bad_spreadsheet"}
 
 
 class TokenIn(BaseModel):
@@ -89,14 +72,21 @@ class LiffRefusal(HTTPException):
 
 
 def refusal_of(exc: DomainError | HubError) -> LiffRefusal:
-    """A service's refusal in the pages' words. Wrong, expired, used or unknown SMS codes get one answer."""
+    """A service's refusal in the pages' words. Wrong, expired, used or unknown SMS codes get one answer
+    (the catalogue gives them one text)."""
     status = http_status_of(exc) if isinstance(exc, DomainError) else exc.status_code
-    if exc.reason.startswith("code_"):
-        return LiffRefusal(400, exc.reason, "驗證碼不正確或已失效。")
     detail = exc.detail if isinstance(exc.detail, dict | list) else None
-    message = MESSAGES.get(exc.reason, "無法完成，請確認填寫的資料。")
-    if exc.reason in WORDED_DETAIL and isinstance(exc.detail, str):
+    language = catalogue.DEFAULT_LANGUAGE
+    if exc.reason in LIFF_KEYS:
+        message = catalogue.text(language, LIFF_KEYS[exc.reason])
+    elif exc.reason in WORDED_DETAIL and isinstance(exc.detail, str):
         message = exc.detail
+    elif isinstance(exc, DomainError):
+        message = refusals.domain_message(language, exc)
+    else:
+        message = refusals.status_message(language, exc.status_code, exc.reason)
+    if exc.reason.startswith("code_"):
+        status = 400
     return LiffRefusal(status if 400 <= status < 600 else 400, exc.reason, message, detail)
 
 

@@ -2,7 +2,10 @@
 
 Every front end (REST's exception handler, the CLI in `hub.cli`, LINE and the console) maps these once to its
 own answer. `reason` is the stable machine-readable word a client may branch on (it is the `error` field
-of a REST body); `detail` is for a person and never holds personal data from the request.
+of a REST body); `detail` is a developer's note in English and never holds personal data from the request.
+What a person reads comes from the message catalogue (`hub.i18n.refusals`): by `message_key` when the
+reason alone does not say which rule was broken, else by reason and `field`, filled with `params` (a limit,
+a count).
 """
 
 from __future__ import annotations
@@ -20,9 +23,18 @@ class DomainError(Exception):
 
     default_reason = "refused"
 
-    def __init__(self, detail: Any = None, *, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: Any = None,
+        *,
+        reason: str | None = None,
+        message_key: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         self.reason = reason or self.default_reason
         self.detail = detail
+        self.message_key = message_key
+        self.params = params or {}
         self.keep: list[dict[str, Any]] = []
         super().__init__(f"{self.reason}: {detail}")
 
@@ -51,6 +63,7 @@ class NotFound(DomainError):
     default_reason = "not_found"
 
     def __init__(self, what: str = "item", *, reason: str | None = None, detail: str | None = None) -> None:
+        self.what = what  # the kind of thing, named to a person as `thing.<what>` in the catalogue
         super().__init__(detail or f"{what} not found", reason=reason)
 
 
@@ -71,9 +84,17 @@ class Invalid(DomainError):
 
     default_reason = "invalid_request"
 
-    def __init__(self, detail: Any = None, *, field: str | None = None, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: Any = None,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        message_key: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         self.field = field
-        super().__init__(detail, reason=reason)
+        super().__init__(detail, reason=reason, message_key=message_key, params=params)
 
 
 class Rejected(Invalid):

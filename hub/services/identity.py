@@ -128,14 +128,26 @@ def change_password(
         raise Invalid("the current password is wrong", field="current_password", reason="bad_credentials")
     if len(new) < s.password_min_length:
         raise Invalid(
-            f"at least {s.password_min_length} characters", field="new_password", reason="weak_password"
+            f"at least {s.password_min_length} characters",
+            field="new_password",
+            reason="weak_password",
+            message_key="password.too_short",
+            params={"n": s.password_min_length},
         )
     if new == current:
         raise Invalid(
-            "the new password must differ from the current one", field="new_password", reason="weak_password"
+            "the new password must differ from the current one",
+            field="new_password",
+            reason="weak_password",
+            message_key="password.same_as_current",
         )
     if new.isdigit() or new.isalpha():
-        raise Invalid("mix letters with digits or symbols", field="new_password", reason="weak_password")
+        raise Invalid(
+            "mix letters with digits or symbols",
+            field="new_password",
+            reason="weak_password",
+            message_key="password.needs_mix",
+        )
     user.password_hash = hash_password(new)
     user.must_change_password = False
     ended = db.execute(

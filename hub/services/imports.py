@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from hub.documents.spreadsheets import ColumnSpec, SpreadsheetError, read_rows
+from hub.i18n import catalogue, refusals
 from hub.models.identity import User
 from hub.services.errors import DomainError, Invalid, Rejected
 
@@ -51,7 +52,8 @@ def read_import(
         except ValidationError as exc:
             for e in exc.errors():
                 field = str(e["loc"][0]) if e.get("loc") else None
-                errors.append(RowProblem(row.row_number, field, e["msg"].removeprefix("Value error, ")))
+                problem = refusals.validation_problem(catalogue.DEFAULT_LANGUAGE, e)
+                errors.append(RowProblem(row.row_number, field, problem))
     total = len(report.rows) + len({e.row_number for e in report.errors})
     return good, errors, total
 
@@ -64,7 +66,9 @@ def check_each(good: Sequence[tuple[int, M]], check: Callable[[M], None]) -> lis
         try:
             check(row)
         except DomainError as exc:
-            problems.append(RowProblem(number, None, str(exc.detail)))
+            problems.append(
+                RowProblem(number, None, refusals.domain_message(catalogue.DEFAULT_LANGUAGE, exc))
+            )
     return problems
 
 

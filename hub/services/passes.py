@@ -355,6 +355,7 @@ def sheet_passes(db: Session, scope: Scope, *, org_id: int, part: int | None) ->
             detail=f"{total} valid passes; one sheet holds at most {SHEET_PART_PASSES}: download it in "
             f"{parts} parts, ?part=1 to ?part={parts} (passes in issue order)",
             field="part",
+            params={"max": SHEET_PART_PASSES},
         )
     if part is not None and part > parts:
         raise NotFound(reason="not_found", detail=f"there are {parts} parts of {SHEET_PART_PASSES} passes")

@@ -10,6 +10,7 @@ from crypto.identity import mask_mobile
 from hub.core.fields import Address, Mobile, NationalId, OrgName, PersonName, Phone, RowId
 from hub.core.permissions import Permission
 from hub.documents.spreadsheets import STATION_ADMIN_COLUMNS
+from hub.i18n import catalogue
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind
 from hub.services import audit, people
@@ -76,6 +77,11 @@ def create_station(db: Session, scope: Scope, *, data: StationIn) -> Organisatio
         actor.org_id = org.id
     audit.record(db, "station.created", actor=actor, target=f"org:{org.id}", client_ip=client_ip)
     return org
+
+
+def _row_text(key: str, **values: object) -> str:
+    """An import row's problem in words (import reports are read on zh-TW pages; docs/i18n.md)."""
+    return catalogue.text(catalogue.DEFAULT_LANGUAGE, key, **values)
 
 
 STATION_ADMIN_EXISTS = "這支手機號碼已是警局管理者，不能重複新增。"  # shown as is in the console and REST
@@ -224,10 +230,12 @@ def import_station_admins(db: Session, scope: Scope, *, data: bytes) -> list[Use
         if row.station:
             station_id = stations.get(row.station)
             if station_id is None:
-                errors.append(RowProblem(number, "station", "no station with this name"))
+                errors.append(RowProblem(number, "station", _row_text("import.no_station")))
                 continue
         if row.mobile in seen:
-            errors.append(RowProblem(number, "mobile", f"same mobile as row {seen[row.mobile]}"))
+            errors.append(
+                RowProblem(number, "mobile", _row_text("import.same_mobile", first=seen[row.mobile]))
+            )
             continue
         seen[row.mobile] = number
         if _station_admin_exists(db, row.mobile):

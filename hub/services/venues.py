@@ -59,6 +59,7 @@ def check_names(names: list[str], taken: set[str]) -> None:
                 "請縮短後再送出。",
                 field="names",
                 reason="venue_name_too_long",
+                params={"name": name, "n": len(name), "max": MAX_VENUE_NAME_CHARS},
             )
     dupes = sorted({n for n in names if n in taken or names.count(n) > 1})
     if dupes:
@@ -66,6 +67,7 @@ def check_names(names: list[str], taken: set[str]) -> None:
         raise Conflict(
             f"實聯碼名稱{shown}重複：同一單位的實聯碼名稱不可相同，請改用其他名稱。",
             reason="duplicate_venue_name",
+            params={"names": "、".join(dupes)},
         )
 
 
@@ -73,7 +75,9 @@ def add_venues(db: Session, org: Organisation, names: list[str]) -> list[Venue]:
     existing = list(db.scalars(select(Venue).where(Venue.org_id == org.id)))
     if len(existing) + len(names) > MAX_VENUES_PER_ORG:
         raise Invalid(
-            reason="too_many_venues", detail=f"at most {MAX_VENUES_PER_ORG} venue codes per organisation"
+            reason="too_many_venues",
+            detail=f"at most {MAX_VENUES_PER_ORG} venue codes per organisation",
+            params={"max": MAX_VENUES_PER_ORG},
         )
     check_names(names, {v.name for v in existing})
     venues = [Venue(org_id=org.id, name=name, code=new_venue_code()) for name in names]

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from hub.services.errors import Conflict
 
+# A duplicate's `what` -> the catalogue field its message names (refusal.duplicate.<field>).
+_FIELD_OF = {"national ID": "national_id", "number": "officer_number"}
+
 
 def refuse_repeats(
     db: Session,
@@ -28,4 +31,8 @@ def refuse_repeats(
         if exclude is not None:
             query = query.where(entry.id != exclude)
         if db.scalars(query).first() is not None:
-            raise Conflict(reason="duplicate", detail=f"{who} with this {what} is on the whitelist")
+            raise Conflict(
+                reason="duplicate",
+                detail=f"{who} with this {what} is on the whitelist",
+                message_key=f"refusal.duplicate.{_FIELD_OF.get(what, what)}",
+            )

@@ -13,12 +13,15 @@ function fail(message) {
   $("error").scrollIntoView({ block: "nearest" });
 }
 
+// The pages are in zh-TW: the hub words a refusal's `message` in the page's language, not the phone's.
+const PAGE_LANGUAGE = "zh-TW";
+
 async function post(url, body) {
   let response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "Accept-Language": PAGE_LANGUAGE },
       body: JSON.stringify(body),
     });
   } catch (e) {
@@ -443,7 +446,8 @@ async function whitelistPage(opts) {
     const form = new FormData();
     form.append("id_token", token());
     form.append("file", file);
-    const response = await fetch(opts.api + "/import", { method: "POST", body: form });
+    const response = await fetch(opts.api + "/import", {
+      method: "POST", body: form, headers: { "Accept-Language": PAGE_LANGUAGE } });
     let data = {};
     try { data = await response.json(); } catch (e) { data = {}; }
     if (!response.ok) { fail(refusal({ ok: false, status: response.status, data })); showReport(data.detail); return; }

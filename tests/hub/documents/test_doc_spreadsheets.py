@@ -89,17 +89,14 @@ def test_bad_values_are_reported_per_row_and_masked():
     assert [r.row_number for r in report.rows] == [2]
     problems = {(e.row_number, e.column): e.message for e in report.errors}
     assert problems == {
-        (3, "姓名"): "姓名 is empty",
-        (3, "手機"): f"手機 {mask_mobile('0223456789')} is not a mobile number (SMS codes go to mobiles)",
-        (3, "身分證"): "身分證 A12*4*6*8* is not a valid national ID (checksum failed: the last digit does "
-        "not match the others (a typo?))",
-        (4, "手機"): "手機 ***** is not a phone number",
-        (4, "身分證"): "身分證 *** is not a valid national ID (length check failed: a national ID has 10 "
-        "characters)",
-        (5, "手機"): f"手機 {mask_mobile('0912345678')} repeats row 2",
-        (6, "身分證"): f"身分證 {NID1[:3]}*{NID1[4]}*{NID1[6]}*{NID1[8]}* repeats row 2",
-        (7, "身分證"): "身分證 A32*4*6*8* is not a valid national ID (format check failed: a letter, then 1, "
-        "2, 8 or 9, then 8 digits)",
+        (3, "姓名"): "姓名：未填寫",
+        (3, "手機"): f"手機 {mask_mobile('0223456789')}：不是手機號碼（簡訊驗證碼只能傳到手機）",
+        (3, "身分證"): "身分證 A12*4*6*8*：檢查碼不符（可能打錯一碼）",
+        (4, "手機"): "手機 *****：不是電話號碼",
+        (4, "身分證"): "身分證 ***：身分證字號須為 10 碼",
+        (5, "手機"): f"手機 {mask_mobile('0912345678')}：與第 2 列重複",
+        (6, "身分證"): f"身分證 {NID1[:3]}*{NID1[4]}*{NID1[6]}*{NID1[8]}*：與第 2 列重複",
+        (7, "身分證"): "身分證 A32*4*6*8*：格式不正確（英文字母後接 1、2、8 或 9，再接 8 位數字）",
     }
     everything = " ".join(e.message for e in report.errors)
     for clear in ("0912345678", "0223456789", "A123456788", "A323456789", NID1, "hello"):
@@ -112,15 +109,15 @@ def test_long_names_and_cells_are_refused():
     )
     errors = read_rows(data, OFFICER_COLUMNS).errors
     assert [(e.row_number, e.message) for e in errors] == [
-        (2, f"姓名 陳{'*' * 63}陳 is longer than 64 characters"),
-        (3, "警員編號 is longer than 200 characters"),
+        (2, "姓名：最多 64 個字"),
+        (3, "警員編號：最多 200 個字"),
     ]
 
 
 def test_officer_numbers_must_be_unique():
     data = xlsx(("姓名", "警員編號", "手機"), ("張三", "T1", "0912345678"), ("李四", "t1", "0922345678"))
     (error,) = read_rows(data, OFFICER_COLUMNS).errors
-    assert (error.row_number, error.column, error.message) == (3, "警員編號", "警員編號 t1 repeats row 2")
+    assert (error.row_number, error.column, error.message) == (3, "警員編號", "警員編號 t1：與第 2 列重複")
 
 
 @pytest.mark.parametrize(
@@ -205,7 +202,7 @@ def test_5000_rows_are_fine():
     rows = [("姓名", "手機", "身分證")] + [("王小明", f"0912{n:06d}", "") for n in range(5000)]
     report = read_rows(xlsx(*rows), STATION_ADMIN_COLUMNS)
     assert len(report.errors) == 5000  # every national ID is missing: reported, not refused
-    assert {e.message for e in report.errors} == {"身分證 is empty"}
+    assert {e.message for e in report.errors} == {"身分證：未填寫"}
 
 
 @pytest.mark.parametrize("columns", [STATION_ADMIN_COLUMNS, OFFICER_COLUMNS, EMPLOYEE_COLUMNS])

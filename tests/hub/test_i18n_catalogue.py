@@ -1,0 +1,173 @@
+"""One message catalogue (hub/locale, docs/i18n.md): every message key the code and templates use, every
+refusal reason and every state word shown has a non-empty text in zh-TW and in English, with the same
+placeholders; refusals and validation problems read as sentences, never as codes or `loc: msg`."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from hub.i18n import catalogue, refusals
+from hub.services import errors as domain
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOWED_LATIN = (
+    r"\{[a-z_]+\}|LINE|QR|SMS|CSV|PDF|App|UUID|Excel|LibreOffice|xlsx|ods|csv|Asia/Taipei|YYYY|MM|DD|HH"
+    r"|login\.failed|NTP|checkpass keys compromise"  # a product name, formats, a command to type
+)
+KEY = re.compile(r"[a-z][a-z_]*(\.[a-z0-9_]+)+|[a-z]+_[a-z_]+")
+# The calls that take a message key, as `pybabel extract` is run (docs/i18n.md).
+KEYWORDS = {
+    "t": None,
+    "translate": (2,),
+    "text": (2,),
+    "_problem_text": None,
+    "CellProblem": None,
+    "MenuItem": None,
+    "Refused": (2,),
+}
+
+
+def _po(locale: str) -> dict[str, str]:
+    with catalogue.po_path(locale).open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id}
+
+
+def _used_keys() -> set[str]:
+    method_map = [("hub/**.py", "python"), ("hub/**/templates/**.html", "jinja2")]
+    found: set[str] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, keywords=KEYWORDS
+    ):
+        for text in message if isinstance(message, tuple) else (message,):
+            if isinstance(text, str) and KEY.fullmatch(text):
+                found.add(text)
+    return found
+
+
+def _literals(pattern: str) -> set[str]:
+    return {m for p in (ROOT / "hub").rglob("*.py") for m in re.findall(pattern, p.read_text())}
+
+
+def _dynamic_keys() -> set[str]:
+    """Keys the code builds from a word: refusals by reason, things by kind, done messages, states."""
+    from crypto.trust import KeyState
+
+    keys = {f"refusal.{r}" for r in _literals(r'reason="([a-z_]+)"') | _literals(r'_wrong_code\("([a-z_]+)"')}
+    keys |= {f"refusal.{cls.default_reason}" for cls in vars(domain).values() if isinstance(cls, type)
+             and issubclass(cls, domain.DomainError)}  # fmt: skip
+    keys |= {f"thing.{w.replace(' ', '_')}" for w in _literals(r'NotFound\("([a-z _]+)"')}
+    keys |= {f"done.{d}" for d in _literals(r'done="([a-z_]+)"')}
+    keys |= {f"status.{s.value}" for s in KeyState}
+    keys |= {f"status.{s}" for s in ("ok", "renew_soon", "expired", "missing", "online", "offline")}
+    keys |= _literals(r'message_key="([a-z_.]+)"')
+    return keys
+
+
+def test_every_message_used_has_both_languages():
+    zh, en = _po("zh_TW"), _po("en")
+    used = _used_keys() | _dynamic_keys()
+    assert len(used) > 300  # the extraction found the code's keys, not nothing
+    assert sorted(k for k in used if not zh.get(k)) == []
+    assert sorted(k for k in used if not en.get(k)) == []
+
+
+def test_both_catalogues_hold_the_same_keys_and_placeholders():
+    zh, en = _po("zh_TW"), _po("en")
+    assert set(zh) == set(en)
+    fields = string.Formatter()
+    for key in zh:
+        assert zh[key] and en[key], key
+        names = [{f for _, f, _, _ in fields.parse(text) if f} for text in (zh[key], en[key])]
+        assert names[0] == names[1], key
+        if not key.startswith("lang."):  # zh-TW words name no English but these (names, formats)
+            words = re.sub(ALLOWED_LATIN, "", zh[key])
+            assert not re.search(r"[A-Za-z]{3,}", words), (key, zh[key])
+
+
+class _Person(BaseModel):
+    national_id: str
+
+    @field_validator("national_id")
+    @classmethod
+    def _nid(cls, value: str) -> str:
+        raise ValueError("not a valid national ID (checksum failed)")
+
+
+def _errors(model: type[BaseModel], **data: object) -> list:
+    with pytest.raises(ValidationError) as caught:
+        model(**data)
+    return caught.value.errors()
+
+
+def test_validation_problems_are_sentences_per_field():
+    from typing import Annotated
+
+    class Names(BaseModel):
+        names: list[Annotated[str, Field(max_length=8)]]
+        mobile: str
+
+    errors = _errors(Names, names=["總部", "一二三四五六七八九"])
+    assert (
+        refusals.validation_message("zh-TW", errors) == "實聯碼名稱（第 2 個）：最多 8 個字；手機號碼：必填"
+    )
+    assert (
+        refusals.validation_message("en", errors)
+        == "Code name (no. 2): at most 8 characters; Mobile: required"
+    )
+    nid = refusals.validation_message("zh-TW", _errors(_Person, national_id="A123456788"))
+    assert nid.startswith("身分證字號：格式不正確") and "checksum" not in nid
+
+
+WORDED = [
+    (
+        domain.Invalid("current password wrong", field="current_password", reason="bad_credentials"),
+        "目前密碼不正確。",
+        "The current password is wrong.",
+    ),
+    (
+        domain.Invalid(
+            "at least 10 characters",
+            field="new_password",
+            reason="weak_password",
+            message_key="password.too_short",
+            params={"n": 10},
+        ),
+        "新密碼至少需 10 個字元。",
+        "The new password needs at least 10 characters.",
+    ),
+    (domain.NotFound("station admin"), "找不到這筆警局管理者。", "No such station admin."),
+    (domain.Invalid("mobile is bad", field="mobile"), "手機號碼：內容不正確。", "Mobile: not valid."),
+    (domain.NotAllowed("needs permission x"), "您沒有權限做這件事。", "You are not allowed to do this."),
+    (
+        domain.Conflict("x", reason="a_reason_nobody_worded"),
+        "與現有資料衝突，沒有任何變更。",
+        "This conflicts with existing data; nothing changed.",
+    ),
+    (
+        domain.TooManyRequests("x", retry_after=120, reason="login_throttled"),
+        "登入失敗次數過多，請於 2 分鐘後再試。",
+        "Too many failed logins; try again in 2 min.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("exc", "zh", "en"), WORDED)
+def test_refusals_are_worded_by_reason_and_field(exc, zh, en):
+    assert refusals.domain_message("zh-TW", exc) == zh
+    assert refusals.domain_message("en", exc) == en
+
+
+def test_accept_language_picks_the_language_zh_tw_by_default():
+    pick = catalogue.from_accept_language
+    assert pick(None) == pick("") == pick("fr-FR") == "zh-TW"
+    assert pick("en-US,en;q=0.9") == "en"
+    assert pick("zh-TW,zh;q=0.9,en;q=0.8") == "zh-TW"
+    assert pick("en;q=0.5, zh-Hant;q=0.9") == "zh-TW"
+    assert pick("fr, en;q=0.5") == "en"
