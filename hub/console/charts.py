@@ -104,7 +104,7 @@ def verdict_bars(values: dict[str, int], *, title: str, t: Callable[..., str]) -
             words = t("verdict.other", reason=code)
         approved = family == "approved"
         mark = "✓" if approved else "✗"
-        state = t("chart.approved" if approved else "chart.refused")
+        state = t("chart.approved") if approved else t("chart.refused")
         width = f"{value / peak:.1%}"
         hatch = "" if approved else f'<rect width="{width}" height="18" fill="url(#refusal-hatch)"/>'
         parts.append(

@@ -18,9 +18,9 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
-from hub.console.i18n import ROLE_NAMES
 from hub.context import context_of
 from hub.db import utcnow
+from hub.i18n import catalogue
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
 from hub.models.organisations import Organisation
@@ -76,7 +76,8 @@ def _reader(db: Session, actor: User | None) -> str:
     if actor is None:
         return HUB_READER
     org = db.get(Organisation, actor.org_id) if actor.org_id is not None else None
-    role = ROLE_NAMES.get(actor.role, (actor.role, ""))[0]
+    # the role's name in zh-TW, from the one message catalogue (role keys are the role values)
+    role = catalogue.text("zh-TW", actor.role) if catalogue.has(actor.role) else actor.role
     parts = [org.name if org is not None else HUB_READER, role]
     if actor.name:
         parts.append(mask_name(actor.name))
