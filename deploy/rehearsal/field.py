@@ -60,6 +60,8 @@ LINE_TOKENS = {"enterprise": "field-enterprise-token", "police": "field-police-t
 HUB_HOSTS = ("127.0.0.2", "127.0.0.3")
 # Officers and staff: made-up numbers in the 0900 range no one holds.
 OFFICERS = (("林志華", "0900100001"), ("陳美玲", "0900100002"))
+MANAGER = ("王經理", "0900100097")  # the enterprise's admin, in the console
+CHROMIUM = "/usr/bin/chromium"
 REVOCATION_BOUND_S = 30.0  # stated bound: two sync periods of the checkpoint plus its backoff cap
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
@@ -433,6 +435,10 @@ class Day:
                         mobile="+886" + mobile[1:],
                     )
                 )
+            db.add(
+                User(mobile="+886" + MANAGER[1][1:], name=MANAGER[0], role=Role.ENTERPRISE_ADMIN.value,
+                     org_id=enterprise.id, permissions=[])
+            )  # fmt: skip
             token = secrets.token_urlsafe(24)
             db.add(
                 ApiToken(
@@ -483,6 +489,43 @@ class Day:
         else:
             self.errors.append(f"passes: {r.status_code} {r.text[:200]}")
         self.report.counts["passes issued"] = len(self.issued_passes)
+
+    def console(self) -> None:
+        """The enterprise's admin in Chromium over https: SMS login, then the employees and their passes.
+        The session cookies must be Secure behind nginx (HUB_TRUSTED_PROXIES)."""
+        from playwright.sync_api import sync_playwright
+
+        mobile = MANAGER[1]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+            )
+            try:
+                context = browser.new_context(ignore_https_errors=True)
+                page = context.new_page()
+                page.set_default_timeout(60_000)
+                mark = len(self.sms.requests)
+                page.goto(self.base + "/console/login/sms")
+                page.fill("input[name=mobile]", mobile)
+                page.click("main button[type=submit]")
+                page.wait_for_selector("input[name=code]")
+                code = self.sms_code(mobile, mark)
+                assert code is not None, "no console login code reached the manager"
+                page.fill("input[name=code]", code)
+                page.click("main button[type=submit]")
+                page.wait_for_url("**/console/")
+                page.click("[data-menu='nav.enterprises']")
+                page.wait_for_selector("#employees")
+                shown = page.content()
+                unmasked = [i for i in range(8) if national_id(2000 + i) in shown or f"09002{i:05d}" in shown]
+                if unmasked:
+                    self.report.violations.append(f"console shows {len(unmasked)} employees unmasked")
+                insecure = [c["name"] for c in context.cookies() if not c["secure"]]
+                if insecure:
+                    self.report.violations.append(f"console cookies not Secure behind nginx: {insecure}")
+                self.report.counts["console sessions"] += 1
+            finally:
+                browser.close()
 
     def venues(self) -> list[str]:
         r = self.clients["admin"].call(
@@ -648,6 +691,7 @@ class Day:
         log(f"layout up ({started - self.t0:.0f} s)")
         codes = self.venues()
         self.issue_passes(8)
+        self.console()
         cp1 = self.checkpoint(0)
         cp2 = self.checkpoint(1)
         log(f"morning done: venues, passes, two checkpoints enrolled ({time.monotonic() - started:.0f} s)")
