@@ -184,6 +184,8 @@ def render_nginx(workdir: Path, tls: Path, https_port: int, http_port: int, hub_
     site = site.replace("listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl")
     site = site.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
     site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
+    # Off port 443 the Host header must keep the port: the console's Origin check compares the two.
+    site = site.replace("proxy_set_header Host $host;", "proxy_set_header Host $host:$server_port;")
     (workdir / "checkpass.conf").write_text(site)
     user = "user root;\n" if os.geteuid() == 0 else ""
     conf = workdir / "nginx.conf"
