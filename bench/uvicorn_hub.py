@@ -21,6 +21,7 @@ def start_uvicorn_hub(
     *,
     ready: Callable[[str], bool],
     extra_args: Sequence[str] = (),
+    start_seconds: float = 60,
 ) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable, "-m", "uvicorn", "--factory", "hub.main:create_app",
@@ -30,7 +31,7 @@ def start_uvicorn_hub(
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + start_seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"hub exited early:\n{log_path.read_text()}")

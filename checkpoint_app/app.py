@@ -19,6 +19,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
@@ -29,6 +30,7 @@ from checkpoint_app.ui import i18n
 from checkpoint_app.ui.fonts import register_fonts
 from checkpoint_app.ui.live_scan import FrameSource, RepeatFilter
 from checkpoint_app.ui.sounds import VerdictSounds
+from checkpoint_app.ui.taps import SteadyButton, SteadyScreenManager
 from checkpoint_app.ui.torch import Torch, platform_torch
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
@@ -51,6 +53,7 @@ class AppOptions:
 class CheckpointApp(App):
     lang = StringProperty(i18n.DEFAULT_LANGUAGE)
     online = BooleanProperty(False)
+    enrolled = BooleanProperty(False)
     queued = NumericProperty(0)
     officer_label = StringProperty("")
     busy = BooleanProperty(False)
@@ -99,6 +102,7 @@ class CheckpointApp(App):
                 stale_policy=self.options.stale_policy,  # type: ignore[arg-type]
             )
         )
+        self.enrolled = self.service.is_enrolled()  # before the first frame draws the badge
         self.sounds.load()
 
         # Imported here: the screen modules register kv rules and need the font in place first.
@@ -110,8 +114,9 @@ class CheckpointApp(App):
         from checkpoint_app.ui.sync_screen import SyncScreen
         from checkpoint_app.ui.verdict_screen import VerdictScreen
 
+        Factory.register("SteadyButton", cls=SteadyButton)
         Builder.load_file(str(UI_DIR / "widgets.kv"))
-        manager = ScreenManager(transition=FadeTransition(duration=0.12))
+        manager = SteadyScreenManager(transition=FadeTransition(duration=0.12))
         screens = [
             EnrolScreen(name="enrol"),
             LoginScreen(name="login"),
@@ -167,6 +172,7 @@ class CheckpointApp(App):
         if self.service is None:
             return
         status = self.service.sync_status()
+        self.enrolled = self.service.is_enrolled()
         self.online = status.online
         self.queued = status.queued
         self._refresh_officer_label()

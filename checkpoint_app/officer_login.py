@@ -33,14 +33,21 @@ def normalise_mobile(mobile: str) -> str:
     return cleaned
 
 
-def start(client: HubClient, device_id: str, name: str, mobile: str) -> None:
+# What a code lives for when the hub does not say (its default, hub/core/config.py otp_ttl_seconds).
+DEFAULT_CODE_LIFETIME_S = 300
+
+
+def start(client: HubClient, device_id: str, name: str, mobile: str) -> int:
+    """Ask the hub for an SMS code; returns how many seconds the code will be valid."""
     if not name.strip():
         raise InputError("name_required")
     with client:
         try:
-            client.login_start(device_id, name.strip(), normalise_mobile(mobile))
+            answer = client.login_start(device_id, name.strip(), normalise_mobile(mobile))
         except HubHTTPError as exc:
             raise _login_refusal(exc) from exc
+    lifetime = answer.get("expires_in") if isinstance(answer, dict) else None
+    return lifetime if isinstance(lifetime, int) and lifetime > 0 else DEFAULT_CODE_LIFETIME_S
 
 
 def _login_refusal(exc: HubHTTPError) -> LoginError:

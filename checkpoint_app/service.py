@@ -76,9 +76,10 @@ class CheckpointService:
             self._engine().start()
 
     # -- officer session -----------------------------------------------------------------------------
-    def start_officer_login(self, name: str, mobile: str) -> None:
+    def start_officer_login(self, name: str, mobile: str) -> int:
+        """Returns the code's lifetime in seconds (the same answer whether or not they are on a roster)."""
         self._ensure_trust()
-        officer_login.start(self._client(), self._device_id(), name, mobile)
+        return officer_login.start(self._client(), self._device_id(), name, mobile)
 
     def finish_officer_login(self, mobile: str, code: str) -> OfficerSession:
         self._ensure_trust()

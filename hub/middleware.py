@@ -6,10 +6,12 @@ task and memory streams, which profiling showed as a large share of a 304's cost
 
 Load shedding: a worker that already has `max_in_flight` requests in progress answers the next one 503
 with `Retry-After` at once instead of queueing it; of those, `max_running` run at once and the rest wait
-their turn for at most `max_wait`, then get the same 503. Queued requests are answered seconds later, after
+their turn, people's requests before programs' and bulk work last, for as long as their class may wait
+(`LoadShedding`), then get the same 503. Queued requests are answered seconds later, after
 the client has often given up and retried, which only adds load; a fast 503 lets the load balancer try
 another worker and the checkpoint app back off (it retries with jitter). Health, readiness and metrics
-are never shed, so a busy worker is not mistaken for a dead one. A request the database cannot take
+are never shed, so a busy worker is not mistaken for a dead one; nor are LINE's webhooks, which only
+store their events (hub/line/inbox.py). A request the database cannot take
 (no connection to be had) gets the same fast 503 instead of a 500.
 """
 
@@ -18,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import enum
 import hashlib
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -141,35 +145,107 @@ class BodySizeLimit:
             await _json(send, 413, exc.detail, [])
 
 
+class Kind(enum.IntEnum):
+    """Who waits for a request, in the order a free running slot is handed out (hub/middleware.py)."""
+
+    INTERACTIVE = 0  # a person: console pages, LIFF pages and their API, logins, password changes, /v/
+    API = 1  # the checkpoint app and other programs (they retry with jitter)
+    BULK = 2  # scan batches and exports: much work, no one watching it; yields first
+
+
+# A person at a login form or a LIFF page waits a few seconds without giving up, and a refusal makes them
+# try again by hand; a program's request that waits longer than HUB_MAX_QUEUE_WAIT_MS is better told to
+# come back (it retries with jitter, nginx tries another machine). docs/deploy.md states the rule.
+INTERACTIVE_MAX_WAIT = 5.0
+# A person's request let in line is dropped only when its wait runs this much over the measured estimate
+# (the hub slowed down under it): a refusal after a long wait makes them wait twice.
+INTERACTIVE_OVERRUN = 3.0
+_INTERACTIVE = ("/console", "/liff", "/v/", "/line/files/", "/api/v1/auth/", "/api/v1/otp/")
+_BULK_PATHS = frozenset({"/api/v1/scans/batches"})
+_EXPORT = re.compile(rb"(?:^|&)format=(?:csv|xlsx)(?:&|$)")
+
+
+def kind_of(scope: Scope) -> Kind | None:
+    """The request's class for load shedding; None: never shed (health, readiness, metrics, and LINE's
+    webhooks, which only check a signature and store the events: the inbox bounds the work)."""
+    path: str = scope["path"]
+    if path in NEVER_SHED or (path.startswith("/line/") and path.endswith("/webhook")):
+        return None
+    if path in _BULK_PATHS or path.endswith(".csv") or _EXPORT.search(scope.get("query_string", b"")):
+        return Kind.BULK
+    if path.startswith(_INTERACTIVE):
+        return Kind.INTERACTIVE
+    return Kind.API
+
+
 class LoadShedding:
     """At most `max_in_flight` requests admitted in this worker, of which `max_running` run at once; the
-    others wait their turn in arrival order, on the event loop, for at most `max_wait` seconds. Beyond
-    the first limit, or after that wait, a request gets a fast 503.
+    others wait their turn on the event loop: people's requests first, then programs', bulk work last,
+    each class in arrival order. Beyond the first limit a request gets a fast 503.
 
     Why two limits: on one core, requests running side by side in threads do not finish sooner, they
     only share the GIL (and the event loop, which answers the 503s, waits behind them all). Forty at
     once meant a request admitted at the back took forty requests' CPU to finish, seconds on a slow
     machine, while the shed answers waited for the loop too (docs/deploy.md). With a few running and a
-    short, bounded wait, an answer is either prompt or a prompt 503 whatever the machine's speed."""
+    short, bounded wait, an answer is either prompt or a prompt 503 whatever the machine's speed.
 
-    def __init__(self, app: ASGIApp, max_in_flight: int, max_running: int = 4, max_wait: float = 0.1) -> None:
+    What "overloaded" means is measured, per class: the worker keeps a moving average of how long a
+    request of each class holds its running slot. A request is refused at once only when the requests
+    waiting ahead of it (its own class and those before it) would take longer than its class may wait
+    (`interactive_wait` for people, `max_wait` for programs and bulk work). A program's request is shed
+    if its wait runs out all the same; a person's only at `INTERACTIVE_OVERRUN` times it. Bulk work is
+    also refused while anyone else is waiting. So a handful of slow password logins on an idle hub wait
+    a moment for each other and none is refused; under a real overload bulk work is refused first, then
+    programs, people last."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_in_flight: int,
+        max_running: int = 4,
+        max_wait: float = 0.1,
+        interactive_wait: float = INTERACTIVE_MAX_WAIT,
+    ) -> None:
         self.app = app
         self.max_in_flight = max_in_flight
         self.max_running = max(1, min(max_running, max_in_flight))
         self.max_wait = max_wait
+        self.interactive_wait = max(interactive_wait, max_wait)
         self.in_flight = 0  # one event loop per worker: no lock needed
         self.running = 0
-        self._waiting: collections.deque[asyncio.Future[bool]] = collections.deque()
+        self._waiting: dict[Kind, collections.deque[asyncio.Future[bool]]] = {
+            k: collections.deque() for k in Kind
+        }
+        self._live = dict.fromkeys(Kind, 0)  # waiting and not yet answered, per class
+        self.held = dict.fromkeys(Kind, 0.0)  # moving average of seconds a request holds a slot
+        self._holding = dict.fromkeys(Kind, 0)  # running now, per class
 
-    async def _take_turn(self) -> bool:
-        """A running slot now, or after waiting in line; False when `max_wait` ran out first."""
+    def _budget(self, kind: Kind) -> float:
+        return self.interactive_wait if kind is Kind.INTERACTIVE else self.max_wait
+
+    def _work_ahead(self, kind: Kind) -> float:
+        """Seconds until a request of `kind` arriving now would run, by the measured slot times: the
+        requests running (counted whole: how far along they are is not known) and those waiting ahead."""
+        ahead = sum(self._holding[k] * self.held[k] for k in Kind)
+        ahead += sum(self._live[k] * self.held[k] for k in Kind if k <= kind)
+        return ahead / self.max_running
+
+    async def _take_turn(self, kind: Kind) -> bool:
+        """A running slot now, or after waiting in line; False when refused or the wait ran out first."""
         if self.running < self.max_running:  # a free slot means nobody live is waiting (see _pass_on)
             self.running += 1
             return True
+        if kind is Kind.BULK and any(self._live[k] for k in Kind if k < Kind.BULK):
+            return False  # bulk yields: people or programs are already waiting
+        budget = self._budget(kind)
+        if self._work_ahead(kind) > budget:
+            return False  # the line ahead would outlast the wait: say so now, not after it
         loop = asyncio.get_running_loop()
         turn: asyncio.Future[bool] = loop.create_future()
-        self._waiting.append(turn)
-        timer = loop.call_later(self.max_wait, lambda: turn.done() or turn.set_result(False))
+        self._waiting[kind].append(turn)
+        self._live[kind] += 1
+        give_up = budget * INTERACTIVE_OVERRUN if kind is Kind.INTERACTIVE else budget
+        timer = loop.call_later(give_up, lambda: turn.done() or turn.set_result(False))
         try:
             return await turn
         except asyncio.CancelledError:
@@ -177,19 +253,22 @@ class LoadShedding:
                 self._pass_on()  # the slot was handed over just as the client went away
             raise
         finally:
+            self._live[kind] -= 1
             timer.cancel()
 
     def _pass_on(self) -> None:
-        """Hand the slot to the longest-waiting live request, or free it."""
-        while self._waiting:
-            turn = self._waiting.popleft()
-            if not turn.done():  # done: timed out or cancelled, already answered
-                turn.set_result(True)
-                return
+        """Hand the slot to the longest-waiting live request of the first class that has one, or free it."""
+        for kind in Kind:
+            waiting = self._waiting[kind]
+            while waiting:
+                turn = waiting.popleft()
+                if not turn.done():  # done: timed out or cancelled, already answered
+                    turn.set_result(True)
+                    return
         self.running -= 1
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in NEVER_SHED:
+        if scope["type"] != "http" or (kind := kind_of(scope)) is None:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:
@@ -197,13 +276,19 @@ class LoadShedding:
             return
         self.in_flight += 1
         try:
-            if not await self._take_turn():
+            if not await self._take_turn(kind):
                 await _busy(send)
                 return
+            started = time.monotonic()
+            self._holding[kind] += 1
             try:
                 await self._run(scope, receive, send)
             finally:
+                self._holding[kind] -= 1
                 self._pass_on()
+                held = time.monotonic() - started
+                last = self.held[kind]
+                self.held[kind] = held if last == 0 else last + 0.2 * (held - last)
         finally:
             self.in_flight -= 1
 

@@ -37,7 +37,15 @@ _TABLE: dict[str, tuple[str, str]] = {
     "login_send_code": ("傳送簡訊驗證碼", "Send SMS code"),
     "login_code": ("簡訊驗證碼", "SMS code"),
     "login_verify": ("登入", "Log in"),
-    "login_code_sent": ("驗證碼已傳送，請於時限內輸入。", "Code sent; enter it before it expires."),
+    # The hub answers alike whether or not the name and mobile are on a roster (it must not tell
+    # who is): so the words say when a code arrives if they are, and whom to ask if none comes.
+    "login_code_sent": (
+        "驗證碼已傳送。若您的姓名及手機號碼與本分局執勤名冊相符，簡訊將於1分鐘內送達，{minutes}分鐘內"
+        "有效；未收到請確認姓名與名冊上的寫法相同，或洽所屬分局的管理者。",
+        "Code sent. If your name and mobile match this station's duty roster, the SMS arrives within "
+        "1 minute and is valid for {minutes} minutes; if none comes, check that your name is written as "
+        "on the roster, or ask your station's administrator.",
+    ),
     "login_need_name_mobile": ("請輸入姓名及手機號碼", "Enter your name and mobile number"),
     "login_need_code": ("請輸入簡訊驗證碼", "Enter the SMS code"),
     "login_offline": ("無法連線至管理中心，請稍後再試", "Cannot reach the hub; try again later"),
@@ -52,7 +60,13 @@ _TABLE: dict[str, tuple[str, str]] = {
     "history": ("本班紀錄", "Shift history"),
     "sync": ("同步狀態", "Sync status"),
     "logout": ("登出", "Log out"),
+    "logout_title": ("確定要登出嗎？", "Log out?"),
+    "logout_help": (
+        "登出後須重新以簡訊驗證碼登入，才能繼續掃描。",
+        "After logging out, scanning needs a new login with an SMS code.",
+    ),
     "offline_badge": ("離線", "OFFLINE"),
+    "unenrolled_badge": ("尚未註冊", "NOT ENROLLED"),
     "online_badge": ("連線", "ONLINE"),
     "queued_badge": ("待上傳 {count}", "{count} queued"),
     # verdict
@@ -75,7 +89,8 @@ _TABLE: dict[str, tuple[str, str]] = {
         "請輸入證件上的身分證統一編號（不會儲存）。",
         "Type the number on the ID card (it is never stored).",
     ),
-    "idcheck_hint": ("身分證號，例如 A123456789", "ID number, e.g. A123456789"),
+    # Short: at 30 sp a longer hint is cut by a phone-wide field (the line above says what to type).
+    "idcheck_hint": ("例如 A123456789", "e.g. A123456789"),
     "idcheck_button": ("核對", "Check"),
     # history
     "history_title": ("本班掃描紀錄（臺北時間）", "Scans this shift (Taipei time)"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
@@ -14,9 +16,29 @@ from checkpoint_app.ui import load_kv
 class LoginScreen(Screen):
     message = StringProperty("")
     code_sent = BooleanProperty(False)
+    wide = BooleanProperty(False)
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.message = ""
+        self.ids.scroll.scroll_y = 1  # from the top, whatever the last visit scrolled to
+
+    def on_message(self, _instance: object, text: str) -> None:
+        # The message is what the officer waits for: never below the fold. Scrolled once the
+        # label has its new height (the next frame).
+        if text:
+            Clock.schedule_once(lambda _dt: self._show_message())
+
+    def _show_message(self) -> None:
+        """Scroll so that 登入 is at the bottom of the view, the message just above it in view.
+
+        Not ScrollView.scroll_to(message): that stops as soon as the message shows and can leave
+        登入 anywhere, up to where the scan screen has 登出."""
+        scroll = self.ids.scroll
+        content = scroll.children[0] if scroll.children else None
+        if content is None or content.height <= scroll.height:
+            return  # the whole form is in view
+        bottom = self.ids.verify.y - content.y - dp(8)  # from the bottom of the form
+        scroll.scroll_y = min(1.0, max(0.0, bottom / (content.height - scroll.height)))
 
     def send_code(self) -> None:
         app = App.get_running_app()
@@ -30,9 +52,9 @@ class LoginScreen(Screen):
             lambda: app.service.start_officer_login(name, mobile), self._code_sent, self._failed
         )
 
-    def _code_sent(self, _result: Any) -> None:
+    def _code_sent(self, lifetime_s: int) -> None:
         self.code_sent = True
-        self.message = App.get_running_app().tr("login_code_sent")
+        self.message = App.get_running_app().tr("login_code_sent", minutes=max(1, lifetime_s // 60))
         self.ids.code.focus = True
 
     def verify(self) -> None:

@@ -66,7 +66,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admins.reset": ("重設密碼（簡訊）", "Reset password (SMS)"),
     "admins.disable": ("停用", "Disable"),
     "admins.enable": ("啟用", "Enable"),
-    "admins.created": ("已新增，初始密碼已以簡訊寄出。", "Added; the initial password went out by SMS."),
     "admins.updated": ("已更新。", "Updated."),
     "admins.reset_done": (
         "已重設，新的初始密碼已以簡訊寄出。",
@@ -81,7 +80,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stations.import_file": ("檔案（.xlsx、.ods 或 .csv）", "File (.xlsx, .ods or .csv)"),
     "stations.import_submit": ("匯入", "Import"),
     "stations.template": ("下載範本", "Download the template"),
-    "stations.imported": ("已匯入 {n} 位管理者。", "Imported {n} admins."),
     "stations.report": ("匯入未寫入：以下列有問題", "Nothing imported: these rows have problems"),
     "stations.row": ("列", "Row"),
     "stations.field": ("欄位", "Field"),
@@ -90,7 +88,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stations.edit": ("修改警局管理者", "Edit a station admin"),
     "stations.edit_hint": ("空白欄位不變更。", "Blank fields stay as they are."),
     "stations.new_station": ("新增警局", "Add a station"),
-    "stations.added": ("已新增。", "Added."),
     "queries.title": ("查詢（去識別化）", "Queries (de-identified)"),
     "queries.kind": ("查詢種類", "Register"),
     "queries.passes": ("通行證核發（依時間／企業／個人）", "Passes (by time / enterprise / person)"),
@@ -287,12 +284,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "trust.from": ("生效（台北）", "From (Taipei)"),
     "trust.until": ("停用（台北）", "Until (Taipei)"),
     "trust.rotate": ("輪替簽發金鑰", "Rotate the issuer key"),
-    "trust.rotated": ("已輪替簽發金鑰。", "The issuer key was rotated."),
     "trust.offline": ("離線根金鑰", "Offline root"),
     "trust.download_request": ("下載信任清單簽署請求", "Download the bundle request"),
     "trust.signed_bundle": ("已簽署的信任清單", "Signed bundle"),
     "trust.upload": ("上傳", "Upload"),
-    "trust.imported": ("信任清單已更新。", "Trust bundle imported."),
     "nav.enterprises": ("企業與通行證", "Enterprises & passes"),
     "enterprises.title": ("企業", "Enterprises"),
     "enterprises.name": ("企業名稱", "Name"),
@@ -301,7 +296,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "enterprises.add_employee": ("加入白名單", "Add to the whitelist"),
     "passes.title": ("通行證", "Passes"),
     "passes.issue": ("為勾選的員工核發通行證", "Issue passes to the ticked employees"),
-    "passes.issued": ("已核發 {n} 張通行證。", "Issued {n} passes."),
     "passes.choose": ("請勾選員工。", "Tick at least one employee."),
     "passes.sheet": ("列印通行證（PDF）", "Print the passes (PDF)"),
     "passes.valid": ("效期（台北）", "Valid (Taipei)"),
@@ -352,17 +346,104 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.edit": ("編輯", "Edit"),
     "trust.compromise": ("標示金鑰外洩", "Mark compromised"),
     "trust.compromise_reason": ("原因", "Reason"),
-    "trust.compromised": (
-        "已標示金鑰外洩：其簽發的通行證一律拒絕；新的信任資料已發布。",
-        "Key marked compromised: every pass it signed is refused; the new trust data is published.",
-    ),
-    "enterprises.imported": ("已匯入 {n} 位員工。", "Imported {n} employees."),
     "roster.title": ("值勤員警名單", "Duty roster"),
     "roster.number": ("警員編號", "Officer number"),
     "roster.add": ("新增員警", "Add an officer"),
-    "roster.imported": ("已匯入 {n} 位員警。", "Imported {n} officers."),
     "nav.roster": ("值勤名單與實聯碼", "Roster and venue codes"),
     "common.add": ("新增", "Add"),
+    # What an action did, shown on the page its redirect leads to (`Page.redirect(done=...)`).
+    "done.saved": ("已儲存。", "Saved."),
+    "done.admin_added": ("已新增，初始密碼已以簡訊寄出。", "Added; the initial password went out by SMS."),
+    "done.station_added": ("已新增分局。", "Station added."),
+    "done.station_admin_added": ("已新增警局管理者。", "Station admin added."),
+    "done.station_admin_deleted": (
+        "已刪除該警局管理者，他已無法再登入。",
+        "The station admin was deleted and can no longer log in.",
+    ),
+    "done.station_admins_imported": ("已匯入 {n} 位管理者。", "Imported {n} admins."),
+    "done.employee_added": ("已新增員工。", "Employee added."),
+    "done.employee_deleted": (
+        "已刪除該員工，他的有效通行證已一併撤銷。",
+        "The employee was deleted; their valid passes were revoked.",
+    ),
+    "done.employees_imported": ("已匯入 {n} 位員工。", "Imported {n} employees."),
+    "done.passes_issued": ("已核發 {n} 張通行證。", "Issued {n} passes."),
+    "done.pass_revoked": ("已撤銷通行證，查驗時將不予通行。", "The pass was revoked; checks now refuse it."),
+    "done.venues_applied": ("已申請實聯碼。", "Venue codes applied for."),
+    "done.venue_deleted": (
+        "已刪除實聯碼，其海報已失效。",
+        "The venue code was deleted; its poster no longer works.",
+    ),
+    "done.officer_added": ("已新增員警。", "Officer added."),
+    "done.officer_deleted": ("已將該員警自值勤名單刪除。", "The officer was removed from the roster."),
+    "done.officers_imported": ("已匯入 {n} 位員警。", "Imported {n} officers."),
+    "done.device_revoked": (
+        "已撤銷查驗裝置，它不能再同步或上傳。",
+        "The device was revoked; it can no longer sync or upload.",
+    ),
+    "done.rotated": ("已輪替簽發金鑰。", "The issuer key was rotated."),
+    "done.imported": ("信任清單已更新。", "Trust bundle imported."),
+    "done.compromised": (
+        "已標示金鑰外洩：其簽發的通行證一律拒絕；新的信任資料已發布。",
+        "Key marked compromised: every pass it signed is refused; the new trust data is published.",
+    ),
+    "done.claim_decided": ("已處理這筆註冊。", "The registration was decided."),
+    "done.support_handled": ("已標示為已處理。", "Marked handled."),
+    # An irreversible action asks first (`hub.console.web.confirm_first`).
+    "confirm.title": ("請確認", "Please confirm"),
+    "confirm.go": ("確定執行", "Yes, do it"),
+    "confirm.back": ("取消，返回", "Cancel and go back"),
+    "confirm.cannot_undo": ("這個動作無法復原。", "This cannot be undone."),
+    "confirm.delete_employee": (
+        "確定要將員工 {name} 自名單刪除？他的有效通行證會一併撤銷。",
+        "Delete employee {name} from the list? Their valid passes are revoked too.",
+    ),
+    "confirm.delete_officer": (
+        "確定要將員警 {name}（{number}）自值勤名單刪除？",
+        "Remove officer {name} ({number}) from the duty roster?",
+    ),
+    "confirm.delete_station_admin": (
+        "確定要刪除警局管理者 {name}？他將無法再登入。",
+        "Delete station admin {name}? They can no longer log in.",
+    ),
+    "confirm.delete_venue": (
+        "確定要刪除實聯碼「{name}」？已張貼的海報將失效。",
+        "Delete venue code “{name}”? Its printed posters stop working.",
+    ),
+    "confirm.revoke_pass": (
+        "確定要撤銷 {name} 的通行證？撤銷後查驗一律不予通行，需重新核發。",
+        "Revoke {name}'s pass? Checks refuse it from now on; a new one must be issued.",
+    ),
+    "confirm.revoke_device": (
+        "確定要撤銷這台查驗裝置？它將不能再同步或上傳，需重新註冊。",
+        "Revoke this checkpoint device? It can no longer sync or upload and must be enrolled again.",
+    ),
+    "confirm.rotate": (
+        "確定要輪替簽發金鑰？之後的通行證改由新金鑰簽發。",
+        "Rotate the issuer key? Passes from now on are signed by a new key.",
+    ),
+    "confirm.compromised": (
+        "確定要將金鑰 {kid} 標示為外洩？它簽發的每張通行證都將被拒絕。",
+        "Mark key {kid} compromised? Every pass it signed will be refused.",
+    ),
+    "error.intent_busy": (
+        "這份表單正在處理中，請稍候再重新整理頁面。",
+        "This form is still being handled; reload the page in a moment.",
+    ),
+    "error.no_organisation": (
+        "您的帳號尚未屬於任何分局或企業，所以沒有資料可顯示。請聯絡管理者為您設定所屬分局。",
+        "Your account belongs to no station or enterprise yet, so there is nothing to show. "
+        "Ask an administrator to set your station.",
+    ),
+    "error.station_admin_exists": (
+        "這支手機號碼已是警局管理者，不能重複新增。",
+        "This mobile is already a station admin.",
+    ),
+    "login.wait": (
+        "驗證碼剛發送過，請於 {wait}後再要求重新發送；已收到的驗證碼仍可使用。",
+        "A code was sent just now; ask again in {wait}. The code you received still works.",
+    ),
+    "login.resend": ("重新發送驗證碼", "Send the code again"),
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {

@@ -17,6 +17,7 @@ from hub.console.web import (
     Form,
     Page,
     Refusal,
+    confirm_first,
     field_text,
     needs,
     refusal_status,
@@ -91,7 +92,7 @@ def admins_add(form: Form, page: Page = AdminManager) -> Response:
     except Refusal as exc:
         finish(page.db, exc)
         return _admins_page(page, *_refusal(page, exc))
-    return _admins_page(page, message=page.t("admins.created"))
+    return page.redirect(f"{PREFIX}/admins", done="admin_added")
 
 
 @router.get("/admins/{admin_id}", response_class=HTMLResponse)
@@ -123,7 +124,7 @@ def admin_change(admin_id: int, form: Form, page: Page = AdminManager) -> Respon
         finish(page.db, exc)
         status, message = _refusal(page, exc)
         return page.render("error.html", status_code=status, message=message)
-    return page.redirect(f"{PREFIX}/admins/{admin_id}")
+    return page.redirect(f"{PREFIX}/admins/{admin_id}", done="saved")
 
 
 # --- station admins (seed flow 2) ----------------------------------------------------------------------
@@ -174,7 +175,7 @@ def station_add(form: Form, page: Page = StationManager) -> Response:
     except Refusal as exc:
         finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
-    return _stations_page(page, message=page.t("stations.added"))
+    return page.redirect(f"{PREFIX}/stations", done="station_added")
 
 
 @router.post("/stations/admins", response_class=HTMLResponse)
@@ -196,14 +197,20 @@ def station_admin_add(form: Form, page: Page = StationManager) -> Response:
     except Refusal as exc:
         finish(page.db, exc)
         return _stations_page(page, *_refusal(page, exc))
-    return _stations_page(page, message=page.t("stations.added"))
+    return page.redirect(f"{PREFIX}/stations", done="station_admin_added")
 
 
 @router.post("/stations/admins/{admin_id}/delete", response_class=HTMLResponse)
 def station_admin_delete(admin_id: int, form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
+    admin = stations.get_station_admin(page.db, admin_id)
+    name = mask_name(admin.name) if admin.name else mask_mobile(admin.mobile)
+    question = page.t("confirm.delete_station_admin", name=name)
+    asked = confirm_first(page, form, question=question, back=f"{PREFIX}/stations")
+    if asked is not None:
+        return asked
     stations.delete_station_admin(page.db, page.scope, admin_id=admin_id)
-    return page.redirect(f"{PREFIX}/stations")
+    return page.redirect(f"{PREFIX}/stations", done="station_admin_deleted")
 
 
 @router.post("/stations/import", response_class=HTMLResponse)
@@ -221,7 +228,7 @@ async def station_admins_import(form: Form, page: Page = StationManager) -> Resp
         if isinstance(detail, dict) and "errors" in detail:
             return _stations_page(page, 422, None, report=list(detail["errors"]))
         return _stations_page(page, getattr(exc, "status_code", 400), refusal_text(page, exc.reason, detail))
-    return _stations_page(page, message=page.t("stations.imported", n=len(created)))
+    return page.redirect(f"{PREFIX}/stations", done="station_admins_imported", n=len(created))
 
 
 @router.get("/stations/template.xlsx")
@@ -239,9 +246,16 @@ class _StationAdminChanges(BaseModel):
 
 @router.get("/stations/admins/{admin_id}", response_class=HTMLResponse)
 def station_admin_edit_form(admin_id: int, page: Page = StationManager) -> Response:
+    return _station_admin_form(page, admin_id)
+
+
+def _station_admin_form(page: Page, admin_id: int, message: str | None = None, status: int = 200) -> Response:
+    """The edit form; after a refusal, with what was typed and what is wrong."""
     admin = stations.get_station_admin(page.db, admin_id)
     return page.render(
         "station_admin.html",
+        status_code=status,
+        message=message,
         admin=admin,
         name=mask_name(admin.name) if admin.name else "",
         mobile=mask_mobile(admin.mobile),
@@ -260,8 +274,9 @@ def station_admin_edit(admin_id: int, form: Form, page: Page = StationManager) -
             page.db, page.scope, admin_id=admin.id, changes=changes.model_dump(exclude_none=True)
         )
     except ValidationError as exc:
-        return _stations_page(page, 400, validation_text(page, exc))
+        return _station_admin_form(page, admin.id, validation_text(page, exc), 400)
     except Refusal as exc:
         finish(page.db, exc)
-        return _stations_page(page, *_refusal(page, exc))
-    return _stations_page(page, message=page.t("admins.updated"))
+        status, text = _refusal(page, exc)
+        return _station_admin_form(page, admin_id, text, status)
+    return page.redirect(f"{PREFIX}/stations", done="saved")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hub.api.deps import client_ip
-from hub.console import sessions
+from hub.console import i18n, sessions
 from hub.console.web import (
     ANONYMOUS_COOKIE,
     LANGUAGE_COOKIE,
@@ -32,6 +32,7 @@ from hub.errors import HubError
 from hub.models.identity import Role, User
 from hub.services import audit, identity, otp
 from hub.services import errors as domain
+from hub.services.unit_of_work import finish
 
 router = APIRouter()
 
@@ -55,6 +56,13 @@ def _mobile(page: Page, text: str) -> str | None:
         return normalize_mobile(text)
     except InvalidMobile:
         return None
+
+
+def _wait(page: Page, seconds: int) -> str:
+    """A wait in words, rounded up to what the person must at least wait (a minute, not "0 分鐘")."""
+    if seconds >= 60:
+        seconds = -(-seconds // 60) * 60
+    return i18n.duration(page.language, seconds)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -93,7 +101,19 @@ def sms_login(page: AnyPage, form: Form) -> Response:
     code = field_text(form, "code", 12)
     if not code:
         # Step 1: send a code. The answer is the same whether or not the mobile has an account.
-        identity.request_code(page.db, mobile, otp.Purpose.LOGIN, ip)
+        try:
+            identity.request_code(page.db, mobile, otp.Purpose.LOGIN, ip)
+        except domain.TooManyRequests as exc:
+            # Asked again too soon: the code sent before still works, so the person stays where they
+            # can type it, told how long to wait before asking again.
+            finish(page.db, exc)
+            return page.render(
+                "login_sms.html",
+                step="code",
+                mobile=mobile_text,
+                status_code=429,
+                message=page.t("login.wait", wait=_wait(page, exc.retry_after)),
+            )
         return page.render(
             "login_sms.html", step="code", mobile=mobile_text, message=page.t("login.code_sent")
         )

@@ -360,4 +360,4 @@ def support_page(
 @router.post("/support/{message_id}/handled", response_class=HTMLResponse)
 def support_handled(message_id: int, form: Form, page: Page = Depends(needs_hub_admin)) -> Response:
     support.mark_handled(page.db, page.user, message_id)
-    return page.redirect(f"{PREFIX}/support")
+    return page.redirect(f"{PREFIX}/support", done="support_handled")

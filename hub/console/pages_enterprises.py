@@ -20,6 +20,7 @@ from hub.console.web import (
     Page,
     Refusal,
     UserPage,
+    confirm_first,
     field_text,
     refusal_status,
     refusal_text,
@@ -28,6 +29,7 @@ from hub.console.web import (
 from hub.console.whitelists import row_report, typed_changes, uploaded
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.masking import mask_mobile, mask_name
+from hub.core.permissions import Permission
 from hub.errors import HubError
 from hub.models.organisations import OrgKind
 from hub.models.passes import Pass
@@ -126,7 +128,7 @@ def add_employee(org_id: int, form: Form, page: UserPage) -> Response:
         return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
     except Refusal as exc:
         return _refused(page, org_id, exc)
-    return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+    return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="employee_added")
 
 
 class _EmployeeChanges(BaseModel):
@@ -139,13 +141,22 @@ class _EmployeeChanges(BaseModel):
 
 @router.get("/enterprises/{org_id}/employees/{employee_id}", response_class=HTMLResponse)
 def employee_edit_form(org_id: int, employee_id: int, page: UserPage) -> Response:
+    return _employee_form(page, org_id, employee_id)
+
+
+def _employee_form(
+    page: Page, org_id: int, employee_id: int, message: str | None = None, status: int = 200
+) -> Response:
+    """The edit form; after a refusal, with what was typed and what is wrong."""
     employee = enterprises.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
     return page.render(
         "employee.html",
+        status_code=status,
         org_id=org_id,
         employee=employee,
         name=mask_name(employee.name),
         mobile=mask_mobile(employee.mobile),
+        message=message,
     )
 
 
@@ -158,17 +169,25 @@ def employee_edit(org_id: int, employee_id: int, form: Form, page: UserPage) -> 
             page.db, page.scope, org_id=org_id, employee_id=employee_id, changes=changes
         )
     except ValidationError as exc:
-        return _enterprise_page(page, org_id, validation_text(page, exc), 400)
+        return _employee_form(page, org_id, employee_id, validation_text(page, exc), 400)
     except Refusal as exc:
-        return _refused(page, org_id, exc)
-    return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+        finish(page.db, exc)
+        text = refusal_text(page, exc.reason, exc.detail)
+        return _employee_form(page, org_id, employee_id, text, refusal_status(exc))
+    return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="saved")
 
 
 @router.post("/enterprises/{org_id}/employees/{employee_id}/delete", response_class=HTMLResponse)
 def employee_delete(org_id: int, employee_id: int, form: Form, page: UserPage) -> Response:
     """Off the whitelist: the service revokes the employee's valid passes and ends their sessions."""
+    employee = enterprises.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
+    back = f"{PREFIX}/enterprises/{org_id}"
+    question = page.t("confirm.delete_employee", name=mask_name(employee.name))
+    asked = confirm_first(page, form, question=question, back=back)
+    if asked is not None:
+        return asked
     enterprises.delete_employee(page.db, page.scope, org_id=org_id, employee_id=employee_id)
-    return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+    return page.redirect(back, done="employee_deleted")
 
 
 @router.post("/enterprises/{org_id}/employees-import", response_class=HTMLResponse)
@@ -180,7 +199,7 @@ async def employees_import(org_id: int, form: Form, page: UserPage) -> Response:
         created = enterprises.import_employees(page.db, page.scope, org_id=org_id, data=data)
     except Refusal as exc:
         return _refused(page, org_id, exc)
-    return _enterprise_page(page, org_id, page.t("enterprises.imported", n=len(created)))
+    return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="employees_imported", n=len(created))
 
 
 @router.get("/enterprises/{org_id}/employees-template.xlsx")
@@ -201,7 +220,7 @@ def issue_passes(org_id: int, form: Form, page: UserPage) -> Response:
         return _enterprise_page(page, org_id, validation_text(page, exc), 400)
     except Refusal as exc:
         return _refused(page, org_id, exc)
-    return _enterprise_page(page, org_id, page.t("passes.issued", n=len(chosen)))
+    return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="passes_issued", n=len(chosen))
 
 
 @router.post("/passes/{pass_id}/revoke", response_class=HTMLResponse)
@@ -214,8 +233,15 @@ def revoke_pass(pass_id: str, form: Form, page: UserPage) -> Response:
         body = passes.RevokeRequest(reason=reason)
     except ValidationError as exc:
         return page.render("error.html", status_code=400, message=validation_text(page, exc))
-    record = passes.revoke_pass(page.db, page.scope, pass_id=pass_id, reason=body.reason)
-    return page.redirect(f"{PREFIX}/enterprises/{record.org_id}")
+    record = passes.visible_pass(page.db, page.scope, pass_id)
+    page.scope.require(Permission.PASSES_REVOKE)  # before asking, not only after
+    back = f"{PREFIX}/enterprises/{record.org_id}"
+    question = page.t("confirm.revoke_pass", name=mask_name(record.holder_name))
+    asked = confirm_first(page, form, question=question, back=back)
+    if asked is not None:
+        return asked
+    passes.revoke_pass(page.db, page.scope, pass_id=pass_id, reason=body.reason)
+    return page.redirect(back, done="pass_revoked")
 
 
 @router.get("/enterprises/{org_id}/sheet.pdf")
@@ -243,16 +269,22 @@ def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
         return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
     except Refusal as exc:
         return _refused(page, org_id, exc)
-    return page.redirect(f"{PREFIX}/enterprises/{org_id}")
+    return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="venues_applied")
 
 
 @router.post("/venues/{venue_id}/delete", response_class=HTMLResponse)
 def venue_delete(venue_id: int, form: Form, page: UserPage) -> Response:
     """Delete a venue code; the service decides whose it is (own organisation, or a hub admin)."""
-    _venue, org = venues.venue_in_scope(page.db, page.scope, venue_id)
+    venue, org = venues.venue_in_scope(page.db, page.scope, venue_id)
+    if org.kind == OrgKind.STATION:
+        back = f"{PREFIX}/stations/{org.id}/roster"
+    else:
+        back = f"{PREFIX}/enterprises/{org.id}"
+    asked = confirm_first(page, form, question=page.t("confirm.delete_venue", name=venue.name), back=back)
+    if asked is not None:
+        return asked
     venues.delete_venue(page.db, page.scope, venue_id=venue_id)
-    back = "stations" if org.kind == OrgKind.STATION else "enterprises"
-    return page.redirect(f"{PREFIX}/{back}/{org.id}" + ("/roster" if back == "stations" else ""))
+    return page.redirect(back, done="venue_deleted")
 
 
 @router.get("/enterprises/{org_id}/venues.pdf")

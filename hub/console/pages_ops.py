@@ -25,6 +25,7 @@ from hub.console.web import (
     Refusal,
     Refused,
     UserPage,
+    confirm_first,
     field_text,
     needs,
     refusal_status,
@@ -96,8 +97,13 @@ def revoke_device(device_id: str, form: Form, page: Page = DeviceManager) -> Res
         body = enrolment.RevokeIn(reason=field_text(form, "reason", 200) or None)
     except ValidationError as exc:
         return _devices_page(page, message=validation_text(page, exc), status=400)
+    enrolment.device_in_scope(page.db, page.scope, device_id)  # someone else's device: refused, not asked
+    back = f"{PREFIX}/devices"
+    asked = confirm_first(page, form, question=page.t("confirm.revoke_device"), back=back)
+    if asked is not None:
+        return asked
     enrolment.revoke_device(page.db, page.scope, device_id=device_id, reason=body.reason)
-    return page.redirect(f"{PREFIX}/devices")
+    return page.redirect(back, done="device_revoked")
 
 
 # --- keys and trust -----------------------------------------------------------------------------------
@@ -132,26 +138,32 @@ def _trust_page(page: Page, message: str | None = None, status: int = 200) -> Re
 
 
 @router.get("/trust", response_class=HTMLResponse)
-def trust_page(page: Page = SuperAdmin, done: str = "") -> Response:
-    messages = {
-        "rotated": page.t("trust.rotated"),
-        "imported": page.t("trust.imported"),
-        "compromised": page.t("trust.compromised"),
-    }
-    return _trust_page(page, message=messages.get(done))
+def trust_page(page: Page = SuperAdmin) -> Response:
+    return _trust_page(page)  # what the last action did: Page.done_message
 
 
 @router.post("/trust/rotate", response_class=HTMLResponse)
 def rotate(form: Form, page: Page = SuperAdmin) -> Response:
     # Redirect, then show: the rotation is committed when this request's unit of work ends, and the
     # trust page may re-sign the bundle in a session of its own.
+    back = f"{PREFIX}/trust"
+    asked = confirm_first(page, form, question=page.t("confirm.rotate"), back=back)
+    if asked is not None:
+        return asked
     trust.rotate_issuer(page.db, actor=page.user, via="console")
-    return page.redirect(f"{PREFIX}/trust?done=rotated")
+    return page.redirect(back, done="rotated")
 
 
 @router.post("/trust/keys/{kid}/compromised", response_class=HTMLResponse)
 def mark_compromised(kid: str, form: Form, page: Page = SuperAdmin) -> Response:
     """Refuse every pass the key signed (hub.services.trust.mark_compromised decides and audits)."""
+    # Ask only what can be done: a blank reason or an offline root is the service's refusal at once.
+    if field_text(form, "reason", 200) and not page.request.app.state.context.root_offline:
+        trust.known_kid(page.db, kid[:32])
+        question = page.t("confirm.compromised", kid=kid[:32])
+        asked = confirm_first(page, form, question=question, back=f"{PREFIX}/trust")
+        if asked is not None:
+            return asked
     try:
         trust.mark_compromised(
             page.db, kid[:32], reason=field_text(form, "reason", 200), actor=page.user, via="console"
@@ -161,7 +173,7 @@ def mark_compromised(kid: str, form: Form, page: Page = SuperAdmin) -> Response:
         status = refusal_status(exc)
         return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
     # Redirect, then show: the new bundle is signed by the next request once this one is committed.
-    return page.redirect(f"{PREFIX}/trust?done=compromised")
+    return page.redirect(f"{PREFIX}/trust", done="compromised")
 
 
 @router.get("/trust/bundle-request")
@@ -185,4 +197,4 @@ async def upload_bundle(form: Form, page: Page = SuperAdmin) -> Response:
         finish(page.db, exc)
         status = refusal_status(exc)
         return _trust_page(page, refusal_text(page, exc.reason, exc.detail), status)
-    return page.redirect(f"{PREFIX}/trust?done=imported")
+    return page.redirect(f"{PREFIX}/trust", done="imported")

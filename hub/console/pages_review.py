@@ -42,4 +42,4 @@ def decide(claim_id: int, form: Form, page: UserPage) -> Response:
         return page.render(
             "error.html", status_code=status, message=refusal_text(page, exc.reason, exc.detail)
         )
-    return page.redirect(f"{PREFIX}/registrations")
+    return page.redirect(f"{PREFIX}/registrations", done="claim_decided")

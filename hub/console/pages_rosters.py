@@ -19,6 +19,7 @@ from hub.console.web import (
     Refusal,
     Refused,
     UserPage,
+    confirm_first,
     field_text,
     refusal_status,
     refusal_text,
@@ -98,7 +99,7 @@ def officer_add(station_id: int, form: Form, page: UserPage) -> Response:
         return _roster_page(page, station_id, validation_text(page, exc), 400)
     except Refusal as exc:
         return _refused(page, station_id, exc)
-    return page.redirect(f"{PREFIX}/stations/{station_id}/roster")
+    return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="officer_added")
 
 
 class _OfficerChanges(BaseModel):
@@ -111,13 +112,22 @@ class _OfficerChanges(BaseModel):
 
 @router.get("/stations/{station_id:int}/officers/{officer_id:int}", response_class=HTMLResponse)
 def officer_edit_form(station_id: int, officer_id: int, page: UserPage) -> Response:
+    return _officer_form(page, station_id, officer_id)
+
+
+def _officer_form(
+    page: Page, station_id: int, officer_id: int, message: str | None = None, status: int = 200
+) -> Response:
+    """The edit form; after a refusal, with what was typed and what is wrong."""
     officer = rosters.officer_in_scope(page.db, page.scope, station_id=station_id, officer_id=officer_id)
     return page.render(
         "officer.html",
+        status_code=status,
         station_id=station_id,
         officer=officer,
         name=mask_name(officer.name),
         mobile=mask_mobile(officer.mobile),
+        message=message,
     )
 
 
@@ -129,16 +139,24 @@ def officer_edit(station_id: int, officer_id: int, form: Form, page: UserPage) -
             page.db, page.scope, station_id=station_id, officer_id=officer_id, changes=changes
         )
     except ValidationError as exc:
-        return _roster_page(page, station_id, validation_text(page, exc), 400)
+        return _officer_form(page, station_id, officer_id, validation_text(page, exc), 400)
     except Refusal as exc:
-        return _refused(page, station_id, exc)
-    return page.redirect(f"{PREFIX}/stations/{station_id}/roster")
+        finish(page.db, exc)
+        text = refusal_text(page, exc.reason, exc.detail)
+        return _officer_form(page, station_id, officer_id, text, refusal_status(exc))
+    return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="saved")
 
 
 @router.post("/stations/{station_id:int}/officers/{officer_id:int}/delete", response_class=HTMLResponse)
 def officer_delete(station_id: int, officer_id: int, form: Form, page: UserPage) -> Response:
+    officer = rosters.officer_in_scope(page.db, page.scope, station_id=station_id, officer_id=officer_id)
+    back = f"{PREFIX}/stations/{station_id}/roster"
+    question = page.t("confirm.delete_officer", name=mask_name(officer.name), number=officer.officer_number)
+    asked = confirm_first(page, form, question=question, back=back)
+    if asked is not None:
+        return asked
     rosters.delete_officer(page.db, page.scope, station_id=station_id, officer_id=officer_id)
-    return page.redirect(f"{PREFIX}/stations/{station_id}/roster")
+    return page.redirect(back, done="officer_deleted")
 
 
 @router.post("/stations/{station_id:int}/officers-import", response_class=HTMLResponse)
@@ -150,7 +168,7 @@ async def officers_import(station_id: int, form: Form, page: UserPage) -> Respon
         created = rosters.import_officers(page.db, page.scope, station_id=station_id, data=data)
     except Refusal as exc:
         return _refused(page, station_id, exc)
-    return _roster_page(page, station_id, page.t("roster.imported", n=len(created)))
+    return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="officers_imported", n=len(created))
 
 
 @router.get("/stations/{station_id:int}/officers-template.xlsx")
@@ -173,7 +191,7 @@ def station_venues_apply(station_id: int, form: Form, page: UserPage) -> Respons
         return _roster_page(page, station_id, validation_text(page, exc), 400)
     except Refusal as exc:
         return _refused(page, station_id, exc)
-    return page.redirect(f"{PREFIX}/stations/{station_id}/roster")
+    return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="venues_applied")
 
 
 @router.get("/stations/{station_id:int}/venues.pdf")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hub.console import intents
 from hub.context import context_of
 from hub.db import utcnow
 from hub.models.console import ConsoleSession
@@ -43,6 +44,8 @@ def start(db: Session, user: User, client_ip: str | None) -> Started:
     session_id = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     now = utcnow()
+    # Form intents outlive no session (a session lasts at most this long); logins are few, so tidy here.
+    intents.forget_old(db, dt.timedelta(seconds=settings.console_session_max_seconds))
     db.add(
         ConsoleSession(
             session_hash=_hash(session_id),

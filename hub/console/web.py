@@ -14,20 +14,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from hub.console import i18n, sessions
+from hub.console import i18n, intents, sessions
 from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.errors import HubError, http_status_of
-from hub.models.console import ConsoleSession
+from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import Role, User
 from hub.services import errors as domain
 from hub.services.scope import Scope, effective_permissions, has_permission, is_hub_admin
@@ -97,6 +99,22 @@ class Page:
     language: str = i18n.DEFAULT_LANGUAGE
     new_anonymous_token: str | None = None
     flashes: list[str] = field(default_factory=list)
+    intent: ConsoleIntent | None = None  # this POST's claimed form submission (hub.console.intents)
+    posted: FormData | None = None  # this POST's checked form
+
+    def typed(self, action: str, name: str) -> str:
+        """What was typed into field `name` of the form posted to `action`: a refused form shows it again
+        (the person's own input on their own screen; never in a message)."""
+        if self.posted is None or self.request.url.path != action:
+            return ""
+        value = self.posted.get(name)
+        return value if isinstance(value, str) else ""
+
+    def typed_list(self, action: str, name: str) -> list[str]:
+        """The boxes ticked in field `name` of the form posted to `action` (see `typed`)."""
+        if self.posted is None or self.request.url.path != action:
+            return []
+        return [v for v in self.posted.getlist(name) if isinstance(v, str)]
 
     def t(self, key: str, **values: object) -> str:
         return i18n.translate(self.language, key, **values)
@@ -114,7 +132,29 @@ class Page:
     def can(self, permission: Permission | str) -> bool:
         return self.user is not None and has_permission(self.user, permission)
 
+    def form_tokens(self) -> Markup:
+        """The hidden fields every POST form carries: the CSRF token and a one-time intent token."""
+        return Markup(
+            f'<input type="hidden" name="csrf" value="{escape(self.csrf)}">'
+            f'<input type="hidden" name="{intents.FIELD}" value="{intents.new_token()}">'
+        )
+
+    def done_message(self) -> str | None:
+        """What the action before the redirect did, from the `done` key it put in the URL (`redirect`)."""
+        done = self.request.query_params.get("done", "")
+        key = f"done.{done}"
+        if not done or key not in i18n.MESSAGES:
+            return None
+        n = self.request.query_params.get("n", "")
+        return self.t(key, n=int(n) if n.isdigit() and len(n) < 7 else 0)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        if self.intent is not None:
+            # A page, not a redirect: nothing a repeat must not do again (a refusal, a confirmation step).
+            intents.release(self.db, self.intent)
+            self.intent = None
+        if context.get("message") is None and self.request.method == "GET":
+            context["message"] = self.done_message()
         response = templates.TemplateResponse(
             self.request,
             template,
@@ -124,7 +164,13 @@ class Page:
         self.set_cookies(response)
         return response
 
-    def redirect(self, path: str) -> RedirectResponse:
+    def redirect(self, path: str, done: str | None = None, n: int | None = None) -> RedirectResponse:
+        """Post, redirect, get; `done` names what happened (a `done.*` message the next page shows)."""
+        if done is not None:
+            query = {"done": done} if n is None else {"done": done, "n": str(n)}
+            path = f"{path}{'&' if '?' in path else '?'}{urlencode(query)}"
+        if self.intent is not None:
+            intents.answered(self.intent, path)  # a repeat of this submission answers the same
         response = RedirectResponse(path, status_code=303)
         self.set_cookies(response)
         return response
@@ -178,6 +224,14 @@ class LoginRequired(Exception):
 
 class PasswordChangeRequired(Exception):
     """An initial password is still in use: nothing but changing it."""
+
+
+class AlreadyAnswered(Exception):
+    """This form submission was handled before: answer as the first time, do nothing."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
 
 
 class Refused(Exception):
@@ -248,7 +302,34 @@ async def checked_form(request: Request, page: AnyPage) -> FormData:
         or not _same_origin(request)
     ):
         raise Refused(403, "error.csrf")
+    page.posted = form
+    token = form.get(intents.FIELD)
+    if page.session is not None and intents.well_formed(token):
+        assert isinstance(token, str)
+        try:
+            claimed = await run_in_threadpool(intents.claim, page.db, page.session, token)
+        except intents.Busy:
+            raise Refused(409, "error.intent_busy") from None
+        if isinstance(claimed, str):
+            raise AlreadyAnswered(claimed)
+        page.intent = claimed
     return form
+
+
+def confirm_first(page: Page, form: FormData, *, question: str, back: str) -> Response | None:
+    """An irreversible action asks first. Without `confirmed` in the form the answer is a page saying what
+    will happen, with the same form (same fields, same intent token) to confirm it and a link back; no
+    JavaScript needed. None: confirmed, go ahead."""
+    if form.get("confirmed") == "1":
+        return None
+    fields = [
+        (name, value)
+        for name, value in form.multi_items()
+        if isinstance(value, str) and name not in ("csrf", "confirmed")
+    ]
+    return page.render(
+        "confirm.html", question=question, action=page.request.url.path, fields=fields, back=back
+    )
 
 
 Form = Annotated[FormData, Depends(checked_form)]
@@ -315,6 +396,8 @@ _REASON_KEYS = {
     "too_many_requests": "error.too_many",
     "forbidden": "error.forbidden",
     "not_found": "error.not_found",
+    "no_organisation": "error.no_organisation",
+    "station_admin_exists": "error.station_admin_exists",
 }
 
 
@@ -352,8 +435,6 @@ def _refusal_page(request: Request, status_code: int, message: str) -> Response:
 
 
 def _escape(text: str) -> str:
-    from markupsafe import escape
-
     return str(escape(text))
 
 
@@ -386,6 +467,10 @@ def install_error_pages(app: FastAPI) -> None:
         page = Page(request=request, db=None, language=_language(request))
         return _refusal_page(request, exc.status_code, page.t(exc.message_key))
 
+    async def already_answered(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AlreadyAnswered)
+        return RedirectResponse(exc.location, status_code=303)
+
     async def login_required(request: Request, exc: Exception) -> Response:
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": f"{PREFIX}/login"})
@@ -399,6 +484,7 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(HubError, hub_error)
     app.add_exception_handler(domain.DomainError, domain_error)
     app.add_exception_handler(Refused, refused)
+    app.add_exception_handler(AlreadyAnswered, already_answered)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(PasswordChangeRequired, password_change)
 

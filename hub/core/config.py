@@ -113,8 +113,8 @@ class Settings(BaseSettings):
     # Load shedding (hub.middleware, docs/deploy.md): requests admitted per worker (running or waiting
     # their turn) before the next is answered 503 at once.
     max_in_flight: int = Field(default=40, ge=1)
-    # Of those, how many run at once; the rest wait in line at most max_queue_wait_ms, then get a 503
-    # (hub/middleware.py, docs/deploy.md).
+    # Of those, how many run at once; programs' and bulk requests wait in line at most max_queue_wait_ms,
+    # then get a 503; people's requests go first and may wait longer (hub/middleware.py, docs/deploy.md).
     max_running: int = Field(default=4, ge=1)
     max_queue_wait_ms: int = Field(default=100, ge=0)
     # Where `serve --workers N` keeps the workers' Prometheus values (hub.metrics); emptied at start.
@@ -175,13 +175,18 @@ class Settings(BaseSettings):
     # LINE official accounts (hub.line; docs/line.md). A channel is on when both its secret and its
     # token are set; with neither channel on, the hub runs without LINE. HUB_LINE_API_URL is the base of
     # the Messaging API and of its blob endpoints (unset: LINE's own two hosts); HUB_LINE_LOGIN_API_URL is
-    # where LIFF ID tokens are verified (POST /oauth2/v2.1/verify).
+    # where LIFF ID tokens are verified (POST /oauth2/v2.1/verify). HUB_LINE_LOGIN_CHANNEL_ID is the LINE
+    # Login channel the LIFF apps live on; when each official account's LIFF app has a channel of its own,
+    # HUB_LINE_{ENTERPRISE,POLICE}_LOGIN_CHANNEL_ID name them, and a page's ID token is then accepted only
+    # from the channel whose roles the page serves (hub.line.liff_caller).
     line_enterprise_channel_secret: SecretStr | None = None
     line_enterprise_channel_token: SecretStr | None = None
     line_police_channel_secret: SecretStr | None = None
     line_police_channel_token: SecretStr | None = None
     line_api_url: str | None = None
     line_login_channel_id: str | None = None
+    line_enterprise_login_channel_id: str | None = None
+    line_police_login_channel_id: str | None = None
     line_login_api_url: str = "https://api.line.me"
     liff_id_enterprise: str | None = None
     liff_id_police: str | None = None
@@ -194,6 +199,14 @@ class Settings(BaseSettings):
                 (self.line_police_channel_secret, self.line_police_channel_token),
             )
         )
+
+    def login_channel_id(self, channel: str) -> str | None:
+        """The LINE Login channel of official account `channel`'s LIFF app ("enterprise" or "police")."""
+        own = {
+            "enterprise": self.line_enterprise_login_channel_id,
+            "police": self.line_police_login_channel_id,
+        }
+        return own.get(channel) or self.line_login_channel_id
 
     # Offline root (hub.services.trust): the hub never opens a root private key and serves the bundle
     # the operator signed offline and imported. Also on whenever keys_dir holds no root.key.

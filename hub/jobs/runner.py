@@ -25,6 +25,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -37,6 +38,8 @@ from hub.models.jobs import JobRun
 log = logging.getLogger(__name__)
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -152,18 +155,20 @@ async def schedule(sessions: sessionmaker[Session], jobs: list[Job]) -> None:
         await asyncio.sleep(tick)  # first after a tick: requests publish on demand meanwhile
         for job in jobs:
             try:
-                if await _finish_even_if_cancelled(asyncio.to_thread(run_if_due, sessions, job)):
+                if await finish_even_if_cancelled(asyncio.to_thread(run_if_due, sessions, job)):
                     log.info("job %s ran on %s", job.name, WORKER)
             except Exception:
                 log.exception("job %s failed; retried at the next tick", job.name)
 
 
-async def _finish_even_if_cancelled(run: Awaitable[bool]) -> bool:
+async def finish_even_if_cancelled(run: Awaitable[T]) -> T:
     """Await a job run in its thread; when the worker stops meanwhile, wait for the run to end first.
 
     Cancelling `asyncio.to_thread` does not stop its thread: without this wait, a job could still hold
     a transaction after the app has shut down and its engine was disposed (with PostgreSQL, a lock that
-    the next user of the database, e.g. a schema change or a test's TRUNCATE, then waits on for ever)."""
+    the next user of the database, e.g. a schema change or a test's TRUNCATE, then waits on for ever).
+    The LINE inbox worker's claim (hub.line.inbox) waits the same way: its leases must be committed
+    before the worker frees them at shutdown."""
     future = asyncio.ensure_future(run)
     try:
         return await asyncio.shield(future)

@@ -180,9 +180,16 @@ def cmd_chat(args: argparse.Namespace, settings: Settings | None = None) -> int:
             if response.status_code != 200:
                 print(f"checkpass: the hub answered {response.status_code}: {response.text}", file=sys.stderr)
                 return 1
-            calls = http.get(
-                f"{standin}/_standin/calls", params={"channel": channel.value, "since": since}
-            ).json()["calls"]
+            # The hub answers the webhook once the event is stored; the reply follows from its inbox.
+            deadline = time.monotonic() + 10
+            while True:
+                calls = http.get(
+                    f"{standin}/_standin/calls", params={"channel": channel.value, "since": since}
+                ).json()["calls"]
+                answered = any(c["operation_id"] in ("replyMessage", "pushMessage") for c in calls)
+                if answered or kind == "unfollow" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
         for call in calls:
             if call["operation_id"] in ("replyMessage", "pushMessage") and call["status"] // 100 == 2:
                 for message in call["body"]["messages"]:

@@ -3,22 +3,26 @@ be used (token spent or expired, slow work), retries with full-jitter backoff on
 
 No message is lost or doubled:
 - the messages are in the event's outbox row (`LineEvent.reply`) before anything is sent, and marked
-  delivered only after LINE accepted them; a redelivered event whose messages were not delivered sends
-  them again by push;
+  delivered only after LINE accepted them; while LINE cannot be reached the inbox row stays pending and
+  the inbox worker pushes them again later (hub/line/inbox.py);
 - a push carries `X-Line-Retry-Key` derived from the event id, so LINE accepts it once however often
   it is retried (a 409 means an earlier try went through);
 - a refused reply is not retried after a 4xx (LINE did not take it) and falls back to push.
+
+A call that gets no answer within `CALL_TIMEOUT` (LINE timing out) or no connection counts as a 5xx.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from linebot.v3.messaging import (
     ApiException,
     AsyncApiClient,
@@ -37,6 +41,17 @@ _RETRY_NAMESPACE = uuid.UUID("6f1c1e9e-3a55-4c1b-9d1e-2b7c5b0f7a11")
 MAX_ATTEMPTS = 5
 BASE_DELAY = 0.1
 MAX_DELAY = 2.0
+CALL_TIMEOUT = 10.0  # seconds for one call to LINE (the SDK's own default would wait 5 minutes)
+
+
+class Pushed(enum.Enum):
+    SENT = "sent"  # LINE accepted it now or earlier (409: the retry key was already accepted)
+    REFUSED = "refused"  # a 4xx: sending the same again would be refused again
+    FAILED = "failed"  # 429, 5xx, timeout or no connection after the retries: worth trying later
+
+
+class Unreachable(Exception):
+    """LINE did not answer in time, or could not be connected to."""
 
 
 def retry_key(channel: ChannelName, key: str) -> str:
@@ -59,12 +74,20 @@ async def with_retries(call: Callable[[], Awaitable[Any]], what: str) -> Any:
     """`call()` until it succeeds, a non-retryable refusal, or MAX_ATTEMPTS; re-raises the last error."""
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return await call()
+            try:
+                return await asyncio.wait_for(call(), CALL_TIMEOUT)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise Unreachable(type(exc).__name__) from exc
         except ApiException as exc:
             if not _retryable(exc) or attempt == MAX_ATTEMPTS - 1:
                 raise
             log.info("LINE %s answered %s; retrying", what, exc.status)
             await asyncio.sleep(_delay(attempt, exc))
+        except Unreachable:
+            if attempt == MAX_ATTEMPTS - 1:
+                raise
+            log.info("LINE %s got no answer; retrying", what)
+            await asyncio.sleep(random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt)))
     raise AssertionError("unreachable")
 
 
@@ -107,17 +130,26 @@ class Sender:
         except ApiException as exc:
             log.warning("LINE reply refused (%s); falling back to push", exc.status)
             return False
+        except Unreachable:
+            log.warning("LINE reply got no answer; falling back to push")
+            return False
 
     async def push(
         self, channel: ChannelName, user_id: str, messages: list[dict[str, Any]], key: str
-    ) -> bool:
+    ) -> Pushed:
         request = PushMessageRequest.from_dict({"to": user_id, "messages": messages})
         api = self.api(channel)
         try:
             await with_retries(lambda: api.push_message(request, x_line_retry_key=key), "push")
-            return True
+            return Pushed.SENT
         except ApiException as exc:
             if exc.status == 409:  # an earlier try with this retry key was accepted
-                return True
-            log.error("LINE push failed (%s); kept in the outbox", exc.status)
-            return False
+                return Pushed.SENT
+            if _retryable(exc):
+                log.warning("LINE push failed (%s); kept in the outbox for a later try", exc.status)
+                return Pushed.FAILED
+            log.error("LINE push refused (%s); kept in the outbox undelivered", exc.status)
+            return Pushed.REFUSED
+        except Unreachable:
+            log.warning("LINE push got no answer; kept in the outbox for a later try")
+            return Pushed.FAILED

@@ -92,7 +92,7 @@ def _registered(org_name: str) -> dict[str, Any]:
 @router.post("/enterprise/register", status_code=201, response_model=None)
 def register_enterprise(
     body: RegistrationIn,
-    call: Annotated[LiffCall, liff(bound=False)],
+    call: Annotated[LiffCall, liff(bound=False, channel=ChannelName.ENTERPRISE)],
     request: Request,
     background: BackgroundTasks,
 ) -> dict[str, Any] | JSONResponse:
@@ -151,7 +151,7 @@ def enterprise_registration_code(
 
 @router.post("/police/register/code", status_code=202)
 def station_registration_code(
-    body: CodeRequestIn, call: Annotated[LiffCall, liff(bound=False)]
+    body: CodeRequestIn, call: Annotated[LiffCall, liff(bound=False, channel=ChannelName.POLICE)]
 ) -> dict[str, Any]:
     """An SMS code for the station registration form. Sent to whatever mobile is typed (as for an
     enterprise's registration): whether the hub lists it as a station admin is said only once the code
@@ -173,7 +173,7 @@ def _registering_admin(accounts: list[User]) -> User | None:
 @router.post("/police/register", status_code=201)
 def register_station(
     body: StationRegistrationIn,
-    call: Annotated[LiffCall, liff(bound=False)],
+    call: Annotated[LiffCall, liff(bound=False, channel=ChannelName.POLICE)],
     request: Request,
     background: BackgroundTasks,
 ) -> dict[str, Any]:

@@ -1,10 +1,11 @@
-"""`POST /line/enterprise/webhook` and `POST /line/police/webhook`.
+"""`POST /line/enterprise/webhook` and `POST /line/police/webhook`, and handling what they stored.
 
 The signature is checked by the SDK's `WebhookParser` over the raw body (400 on a bad or missing one,
-nothing done). Each event is handled once: its `webhookEventId` is recorded in the same transaction as
-what the event changed, together with the messages to send (the outbox); then the reply goes out and
-the row is marked delivered. A redelivery of a handled event changes nothing and only sends what was
-not delivered yet (by push with the event's retry key).
+nothing done). The events are stored in the inbox (hub/line/inbox.py) and the webhook is answered 200 at
+once. The inbox worker then handles each event once: its `webhookEventId` is recorded in `line_events`
+in the same transaction as what the event changed, together with the messages to send (the outbox);
+then the reply goes out (push with the event's retry key once the reply token is too old or refused)
+and the row is marked delivered.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
 )
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.context import context_of
@@ -37,7 +37,9 @@ from hub.db import utcnow
 from hub.line.binding import user_tag
 from hub.line.channels import ChannelName, LineChannel, configured_channels
 from hub.line.conversation import Incoming, Outcome, handle, parse_postback
-from hub.line.delivery import Sender, retry_key
+from hub.line.delivery import Pushed, Sender, retry_key
+from hub.line.inbox import Inbox, NewEvent, Result, Taken
+from hub.line.inbox import Outcome as Worked
 from hub.line.links import LINK_SECONDS
 from hub.line.menus import MenuLinker
 from hub.line.messages import text
@@ -47,8 +49,9 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/line", tags=["line"], include_in_schema=False)
 
-# Longer than a first attempt can take (the reply retries end within a few seconds).
-REDELIVERY_GRACE_SECONDS = 30
+# LINE's reply tokens can be used once, within about a minute of the event; an older one is not tried
+# (the messages go by push with the retry key), with a margin for the reply's own retries.
+REPLY_TOKEN_SECONDS = 45
 
 
 @dataclass
@@ -56,7 +59,7 @@ class _Todo:
     row_id: int
     messages: list[dict[str, Any]]
     menu: str | None
-    reply_token: str | None  # None: the reply window is gone (a redelivery), push instead
+    reply_token: str | None  # None: the reply window is gone, push instead
     later: Any = None
 
 
@@ -70,6 +73,7 @@ class LineService:
         self.sender = Sender(self.channels, settings.line_api_url)
         self.menus = MenuLinker(self.sender)
         self.sheets = SheetCache()
+        self.inbox = Inbox(sessions, self.process)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def channel(self, name: str) -> LineChannel:
@@ -78,66 +82,86 @@ class LineService:
         except (ValueError, KeyError):
             raise HTTPException(404, "no such LINE channel") from None
 
-    async def process(self, channel: LineChannel, event: Any) -> None:
-        incoming = _incoming(channel.name, event)
-        event_id = getattr(event, "webhook_event_id", None)
-        if incoming is None or not event_id:
-            return
-        todo = await asyncio.to_thread(self._handle_once, channel.name, event_id, incoming, event)
-        if todo is not None:
-            await self.deliver(channel.name, event_id, incoming.line_user_id, todo)
+    def start(self) -> None:
+        """Start this process's inbox worker (the app's lifespan, on the serving event loop)."""
+        self.inbox.start()
 
-    def _handle_once(
-        self, channel: ChannelName, event_id: str, incoming: Incoming, event: Any
-    ) -> _Todo | None:
+    async def process(self, entry: Taken) -> Worked:
+        """Handle one stored event (once: `line_events`) and send what it answers."""
+        channel = ChannelName(entry.channel)
+        todo = await asyncio.to_thread(self._handle_once, entry)
+        if todo is None:
+            return Worked(Result.LOST)
+        sent = not todo.messages
+        if todo.messages and todo.reply_token:
+            sent = await self.sender.reply(channel, todo.reply_token, todo.messages)
+        result = Result.DONE
+        if not sent:
+            key = retry_key(channel, entry.webhook_event_id)
+            pushed = await self.sender.push(channel, entry.line_user_id, todo.messages, key)
+            sent = pushed is Pushed.SENT
+            if pushed is Pushed.FAILED:
+                result = Result.LATER  # LINE unreachable: the inbox tries again, the outbox keeps them
+            elif pushed is Pushed.REFUSED:
+                log.error("messages for %s refused by LINE; kept undelivered", user_tag(entry.line_user_id))
+        if todo.menu is not None:
+            await self.menus.show(channel, entry.line_user_id, todo.menu)
+        if todo.later is not None:
+            task = asyncio.create_task(
+                self._run_later(channel, entry.webhook_event_id, entry.line_user_id, todo.later)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        delivered = (
+            update(LineEvent)
+            .where(LineEvent.id == todo.row_id)
+            .values(delivered_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return Worked(result, (delivered,) if sent and todo.messages else ())
+
+    def _handle_once(self, entry: Taken) -> _Todo | None:
+        """In one transaction: keep the lease (None if it was lost), record the event and what it
+        changed with the messages to send. An event recorded before (its inbox row was tried already,
+        or purged and the event redelivered) is not handled again: only its undelivered messages go."""
+        channel = ChannelName(entry.channel)
         with self.sessions() as db:
+            if not Inbox.hold(db, entry):
+                db.rollback()
+                return None
             seen = db.scalars(
                 select(LineEvent).where(
-                    LineEvent.channel == channel.value, LineEvent.webhook_event_id == event_id
+                    LineEvent.channel == channel.value, LineEvent.webhook_event_id == entry.webhook_event_id
                 )
             ).first()
             if seen is not None:
-                # Undelivered messages are sent again only once the first handling is surely over: a
-                # redelivery that overtakes a slow first attempt must not push what it is replying.
-                stale = utcnow() - seen.received_at > dt.timedelta(seconds=REDELIVERY_GRACE_SECONDS)
-                if seen.delivered_at is None and seen.reply and stale:
-                    return _Todo(seen.id, list(seen.reply), None, None)
-                return None
+                db.commit()
+                undelivered = list(seen.reply or []) if seen.delivered_at is None else []
+                return _Todo(seen.id, undelivered, None, None)
+            incoming = Incoming(
+                channel,
+                entry.kind,
+                entry.line_user_id,
+                text=(entry.content or "") if entry.kind == "text" else "",
+                data=parse_postback(entry.content or "") if entry.kind == "postback" else {},
+            )
             row = LineEvent(
-                channel=channel.value, webhook_event_id=event_id, line_user_id=incoming.line_user_id
+                channel=channel.value,
+                webhook_event_id=entry.webhook_event_id,
+                line_user_id=entry.line_user_id,
             )
             db.add(row)
-            try:
-                db.flush()
-            except IntegrityError:  # the same event being handled right now by another request
-                db.rollback()
-                return None
+            db.flush()
             outcome: Outcome = handle(db, incoming)
             row.reply = outcome.messages or None
             if not outcome.messages:
                 row.delivered_at = utcnow()
             db.commit()
-            if not outcome.messages and outcome.menu is None:
-                return None
-            token = getattr(event, "reply_token", None)
+            fresh = entry.attempts == 0 and utcnow() - entry.received_at < dt.timedelta(
+                seconds=REPLY_TOKEN_SECONDS
+            )
+            token = entry.reply_token if fresh else None
             return _Todo(row.id, outcome.messages, outcome.menu, token, outcome.later)
-
-    async def deliver(self, channel: ChannelName, event_id: str, user_id: str, todo: _Todo) -> None:
-        sent = not todo.messages
-        if todo.messages and todo.reply_token:
-            sent = await self.sender.reply(channel, todo.reply_token, todo.messages)
-        if not sent:
-            sent = await self.sender.push(channel, user_id, todo.messages, retry_key(channel, event_id))
-        if sent and todo.messages:
-            await asyncio.to_thread(self._mark_delivered, todo.row_id)
-        if todo.menu is not None:
-            await self.menus.show(channel, user_id, todo.menu)
-        if not sent:
-            log.error("messages for %s kept undelivered in the outbox", user_tag(user_id))
-        if todo.later is not None:
-            task = asyncio.create_task(self._run_later(channel, event_id, user_id, todo.later))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     async def _run_later(self, channel: ChannelName, event_id: str, user_id: str, later: Any) -> None:
         """Slow work (a PDF sheet) after the reply; its result goes by push, once (retry key)."""
@@ -171,25 +195,18 @@ class LineService:
         more = f"（共 {len(rows)} 張，此檔含前 200 張）" if len(rows) > 200 else f"（共 {len(rows)} 張）"
         return [text(f"全體員工通行碼列印檔已完成{more}，連結 10 分鐘內有效：\n{url}")]
 
-    def _mark_delivered(self, row_id: int) -> None:
-        # A plain UPDATE: no session state to keep in step (the ORM's default evaluates the WHERE
-        # against loaded objects first).
-        with self.sessions() as db:
-            db.execute(
-                update(LineEvent)
-                .where(LineEvent.id == row_id)
-                .values(delivered_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            db.commit()
-
     async def drain(self) -> None:
-        """Wait for slow work in progress (tests, shutdown)."""
-        while self._tasks:
+        """Wait until the inbox is worked off and slow work is done (tests, the benchmark, shutdown)."""
+        await self.inbox.drain()
+        await self.inbox.on_worker_loop(self._finish_later_work)
+
+    async def _finish_later_work(self) -> None:
+        while self._tasks:  # started by the inbox worker, on its loop
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
-        await self.drain()
+        await self.inbox.on_worker_loop(self._finish_later_work)
+        await self.inbox.stop()
         await self.sender.aclose()
 
 
@@ -209,22 +226,29 @@ class SheetCache:
         return item[1] if item is not None and item[0] > time.monotonic() else None
 
 
-def _incoming(channel: ChannelName, event: Any) -> Incoming | None:
+def _entry(channel: ChannelName, event: Any) -> NewEvent | None:
+    """What the inbox keeps of an event; None for events the accounts do not answer."""
     source = getattr(event, "source", None)
     user_id = getattr(source, "user_id", None)
-    if not user_id:  # groups and rooms: the accounts talk to people one to one only
+    event_id = getattr(event, "webhook_event_id", None)
+    if not user_id or not event_id:  # groups and rooms: the accounts talk to people one to one only
         return None
+    content: str | None = None
     if isinstance(event, FollowEvent):
-        return Incoming(channel, "follow", user_id)
-    if isinstance(event, UnfollowEvent):
-        return Incoming(channel, "unfollow", user_id)
-    if isinstance(event, PostbackEvent):
-        return Incoming(channel, "postback", user_id, data=parse_postback(event.postback.data or ""))
-    if isinstance(event, MessageEvent):
+        kind = "follow"
+    elif isinstance(event, UnfollowEvent):
+        kind = "unfollow"
+    elif isinstance(event, PostbackEvent):
+        kind, content = "postback", (event.postback.data or "")[:2000]
+    elif isinstance(event, MessageEvent):
         if isinstance(event.message, TextMessageContent):
-            return Incoming(channel, "text", user_id, text=event.message.text[:2000])
-        return Incoming(channel, "other", user_id)
-    return None
+            kind, content = "text", event.message.text[:2000]
+        else:
+            kind = "other"
+    else:
+        return None
+    token = getattr(event, "reply_token", None)
+    return NewEvent(channel.value, event_id, user_id, kind, content, token)
 
 
 @router.post("/{channel}/webhook")
@@ -242,6 +266,10 @@ async def webhook(channel: str, request: Request) -> JSONResponse:
         return JSONResponse({"error": "bad_signature", "detail": "signature does not match"}, status_code=400)
     except (UnicodeDecodeError, ValueError, KeyError, TypeError):
         return JSONResponse({"error": "bad_request", "detail": "not a webhook body"}, status_code=400)
-    for event in payload.events or []:
-        await service.process(line_channel, event)
+    entries = [e for event in payload.events or [] if (e := _entry(line_channel.name, event)) is not None]
+    if entries:
+        # Stored before the 200: once LINE is answered, the event is the hub's to handle (a failure here
+        # is a 5xx, and LINE may redeliver). The worker of this process is woken at once.
+        await asyncio.to_thread(service.inbox.store, entries)
+        service.inbox.wake()
     return JSONResponse({})

@@ -1,9 +1,10 @@
 """All hub tables. Importing this package registers every model on `hub.db.Base.metadata`."""
 
 from hub.models.audit import AuditEvent, AuditLeaf, AuditLogPurge, AuditTreeHead
-from hub.models.console import ConsoleSession
+from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.jobs import JobRun
+from hub.models.line_inbox import LineInboxEntry
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer
@@ -17,11 +18,13 @@ __all__ = [
     "AuditLeaf",
     "AuditLogPurge",
     "AuditTreeHead",
+    "ConsoleIntent",
     "ConsoleSession",
     "Employee",
     "RegistrationClaim",
     "IssuerKeyRecord",
     "JobRun",
+    "LineInboxEntry",
     "LoginThrottle",
     "Officer",
     "OrgKind",

@@ -46,6 +46,7 @@ class Dashboard:
     days: list[dt.date]  # the last 14 days, Taipei time, oldest first
     passes_per_day: list[int]
     shows_checks: bool
+    no_organisation: bool = False  # an organisation role with no organisation: nothing is theirs to see
 
 
 def _station_scope(user: User) -> int | None | bool:
@@ -53,7 +54,8 @@ def _station_scope(user: User) -> int | None | bool:
     if is_hub_admin(user):
         return None
     if Role(user.role) is Role.STATION_ADMIN:
-        return user.org_id
+        # A station admin imported without a station reaches no station's checks (never every one).
+        return False if user.org_id is None else user.org_id
     return False
 
 
@@ -87,6 +89,7 @@ def dashboard(db: Session, user: User, now: dt.datetime | None = None) -> Dashbo
         days=days,
         passes_per_day=[per_day.get(day, 0) for day in days],
         shows_checks=station is not False,
+        no_organisation=not is_hub_admin(user) and user.org_id is None,
     )
 
 

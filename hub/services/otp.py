@@ -189,6 +189,16 @@ def code_as_typed(code: str) -> str:
     return "".join(unicodedata.normalize("NFKC", code).split())
 
 
+def _latest_code(db: Session, mobile_e164: str, purpose: str) -> OtpCode | None:
+    """The newest code sent to this number for this purpose: the only one that may still be typed."""
+    return db.scalars(
+        select(OtpCode)
+        .where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
+        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
+        .limit(1)
+    ).first()
+
+
 def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     """Accept `code` (as typed: see `code_as_typed`) once. On success the code is marked used in the
     command's unit of work (committed together with what the code authorises).
@@ -203,12 +213,7 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     serialise(db, f"otp:{purpose}:{mobile_e164}")
     ctx = context_of(db)
     now = utcnow()
-    row = db.scalars(
-        select(OtpCode)
-        .where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
-        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
-        .limit(1)
-    ).first()
+    row = _latest_code(db, mobile_e164, purpose)
     if row is None or row.state == "voided":
         raise _wrong_code("code_invalid", "no code was sent for this, or a newer one was")
     if row.state == "used":
@@ -259,12 +264,7 @@ def repeated_code(db: Session, mobile_e164: str, purpose: str, code: str) -> Otp
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         return None
     ctx = context_of(db)
-    row = db.scalars(
-        select(OtpCode)
-        .where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
-        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
-        .limit(1)
-    ).first()
+    row = _latest_code(db, mobile_e164, purpose)
     if row is None or row.state != "used" or as_utc(row.expires_at) <= utcnow():
         return None
     attempts = db.execute(

@@ -34,6 +34,7 @@ from hub.db import utcnow
 from hub.line.models import LineConversation, LineEvent, LineSupportMessage
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import ApiToken, OtpCode
+from hub.models.line_inbox import LineInboxEntry
 from hub.models.venues import Visit
 from hub.services import audit, transparency_log
 
@@ -51,6 +52,7 @@ class PurgeResult:
     line_events: int = 0
     line_conversations: int = 0
     line_support_messages: int = 0
+    line_inbox: int = 0
 
 
 def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult:
@@ -67,6 +69,8 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
     )
     tokens = db.execute(delete(ApiToken).where(ApiToken.expires_at < now)).rowcount or 0
     line_events = db.execute(delete(LineEvent).where(LineEvent.received_at < cutoff)).rowcount or 0
+    # Inbox rows: done ones hold only ids; a pending one that old was given up long ago (hub.line.inbox).
+    line_inbox = db.execute(delete(LineInboxEntry).where(LineInboxEntry.received_at < cutoff)).rowcount or 0
     line_conversations = (
         db.execute(delete(LineConversation).where(LineConversation.updated_at < cutoff)).rowcount or 0
     )
@@ -85,6 +89,7 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
         line_events=line_events,
         line_conversations=line_conversations,
         line_support_messages=line_support_messages,
+        line_inbox=line_inbox,
     )
     audit.record(
         db,
@@ -98,6 +103,7 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
         line_events=line_events,
         line_conversations=line_conversations,
         line_support_messages=line_support_messages,
+        line_inbox=line_inbox,
     )
     log.info("retention purge: %s", result)
     return result

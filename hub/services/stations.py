@@ -78,24 +78,20 @@ def create_station(db: Session, scope: Scope, *, data: StationIn) -> Organisatio
     return org
 
 
-def _station_admin_exists(
-    db: Session, mobile: str, station_id: int | None, exclude: int | None = None
-) -> bool:
-    query = select(User.id).where(
-        User.mobile == mobile,
-        User.role == Role.STATION_ADMIN.value,
-        User.org_id.is_(None) if station_id is None else User.org_id == station_id,
-    )
+STATION_ADMIN_EXISTS = "這支手機號碼已是警局管理者，不能重複新增。"  # shown as is in the console and REST
+
+
+def _station_admin_exists(db: Session, mobile: str, exclude: int | None = None) -> bool:
+    """One person (one mobile) is a station admin once: with or without a station, never twice."""
+    query = select(User.id).where(User.mobile == mobile, User.role == Role.STATION_ADMIN.value)
     if exclude is not None:
         query = query.where(User.id != exclude)
     return db.scalars(query).first() is not None
 
 
-def _check_station_admin_free(
-    db: Session, mobile: str, station_id: int | None, exclude: int | None = None
-) -> None:
-    if _station_admin_exists(db, mobile, station_id, exclude):
-        raise Conflict(reason="duplicate", detail="this mobile is already an admin of this station")
+def _check_station_admin_free(db: Session, mobile: str, exclude: int | None = None) -> None:
+    if _station_admin_exists(db, mobile, exclude):
+        raise Conflict(reason="station_admin_exists", detail=STATION_ADMIN_EXISTS)
 
 
 def _new_station_admin(db: Session, data: StationAdminIn, actor: User) -> User:
@@ -149,7 +145,7 @@ def add_station_admin(db: Session, scope: Scope, *, data: StationAdminIn) -> Use
     actor, client_ip = scope.user, scope.client_ip
     if data.station_id is not None:
         get_station(db, data.station_id)
-    _check_station_admin_free(db, data.mobile, data.station_id)
+    _check_station_admin_free(db, data.mobile)
     user = _new_station_admin(db, data, actor)
     db.flush()
     audit.record(
@@ -182,7 +178,7 @@ def update_station_admin(db: Session, scope: Scope, *, admin_id: int, changes: d
         get_station(db, int(changes["station_id"]))  # type: ignore[arg-type]
     mobile = str(changes.get("mobile", user.mobile))
     station_id = changes.get("station_id", user.org_id)
-    _check_station_admin_free(db, mobile, station_id, exclude=user.id)  # type: ignore[arg-type]
+    _check_station_admin_free(db, mobile, exclude=user.id)
     if "name" in changes:
         user.name = str(changes["name"])
     if "mobile" in changes:
@@ -220,7 +216,7 @@ def import_station_admins(db: Session, scope: Scope, *, data: bytes) -> list[Use
     stations = {
         o.name: o.id for o in db.scalars(select(Organisation).where(Organisation.kind == OrgKind.STATION))
     }
-    seen: dict[tuple[str, int | None], int] = {}
+    seen: dict[str, int] = {}
     planned: list[StationAdminIn] = []
     for number, row in good:
         station_id = None
@@ -229,13 +225,12 @@ def import_station_admins(db: Session, scope: Scope, *, data: bytes) -> list[Use
             if station_id is None:
                 errors.append(RowProblem(number, "station", "no station with this name"))
                 continue
-        key = (row.mobile, station_id)
-        if key in seen:
-            errors.append(RowProblem(number, "mobile", f"same mobile as row {seen[key]}"))
+        if row.mobile in seen:
+            errors.append(RowProblem(number, "mobile", f"same mobile as row {seen[row.mobile]}"))
             continue
-        seen[key] = number
-        if _station_admin_exists(db, row.mobile, station_id):
-            errors.append(RowProblem(number, "mobile", "already a station admin"))
+        seen[row.mobile] = number
+        if _station_admin_exists(db, row.mobile):
+            errors.append(RowProblem(number, "mobile", STATION_ADMIN_EXISTS))
             continue
         planned.append(
             StationAdminIn(

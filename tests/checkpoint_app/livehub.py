@@ -99,7 +99,7 @@ class LiveHub:
         assert self._engine is not None, "prepare() first"
         return self._engine
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:  # a loaded CI machine starts uvicorn slowly
         assert self.process is None, "already running"
         log = open(self.workdir / "uvicorn.log", "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(

@@ -22,7 +22,7 @@ def test_cancelling_the_scheduler_waits_for_the_run_in_progress():
         return True
 
     async def stop_while_running() -> None:
-        task = asyncio.create_task(runner._finish_even_if_cancelled(asyncio.to_thread(slow_run)))
+        task = asyncio.create_task(runner.finish_even_if_cancelled(asyncio.to_thread(slow_run)))
         assert await asyncio.to_thread(started.wait, 10)
         task.cancel()
         threading.Timer(0.3, release.set).start()
@@ -35,6 +35,6 @@ def test_cancelling_the_scheduler_waits_for_the_run_in_progress():
 
 def test_an_uncancelled_run_gives_its_answer():
     async def run() -> bool:
-        return await runner._finish_even_if_cancelled(asyncio.to_thread(lambda: False))
+        return await runner.finish_even_if_cancelled(asyncio.to_thread(lambda: False))
 
     assert asyncio.run(run()) is False

@@ -109,6 +109,29 @@ def test_a_right_password_ends_the_run_of_failures(app, admin, settings):
         assert _login(user, PASSWORD).status_code == 200
 
 
+def test_a_right_password_ends_the_accounts_run_of_failures_too(app, admin, settings):
+    app.state.context.settings = settings.model_copy(update={"login_free_failures_per_account": 3})
+    for i in range(2):
+        assert _login(_from(app, f"198.51.100.{40 + i}"), "typo").status_code == 401
+    assert _login(_from(app, "198.51.100.42"), PASSWORD).status_code == 200
+    for i in range(2):
+        assert _login(_from(app, f"198.51.100.{43 + i}"), "typo").status_code == 401
+    # Four failures in all, but the success between them ended the run: a new address gets in.
+    assert _login(_from(app, "198.51.100.45"), PASSWORD).status_code == 200
+
+
+def test_a_right_password_does_not_wash_the_addresss_spraying_away(app, admin, settings):
+    """One valid account at hand must not let an address spray others for free."""
+    app.state.context.settings = settings.model_copy(update={"login_free_failures_per_address": 3})
+    sprayer = _from(app, "203.0.113.50")
+    for i in range(2):
+        assert _login(sprayer, "123456", f"+88691100020{i}").status_code == 401
+    assert _login(sprayer, PASSWORD).status_code == 200  # its own account, the right password
+    assert _login(sprayer, "123456", "+886911000202").status_code == 401  # the third failure here
+    r = _login(sprayer, "123456", "+886911000203")
+    assert r.status_code == 429 and r.json()["error"] == "login_throttled"
+
+
 def test_one_address_spraying_many_accounts_is_slowed(app, settings):
     app.state.context.settings = settings.model_copy(update={"login_free_failures_per_address": 3})
     sprayer = _from(app, "203.0.113.40")

@@ -17,7 +17,10 @@ What it does, and why each part is here:
   API call answer 500 for a while, each held `hang` seconds first (a platform that times out), as the
   field rehearsal's LINE outage (deploy/rehearsal/).
 - `POST /oauth2/v2.1/verify` (LINE Login's ID-token check, not in the specs) answers for ID tokens the
-  stand-in issued (`issue_id_token`).
+  stand-in issued (`issue_id_token`). Each token is issued for one LINE Login channel (its `aud`), and a
+  verify that names another channel as `client_id` is refused as LINE refuses it, so a hub that sends
+  the wrong channel, or accepts a token another channel's LIFF app obtained, fails in tests.
+  `inject_verify_answer` bends one answer as LINE never would, to test the hub's own check of it.
 - Every call is recorded (`calls()`); a small control API under `/_standin/` offers the same to another
   process (the `checkpass hub line chat` command, the demo).
 """
@@ -64,6 +67,17 @@ class Call:
             "body": self.body if isinstance(self.body, dict | list | str | None) else None,
             "status": self.status,
         }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply or push LINE accepted: what names the event it answers (the reply token, or the push's
+    `X-Line-Retry-Key`), the user a push went to, and when it arrived."""
+
+    reply_token: str | None
+    retry_key: str | None
+    to: str | None
+    at: float
 
 
 @dataclass
@@ -135,6 +149,7 @@ class StandIn:
         self._faults: list[_Fault] = []
         self._outage_until = 0.0
         self._outage_hang = 0.0
+        self._verify_overrides: list[dict[str, Any]] = []
         self._check_every = max(1, check_every)
         self._bodies_seen = 0
         self._calls: list[Call] = []
@@ -153,12 +168,17 @@ class StandIn:
             self._reply_tokens[token] = _ReplyToken(channel, time.monotonic())
         return token
 
-    def issue_id_token(self, user_id: str, name: str = "LINE 使用者", *, expired: bool = False) -> str:
+    def issue_id_token(
+        self, user_id: str, name: str = "LINE 使用者", *, expired: bool = False, channel_id: str | None = None
+    ) -> str:
+        """An ID token as a LIFF app of LINE Login channel `channel_id` (default: `login_channel_id`) gets
+        it from `liff.getIDToken()`: its `aud` is that channel, and only that channel may verify it."""
         token = "eyJ" + secrets.token_urlsafe(48)
         now = int(time.time())
         exp = now - 1 if expired else now + int(self.id_token_seconds)
+        aud = channel_id or self.login_channel_id
         with self._lock:
-            self._id_tokens[token] = {"sub": user_id, "name": name, "iat": now, "exp": exp}
+            self._id_tokens[token] = {"sub": user_id, "name": name, "iat": now, "exp": exp, "aud": aud}
         return token
 
     def set_profile(self, channel: str, user_id: str, display_name: str) -> None:
@@ -176,6 +196,12 @@ class StandIn:
         with self._lock:
             self._outage_until = time.monotonic() + seconds
             self._outage_hang = hang
+
+    def inject_verify_answer(self, **claims: Any) -> None:
+        """The next successful ID-token verify answers with `claims` changed: LINE never would, so this
+        is only for testing that the hub checks the answer's `aud`, `iss`, `exp` and `sub` itself."""
+        with self._lock:
+            self._verify_overrides.append(claims)
 
     def calls(self, channel: str | None = None, operation_id: str | None = None) -> list[Call]:
         with self._lock:
@@ -196,6 +222,20 @@ class StandIn:
             if user_id is not None and call.operation_id == "pushMessage" and call.body.get("to") != user_id:
                 continue
             out.extend(call.body.get("messages", []))
+        return out
+
+    def answers(self, channel: str) -> list[Answer]:
+        """Accepted replies and pushes in arrival order (the benchmark and the tests count each event's
+        answers with it: none lost, none doubled)."""
+        out: list[Answer] = []
+        for call in self.calls(channel):
+            if call.status // 100 != 2 or not isinstance(call.body, dict):
+                continue
+            if call.operation_id == "replyMessage":
+                out.append(Answer(call.body.get("replyToken"), None, None, call.at))
+            elif call.operation_id == "pushMessage":
+                key = call.headers.get("X-Line-Retry-Key")
+                out.append(Answer(None, key, call.body.get("to"), call.at))
         return out
 
     def linked_menu(self, channel: str, user_id: str) -> dict[str, Any] | None:
@@ -520,7 +560,8 @@ class StandIn:
             )
         elif claims is None:
             status, body = 400, {"error": "invalid_request", "error_description": "Invalid IdToken."}
-        elif client_id != self.login_channel_id:
+        elif client_id != claims["aud"]:
+            # The channel asking is not the one the token was issued for (LINE answers the same way).
             status, body = 400, {"error": "invalid_request", "error_description": "Invalid IdToken Audience."}
         elif claims["exp"] <= time.time():
             status, body = 400, {"error": "invalid_request", "error_description": "IdToken expired."}
@@ -530,7 +571,7 @@ class StandIn:
             body = {
                 "iss": "https://access.line.me",
                 "sub": claims["sub"],
-                "aud": client_id,
+                "aud": claims["aud"],
                 "exp": claims["exp"],
                 "iat": claims["iat"],
                 "amr": ["linesso"],
@@ -539,6 +580,9 @@ class StandIn:
             }
             if form.get("nonce"):
                 body["nonce"] = str(form["nonce"])
+            with self._lock:
+                if self._verify_overrides:
+                    body.update(self._verify_overrides.pop(0))
         with self._lock:
             self._calls.append(
                 Call(None, "POST", request.path, "verifyIdToken", {"client_id": client_id}, status)
@@ -561,7 +605,12 @@ class StandIn:
                 return web.json_response({"message": "unknown channel"}, status=400)
             return web.json_response({"replyToken": self.issue_reply_token(channel)})
         if what == "/id-tokens" and request.method == "POST":
-            token = self.issue_id_token(str(data["userId"]), str(data.get("name", "LINE 使用者")))
+            channel_id = data.get("channelId")
+            token = self.issue_id_token(
+                str(data["userId"]),
+                str(data.get("name", "LINE 使用者")),
+                channel_id=str(channel_id) if channel_id else None,
+            )
             return web.json_response({"idToken": token})
         if what == "/faults" and request.method == "POST":
             self.inject(str(data["path"]), int(data["status"]), int(data.get("count", 1)))

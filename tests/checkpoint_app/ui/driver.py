@@ -32,6 +32,9 @@ class Scenario:
         self.step_started = time.monotonic()
         self.results: dict[str, Any] = {"ok": False, "error": None, "records": {}, "shots": {}, "log": []}
         self.finished = False
+        self.points: dict[str, tuple[float, float]] = {}  # window positions remembered by "where"
+        self.work_started = 0  # background calls started (app.busy went up) since "count_work"
+        self.double: dict[str, Any] | None = None  # a double tap under way
 
     # -- helpers ---------------------------------------------------------------------------------------
     @property
@@ -51,6 +54,9 @@ class Scenario:
         self.results["error"] = error
         app = self.app
         self.results["sounds_played"] = list(app.sounds.played) if app else []
+        from checkpoint_app.ui.taps import REPEAT_S, SETTLE_S
+
+        self.results["guards"] = {"repeat_s": REPEAT_S, "settle_s": SETTLE_S}
         self.results_path.write_text(json.dumps(self.results, ensure_ascii=False, indent=2), encoding="utf-8")
         if app is not None:
             app.stop()
@@ -60,6 +66,7 @@ class Scenario:
         if self.finished:
             return False
         if self.app is None or self.app.root is None:
+            self.step_started = time.monotonic()  # a slow start-up is not the first step's time
             return True
         if self.index >= len(self.steps):
             self.finish(True)
@@ -80,6 +87,27 @@ class Scenario:
             self.finish(False, f"step {self.index} timed out after {elapsed:.1f}s: {step}; {detail}")
             return False
         return True
+
+    def _busy_changed(self, _app: Any, busy: bool) -> None:
+        if busy:
+            self.work_started += 1
+
+    def target(self, step: dict[str, Any]) -> Any:
+        """The widget a step names: `id` on `screen`, or on the open popup with "popup": true."""
+        if step.get("popup"):
+            popup = open_popup()
+            if popup is None:
+                raise AssertionError("no popup is open")
+            return popup.ids[step["id"]]
+        if "text" in step:  # a button without an id of its screen (the top bar's language switch)
+            from kivy.uix.button import Button
+
+            screen = self.app.root.get_screen(step["screen"])
+            return next(w for w in screen.walk() if isinstance(w, Button) and w.text == step["text"])
+        return self.widget(step["screen"], step["id"])
+
+    def point(self, step: dict[str, Any]) -> tuple[float, float]:
+        return self.points[step["at"]] if "at" in step else _centre(self.target(step))
 
     def describe(self) -> str:
         app = self.app
@@ -104,7 +132,7 @@ class Scenario:
             self.widget(step["screen"], step["id"]).text = step["text"]
             return True
         if verb == "press":
-            button = self.widget(step["screen"], step["id"])
+            button = self.target(step)
             if button.disabled:
                 return False  # wait until it is enabled (e.g. busy with a network call)
             button.trigger_action(duration=0)
@@ -126,10 +154,13 @@ class Scenario:
             self.widget(step["screen"], step["id"]).text = code
             return True
         if verb == "record":
-            screen = app.root.get_screen(step["screen"])
-            self.results["records"][step["as"]] = {
-                wid: getattr(screen.ids[wid], "text", None) for wid in step["ids"]
-            } | {"_screen": app.root.current}
+            popup = open_popup() if step.get("popup") else None
+            owner = popup if popup is not None else app.root.get_screen(step["screen"])
+            self.results["records"][step["as"]] = (
+                {wid: getattr(owner.ids[wid], "text", None) for wid in step["ids"]}
+                | {"_screen": app.root.current}
+                | ({"_title": popup.title} if popup is not None else {})
+            )
             return True
         if verb == "record_status":
             status = app.service.sync_status()
@@ -183,10 +214,112 @@ class Scenario:
             # core's own, made from a real pass by the service).
             app.show_outcome(app.service.check_pass(step["text"]))
             return True
+        if verb == "where":
+            # Remember where a widget is on screen (e.g. 繼續掃描), to tap there on the next screen.
+            self.points[step["as"]] = _centre(self.target(step))
+            return True
+        if verb == "tap":
+            # A finger, not trigger_action: the touch goes through the window, the screen manager
+            # and whatever is on top (a popup), as a real one does.
+            tap(self.point(step))
+            return True
+        if verb == "double_tap":
+            # Two taps at one spot, `gap` seconds apart (a double tap is 0.1-0.3 s), whatever the
+            # first one did to the screen in between.
+            # On a loaded machine the app's frames stall and the second tap comes later than
+            # `gap`: the gap really made (from the end of the first tap's handling, which is
+            # where the app's guards start) is recorded under "as" for the test to judge.
+            if self.double is None:
+                self.double = {"at": self.point(step), "first": time.monotonic()}
+                tap(self.double["at"])
+                self.double["handled"] = time.monotonic()
+                return False
+            if time.monotonic() - self.double["first"] < step.get("gap", 0.25):
+                return False
+            if "as" in step:
+                self.results["records"][step["as"]] = round(time.monotonic() - self.double["handled"], 3)
+            tap(self.double["at"])
+            self.double = None
+            return True
+        if verb == "key":
+            from kivy.core.window import Window
+
+            # As the SDL2 window does: on_keyboard unless an on_key_down handler took the key.
+            if not Window.dispatch("on_key_down", step["key"], 0, "", []):
+                Window.dispatch("on_keyboard", step["key"], 0, "", [])
+            Window.dispatch("on_key_up", step["key"], 0)
+            return True
+        if verb == "count_work":
+            if not self.results.get("_counting"):
+                app.bind(busy=self._busy_changed)
+                self.results["_counting"] = True
+            self.work_started = 0
+            return True
+        if verb == "record_work":
+            self.results["records"][step["as"]] = self.work_started
+            return True
+        if verb == "record_app":
+            popup = open_popup()
+            self.results["records"][step["as"]] = {
+                "screen": app.root.current,
+                "officer": app.service.officer() is not None,
+                "enrolled": app.service.is_enrolled(),
+                "lang": app.lang,
+                "popup": None if popup is None else type(popup).__name__,
+            }
+            return True
+        if verb == "roles":
+            self.results["records"][step["as"]] = role_boxes(app.root.current_screen, open_popup())
+            return True
+        if verb == "wait_popup":
+            return (open_popup() is not None) == step.get("open", True)
+        if verb == "say":
+            # Put one of the screen's own messages (the longest, say) on its message line, to
+            # check that it fits at this size without the network round that brings it.
+            screen = app.root.get_screen(step["screen"])
+            screen.message = app.tr(step["key"], **step.get("values", {}))
+            return True
         if verb == "wait_status":
             status = app.service.sync_status()
             return all(getattr(status, key) == value for key, value in step["expect"].items())
         raise ValueError(f"unknown step {verb!r}")
+
+
+def _centre(widget: Any) -> tuple[float, float]:
+    return widget.to_window(*widget.center)
+
+
+def tap(point: tuple[float, float]) -> None:
+    """A touch down and up at a window position, dispatched as the window's input provider would."""
+    from kivy.tests.common import UnitTestTouch
+
+    touch = UnitTestTouch(*point)
+    touch.touch_down()
+    touch.touch_up()
+
+
+def open_popup() -> Any:
+    """The modal view (popup) open on top of the screens, if any."""
+    from kivy.core.window import Window
+    from kivy.uix.modalview import ModalView
+
+    return next((child for child in Window.children if isinstance(child, ModalView)), None)
+
+
+def role_boxes(screen: Any, popup: Any) -> list[dict[str, Any]]:
+    """Window boxes of the buttons with a role ('main', 'destructive') on the screen and the popup."""
+    found = []
+    for owner, where in ((screen, screen.name), (popup, "popup")):
+        if owner is None:
+            continue
+        for widget in owner.walk():
+            role = getattr(widget, "role", "")
+            if role and _shown(widget):
+                name = next(
+                    (key for key, value in owner.ids.items() if value is widget.proxy_ref), widget.text
+                )
+                found.append({"where": where, "id": name, "role": role, "box": _window_box(widget)})
+    return found
 
 
 def _window_box(widget: Any) -> tuple[float, float, float, float]:
@@ -257,6 +390,15 @@ def layout_problems(screen: Any, min_mm: float) -> dict[str, Any]:
         if isinstance(widget, Label) and text.strip():
             labels += 1
             inside(widget, name)
+            if kind == "Message":
+                # A status or error line is read without scrolling: wholly in view.
+                area = _scroll_parent(widget)
+                vx0, vy0, vx1, vy1 = _window_box(area) if area is not None else (0, 0, width, height)
+                x0, y0, x1, y1 = _window_box(widget)
+                if y0 < vy0 - 1 or y1 > vy1 + 1 or y0 < -1 or y1 > height + 1:
+                    problems.append(
+                        f"{name} not wholly in view: {(x0, y0, x1, y1)} in {(vx0, vy0, vx1, vy1)}"
+                    )
             widget.texture_update()
             tw, th = widget.texture_size
             if tw > widget.width + 1 or th > widget.height + 1:

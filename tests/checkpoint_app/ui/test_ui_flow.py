@@ -174,6 +174,9 @@ def test_starts_in_english_with_the_lang_flag(run_app, tmp_path):
         {"do": "wait_screen", "name": "scan"},
         {"do": "record", "screen": "scan", "ids": ["officer", "hint", "history", "logout"], "as": "scan"},
         {"do": "press", "screen": "scan", "id": "logout"},
+        {"do": "wait_popup"},
+        {"do": "record", "popup": True, "ids": ["confirm", "cancel"], "as": "confirm"},
+        {"do": "press", "popup": True, "id": "confirm"},
         {"do": "wait_screen", "name": "login"},
         {"do": "record", "screen": "login", "ids": ["send_code", "verify"], "as": "login"},
     ]
@@ -186,7 +189,13 @@ def test_starts_in_english_with_the_lang_flag(run_app, tmp_path):
         "Hold the pass in the middle of the view",
         "Shift history",
     )
-    # Logging out ends scanning: the app goes back to the officer login.
+    # Logging out asks first (in English too), then ends scanning: back to the officer login.
+    assert records["confirm"] == {
+        "_title": "Log out?",
+        "confirm": "Log out",
+        "cancel": "Cancel",
+        "_screen": "scan",
+    }
     assert records["login"] == {"send_code": "Send SMS code", "verify": "Log in", "_screen": "login"}
 
 

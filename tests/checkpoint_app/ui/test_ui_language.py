@@ -97,9 +97,14 @@ def test_one_language_on_every_refusal(run_app, tmp_path, live_hub, lang):  # no
     }[lang]
     for name, text in expected.items():
         assert shown[name] == text, name
-    # Whether the hub tells an unknown officer apart (issue 7 asks it not to) changes the words,
-    # never the language.
-    assert shown["unknown_officer"] and shown["code_sent"]
+    # The hub does not tell an unknown officer apart (it must not say who is on a roster): both
+    # are told the same, with when the SMS comes if they are on it and whom to ask if it does not.
+    assert shown["unknown_officer"] == shown["code_sent"]
+    when_whom = {
+        "zh": ("1分鐘內", "5分鐘內有效", "所屬分局的管理者"),
+        "en": ("within 1 minute", "5 minutes", "administrator"),
+    }
+    assert all(words in shown["code_sent"] for words in when_whom[lang])
     for name, texts in records.items():
         everything = texts if isinstance(texts, list) else [texts["message"]]
         for text in everything:

@@ -36,7 +36,9 @@ def test_super_admin_marks_the_active_key_compromised(super_console, client, db)
     assert keys.keystore(db).active_kid().hex() == active  # refused: nothing changed
 
     done = super_console.post(
-        f"/console/trust/keys/{active}/compromised", {"reason": "筆電遺失 <b>"}, token_from="/console/trust"
+        f"/console/trust/keys/{active}/compromised",
+        {"reason": "筆電遺失 <b>", "confirmed": "1"},
+        token_from="/console/trust",
     )
     assert done.status_code == 303, done.text
     shown = super_console.get(done.headers["location"])
@@ -50,7 +52,9 @@ def test_super_admin_marks_the_active_key_compromised(super_console, client, db)
     assert event.target == f"key:{active}" and event.details["reason"] == "筆電遺失 <b>"
 
     again = super_console.post(
-        f"/console/trust/keys/{active}/compromised", {"reason": "再一次"}, token_from="/console/trust"
+        f"/console/trust/keys/{active}/compromised",
+        {"reason": "再一次", "confirmed": "1"},
+        token_from="/console/trust",
     )
     assert again.status_code == 409
     unknown = super_console.post(

@@ -68,7 +68,7 @@ def test_super_admin_sees_every_menu_item(super_console):
 def test_flow1_add_a_general_admin_with_permissions_then_they_log_in(super_console, app, sms):
     from fastapi.testclient import TestClient
 
-    added = super_console.post(
+    added = super_console.submit(
         "/console/admins",
         {"name": "王一般", "mobile": "0911000002", "permissions": ["query.passes", "audit.read"]},
     )
@@ -123,8 +123,8 @@ def test_flow1_disable_and_reset(super_console, sms, db):
 
 
 def test_flow2_station_admins_one_by_one_and_import_all_or_nothing(super_console, hub, client, sms, db):
-    assert super_console.post("/console/stations", {"name": "板橋分局"}).status_code == 200
-    added = super_console.post(
+    assert super_console.post("/console/stations", {"name": "板橋分局"}).status_code == 303
+    added = super_console.submit(
         "/console/stations/admins",
         {"name": "林警官", "mobile": "0922000001", "national_id": "A123456789"},
         token_from="/console/stations",
@@ -144,7 +144,7 @@ def test_flow2_station_admins_one_by_one_and_import_all_or_nothing(super_console
     assert db.scalars(select(User).where(User.mobile == "+886922000002")).first() is None  # all or nothing
 
     good = xlsx([header, ["張警官", "0922000002", "A123456789"], ["李警官", "0922000003", "B123456780"]])
-    imported = super_console.post(
+    imported = super_console.submit(
         "/console/stations/import",
         {},
         files={"file": ("list.xlsx", good, "application/octet-stream")},
@@ -269,7 +269,9 @@ def test_devices_enrolment_qr_list_and_revoke_within_the_own_station(super_conso
     db.refresh(foreign)
     assert foreign.revoked_at is None
     revoked = super_console.post(
-        f"/console/devices/{foreign.id}/revoke", {"reason": "遺失"}, token_from="/console/devices"
+        f"/console/devices/{foreign.id}/revoke",
+        {"reason": "遺失", "confirmed": "1"},
+        token_from="/console/devices",
     )
     assert revoked.status_code == 303
     db.refresh(foreign)
@@ -282,7 +284,11 @@ def test_keys_and_trust_are_the_super_admins(super_console, app, sms):
     page = super_console.get("/console/trust")
     assert page.status_code == 200 and 'id="issuers"' in page.text
     before = set(re.findall(r"<code>([0-9a-f]{16})</code></td>", page.text))
-    rotated = super_console.post("/console/trust/rotate", {}, token_from="/console/trust")
+    asked = super_console.post("/console/trust/rotate", {}, token_from="/console/trust")
+    assert asked.status_code == 200 and "確定要輪替簽發金鑰" in asked.text  # asks first, rotates nothing
+    unchanged = set(re.findall(r"<code>([0-9a-f]{16})</code></td>", super_console.get("/console/trust").text))
+    assert unchanged == before
+    rotated = super_console.post("/console/trust/rotate", {"confirmed": "1"}, token_from="/console/trust")
     assert rotated.status_code == 303
     after = set(re.findall(r"<code>([0-9a-f]{16})</code></td>", super_console.get("/console/trust").text))
     assert len(after) == len(before) + 1
@@ -324,7 +330,7 @@ def test_enterprise_admin_whitelist_passes_sheet_and_revoke(super_console, hub, 
     shown = console.get(page).text
     assert "<script>alert(1)" not in shown and "<img src=x" not in shown and "A123456789" not in shown
     employee_id = re.search(r'name="employee_ids" value="(\d+)"', shown).group(1)
-    issued = console.post(f"{page}/passes", {"employee_ids": [employee_id]}, token_from=page)
+    issued = console.submit(f"{page}/passes", {"employee_ids": [employee_id]}, token_from=page)
     assert issued.status_code == 200 and "已核發 1 張通行證" in issued.text
     sheet = console.get(f"{page}/sheet.pdf")
     assert sheet.status_code == 200 and sheet.content[:5] == b"%PDF-"
@@ -332,7 +338,9 @@ def test_enterprise_admin_whitelist_passes_sheet_and_revoke(super_console, hub, 
     assert (
         console.post(f"/console/passes/{pass_id}/revoke", {"reason": ""}, token_from=page).status_code == 400
     )
-    revoked = console.post(f"/console/passes/{pass_id}/revoke", {"reason": "離職"}, token_from=page)
+    revoked = console.post(
+        f"/console/passes/{pass_id}/revoke", {"reason": "離職", "confirmed": "1"}, token_from=page
+    )
     assert revoked.status_code == 303
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "pass.revoked")).all()
     assert len(events) == 1
@@ -391,7 +399,7 @@ def test_console_forms_are_checked_by_the_services_input_models(super_console, h
     assert console.get(f"{page}/sheet.pdf?part=0").status_code == 400
 
     issued = console.post(f"{page}/passes", {"employee_ids": [employee_id]}, token_from=page)
-    assert issued.status_code == 200
+    assert issued.status_code == 303
     pass_id = re.search(r'action="/console/passes/([0-9a-f]{32})/revoke"', console.get(page).text).group(1)
     control = console.post(f"/console/passes/{pass_id}/revoke", {"reason": "離\x01職"}, token_from=page)
     assert control.status_code == 400 and "reason" in control.text
@@ -424,12 +432,13 @@ def test_flow2_edit_and_delete_a_station_admin(super_console, db):
     form = f"/console/stations/admins/{admin.id}"
     assert "林*官" in super_console.get(form).text
     bad = super_console.post(form, {"mobile": "not-a-mobile"})
-    assert bad.status_code == 400 and "not-a-mobile" not in bad.text
+    assert bad.status_code == 400 and 'value="not-a-mobile"' in bad.text  # the edit form keeps it
+    assert "not-a-mobile" not in bad.text.split('role="status">')[1].split("</p>")[0]  # not in the message
     edited = super_console.post(form, {"name": "林大官", "mobile": ""})
-    assert edited.status_code == 200
+    assert edited.status_code == 303
     db.refresh(admin)
     assert admin.name == "林大官" and admin.mobile == "+886922000001"
-    deleted = super_console.post(f"{form}/delete", {}, token_from="/console/stations")
+    deleted = super_console.post(f"{form}/delete", {"confirmed": "1"}, token_from="/console/stations")
     assert deleted.status_code == 303
     db.expire_all()
     assert db.scalars(select(User).where(User.mobile == "+886922000001")).first() is None

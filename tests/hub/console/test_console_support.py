@@ -38,7 +38,7 @@ def test_hub_admin_reads_escaped_masked_messages_and_marks_them_handled(hub, app
     assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "line.support.read")).first()
 
     added = console.post("/console/admins", {"name": "王一般", "mobile": "0911000002", "permissions": []})
-    assert added.status_code == 200, added.text
+    assert added.status_code == 303, added.text
     with TestClient(app) as other:
         general = _console_login(other, sms, GENERAL)
         table = general.get("/console/support").text

@@ -33,14 +33,14 @@ def _station_console(
     national_id: str,
 ) -> tuple[Console, int]:
     """A station created by the super admin, its admin added one by one, logged in by SMS."""
-    assert admin_console.post("/console/stations", {"name": station}).status_code == 200
+    assert admin_console.post("/console/stations", {"name": station}).status_code == 303
     station_id = db.scalars(select(Organisation.id).where(Organisation.name == station)).one()
     added = admin_console.post(
         "/console/stations/admins",
         {"name": "林警官", "mobile": mobile, "national_id": national_id, "station_id": str(station_id)},
         token_from="/console/stations",
     )
-    assert added.status_code == 200, added.text
+    assert added.status_code == 303, added.text
     other = TestClient(client.app)
     other.__enter__()
     console = Console(other)
@@ -83,7 +83,10 @@ def test_station_admin_keeps_its_roster_and_venue_codes(super_console, client, s
     bad_edit = console.post(
         f"/console/stations/{station_id}/officers/{officer_id}", {"mobile": "not-a-mobile"}, token_from=roster
     )
-    assert bad_edit.status_code == 400 and "not-a-mobile" not in bad_edit.text
+    assert bad_edit.status_code == 400
+    # The edit form again, with what was typed in it; the message names the field, never the value.
+    assert 'value="not-a-mobile"' in bad_edit.text and 'id="officer-add"' not in bad_edit.text
+    assert "not-a-mobile" not in bad_edit.text.split('role="status">')[1].split("</p>")[0]
 
     template = console.get(f"/console/stations/{station_id}/officers-template.xlsx")
     assert template.status_code == 200 and template.content[:2] == b"PK"
@@ -99,7 +102,7 @@ def test_station_admin_keeps_its_roster_and_venue_codes(super_console, client, s
     )
     assert _officer_ids(db, station_id) == [officer_id]  # all or nothing
     cells = xlsx([OFFICER_HEADER, [XSS[:40], "A002", "0922000005"], ["李警官", "A003", "0922000006"]])
-    imported = console.post(
+    imported = console.submit(
         f"/console/stations/{station_id}/officers-import",
         {},
         files={"file": ("roster.xlsx", cells, XLSX_TYPE)},
@@ -109,10 +112,12 @@ def test_station_admin_keeps_its_roster_and_venue_codes(super_console, client, s
     assert "<script>alert(1)" not in imported.text
     assert len(_officer_ids(db, station_id)) == 3
 
-    deleted = console.post(
-        f"/console/stations/{station_id}/officers/{officer_id}/delete", {}, token_from=roster
-    )
-    assert deleted.status_code == 303
+    delete = f"/console/stations/{station_id}/officers/{officer_id}/delete"
+    asked = console.post(delete, {}, token_from=roster)  # irreversible: asks first, does nothing yet
+    assert asked.status_code == 200 and 'id="confirm"' in asked.text and "確定要將員警" in asked.text
+    assert officer_id in _officer_ids(db, station_id)
+    deleted = console.submit(delete, {"confirmed": "1"}, token_from=roster)
+    assert "已將該員警自值勤名單刪除" in deleted.text
     assert officer_id not in _officer_ids(db, station_id)
 
     applied = console.post(
@@ -127,8 +132,8 @@ def test_station_admin_keeps_its_roster_and_venue_codes(super_console, client, s
     posters = console.get(f"/console/stations/{station_id}/venues.pdf")
     assert posters.status_code == 200 and posters.content[:5] == b"%PDF-"
     venue_id = int(re.search(r'action="/console/venues/(\d+)/delete"', shown).group(1))
-    gone = console.post(f"/console/venues/{venue_id}/delete", {}, token_from=roster)
-    assert gone.status_code == 303 and gone.headers["location"] == roster
+    gone = console.post(f"/console/venues/{venue_id}/delete", {"confirmed": "1"}, token_from=roster)
+    assert gone.status_code == 303 and gone.headers["location"] == f"{roster}?done=venue_deleted"
     db.expire_all()
     assert db.get(Venue, venue_id) is None
 
@@ -208,7 +213,7 @@ def test_enterprise_admin_edits_deletes_and_imports_employees(super_console, hub
     good = xlsx(
         [EMPLOYEE_HEADER, [XSS[:40], "0912345675", "A123456789"], ["林小華", "0912345676", "B123456780"]]
     )
-    imported = console.post(
+    imported = console.submit(
         f"{page}/employees-import", {}, files={"file": ("e.xlsx", good, XLSX_TYPE)}, token_from=page
     )
     assert imported.status_code == 200 and "已匯入 2 位員工" in imported.text
@@ -231,7 +236,7 @@ def test_enterprise_admin_edits_deletes_and_imports_employees(super_console, hub
     db.expire_all()
     assert db.get(Employee, first).mobile == "+886912345675"  # refused: nothing changed
 
-    deleted = console.post(f"{page}/employees/{second}/delete", {}, token_from=page)
+    deleted = console.post(f"{page}/employees/{second}/delete", {"confirmed": "1"}, token_from=page)
     assert deleted.status_code == 303
     db.expire_all()
     assert db.get(Employee, second) is None

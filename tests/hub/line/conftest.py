@@ -9,11 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-from pydantic import SecretStr
 
 from checkpass_testkit.line_standin import StandIn
 from hub.core.config import Settings
-from tests.hub.line.linekit import LOGIN_CHANNEL_ID, SECRETS, TOKENS
+from tests.hub.line.linekit import LOGIN_CHANNEL_ID, TOKENS, line_settings
 
 
 @pytest.fixture
@@ -26,19 +25,7 @@ def standin() -> Iterator[StandIn]:
 
 @pytest.fixture
 def settings(settings: Settings, standin: StandIn) -> Settings:
-    return settings.model_copy(
-        update={
-            "line_enterprise_channel_secret": SecretStr(SECRETS["enterprise"]),
-            "line_enterprise_channel_token": SecretStr(TOKENS["enterprise"]),
-            "line_police_channel_secret": SecretStr(SECRETS["police"]),
-            "line_police_channel_token": SecretStr(TOKENS["police"]),
-            "line_api_url": standin.url,
-            "line_login_channel_id": LOGIN_CHANNEL_ID,
-            "line_login_api_url": standin.url,
-            "liff_id_enterprise": "2000000001-enterpri",
-            "liff_id_police": "2000000001-policeAB",
-        }
-    )
+    return line_settings(settings, standin)
 
 
 def _free_port() -> int:

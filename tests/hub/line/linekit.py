@@ -14,14 +14,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from checkpass_testkit.line_standin import StandIn
 from checkpass_testkit.line_standin.schema import check
+from hub.core.config import Settings
 
 SECRETS = {"enterprise": "enterprise-channel-secret-0123456789", "police": "police-channel-secret-0123456789"}
 TOKENS = {"enterprise": "enterprise-access-token", "police": "police-access-token"}
 LOGIN_CHANNEL_ID = "2000000001"
 DESTINATION = "U" + "d" * 32
+
+
+def line_settings(settings: Settings, standin: StandIn, **login_channels: str | None) -> Settings:
+    """`settings` with both official accounts on, against `standin`; `login_channels` may give each LIFF
+    app a LINE Login channel of its own (`line_enterprise_login_channel_id`, `line_police_...`)."""
+    return settings.model_copy(
+        update={
+            "line_enterprise_channel_secret": SecretStr(SECRETS["enterprise"]),
+            "line_enterprise_channel_token": SecretStr(TOKENS["enterprise"]),
+            "line_police_channel_secret": SecretStr(SECRETS["police"]),
+            "line_police_channel_token": SecretStr(TOKENS["police"]),
+            "line_api_url": standin.url,
+            "line_login_channel_id": LOGIN_CHANNEL_ID,
+            "line_login_api_url": standin.url,
+            "liff_id_enterprise": "2000000001-enterpri",
+            "liff_id_police": "2000000001-policeAB",
+            **login_channels,
+        }
+    )
 
 
 def line_user_id() -> str:
@@ -30,6 +51,12 @@ def line_user_id() -> str:
 
 def event_id() -> str:
     return "01" + secrets.token_hex(12).upper()
+
+
+def drained(client: TestClient) -> None:
+    """Wait until the hub has handled every stored webhook event and sent its answers: webhooks are
+    answered 200 when stored, and the inbox worker on the app's event loop does the rest."""
+    client.portal.call(client.app.state.line.drain)  # type: ignore[union-attr,attr-defined]
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -103,6 +130,7 @@ class LineChat:
         self.last_event = make_event(kind, self.user_id, **fields)
         response = self.post(body_of(self.last_event))
         assert response.status_code == 200, response.text
+        drained(self.client)
         return self.answers(before)
 
     def answers(self, since: int) -> list[dict[str, Any]]:

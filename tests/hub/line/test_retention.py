@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from checkpass_testkit.line_standin import StandIn
 from hub.line.models import LineBinding, LineConversation, LineEvent, LineSupportMessage
 from hub.models.audit import AuditEvent
+from hub.models.line_inbox import LineInboxEntry
 from hub.services.retention import purge_expired
 from tests.hub.hubkit import Hub, SmsOutbox
 from tests.hub.line.linekit import LineChat
@@ -57,13 +58,16 @@ def test_purge_removes_line_records_older_than_retention_and_keeps_bindings(
     _age(db, LineConversation.updated_at, old.user_id, 29)
     _age(db, LineSupportMessage.created_at, old.user_id, 29)
     _age(db, LineEvent.received_at, recent.user_id, 27)
+    _age(db, LineInboxEntry.received_at, old.user_id, 29)
     result = purge_expired(db)
     db.commit()
 
     assert result.line_events == old_events
+    assert result.line_inbox == old_events  # the inbox rows those events came through
     assert (result.line_conversations, result.line_support_messages) == (1, 1)
     db.expire_all()
     assert {e.line_user_id for e in db.scalars(select(LineEvent))} == {recent.user_id}
+    assert {e.line_user_id for e in db.scalars(select(LineInboxEntry))} == {recent.user_id}
     assert [c.line_user_id for c in db.scalars(select(LineConversation))] == [recent.user_id]
     assert [m.text for m in db.scalars(select(LineSupportMessage))] == ["請問如何申請"]
     assert [b.line_user_id for b in db.scalars(select(LineBinding))] == [old.user_id]

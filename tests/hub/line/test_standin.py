@@ -278,6 +278,25 @@ def test_id_token_verify(standin: StandIn) -> None:
     assert httpx.post(url, data={"id_token": "eyJforged", "client_id": "2000000001"}).status_code == 400
 
 
+def test_an_id_token_verifies_only_for_the_channel_it_was_issued_for(standin: StandIn) -> None:
+    url = standin.url + "/oauth2/v2.1/verify"
+    police = standin.issue_id_token("U" + "c" * 32, channel_id="2000000022")
+    ok = httpx.post(url, data={"id_token": police, "client_id": "2000000022"})
+    assert ok.status_code == 200 and ok.json()["aud"] == "2000000022"
+    for other in ("2000000001", "200000002", "20000000222"):  # the default channel, a prefix, a suffix
+        refused = httpx.post(url, data={"id_token": police, "client_id": other})
+        assert refused.status_code == 400 and refused.json() == {
+            "error": "invalid_request",
+            "error_description": "Invalid IdToken Audience.",
+        }
+    # The control API issues for a channel too.
+    token = httpx.post(
+        standin.url + "/_standin/id-tokens", json={"userId": "U" + "c" * 32, "channelId": "2000000022"}
+    ).json()["idToken"]
+    assert httpx.post(url, data={"id_token": token, "client_id": "2000000001"}).status_code == 400
+    assert httpx.post(url, data={"id_token": token, "client_id": "2000000022"}).json()["aud"] == "2000000022"
+
+
 def test_control_api_for_another_process(standin: StandIn) -> None:
     token = httpx.post(standin.url + "/_standin/reply-tokens", json={"channel": "police"}).json()[
         "replyToken"

@@ -19,8 +19,9 @@ from hub.line.channels import ChannelName
 from hub.line.models import LineEvent, LineSupportMessage
 from hub.line.support import list_support_messages, mark_handled
 from hub.main import create_app
+from hub.models.line_inbox import LineInboxEntry
 from hub.services.errors import NotAllowed
-from tests.hub.line.linekit import LineChat, body_of, make_event, sign
+from tests.hub.line.linekit import LineChat, body_of, drained, make_event, sign
 
 
 def _events(db: Session) -> int:
@@ -152,7 +153,9 @@ def test_redelivered_event_is_handled_once(client: TestClient, standin: StandIn,
         first, deliveryContext={"isRedelivery": True}, replyToken=standin.issue_reply_token("enterprise")
     )
     assert chat.post(body_of(again)).status_code == 200
+    drained(client)
     assert db.scalar(select(func.count()).select_from(LineSupportMessage)) == 1
+    assert db.scalar(select(func.count()).select_from(LineInboxEntry)) == 2  # the tap and the message
     replies = [c for c in standin.calls("enterprise") if c.operation_id in ("replyMessage", "pushMessage")]
     assert len(replies) == 2  # the prompt and one answer to the message, not two
 
@@ -180,31 +183,40 @@ def test_spent_reply_token_falls_back_to_one_push(client: TestClient, standin: S
     assert db.scalars(select(LineEvent)).one().delivered_at is not None
 
 
-def test_undelivered_messages_wait_in_the_outbox_and_go_once_on_redelivery(
+def test_undelivered_messages_wait_in_the_outbox_and_go_once_when_line_is_back(
     client: TestClient, standin: StandIn, db: Session
 ) -> None:
     chat = LineChat(client, standin, "enterprise")
     standin.inject("/v2/bot/message/", 500, count=10)  # LINE down: every reply and push try fails
     event = make_event("follow", chat.user_id, reply_token=standin.issue_reply_token("enterprise"))
     assert chat.post(body_of(event)).status_code == 200
+    drained(client)
     db.expire_all()
     row = db.scalars(select(LineEvent)).one()
     assert row.delivered_at is None and row.reply[0]["text"].startswith("您好！")
     assert chat.answers(0) == []
+    entry = db.scalars(select(LineInboxEntry)).one()
+    assert entry.done_at is None and entry.attempts == 1 and entry.next_attempt_at is not None
 
-    # a redelivery while the first attempt may still be running sends nothing
+    # a redelivery is not stored again and sends nothing while the row waits for its next try
     redelivered = dict(event, deliveryContext={"isRedelivery": True})
     assert chat.post(body_of(redelivered)).status_code == 200
+    drained(client)
     assert chat.answers(0) == []
+    assert db.scalar(select(func.count()).select_from(LineInboxEntry)) == 1
 
-    # LINE redelivers the event later: no new handling, the kept messages are pushed once
-    row.received_at = row.received_at - dt.timedelta(minutes=5)
+    # LINE is back when the retry comes due: no new handling, the kept messages are pushed once
+    entry.next_attempt_at = entry.next_attempt_at - dt.timedelta(minutes=10)
     db.commit()
+    drained(client)
     assert chat.post(body_of(redelivered)).status_code == 200
-    assert chat.post(body_of(redelivered)).status_code == 200
+    drained(client)
     sent = chat.answers(0)
     assert len(sent) == 1 and sent[0]["text"].startswith("您好！")
+    assert [c.status for c in standin.calls("enterprise", "pushMessage")][-1] == 200
     assert _events(db) == 1
+    db.expire_all()
+    assert db.scalars(select(LineEvent)).one().delivered_at is not None
 
 
 def test_unknown_channel_and_group_events(client: TestClient, standin: StandIn, db: Session) -> None:
@@ -218,6 +230,7 @@ def test_unknown_channel_and_group_events(client: TestClient, standin: StandIn, 
     )
     event["source"] = {"type": "group", "groupId": "C" + "0" * 32}
     assert chat.post(body_of(event)).status_code == 200
+    drained(client)
     assert standin.calls() == []
 
 

@@ -1,0 +1,225 @@
+"""The LINE inbox (hub/line/inbox.py): stored and answered 200 before anything is handled; handled once,
+in order per LINE user, by whichever hub process takes a row; redeliveries stored once; an expired reply
+token answered by push with the event's retry key; nothing lost when a process dies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from checkpass_testkit.line_standin import StandIn
+from hub.core.config import Settings
+from hub.db import utcnow
+from hub.line.channels import ChannelName
+from hub.line.delivery import retry_key
+from hub.line.models import LineEvent
+from hub.main import create_app
+from hub.models.line_inbox import LineInboxEntry
+from tests.hub.line.linekit import TOKENS, LineChat, body_of, drained, line_user_id, make_event
+
+FAQ_KEYS = ("venue_code", "employee_pass", "how_to_use", "many_passes")
+
+
+def _paused(client: TestClient) -> None:
+    """This process's inbox worker stops taking rows (the webhook still stores them)."""
+    client.portal.call(client.app.state.line.inbox.stop)  # type: ignore[attr-defined]
+
+
+def _resumed(client: TestClient) -> None:
+    client.portal.call(client.app.state.line.inbox.start)  # type: ignore[attr-defined]
+
+
+def _inbox(db: Session) -> list[LineInboxEntry]:
+    db.expire_all()
+    return list(db.scalars(select(LineInboxEntry).order_by(LineInboxEntry.id)))
+
+
+def _pending(db: Session) -> int:
+    db.expire_all()
+    return (
+        db.scalar(select(func.count()).select_from(LineInboxEntry).where(LineInboxEntry.done_at.is_(None)))
+        or 0
+    )
+
+
+@contextmanager
+def _another_process(settings: Settings) -> Iterator[TestClient]:
+    """A second hub on the same database (its own app, event loop and inbox worker)."""
+    app = create_app(settings)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.state.engine.dispose()
+
+
+def test_a_webhook_is_stored_and_answered_before_anything_is_handled(
+    client: TestClient, standin: StandIn, db: Session
+) -> None:
+    chat = LineChat(client, standin, "enterprise")
+    chat.tap("a=support")  # the step "詢問客服": the next text is a message for a human
+    _paused(client)
+    standin.reset_calls()
+    event = make_event(
+        "message", chat.user_id, reply_token=standin.issue_reply_token("enterprise"), text="hi"
+    )
+    assert chat.post(body_of(event)).status_code == 200
+
+    [_tap, stored] = _inbox(db)
+    assert (stored.kind, stored.content, stored.done_at) == ("text", "hi", None)
+    assert standin.calls() == []  # nothing handled, nothing sent
+    assert db.scalar(select(func.count()).select_from(LineEvent)) == 1  # the tap's only
+
+    _resumed(client)
+    drained(client)
+    answers = chat.answers(0)
+    assert [m["text"] for m in answers] == ["已收到您的訊息，客服人員將盡快與您聯繫。"]
+    done = _inbox(db)
+    assert all(row.done_at is not None for row in done)
+    # a person's words and the reply token are not kept once the event is done
+    assert [(row.content, row.reply_token, row.lease_owner) for row in done] == [(None, None, None)] * 2
+
+
+def test_two_processes_racing_answer_every_event_once_and_each_user_in_order(
+    client: TestClient, standin: StandIn, db: Session, settings: Settings
+) -> None:
+    with _another_process(settings) as other:
+        _paused(client)
+        _paused(other)
+        users = [line_user_id() for _ in range(4)]
+        order: dict[str, list[str]] = {user: [] for user in users}
+        for round_ in range(6):
+            for index, user in enumerate(users):
+                token = standin.issue_reply_token("enterprise")
+                order[user].append(token)
+                data = f"a=faq&q={FAQ_KEYS[round_ % len(FAQ_KEYS)]}"
+                event = make_event("postback", user, reply_token=token, data=data)
+                chat = LineChat((client, other)[(round_ + index) % 2], standin, "enterprise", user)
+                assert chat.post(body_of(event)).status_code == 200
+        assert _pending(db) == 24 and standin.calls() == []
+
+        _resumed(client)
+        _resumed(other)  # both workers take rows from the same inbox at once
+        while _pending(db):
+            drained(client)
+            drained(other)
+
+    replies = standin.calls("enterprise", "replyMessage")
+    assert [c.status for c in replies] == [200] * 24
+    assert standin.calls("enterprise", "pushMessage") == []
+    for user in users:
+        got = [c.body["replyToken"] for c in replies if c.body["replyToken"] in order[user]]
+        assert got == order[user]  # exactly once each, in the order the user sent them
+    assert db.scalar(select(func.count()).select_from(LineEvent)) == 24
+
+
+def test_a_redelivered_event_is_stored_once_and_answered_once(
+    client: TestClient, standin: StandIn, db: Session
+) -> None:
+    _paused(client)
+    chat = LineChat(client, standin, "police")
+    event = make_event("follow", chat.user_id, reply_token=standin.issue_reply_token("police"))
+    assert chat.post(body_of(event)).status_code == 200
+    again = dict(
+        event, deliveryContext={"isRedelivery": True}, replyToken=standin.issue_reply_token("police")
+    )
+    assert chat.post(body_of(again)).status_code == 200
+    assert len(_inbox(db)) == 1
+    _resumed(client)
+    drained(client)
+    assert chat.post(body_of(again)).status_code == 200  # and once more after it was handled
+    drained(client)
+    assert len(_inbox(db)) == 1
+    sent = chat.answers(0)
+    assert len(sent) == 1 and sent[0]["text"].startswith("您好！")
+
+
+def test_an_expired_reply_token_is_not_used_and_the_answer_goes_once_by_push_with_the_retry_key(
+    client: TestClient, standin: StandIn, db: Session
+) -> None:
+    _paused(client)
+    chat = LineChat(client, standin, "police")
+    event = make_event("follow", chat.user_id, reply_token=standin.issue_reply_token("police"))
+    assert chat.post(body_of(event)).status_code == 200
+    # the hub was busy: the event waited in the inbox longer than LINE keeps a reply token
+    db.execute(update(LineInboxEntry).values(received_at=utcnow() - dt.timedelta(minutes=2)))
+    db.commit()
+    _resumed(client)
+    drained(client)
+
+    assert standin.calls("police", "replyMessage") == []
+    [push] = standin.calls("police", "pushMessage")
+    assert push.status == 200 and push.body["to"] == chat.user_id
+    key = retry_key(ChannelName.POLICE, event["webhookEventId"])
+    assert push.headers.get("X-Line-Retry-Key") == key
+
+    # A worker died after LINE took the push but before the row was marked: the next one pushes again
+    # with the same key, LINE refuses it (409) and the person still has one greeting.
+    db.execute(update(LineInboxEntry).values(done_at=None, attempts=1))
+    db.execute(update(LineEvent).values(delivered_at=None))
+    db.commit()
+    drained(client)
+    assert [c.status for c in standin.calls("police", "pushMessage")] == [200, 409]
+    assert len(standin.sent_messages("police", chat.user_id)) == 1
+    assert _pending(db) == 0
+    db.expire_all()
+    assert db.scalars(select(LineEvent)).one().delivered_at is not None
+
+
+def test_the_stand_in_delivers_a_push_once_per_retry_key(standin: StandIn) -> None:
+    user = line_user_id()
+    body = {"to": user, "messages": [{"type": "text", "text": "一次"}]}
+    headers = {
+        "Authorization": f"Bearer {TOKENS['enterprise']}",
+        "X-Line-Retry-Key": retry_key(ChannelName.ENTERPRISE, "01TESTEVENT"),
+    }
+    first = httpx.post(f"{standin.url}/v2/bot/message/push", json=body, headers=headers)
+    second = httpx.post(f"{standin.url}/v2/bot/message/push", json=body, headers=headers)
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert second.headers["x-line-accepted-request-id"] == first.headers["x-line-request-id"]
+    assert standin.sent_messages("enterprise", user) == [{"type": "text", "text": "一次"}]
+    # another key is another message
+    headers["X-Line-Retry-Key"] = retry_key(ChannelName.ENTERPRISE, "01OTHEREVENT")
+    assert httpx.post(f"{standin.url}/v2/bot/message/push", json=body, headers=headers).status_code == 200
+    assert len(standin.sent_messages("enterprise", user)) == 2
+
+
+def test_a_restarted_process_works_off_what_a_dead_one_stored_and_held(
+    client: TestClient, standin: StandIn, db: Session, settings: Settings
+) -> None:
+    # The first process stored three events and died: one row it had taken (its lease still running),
+    # the same user's next one behind it, and another user's that nobody had taken.
+    _paused(client)
+    alice = LineChat(client, standin, "enterprise")
+    bob = LineChat(client, standin, "enterprise")
+    tokens: dict[str, Any] = {}
+    for name, chat, data in (
+        ("a1", alice, "a=faq&q=venue_code"),
+        ("a2", alice, "a=faq&q=employee_pass"),
+        ("b1", bob, "a=faq&q=how_to_use"),
+    ):
+        tokens[name] = standin.issue_reply_token("enterprise")
+        event = make_event("postback", chat.user_id, reply_token=tokens[name], data=data)
+        assert chat.post(body_of(event)).status_code == 200
+    first = _inbox(db)[0]
+    first.lease_owner, first.lease_until = "dead-host:4242:0000", utcnow() + dt.timedelta(seconds=60)
+    db.commit()
+
+    with _another_process(settings) as restarted:
+        drained(restarted)  # taken at start, without a webhook to wake it
+        replied = [c.body["replyToken"] for c in standin.calls("enterprise", "replyMessage")]
+        assert replied == [tokens["b1"]]  # alice's events wait for the dead worker's lease
+        db.execute(update(LineInboxEntry).values(lease_until=utcnow() - dt.timedelta(seconds=1)))
+        db.commit()  # the lease ran out
+        drained(restarted)
+    replied = [c.body["replyToken"] for c in standin.calls("enterprise", "replyMessage")]
+    assert replied == [tokens["b1"], tokens["a1"], tokens["a2"]]
+    assert _pending(db) == 0
