@@ -868,8 +868,8 @@ class Day:
 def _client_of(uri: str) -> str:
     if uri.startswith("/line/"):
         return "LINE"
-    if uri.startswith("/console"):
-        return "console"
+    if uri.startswith("/console") or not uri.startswith("/api/"):
+        return "console"  # its pages, and what the browser asks for by itself (/favicon.ico)
     if re.match(r"/api/v1/(scans|trust|devices/enrol$|officers/login)", uri):
         return "checkpoints"
     if re.match(r"/api/v1/(otp|visits|footprint)", uri):
