@@ -29,6 +29,7 @@ import re
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -105,7 +106,12 @@ class Client:
 
     def http(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(base_url=self.base, verify=self.ca, timeout=60, headers=self.headers)
+            self._http = httpx.Client(
+                base_url=self.base,
+                verify=ssl.create_default_context(cafile=self.ca),
+                timeout=60,
+                headers=self.headers,
+            )
         return self._http
 
     def call(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
@@ -394,7 +400,12 @@ class Day:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(self.base + "/healthz", verify=self.ca, timeout=2).status_code == 200:
+                if (
+                    httpx.get(
+                        self.base + "/healthz", verify=ssl.create_default_context(cafile=self.ca), timeout=2
+                    ).status_code
+                    == 200
+                ):
                     break
             except httpx.TransportError:
                 if time.monotonic() > deadline or self.nginx.poll() is not None:
