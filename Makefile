@@ -1,5 +1,5 @@
 # The three commands of the README. Each installs what is missing first (scripts/bootstrap).
-.PHONY: demo test checkpoint bench lint bootstrap mutants i18n-extract i18n-check
+.PHONY: demo test checkpoint bench lint bootstrap mutants i18n-extract i18n-check field
 
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
@@ -30,6 +30,12 @@ bench: bootstrap
 	$(PY) bench/pass_sheet.py
 	$(PY) bench/line.py
 	$(PY) bench/console.py
+
+# The production layout of deploy/ (nginx TLS, two hubs, PostgreSQL) under a compressed day of the city,
+# with faults (docs/deploy.md). Needs root (it restarts PostgreSQL) and scripts/start-services.
+SECONDS_OF_DAY ?= 240
+field: bootstrap
+	$(PY) deploy/rehearsal/field.py --seconds $(SECONDS_OF_DAY)
 
 lint: bootstrap
 	.venv/bin/ruff check .

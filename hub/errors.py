@@ -59,7 +59,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         415: "unsupported upload type",
         422: "invalid request (validation; lists each field's problem, never its value)",
         429: "too many requests; the body's retry_after and the Retry-After header say how long to wait",
-        503: "unavailable now (e.g. the SMS gateway failed); try again later",
+        503: "unavailable now (e.g. the SMS gateway failed); retry_after and Retry-After say when to retry",
     }.items()
 }
 
@@ -110,7 +110,7 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, domain.Invalid) and exc.field:
         body["field"] = exc.field
-    if isinstance(exc, domain.TooManyRequests):
+    if isinstance(exc, domain.TooManyRequests | domain.Unavailable):
         headers["Retry-After"] = str(exc.retry_after)
         body["retry_after"] = exc.retry_after
     return JSONResponse(body, status_code=http_status_of(exc), headers=headers or None)

@@ -268,8 +268,13 @@ class LoadShedding:
         self.running -= 1
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (kind := kind_of(scope)) is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if (kind := kind_of(scope)) is None:
+            # Never shed, but a database that cannot be reached is still a fast 503, not a 500: LINE
+            # redelivers a webhook that got one (the field rehearsal restarts PostgreSQL mid-traffic).
+            await self._run(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:
             await _busy(send)

@@ -36,6 +36,7 @@ import datetime as dt
 import enum
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -373,6 +374,22 @@ class Inbox:
             except TimeoutError:
                 pass
 
+    async def _mark_done(self, entry_id: int, also: Sequence[Executable]) -> None:
+        """LINE has taken the answer: the row must say so, or its next holder sends it again by push (a
+        double). A database down for a moment (a restart, found by deploy/rehearsal/field.py) is waited
+        out while this process's lease holds; `finish` marks nothing once another process took the row."""
+        deadline = time.monotonic() + self.lease_seconds
+        while True:
+            try:
+                if not await asyncio.to_thread(self.finish, entry_id, also):
+                    log.warning("LINE inbox row %s was taken over before it was marked done", entry_id)
+                return
+            except Exception:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("LINE inbox row %s answered; marking it waits for the database", entry_id)
+                await asyncio.sleep(min(1.0, self.lease_seconds / 10))
+
     async def _work(self, entry: Taken) -> None:
         try:
             try:
@@ -381,8 +398,7 @@ class Inbox:
                 log.exception("LINE inbox row %s failed; tried again later", entry.id)
                 outcome = Outcome(Result.LATER)
             if outcome.result is Result.DONE:
-                if not await asyncio.to_thread(self.finish, entry.id, outcome.also):
-                    log.warning("LINE inbox row %s was taken over before it was marked done", entry.id)
+                await self._mark_done(entry.id, outcome.also)
             elif outcome.result is Result.LATER:
                 await asyncio.to_thread(self.retry_later, entry)
         except Exception:  # marking failed: the lease runs out and the row is taken again

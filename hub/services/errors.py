@@ -105,9 +105,14 @@ class Rejected(Invalid):
 
 
 class Unavailable(DomainError):
-    """The hub cannot do this now through no fault of the request (keys locked, no trust bundle)."""
+    """The hub cannot do this now through no fault of the request (keys locked, no trust bundle, the SMS
+    provider down); `retry_after` says in how many seconds trying again makes sense."""
 
     default_reason = "unavailable"
+
+    def __init__(self, detail: Any = None, *, reason: str | None = None, retry_after: int = 60) -> None:
+        self.retry_after = retry_after
+        super().__init__(detail, reason=reason)
 
 
 class TooLarge(DomainError):

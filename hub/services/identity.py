@@ -68,7 +68,9 @@ def send_initial_password(db: Session, user: User) -> None:
         ctx.sms.send(user.mobile, text)
     except Exception as exc:
         log.warning("SMS gateway failed sending an initial password: %s", type(exc).__name__)
-        raise Unavailable("could not send the initial password by SMS", reason="sms_failed") from exc
+        raise Unavailable(
+            "could not send the initial password by SMS", reason="sms_failed", retry_after=30
+        ) from exc
 
 
 def issue_token(db: Session, user: User, client_ip: str | None) -> tuple[str, dt.datetime]:

@@ -178,7 +178,9 @@ def request_code(
             ctx.sms.send(mobile_e164, _sms_text(code, s.otp_ttl_seconds))
         except Exception as exc:  # any gateway failure: the person gets no code, so record none
             log.warning("SMS gateway failed for a code (%s): %s", purpose, type(exc).__name__)
-            raise Unavailable("could not send the SMS; try again later", reason="sms_failed") from exc
+            raise Unavailable(
+                "could not send the SMS; try again later", reason="sms_failed", retry_after=30
+            ) from exc
 
 
 def code_as_typed(code: str) -> str:

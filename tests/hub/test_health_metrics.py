@@ -239,6 +239,25 @@ def test_a_database_that_refuses_connections_is_a_fast_503_not_a_500() -> None:
     assert response.headers["retry-after"] == "1" and app.in_flight == 0
 
 
+def test_a_line_webhook_never_shed_still_gets_a_503_when_the_database_is_down() -> None:
+    """LINE's webhooks skip the line but not the database: storing an event while PostgreSQL restarts
+    is a 503 with Retry-After that LINE can redeliver, not a 500 (found by deploy/rehearsal/field.py)."""
+    from sqlalchemy.exc import OperationalError
+
+    async def no_database(scope: Any, receive: Any, send: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("the database system is shutting down"))
+
+    app = LoadShedding(no_database, max_in_flight=10)
+
+    async def call() -> httpx.Response:
+        async with _client(app) as client:
+            return await client.post("/line/enterprise/webhook", content=b"{}")
+
+    response = asyncio.run(call())
+    assert response.status_code == 503 and response.json()["error"] == "database_unavailable"
+    assert response.headers["retry-after"] == "1"
+
+
 def test_the_thread_pool_holds_every_request_load_shedding_lets_in(settings, keys_dir):
     """With fewer threads than admitted requests, requests waiting for SQLite's write lock could take every
     thread while the lock's holder waits for one to commit (hub.main's lifespan)."""

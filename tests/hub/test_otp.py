@@ -304,3 +304,17 @@ def test_a_full_width_code_through_the_api(client, sms):
     code = sms.code(MOBILE).translate(FULL_WIDTH)
     r = client.post("/api/v1/footprint", json={"mobile": mobile, "code": code})
     assert r.status_code == 200, r.text
+
+
+def test_a_provider_outage_answers_503_with_retry_after(app, client, settings, tmp_path):
+    """The SMS provider down is a deliberate 503 a client can wait out (found by the field rehearsal,
+    deploy/rehearsal/field.py: the 503 came without Retry-After)."""
+    broken = settings.model_copy(update={"sms_file_path": tmp_path / "no-such-dir" / "x" / "sms.jsonl"})
+    (tmp_path / "no-such-dir").write_text("a file where a directory should be")
+    app.state.context.settings = broken
+    app.state.context._sms = None
+    response = client.post("/api/v1/otp/request", json={"mobile": "0912345678", "purpose": "footprint"})
+    assert response.status_code == 503
+    assert response.json()["error"] == "sms_failed"
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.json()["retry_after"] == int(response.headers["Retry-After"])

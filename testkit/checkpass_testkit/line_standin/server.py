@@ -13,7 +13,9 @@ What it does, and why each part is here:
 - Rich menus keep state: create, upload the image (its size must match the menu's), link per user,
   default menu, list, delete.
 - Faults: `inject(path_prefix, status, count)` makes the next `count` matching calls answer 429/500
-  before doing anything, to test the hub's retries.
+  before doing anything, to test the hub's retries; `outage(seconds, hang=...)` makes every Messaging
+  API call answer 500 for a while, each held `hang` seconds first (a platform that times out), as the
+  field rehearsal's LINE outage (deploy/rehearsal/).
 - `POST /oauth2/v2.1/verify` (LINE Login's ID-token check, not in the specs) answers for ID tokens the
   stand-in issued (`issue_id_token`). Each token is issued for one LINE Login channel (its `aud`), and a
   verify that names another channel as `client_id` is refused as LINE refuses it, so a hub that sends
@@ -145,6 +147,8 @@ class StandIn:
         self._reply_tokens: dict[str, _ReplyToken] = {}
         self._id_tokens: dict[str, dict[str, Any]] = {}
         self._faults: list[_Fault] = []
+        self._outage_until = 0.0
+        self._outage_hang = 0.0
         self._verify_overrides: list[dict[str, Any]] = []
         self._check_every = max(1, check_every)
         self._bodies_seen = 0
@@ -185,6 +189,13 @@ class StandIn:
         """The next `count` calls whose path starts with `path_prefix` answer `status` and do nothing."""
         with self._lock:
             self._faults.append(_Fault(path_prefix, status, count))
+
+    def outage(self, seconds: float, *, hang: float = 0.0) -> None:
+        """For the next `seconds`, every Messaging API call does nothing and answers 500, after holding
+        the request `hang` seconds (longer than the caller's timeout: LINE not answering at all)."""
+        with self._lock:
+            self._outage_until = time.monotonic() + seconds
+            self._outage_hang = hang
 
     def inject_verify_answer(self, **claims: Any) -> None:
         """The next successful ID-token verify answers with `claims` changed: LINE never would, so this
@@ -316,6 +327,10 @@ class StandIn:
             response = _line_error(401)
         elif (fault := self._take_fault(path)) is not None:
             response = _line_error(fault)
+        elif (hang := self._in_outage()) is not None:
+            if hang:
+                await asyncio.sleep(hang)
+            response = _line_error(500)
         else:
             response, body = self._handle(request, op.operation_id, op.body_schema, channel, path, raw)
         with self._lock:
@@ -338,6 +353,11 @@ class StandIn:
         if not auth.startswith("Bearer "):
             return None
         return self._by_token.get(auth[len("Bearer ") :])
+
+    def _in_outage(self) -> float | None:
+        """How long to hold a call during an outage (0: answer 500 at once); None outside one."""
+        with self._lock:
+            return self._outage_hang if time.monotonic() < self._outage_until else None
 
     def _take_fault(self, path: str) -> int | None:
         with self._lock:

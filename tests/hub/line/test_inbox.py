@@ -223,3 +223,42 @@ def test_a_restarted_process_works_off_what_a_dead_one_stored_and_held(
     replied = [c.body["replyToken"] for c in standin.calls("enterprise", "replyMessage")]
     assert replied == [tokens["b1"], tokens["a1"], tokens["a2"]]
     assert _pending(db) == 0
+
+
+def test_an_answer_taken_by_line_is_not_sent_again_when_marking_it_meets_a_database_restart(
+    client: TestClient, standin: StandIn, db: Session
+) -> None:
+    """LINE took the reply, then the database refused the UPDATE that marks the row done (PostgreSQL
+    restarting, as deploy/rehearsal/field.py does): the worker waits the database out under its lease
+    instead of leaving the row to be taken again and answered a second time by push."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    refused: list[str] = []
+
+    def restarting(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        marks_done = (
+            statement.startswith("UPDATE line_inbox SET") and "done_at=" in statement.split("WHERE")[0]
+        )
+        if marks_done and len(refused) < 2:
+            refused.append(statement)
+            raise OperationalError(statement, {}, Exception("the database system is shutting down"))
+
+    chat = LineChat(client, standin, "enterprise")
+    standin.reset_calls()
+    event.listen(engine, "before_cursor_execute", restarting)
+    try:
+        event_body = make_event(
+            "postback",
+            chat.user_id,
+            reply_token=standin.issue_reply_token("enterprise"),
+            data="a=faq&q=how_to_use",
+        )
+        assert chat.post(body_of(event_body)).status_code == 200
+        drained(client)
+    finally:
+        event.remove(engine, "before_cursor_execute", restarting)
+    assert len(refused) == 2
+    assert len(standin.answers("enterprise")) == 1
+    assert _pending(db) == 0

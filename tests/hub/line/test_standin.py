@@ -208,6 +208,21 @@ def test_injected_faults_then_success_and_retry_key_prevents_doubles(standin: St
     assert standin.sent_messages("enterprise", "U1") == [{"type": "text", "text": "PDF 已產生"}]
 
 
+def test_an_outage_answers_500_then_times_out_then_ends(standin: StandIn) -> None:
+    body = {"to": "U1", "messages": [{"type": "text", "text": "稍後再試"}]}
+    headers = {"Authorization": "Bearer ent-token"}
+    url = standin.url + "/v2/bot/message/push"
+    standin.outage(30)
+    assert httpx.post(url, json=body, headers=headers).status_code == 500
+    standin.outage(30, hang=3)
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(url, json=body, headers=headers, timeout=0.5)
+    standin.outage(0)
+    assert httpx.post(url, json=body, headers=headers).status_code == 200
+    # only the push after the outage was delivered
+    assert standin.sent_messages("enterprise", "U1") == [{"type": "text", "text": "稍後再試"}]
+
+
 def test_rich_menu_state_through_the_sdk(standin: StandIn) -> None:
     from linebot.v3.messaging import RichMenuRequest
 

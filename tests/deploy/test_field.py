@@ -1,0 +1,44 @@
+"""A short field day (deploy/rehearsal/field.py): nginx with TLS in front of two hub processes on
+PostgreSQL, LINE and SMS stand-ins, faults (SIGKILL, PostgreSQL restart, LINE and SMS down). The
+invariants are the rehearsal's own: every acknowledged write stored exactly once, revocations reach both
+checkpoints within the stated bound, no 5xx but a deliberate 503 with Retry-After, no personal data in
+the logs. Needs nginx, openssl, PostgreSQL and root for pg_ctlcluster; under CI none of them may skip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.ci import skip_or_fail
+
+
+def _ready() -> None:
+    for tool in ("nginx", "openssl", "pg_ctlcluster", "pg_lsclusters"):
+        if shutil.which(tool) is None and not (Path("/usr/sbin") / tool).exists():
+            skip_or_fail(f"{tool} is not installed (scripts/bootstrap installs it)")
+    if not os.environ.get("HUB_TEST_POSTGRES_URL"):
+        skip_or_fail("PostgreSQL is not configured (HUB_TEST_POSTGRES_URL)")
+    if os.geteuid() != 0:
+        skip_or_fail("restarting PostgreSQL (pg_ctlcluster) needs root")
+
+
+@pytest.mark.timeout(420)
+def test_a_short_field_day_keeps_the_invariants(tmp_path: Path) -> None:
+    _ready()
+    from deploy.rehearsal.field import REVOCATION_BOUND_S, rehearse
+
+    report = rehearse(45.0, tmp_path)
+    print(report.render())
+    assert report.violations == [], report.render()
+    # The day happened: each kind of traffic went through, and each fault was injected.
+    counts = report.counts
+    assert counts["passes issued"] == 8 and counts["passes revoked"] == 2
+    assert counts["LINE events acked"] > 20 and counts["visits acked"] > 3
+    assert counts["scans cp1 recorded"] > 10 and counts["scans cp2 recorded"] > 10
+    assert counts["purge job exit"] == 0
+    assert len(report.faults) == 5
+    assert all(delay <= REVOCATION_BOUND_S for delay in report.revocation_delays.values())
+    assert len(report.revocation_delays) == 2
