@@ -28,7 +28,11 @@ def postgres_url() -> str | None:
 def pg_schema(url: str, label: str = "test") -> Iterator[str]:
     """A new schema on the server at `url`, migrated to head; yields a URL whose search_path is it."""
     schema = f"{label}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    # pool_pre_ping: the schema is dropped at the end of the session, after tests that restart the server
+    # (the field rehearsal, tests/deploy/test_field.py) may have closed the pooled connection
+    admin = create_engine(
+        make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT", pool_pre_ping=True
+    )
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     scoped = (
