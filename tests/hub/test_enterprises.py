@@ -79,7 +79,7 @@ def test_employee_batch_import(hub, client):
     r = client.post(f"{url}/import", files=upload(bad), headers=bearer(token))
     assert r.status_code == 422
     assert [(e["row"], e["error"]) for e in r.json()["detail"]["errors"]] == [
-        (3, "an employee with this national ID is on the whitelist")
+        (3, "這個身分證字號已登記過，不能重複新增。")
     ]
     assert len(client.get(url, headers=bearer(token)).json()) == 2
     # Edit and delete one by one.

@@ -246,7 +246,7 @@ def test_flow2_station_admins_and_the_import_report(page, live_hub, watched):
     page.click("form[action='/console/stations/import'] button[type=submit]")
     page.wait_for_selector("#import-report")
     report = page.inner_text("#import-report")
-    assert "3" in report and "mobile" in report
+    assert "3" in report and "手機號碼" in report
     assert "0922000002" not in page.inner_text("#station-admins")  # nothing imported
     _shot(page, "08-stations-import-report")
 

@@ -61,7 +61,7 @@ def test_a_mistyped_id_gets_a_zh_tw_refusal(
     _bind(officer, sms, "+886977000001")
     refused = _ask(client, standin, officer.user_id, "F131104094")  # one digit off: the checksum fails
     assert refused.status_code == 400
-    assert refused.json()["message"] == "身分證號格式或檢查碼錯誤，請再核對一次。"
+    assert refused.json()["message"] == "身分證字號不正確（檢查碼不符，可能打錯一碼）。"
     assert db.scalars(select(Scan)).all() == []
 
 
@@ -105,7 +105,7 @@ def test_scan_page_checks_an_id_without_a_pass(
     page.get_by_label("未帶通行碼：以身分證號查詢").fill("A12345678")
     page.get_by_role("button", name="查詢身分證").click()
     page.locator("#error").wait_for()
-    assert page.locator("#error").inner_text() == "身分證號格式或檢查碼錯誤，請再核對一次。"
+    assert page.locator("#error").inner_text() == "身分證字號不正確（檢查碼不符，可能打錯一碼）。"
     assert page.locator("#verdict").is_hidden()
     _shot(page, "police-id-check-mistyped")
 
