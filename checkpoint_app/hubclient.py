@@ -136,31 +136,11 @@ class HubClient:
         params = {"since": since} if since is not None else None
         return self._conditional(f"/trust/status/{kid_hex}", etag, params)
 
-    # -- scan upload ----------------------------------------------------------------------------------
-    def upload_batch(self, device_id: str, body: bytes, signature: bytes) -> dict[str, Any]:
+    # -- device-signed requests: a scan batch, the ID-card check --------------------------------------
+    def _signed_post(self, path: str, device_id: str, body: bytes, signature: bytes) -> dict[str, Any]:
         response = self._request(
             "POST",
-            "/scans/batches",
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Device-Id": device_id,
-                "X-Device-Signature": b64(signature),
-            },
-        )
-        try:
-            answer = json.loads(response.content)
-        except ValueError as exc:
-            raise CheckpointError("hub_bad_answer") from exc
-        if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
-            raise CheckpointError("hub_bad_answer")
-        return answer
-
-    # -- the ID-card check ----------------------------------------------------------------------------
-    def id_check(self, device_id: str, body: bytes, signature: bytes) -> dict[str, Any]:
-        response = self._request(
-            "POST",
-            "/officers/id-check",
+            path,
             content=body,
             headers={
                 "Content-Type": "application/json",
@@ -175,3 +155,12 @@ class HubClient:
         if not isinstance(answer, dict):
             raise CheckpointError("hub_bad_answer")
         return answer
+
+    def upload_batch(self, device_id: str, body: bytes, signature: bytes) -> dict[str, Any]:
+        answer = self._signed_post("/scans/batches", device_id, body, signature)
+        if not isinstance(answer.get("results"), list):
+            raise CheckpointError("hub_bad_answer")
+        return answer
+
+    def id_check(self, device_id: str, body: bytes, signature: bytes) -> dict[str, Any]:
+        return self._signed_post("/officers/id-check", device_id, body, signature)
