@@ -7,7 +7,9 @@ No message is lost or doubled:
   the inbox worker pushes them again later (hub/line/inbox.py);
 - a push carries `X-Line-Retry-Key` derived from the event id, so LINE accepts it once however often
   it is retried (a 409 means an earlier try went through);
-- a refused reply is not retried after a 4xx (LINE did not take it) and falls back to push.
+- a refused reply is not retried after a 4xx (LINE did not take it) and falls back to push; the caller
+  decides (hub/line/webhook.py: a fresh token refused after an earlier holder used it was spent by that
+  holder's reply, so nothing is pushed).
 
 A call that gets no answer within `CALL_TIMEOUT` (LINE timing out) or no connection counts as a 5xx.
 """
@@ -121,18 +123,19 @@ class Sender:
             except RuntimeError:  # made on another loop that has since closed
                 pass
 
-    async def reply(self, channel: ChannelName, reply_token: str, messages: list[dict[str, Any]]) -> bool:
+    async def reply(self, channel: ChannelName, reply_token: str, messages: list[dict[str, Any]]) -> Pushed:
+        """SENT, REFUSED (a 4xx: the token is spent or expired) or FAILED (no answer, 5xx)."""
         request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
         api = self.api(channel)
         try:
             await with_retries(lambda: api.reply_message(request), "reply")
-            return True
+            return Pushed.SENT
         except ApiException as exc:
-            log.warning("LINE reply refused (%s); falling back to push", exc.status)
-            return False
+            log.warning("LINE reply refused (%s)", exc.status)
+            return Pushed.FAILED if _retryable(exc) else Pushed.REFUSED
         except Unreachable:
-            log.warning("LINE reply got no answer; falling back to push")
-            return False
+            log.warning("LINE reply got no answer")
+            return Pushed.FAILED
 
     async def push(
         self, channel: ChannelName, user_id: str, messages: list[dict[str, Any]], key: str

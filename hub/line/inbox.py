@@ -51,7 +51,13 @@ from hub.models.line_inbox import LineInboxEntry
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60.0  # longer than handling plus a delivery's retries (hub.line.delivery: 5 x 10 s at most)
+# A worker renews the leases of the rows in its hands every RENEW_SECONDS, so a lease only has to
+# outlive a few missed renewals, not a whole delivery (hub.line.delivery: 5 x 10 s at most). Short, so
+# a dead worker's row is taken again while its reply token is still good (webhook.REPLY_TOKEN_SECONDS):
+# the next holder can then tell whether the dead one's reply went through (docs/line.md).
+LEASE_SECONDS = 30.0
+RENEW_SECONDS = 5.0
+MARK_PATIENCE_SECONDS = 60.0  # how long an answered row's done mark waits out a database restart
 POLL_SECONDS = 1.0
 PARALLEL = 8
 RETRY_KEY_LIFETIME = dt.timedelta(hours=24)  # how long LINE remembers an X-Line-Retry-Key
@@ -127,6 +133,7 @@ class Inbox:
         self._loop_task: asyncio.Task[None] | None = None
         self._busy: set[asyncio.Task[None]] = set()
         self._claiming = False
+        self._renewed = time.monotonic()
 
     # --- the database side (run in a thread) ---
 
@@ -269,6 +276,18 @@ class Inbox:
             head, condition = self._takeable(utcnow())
             return db.scalar(select(func.count()).select_from(head).where(condition)) or 0  # type: ignore[arg-type]
 
+    def renew_leases(self) -> None:
+        """Push the lease of every row this worker still holds LEASE_SECONDS into the future."""
+        t = LineInboxEntry
+        with self.sessions() as db:
+            db.execute(
+                update(t)
+                .where(t.lease_owner == self.owner, t.done_at.is_(None))
+                .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease_seconds))
+                .execution_options(synchronize_session=False)
+            )
+            db.commit()
+
     def _release_leases(self) -> None:
         t = LineInboxEntry
         with self.sessions() as db:
@@ -350,10 +369,20 @@ class Inbox:
                 return
             await asyncio.sleep(0.005)
 
+    async def _renew_if_due(self) -> None:
+        if not self._busy or time.monotonic() - self._renewed < min(RENEW_SECONDS, self.lease_seconds / 4):
+            return
+        self._renewed = time.monotonic()
+        try:
+            await finish_even_if_cancelled(asyncio.to_thread(self.renew_leases))
+        except Exception:  # the database is away: the leases hold a while yet
+            log.warning("LINE inbox: could not renew leases; trying again", exc_info=True)
+
     async def _run(self) -> None:
         assert self._wake is not None
         while True:
             self._wake.clear()
+            await self._renew_if_due()
             room = self.parallel - len(self._busy)
             taken: list[Taken] = []
             if room > 0:
@@ -377,8 +406,8 @@ class Inbox:
     async def _mark_done(self, entry_id: int, also: Sequence[Executable]) -> None:
         """LINE has taken the answer: the row must say so, or its next holder sends it again by push (a
         double). A database down for a moment (a restart, found by deploy/rehearsal/field.py) is waited
-        out while this process's lease holds; `finish` marks nothing once another process took the row."""
-        deadline = time.monotonic() + self.lease_seconds
+        out a while; `finish` marks nothing once another process took the row."""
+        deadline = time.monotonic() + MARK_PATIENCE_SECONDS
         while True:
             try:
                 if not await asyncio.to_thread(self.finish, entry_id, also):

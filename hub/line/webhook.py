@@ -61,6 +61,12 @@ class _Todo:
     menu: str | None
     reply_token: str | None  # None: the reply window is gone, push instead
     later: Any = None
+    # the row's previous holder replied with this token (or was about to) and died before marking it
+    replied_before: bool = False
+
+
+def _token_fresh(entry: Taken) -> bool:
+    return utcnow() - entry.received_at < dt.timedelta(seconds=REPLY_TOKEN_SECONDS)
 
 
 class LineService:
@@ -94,7 +100,10 @@ class LineService:
             return Worked(Result.LOST)
         sent = not todo.messages
         if todo.messages and todo.reply_token:
-            sent = await self.sender.reply(channel, todo.reply_token, todo.messages)
+            replied = await self.sender.reply(channel, todo.reply_token, todo.messages)
+            # LINE refuses a token that is spent or expired; this one is not expired (_handle_once), so a
+            # refusal after the previous holder's try means that reply went through: pushing would double it
+            sent = replied is Pushed.SENT or (todo.replied_before and replied is Pushed.REFUSED)
         result = Result.DONE
         if not sent:
             key = retry_key(channel, entry.webhook_event_id)
@@ -137,7 +146,17 @@ class LineService:
             if seen is not None:
                 db.commit()
                 undelivered = list(seen.reply or []) if seen.delivered_at is None else []
-                return _Todo(seen.id, undelivered, None, None)
+                # attempts == 0 with the token still kept: the holder before handled this very row (the
+                # event's row in line_events is newer than it) and went for the reply, then died unmarked
+                mid_reply = (
+                    bool(undelivered)
+                    and entry.attempts == 0
+                    and entry.reply_token is not None
+                    and seen.received_at >= entry.received_at
+                    and _token_fresh(entry)
+                )
+                token = entry.reply_token if mid_reply else None
+                return _Todo(seen.id, undelivered, None, token, replied_before=mid_reply)
             incoming = Incoming(
                 channel,
                 entry.kind,
@@ -157,10 +176,7 @@ class LineService:
             if not outcome.messages:
                 row.delivered_at = utcnow()
             db.commit()
-            fresh = entry.attempts == 0 and utcnow() - entry.received_at < dt.timedelta(
-                seconds=REPLY_TOKEN_SECONDS
-            )
-            token = entry.reply_token if fresh else None
+            token = entry.reply_token if entry.attempts == 0 and _token_fresh(entry) else None
             return _Todo(row.id, outcome.messages, outcome.menu, token, outcome.later)
 
     async def _run_later(self, channel: ChannelName, event_id: str, user_id: str, later: Any) -> None:

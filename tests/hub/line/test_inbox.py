@@ -4,6 +4,7 @@ token answered by push with the event's retry key; nothing lost when a process d
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -261,4 +262,74 @@ def test_an_answer_taken_by_line_is_not_sent_again_when_marking_it_meets_a_datab
         event.remove(engine, "before_cursor_execute", restarting)
     assert len(refused) == 2
     assert len(standin.answers("enterprise")) == 1
+    assert _pending(db) == 0
+
+
+def _expire_leases(db: Session) -> None:
+    db.execute(update(LineInboxEntry).values(lease_until=utcnow() - dt.timedelta(seconds=1)))
+    db.commit()
+
+
+def test_a_worker_that_died_after_line_took_its_reply_is_not_answered_twice(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """LINE took the reply and the worker died before marking the row: the next holder, within the
+    token's life, tries the same token; LINE refuses it as spent, so nothing is pushed."""
+    inbox = client.app.state.line.inbox  # type: ignore[attr-defined]
+
+    async def died(entry_id: int, also: Any) -> None:
+        return None
+
+    monkeypatch.setattr(inbox, "_mark_done", died)
+    chat = LineChat(client, standin, "enterprise")
+    standin.reset_calls()
+    token = standin.issue_reply_token("enterprise")
+    assert (
+        chat.post(
+            body_of(make_event("postback", chat.user_id, reply_token=token, data="a=faq&q=how_to_use"))
+        ).status_code
+        == 200
+    )
+    drained(client)
+    assert len(standin.answers("enterprise")) == 1 and _pending(db) == 1
+    monkeypatch.undo()
+    _expire_leases(db)
+    drained(client)
+    assert [c.body["replyToken"] for c in standin.calls("enterprise", "replyMessage")] == [token, token]
+    assert standin.calls("enterprise", "pushMessage") == []
+    assert len(standin.answers("enterprise")) == 1
+    assert _pending(db) == 0
+
+
+def test_a_worker_that_died_before_its_reply_reached_line_is_answered_once_by_the_next(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """The event was handled and committed, then the worker died before the reply left: the next holder
+    replies with the same token, which LINE takes: one answer, the event handled once."""
+    from hub.line.inbox import Outcome, Result
+
+    line = client.app.state.line  # type: ignore[attr-defined]
+
+    async def handled_then_died(entry: Any) -> Outcome:
+        await asyncio.to_thread(line._handle_once, entry)
+        return Outcome(Result.LOST)  # the row keeps the dead worker's lease
+
+    monkeypatch.setattr(line.inbox, "process", handled_then_died)
+    chat = LineChat(client, standin, "enterprise")
+    standin.reset_calls()
+    token = standin.issue_reply_token("enterprise")
+    assert (
+        chat.post(
+            body_of(make_event("postback", chat.user_id, reply_token=token, data="a=faq&q=how_to_use"))
+        ).status_code
+        == 200
+    )
+    drained(client)
+    assert standin.answers("enterprise") == [] and _pending(db) == 1
+    monkeypatch.undo()
+    _expire_leases(db)
+    drained(client)
+    assert [c.body["replyToken"] for c in standin.calls("enterprise", "replyMessage")] == [token]
+    assert len(standin.answers("enterprise")) == 1
+    assert db.scalar(select(func.count()).select_from(LineEvent)) == 1
     assert _pending(db) == 0
