@@ -13,7 +13,7 @@ demo: bootstrap
 
 test: bootstrap
 	.venv/bin/ruff check .
-	.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) scripts/run-tests $(PYTEST_ARGS)
 
 # Runs the Kivy app (needs a display). CAMERA=0 for the first camera, or CAMERA=file:PATH (a folder
 # plays its images in turn); SIZE=WxH for the window (e.g. SIZE=1280x800 on a landscape desktop).

@@ -25,6 +25,7 @@ def _ready() -> None:
         skip_or_fail("restarting PostgreSQL (pg_ctlcluster) needs root")
 
 
+@pytest.mark.serial  # restarts the PostgreSQL server every other test's schema lives on
 @pytest.mark.timeout(420)
 def test_a_short_field_day_keeps_the_invariants(tmp_path: Path) -> None:
     _ready()

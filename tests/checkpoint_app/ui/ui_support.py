@@ -38,9 +38,11 @@ def core_test_support() -> Any:
 
 @pytest.fixture(scope="session")
 def x_display() -> Iterator[str]:
-    """The DISPLAY to use: the caller's if it answers, else a private Xvfb started (and stopped) here."""
+    """The DISPLAY to use: the caller's if it answers, else a private Xvfb started (and stopped) here.
+    Under pytest-xdist each worker has its own: two app windows on one X screen without a compositor
+    would read back each other's pixels in their screenshots."""
     display = os.environ.get("DISPLAY", "")
-    if display and _x_server_answers(display):
+    if display and not os.environ.get("PYTEST_XDIST_WORKER") and _x_server_answers(display):
         yield display
         return
     yield from private_xvfb("1280x1024")
