@@ -25,6 +25,7 @@ from hub.services.venues import new_venue_code
 DEMO_ADMIN_MOBILE = "+886911000000"
 DEMO_ADMIN_PASSWORD = "demo-admin-2026"  # printed by `checkpass hub demo`; a demo hub is not a real one
 DEMO_ENTERPRISE = ("艾斯移動股份有限公司", "28010606")
+DEMO_ENTERPRISE_ADMIN = ("曾可愛", "+886933000001")
 DEMO_EMPLOYEES = (
     ("陳大明", "+886912345678", "A123456789"),
     ("林美玲", "+886923456789", "B220386041"),
@@ -89,15 +90,15 @@ def seed_demo(db: Session, settings: Settings) -> DemoInfo:
             name=name,
             ubn=ubn,
             address="台北市大安區敦化南路二段76號5樓",
-            contact_name="曾可愛",
-            contact_phone="+886933000001",
+            contact_name=DEMO_ENTERPRISE_ADMIN[0],
+            contact_phone=DEMO_ENTERPRISE_ADMIN[1],
         )
         db.add(org)
         db.flush()
         db.add(
             User(
-                mobile="+886933000001",
-                name="曾可愛",
+                mobile=DEMO_ENTERPRISE_ADMIN[1],
+                name=DEMO_ENTERPRISE_ADMIN[0],
                 role=Role.ENTERPRISE_ADMIN.value,
                 org_id=org.id,
                 permissions=[],
@@ -162,7 +163,7 @@ def seed_demo(db: Session, settings: Settings) -> DemoInfo:
         enterprise_id=org.id,
         station_id=station.id,
         venue_code=venue.code,
-        enterprise_admin_mobile="+886933000001",
+        enterprise_admin_mobile=DEMO_ENTERPRISE_ADMIN[1],
         station_admin_mobile=DEMO_STATION_ADMIN[1],
         officer_mobiles=[m for _n, _num, m in DEMO_OFFICERS],
         passes=demo_passes,

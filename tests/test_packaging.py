@@ -32,7 +32,11 @@ def test_the_wheel_ships_no_test_equipment(tmp_path):
     assert any(n.startswith("hub/line/") for n in names) and any(
         n.startswith("checkpoint_app/") for n in names
     )
-    carried = [n for n in names if "standin" in n or "synthetic" in n or "testkit" in n or n.endswith(".yml")]
+    carried = [
+        n
+        for n in names
+        if "standin" in n or "synthetic" in n or "testkit" in n or "phone_static" in n or n.endswith(".yml")
+    ]
     assert not carried, carried
 
 

@@ -1,6 +1,7 @@
 """`make demo` with LINE: the hub talks to an in-process LINE stand-in (`checkpass_testkit.line_standin`, test
 equipment from testkit/, installed beside the product in the development .venv) on the next port, both
-channels configured with demo secrets, rich menus created. A person then chats from another
+channels configured with demo secrets, rich menus created. A person then uses the LINE phone in a
+browser (the stand-in's `/phone`: each demo person's chat, rich menu and LIFF pages) or chats from another
 terminal with the command `demo_lines` prints."""
 
 from __future__ import annotations
@@ -10,15 +11,34 @@ import asyncio
 from pydantic import SecretStr
 
 from checkpass_testkit.line_standin import StandIn
+from checkpass_testkit.line_standin.phone import Account, Person, Phone, person_user_id
 from hub.core.config import Settings
-from hub.line.channels import ChannelName, configured_channels
+from hub.demo import DEMO_EMPLOYEES, DEMO_ENTERPRISE_ADMIN, DEMO_OFFICERS, DEMO_STATION_ADMIN
+from hub.line.channels import ROLE_LABELS, ChannelName, configured_channels
 from hub.line.delivery import Sender
 from hub.line.menus import setup_menus
+from hub.models.identity import Role
 
 DEMO_SECRETS = {"enterprise": "demo-enterprise-channel-secret", "police": "demo-police-channel-secret"}
 DEMO_TOKENS = {"enterprise": "demo-enterprise-access-token", "police": "demo-police-access-token"}
 DEMO_LOGIN_CHANNEL_ID = "1650000000"
 DEMO_USER = "U" + "0123456789abcdef" * 2
+ACCOUNT_NAMES = {"enterprise": "新北市交通管制通行碼管理系統", "police": "新北市交通管制通行碼查驗系統"}
+
+
+def demo_people() -> list[Person]:
+    """Who the LINE phone can be: a guest (a new LINE user each time) and one person of each role."""
+
+    def person(role: Role, channel: str, name: str, mobile: str) -> Person:
+        return Person(role.value, name, ROLE_LABELS[role.value], channel, mobile, person_user_id(role.value))
+
+    return [
+        Person("guest", "訪客", "未綁定的 LINE 使用者", None),
+        person(Role.ENTERPRISE_ADMIN, "enterprise", *DEMO_ENTERPRISE_ADMIN),
+        person(Role.EMPLOYEE, "enterprise", DEMO_EMPLOYEES[0][0], DEMO_EMPLOYEES[0][1]),
+        person(Role.STATION_ADMIN, "police", DEMO_STATION_ADMIN[0], DEMO_STATION_ADMIN[1]),
+        person(Role.OFFICER, "police", DEMO_OFFICERS[0][0], DEMO_OFFICERS[0][2]),
+    ]
 
 
 def start_standin(settings: Settings, host: str, port: int) -> tuple[Settings, StandIn]:
@@ -49,6 +69,17 @@ def start_standin(settings: Settings, host: str, port: int) -> tuple[Settings, S
             await sender.aclose()
 
     asyncio.run(menus())
+    hub_url = configured.base_url.rstrip("/")
+    phone = Phone(
+        standin,
+        accounts=[
+            Account(c, ACCOUNT_NAMES[c], f"{hub_url}/line/{c}/webhook", DEMO_SECRETS[c]) for c in DEMO_SECRETS
+        ],
+        people=demo_people(),
+        liff_endpoints={configured.liff_id_enterprise: hub_url, configured.liff_id_police: hub_url},
+        sms_file=configured.sms_file_path,
+    )
+    standin.attach_phone(phone, host)
     return configured, standin
 
 
@@ -61,6 +92,7 @@ def demo_lines(settings: Settings, hub_url: str) -> list[str]:
         f"HUB_LINE_API_URL={settings.line_api_url} HUB_BASE_URL={hub_url}"
     )
     return [
+        f"  LINE phone:    {settings.line_api_url}/phone  (each demo person's LINE, in a browser)",
         f"  LINE stand-in: {settings.line_api_url} (webhooks at {hub_url}/line/enterprise|police/webhook)",
         f"  LINE chat:     {env} .venv/bin/checkpass hub line chat --channel enterprise --user {DEMO_USER}",
     ]

@@ -21,6 +21,10 @@ What it does, and why each part is here:
   verify that names another channel as `client_id` is refused as LINE refuses it, so a hub that sends
   the wrong channel, or accepts a token another channel's LIFF app obtained, fails in tests.
   `inject_verify_answer` bends one answer as LINE never would, to test the hub's own check of it.
+  `GET /oauth2/v2.1/verify?access_token=` answers for access tokens it issued (`issue_access_token`),
+  which LINE's LIFF SDK checks when a LIFF app opens in the LINE app.
+- The LINE phone (`phone.py`, `/phone`): a browser page that shows each LINE user's chat, rich menu and
+  LIFF pages as the LINE app would, and sends the hub signed webhooks (`attach_phone`).
 - Every call is recorded (`calls()`); a small control API under `/_standin/` offers the same to another
   process (the `checkpass hub line chat` command, the demo).
 """
@@ -108,6 +112,7 @@ class _ReplyToken:
     channel: str
     issued: float
     used: bool = False
+    user: str | None = None  # the LINE user whose event carried it (None: not told)
 
 
 _ERRORS = {
@@ -146,6 +151,8 @@ class StandIn:
         self.id_token_seconds = id_token_seconds
         self._reply_tokens: dict[str, _ReplyToken] = {}
         self._id_tokens: dict[str, dict[str, Any]] = {}
+        self._access_tokens: dict[str, dict[str, Any]] = {}
+        self.phone: Any = None  # the LINE phone's routes (phone.py), when attached
         self._faults: list[_Fault] = []
         self._outage_until = 0.0
         self._outage_hang = 0.0
@@ -162,10 +169,23 @@ class StandIn:
 
     # --- what tests and the chat command use ---
 
-    def issue_reply_token(self, channel: str) -> str:
+    def issue_reply_token(self, channel: str, user_id: str | None = None) -> str:
+        """A reply token for an event of `user_id` (named, the reply shows in that user's `conversation`)."""
         token = secrets.token_hex(16)
         with self._lock:
-            self._reply_tokens[token] = _ReplyToken(channel, time.monotonic())
+            self._reply_tokens[token] = _ReplyToken(channel, time.monotonic(), user=user_id)
+        return token
+
+    def issue_access_token(self, user_id: str, channel_id: str) -> str:
+        """A LINE Login access token of `user_id` for LINE Login channel `channel_id`, as the LINE app hands
+        a LIFF app it opens (`GET /oauth2/v2.1/verify` answers for it with that `client_id`)."""
+        token = "eyJ" + secrets.token_urlsafe(40)
+        with self._lock:
+            self._access_tokens[token] = {
+                "sub": user_id,
+                "client_id": channel_id,
+                "exp": time.time() + self.id_token_seconds,
+            }
         return token
 
     def issue_id_token(
@@ -238,6 +258,38 @@ class StandIn:
                 out.append(Answer(None, key, call.body.get("to"), call.at))
         return out
 
+    def conversation(self, channel: str, user_id: str) -> list[tuple[float, dict[str, Any]]]:
+        """The messages LINE accepted for `user_id` (replies to the events the user's tokens came with,
+        pushes to the user), each with its arrival time (`time.monotonic()`), in arrival order."""
+        out: list[tuple[float, dict[str, Any]]] = []
+        with self._lock:
+            users = {key: token.user for key, token in self._reply_tokens.items()}
+        for call in self.calls(channel):
+            if call.status // 100 != 2 or not isinstance(call.body, dict):
+                continue
+            if call.operation_id == "replyMessage":
+                if users.get(str(call.body.get("replyToken"))) != user_id:
+                    continue
+            elif call.operation_id != "pushMessage" or call.body.get("to") != user_id:
+                continue
+            out.extend((call.at, message) for message in call.body.get("messages", []))
+        return out
+
+    def menu_image(self, channel: str, menu_id: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            menu = self._state[channel].rich_menus.get(menu_id)
+            if menu is None or menu.image is None:
+                return None
+            return menu.image, menu.content_type or "image/png"
+
+    def menu_of(self, channel: str, user_id: str) -> dict[str, Any] | None:
+        """The rich menu `user_id` sees: the one linked to the user, else the channel's default."""
+        with self._lock:
+            state = self._state[channel]
+            menu_id = state.user_menus.get(user_id) or state.default_menu
+            menu = state.rich_menus.get(menu_id) if menu_id else None
+            return dict(menu.request, richMenuId=menu_id) if menu else None
+
     def linked_menu(self, channel: str, user_id: str) -> dict[str, Any] | None:
         with self._lock:
             state = self._state[channel]
@@ -296,8 +348,17 @@ class StandIn:
             raise errors[0]
         return self.url
 
+    def attach_phone(self, phone: Any, host: str = "127.0.0.1") -> str:
+        """Serve the LINE phone (`phone.Phone`) at `/phone` and start its webview; returns the page URL."""
+        assert self._loop is not None, "start the stand-in first"
+        self.phone = phone
+        asyncio.run_coroutine_threadsafe(phone.start_webview(host), self._loop).result(10)
+        return self.url + "/phone"
+
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None:
+            if self.phone is not None:
+                asyncio.run_coroutine_threadsafe(self.phone.close(), self._loop).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
             self._thread = None
@@ -309,8 +370,12 @@ class StandIn:
         path = request.path
         if path.startswith(CONTROL_PREFIX + "/"):
             return await self._control(request, path[len(CONTROL_PREFIX) :])
+        if self.phone is not None and (path == "/phone" or path.startswith("/phone/")):
+            return await self.phone.handle(request)
         if path == "/oauth2/v2.1/verify" and request.method == "POST":
             return await self._verify_id_token(request)
+        if path == "/oauth2/v2.1/verify" and request.method == "GET":
+            return self.verify_access_token(request.query.get("access_token", ""))
         raw = await request.read()
         op = self._spec.operation(request.method, path)
         channel = self._channel_of(request)
@@ -589,6 +654,22 @@ class StandIn:
             )
         return web.json_response(body, status=status)
 
+    def verify_access_token(self, access_token: str) -> web.Response:
+        """LINE Login's access-token check (`GET /oauth2/v2.1/verify`) for tokens of `issue_access_token`."""
+        with self._lock:
+            claims = self._access_tokens.get(access_token)
+        if claims is None or claims["exp"] <= time.time():
+            status, body = 400, {"error": "invalid_request", "error_description": "access token expired"}
+        else:
+            left = int(claims["exp"] - time.time())
+            status, body = (
+                200,
+                {"scope": "openid profile", "client_id": claims["client_id"], "expires_in": left},
+            )
+        with self._lock:
+            self._calls.append(Call(None, "GET", "/oauth2/v2.1/verify", "verifyAccessToken", None, status))
+        return web.json_response(body, status=status)
+
     # --- control API for another process ---
 
     async def _control(self, request: web.Request, what: str) -> web.StreamResponse:
@@ -603,7 +684,8 @@ class StandIn:
             channel = str(data.get("channel", ""))
             if channel not in self._state:
                 return web.json_response({"message": "unknown channel"}, status=400)
-            return web.json_response({"replyToken": self.issue_reply_token(channel)})
+            user = data.get("userId")
+            return web.json_response({"replyToken": self.issue_reply_token(channel, user and str(user))})
         if what == "/id-tokens" and request.method == "POST":
             channel_id = data.get("channelId")
             token = self.issue_id_token(
