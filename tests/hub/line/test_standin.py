@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -313,3 +314,151 @@ def test_control_api_for_another_process(standin: StandIn) -> None:
     calls = httpx.get(standin.url + "/_standin/calls", params={"channel": "police"}).json()
     assert [c["operation_id"] for c in calls["calls"]] == ["replyMessage"]
     assert calls["calls"][0]["body"]["messages"] == [{"type": "text", "text": "z"}]
+
+
+# --- what the LINE phone (phone.py) stands on ---
+
+
+def test_access_tokens_are_verified_as_line_login_does(standin: StandIn):
+    """The LIFF SDK checks the access token the LINE app handed the page: LINE Login answers its channel."""
+    token = standin.issue_access_token("U" + "1" * 32, "2000000001")
+    answer = httpx.get(standin.url + "/oauth2/v2.1/verify", params={"access_token": token})
+    assert answer.status_code == 200
+    assert answer.json()["client_id"] == "2000000001" and 0 < answer.json()["expires_in"] <= 3600
+    unknown = httpx.get(standin.url + "/oauth2/v2.1/verify", params={"access_token": "eyJnot-issued"})
+    assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_request"
+
+
+def test_a_conversation_is_one_users_replies_and_pushes(standin: StandIn):
+    alice, bob = "U" + "a" * 32, "U" + "b" * 32
+    to_alice = standin.issue_reply_token("enterprise", alice)
+    standin.issue_reply_token("enterprise", bob)
+    reply = {"replyToken": to_alice, "messages": [{"type": "text", "text": "給 alice"}]}
+    assert _post(standin, "/v2/bot/message/reply", reply).status_code == 200
+    push = {"to": bob, "messages": [{"type": "text", "text": "給 bob"}]}
+    assert _post(standin, "/v2/bot/message/push", push).status_code == 200
+    assert [m["text"] for _at, m in standin.conversation("enterprise", alice)] == ["給 alice"]
+    assert [m["text"] for _at, m in standin.conversation("enterprise", bob)] == ["給 bob"]
+    assert standin.conversation("police", alice) == []
+
+
+@pytest.fixture
+def hub_double() -> Iterator[dict[str, Any]]:
+    """An HTTP server in place of the hub: records webhooks, serves a page with the hub's frame headers."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: dict[str, Any] = {"webhooks": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen["webhooks"].append((self.path, body, self.headers.get("X-Line-Signature")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            page = b"<!doctype html><title>page</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("X-Frame-Options", "DENY")
+            self.send_header(
+                "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+            )
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    seen["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    yield seen
+    server.shutdown()
+
+
+def test_the_phone_sends_signed_webhooks_and_shows_the_answer(standin: StandIn, hub_double: dict[str, Any]):
+    from linebot.v3 import WebhookParser
+    from linebot.v3.exceptions import InvalidSignatureError
+
+    from checkpass_testkit.line_standin.phone import Account, Person, Phone
+
+    secret = "phone-test-secret"
+    phone = Phone(
+        standin,
+        accounts=[Account("enterprise", "企業帳號", hub_double["url"] + "/line/enterprise/webhook", secret)],
+        people=[Person("guest", "訪客", "未綁定", None)],
+        liff_endpoints={"2000000001-enterpri": hub_double["url"]},
+    )
+    page = standin.attach_phone(phone)
+    assert httpx.get(page).text.startswith("<!doctype html>")
+    user = "U" + "c" * 32
+    sent = httpx.post(
+        f"{page}/api/send", json={"channel": "enterprise", "user": user, "kind": "postback", "data": "a=faq"}
+    )
+    assert sent.status_code == 200, sent.text
+    ((path, body, signature),) = hub_double["webhooks"]
+    assert path == "/line/enterprise/webhook"
+    (event,) = WebhookParser(secret).parse(body.decode(), signature)  # refuses a wrong signature
+    assert event.source.user_id == user and event.postback.data == "a=faq"
+    assert check("webhook", "CallbackRequest", json.loads(body)) == []
+    with pytest.raises(InvalidSignatureError):
+        WebhookParser("another-secret").parse(body.decode(), signature)
+
+    # The hub answers with the event's reply token: the user's chat shows it, another user's does not.
+    reply = {"replyToken": event.reply_token, "messages": [{"type": "text", "text": "答覆"}]}
+    assert _post(standin, "/v2/bot/message/reply", reply).status_code == 200
+    chat = httpx.get(f"{page}/api/chat", params={"channel": "enterprise", "user": user}).json()
+    assert [(m["from"], m["message"]["text"]) for m in chat["messages"]] == [("account", "答覆")]
+    other = httpx.get(f"{page}/api/chat", params={"channel": "enterprise", "user": "U" + "d" * 32}).json()
+    assert other["messages"] == []
+
+
+def test_the_webview_opens_liff_urls_with_the_users_tokens(standin: StandIn, hub_double: dict[str, Any]):
+    from urllib.parse import parse_qs, urlsplit
+
+    from checkpass_testkit.line_standin.phone import Account, Phone
+
+    phone = Phone(
+        standin,
+        accounts=[Account("enterprise", "企業帳號", hub_double["url"] + "/w", "s")],
+        people=[],
+        liff_endpoints={"2000000001-enterpri": hub_double["url"]},
+    )
+    page = standin.attach_phone(phone)
+    user = "U" + "e" * 32
+    opened = httpx.post(
+        f"{page}/api/liff",
+        json={
+            "channel": "enterprise",
+            "user": user,
+            "url": "https://liff.line.me/2000000001-enterpri/liff/x",
+        },
+    ).json()["url"]
+    parts = urlsplit(opened)
+    assert parse_qs(parts.query) == {"to": ["/liff/x"]}
+    tokens = {k: v[0] for k, v in parse_qs(parts.fragment).items()}
+    assert set(tokens) == {"access_token", "context_token", "feature_token", "id_token"}
+    verified = httpx.post(
+        standin.url + "/oauth2/v2.1/verify", data={"id_token": tokens["id_token"], "client_id": "2000000001"}
+    )
+    assert verified.status_code == 200 and verified.json()["sub"] == user
+    webview = f"{parts.scheme}://{parts.netloc}"
+    # The SDK's call to api.line.me, as the webview's service worker forwards it.
+    checked = httpx.get(
+        webview + "/_webview/line/api/oauth2/v2.1/verify", params={"access_token": tokens["access_token"]}
+    )
+    assert checked.json()["client_id"] == "2000000001"
+    assert httpx.get(webview + "/_webview/sw.js").headers["Service-Worker-Allowed"] == "/"
+    # The endpoint's page passes through with its policy, less what forbids showing it in the phone.
+    passed = httpx.get(webview + "/liff/x")
+    assert passed.status_code == 200 and passed.text.startswith("<!doctype html>")
+    assert "x-frame-options" not in passed.headers
+    assert passed.headers["content-security-policy"] == "default-src 'none'; base-uri 'none'"
+    not_liff = httpx.post(
+        f"{page}/api/liff", json={"channel": "enterprise", "user": user, "url": "https://example.com/"}
+    )
+    assert not_liff.status_code == 400
