@@ -264,6 +264,7 @@ def test_demo_rerun_prints_what_is_true(tmp_path):
     engine.dispose()
     assert "demo-admin-2026" not in second and "changed since the first run" in second
     assert "(2 valid passes" in second and "revoked, not re-issued: 林*玲" in second
+    assert f"LINE phone:    http://127.0.0.1:{port + 1}/phone " in second  # the phone is there again
     files = sorted(p.name for p in (directory / "passes").iterdir())
     assert len(files) == 4 and not any(revoked_id[:8] in name for name in files)
     assert len({name.split("-")[1] for name in files}) == 2  # numbers 1 and 2, each once

@@ -15,9 +15,9 @@ What it does, and why each part is here:
   LINE's in-app browser loads the endpoint URL. The page gets what the LINE app gives a LIFF app in the
   URL fragment (an access token, a feature token, a context token, an ID token for that user, issued by
   the stand-in), and LINE's real LIFF SDK served by the hub runs on it. The SDK calls LINE's hosts
-  (`https://api.line.me/...`, e.g. to check the access token); a service worker of the webview
-  (`webview/sw.js`) answers those calls from the stand-in, as a test lab's DNS would. Two things a
-  real phone gives the SDK are given here by the webview's start page (`webview/open.js`): the
+  (`https://api.line.me/...`, e.g. to check the access token, and LINE's CDN); a service worker of the
+  webview (`phone_static/sw.js`) answers those calls from the stand-in, as a test lab's DNS would. Two
+  things a real phone gives the SDK are given here by the webview's start page (`phone_static/open.js`): the
   "in the LINE app" mark the SDK keeps in `sessionStorage` (it reads it from the LINE app's user agent,
   which a page cannot set), and a fresh LIFF store per opening (the LINE app opens each LIFF app in a new
   webview). The hub's pages forbid framing (`frame-ancestors 'none'`, `X-Frame-Options`); the webview
@@ -332,9 +332,11 @@ class Phone:
         return await self._pass_on(request)
 
     def _line_host(self, request: web.Request, rest: str) -> web.Response:
-        """A call the LIFF SDK made to one of LINE's hosts (`{sub}.line.me/{path}`), forwarded by sw.js."""
-        _sub, _, path = rest.partition("/")
-        if path == "oauth2/v2.1/verify" and request.method == "GET":
+        """A call the LIFF SDK made to one of LINE's hosts (`{host}/{path}`), forwarded by sw.js. LINE Login's
+        access-token check is answered; the rest (the SDK's translations and extensions from LINE's CDN)
+        is not found, and the SDK goes on without them."""
+        host, _, path = rest.partition("/")
+        if host == "api.line.me" and path == "oauth2/v2.1/verify" and request.method == "GET":
             return self.standin.verify_access_token(request.query.get("access_token", ""))
         return web.json_response({"message": "Not found"}, status=404)
 

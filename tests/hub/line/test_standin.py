@@ -449,7 +449,8 @@ def test_the_webview_opens_liff_urls_with_the_users_tokens(standin: StandIn, hub
     webview = f"{parts.scheme}://{parts.netloc}"
     # The SDK's call to api.line.me, as the webview's service worker forwards it.
     checked = httpx.get(
-        webview + "/_webview/line/api/oauth2/v2.1/verify", params={"access_token": tokens["access_token"]}
+        webview + "/_webview/line/api.line.me/oauth2/v2.1/verify",
+        params={"access_token": tokens["access_token"]},
     )
     assert checked.json()["client_id"] == "2000000001"
     assert httpx.get(webview + "/_webview/sw.js").headers["Service-Worker-Allowed"] == "/"
