@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -463,3 +464,21 @@ def test_the_webview_opens_liff_urls_with_the_users_tokens(standin: StandIn, hub
         f"{page}/api/liff", json={"channel": "enterprise", "user": user, "url": "https://example.com/"}
     )
     assert not_liff.status_code == 400
+
+
+def test_the_phone_says_when_the_hub_cannot_be_reached(standin: StandIn):
+    from checkpass_testkit.line_standin.phone import Account, Phone
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    webhook = f"http://127.0.0.1:{closed}/line/enterprise/webhook"
+    phone = Phone(
+        standin, accounts=[Account("enterprise", "企業", webhook, "s")], people=[], liff_endpoints={}
+    )
+    page = standin.attach_phone(phone)
+    sent = httpx.post(
+        f"{page}/api/send",
+        json={"channel": "enterprise", "user": "U" + "f" * 32, "kind": "text", "text": "在嗎"},
+    )
+    assert sent.status_code == 502 and sent.json() == {"webhook": 0}

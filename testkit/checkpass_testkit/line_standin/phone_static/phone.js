@@ -67,7 +67,10 @@ async function choose() {
 
 async function send(kind, fields) {
   const chosen = { ...state };
-  await api("send", { channel: chosen.channel, user: chosen.user, kind, ...fields });
+  const answer = await api("send", { channel: chosen.channel, user: chosen.user, kind, ...fields });
+  // LINE would retry a webhook the hub refused; the phone says so instead of showing nothing.
+  $("notice").hidden = answer.webhook === 200;
+  $("notice").textContent = answer.webhook === 200 ? "" : `webhook 未送達（hub 回應 ${answer.webhook || "無"}）`;
   await refresh();
 }
 
