@@ -157,6 +157,11 @@ def test_employee_shows_the_pass_as_a_flex_bubble(browser: Any, phone_url: str) 
     qr = bubble.locator("img.fx-image")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     _shot(page, "employee-pass")
+    _menu(page, "下載通行碼")  # an image message: the QR at its signed link, fetched from the hub
+    image = page.locator(".row.account img.image-message").last
+    image.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    _shot(page, "employee-pass-image")
     page.context.close()
 
 

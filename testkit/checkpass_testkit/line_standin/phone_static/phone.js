@@ -330,6 +330,8 @@ async function start() {
   };
   $("liff-close").onclick = closeLiff;
   $("menu-image").onload = () => { $("chat").scrollTop = $("chat").scrollHeight; };
+  // An image that arrives after the chat was drawn makes it taller: keep the latest message in view.
+  $("chat").addEventListener("load", () => { $("chat").scrollTop = $("chat").scrollHeight; }, true);
   await choose();
   setInterval(refresh, POLL_MS);
 }
