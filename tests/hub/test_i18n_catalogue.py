@@ -1,4 +1,4 @@
-"""One message catalogue (hub/locale, docs/i18n.md): every message key the code and templates use, every
+"""One message catalogue (catalogue/locale, docs/i18n.md): every message key the code and templates use, every
 refusal reason and every state word shown has a non-empty text in zh-TW and in English, with the same
 placeholders; refusals and validation problems read as sentences, never as codes or `loc: msg`."""
 
