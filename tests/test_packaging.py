@@ -47,7 +47,7 @@ def test_the_wheel_ships_no_test_equipment(tmp_path):
 def test_no_product_module_imports_the_test_equipment_but_the_demo():
     users = [
         path.relative_to(ROOT).as_posix()
-        for package in ("hub", "checkpoint_app", "crypto", "provisioning")
+        for package in ("hub", "checkpoint_app", "crypto", "provisioning", "catalogue")
         for path in (ROOT / package).rglob("*.py")
         if "import checkpass_testkit" in path.read_text() or "from checkpass_testkit" in path.read_text()
     ]
