@@ -45,11 +45,12 @@ lint: bootstrap
 mutants: bootstrap
 	$(PY) scripts/mutants.py $(MODULES)
 
-# The message catalogue (docs/i18n.md): list the keys the code and templates use (build/messages.pot),
-# then check that both languages' .po hold every used key, non-empty.
-I18N_KEYWORDS := -k t -k translate:2 -k text:2 -k _problem_text -k CellProblem -k MenuItem -k Refused:2
+# The message catalogue (docs/i18n.md): list the keys the code, templates and kv rules use
+# (build/messages.pot), then check that both languages' .po hold every used key, non-empty.
+I18N_KEYWORDS := -k t -k translate:2 -k text:2 -k _problem_text -k CellProblem -k MenuItem -k Refused:2 -k tr -k _say
 i18n-extract: bootstrap
 	.venv/bin/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --omit-header -o build/messages.pot .
 
 i18n-check: bootstrap
-	.venv/bin/python -m pytest -q -p no:cacheprovider tests/hub/test_i18n_catalogue.py
+	.venv/bin/python -m pytest -q -p no:cacheprovider tests/hub/test_i18n_catalogue.py \
+		tests/checkpoint_app/test_app_catalogue.py

@@ -1,20 +1,29 @@
 """One exception family for the checkpoint core; messages are safe to show (no personal data).
 
-Each error names a message of `checkpoint_app.messages` (`key`, `values`): the screen shows it in
-the officer's language, `str()` gives the English text for logs and tests.
+Each error names a refusal of the message catalogue (`key`, `values`; the catalogue's
+`checkpoint.refusal.<key>`, docs/i18n.md): the screen shows it in the officer's language, `str()` gives
+the English text for logs and tests. Nothing from the hub's own English answer reaches the screen: the
+hub's reason is mapped to a key, its detail goes to the log only.
 """
 
 from __future__ import annotations
 
-from checkpoint_app.messages import MESSAGES, text
+import catalogue
+
+REFUSAL = "checkpoint.refusal."
+
+
+def text(key: str, lang: str, values: dict[str, object] | None = None) -> str:
+    """The refusal `key` in `lang` ("zh" or "en"), formatted with `values`."""
+    return catalogue.text(lang, REFUSAL + key, **(values or {}))
 
 
 class CheckpointError(Exception):
     """Base class; `key` names the message, str(e) is its English text."""
 
     def __init__(self, key: str, **values: object) -> None:
-        if key not in MESSAGES:
-            raise KeyError(f"no message {key!r} in checkpoint_app.messages")  # a programming error
+        if not catalogue.has(REFUSAL + key):
+            raise KeyError(f"no message {REFUSAL + key!r} in the catalogue")  # a programming error
         self.key = key
         self.values = values
         super().__init__(text(key, "en", values))

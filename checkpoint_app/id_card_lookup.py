@@ -40,9 +40,6 @@ def normalise(typed: str) -> str:
     return "".join(ch for ch in normalize_national_id(typed) if ch not in " -")
 
 
-_REFUSALS = {401: "idcard_device_refused", 403: "idcard_not_officer", 429: "idcard_throttled"}
-
-
 def lookup(client: HubClient, key: KeyPair, device_id: str, officer_id: str, typed: str) -> IdCardAnswer:
     national_id = normalise(typed)
     if not is_valid_national_id(national_id, allow_old_resident=True):
@@ -61,10 +58,23 @@ def lookup(client: HubClient, key: KeyPair, device_id: str, officer_id: str, typ
     except HubUnavailableError as exc:
         raise IdCardNeedsNetworkError("idcard_needs_network") from exc
     except HubHTTPError as exc:
-        if exc.status_code in _REFUSALS:
-            raise CheckpointError(_REFUSALS[exc.status_code]) from exc
-        raise
+        refusal = _refusal(exc.status_code)
+        if refusal is None:
+            raise
+        raise refusal from exc
     return _answer(answer)
+
+
+def _refusal(status: int) -> CheckpointError | None:
+    """The hub's refusals of a check that the officer can act on, each in its own words."""
+    match status:
+        case 401:
+            return CheckpointError("idcard_device_refused")
+        case 403:
+            return CheckpointError("idcard_not_officer")
+        case 429:
+            return CheckpointError("idcard_throttled")
+    return None
 
 
 def _answer(doc: dict[str, Any]) -> IdCardAnswer:

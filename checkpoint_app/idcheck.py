@@ -5,15 +5,11 @@ The typed number lives only in this call: it is not stored, logged or put in the
 
 from __future__ import annotations
 
+import catalogue
 from checkpoint_app.models import IdCheck, IdCheckResult
 from crypto.identity import is_valid_national_id
 
-_MESSAGES: dict[IdCheckResult, tuple[str, str]] = {
-    IdCheckResult.MATCH: ("身分證號與通行碼相符", "ID number matches the pass"),
-    IdCheckResult.MISMATCH: ("身分證號與通行碼不符", "ID number does not match the pass"),
-    IdCheckResult.INVALID: ("身分證號格式或檢查碼錯誤", "Not a valid ID number (format or check digit)"),
-    IdCheckResult.NO_PASS: ("無可比對的通行碼", "No pass to compare with"),
-}
+RESULT = "checkpoint.idcheck."  # + the result's value: the words of each result (docs/i18n.md)
 
 
 def _normalise(typed: str) -> str:
@@ -41,7 +37,7 @@ def check_typed_id(masked_national_id: str | None, typed_id: str) -> IdCheck:
             result = IdCheckResult.MISMATCH
         else:
             result = IdCheckResult.MATCH
-    zh, en = _MESSAGES[result]
+    zh, en = catalogue.text("zh-TW", RESULT + result.value), catalogue.text("en", RESULT + result.value)
     return IdCheck(
         result=result, checksum_ok=checksum_ok, visible_match=visible, message_zh=zh, message_en=en
     )

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / "var" / "mutants"
 # What a scratch project links in: the packages the tests import and the tests themselves.
-LINKED = ("crypto", "checkpoint_app", "hub", "provisioning", "tests", "testkit")
+LINKED = ("catalogue", "crypto", "checkpoint_app", "hub", "provisioning", "tests", "testkit")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def history_rows(records: list[ScanRecord], lang: str) -> list[dict[str, Any]]:
     """RecycleView data for the records; only masked personal data reaches the list."""
     rows = []
     for record in records:
-        verdict = i18n.tr("verdict_ok" if record.ok else "verdict_refused", lang)
+        verdict = i18n.tr("verdict_ok", lang) if record.ok else i18n.tr("verdict_refused", lang)
         reason = "" if record.ok else i18n.pick(record.reason_text_zh, record.reason_text_en, lang)
         who = " ".join(
             p for p in (record.holder_name_masked, record.masked_national_id, record.org_name) if p

@@ -66,12 +66,12 @@ class IdCardScreen(Screen):
     def verdict_text(self, lang: str, answer: Any) -> str:
         if answer is None:
             return ""
-        return i18n.tr("verdict_ok" if answer.ok else "verdict_refused", lang)
+        return i18n.tr("verdict_ok", lang) if answer.ok else i18n.tr("verdict_refused", lang)
 
     def details_text(self, lang: str, answer: Any) -> str:
         if answer is None:
             return ""
-        lines = [answer.message]
+        lines = [i18n.id_card_text(answer.status, answer.message, lang)]
         if answer.holder_masked:
             lines.append(i18n.tr("verdict_holder", lang, name=answer.holder_masked))
         if answer.national_id_masked:

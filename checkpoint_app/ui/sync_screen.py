@@ -24,7 +24,7 @@ def status_lines(status: SyncStatus | None, lang: str, now: float) -> list[str]:
         else i18n.tr("sync_never", lang)
     )
     lines = [
-        i18n.tr("sync_online" if status.online else "sync_offline", lang),
+        i18n.tr("sync_online", lang) if status.online else i18n.tr("sync_offline", lang),
         i18n.tr("sync_queued", lang, count=status.queued),
         i18n.tr("sync_parked", lang, count=status.parked),
         i18n.tr("sync_last", lang, when=last),

@@ -40,7 +40,7 @@ class VerdictScreen(Screen):
     def word(self, lang: str, outcome: Any) -> str:
         if outcome is None:
             return ""
-        return i18n.tr("verdict_ok" if outcome.ok else "verdict_refused", lang)
+        return i18n.tr("verdict_ok", lang) if outcome.ok else i18n.tr("verdict_refused", lang)
 
     def reason(self, lang: str, outcome: Any) -> str:
         if outcome is None or outcome.ok:

@@ -1,7 +1,7 @@
 """The console's words: Traditional Chinese (zh-TW) by default, English by a switch (a cookie).
 
-The words live in the hub's message catalogue (hub/locale, `hub.i18n.catalogue`; docs/i18n.md); a key the
-catalogue lacks shows as itself, which tests/hub/test_i18n_catalogue.py catches.
+The words live in the message catalogue (catalogue/locale, read through `hub.i18n.catalogue`; docs/i18n.md);
+a key the catalogue lacks shows as itself, which tests/hub/test_i18n_catalogue.py catches.
 """
 
 from __future__ import annotations

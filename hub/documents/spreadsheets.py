@@ -97,8 +97,8 @@ class ImportReport:
 
 
 class CellProblem(ValueError):
-    """What is wrong with a cell, as a catalogue key (`import.*`, hub/locale) and its values; a report row
-    says it in words (`_problem_text`), never the validator's English."""
+    """What is wrong with a cell, as a catalogue key (`import.*`, catalogue/locale) and its values; a report
+    row says it in words (`_problem_text`), never the validator's English."""
 
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)

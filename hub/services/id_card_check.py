@@ -29,6 +29,7 @@ from crypto.verify import Reason
 from hub.context import context_of
 from hub.db import utcnow
 from hub.devices.single_check import current_verdict, register_device
+from hub.i18n import catalogue
 from hub.models.audit import AuditEvent
 from hub.models.devices import Scan
 from hub.models.identity import User
@@ -52,14 +53,7 @@ class IdCardStatus(StrEnum):
     NONE = "none"  # no pass was ever issued to this ID
 
 
-STATUS_TEXT: dict[IdCardStatus, str] = {
-    IdCardStatus.VALID: "持有有效通行碼，核准通行",
-    IdCardStatus.REVOKED: "通行碼已撤銷，不予通行",
-    IdCardStatus.EXPIRED: "通行碼已過期，不予通行",
-    IdCardStatus.NOT_YET_VALID: "通行碼尚未生效，不予通行",
-    IdCardStatus.INVALID: "通行碼已失效，不予通行",
-    IdCardStatus.NONE: "查無此身分證號的通行碼，不予通行",
-}
+STATUS_TEXT = "id_card."  # + the status: its words in the catalogue, which the checkpoint app reads too
 
 _FROM_REASON = {
     Reason.VALID: IdCardStatus.VALID,
@@ -94,7 +88,7 @@ class IdCardAnswer:
 
     @property
     def message(self) -> str:
-        return STATUS_TEXT[self.status]
+        return catalogue.text(catalogue.DEFAULT_LANGUAGE, STATUS_TEXT + self.status.value)
 
 
 def officer_of_user(db: Session, user: User) -> Officer:

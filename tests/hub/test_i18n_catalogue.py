@@ -1,4 +1,4 @@
-"""One message catalogue (hub/locale, docs/i18n.md): every message key the code and templates use, every
+"""One message catalogue (catalogue/locale, docs/i18n.md): every message key the code and templates use, every
 refusal reason and every state word shown has a non-empty text in zh-TW and in English, with the same
 placeholders; refusals and validation problems read as sentences, never as codes or `loc: msg`."""
 
@@ -18,6 +18,7 @@ from hub.services import errors as domain
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED_LATIN = (
+    r"QR Code|CPE1|"  # the checkpoint app: the enrolment code's name (before QR alone) and its prefix
     r"\{[a-z_]+\}|LINE|QR|SMS|CSV|PDF|App|UUID|Excel|LibreOffice|xlsx|ods|csv|Asia/Taipei|YYYY|MM|DD|HH"
     r"|login\.failed|NTP|checkpass keys compromise"  # a product name, formats, a command to type
 )
@@ -58,6 +59,7 @@ def _literals(pattern: str) -> set[str]:
 def _dynamic_keys() -> set[str]:
     """Keys the code builds from a word: refusals by reason, things by kind, done messages, states."""
     from crypto.trust import KeyState
+    from hub.services.id_card_check import IdCardStatus
 
     keys = {f"refusal.{r}" for r in _literals(r'reason="([a-z_]+)"') | _literals(r'_wrong_code\("([a-z_]+)"')}
     keys |= {f"refusal.{cls.default_reason}" for cls in vars(domain).values() if isinstance(cls, type)
@@ -67,6 +69,7 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"status.{s.value}" for s in KeyState}
     keys |= {f"status.{s}" for s in ("ok", "renew_soon", "expired", "missing", "online", "offline")}
     keys |= _literals(r'message_key="([a-z_.]+)"')
+    keys |= {f"id_card.{s.value}" for s in IdCardStatus}
     return keys
 
 
@@ -86,7 +89,8 @@ def test_both_catalogues_hold_the_same_keys_and_placeholders():
         assert zh[key] and en[key], key
         names = [{f for _, f, _, _ in fields.parse(text) if f} for text in (zh[key], en[key])]
         assert names[0] == names[1], key
-        if not key.startswith("lang."):  # zh-TW words name no English but these (names, formats)
+        # zh-TW words name no English but these (names, formats); a language switch names the other one.
+        if not key.startswith("lang.") and key != "checkpoint.lang_switch":
             words = re.sub(ALLOWED_LATIN, "", zh[key])
             assert not re.search(r"[A-Za-z]{3,}", words), (key, zh[key])
 

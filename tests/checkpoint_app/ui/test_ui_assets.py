@@ -18,12 +18,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def ui_strings() -> str:
-    from checkpoint_app import idcheck, reasons
+    import catalogue
     from checkpoint_app.ui import i18n
 
+    # Every checkpoint.* message: the screens' words, the core's refusals, verdict reasons, ID checks;
+    # and the hub's ID-card answers, which the app words by status.
     parts = [i18n.tr(key, lang) for key in i18n.keys() for lang in i18n.LANGUAGES]
-    parts += [text for pair in reasons._TEXTS.values() for text in pair]
-    parts += [text for pair in idcheck._MESSAGES.values() for text in pair]
+    answers = [key for key in catalogue.messages("zh-TW") if key.startswith(i18n.ID_CARD)]
+    parts += [catalogue.text(lang, key) for key in answers for lang in catalogue.LOCALES]
     return "".join(parts)
 
 

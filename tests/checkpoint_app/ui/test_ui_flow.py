@@ -29,13 +29,15 @@ NOT_IN_FONT = "\U00020000\U0002a6d6"
 
 
 def ui_text() -> str:
-    """Every string the UI can show from its own tables and the core's, both languages."""
-    from checkpoint_app import idcheck, reasons
+    """Every string the UI can show from the catalogue (checkpoint.*), both languages."""
+    import catalogue
     from checkpoint_app.ui import i18n
 
+    # Every checkpoint.* message: the screens' words, the core's refusals, verdict reasons, ID checks;
+    # and the hub's ID-card answers, which the app words by status.
     parts = [i18n.tr(key, lang) for key in i18n.keys() for lang in i18n.LANGUAGES]
-    parts += [text for pair in reasons._TEXTS.values() for text in pair]
-    parts += [text for pair in idcheck._MESSAGES.values() for text in pair]
+    answers = [key for key in catalogue.messages("zh-TW") if key.startswith(i18n.ID_CARD)]
+    parts += [catalogue.text(lang, key) for key in answers for lang in catalogue.LOCALES]
     parts += ["陳大明王小華林志華新北物流股份有限公司艾斯移動", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"]
     return "".join(parts)
 
@@ -294,6 +296,22 @@ def test_enrol_login_scan_valid_then_revoked_against_hub(run_app, artifacts_dir,
         {"do": "record", "screen": "sync", "ids": ["status", "offline"], "as": "sync"},
         {"do": "settle"},
         {"do": "shot", "dir": shots, "name": "hub_5_sync"},
+        # 身分證核實 for someone the hub issued no pass: its answer in zh-TW, then in English after a live
+        # switch (the hub sends a status; the app words it from the catalogue the hub words it from).
+        {"do": "press", "screen": "sync", "id": "back"},
+        {"do": "wait_screen", "name": "scan"},
+        {"do": "press", "screen": "scan", "id": "id_card"},
+        {"do": "wait_screen", "name": "id_card"},
+        {"do": "type", "screen": "id_card", "id": "typed_id", "text": "A123456789"},
+        {"do": "press", "screen": "id_card", "id": "check"},
+        {"do": "wait_text", "screen": "id_card", "id": "word", "equals": "不予通行"},
+        {"do": "record", "screen": "id_card", "ids": ["word", "details", "message"], "as": "id_card"},
+        {"do": "settle"},
+        {"do": "shot", "dir": shots, "name": "hub_6_id_card"},
+        {"do": "lang", "value": "en"},
+        {"do": "settle", "seconds": 0.2},
+        {"do": "record", "screen": "id_card", "ids": ["word", "details", "message"], "as": "id_card_en"},
+        {"do": "shot", "dir": shots, "name": "hub_6_id_card_en"},
     ]
     result = run_app(steps, ["--camera", road_cam(tmp_path), "--data", str(tmp_path / "device")])
     assert result["ok"], result["error"] + "\n" + result["stderr_tail"]
@@ -306,6 +324,10 @@ def test_enrol_login_scan_valid_then_revoked_against_hub(run_app, artifacts_dir,
     assert records["revoked"]["reason"] == "通行碼已註銷"
     assert "連線狀態：已連線" in records["sync"]["status"] and records["sync"]["offline"] == ""
     assert result["sounds_played"] == [True, False]
-    # Both shown verdicts reached the hub.
+    assert records["id_card"]["word"] == "不予通行"
+    assert records["id_card"]["details"] == "查無此身分證號的通行碼，不予通行"
+    assert records["id_card_en"]["word"] == "REFUSED"
+    assert records["id_card_en"]["details"] == "No pass for this ID number: refused"
+    # Both shown verdicts reached the hub, and the hub logged its ID-card check.
     reasons = sorted(row["reason"] for row in live_hub.scans())
-    assert reasons == ["revoked", "valid"]
+    assert reasons == ["id_card:none", "revoked", "valid"]

@@ -1,4 +1,5 @@
-"""The UI's word table: both languages everywhere, same placeholders, sane language selection."""
+"""The UI's words (the catalogue's checkpoint.*): both languages everywhere, same placeholders, sane
+language selection."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import string
 import pytest
 
 from checkpoint_app import errors
-from checkpoint_app.messages import MESSAGES
 from checkpoint_app.ui import i18n
+
+REFUSALS = sorted(k for k in i18n.keys() if k.startswith("refusal."))
 
 
 def placeholders(text: str) -> set[str]:
@@ -90,9 +92,14 @@ def test_error_text_names_the_failed_step(exc, zh_start):
     assert "boom" not in english  # an unexpected error's own words go to the log, not the screen
 
 
-@pytest.mark.parametrize("key", sorted(MESSAGES))
+def test_the_core_refusals_are_in_the_catalogue():
+    assert len(REFUSALS) >= 40
+    assert errors.InputError("sms_code_digits").text("zh") == i18n.tr("refusal.sms_code_digits", "zh")
+
+
+@pytest.mark.parametrize("key", REFUSALS)
 def test_every_core_message_has_both_languages_and_no_mixing(key):
-    zh, en = MESSAGES[key]
+    zh, en = i18n.tr(key, "zh"), i18n.tr(key, "en")
     assert any("\u4e00" <= c <= "\u9fff" for c in zh)
     assert not any("\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" for c in en)
     assert placeholders(zh) == placeholders(en)
