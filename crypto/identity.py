@@ -111,7 +111,7 @@ _NID_KEEP = frozenset({0, 1, 2, 4, 6, 8})
 
 
 def mask_national_id(nid: str) -> str:
-    """The seed's pattern A12*5*6*9*: characters 0, 1, 2, 4, 6, 8 kept (A123456789 -> A12*4*6*8*)."""
+    """The city's pattern A12*5*6*9*: characters 0, 1, 2, 4, 6, 8 kept (A123456789 -> A12*4*6*8*)."""
     nid = normalize_national_id(nid)
     return "".join(c if i in _NID_KEEP else "*" for i, c in enumerate(nid))
 
@@ -134,7 +134,7 @@ _MOBILE_KEEP = frozenset({0, 1, 5, 9})
 
 
 def mask_mobile(mobile: str) -> str:
-    """The seed's pattern 09***6***5: characters 0, 1, 5, 9 kept (0912345678 -> 09***4***8); +886 too."""
+    """The city's pattern 09***6***5: characters 0, 1, 5, 9 kept (0912345678 -> 09***4***8); +886 too."""
     number = _local_digits(mobile)
     if len(number) == 10:
         return "".join(c if i in _MOBILE_KEEP else "*" for i, c in enumerate(number))

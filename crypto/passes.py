@@ -22,7 +22,7 @@ bytes of COSE; docs/wire-format.md explains each choice and its byte count):
   -7    holder name        13-bit packed text (crypto/textpack.py) when every
                            character has a code; else -2
   -2    holder name        UTF-16-BE byte string or CBOR text, whichever is shorter
-  -3    masked national    the seed's form `A12*5*6*9*`; its 6 visible characters as
+  -3    masked national    the city's form `A12*5*6*9*`; its 6 visible characters as
                            one base-36 integer when it has exactly that shape, else as
                            text (the first format sent the 6 characters as text);
                            never a clear ID (encode refuses one)
@@ -92,7 +92,7 @@ _KIND_NAMES = {code: name for name, code in _KIND_CODES.items()}
 MAX_PASS_TEXT = 4296
 _MAX_TEXT_CLAIM = 200
 _MAX_TIME = 2**40  # year 36812; keeps hostile integers out of arithmetic
-_SHOWN_POSITIONS = (0, 1, 2, 4, 6, 8)  # the seed's mask A12*5*6*9*
+_SHOWN_POSITIONS = (0, 1, 2, 4, 6, 8)  # the city's mask A12*5*6*9*
 _MASKED_POSITIONS = (3, 5, 7, 9)
 
 

@@ -1,8 +1,8 @@
 """Factories for test data every package needs: pass claims and signed passes.
 
 One place for the defaults, so a test writes out only what it is about (`make_claims(key, serial=7)`)
-and a change of the claims' shape is made here once instead of in a dozen files. Defaults are the seed's
-words: a 3-character name, the seed's masked national ID form, a real-looking 統一編號 and company.
+and a change of the claims' shape is made here once instead of in a dozen files. Defaults are the city's
+words: a 3-character name, the city's masked national ID form, a real-looking 統一編號 and company.
 """
 
 from __future__ import annotations

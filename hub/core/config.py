@@ -22,13 +22,13 @@ def parse_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
 class Settings(BaseSettings):
     """Everything an operator can set. Defaults give a working single-machine hub on SQLite.
 
-    `otp_ttl_seconds` defaults to 300 s, not the seed's 30 s. An SMS in Taiwan often takes 5-30 s to
+    `otp_ttl_seconds` defaults to 300 s, not the city's 30 s. An SMS in Taiwan often takes 5-30 s to
     arrive (longer on a congested cell at a roadblock), and the person must then read and type it; a
     30 s window makes honest logins fail and pushes people into resends, which cost money and hit the
     rate caps. The lifetime barely matters for security: a code is 6 digits, single use, voided by a
     newer one and dead after 5 wrong tries, so a guesser's chance is 5 in 10^6 per code whatever its
     lifetime, and the hourly/daily caps bound how many codes a number or address can ask for.
-    Five minutes matches what Taiwanese banks and e-government use. Operators who want the seed's
+    Five minutes matches what Taiwanese banks and e-government use. Operators who want the city's
     behaviour can set `HUB_OTP_TTL_SECONDS=30`.
     """
 

@@ -1,4 +1,4 @@
-"""Masking policy for personal data in every output: the seed's patterns by default."""
+"""Masking policy for personal data in every output: the city's patterns by default."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 CID_FALLBACK = "MSung-Light"
 
-# (path, subfont index). Noto CJK TTCs: 0 JP, 1 KR, 2 SC, 3 TC, 4 HK - TC matches the seed's 繁體中文.
+# (path, subfont index). Noto CJK TTCs: 0 JP, 1 KR, 2 SC, 3 TC, 4 HK - TC matches the city's 繁體中文.
 _CFF_CANDIDATES: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 3),
     ("/usr/share/fonts/opentype/noto/NotoSansCJKtc-Regular.otf", 0),

@@ -1,7 +1,7 @@
 """Printable venue-code posters (實聯碼): one A4 page per venue, to hang at the entrance.
 
 People scan the big QR to record their visit (實聯登記). The poster names the venue (at most 8 characters,
-the seed's rule) and the organisation, and tells, in Traditional Chinese, what happens next and that the
+the city's rule) and the organisation, and tells, in Traditional Chinese, what happens next and that the
 record is deleted after 28 days.
 """
 

@@ -22,7 +22,7 @@ class ProtectedNationalId:
 
     ciphertext: SecretBox under a key derived from the hub secret (readable only for audited unmasking);
     lookup hash: keyed BLAKE2b, so duplicates and searches work without decrypting every row;
-    masked: the seed's pattern, safe to show and to put on passes.
+    masked: the city's pattern, safe to show and to put on passes.
     """
 
     national_id_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

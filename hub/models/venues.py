@@ -18,7 +18,7 @@ class Venue(Timestamps, Base):
     org_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    name: Mapped[str] = mapped_column(String(8), nullable=False)  # the seed's limit: 8 characters
+    name: Mapped[str] = mapped_column(String(8), nullable=False)  # the city's limit: 8 characters
     code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)  # what the QR carries
 
 

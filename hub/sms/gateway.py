@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from crypto.identity import mask_mobile
 
-# Taiwan mobiles only: the two providers are Taiwanese and the seed identifies people by a Taiwan mobile.
+# Taiwan mobiles only: the two providers are Taiwanese and the city identifies people by a Taiwan mobile.
 _TW_MOBILE_E164 = re.compile(r"^\+8869\d{8}$")
 
 
@@ -58,5 +58,5 @@ def check_text(text: str) -> str:
 
 
 def masked(mobile_e164: str) -> str:
-    """The seed's masked form, for logs and messages; call only after :func:`check_e164`."""
+    """The city's masked form, for logs and messages; call only after :func:`check_e164`."""
     return mask_mobile(mobile_e164)

@@ -43,7 +43,7 @@ def test_payload_uses_cwt_keys_and_omits_defaults(claims):
     assert 4 not in body and body[-9] == 30  # whole days of validity travel as a day count
     assert 5 not in body  # nbf == iat
     assert -6 not in body  # kind employee
-    assert body[-3] == int("A12569", 36)  # the seed mask: its 6 visible characters in base 36
+    assert body[-3] == int("A12569", 36)  # the required mask: its 6 visible characters in base 36
     assert body[-4] == 4595257
     assert -2 not in body and -5 not in body  # both names fit the 13-bit packing
     assert len(body[-7]) == 5 and len(body[-8]) == 9  # 3 x 13 bits; 4 characters + 1 phrase

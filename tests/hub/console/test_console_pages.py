@@ -1,4 +1,4 @@
-"""Console pages per role and the seed's admin flows over HTTP: each role's menu, a hidden URL of another
+"""Console pages per role and the city's admin flows over HTTP: each role's menu, a hidden URL of another
 role answering 403, permissions never beyond the grantor's own, the station-admin import report, masked
 queries and audited unmasking, and text fields shown back escaped."""
 
