@@ -111,8 +111,9 @@ OrgName = Annotated[
 Address = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control)
 ]
-# Required (docs/requirements.md): venue-code names are at most 8 characters. That rule is hub.services.venues' (check_names),
-# which names the name that is too long in words; this type only bounds what a request may carry.
+# Required (docs/requirements.md): venue-code names are at most 8 characters. That rule is
+# hub.services.venues' (check_names), which names the name that is too long in words; this type only
+# bounds what a request may carry.
 VenueName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)
 ]

@@ -1,10 +1,9 @@
 """Printable A4 pass sheets: each pass as a card with its QR, who holds it, and until when.
 
-The card shows the holder's name masked by default (names are masked in every output, docs/requirements.md 3; a paper pass
-lies around), the national ID in the masked form the pass itself carries, the organisation, the kind of
-pass, its validity in Taiwan time, a short pass id for the phone line, and a reminder in Traditional
-Chinese that the holder must carry their ID card: the pass proves permission, the card proves identity.
-"""
+The card shows the holder's name masked by default (names are masked in every output, docs/requirements.md 3;
+a paper pass lies around), the national ID in the masked form the pass itself carries, the organisation, the
+kind of pass, its validity in Taiwan time, a short pass id for the phone line, and a reminder in Traditional
+Chinese that the holder must carry their ID card: the pass proves permission, the card proves identity."""
 
 from __future__ import annotations
 
