@@ -1,6 +1,8 @@
 """A short field day (deploy/rehearsal/field.py): nginx with TLS in front of two hub processes on
-PostgreSQL, LINE and SMS stand-ins, faults (SIGKILL, PostgreSQL restart, LINE and SMS down). The
-invariants are the rehearsal's own: every acknowledged write stored exactly once, revocations reach both
+PostgreSQL, LINE and SMS stand-ins, faults (SIGKILL, PostgreSQL restart, LINE and SMS down); enterprises
+registering in LIFF, employees binding in LINE chat, the employee spreadsheet imported and passes issued in
+the console in Chromium. The invariants are the rehearsal's own: every acknowledged write (registrations
+and bindings among them) stored exactly once, revocations reach both
 checkpoints within the stated bound, no 5xx but a deliberate 503 with Retry-After, no personal data in
 the logs. Needs nginx, openssl, PostgreSQL and root for pg_ctlcluster; under CI none of them may skip."""
 
@@ -36,6 +38,9 @@ def test_a_short_field_day_keeps_the_invariants(tmp_path: Path) -> None:
     assert report.violations == [], report.render()
     # The day happened: each kind of traffic went through, and each fault was injected.
     counts = report.counts
+    assert counts["registrations acked (LIFF)"] >= 3  # the morning's and two of three during the day
+    assert counts["bindings acked (LINE chat)"] >= 4  # employees of the registered enterprise, in chat
+    assert counts["employees imported (console)"] == 8 and counts["passes issued (console)"] == 8
     assert counts["passes issued"] == 8 and counts["passes revoked"] == 2
     assert counts["LINE events acked"] > 20 and counts["visits acked"] > 3
     assert counts["scans cp1 recorded"] > 10 and counts["scans cp2 recorded"] > 10
