@@ -6,9 +6,12 @@ Started as an operator would from deploy/: nginx with TLS from deploy/nginx/chec
 CA made with openssl, high ports, the upstreams pointed at the two hubs), two `checkpass hub serve`
 processes on 127.0.0.2 and 127.0.0.3 as two machines, a fresh database on the PostgreSQL server of
 HUB_TEST_POSTGRES_URL, the LINE stand-in as the LINE platform, a fake Mitake server as the SMS provider.
-Every client goes through nginx over https only: signed LINE webhooks, the admins' REST calls (employees,
-passes, revocations, queries), visitors checking in with SMS codes, two checkpoint cores
-(checkpoint_app/service.py) scanning online and offline and syncing with their own sync threads.
+Every client goes through nginx over https only: enterprises registering in the LIFF form (an ID token of
+the LINE stand-in, an SMS code through the fake provider), employees binding their LINE accounts in chat
+and others tapping FAQ questions (signed LINE webhooks), the manager importing the employee spreadsheet and
+issuing passes in the console (Chromium), the hub admin's REST calls (pass texts, venues, revocations),
+visitors checking in with SMS codes, two checkpoint cores (checkpoint_app/service.py) scanning online and
+offline and syncing with their own sync threads.
 
 Faults during the day: one hub killed with SIGKILL mid-traffic and restarted; PostgreSQL restarted
 (pg_ctlcluster, as root); the LINE platform answering 500 and then not answering at all; the SMS
@@ -62,9 +65,10 @@ HUB_HOSTS = ("127.0.0.2", "127.0.0.3")
 # Officers and staff: made-up numbers in the 0900 range no one holds.
 OFFICERS = (("林志華", "0900100001"), ("陳美玲", "0900100002"))
 MANAGER = ("王經理", "0900100097")  # registers the enterprise in LINE, then works in the console
-ENTERPRISE = ("新北物流股份有限公司", "新北物流")  # the registered name and how LINE names it back
+ENTERPRISE = "新北物流股份有限公司"  # registered in LIFF by MANAGER
 LIFF_ID = "2000000001-enterpri"  # the enterprise channel's LIFF app (the prompts link to it)
 EMPLOYEES = 8  # on the manager's spreadsheet, each issued a pass, each binding in LINE during the day
+FAULTS = 5  # the day's faults (`Day.faults`); a registration and a binding begin in each
 CHROMIUM = "/usr/bin/chromium"
 # How long the inbox may take to answer every stored event after the day (measured: 4 s). A row leased by
 # the killed hub waits out its lease (30 s, hub/line/inbox.py), long before the day ends; a row's backoff
@@ -355,7 +359,7 @@ class Day:
         self, seconds: float, workdir: Path, database_url: str, sms: FakeProvider, line: StandIn
     ) -> None:
         self.seconds = seconds
-        self.registering = max(2, int(seconds // 15))  # enterprises registering in LINE during the day
+        self.registering = max(2, int(seconds // 30))  # enterprises registering in LINE besides the faults
         self.workdir = workdir
         self.database_url = database_url
         self.sms = sms
@@ -368,6 +372,9 @@ class Day:
         self.acked_registrations: dict[str, str] = {}  # 統一編號 -> the LINE user bound as its admin
         self.sent_bindings: dict[str, tuple[str, str]] = {}  # LINE user -> mobile, the code's reply token
         self.morning = True  # the morning's registration waits out any refusal
+        self.registered_n = 0  # enterprises registered after the morning's
+        self.unbound = list(range(EMPLOYEES))  # employees who have not bound in LINE yet
+        self.in_faults: list[threading.Thread] = []  # registrations and bindings begun in a fault
         self.issued_passes: list[dict[str, Any]] = []
         self.errors: list[str] = []
 
@@ -545,12 +552,33 @@ class Day:
         return False
 
     def registrations(self, count: int) -> None:
-        """Enterprises registering in LINE through the day, spread over it (faults included)."""
+        """Enterprises registering in LINE through the day, spread over it (besides one in each fault)."""
         every = self.seconds / (count + 1)
-        for n in range(1, count + 1):
+        for _ in range(count):
             if self.stop.wait(every):
                 return
-            self.register(f"板橋{n:02d}號商行", ubn(n), f"負責人{n:02d}", f"09004{n:05d}")
+            self.register_next()
+
+    def register_next(self) -> None:
+        with self.lock:
+            self.registered_n += 1
+            n = self.registered_n
+        self.register(f"板橋{n:02d}號商行", ubn(n), f"負責人{n:02d}", f"09004{n:05d}")
+
+    def bind_next(self) -> None:
+        with self.lock:
+            mobile = employee(self.unbound.pop(0))[1] if self.unbound else None
+        if mobile is not None:
+            self.bind(mobile)
+
+    def in_the_fault(self) -> None:
+        """A registration and a binding begun as a fault begins, carried on while it lasts: what they
+        acknowledge must be stored once whatever the fault did to the hubs, the database, LINE or SMS."""
+        self.report.counts["registrations and bindings begun in a fault"] += 2
+        for what in (self.register_next, self.bind_next):
+            thread = threading.Thread(target=what, daemon=True)
+            thread.start()
+            self.in_faults.append(thread)
 
     def console(self) -> None:
         """The enterprise's manager in Chromium over https: SMS login, the employee spreadsheet uploaded
@@ -733,13 +761,14 @@ class Day:
                     self.sent_bindings[user] = (mobile, token)
                 return
 
-    def bindings(self) -> None:
-        """The imported employees binding in LINE, one after the other through the day."""
-        every = self.seconds / (EMPLOYEES + 1)
-        for i in range(EMPLOYEES):
+    def bindings(self, count: int) -> None:
+        """Imported employees binding in LINE, one after the other through the day (besides one in each
+        fault)."""
+        every = self.seconds / (count + 1)
+        for _ in range(count):
             if self.stop.wait(every):
                 return
-            self.bind(employee(i)[1])
+            self.bind_next()
 
     def checkpoint(self, index: int) -> Any:
         from checkpoint_app.service import CheckpointConfig, CheckpointService
@@ -788,6 +817,7 @@ class Day:
         the day's traffic goes on until the last one has ended."""
         self.at(0.2, started)
         victim = self.hubs[0]
+        self.in_the_fault()
         victim.kill()
         t = time.monotonic()
         time.sleep(2)
@@ -798,20 +828,24 @@ class Day:
 
         self.at(0.35, started)
         t = time.monotonic()
+        self.in_the_fault()
         cluster = restart_postgres()
         self._fault(f"PostgreSQL {cluster} restarted (pg_ctlcluster), {time.monotonic() - t:.1f} s")
 
         self.at(0.5, started)
         span = max(5.0, self.seconds * 0.08)
         self.line.outage(span)
+        self.in_the_fault()
         self._fault(f"LINE platform answering 500 for {span:.0f} s")
         time.sleep(span)
         self.line.outage(span, hang=span)
+        self.in_the_fault()
         self._fault(f"LINE platform not answering (each call held {span:.0f} s) for {span:.0f} s")
         time.sleep(span)
 
         self.at(0.7, started)
         self.sms.mode = "http500"
+        self.in_the_fault()
         self._fault(f"SMS provider answering 500 for {span:.0f} s")
         time.sleep(span)
         self.sms.mode = "ok"
@@ -820,7 +854,13 @@ class Day:
     def run(self) -> Report:
         started = time.monotonic()
         log(f"layout up ({started - self.t0:.0f} s)")
-        if not self.register(ENTERPRISE[0], ubn(0), *MANAGER):
+        # The police's morning goes on beside the enterprise's: both checkpoints enrol and log in.
+        enrolled: dict[int, Any] = {}
+        enrolling = threading.Thread(
+            target=lambda: enrolled.update({i: self.checkpoint(i) for i in (0, 1)}), daemon=True
+        )
+        enrolling.start()
+        if not self.register(ENTERPRISE, ubn(0), *MANAGER):
             raise RuntimeError(f"the enterprise could not register in LINE: {self.errors}")
         log(f"the enterprise registered in LIFF ({time.monotonic() - started:.0f} s)")
         self.console()
@@ -828,8 +868,10 @@ class Day:
         codes = self.venues()
         self.pass_texts()
         self.morning = False
-        cp1 = self.checkpoint(0)
-        cp2 = self.checkpoint(1)
+        enrolling.join(300)
+        if len(enrolled) != 2:
+            raise RuntimeError("the checkpoints did not enrol and log their officers in (see above)")
+        cp1, cp2 = enrolled[0], enrolled[1]
         log(f"morning done: venues, passes, two checkpoints enrolled ({time.monotonic() - started:.0f} s)")
         started = time.monotonic()
         cp1.start_sync()  # cp2 works offline (no sync) until the afternoon
@@ -839,7 +881,7 @@ class Day:
             threading.Thread(target=self.scanning, args=(cp1, "cp1", 0.5), daemon=True),
             threading.Thread(target=self.scanning, args=(cp2, "cp2", 0.7), daemon=True),
             threading.Thread(target=self.registrations, args=(self.registering,), daemon=True),
-            threading.Thread(target=self.bindings, daemon=True),
+            threading.Thread(target=self.bindings, args=(EMPLOYEES - FAULTS,), daemon=True),
             threading.Thread(target=self.faults, args=(started,), daemon=True),
         ]
         for thread in threads:
@@ -862,6 +904,8 @@ class Day:
         )
         self.at(1.0, started)
         threads[-1].join(600)  # the faults
+        for thread in self.in_faults:  # what began in the last fault finishes after it
+            thread.join(120)
         time.sleep(3)  # a little traffic after the last fault
         self.stop.set()
         for thread in threads:
@@ -1021,7 +1065,7 @@ class Day:
                 or (c.operation_id == "pushMessage" and c.body.get("to") == user)
                 for m in c.body.get("messages", [])
             ]
-            if any(t.startswith("註冊成功") and ENTERPRISE[1] in t for t in texts):
+            if any(t.startswith("註冊成功") and ENTERPRISE in t for t in texts):
                 done.append(user)
             else:
                 self.report.notes.append(f"a binding of …{mobile[-3:]} was never answered 註冊成功")
@@ -1031,7 +1075,7 @@ class Day:
         """Every full national ID and mobile the day used, looked for in the hub and nginx logs."""
         secrets_ = [national_id(2000 + i) for i in range(EMPLOYEES)] + [m for _, m in OFFICERS]
         secrets_ += [f"09002{i:05d}" for i in range(EMPLOYEES)] + [m for m in self.acked_visits]
-        secrets_ += [MANAGER[1]] + [f"09004{n:05d}" for n in range(1, self.registering + 1)]
+        secrets_ += [MANAGER[1]] + [f"09004{n:05d}" for n in range(1, self.registered_n + 1)]
         secrets_ += ["9" + m[4:] for m in self.acked_visits]  # +8869... written without the prefix
         found = []
         for log in [*self.workdir.glob("hub-*.log"), *self.workdir.glob("nginx-*.log")]:
