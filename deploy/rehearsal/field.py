@@ -70,9 +70,10 @@ LIFF_ID = "2000000001-enterpri"  # the enterprise channel's LIFF app (the prompt
 EMPLOYEES = 8  # on the manager's spreadsheet, each issued a pass, each binding in LINE during the day
 FAULTS = 5  # the day's faults (`Day.faults`); a registration and a binding begin in each
 CHROMIUM = "/usr/bin/chromium"
-# How long the inbox may take to answer every stored event after the day (measured: 4 s). A row leased by
-# the killed hub waits out its lease (30 s, hub/line/inbox.py), long before the day ends; a row's backoff
-# after the outage is at most the outage's length, and the outage ends a third of the day before its end.
+# How long the inbox may take to answer every stored event after the day (measured in 45-second days: 0
+# to 18 s). A row leased by the killed hub waits out its lease (30 s, hub/line/inbox.py), long before the
+# day ends; a row's backoff after the outage is at most the outage's length, and the outage ends a third
+# of the day before the day does.
 LINE_DRAIN_S = 60.0
 REVOCATION_BOUND_S = 30.0  # stated bound: two sync periods of the checkpoint plus its backoff cap
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
@@ -377,6 +378,8 @@ class Day:
         self.in_faults: list[threading.Thread] = []  # registrations and bindings begun in a fault
         self.issued_passes: list[dict[str, Any]] = []
         self.errors: list[str] = []
+        self.sms_delivered: set[int] = set()  # the provider's requests it answered 2xx (by id)
+        self._count_deliveries()
 
     # -- set-up --
     def prepare(self) -> None:
@@ -508,10 +511,26 @@ class Day:
         }
 
     def sms_code(self, mobile: str, after: int) -> str | None:
+        """The newest code that reached `mobile` since request number `after`: one the provider took (it
+        records the messages it refused while down too, and those never reach anyone)."""
         for request in reversed(self.sms.requests[after:]):
-            if request.form.get("dstaddr") == mobile and (m := _CODE.search(request.form.get("smbody", ""))):
+            if id(request) not in self.sms_delivered or request.form.get("dstaddr") != mobile:
+                continue
+            if m := _CODE.search(request.form.get("smbody", "")):
                 return m.group(1)
         return None
+
+    def _count_deliveries(self) -> None:
+        """Note each message the fake provider took (2xx) as it answers."""
+        reply = self.sms.reply
+
+        def counted(request: Any) -> tuple[int, bytes]:
+            status, body = reply(request)
+            if status // 100 == 2:
+                self.sms_delivered.add(id(request))
+            return status, body
+
+        self.sms.reply = counted  # type: ignore[method-assign]
 
     # -- the people --
     def wait_code(self, mobile: str, after: int, seconds: float = 15.0) -> str | None:
