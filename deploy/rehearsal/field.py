@@ -371,7 +371,7 @@ class Day:
         self.acked_line_events: dict[str, str] = {}  # webhookEventId -> its reply token
         self.acked_visits: list[str] = []  # one mobile per visit
         self.acked_registrations: dict[str, str] = {}  # 統一編號 -> the LINE user bound as its admin
-        self.sent_bindings: dict[str, tuple[str, str]] = {}  # LINE user -> mobile, the code's reply token
+        self.sent_bindings: dict[str, tuple[str, str]] = {}  # LINE user -> mobile, the code's event id
         self.morning = True  # the morning's registration waits out any refusal
         self.registered_n = 0  # enterprises registered after the morning's
         self.unbound = list(range(EMPLOYEES))  # employees who have not bound in LINE yet
@@ -717,7 +717,7 @@ class Day:
 
     def line_event(self, user: str, kind: str, **fields: Any) -> str | None:
         """LINE delivering one signed webhook event of `user` to the enterprise channel through nginx;
-        its reply token when the hub acknowledged it (200)."""
+        its webhook event id when the hub acknowledged it (200)."""
         event: dict[str, Any] = {
             "type": kind,
             "mode": "active",
@@ -741,7 +741,7 @@ class Day:
             return None
         with self.lock:
             self.acked_line_events[event["webhookEventId"]] = event["replyToken"]
-        return str(event["replyToken"])
+        return str(event["webhookEventId"])
 
     def line_users(self, every: float) -> None:
         """LINE delivering webhooks: people following the account and tapping FAQ questions."""
@@ -756,28 +756,49 @@ class Day:
                 data = f"a=faq&q={faq[n % len(faq)]}"
                 self.line_event(users[n % len(users)], "postback", postback={"data": data})
 
+    def answer_to(self, event_id: str) -> list[str]:
+        """The texts of the hub's answer to one acknowledged event, as LINE took it: by the event's reply
+        token, or by a push with its retry key (hub/line/delivery.py)."""
+        from hub.line.channels import ChannelName
+        from hub.line.delivery import retry_key
+
+        token, key = self.acked_line_events[event_id], retry_key(ChannelName.ENTERPRISE, event_id)
+        return [
+            m.get("text", "")
+            for c in self.line.calls("enterprise")
+            if c.status // 100 == 2 and isinstance(c.body, dict)
+            if (c.operation_id == "replyMessage" and c.body.get("replyToken") == token)
+            or (c.operation_id == "pushMessage" and c.headers.get("X-Line-Retry-Key") == key)
+            for m in c.body.get("messages", [])
+        ]
+
     def bind(self, mobile: str) -> None:
         """A person binding their LINE account in chat (hub/line/conversation.py): 註冊 登入, the mobile
-        on their enterprise's list, the SMS code. Each message is a LINE event handled from the inbox, so
-        the code is waited for at the SMS provider; none in time (the provider down, LINE's answer held
-        in an outage) and the person starts again. Whether the hub answered 註冊成功 is read from what
-        LINE took, after the day (`_check_bindings`)."""
+        on their enterprise's list, the SMS code. As a person does, they read the hub's answer to their
+        mobile before anything else (in an outage it comes late, by push): a code sent, and they type the
+        one their phone got; the SMS not sent, and they start again a little later. Whether the hub
+        answered 註冊成功 to the code is read after the day (`_bindings_answered`)."""
         user = "U" + secrets.token_hex(16)
-        for _ in range(6):
+        words = {"type": "text", "quoteToken": secrets.token_hex(8)}
+        for _ in range(4):
             if self.stop.is_set():
                 return
             mark = len(self.sms.requests)
             self.line_event(user, "postback", postback={"data": "a=register"})
-            words = {"type": "text", "id": str(secrets.randbelow(10**17)), "quoteToken": secrets.token_hex(8)}
-            self.line_event(user, "message", message={**words, "text": mobile})
-            code = self.wait_code(mobile, mark, 20.0)
+            asked = self.line_event(user, "message", message={**words, "id": _message_id(), "text": mobile})
+            deadline = time.monotonic() + 150
+            while asked is not None and not (said := self.answer_to(asked)) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            code = None
+            if asked is not None and any("驗證碼已傳送" in t for t in said):
+                code = self.wait_code(mobile, mark, 20.0)
             if code is None:
+                time.sleep(3)
                 continue
-            words["id"] = str(secrets.randbelow(10**17))
-            token = self.line_event(user, "message", message={**words, "text": code})
-            if token is not None:
+            typed = self.line_event(user, "message", message={**words, "id": _message_id(), "text": code})
+            if typed is not None:
                 with self.lock:
-                    self.sent_bindings[user] = (mobile, token)
+                    self.sent_bindings[user] = (mobile, typed)
                 return
 
     def bindings(self, count: int) -> None:
@@ -924,7 +945,7 @@ class Day:
         self.at(1.0, started)
         threads[-1].join(600)  # the faults
         for thread in self.in_faults:  # what began in the last fault finishes after it
-            thread.join(120)
+            thread.join(300)
         time.sleep(3)  # a little traffic after the last fault
         self.stop.set()
         for thread in threads:
@@ -1070,21 +1091,11 @@ class Day:
         self.report.counts["LINE answers by push (after the reply token)"] = pushed
 
     def _bindings_answered(self) -> list[str]:
-        """The LINE users the hub told 註冊成功 (the answer LINE took, by reply or push): the bindings a
-        person saw acknowledged. Each names the enterprise they were bound to."""
+        """The LINE users the hub told 註冊成功 in answer to their code: the bindings a person saw
+        acknowledged. Each names the enterprise they were bound to."""
         done = []
-        taken = [
-            c for c in self.line.calls("enterprise") if c.status // 100 == 2 and isinstance(c.body, dict)
-        ]
-        for user, (mobile, token) in self.sent_bindings.items():
-            texts = [
-                m.get("text", "")
-                for c in taken
-                if (c.operation_id == "replyMessage" and c.body.get("replyToken") == token)
-                or (c.operation_id == "pushMessage" and c.body.get("to") == user)
-                for m in c.body.get("messages", [])
-            ]
-            if any(t.startswith("註冊成功") and ENTERPRISE in t for t in texts):
+        for user, (mobile, typed) in self.sent_bindings.items():
+            if any(t.startswith("註冊成功") and ENTERPRISE in t for t in self.answer_to(typed)):
                 done.append(user)
             else:
                 self.report.notes.append(f"a binding of …{mobile[-3:]} was never answered 註冊成功")
@@ -1101,6 +1112,10 @@ class Day:
             content = log.read_text(errors="replace")
             found += [f"{log.name} holds {s[:3]}…" for s in secrets_ if s in content]
         return found
+
+
+def _message_id() -> str:
+    return str(secrets.randbelow(10**17))
 
 
 def _client_of(uri: str) -> str:
