@@ -38,7 +38,7 @@ from hub.i18n import catalogue, refusals
 from hub.line.binding import caller_of
 from hub.line.channels import CHANNEL_ROLES, ROLE_LABELS, ChannelName
 from hub.models.identity import Role, User
-from hub.services.errors import DomainError, NotAllowed, NotAuthenticated
+from hub.services.errors import DomainError, NotAllowed, NotAuthenticated, TooManyRequests, Unavailable
 from hub.services.scope import Scope
 from hub.services.unit_of_work import finish, finish_and_close
 
@@ -64,11 +64,17 @@ class LiffRefusal(HTTPException):
     """A refusal as the LIFF pages read it; rendered by the hub's HTTPException handler (`hub.errors`),
     which passes a body with an `error` through as it is."""
 
-    def __init__(self, status: int, error: str, message: str, detail: Any = None) -> None:
+    def __init__(
+        self, status: int, error: str, message: str, detail: Any = None, retry_after: int | None = None
+    ) -> None:
         body: dict[str, Any] = {"error": error, "message": message}
         if detail is not None:
             body["detail"] = detail
-        super().__init__(status, body)
+        headers = None
+        if retry_after is not None:  # as every REST answer of a 429 or 503 says it (hub/errors.py)
+            body["retry_after"] = retry_after
+            headers = {"Retry-After": str(retry_after)}
+        super().__init__(status, body, headers=headers)
 
 
 def refusal_of(exc: DomainError | HubError) -> LiffRefusal:
@@ -87,7 +93,12 @@ def refusal_of(exc: DomainError | HubError) -> LiffRefusal:
         message = refusals.status_message(language, exc.status_code, exc.reason)
     if exc.reason.startswith("code_"):
         status = 400
-    return LiffRefusal(status if 400 <= status < 600 else 400, exc.reason, message, detail)
+    # A wait the page (and LINE's in-app browser) can honour: the SMS provider down is a deliberate 503,
+    # a cap a 429, each with when to try again (the field rehearsal found them answered without it).
+    retry_after = exc.retry_after if isinstance(exc, TooManyRequests | Unavailable) else None
+    if isinstance(exc, HubError) and exc.headers and exc.headers.get("Retry-After", "").isdigit():
+        retry_after = int(exc.headers["Retry-After"])
+    return LiffRefusal(status if 400 <= status < 600 else 400, exc.reason, message, detail, retry_after)
 
 
 async def line_user_of(settings: Settings, id_token: str, channels: Sequence[ChannelName]) -> str:
