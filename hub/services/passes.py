@@ -68,7 +68,23 @@ class BatchPassRequest(PassRequest):
 
 
 class RevokeRequest(BaseModel):
-    reason: PlainText | None = Field(default=None, max_length=200)
+    # Required; a blank one reaches `revoke_reason`, which refuses it in the same words everywhere.
+    reason: PlainText = Field(max_length=200, description="why the pass is revoked (not blank)")
+
+
+def revoke_reason(reason: str | None) -> str:
+    """A revoke says why (kept on the pass and in the audit log): a blank reason is refused, whichever
+    front end asks (REST, the console, LINE); the rest (length, no control characters) is the input
+    model's (`RevokeRequest`, ValidationError)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(
+            "a revoke needs a reason",
+            field="reason",
+            reason="reason_required",
+            message_key="passes.need_reason",
+        )
+    return RevokeRequest(reason=reason).reason
 
 
 def pass_org_id(org: Organisation) -> str:
@@ -382,7 +398,9 @@ def sheet_passes(db: Session, scope: Scope, *, org_id: int, part: int | None) ->
 
 
 def revoke_pass(db: Session, scope: Scope, *, pass_id: str, reason: str | None) -> Pass:
-    """Revoke: the serial's bit is set in the issuer key's status list, which checkpoints fetch."""
+    """Revoke: the serial's bit is set in the issuer key's status list, which checkpoints fetch. A blank
+    reason is refused (`revoke_reason`)."""
+    reason = revoke_reason(reason)
     record = visible_pass(db, scope, pass_id)
     scope.require(Permission.PASSES_REVOKE)
     if record.revoked_at is not None:
