@@ -485,7 +485,7 @@ def shows_refusals(form: Callable[..., Response] | None = None) -> Callable[[Cal
         page.refusal = refusal_shown(page.language, exc)
         if form is None:
             return page.render("error.html", message=page.refusal.message)
-        return form(page, **{name: value for name, value in arguments.items() if name in wanted})
+        return form(page=page, **{name: value for name, value in arguments.items() if name in wanted})
 
     def decorate(route: Callable[..., Any]) -> Any:
         if inspect.iscoroutinefunction(route):
