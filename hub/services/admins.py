@@ -16,9 +16,9 @@ from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from hub.services.scope import Scope, effective_permissions
 
 
+# A new general admin, as REST and the console take it (a comment, not a docstring: the OpenAPI schema
+# shows docstrings and this one is REST's `AdminIn` as it was).
 class AdminIn(BaseModel):
-    """A new general admin, as REST and the console take it."""
-
     mobile: Mobile
     name: PersonName
     permissions: list[Permission] = Field(default_factory=list, max_length=32)
