@@ -122,18 +122,13 @@ def _unmask_reason(page: Page, wants_clear: bool, reason: str, **what: str) -> b
     return True
 
 
-def _query_form(
-    page: Page,
-    kind: str = "",
-    since: str = "",
-    until: str = "",
-    enterprise: str = "",
-    person: str = "",
-    officer: str = "",
-    unmask: str = "",
-    reason: str = "",
-) -> tuple[str, dict[str, Any]]:
-    """The query form's template (the results alone for htmx) and context, with the values as typed."""
+def _query_form(page: Page) -> tuple[str, dict[str, Any]]:
+    """The query form's template (the results alone for htmx) and context, with the values as typed
+    (the page is a GET form: they are in the URL)."""
+    typed = page.request.query_params
+    kind, since, until, reason = (str(typed.get(name, "")) for name in ("kind", "since", "until", "reason"))
+    enterprise, person, officer = (str(typed.get(name, "")) for name in ("enterprise", "person", "officer"))
+    unmask = str(typed.get("unmask", ""))
     kinds = [
         k
         for k, p in (("passes", Permission.QUERY_PASSES), ("checks", Permission.QUERY_CHECKS))
@@ -162,10 +157,10 @@ def _query_form(
     return template, context
 
 
-def _refused_query(page: Page, **typed: str) -> Response:
+def _refused_query(page: Page) -> Response:
     """The query form again with the values as typed, what is wrong and which field; no results."""
     assert page.refusal is not None
-    template, context = _query_form(page, **typed)
+    template, context = _query_form(page)
     context["message"] = _query_message(page)
     context["bad_field"] = _BAD_FIELD.get(page.refusal.reason, page.refusal.field)
     return page.render(template, **context)
@@ -186,7 +181,7 @@ def queries_page(
     format: str = "html",
 ) -> Response:
     assert page.user is not None
-    template, context = _query_form(page, kind, since, until, enterprise, person, officer, unmask, reason)
+    template, context = _query_form(page)
     values = context["values"]
     if not kind:
         return page.render(template, **context)

@@ -476,7 +476,9 @@ def shows_refusals(form: Callable[..., Response] | None = None) -> Callable[[Cal
     entries kept, `hub.services.unit_of_work.finish`), and so is the form's intent claim, so the corrected
     form can be sent again with the same intent token (hub.console.intents). `Page.render` shows the
     refusal with what was typed (`Page.typed`)."""
-    wanted = set(inspect.signature(form).parameters) - {"page"} if form is not None else set()
+    parameters = inspect.signature(form).parameters if form is not None else {}
+    assert not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters.values()), "name them"
+    wanted = set(parameters) - {"page"}
 
     def show(page: Page, exc: Exception, arguments: dict[str, Any]) -> Response:
         assert isinstance(exc, Refusal)

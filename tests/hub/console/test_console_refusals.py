@@ -20,7 +20,7 @@ from hub.services import errors as domain
 from hub.services import passes
 from hub.services.scope import Scope
 from tests.hub.console.consolekit import Console, form_of
-from tests.hub.console.test_console_pages import _enterprise_console
+from tests.hub.console.test_console_pages import _enterprise_console, super_console  # noqa: F401
 from tests.hub.hubkit import bearer
 
 
@@ -143,3 +143,14 @@ def test_a_revoke_without_a_reason_is_refused_by_rest_the_console_and_the_servic
     done = console.send(action, form_of(asked.text, action))
     assert done.status_code == 303
     assert _count(db, Pass, Pass.revoked_at.is_not(None)) == 1
+
+
+def test_a_refused_query_comes_back_with_its_values_and_the_field_marked(super_console):  # noqa: F811
+    query = "kind=passes&since=2026-03-02T00:00&until=2026-03-01T00:00&enterprise=艾斯"
+    refused = super_console.get(f"/console/queries?{query}")
+    assert refused.status_code == 400
+    assert _message("zh-TW", "queries.reversed_range") in refused.text
+    assert 'value="艾斯"' in refused.text and 'value="2026-03-02T00:00"' in refused.text
+    since = re.search(r'<input[^>]*name="since"[^>]*>', refused.text).group(0)
+    assert 'aria-invalid="true"' in since
+    assert 'id="register"' not in refused.text
