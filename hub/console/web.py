@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -30,6 +29,7 @@ from starlette.datastructures import FormData
 
 from checkpoint_app.reasons import reason_text  # the verdicts' words, shared with the app
 from hub.console import i18n, intents, sessions
+from hub.core import clock
 from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.errors import HubError, http_status_of
@@ -44,18 +44,17 @@ PREFIX = "/console"
 SESSION_COOKIE = "checkpass_console"
 ANONYMOUS_COOKIE = "checkpass_console_form"  # the CSRF token of forms shown before login
 LANGUAGE_COOKIE = "checkpass_lang"
-TAIPEI = ZoneInfo("Asia/Taipei")  # every time a person reads in the console is Taipei time
 HERE = Path(__file__).parent
 
+TAIPEI = clock.TAIPEI  # every time a person reads in the console is Taipei time (hub.core.clock)
 templates = Jinja2Templates(directory=str(HERE / "templates"))  # .html: autoescaped
 
 
 def taipei(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time as the console shows it: Taipei wall time (the footer says so; hub.core.clock)."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(TAIPEI).strftime(fmt)
+    return clock.in_taipei(clock.as_utc(value)).strftime(fmt)
 
 
 templates.env.filters["taipei"] = taipei
