@@ -8,41 +8,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ValidationError
-from starlette.datastructures import UploadFile
+from pydantic import BaseModel
 
 from crypto.identity import mask_mobile, mask_name
-from hub.console.web import (
-    PREFIX,
-    Form,
-    Page,
-    Refusal,
-    confirm_first,
-    field_text,
-    needs,
-    refusal_status,
-    refusal_text,
-    validation_text,
-)
+from hub.console.web import PREFIX, Form, Page, confirm_first, field_text, needs, shows_refusals
+from hub.console.whitelists import typed_changes, uploaded
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.permissions import Permission
-from hub.core.phone import InvalidMobile, normalize_mobile
-from hub.errors import HubError
 from hub.responses import file_response
 from hub.services import admins, downloads, stations
 from hub.services import errors as domain
 from hub.services.scope import effective_permissions
-from hub.services.unit_of_work import finish
 
 router = APIRouter()
 
 AdminManager = Depends(needs(Permission.ADMINS_MANAGE))
 StationManager = Depends(needs(Permission.STATIONS_MANAGE))
-
-
-def _refusal(page: Page, exc: HubError | domain.DomainError) -> tuple[int, str]:
-    status = refusal_status(exc)
-    return status, refusal_text(page, exc)
 
 
 def _grantable(page: Page) -> list[str]:
@@ -55,7 +36,7 @@ def _chosen_permissions(form: object) -> set[Permission]:
     return {Permission(v) for v in values if v in {p.value for p in Permission}}
 
 
-def _admins_page(page: Page, status_code: int = 200, message: str | None = None) -> Response:
+def _admins_page(page: Page) -> Response:
     rows = [
         {
             "id": u.id,
@@ -67,9 +48,7 @@ def _admins_page(page: Page, status_code: int = 200, message: str | None = None)
         }
         for u in admins.list_admins(page.db, page.scope)
     ]
-    return page.render(
-        "admins.html", status_code=status_code, admins=rows, grantable=_grantable(page), message=message
-    )
+    return page.render("admins.html", admins=rows, grantable=_grantable(page))
 
 
 @router.get("/admins", response_class=HTMLResponse)
@@ -78,25 +57,25 @@ def admins_list(page: Page = AdminManager) -> Response:
 
 
 @router.post("/admins", response_class=HTMLResponse)
+@shows_refusals(_admins_page)
 def admins_add(form: Form, page: Page = AdminManager) -> Response:
     assert page.user is not None
-    try:
-        mobile = normalize_mobile(field_text(form, "mobile", 32))
-    except InvalidMobile:
-        return _admins_page(page, 400, page.t("error.generic") + "mobile")
-    name = field_text(form, "name", 64)
-    try:
-        admins.create_general_admin(
-            page.db, page.scope, mobile=mobile, name=name, permissions=_chosen_permissions(form)
-        )
-    except Refusal as exc:
-        finish(page.db, exc)
-        return _admins_page(page, *_refusal(page, exc))
+    body = admins.AdminIn.model_validate(
+        {
+            "mobile": field_text(form, "mobile", 32),
+            "name": field_text(form, "name", 64),
+            "permissions": sorted(_chosen_permissions(form)),
+        }
+    )
+    admins.create_general_admin(
+        page.db, page.scope, mobile=body.mobile, name=body.name, permissions=set(body.permissions)
+    )
     return page.redirect(f"{PREFIX}/admins", done="admin_added")
 
 
 @router.get("/admins/{admin_id}", response_class=HTMLResponse)
 def admin_detail(admin_id: int, page: Page = AdminManager) -> Response:
+    """An admin's permissions and account; after a refused change, with the refusal."""
     target = admins.console_admin(page.db, page.scope, admin_id)
     return page.render(
         "admin_detail.html",
@@ -109,33 +88,25 @@ def admin_detail(admin_id: int, page: Page = AdminManager) -> Response:
 
 
 @router.post("/admins/{admin_id}", response_class=HTMLResponse)
+@shows_refusals(admin_detail)
 def admin_change(admin_id: int, form: Form, page: Page = AdminManager) -> Response:
     action = field_text(form, "action", 20)
-    try:
-        if action == "permissions":
-            admins.update_admin(page.db, page.scope, admin_id=admin_id, permissions=_chosen_permissions(form))
-        elif action in ("disable", "enable"):
-            admins.update_admin(page.db, page.scope, admin_id=admin_id, active=action == "enable")
-        elif action == "reset":
-            admins.reset_password(page.db, page.scope, admin_id=admin_id)
-        else:
-            return page.render("error.html", status_code=400, message=page.t("error.generic") + "action")
-    except Refusal as exc:
-        finish(page.db, exc)
-        status, message = _refusal(page, exc)
-        return page.render("error.html", status_code=status, message=message)
+    if action == "permissions":
+        admins.update_admin(page.db, page.scope, admin_id=admin_id, permissions=_chosen_permissions(form))
+    elif action in ("disable", "enable"):
+        admins.update_admin(page.db, page.scope, admin_id=admin_id, active=action == "enable")
+    elif action == "reset":
+        admins.reset_password(page.db, page.scope, admin_id=admin_id)
+    else:
+        raise domain.Invalid("no such action", field="action")
     return page.redirect(f"{PREFIX}/admins/{admin_id}", done="saved")
 
 
 # --- station admins (seed flow 2) ----------------------------------------------------------------------
 
 
-def _stations_page(
-    page: Page,
-    status_code: int = 200,
-    message: str | None = None,
-    report: list[dict[str, object]] | None = None,
-) -> Response:
+def _stations_page(page: Page) -> Response:
+    """The stations and their admins; after a refused form on it, with the refusal and what was typed."""
     station_rows = stations.list_stations(page.db, page.scope)
     names = {s.id: s.name for s in station_rows}
     rows = [
@@ -151,11 +122,8 @@ def _stations_page(
     ]
     return page.render(
         "stations.html",
-        status_code=status_code,
         stations=station_rows,
         admins=rows,
-        message=message,
-        report=report,
     )
 
 
@@ -165,38 +133,28 @@ def stations_page(page: Page = StationManager) -> Response:
 
 
 @router.post("/stations", response_class=HTMLResponse)
+@shows_refusals(_stations_page)
 def station_add(form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
-    try:
-        data = stations.StationIn.model_validate({"name": field_text(form, "name", 100)})
-        stations.create_station(page.db, page.scope, data=data)
-    except ValidationError as exc:
-        return _stations_page(page, 400, validation_text(page, exc))
-    except Refusal as exc:
-        finish(page.db, exc)
-        return _stations_page(page, *_refusal(page, exc))
+    data = stations.StationIn.model_validate({"name": field_text(form, "name", 100)})
+    stations.create_station(page.db, page.scope, data=data)
     return page.redirect(f"{PREFIX}/stations", done="station_added")
 
 
 @router.post("/stations/admins", response_class=HTMLResponse)
+@shows_refusals(_stations_page)
 def station_admin_add(form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
     station = field_text(form, "station_id", 12)
-    try:
-        data = stations.StationAdminIn.model_validate(
-            {
-                "name": field_text(form, "name", 64),
-                "mobile": field_text(form, "mobile", 32),
-                "national_id": field_text(form, "national_id", 16),
-                "station_id": int(station) if station.isdigit() else None,
-            }
-        )
-        stations.add_station_admin(page.db, page.scope, data=data)
-    except ValidationError as exc:
-        return _stations_page(page, 400, validation_text(page, exc))
-    except Refusal as exc:
-        finish(page.db, exc)
-        return _stations_page(page, *_refusal(page, exc))
+    data = stations.StationAdminIn.model_validate(
+        {
+            "name": field_text(form, "name", 64),
+            "mobile": field_text(form, "mobile", 32),
+            "national_id": field_text(form, "national_id", 16),
+            "station_id": int(station) if station.isdigit() else None,
+        }
+    )
+    stations.add_station_admin(page.db, page.scope, data=data)
     return page.redirect(f"{PREFIX}/stations", done="station_admin_added")
 
 
@@ -214,20 +172,11 @@ def station_admin_delete(admin_id: int, form: Form, page: Page = StationManager)
 
 
 @router.post("/stations/import", response_class=HTMLResponse)
+@shows_refusals(_stations_page)
 async def station_admins_import(form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        return _stations_page(page, 400, page.t("error.generic") + "file")
-    data = await upload.read()
-    try:
-        created = stations.import_station_admins(page.db, page.scope, data=data)
-    except Refusal as exc:
-        finish(page.db, exc)  # nothing imported; the refusal's own audit entry is kept
-        detail = exc.detail
-        if isinstance(detail, dict) and "errors" in detail:
-            return _stations_page(page, 422, None, report=list(detail["errors"]))
-        return _stations_page(page, getattr(exc, "status_code", 400), refusal_text(page, exc))
+    data = await uploaded(form)
+    created = stations.import_station_admins(page.db, page.scope, data=data)
     return page.redirect(f"{PREFIX}/stations", done="station_admins_imported", n=len(created))
 
 
@@ -249,13 +198,11 @@ def station_admin_edit_form(admin_id: int, page: Page = StationManager) -> Respo
     return _station_admin_form(page, admin_id)
 
 
-def _station_admin_form(page: Page, admin_id: int, message: str | None = None, status: int = 200) -> Response:
+def _station_admin_form(page: Page, admin_id: int) -> Response:
     """The edit form; after a refusal, with what was typed and what is wrong."""
     admin = stations.get_station_admin(page.db, admin_id)
     return page.render(
         "station_admin.html",
-        status_code=status,
-        message=message,
         admin=admin,
         name=mask_name(admin.name) if admin.name else "",
         mobile=mask_mobile(admin.mobile),
@@ -264,19 +211,10 @@ def _station_admin_form(page: Page, admin_id: int, message: str | None = None, s
 
 
 @router.post("/stations/admins/{admin_id}", response_class=HTMLResponse)
+@shows_refusals(_station_admin_form)
 def station_admin_edit(admin_id: int, form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
     admin = stations.get_station_admin(page.db, admin_id)
-    typed = {key: field_text(form, key, 64) for key in ("name", "mobile", "national_id")}
-    try:
-        changes = _StationAdminChanges.model_validate({k: v for k, v in typed.items() if v})
-        stations.update_station_admin(
-            page.db, page.scope, admin_id=admin.id, changes=changes.model_dump(exclude_none=True)
-        )
-    except ValidationError as exc:
-        return _station_admin_form(page, admin.id, validation_text(page, exc), 400)
-    except Refusal as exc:
-        finish(page.db, exc)
-        status, text = _refusal(page, exc)
-        return _station_admin_form(page, admin_id, text, status)
+    changes = typed_changes(form, _StationAdminChanges, ("name", "mobile", "national_id"))
+    stations.update_station_admin(page.db, page.scope, admin_id=admin.id, changes=changes)
     return page.redirect(f"{PREFIX}/stations", done="saved")

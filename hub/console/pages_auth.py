@@ -23,16 +23,13 @@ from hub.console.web import (
     UserPage,
     field_text,
     permission_names,
-    refusal_text,
     set_cookie,
+    shows_refusals,
 )
 from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.db import utcnow
-from hub.errors import HubError
 from hub.models.identity import Role, User
 from hub.services import audit, identity, otp
-from hub.services import errors as domain
-from hub.services.unit_of_work import finish
 
 router = APIRouter()
 
@@ -71,16 +68,14 @@ def login_form(page: AnyPage, expired: int = 0) -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
+@shows_refusals(login_form)
 def login(page: AnyPage, form: Form) -> Response:
     mobile = _mobile(page, field_text(form, "mobile", 32))
     password = field_text(form, "password", 128)
     if mobile is None or not password:
         return page.render("login.html", status_code=400, message=page.t("error.bad_credentials"))
-    try:
-        user, _token, _expires = identity.password_login(page.db, mobile, password, client_ip(page.request))
-    except (HubError, domain.DomainError) as exc:
-        status = getattr(exc, "status_code", 401)
-        return page.render("login.html", status_code=status, message=refusal_text(page, exc))
+    # A wrong password is committed by the service before it refuses (the throttle counts it).
+    user, _token, _expires = identity.password_login(page.db, mobile, password, client_ip(page.request))
     # The service also issues an API bearer token; the console has no use for it, so it ends at once.
     identity.logout(page.db, user, _token)
     return _logged_in(page, user)
@@ -91,7 +86,20 @@ def sms_form(page: AnyPage) -> Response:
     return page.render("login_sms.html", step="mobile")
 
 
+def _sms_code_form(page: Page) -> Response:
+    """A refused SMS login stays where the code is typed: asked again too soon, the code sent before
+    still works (the wait in words, to the minute); a wrong code may be typed again (the service has
+    counted the try)."""
+    assert page.refusal is not None
+    mobile = page.typed(f"{PREFIX}/login/sms", "mobile")
+    if page.refusal.retry_after is not None:
+        wait = page.t("login.wait", wait=_wait(page, page.refusal.retry_after))
+        return page.render("login_sms.html", step="code", mobile=mobile, message=wait)
+    return page.render("login_sms.html", step="code", mobile=mobile)
+
+
 @router.post("/login/sms", response_class=HTMLResponse)
+@shows_refusals(_sms_code_form)
 def sms_login(page: AnyPage, form: Form) -> Response:
     ip = client_ip(page.request)
     mobile_text = field_text(form, "mobile", 32)
@@ -101,34 +109,13 @@ def sms_login(page: AnyPage, form: Form) -> Response:
     code = field_text(form, "code", 12)
     if not code:
         # Step 1: send a code. The answer is the same whether or not the mobile has an account.
-        try:
-            identity.request_code(page.db, mobile, otp.Purpose.LOGIN, ip)
-        except domain.TooManyRequests as exc:
-            # Asked again too soon: the code sent before still works, so the person stays where they
-            # can type it, told how long to wait before asking again.
-            finish(page.db, exc)
-            return page.render(
-                "login_sms.html",
-                step="code",
-                mobile=mobile_text,
-                status_code=429,
-                message=page.t("login.wait", wait=_wait(page, exc.retry_after)),
-            )
+        identity.request_code(page.db, mobile, otp.Purpose.LOGIN, ip)
         return page.render(
             "login_sms.html", step="code", mobile=mobile_text, message=page.t("login.code_sent")
         )
-    # Step 2: the code, then the account (the first such login registers an imported admin).
-    try:
-        otp.verify_code(page.db, mobile, otp.Purpose.LOGIN, code)
-    except (HubError, domain.DomainError) as exc:
-        page.db.commit()  # a wrong try counts
-        return page.render(
-            "login_sms.html",
-            step="code",
-            mobile=mobile_text,
-            status_code=400,
-            message=refusal_text(page, exc),
-        )
+    # Step 2: the code, then the account (the first such login registers an imported admin). A wrong
+    # try is committed by the service before it refuses.
+    otp.verify_code(page.db, mobile, otp.Purpose.LOGIN, code)
     accounts = [a for a in identity.sms_login_accounts(page.db, mobile) if a.role in CONSOLE_SMS_ROLES]
     chosen = field_text(form, "account", 20)
     if chosen:
@@ -157,24 +144,21 @@ def password_form(page: PendingPage) -> Response:
 
 
 @router.post("/password", response_class=HTMLResponse)
+@shows_refusals(password_form)
 def change_password(page: PendingPage, form: Form) -> Response:
     assert page.user is not None
-    forced = page.user.must_change_password
-    try:
-        # The console holds no API token: every token of the user ends (current_token matches none),
-        # and so does every other console session.
-        identity.change_password(
-            page.db,
-            page.user,
-            field_text(form, "current_password", 128),
-            field_text(form, "new_password", 128),
-            client_ip(page.request),
-            current_token="",
-        )
-        assert page.session is not None
-        sessions.end_others(page.db, page.user, keep=page.session)
-    except (HubError, domain.DomainError) as exc:
-        return page.render("password.html", status_code=400, forced=forced, message=refusal_text(page, exc))
+    # The console holds no API token: every token of the user ends (current_token matches none), and so
+    # does every other console session. A wrong current password is committed by the service first.
+    identity.change_password(
+        page.db,
+        page.user,
+        field_text(form, "current_password", 128),
+        field_text(form, "new_password", 128),
+        client_ip(page.request),
+        current_token="",
+    )
+    assert page.session is not None
+    sessions.end_others(page.db, page.user, keep=page.session)
     return page.redirect(f"{PREFIX}/")
 
 

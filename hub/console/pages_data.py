@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 
 from hub.api.deps import client_ip
-from hub.console import charts
+from hub.console import charts, i18n
 from hub.console.web import (
     PREFIX,
     TAIPEI,
@@ -26,7 +26,7 @@ from hub.console.web import (
     as_json,
     needs,
     needs_hub_admin,
-    refusal_text,
+    shows_refusals,
 )
 from hub.core.permissions import Permission
 from hub.documents.exports import to_csv
@@ -69,15 +69,6 @@ def home(page: UserPage) -> Response:
 QueryPage = Depends(needs(Permission.QUERY_PASSES, Permission.QUERY_CHECKS))
 
 
-class _BadField(Exception):
-    """A query field the page could not read; `key` is the message, `field` the form field to mark."""
-
-    def __init__(self, key: str, field: str) -> None:
-        super().__init__(key)
-        self.key = key
-        self.field = field
-
-
 def _moment(text: str, field: str) -> dt.datetime | None:
     """A datetime-local field, read as Taipei time."""
     if not text:
@@ -85,7 +76,7 @@ def _moment(text: str, field: str) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(text).replace(tzinfo=TAIPEI)
     except ValueError:
-        raise _BadField("queries.bad_time", field) from None
+        raise domain.Invalid("not a time", field=field, message_key="queries.bad_time") from None
 
 
 # Which register each search field belongs to: a field the chosen register cannot be searched by is
@@ -95,10 +86,11 @@ QUERY_FIELDS = {"passes": ("enterprise", "person"), "checks": ("officer",)}
 _BAD_FIELD = {"reversed_range": "since", "empty_range": "until"}
 
 
-def _query_message(page: Page, exc: domain.Invalid) -> str:
-    key = f"queries.{exc.reason}"
-    text = page.t(key)
-    return text if text != key else refusal_text(page, exc)
+def _query_message(page: Page) -> str | None:
+    """A refused query in the query form's own words where it has them (`queries.<reason>`)."""
+    assert page.refusal is not None
+    key = f"queries.{page.refusal.reason}"
+    return page.t(key) if i18n.has(key) else page.refusal.message
 
 
 def _no_rows_message(page: Page, register: queries.Register, values: dict[str, Any]) -> str:
@@ -130,20 +122,13 @@ def _unmask_reason(page: Page, wants_clear: bool, reason: str, **what: str) -> b
     return True
 
 
-@router.get("/queries", response_class=HTMLResponse)
-def queries_page(
-    page: Page = QueryPage,
-    kind: str = "",
-    since: str = "",
-    until: str = "",
-    enterprise: str = "",
-    person: str = "",
-    officer: str = "",
-    unmask: str = "",
-    reason: str = "",
-    format: str = "html",
-) -> Response:
-    assert page.user is not None
+def _query_form(page: Page) -> tuple[str, dict[str, Any]]:
+    """The query form's template (the results alone for htmx) and context, with the values as typed
+    (the page is a GET form: they are in the URL)."""
+    typed = page.request.query_params
+    kind, since, until, reason = (str(typed.get(name, "")) for name in ("kind", "since", "until", "reason"))
+    enterprise, person, officer = (str(typed.get(name, "")) for name in ("enterprise", "person", "officer"))
+    unmask = str(typed.get("unmask", ""))
     kinds = [
         k
         for k, p in (("passes", Permission.QUERY_PASSES), ("checks", Permission.QUERY_CHECKS))
@@ -159,10 +144,9 @@ def queries_page(
         "unmask": bool(unmask),
         "reason": reason[:200],
     }
-    fields = {f for k in kinds for f in QUERY_FIELDS[k]}
     context: dict[str, Any] = {
         "kinds": kinds,
-        "fields": fields,
+        "fields": {f for k in kinds for f in QUERY_FIELDS[k]},
         "values": values,
         "result": None,
         "message": None,
@@ -170,26 +154,48 @@ def queries_page(
         "bad_field": None,
     }
     template = "queries_results.html" if page.request.headers.get("hx-request") else "queries.html"
+    return template, context
+
+
+def _refused_query(page: Page) -> Response:
+    """The query form again with the values as typed, what is wrong and which field; no results."""
+    assert page.refusal is not None
+    template, context = _query_form(page)
+    context["message"] = _query_message(page)
+    context["bad_field"] = _BAD_FIELD.get(page.refusal.reason, page.refusal.field)
+    return page.render(template, **context)
+
+
+@router.get("/queries", response_class=HTMLResponse)
+@shows_refusals(_refused_query)
+def queries_page(
+    page: Page = QueryPage,
+    kind: str = "",
+    since: str = "",
+    until: str = "",
+    enterprise: str = "",
+    person: str = "",
+    officer: str = "",
+    unmask: str = "",
+    reason: str = "",
+    format: str = "html",
+) -> Response:
+    assert page.user is not None
+    template, context = _query_form(page)
+    values = context["values"]
     if not kind:
         return page.render(template, **context)
-    if kind not in kinds:
+    if kind not in context["kinds"]:
         raise Refused(403, "queries.not_your_register")
-
-    def refused(message: str, field: str | None) -> Response:
-        context["message"] = message
-        context["bad_field"] = field
-        return page.render(template, status_code=400, **context)
-
     stray = [f for f in ("enterprise", "person", "officer") if values[f] and f not in QUERY_FIELDS[kind]]
     if stray:
-        return refused(page.t(f"queries.not_for_{kind}"), stray[0])
+        raise domain.Invalid(
+            "not a field of this register", field=stray[0], message_key=f"queries.not_for_{kind}"
+        )
     wants_clear = bool(unmask)
     if wants_clear and not reason.strip():
-        return refused(page.t("queries.need_reason"), "reason")
-    try:
-        since_at, until_at = _moment(since, "since"), _moment(until, "until")
-    except _BadField as bad:
-        return refused(page.t(bad.key), bad.field)
+        raise domain.Invalid("unmasking needs a reason", field="reason", message_key="queries.need_reason")
+    since_at, until_at = _moment(since, "since"), _moment(until, "until")
     _unmask_reason(page, wants_clear, reason, register=kind)
     if kind == "passes":
         read = functools.partial(
@@ -203,18 +209,15 @@ def queries_page(
     # and audit the query. A download holds the whole register; the screen its first SCREEN_ROWS.
     download = EXPORTS.get(format)
     limit = queries.MAX_ROWS if download else SCREEN_ROWS
-    try:
-        register = read(
-            page.db,
-            page.scope,
-            since=since_at,
-            until=until_at,
-            unmask=wants_clear,
-            output=download or "json",
-            limit=limit,
-        )
-    except domain.Invalid as exc:
-        return refused(_query_message(page, exc), _BAD_FIELD.get(exc.reason, exc.field))
+    register = read(
+        page.db,
+        page.scope,
+        since=since_at,
+        until=until_at,
+        unmask=wants_clear,
+        output=download or "json",
+        limit=limit,
+    )
     if download:
         return file_response(downloads.register_export(register, download, kind))
     context["result"] = register.listing()
@@ -253,11 +256,11 @@ def _audit_filter(values: dict[str, str]) -> audit_search.AuditFilter:
     )
 
 
-def _filter_message(page: Page, exc: domain.Invalid) -> str:
-    field = exc.field or ""
-    key = f"audit.bad_{field}"
-    text = page.t(key)
-    return text if text != key else refusal_text(page, exc)
+def _filter_message(page: Page) -> str | None:
+    """A refused filter in the audit form's own words where it has them (`audit.bad_<field>`)."""
+    assert page.refusal is not None
+    key = f"audit.bad_{page.refusal.field or ''}"
+    return page.t(key) if i18n.has(key) else page.refusal.message
 
 
 def _audit_context(values: dict[str, str]) -> dict[str, Any]:
@@ -273,24 +276,24 @@ def _audit_context(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _refused_filter(page: Page, context: dict[str, Any], exc: domain.Invalid) -> Response:
+def _refused_filter(page: Page) -> Response:
     """The form again with the values as typed and what is wrong with which field; no results."""
-    context["message"] = _filter_message(page, exc)
-    context["bad_field"] = "q" if exc.field == "text" else exc.field
-    return page.render("audit.html", status_code=400, **context)
+    assert page.refusal is not None
+    context = _audit_context(_audit_values(page.request.query_params))
+    context["message"] = _filter_message(page)
+    context["bad_field"] = "q" if page.refusal.field == "text" else page.refusal.field
+    return page.render("audit.html", **context)
 
 
 @router.get("/audit", response_class=HTMLResponse)
+@shows_refusals(_refused_filter)
 def audit_page(page: Page = AuditReader, before: str = "", after: str = "") -> Response:
     values = _audit_values(page.request.query_params)
     context = _audit_context(values)
-    try:
-        flt = _audit_filter(values)
-        context["found"] = audit_search.search(
-            page.db, page.scope, flt, before_id=_page_key(before), after_id=_page_key(after)
-        )
-    except domain.Invalid as exc:
-        return _refused_filter(page, context, exc)
+    flt = _audit_filter(values)
+    context["found"] = audit_search.search(
+        page.db, page.scope, flt, before_id=_page_key(before), after_id=_page_key(after)
+    )
     return page.render("audit.html", **context)
 
 
@@ -307,14 +310,11 @@ AUDIT_CSV_HEADERS = ("#", "時間（台北，UTC+8）", "動作", "結果", "執
 
 
 @router.get("/audit.csv")
+@shows_refusals(_refused_filter)
 def audit_csv(page: Page = AuditReader) -> Response:
     """Every entry the filter finds (not only the page on screen), as on screen: details as shown (they
     hold masked values only), times in Taipei. The service audits the export."""
-    values = _audit_values(page.request.query_params)
-    try:
-        flt = _audit_filter(values)
-    except domain.Invalid as exc:
-        return _refused_filter(page, _audit_context(values), exc)
+    flt = _audit_filter(_audit_values(page.request.query_params))
     rows = (
         (
             e.id,

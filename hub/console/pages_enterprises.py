@@ -12,42 +12,21 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from hub.console.web import (
-    PREFIX,
-    Form,
-    Page,
-    Refusal,
-    UserPage,
-    confirm_first,
-    field_text,
-    refusal_status,
-    refusal_text,
-    validation_text,
-)
-from hub.console.whitelists import row_report, typed_changes, uploaded
+from hub.console.web import PREFIX, Form, Page, UserPage, confirm_first, field_text, shows_refusals
+from hub.console.whitelists import typed_changes, uploaded
 from hub.core.fields import Mobile, NationalId, PersonName
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
-from hub.errors import HubError
 from hub.models.organisations import OrgKind
 from hub.models.passes import Pass
 from hub.models.rosters import Employee
 from hub.responses import file_response
 from hub.services import downloads, enterprises, passes, venues
 from hub.services import errors as domain
-from hub.services.unit_of_work import finish
 
 router = APIRouter()
-
-
-def _refused(page: Page, org_id: int, exc: HubError | domain.DomainError) -> Response:
-    finish(page.db, exc)  # nothing half-done is committed; the refusal's audit entries are kept
-    report = row_report(exc)  # a refused import's row-by-row report
-    if report is not None:
-        return _enterprise_page(page, org_id, None, 422, report=report)
-    return _enterprise_page(page, org_id, refusal_text(page, exc), refusal_status(exc))
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
@@ -59,13 +38,8 @@ def enterprises_page(page: UserPage) -> Response:
     return page.render("enterprises.html", enterprises=rows)
 
 
-def _enterprise_page(
-    page: Page,
-    org_id: int,
-    message: str | None = None,
-    status: int = 200,
-    report: list[dict[str, object]] | None = None,
-) -> Response:
+def _enterprise_page(page: Page, org_id: int) -> Response:
+    """The enterprise's page; after a refused form on it, with the refusal and what was typed."""
     assert page.user is not None
     org = enterprises.enterprise_in_scope(page.db, page.scope, org_id)
     employees = enterprises.list_employees(page.db, page.scope, org_id=org_id)
@@ -73,13 +47,10 @@ def _enterprise_page(
     _org, org_venues = venues.list_venues(page.db, page.scope, org_id=org_id)
     return page.render(
         "enterprise.html",
-        status_code=status,
         org=org,
         employees=[_employee_row(e) for e in employees],
         passes=[_pass_row(p) for p in issued],
         venues=org_venues,
-        message=message,
-        report=report,
     )
 
 
@@ -112,22 +83,17 @@ def enterprise_page(org_id: int, page: UserPage) -> Response:
 
 
 @router.post("/enterprises/{org_id}/employees", response_class=HTMLResponse)
+@shows_refusals(_enterprise_page)
 def add_employee(org_id: int, form: Form, page: UserPage) -> Response:
     assert page.user is not None
-    try:
-        body = enterprises.EmployeeIn.model_validate(
-            {
-                "name": field_text(form, "name", 64),
-                "mobile": field_text(form, "mobile", 32),
-                "national_id": field_text(form, "national_id", 16),
-            }
-        )
-        enterprises.add_employee(page.db, page.scope, org_id=org_id, data=body)
-    except ValidationError as exc:
-        fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
-        return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
-    except Refusal as exc:
-        return _refused(page, org_id, exc)
+    body = enterprises.EmployeeIn.model_validate(
+        {
+            "name": field_text(form, "name", 64),
+            "mobile": field_text(form, "mobile", 32),
+            "national_id": field_text(form, "national_id", 16),
+        }
+    )
+    enterprises.add_employee(page.db, page.scope, org_id=org_id, data=body)
     return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="employee_added")
 
 
@@ -144,36 +110,24 @@ def employee_edit_form(org_id: int, employee_id: int, page: UserPage) -> Respons
     return _employee_form(page, org_id, employee_id)
 
 
-def _employee_form(
-    page: Page, org_id: int, employee_id: int, message: str | None = None, status: int = 200
-) -> Response:
+def _employee_form(page: Page, org_id: int, employee_id: int) -> Response:
     """The edit form; after a refusal, with what was typed and what is wrong."""
     employee = enterprises.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
     return page.render(
         "employee.html",
-        status_code=status,
         org_id=org_id,
         employee=employee,
         name=mask_name(employee.name),
         mobile=mask_mobile(employee.mobile),
-        message=message,
     )
 
 
 @router.post("/enterprises/{org_id}/employees/{employee_id}", response_class=HTMLResponse)
+@shows_refusals(_employee_form)
 def employee_edit(org_id: int, employee_id: int, form: Form, page: UserPage) -> Response:
     assert page.user is not None
-    try:
-        changes = typed_changes(form, _EmployeeChanges, ("name", "mobile", "national_id"))
-        enterprises.update_employee(
-            page.db, page.scope, org_id=org_id, employee_id=employee_id, changes=changes
-        )
-    except ValidationError as exc:
-        return _employee_form(page, org_id, employee_id, validation_text(page, exc), 400)
-    except Refusal as exc:
-        finish(page.db, exc)
-        text = refusal_text(page, exc)
-        return _employee_form(page, org_id, employee_id, text, refusal_status(exc))
+    changes = typed_changes(form, _EmployeeChanges, ("name", "mobile", "national_id"))
+    enterprises.update_employee(page.db, page.scope, org_id=org_id, employee_id=employee_id, changes=changes)
     return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="saved")
 
 
@@ -191,14 +145,10 @@ def employee_delete(org_id: int, employee_id: int, form: Form, page: UserPage) -
 
 
 @router.post("/enterprises/{org_id}/employees-import", response_class=HTMLResponse)
+@shows_refusals(_enterprise_page)
 async def employees_import(org_id: int, form: Form, page: UserPage) -> Response:
     data = await uploaded(form)
-    if data is None:
-        return _enterprise_page(page, org_id, page.t("error.generic") + "file", 400)
-    try:
-        created = enterprises.import_employees(page.db, page.scope, org_id=org_id, data=data)
-    except Refusal as exc:
-        return _refused(page, org_id, exc)
+    created = enterprises.import_employees(page.db, page.scope, org_id=org_id, data=data)
     return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="employees_imported", n=len(created))
 
 
@@ -208,39 +158,36 @@ def employees_template(org_id: int, page: UserPage) -> Response:
 
 
 @router.post("/enterprises/{org_id}/passes", response_class=HTMLResponse)
+@shows_refusals(_enterprise_page)
 def issue_passes(org_id: int, form: Form, page: UserPage) -> Response:
     assert page.user is not None
     chosen = [int(v) for v in form.getlist("employee_ids") if isinstance(v, str) and v.isdigit()]
-    if not chosen:
-        return _enterprise_page(page, org_id, page.t("passes.choose"), 400)
-    try:
-        body = passes.BatchPassRequest(employee_ids=chosen)  # at most MAX_BATCH, each a row id
-        passes.issue_passes(page.db, page.scope, org_id=org_id, employee_ids=body.employee_ids)
-    except ValidationError as exc:
-        return _enterprise_page(page, org_id, validation_text(page, exc), 400)
-    except Refusal as exc:
-        return _refused(page, org_id, exc)
+    if not chosen:  # no box ticked: said as the task, not as a field's length
+        raise domain.Invalid("no employee chosen", field="employee_ids", message_key="passes.choose")
+    body = passes.BatchPassRequest(employee_ids=chosen)  # at most MAX_BATCH, each a row id
+    passes.issue_passes(page.db, page.scope, org_id=org_id, employee_ids=body.employee_ids)
     return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="passes_issued", n=len(chosen))
 
 
+def _pass_page(page: Page, pass_id: str) -> Response:
+    """The page a pass is revoked from: its enterprise's (a pass the caller may not see: refused)."""
+    return _enterprise_page(page, passes.visible_pass(page.db, page.scope, pass_id).org_id)
+
+
 @router.post("/passes/{pass_id}/revoke", response_class=HTMLResponse)
+@shows_refusals(_pass_page)
 def revoke_pass(pass_id: str, form: Form, page: UserPage) -> Response:
     assert page.user is not None
-    reason = field_text(form, "reason", 200)
-    if not reason:
-        return page.render("error.html", status_code=400, message=page.t("passes.need_reason"))
-    try:
-        body = passes.RevokeRequest(reason=reason)
-    except ValidationError as exc:
-        return page.render("error.html", status_code=400, message=validation_text(page, exc))
+    # The reason is the service's rule (passes.revoke_reason), checked before asking, not only after.
+    reason = passes.revoke_reason(field_text(form, "reason", 200))
     record = passes.visible_pass(page.db, page.scope, pass_id)
-    page.scope.require(Permission.PASSES_REVOKE)  # before asking, not only after
+    page.scope.require(Permission.PASSES_REVOKE)
     back = f"{PREFIX}/enterprises/{record.org_id}"
     question = page.t("confirm.revoke_pass", name=mask_name(record.holder_name))
     asked = confirm_first(page, form, question=question, back=back)
     if asked is not None:
         return asked
-    passes.revoke_pass(page.db, page.scope, pass_id=pass_id, reason=body.reason)
+    passes.revoke_pass(page.db, page.scope, pass_id=pass_id, reason=reason)
     return page.redirect(back, done="pass_revoked")
 
 
@@ -253,22 +200,15 @@ def pass_sheet(org_id: int, page: UserPage, part: int | None = None) -> Response
 
 
 @router.post("/enterprises/{org_id}/venues", response_class=HTMLResponse)
+@shows_refusals(_enterprise_page)
 def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
     """The seed's 實聯申請單: one or more code names (each at most 8 characters), the address on file."""
     assert page.user is not None
     names = [n.strip() for n in field_text(form, "names", 200).replace("，", ",").split(",") if n.strip()]
-    try:
-        body = venues.VenueApplication.model_validate(
-            {"names": names, "address": field_text(form, "address", 200) or None}
-        )
-        venues.apply_for_venues(
-            page.db, page.scope, org_id=org_id, names=list(body.names), address=body.address
-        )
-    except ValidationError as exc:
-        fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
-        return _enterprise_page(page, org_id, page.t("error.generic") + fields, 400)
-    except Refusal as exc:
-        return _refused(page, org_id, exc)
+    body = venues.VenueApplication.model_validate(
+        {"names": names, "address": field_text(form, "address", 200) or None}
+    )
+    venues.apply_for_venues(page.db, page.scope, org_id=org_id, names=list(body.names), address=body.address)
     return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="venues_applied")
 
 

@@ -14,7 +14,6 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from hub.api.deps import client_ip
@@ -22,31 +21,26 @@ from hub.console.web import (
     PREFIX,
     Form,
     Page,
-    Refusal,
     Refused,
     UserPage,
     confirm_first,
     field_text,
     needs,
-    refusal_status,
-    refusal_text,
-    validation_text,
+    shows_refusals,
 )
 from hub.core.permissions import Permission
 from hub.devices import enrolment
 from hub.devices.device_report import is_quiet
 from hub.devices.enrolment import EnrolmentTicket
 from hub.models.identity import Role
+from hub.services import errors as domain
 from hub.services import keys, listings, trust
-from hub.services.unit_of_work import finish
 
 router = APIRouter()
 DeviceManager = Depends(needs(Permission.DEVICES_MANAGE))
 
 
-def _devices_page(
-    page: Page, ticket: EnrolmentTicket | None = None, message: str | None = None, status: int = 200
-) -> Response:
+def _devices_page(page: Page, ticket: EnrolmentTicket | None = None) -> Response:
     assert page.user is not None
     devices = enrolment.list_devices(page.db, page.scope)
     now = dt.datetime.now(dt.UTC)
@@ -64,12 +58,10 @@ def _devices_page(
     qr = base64.b64encode(ticket.qr_png).decode() if ticket is not None else None  # shown as a data: URL
     return page.render(
         "devices.html",
-        status_code=status,
         rows=rows,
         stations=stations,
         ticket=ticket,
         qr=qr,
-        message=message,
     )
 
 
@@ -79,24 +71,20 @@ def devices_page(page: Page = DeviceManager) -> Response:
 
 
 @router.post("/devices/enrolment", response_class=HTMLResponse)
+@shows_refusals(_devices_page)
 def new_enrolment(form: Form, page: Page = DeviceManager) -> Response:
     assert page.user is not None
     station = field_text(form, "station_id", 12)
-    try:
-        body = enrolment.EnrolmentTokenIn(station_id=int(station) if station.isdigit() else None)
-    except ValidationError as exc:
-        return _devices_page(page, message=validation_text(page, exc), status=400)
+    body = enrolment.EnrolmentTokenIn(station_id=int(station) if station.isdigit() else None)
     ticket = enrolment.create_enrolment_token(page.db, page.scope, station_id=body.station_id)
     return _devices_page(page, ticket=ticket)
 
 
 @router.post("/devices/{device_id}/revoke", response_class=HTMLResponse)
+@shows_refusals(_devices_page)
 def revoke_device(device_id: str, form: Form, page: Page = DeviceManager) -> Response:
     assert page.user is not None
-    try:
-        body = enrolment.RevokeIn(reason=field_text(form, "reason", 200) or None)
-    except ValidationError as exc:
-        return _devices_page(page, message=validation_text(page, exc), status=400)
+    body = enrolment.RevokeIn(reason=field_text(form, "reason", 200) or None)
     enrolment.device_in_scope(page.db, page.scope, device_id)  # someone else's device: refused, not asked
     back = f"{PREFIX}/devices"
     asked = confirm_first(page, form, question=page.t("confirm.revoke_device"), back=back)
@@ -119,7 +107,7 @@ def _super_admin(page: UserPage) -> Page:
 SuperAdmin = Depends(_super_admin)
 
 
-def _trust_page(page: Page, message: str | None = None, status: int = 200) -> Response:
+def _trust_page(page: Page) -> Response:
     from provisioning.keystore import KeyStoreError
 
     try:
@@ -129,11 +117,9 @@ def _trust_page(page: Page, message: str | None = None, status: int = 200) -> Re
         health, issuers = None, []
     return page.render(
         "trust.html",
-        status_code=status,
         health=health,
         issuers=issuers,
         offline=page.request.app.state.context.root_offline,
-        message=message,
     )
 
 
@@ -155,6 +141,7 @@ def rotate(form: Form, page: Page = SuperAdmin) -> Response:
 
 
 @router.post("/trust/keys/{kid}/compromised", response_class=HTMLResponse)
+@shows_refusals(_trust_page)
 def mark_compromised(kid: str, form: Form, page: Page = SuperAdmin) -> Response:
     """Refuse every pass the key signed (hub.services.trust.mark_compromised decides and audits)."""
     # Ask only what can be done: a blank reason or an offline root is the service's refusal at once.
@@ -164,14 +151,9 @@ def mark_compromised(kid: str, form: Form, page: Page = SuperAdmin) -> Response:
         asked = confirm_first(page, form, question=question, back=f"{PREFIX}/trust")
         if asked is not None:
             return asked
-    try:
-        trust.mark_compromised(
-            page.db, kid[:32], reason=field_text(form, "reason", 200), actor=page.user, via="console"
-        )
-    except Refusal as exc:
-        finish(page.db, exc)
-        status = refusal_status(exc)
-        return _trust_page(page, refusal_text(page, exc), status)
+    trust.mark_compromised(
+        page.db, kid[:32], reason=field_text(form, "reason", 200), actor=page.user, via="console"
+    )
     # Redirect, then show: the new bundle is signed by the next request once this one is committed.
     return page.redirect(f"{PREFIX}/trust", done="compromised")
 
@@ -186,15 +168,11 @@ def bundle_request(page: Page = SuperAdmin) -> Response:
 
 
 @router.post("/trust/bundle", response_class=HTMLResponse)
+@shows_refusals(_trust_page)
 async def upload_bundle(form: Form, page: Page = SuperAdmin) -> Response:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        return _trust_page(page, page.t("error.generic") + "file", 400)
+        raise domain.Invalid("no file uploaded", field="file")
     data = await upload.read()
-    try:
-        trust.import_bundle(page.db, data, actor=page.user, client_ip=client_ip(page.request), via="console")
-    except Refusal as exc:
-        finish(page.db, exc)
-        status = refusal_status(exc)
-        return _trust_page(page, refusal_text(page, exc), status)
+    trust.import_bundle(page.db, data, actor=page.user, client_ip=client_ip(page.request), via="console")
     return page.redirect(f"{PREFIX}/trust", done="imported")

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from crypto.identity import mask_mobile, mask_name
-from hub.console.web import PREFIX, Form, Refusal, UserPage, field_text, refusal_status, refusal_text
+from hub.console.web import PREFIX, Form, UserPage, field_text, shows_refusals
 from hub.services import enterprises
-from hub.services.unit_of_work import finish
 
 router = APIRouter()
 
@@ -32,12 +31,8 @@ def registrations(page: UserPage) -> Response:
 
 
 @router.post("/registrations/{claim_id}", response_class=HTMLResponse)
+@shows_refusals(registrations)
 def decide(claim_id: int, form: Form, page: UserPage) -> Response:
     approve = field_text(form, "decision", 10) == "approve"
-    try:
-        enterprises.decide_claim(page.db, page.scope, claim_id=claim_id, approve=approve)
-    except Refusal as exc:
-        finish(page.db, exc)
-        status = refusal_status(exc)
-        return page.render("error.html", status_code=status, message=refusal_text(page, exc))
+    enterprises.decide_claim(page.db, page.scope, claim_id=claim_id, approve=approve)
     return page.redirect(f"{PREFIX}/registrations", done="claim_decided")

@@ -10,40 +10,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from hub.console.web import (
-    PREFIX,
-    Form,
-    Page,
-    Refusal,
-    Refused,
-    UserPage,
-    confirm_first,
-    field_text,
-    refusal_status,
-    refusal_text,
-    validation_text,
-)
-from hub.console.whitelists import row_report, typed_changes, uploaded
+from hub.console.web import PREFIX, Form, Page, Refused, UserPage, confirm_first, field_text, shows_refusals
+from hub.console.whitelists import typed_changes, uploaded
 from hub.core.fields import Mobile, PersonName
 from hub.core.masking import mask_mobile, mask_name
-from hub.errors import HubError
 from hub.models.identity import Role
 from hub.responses import file_response
 from hub.services import downloads, rosters, venues
-from hub.services import errors as domain
-from hub.services.unit_of_work import finish
 
 router = APIRouter()
-
-
-def _refused(page: Page, station_id: int, exc: HubError | domain.DomainError) -> Response:
-    finish(page.db, exc)  # nothing half-done is committed; the refusal's audit entries are kept
-    report = row_report(exc)
-    if report is not None:
-        return _roster_page(page, station_id, None, 422, report=report)
-    return _roster_page(page, station_id, refusal_text(page, exc), refusal_status(exc))
 
 
 @router.get("/roster", response_class=HTMLResponse)
@@ -55,13 +32,8 @@ def my_roster(page: UserPage) -> Response:
     return page.redirect(f"{PREFIX}/stations/{page.user.org_id}/roster")
 
 
-def _roster_page(
-    page: Page,
-    station_id: int,
-    message: str | None = None,
-    status: int = 200,
-    report: list[dict[str, object]] | None = None,
-) -> Response:
+def _roster_page(page: Page, station_id: int) -> Response:
+    """The station's roster page; after a refused form on it, with the refusal and what was typed."""
     station = rosters.station_in_scope(page.db, page.scope, station_id)
     officers = [
         {"id": o.id, "name": mask_name(o.name), "number": o.officer_number, "mobile": mask_mobile(o.mobile)}
@@ -70,12 +42,9 @@ def _roster_page(
     _org, station_venues = venues.list_venues(page.db, page.scope, org_id=station_id)
     return page.render(
         "roster.html",
-        status_code=status,
         station=station,
         officers=officers,
         venues=station_venues,
-        message=message,
-        report=report,
     )
 
 
@@ -85,20 +54,16 @@ def roster_page(station_id: int, page: UserPage) -> Response:
 
 
 @router.post("/stations/{station_id:int}/officers", response_class=HTMLResponse)
+@shows_refusals(_roster_page)
 def officer_add(station_id: int, form: Form, page: UserPage) -> Response:
-    try:
-        body = rosters.OfficerIn.model_validate(
-            {
-                "name": field_text(form, "name", 64),
-                "officer_number": field_text(form, "officer_number", 32),
-                "mobile": field_text(form, "mobile", 32),
-            }
-        )
-        rosters.add_officer(page.db, page.scope, station_id=station_id, data=body)
-    except ValidationError as exc:
-        return _roster_page(page, station_id, validation_text(page, exc), 400)
-    except Refusal as exc:
-        return _refused(page, station_id, exc)
+    body = rosters.OfficerIn.model_validate(
+        {
+            "name": field_text(form, "name", 64),
+            "officer_number": field_text(form, "officer_number", 32),
+            "mobile": field_text(form, "mobile", 32),
+        }
+    )
+    rosters.add_officer(page.db, page.scope, station_id=station_id, data=body)
     return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="officer_added")
 
 
@@ -115,35 +80,23 @@ def officer_edit_form(station_id: int, officer_id: int, page: UserPage) -> Respo
     return _officer_form(page, station_id, officer_id)
 
 
-def _officer_form(
-    page: Page, station_id: int, officer_id: int, message: str | None = None, status: int = 200
-) -> Response:
+def _officer_form(page: Page, station_id: int, officer_id: int) -> Response:
     """The edit form; after a refusal, with what was typed and what is wrong."""
     officer = rosters.officer_in_scope(page.db, page.scope, station_id=station_id, officer_id=officer_id)
     return page.render(
         "officer.html",
-        status_code=status,
         station_id=station_id,
         officer=officer,
         name=mask_name(officer.name),
         mobile=mask_mobile(officer.mobile),
-        message=message,
     )
 
 
 @router.post("/stations/{station_id:int}/officers/{officer_id:int}", response_class=HTMLResponse)
+@shows_refusals(_officer_form)
 def officer_edit(station_id: int, officer_id: int, form: Form, page: UserPage) -> Response:
-    try:
-        changes = typed_changes(form, _OfficerChanges, ("name", "officer_number", "mobile"))
-        rosters.update_officer(
-            page.db, page.scope, station_id=station_id, officer_id=officer_id, changes=changes
-        )
-    except ValidationError as exc:
-        return _officer_form(page, station_id, officer_id, validation_text(page, exc), 400)
-    except Refusal as exc:
-        finish(page.db, exc)
-        text = refusal_text(page, exc)
-        return _officer_form(page, station_id, officer_id, text, refusal_status(exc))
+    changes = typed_changes(form, _OfficerChanges, ("name", "officer_number", "mobile"))
+    rosters.update_officer(page.db, page.scope, station_id=station_id, officer_id=officer_id, changes=changes)
     return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="saved")
 
 
@@ -160,14 +113,10 @@ def officer_delete(station_id: int, officer_id: int, form: Form, page: UserPage)
 
 
 @router.post("/stations/{station_id:int}/officers-import", response_class=HTMLResponse)
+@shows_refusals(_roster_page)
 async def officers_import(station_id: int, form: Form, page: UserPage) -> Response:
     data = await uploaded(form)
-    if data is None:
-        return _roster_page(page, station_id, page.t("error.generic") + "file", 400)
-    try:
-        created = rosters.import_officers(page.db, page.scope, station_id=station_id, data=data)
-    except Refusal as exc:
-        return _refused(page, station_id, exc)
+    created = rosters.import_officers(page.db, page.scope, station_id=station_id, data=data)
     return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="officers_imported", n=len(created))
 
 
@@ -177,20 +126,16 @@ def officers_template(station_id: int, page: UserPage) -> Response:
 
 
 @router.post("/stations/{station_id:int}/venues", response_class=HTMLResponse)
+@shows_refusals(_roster_page)
 def station_venues_apply(station_id: int, form: Form, page: UserPage) -> Response:
     """The 實聯申請單 for a station: code names (each at most 8 characters), the address on file."""
     names = [n.strip() for n in field_text(form, "names", 200).replace("，", ",").split(",") if n.strip()]
-    try:
-        body = venues.VenueApplication.model_validate(
-            {"names": names, "address": field_text(form, "address", 200) or None}
-        )
-        venues.apply_for_venues(
-            page.db, page.scope, org_id=station_id, names=list(body.names), address=body.address
-        )
-    except ValidationError as exc:
-        return _roster_page(page, station_id, validation_text(page, exc), 400)
-    except Refusal as exc:
-        return _refused(page, station_id, exc)
+    body = venues.VenueApplication.model_validate(
+        {"names": names, "address": field_text(form, "address", 200) or None}
+    )
+    venues.apply_for_venues(
+        page.db, page.scope, org_id=station_id, names=list(body.names), address=body.address
+    )
     return page.redirect(f"{PREFIX}/stations/{station_id}/roster", done="venues_applied")
 
 

@@ -8,14 +8,15 @@ answer or the refusal. Decisions are in docs/console.md.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -28,6 +29,7 @@ from starlette.datastructures import FormData
 
 from checkpoint_app.reasons import reason_text  # the verdicts' words, shared with the app
 from hub.console import i18n, intents, sessions
+from hub.core import clock
 from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.errors import HubError, http_status_of
@@ -36,23 +38,23 @@ from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import Role, User
 from hub.services import errors as domain
 from hub.services.scope import Scope, effective_permissions, has_permission, is_hub_admin
+from hub.services.unit_of_work import finish
 
 PREFIX = "/console"
 SESSION_COOKIE = "checkpass_console"
 ANONYMOUS_COOKIE = "checkpass_console_form"  # the CSRF token of forms shown before login
 LANGUAGE_COOKIE = "checkpass_lang"
-TAIPEI = ZoneInfo("Asia/Taipei")  # every time a person reads in the console is Taipei time
 HERE = Path(__file__).parent
 
+TAIPEI = clock.TAIPEI  # every time a person reads in the console is Taipei time (hub.core.clock)
 templates = Jinja2Templates(directory=str(HERE / "templates"))  # .html: autoescaped
 
 
 def taipei(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time as the console shows it: Taipei wall time (the footer says so; hub.core.clock)."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(TAIPEI).strftime(fmt)
+    return clock.in_taipei(clock.as_utc(value)).strftime(fmt)
 
 
 templates.env.filters["taipei"] = taipei
@@ -114,6 +116,7 @@ class Page:
     flashes: list[str] = field(default_factory=list)
     intent: ConsoleIntent | None = None  # this POST's claimed form submission (hub.console.intents)
     posted: FormData | None = None  # this POST's checked form
+    refusal: Shown | None = None  # what this request was refused (`shows_refusals`), shown by `render`
 
     def typed(self, action: str, name: str) -> str:
         """What was typed into field `name` of the form posted to `action`: a refused form shows it again
@@ -173,18 +176,25 @@ class Page:
         n = self.request.query_params.get("n", "")
         return self.t(key, n=int(n) if n.isdigit() and len(n) < 7 else 0)
 
-    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    def render(self, template: str, status_code: int | None = None, **context: Any) -> HTMLResponse:
         if self.intent is not None:
             # A page, not a redirect: nothing a repeat must not do again (a refusal, a confirmation step).
             intents.release(self.db, self.intent)
             self.intent = None
-        if context.get("message") is None and self.request.method == "GET":
+        if self.refusal is not None:
+            # The form the person was on, shown again with what was refused (`shows_refusals`).
+            status_code = status_code or self.refusal.status
+            if context.get("message") is None:
+                context["message"] = self.refusal.message
+            if context.get("report") is None:
+                context["report"] = self.refusal.report
+        elif context.get("message") is None and self.request.method == "GET":
             context["message"] = self.done_message()
         response = templates.TemplateResponse(
             self.request,
             template,
             {"page": self, "t": self.t, "menu": menu(self), **context},
-            status_code=status_code,
+            status_code=status_code or 200,
         )
         self.set_cookies(response)
         return response
@@ -413,25 +423,93 @@ def permission_names(user: User) -> list[str]:
 
 
 # --- refusals as pages -------------------------------------------------------------------------------
+#
+# The console's one place for refusals, as REST's is `hub.errors`: a page lets a service's refusal (a
+# `DomainError`, a route's `HubError`) or its form's validation error through, and `shows_refusals` on the
+# route shows it on the form the person was on; a route without a form to go back to (a GET page, a
+# confirmation step) leaves it to the handlers of `install_error_pages`. Both word it by `refusal_shown`.
 
-Refusal = (HubError, domain.DomainError)  # what a console handler catches: a service's or a route's refusal
+Refusal = (HubError, domain.DomainError, ValidationError)  # what a console page may let through
 
 
-def refusal_status(exc: HubError | domain.DomainError) -> int:
-    """The HTTP status a refused console action answers with (the same as the REST API's)."""
-    return exc.status_code if isinstance(exc, HubError) else http_status_of(exc)
+@dataclass(frozen=True)
+class Shown:
+    """A refusal as the page shows it: in words, with the REST API's status; a refused import's rows."""
+
+    message: str | None
+    status: int
+    field: str | None = None  # the form field to mark, when the refusal names one
+    reason: str = ""  # the machine-readable reason (REST's `error`), for a page's more specific words
+    report: list[dict[str, Any]] | None = None
+    retry_after: int | None = None  # a throttle's wait, in seconds
 
 
-def refusal_text(page: Page, exc: HubError | domain.DomainError) -> str:
-    """A refusal in the page's language (hub.i18n.refusals: the same words REST's `message` carries)."""
+def row_report(exc: Exception) -> list[dict[str, Any]] | None:
+    """The per-row report of a refused import (hub.services.imports.refuse_import), else None."""
+    detail = getattr(exc, "detail", None)
+    if isinstance(exc, domain.DomainError) and isinstance(detail, dict) and "errors" in detail:
+        return list(detail["errors"])
+    return None
+
+
+def refusal_shown(language: str, exc: HubError | domain.DomainError | ValidationError) -> Shown:
+    """A refusal in the page's language (hub.i18n.refusals: the words REST's `message` carries) and the
+    status REST answers it with. A validation error names the fields and what is wrong, never the values
+    typed (they may be personal data)."""
+    if isinstance(exc, ValidationError):
+        return Shown(refusals.validation_message(language, exc.errors()), 400, reason="invalid_request")
     if isinstance(exc, HubError):
-        return refusals.status_message(page.language, exc.status_code, exc.reason)
-    return refusals.domain_message(page.language, exc)
+        message = refusals.status_message(language, exc.status_code, exc.reason)
+        return Shown(message, exc.status_code, reason=exc.reason)
+    report = row_report(exc)
+    message = None if report is not None else refusals.domain_message(language, exc)
+    wait = exc.retry_after if isinstance(exc, domain.TooManyRequests | domain.Unavailable) else None
+    return Shown(message, http_status_of(exc), getattr(exc, "field", None), exc.reason, report, wait)
 
 
-def validation_text(page: Page, exc: ValidationError) -> str:
-    """Which fields are wrong and why, in words; never the values typed (they may be personal data)."""
-    return refusals.validation_message(page.language, exc.errors())
+def shows_refusals(form: Callable[..., Response] | None = None) -> Callable[[Callable[..., Any]], Any]:
+    """The route's refusals shown on `form` (called with the page and those of the route's arguments it
+    names, e.g. `org_id`), or on the error page when there is no form to go back to.
+
+    Nothing half-done is kept: the command's transaction is rolled back (with the refusal's own audit
+    entries kept, `hub.services.unit_of_work.finish`), and so is the form's intent claim, so the corrected
+    form can be sent again with the same intent token (hub.console.intents). `Page.render` shows the
+    refusal with what was typed (`Page.typed`)."""
+    parameters = inspect.signature(form).parameters if form is not None else {}
+    assert not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters.values()), "name them"
+    wanted = set(parameters) - {"page"}
+
+    def show(page: Page, exc: Exception, arguments: dict[str, Any]) -> Response:
+        assert isinstance(exc, Refusal)
+        finish(page.db, exc)
+        page.intent = None  # rolled back with the command: nothing left for a repeat to answer
+        page.refusal = refusal_shown(page.language, exc)
+        if form is None:
+            return page.render("error.html", message=page.refusal.message)
+        return form(page=page, **{name: value for name, value in arguments.items() if name in wanted})
+
+    def decorate(route: Callable[..., Any]) -> Any:
+        if inspect.iscoroutinefunction(route):
+
+            @functools.wraps(route)
+            async def run_async(**arguments: Any) -> Any:
+                try:
+                    return await route(**arguments)
+                except Refusal as exc:
+                    return await run_in_threadpool(show, arguments["page"], exc, arguments)
+
+            return run_async
+
+        @functools.wraps(route)
+        def run(**arguments: Any) -> Any:
+            try:
+                return route(**arguments)
+            except Refusal as exc:
+                return show(arguments["page"], exc, arguments)
+
+        return run
+
+    return decorate
 
 
 def _refusal_page(request: Request, status_code: int, message: str) -> Response:
@@ -460,16 +538,16 @@ def install_error_pages(app: FastAPI) -> None:
         if not on_console(request):
             assert json_hub is not None
             return await _call(json_hub, request, exc)
-        page = Page(request=request, db=None, language=_language(request))
-        return _refusal_page(request, exc.status_code, refusal_text(page, exc))
+        shown = refusal_shown(_language(request), exc)
+        return _refusal_page(request, shown.status, shown.message or "")
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, domain.DomainError)
         if not on_console(request):
             assert json_domain is not None
             return await _call(json_domain, request, exc)
-        page = Page(request=request, db=None, language=_language(request))
-        return _refusal_page(request, http_status_of(exc), refusal_text(page, exc))
+        shown = refusal_shown(_language(request), exc)
+        return _refusal_page(request, shown.status, shown.message or "")
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)

@@ -1,6 +1,7 @@
-"""What the whitelist pages (employees, duty officers) share: the uploaded file, the all-or-nothing
-import's row report, and an edit form whose blank fields stay as they are. No rule lives here: the
-services (hub.services.enterprises, rosters, imports) decide and refuse."""
+"""What the whitelist pages (employees, duty officers) share: the uploaded file and an edit form whose
+blank fields stay as they are. No rule lives here: the services (hub.services.enterprises, rosters,
+imports) decide and refuse; `hub.console.web.shows_refusals` shows a refusal (a refused import's row
+report too)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,12 @@ from hub.services import errors as domain
 MAX_UPLOAD = 5 * 1024 * 1024  # a whitelist sheet of thousands of rows is far below this
 
 
-async def uploaded(form: FormData) -> bytes | None:
+async def uploaded(form: FormData) -> bytes:
+    """The uploaded sheet; a form sent without one is refused (shown by `shows_refusals`)."""
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        return None
+        raise domain.Invalid("no file uploaded", field="file")
     return await upload.read(MAX_UPLOAD + 1)
-
-
-def row_report(exc: Exception) -> list[dict[str, Any]] | None:
-    """The per-row report of a refused import (hub.services.imports.refuse_import), else None."""
-    detail = getattr(exc, "detail", None)
-    if isinstance(exc, domain.DomainError) and isinstance(detail, dict) and "errors" in detail:
-        return list(detail["errors"])
-    return None
 
 
 def typed_changes(form: FormData, model: type[BaseModel], fields: tuple[str, ...]) -> dict[str, Any]:

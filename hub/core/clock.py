@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from crypto.local_time import taipei_text
+from crypto.local_time import TAIPEI, in_taipei, taipei_text
 from hub.services.errors import Rejected
+
+__all__ = ["TAIPEI", "as_utc", "in_taipei", "require_aware", "taipei_label", "taipei_words"]
 
 
 def as_utc(value: dt.datetime | str) -> dt.datetime:
@@ -36,3 +38,9 @@ def taipei_label(moment: dt.datetime | int) -> str:
     Asia/Taipei, saying so."""
     # One format for every front end and the `checkpass` command: crypto.local_time (docs/operations.md).
     return taipei_text(moment if isinstance(moment, int) else as_utc(moment))
+
+
+def taipei_words(moment: dt.datetime) -> str:
+    """An instant in a sentence a person reads in Chinese (a chat message, who read my data):
+    「2026/12/02 14:00（台北時間）」. A naive datetime is UTC, as everywhere in the hub."""
+    return in_taipei(as_utc(moment)).strftime("%Y/%m/%d %H:%M") + "（台北時間）"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
+from hub.core.clock import taipei_words
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import utcnow
 from hub.line import data_reads
@@ -29,12 +29,10 @@ from hub.models.passes import Pass
 from hub.services import passes, queries, rosters, venues
 from hub.services.scope import Scope
 
-TAIPEI = ZoneInfo("Asia/Taipei")
-
 
 def taipei(moment: dt.datetime) -> str:
-    """How a time is shown to a person: Asia/Taipei, with the zone said."""
-    return moment.astimezone(TAIPEI).strftime("%Y/%m/%d %H:%M") + "（台北時間）"
+    """How a time is shown to a person: Asia/Taipei, with the zone said (hub.core.clock)."""
+    return taipei_words(moment)
 
 
 def _outcome(messages: list[m.Message], later: Any = None) -> Any:
@@ -187,7 +185,7 @@ def pass_list(db: Session, caller: Caller, account: User) -> Any:
     now = utcnow()
     assert account.org_id is not None
     rows = passes.list_passes(db, Scope.of(account), org_id=account.org_id)
-    valid = [p for p in rows if p.revoked_at is None and p.expires_at > now]
+    valid = [p for p in rows if passes.valid_now(p, now)]
     lines = [f"{mask_name(p.holder_name)}　有效至 {taipei(p.expires_at)}" for p in valid[:10]]
     more = f"\n…另有 {len(valid) - 10} 張" if len(valid) > 10 else ""
     summary = f"有效通行碼 {len(valid)} 張（已撤銷或過期 {len(rows) - len(valid)} 張）"

@@ -102,7 +102,7 @@ def _employees(call: LiffCall) -> dict[str, Any]:
     """The whitelist as the page shows it: masked names, mobiles and IDs, whether each has a valid pass."""
     now = utcnow()
     held = passes.list_passes(call.db, call.scope, org_id=call.org_id, active_only=True)
-    covered = {p.employee_id for p in held if p.expires_at > now}
+    covered = {p.employee_id for p in held if passes.valid_now(p, now)}
     rows = enterprises.list_employees(call.db, call.scope, org_id=call.org_id)
     return {
         "employees": [

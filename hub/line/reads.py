@@ -17,7 +17,7 @@ from hub.services.scope import Scope
 def own_valid_passes(db: Session, user: User) -> list[Pass]:
     """An employee's own passes that are neither revoked nor expired (audited by the service)."""
     now = utcnow()
-    return [p for p in passes.my_passes(db, Scope.of(user)) if p.revoked_at is None and p.expires_at > now]
+    return [p for p in passes.my_passes(db, Scope.of(user)) if passes.valid_now(p, now)]
 
 
 def enterprise_valid_passes(db: Session, user: User) -> list[Pass]:
@@ -35,6 +35,6 @@ def servable_pass(db: Session, pass_id: str) -> Pass | None:
     if len(pass_id) != 32:
         return None
     record = db.scalars(select(Pass).where(Pass.pass_id == pass_id.lower())).first()
-    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
+    if record is None or not passes.valid_now(record):
         return None
     return record

@@ -3,15 +3,25 @@ never exceeding the grantor's own."""
 
 from __future__ import annotations
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
+from hub.core.fields import Mobile, PersonName
 from hub.core.permissions import Permission
 from hub.models.identity import CONSOLE_ROLES, Role, User
 from hub.services import audit, identity
 from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from hub.services.scope import Scope, effective_permissions
+
+
+# A new general admin, as REST and the console take it (a comment, not a docstring: the OpenAPI schema
+# shows docstrings and this one is REST's `AdminIn` as it was).
+class AdminIn(BaseModel):
+    mobile: Mobile
+    name: PersonName
+    permissions: list[Permission] = Field(default_factory=list, max_length=32)
 
 
 def check_grant(grantor: User, permissions: set[Permission]) -> None:

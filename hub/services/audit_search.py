@@ -13,18 +13,17 @@ import re
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from hub.core.clock import TAIPEI  # times typed into a filter are Taipei time, as every time shown
 from hub.core.permissions import Permission
 from hub.models.audit import AuditEvent
 from hub.services import audit
 from hub.services.errors import Invalid
 from hub.services.scope import Scope
 
-TAIPEI = ZoneInfo("Asia/Taipei")  # times typed into a filter are Taipei time, as every time shown
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 EXPORT_MAX_ROWS = 100_000

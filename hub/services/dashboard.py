@@ -7,11 +7,11 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.core.clock import TAIPEI, as_utc, in_taipei
 from hub.db import utcnow
 from hub.devices.device_report import QUIET_AFTER, is_quiet
 from hub.models.identity import Role, User
@@ -20,7 +20,6 @@ from hub.models.passes import Pass
 from hub.services.scope import is_hub_admin
 from hub.services.trust import TrustHealth, trust_health
 
-TAIPEI = ZoneInfo("Asia/Taipei")  # hours and days are bucketed as a person in Taiwan reads them
 STALE_AFTER = QUIET_AFTER  # "devices not synced for > 1 h": the devices page's rule, not a second copy
 CHART_STATIONS = 7
 OTHER_STATIONS = "其他分局"
@@ -79,7 +78,7 @@ def dashboard(db: Session, user: User, now: dt.datetime | None = None) -> Dashbo
         if Role(user.role) is not Role.ENTERPRISE_ADMIN:
             query = query.where(False)
         query = query.where(Pass.org_id == user.org_id)
-    per_day: Counter[dt.date] = Counter(_aware(at).astimezone(TAIPEI).date() for at in db.scalars(query))
+    per_day: Counter[dt.date] = Counter(in_taipei(as_utc(at)).date() for at in db.scalars(query))
     return Dashboard(
         hours=hours,
         checks_per_hour=dict(sorted(checks.items())),
@@ -110,10 +109,6 @@ def _utc_hour(db: Session, column: Any) -> Any:
     # SQLite keeps UTC as naive text 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's format): its first 13
     # characters are the hour, cheaper than strftime over a day of rows.
     return func.substr(column, 1, 13)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _checks(

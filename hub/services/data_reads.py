@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
 from hub.context import context_of
+from hub.core.clock import taipei_words
 from hub.db import utcnow
 from hub.i18n import catalogue
 from hub.models.audit import AuditEvent
 from hub.models.identity import User
 from hub.models.organisations import Organisation
-from hub.services.audit_search import TAIPEI
 from hub.services.errors import NotFound
 
 # What each audited read is called for the person it concerned.
@@ -63,7 +63,7 @@ class ReadOfMe:
         """As the pages and the chat show it (zh-TW, Taipei time)."""
         return {
             "event_id": self.event_id,
-            "at": self.at.astimezone(TAIPEI).strftime("%Y/%m/%d %H:%M") + "（台北時間）",
+            "at": taipei_words(self.at),
             "reader": self.reader,
             "what": self.what,
             "unmasked": self.unmasked,

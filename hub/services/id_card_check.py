@@ -36,7 +36,7 @@ from hub.models.identity import User
 from hub.models.organisations import Organisation
 from hub.models.passes import Pass
 from hub.models.rosters import Officer
-from hub.services import audit, people
+from hub.services import audit, passes, people
 from hub.services.errors import Invalid, NotAllowed, TooManyRequests
 from hub.services.unit_of_work import serialise
 
@@ -160,7 +160,7 @@ def _best_pass(db: Session, nid_hash: str) -> Pass | None:
     """The pass that decides: a valid one if any, else the latest issued (its state is the answer)."""
     now = utcnow()
     rows = list(db.scalars(select(Pass).where(Pass.national_id_hash == nid_hash)))
-    valid = [p for p in rows if p.revoked_at is None and p.not_before <= now < p.expires_at]
+    valid = [p for p in rows if passes.in_force(p, now)]
     pool = valid or rows
     return max(pool, key=lambda p: (p.issued_at, p.id)) if pool else None
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from crypto.passes import PassClaims, encode_pass
@@ -68,7 +68,41 @@ class BatchPassRequest(PassRequest):
 
 
 class RevokeRequest(BaseModel):
-    reason: PlainText | None = Field(default=None, max_length=200)
+    # Required; a blank one reaches `revoke_reason`, which refuses it in the same words everywhere.
+    reason: PlainText = Field(max_length=200, description="why the pass is revoked (not blank)")
+
+
+def valid_now(record: Pass, now: dt.datetime | None = None) -> bool:
+    """ "Is this pass valid now": neither revoked nor expired. One not yet in force counts (its holder
+    keeps it, it will be); `in_force` is what a checkpoint accepts now. `valid_clause` is the same rule
+    in SQL."""
+    return record.revoked_at is None and (now or utcnow()) < record.expires_at
+
+
+def valid_clause(now: dt.datetime | None = None) -> tuple[ColumnElement[bool], ...]:
+    """`valid_now` as a query's conditions on `Pass`."""
+    return (Pass.revoked_at.is_(None), Pass.expires_at > (now or utcnow()))
+
+
+def in_force(record: Pass, now: dt.datetime | None = None) -> bool:
+    """Valid now and already in force (`not_before` passed)."""
+    now = now or utcnow()
+    return valid_now(record, now) and record.not_before <= now
+
+
+def revoke_reason(reason: str | None) -> str:
+    """A revoke says why (kept on the pass and in the audit log): a blank reason is refused, whichever
+    front end asks (REST, the console, LINE); the rest (length, no control characters) is the input
+    model's (`RevokeRequest`, ValidationError)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(
+            "a revoke needs a reason",
+            field="reason",
+            reason="reason_required",
+            message_key="passes.need_reason",
+        )
+    return RevokeRequest(reason=reason).reason
 
 
 def pass_org_id(org: Organisation) -> str:
@@ -202,10 +236,7 @@ def issue_missing_passes(db: Session, scope: Scope, *, org_id: int, kind: str = 
     enterprise_in_scope(db, scope, org_id)
     serialise(db, f"passes:{org_id}")
     covered = select(Pass.employee_id).where(
-        Pass.org_id == org_id,
-        Pass.employee_id.is_not(None),
-        Pass.revoked_at.is_(None),
-        Pass.expires_at > utcnow(),
+        Pass.org_id == org_id, Pass.employee_id.is_not(None), *valid_clause()
     )
     missing = list(
         db.scalars(
@@ -242,9 +273,7 @@ def issue_pass(
 
 
 def _valid_passes(db: Session, *, employee_id: int, kind: str | None = None) -> list[Pass]:
-    query = select(Pass).where(
-        Pass.employee_id == employee_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow()
-    )
+    query = select(Pass).where(Pass.employee_id == employee_id, *valid_clause())
     if kind is not None:
         query = query.where(Pass.kind == kind)
     return list(db.scalars(query.order_by(Pass.id)))
@@ -344,7 +373,7 @@ def sheet_passes(db: Session, scope: Scope, *, org_id: int, part: int | None) ->
     enterprise_in_scope(db, scope, org_id)
     if part is not None and part < 1:  # REST's query already refuses it; a console URL does not
         raise Invalid("parts are counted from 1", field="part")
-    valid = (Pass.org_id == org_id, Pass.revoked_at.is_(None), Pass.expires_at > utcnow())
+    valid = (Pass.org_id == org_id, *valid_clause())
     total = db.scalar(select(func.count()).select_from(Pass).where(*valid)) or 0
     if not total:
         raise NotFound(reason="not_found", detail="no valid passes to print")
@@ -382,7 +411,9 @@ def sheet_passes(db: Session, scope: Scope, *, org_id: int, part: int | None) ->
 
 
 def revoke_pass(db: Session, scope: Scope, *, pass_id: str, reason: str | None) -> Pass:
-    """Revoke: the serial's bit is set in the issuer key's status list, which checkpoints fetch."""
+    """Revoke: the serial's bit is set in the issuer key's status list, which checkpoints fetch. A blank
+    reason is refused (`revoke_reason`)."""
+    reason = revoke_reason(reason)
     record = visible_pass(db, scope, pass_id)
     scope.require(Permission.PASSES_REVOKE)
     if record.revoked_at is not None:

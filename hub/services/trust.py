@@ -112,16 +112,9 @@ def known_kid(db: Session, kid_hex: str) -> bytes:
 
 
 def status_list(db: Session, kid_hex: str) -> StatusList:
-    kid = known_kid(db, kid_hex)
-    record = db.get(IssuerKeyRecord, kid_hex)
-    size = record.next_serial if record is not None else 0
-    serials = list(db.scalars(select(StatusEntry.serial).where(StatusEntry.kid == kid_hex)))
-    size = max([size, *(s + 1 for s in serials)])
-    sl = StatusList.empty(kid, size)
-    for serial in serials:
-        sl.bits[serial >> 3] |= 1 << (serial & 7)
-    sl.counter = record.status_counter if record is not None else 0
-    return sl
+    """A known issuer key's full status list (built once, by the publisher: `publish.status_list_of`)."""
+    known_kid(db, kid_hex)
+    return publish.status_list_of(db, kid_hex)
 
 
 def status_document(db: Session, kid_hex: str, since: int | None) -> StatusDocument:

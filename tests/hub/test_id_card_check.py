@@ -67,7 +67,9 @@ def world(hub: Hub, client: TestClient, db: Session, sms: Any, keys_dir: Any) ->
     valid = _employee_with_pass(client, token, org["id"], "王大明", "0955000001", HOLDER)
     revoked = _employee_with_pass(client, token, org["id"], "李小華", "0955000002", REVOKED)
     assert (
-        client.post(f"{API}/passes/{revoked['pass_id']}/revoke", json={}, headers=bearer(token)).status_code
+        client.post(
+            f"{API}/passes/{revoked['pass_id']}/revoke", json={"reason": "離職"}, headers=bearer(token)
+        ).status_code
         == 200
     )
     expired = _employee_with_pass(client, token, org["id"], "張三豐", "0955000003", EXPIRED)

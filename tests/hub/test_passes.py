@@ -83,11 +83,13 @@ def test_issue_pass_verifies_offline_and_revocation_reaches_status_list(client, 
 
     r = client.post(
         f"/api/v1/passes/{issued['pass_id']}/revoke",
-        json={"reason": "left the company"},
+        json={"reason": "離職"},
         headers=bearer(token),
     )
     assert r.status_code == 200 and r.json()["revoked"] is True
-    again = client.post(f"/api/v1/passes/{issued['pass_id']}/revoke", json={}, headers=bearer(token))
+    again = client.post(
+        f"/api/v1/passes/{issued['pass_id']}/revoke", json={"reason": "離職"}, headers=bearer(token)
+    )
     assert again.status_code == 409
 
     # The ETag moved; a delta from 0 carries exactly the revoked serial.
@@ -151,7 +153,9 @@ def test_employee_logs_in_and_sees_own_pass(hub, client, enterprise):
     assert mine.status_code == 200 and [p["pass_id"] for p in mine.json()] == [issued["pass_id"]]
     assert mine.json()[0]["text"] == issued["text"]
     # An employee cannot revoke, nor touch the whitelist.
-    r = client.post(f"/api/v1/passes/{issued['pass_id']}/revoke", json={}, headers=bearer(emp_token))
+    r = client.post(
+        f"/api/v1/passes/{issued['pass_id']}/revoke", json={"reason": "離職"}, headers=bearer(emp_token)
+    )
     assert r.status_code == 403
     r = client.get(f"/api/v1/enterprises/{org['id']}/employees", headers=bearer(emp_token))
     assert r.status_code == 403

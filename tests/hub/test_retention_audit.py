@@ -123,7 +123,7 @@ def test_actions_are_audited_without_personal_data(hub, client, db, keys_dir):
     p = client.post(
         f"/api/v1/enterprises/{org['id']}/employees/{e['id']}/passes", json={}, headers=bearer(token)
     ).json()
-    client.post(f"/api/v1/passes/{p['pass_id']}/revoke", json={}, headers=bearer(token))
+    client.post(f"/api/v1/passes/{p['pass_id']}/revoke", json={"reason": "離職"}, headers=bearer(token))
     client.get("/api/v1/queries/passes", headers=bearer(sup))
     client.get(f"/api/v1/passes/{p['pass_id']}/qr.png", headers=bearer(token))
     client.post("/api/v1/auth/login", json={"mobile": "+886911000001", "password": "wrong"})

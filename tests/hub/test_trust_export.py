@@ -102,7 +102,9 @@ def test_hub_pass_verifies_offline_from_api_and_cli_exports(
         assert {info.kid for info in unpacked.bundle.issuer_keys} == set(unpacked.status)
 
     # Revoked on the hub: a fresh export from either source says so offline.
-    r = hub.client.post(f"/api/v1/passes/{issued['pass_id']}/revoke", json={}, headers=bearer(token))
+    r = hub.client.post(
+        f"/api/v1/passes/{issued['pass_id']}/revoke", json={"reason": "離職"}, headers=bearer(token)
+    )
     assert r.status_code == 200, r.text
     for export in (_from_api(hub, tmp_path / "api2.cbor"), _from_cli(tmp_path / "cli2.cbor", capsys)):
         verdict = _verify(export, root_pub, issued["text"], capsys)

@@ -6,21 +6,16 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import ScopeDep
 from hub.api.routing import APIRouter
-from hub.core.fields import Mobile, PersonName, RowId
+from hub.core.fields import PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import SessionDep
 from hub.models.identity import Role, User
 from hub.services import admins
+from hub.services.admins import AdminIn
 from hub.services.scope import effective_permissions
 
 router = APIRouter(tags=["admins"])
-
-
-class AdminIn(BaseModel):
-    mobile: Mobile
-    name: PersonName
-    permissions: list[Permission] = Field(default_factory=list, max_length=32)
 
 
 class AdminPatch(BaseModel):

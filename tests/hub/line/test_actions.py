@@ -100,7 +100,9 @@ def test_employee_shows_downloads_and_prints_the_pass(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
     # after revocation: no pass in chat, and the links already handed out stop working
-    revoked = client.post(f"/api/v1/passes/{issued['pass_id']}/revoke", json={}, headers=bearer(token))
+    revoked = client.post(
+        f"/api/v1/passes/{issued['pass_id']}/revoke", json={"reason": "離職"}, headers=bearer(token)
+    )
     assert revoked.status_code == 200, revoked.text
     assert chat.tap("a=pass_show")[0]["text"].startswith("目前沒有有效的通行碼")
     assert _local(client, bubble["hero"]["url"]).status_code == 410

@@ -91,7 +91,9 @@ def test_scan_page_checks_an_id_without_a_pass(
 
     # the pass is revoked; the next person's check shows no trace of the first answer
     revoked = client.post(
-        f"/api/v1/passes/{story['pass']['pass_id']}/revoke", json={}, headers=bearer(story["token"])
+        f"/api/v1/passes/{story['pass']['pass_id']}/revoke",
+        json={"reason": "離職"},
+        headers=bearer(story["token"]),
     )
     assert revoked.status_code == 200
     page.get_by_role("button", name="以身分證號查詢下一位").click()

@@ -126,7 +126,9 @@ def test_the_whole_enterprise_story_in_line(
     # the enterprise revokes it: the next scan refuses
     admin_token = hub.sms_login("+886933000001", role="enterprise_admin")
     revoked = client.post(
-        f"/api/v1/passes/{issued['王大明'].pass_id}/revoke", json={}, headers=bearer(admin_token)
+        f"/api/v1/passes/{issued['王大明'].pass_id}/revoke",
+        json={"reason": "離職"},
+        headers=bearer(admin_token),
     )
     assert revoked.status_code == 200, revoked.text
     scan.get_by_role("button", name="繼續掃描").click()

@@ -118,7 +118,9 @@ def verdicts(
         client, token, org["id"], _employee(client, token, org["id"], "李小華", "0955000002", "B223456782")
     )
     assert (
-        client.post(f"/api/v1/passes/{revoked['pass_id']}/revoke", json={}, headers=bearer(token)).status_code
+        client.post(
+            f"/api/v1/passes/{revoked['pass_id']}/revoke", json={"reason": "離職"}, headers=bearer(token)
+        ).status_code
         == 200
     )
     later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()

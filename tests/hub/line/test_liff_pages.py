@@ -162,7 +162,9 @@ def test_police_scan_page_gives_the_verdict_and_records_the_check(
     _shot(page, "police-scan-approved")
 
     revoked = client.post(
-        f"/api/v1/passes/{story['pass']['pass_id']}/revoke", json={}, headers=bearer(story["token"])
+        f"/api/v1/passes/{story['pass']['pass_id']}/revoke",
+        json={"reason": "離職"},
+        headers=bearer(story["token"]),
     )
     assert revoked.status_code == 200
     page.get_by_role("button", name="繼續掃描").click()
