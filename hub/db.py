@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import anyio
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
-from starlette.concurrency import run_in_threadpool
 
 # Stable constraint names so that Alembic migrations can refer to them on both dialects.
 NAMING_CONVENTION = {
@@ -98,29 +94,3 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     # after which SQLAlchemy recycles every older connection of the pool; pool_recycle retires
     # connections before a firewall or PgBouncer's idle timeout would cut them silently.
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800)
-
-
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """The request's unit of work (hub.services.unit_of_work): one session bound to this app's engine,
-    committed once after the endpoint returns and before the answer is sent (the dependency's "function"
-    scope), rolled back if anything raised. Routes and services never commit.
-
-    An async generator on purpose: making the session does no I/O, so it costs no trip to the thread
-    pool (a plain generator dependency makes two); the commit or rollback and the close, which do I/O
-    and may wait for SQLite's write lock, run together in one thread-pool call, shielded from the
-    request's cancellation so that a client hanging up never leaves a connection checked out."""
-    from hub.services.unit_of_work import finish_and_close
-
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    db = factory()
-    try:
-        yield db
-    except BaseException as exc:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(finish_and_close, db, exc)
-        raise
-    with anyio.CancelScope(shield=True):
-        await run_in_threadpool(finish_and_close, db, None)
-
-
-SessionDep = Annotated[Session, Depends(get_db, scope="function")]

@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Enough threads for every request load shedding lets in, plus the never-shed health and metrics
         # routes: a request whose transaction holds SQLite's write lock needs one more thread-pool trip to
-        # commit (hub.db.get_db), and if every thread were taken by requests waiting for that lock it would
+        # commit (hub.web.get_db), and if every thread were taken by requests waiting for that lock it would
         # never get one (they would all fail at busy_timeout). hub/middleware.py caps what is let in.
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, settings.max_in_flight + THREADS_BEYOND_SHEDDING)

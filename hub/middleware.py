@@ -34,7 +34,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 
 from hub import metrics
-from hub.api.deps import request_origin
+from hub.web import request_origin
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,7 +46,7 @@ NEVER_SHED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class TrustedProxies:
-    """The request's client address and scheme as `hub.api.deps.request_origin` decides them, written
+    """The request's client address and scheme as `hub.web.request_origin` decides them, written
     into the ASGI scope before anything reads them: `request.client`, `request.url.scheme` and
     `request.base_url` (the console's Secure cookies and Origin check, the audit's address) then all
     agree. uvicorn's own proxy headers stay off (hub/cli.py): this is the one place that reads them.

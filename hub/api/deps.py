@@ -7,23 +7,21 @@ that query the database stay plain functions, so the event loop never waits on i
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
-from starlette.datastructures import Headers
 
 from hub.core.config import Settings
 from hub.core.fields import MAX_ROW_ID
 from hub.core.permissions import Permission
 from hub.core.protection import Protector, token_hash
-from hub.db import SessionDep, utcnow
+from hub.db import utcnow
 from hub.models.identity import ApiToken, Role, User
 from hub.services.errors import NotAllowed, NotAuthenticated, NotFound
 from hub.services.scope import Scope
+from hub.web import SessionDep, client_ip
 
 bearer_scheme = HTTPBearer(
     auto_error=False, description="Token from /api/v1/auth/login or /api/v1/auth/sms-login"
@@ -36,59 +34,6 @@ async def get_app_settings(request: Request) -> Settings:
 
 async def get_protector(request: Request) -> Protector:
     return request.app.state.protector
-
-
-def _address(text: str) -> IPv4Address | IPv6Address | None:
-    try:
-        return ip_address(text.strip())
-    except ValueError:
-        return None
-
-
-Networks = tuple[IPv4Network | IPv6Network, ...]
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a request really came from: the client's address and the scheme it used."""
-
-    client: str | None
-    scheme: str
-
-
-def request_origin(peer: str | None, scheme: str, headers: Headers, trusted: Networks) -> Origin:
-    """The one rule for who sent a request and over what (docs/identity.md, docs/deploy.md).
-
-    The direct peer and the scheme of its connection, unless that peer is a trusted proxy
-    (HUB_TRUSTED_PROXIES); then the client is the nearest X-Forwarded-For entry that is not itself a
-    trusted proxy, and the scheme is the one in the nearest X-Forwarded-Proto (nginx's `$scheme`).
-    Entries further left were written by whoever sent the request and are never believed; neither is
-    either header from a peer that is not a trusted proxy. `hub.middleware.TrustedProxies` applies it
-    to every request before anything reads the address or the scheme."""
-    if peer is None or not trusted:
-        return Origin(peer, scheme)
-
-    def is_trusted(address: IPv4Address | IPv6Address | None) -> bool:
-        return address is not None and any(address in network for network in trusted)
-
-    if not is_trusted(_address(peer)):
-        return Origin(peer, scheme)
-    protos = [p.strip().lower() for header in headers.getlist("x-forwarded-proto") for p in header.split(",")]
-    if protos and protos[-1] in ("http", "https"):
-        scheme = protos[-1]
-    hops = [hop for header in headers.getlist("x-forwarded-for") for hop in header.split(",")]
-    for hop in reversed(hops):
-        address = _address(hop)
-        if address is None:
-            break  # a malformed hop: believe nothing to its left, and do not invent an address
-        if not is_trusted(address):
-            return Origin(str(address), scheme)
-    return Origin(peer, scheme)
-
-
-def client_ip(request: Request) -> str | None:
-    """The client's address as `request_origin` decided it (the middleware put it in the request)."""
-    return request.client.host if request.client else None
 
 
 _ID_PARAMS: dict[int, tuple[str, ...]] = {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from hub.api.deps import client_ip
 from hub.console import i18n, sessions
 from hub.console.web import (
     ANONYMOUS_COOKIE,
@@ -30,6 +29,7 @@ from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.db import utcnow
 from hub.models.identity import Role, User
 from hub.services import audit, identity, otp
+from hub.web import client_ip
 
 router = APIRouter()
 

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 
-from hub.api.deps import client_ip
 from hub.console import charts, i18n
 from hub.console.web import (
     PREFIX,
@@ -34,6 +33,7 @@ from hub.line import support
 from hub.responses import file_response
 from hub.services import audit, audit_search, dashboard, downloads, queries
 from hub.services import errors as domain
+from hub.web import client_ip
 
 router = APIRouter()
 

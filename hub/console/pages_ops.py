@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
-from hub.api.deps import client_ip
 from hub.console.web import (
     PREFIX,
     Form,
@@ -35,6 +34,7 @@ from hub.devices.enrolment import EnrolmentTicket
 from hub.models.identity import Role
 from hub.services import errors as domain
 from hub.services import keys, listings, trust
+from hub.web import client_ip
 
 router = APIRouter()
 DeviceManager = Depends(needs(Permission.DEVICES_MANAGE))

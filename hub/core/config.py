@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     # (per-address SMS caps, login throttle, audit) is always the direct peer and the scheme that of
     # the connection, so nobody can pick their own address or claim https with a header. Behind
     # nginx list nginx's address: then the console's cookies are `Secure` and its Origin check expects
-    # the https origin (hub.api.deps.request_origin, docs/deploy.md, docs/identity.md).
+    # the https origin (hub.web.request_origin, docs/deploy.md, docs/identity.md).
     trusted_proxies: str = ""
 
     @field_validator("trusted_proxies")

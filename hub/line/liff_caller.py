@@ -9,7 +9,7 @@ The contract (docs/line.md, "LIFF pages"):
   one of them *now* (`hub.line.binding.caller_of` asks the services again); that account is the actor and
   `call.scope` its `Scope`, handed to every service. Without roles (`bound=True`) any bound account will
   do; `bound=False` is for the registration pages, which decide themselves;
-- the request is one unit of work (`hub.services.unit_of_work`, as `hub.db.get_db` is for REST):
+- the request is one unit of work (`hub.services.unit_of_work`, as `hub.web.get_db` is for REST):
   committed after the endpoint returns and before the answer is sent, rolled back if it raises;
   endpoints never commit;
 - every refusal (a token LINE does not vouch for, a caller without the role, a service's DomainError)
@@ -31,7 +31,6 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.api.deps import client_ip
 from hub.core.config import Settings
 from hub.errors import HubError, http_status_of
 from hub.i18n import catalogue, refusals
@@ -41,6 +40,7 @@ from hub.models.identity import Role, User
 from hub.services.errors import DomainError, NotAllowed, NotAuthenticated, TooManyRequests, Unavailable
 from hub.services.scope import Scope
 from hub.services.unit_of_work import finish, finish_and_close
+from hub.web import client_ip
 
 ROLE_CHANNEL: dict[Role, ChannelName] = {
     role: channel for channel, roles in CHANNEL_ROLES.items() for role in roles
@@ -209,7 +209,7 @@ def _identify(db: Session, line_user_id: str, roles: tuple[Role, ...]) -> User:
 def liff_caller(
     *roles: Role, bound: bool = True, channel: ChannelName | None = None
 ) -> Callable[..., AsyncIterator[LiffCall]]:
-    """The dependency itself (see `liff`). Like `hub.db.get_db`: an async generator whose database work
+    """The dependency itself (see `liff`). Like `hub.web.get_db`: an async generator whose database work
     (finding the caller; the commit or rollback and the close) runs in the thread pool, the end shielded
     from the request's cancellation so that a client hanging up never leaves a connection checked out."""
     channels = (channel,) if channel is not None else tuple(_channels(roles))

@@ -148,7 +148,7 @@ def test_the_route_import_checker_sees_what_it_must():
     ]
     for source in reaching:
         assert _rest_route_imports(ast.parse(source), page), source
-    for source in ("from hub.api.deps import client_ip\n", "from hub.services import passes\n"):
+    for source in ("from hub.web import client_ip\n", "from hub.services import passes\n"):
         assert not _rest_route_imports(ast.parse(source), page), source
 
 

@@ -9,11 +9,11 @@ from hub.api.routing import APIRouter
 from hub.core.fields import PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
-from hub.db import SessionDep
 from hub.models.identity import Role, User
 from hub.services import admins
 from hub.services.admins import AdminIn
 from hub.services.scope import effective_permissions
+from hub.web import SessionDep
 
 router = APIRouter(tags=["admins"])
 

@@ -12,10 +12,10 @@ from hub.api.deps import ScopeDep, scope_with
 from hub.api.routing import APIRouter
 from hub.core.fields import PlainText, RowId
 from hub.core.permissions import Permission
-from hub.db import SessionDep
 from hub.services import audit_search
 from hub.services.retention import PurgeResult, purge_expired
 from hub.services.scope import Scope
+from hub.web import SessionDep
 
 router = APIRouter(tags=["audit"])
 

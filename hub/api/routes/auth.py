@@ -14,10 +14,10 @@ from hub.api.deps import ClientIp, PendingUser, SettingsDep, bearer_scheme
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.db import SessionDep
 from hub.models.identity import Role, User
 from hub.services import identity
 from hub.services.scope import effective_permissions
+from hub.web import SessionDep
 
 router = APIRouter(tags=["auth"])
 

@@ -15,11 +15,11 @@ from hub.api.routes.auth import TokenOut, UserOut
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.db import SessionDep
 from hub.models.organisations import Organisation, RegistrationClaim, ReviewState
 from hub.models.rosters import Employee
 from hub.responses import file_response
 from hub.services import downloads, enterprises, identity
+from hub.web import SessionDep
 
 router = APIRouter(tags=["enterprises"])
 

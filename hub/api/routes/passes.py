@@ -13,11 +13,11 @@ from hub.api.deps import ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.db import SessionDep
 from hub.models.passes import Pass
 from hub.responses import file_response
 from hub.services import downloads, passes
 from hub.services.passes import SHEET_PART_PASSES, BatchPassRequest, PassRequest, RevokeRequest
+from hub.web import SessionDep
 
 router = APIRouter(tags=["passes"])
 

@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse
 from hub.api.deps import ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, Moment, PlainText, RowId
-from hub.db import SessionDep
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.responses import file_response
 from hub.services import downloads, queries
+from hub.web import SessionDep
 
 router = APIRouter(prefix="/queries", tags=["queries"])
 

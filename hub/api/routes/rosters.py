@@ -10,10 +10,10 @@ from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.db import SessionDep
 from hub.models.rosters import Officer
 from hub.responses import file_response
 from hub.services import downloads, rosters
+from hub.web import SessionDep
 
 router = APIRouter(tags=["duty officers"])
 

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import SettingsDep
 from hub.api.routing import APIRouter
-from hub.db import SessionDep
 from hub.devices.ingestion import ingest_batch
 from hub.services.errors import TooLarge
+from hub.web import SessionDep
 
 router = APIRouter(tags=["checkpoints"])
 

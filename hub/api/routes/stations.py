@@ -13,12 +13,12 @@ from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
-from hub.db import SessionDep
 from hub.models.identity import User
 from hub.models.organisations import Organisation
 from hub.responses import file_response
 from hub.services import downloads, stations
 from hub.services.scope import Scope
+from hub.web import SessionDep
 
 router = APIRouter(tags=["stations"])
 

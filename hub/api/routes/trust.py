@@ -18,9 +18,9 @@ from pydantic import BaseModel
 
 from hub.api.deps import ClientIp, require_role
 from hub.api.routing import APIRouter
-from hub.db import SessionDep
 from hub.models.identity import Role, User
 from hub.services import transparency_log, trust, trust_export
+from hub.web import SessionDep
 
 router = APIRouter(prefix="/trust", tags=["trust"])
 

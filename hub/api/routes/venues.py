@@ -12,12 +12,12 @@ from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import show_mobile
-from hub.db import SessionDep
 from hub.models.organisations import Organisation
 from hub.models.venues import Venue, Visit
 from hub.responses import file_response
 from hub.services import data_reads, downloads, venues
 from hub.services.venues import VenueApplication
+from hub.web import SessionDep
 
 router = APIRouter(tags=["venues"])
 

@@ -1,0 +1,97 @@
+"""The web plumbing every front end shares (REST, the console, LINE), owned by none of them: the
+request's unit of work (its database session) and the client's address.
+
+`hub.db` stays free of any web framework and of the services: the session dependency lives here, over
+`hub.services.unit_of_work`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+
+from hub.services.unit_of_work import finish_and_close
+
+
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+Networks = tuple[IPv4Network | IPv6Network, ...]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request really came from: the client's address and the scheme it used."""
+
+    client: str | None
+    scheme: str
+
+
+def request_origin(peer: str | None, scheme: str, headers: Headers, trusted: Networks) -> Origin:
+    """The one rule for who sent a request and over what (docs/identity.md, docs/deploy.md).
+
+    The direct peer and the scheme of its connection, unless that peer is a trusted proxy
+    (HUB_TRUSTED_PROXIES); then the client is the nearest X-Forwarded-For entry that is not itself a
+    trusted proxy, and the scheme is the one in the nearest X-Forwarded-Proto (nginx's `$scheme`).
+    Entries further left were written by whoever sent the request and are never believed; neither is
+    either header from a peer that is not a trusted proxy. `hub.middleware.TrustedProxies` applies it
+    to every request before anything reads the address or the scheme."""
+    if peer is None or not trusted:
+        return Origin(peer, scheme)
+
+    def is_trusted(address: IPv4Address | IPv6Address | None) -> bool:
+        return address is not None and any(address in network for network in trusted)
+
+    if not is_trusted(_address(peer)):
+        return Origin(peer, scheme)
+    protos = [p.strip().lower() for header in headers.getlist("x-forwarded-proto") for p in header.split(",")]
+    if protos and protos[-1] in ("http", "https"):
+        scheme = protos[-1]
+    hops = [hop for header in headers.getlist("x-forwarded-for") for hop in header.split(",")]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break  # a malformed hop: believe nothing to its left, and do not invent an address
+        if not is_trusted(address):
+            return Origin(str(address), scheme)
+    return Origin(peer, scheme)
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address as `request_origin` decided it (the middleware put it in the request)."""
+    return request.client.host if request.client else None
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work (hub.services.unit_of_work): one session bound to this app's engine,
+    committed once after the endpoint returns and before the answer is sent (the dependency's "function"
+    scope), rolled back if anything raised. Routes and services never commit.
+
+    An async generator on purpose: making the session does no I/O, so it costs no trip to the thread
+    pool (a plain generator dependency makes two); the commit or rollback and the close, which do I/O
+    and may wait for SQLite's write lock, run together in one thread-pool call, shielded from the
+    request's cancellation so that a client hanging up never leaves a connection checked out."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    db = factory()
+    try:
+        yield db
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(finish_and_close, db, exc)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(finish_and_close, db, None)
+
+
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
