@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from hub.core.masking import mask_mobile
 from hub.db import utcnow
 from hub.line.channels import CHANNEL_ROLES, ChannelName
-from hub.line.models import LineBinding
 from hub.models.identity import Role, User
+from hub.models.line import LineBinding
 from hub.models.rosters import Employee
 from hub.services import audit, identity, rosters
 

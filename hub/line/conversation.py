@@ -26,7 +26,7 @@ from hub.line import support
 from hub.line.binding import BINDING_PURPOSE, Caller, accounts_of, bind, caller_of, is_known, user_tag
 from hub.line.channels import ROLE_LABELS, ChannelName
 from hub.line.data_reads import WORDS as DATA_READ_WORDS
-from hub.line.models import LineConversation
+from hub.models.line import LineConversation
 from hub.services import otp
 from hub.services.errors import DomainError
 from hub.services.unit_of_work import serialise

@@ -18,8 +18,8 @@ from hub.core.masking import show_mobile
 from hub.core.permissions import Permission
 from hub.db import utcnow
 from hub.line.channels import ChannelName
-from hub.line.models import LineSupportMessage
 from hub.models.identity import User
+from hub.models.line import LineSupportMessage
 from hub.services import audit
 from hub.services.errors import NotAllowed, NotFound
 from hub.services.scope import has_permission, is_hub_admin

@@ -43,7 +43,7 @@ from hub.line.inbox import Outcome as Worked
 from hub.line.links import LINK_SECONDS
 from hub.line.menus import MenuLinker
 from hub.line.messages import text
-from hub.line.models import LineEvent
+from hub.models.line import LineEvent
 
 log = logging.getLogger(__name__)
 

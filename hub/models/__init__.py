@@ -4,6 +4,7 @@ from hub.models.audit import AuditEvent, AuditLeaf, AuditLogPurge, AuditTreeHead
 from hub.models.console import ConsoleIntent, ConsoleSession
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.jobs import JobRun
+from hub.models.line import LineBinding, LineConversation, LineEvent, LineSupportMessage
 from hub.models.line_inbox import LineInboxEntry
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.passes import Pass
@@ -24,7 +25,11 @@ __all__ = [
     "RegistrationClaim",
     "IssuerKeyRecord",
     "JobRun",
+    "LineBinding",
+    "LineConversation",
+    "LineEvent",
     "LineInboxEntry",
+    "LineSupportMessage",
     "LoginThrottle",
     "Officer",
     "OrgKind",
@@ -46,6 +51,3 @@ try:
 except ImportError as exc:  # pragma: no cover - only while the devices part is not installed
     if exc.name != "hub.models.devices":
         raise
-
-# The LINE entries' tables (hub.line.models, migration 0005).
-from hub.line.models import *  # noqa: F403,E402

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.db import utcnow
-from hub.line.models import LineConversation, LineEvent, LineSupportMessage
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import ApiToken, OtpCode
+from hub.models.line import LineConversation, LineEvent, LineSupportMessage
 from hub.models.line_inbox import LineInboxEntry
 from hub.models.venues import Visit
 from hub.services import audit, transparency_log

@@ -28,7 +28,6 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-import hub.line.models  # noqa: F401  (its tables are part of the snapshot)
 import hub.models  # noqa: F401
 from checkpass_testkit.line_standin import StandIn
 from crypto.keys import KeyPair

@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hub.line.channels import ChannelName
-from hub.line.models import LineSupportMessage
 from hub.line.support import store
 from hub.models.audit import AuditEvent
+from hub.models.line import LineSupportMessage
 from hub.services.bootstrap import create_super_admin
 from tests.hub.console.test_console_pages import GENERAL, SUPER, XSS, _console_login, _enterprise_console
 

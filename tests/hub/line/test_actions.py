@@ -257,7 +257,7 @@ def test_role_lost_mid_conversation_changes_nothing(
 ) -> None:
     from sqlalchemy import func, select
 
-    from hub.line.models import LineSupportMessage
+    from hub.models.line import LineSupportMessage
 
     token, org = enterprise
     issued = _employee_with_pass(hub, token, org["id"], EMPLOYEE)

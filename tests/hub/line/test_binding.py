@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checkpass_testkit.line_standin import StandIn
-from hub.line.models import LineBinding
 from hub.models.audit import AuditEvent
+from hub.models.line import LineBinding
 from tests.hub.hubkit import Hub, SmsOutbox, bearer
 from tests.hub.line.linekit import LineChat
 

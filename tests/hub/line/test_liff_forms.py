@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkpass_testkit.line_standin import StandIn
-from hub.line.models import LineBinding
+from hub.models.line import LineBinding
 from hub.models.passes import Pass
 from hub.models.venues import Venue
 from tests.hub.hubkit import Hub, SmsOutbox, bearer, xlsx

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checkpass_testkit.line_standin import StandIn
-from hub.line.models import LineBinding
 from hub.models.audit import AuditEvent
+from hub.models.line import LineBinding
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim
 from hub.models.passes import Pass
 from hub.models.rosters import Employee, Officer

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from checkpass_testkit.line_standin import StandIn
-from hub.line.models import LineBinding, LineConversation, LineEvent, LineSupportMessage
 from hub.models.audit import AuditEvent
+from hub.models.line import LineBinding, LineConversation, LineEvent, LineSupportMessage
 from hub.models.line_inbox import LineInboxEntry
 from hub.services.retention import purge_expired
 from tests.hub.hubkit import Hub, SmsOutbox
