@@ -47,9 +47,9 @@ sys.path.insert(0, str(ROOT))
 from bench.uvicorn_hub import start_uvicorn_hub  # noqa: E402
 from checkpass_testkit.line_standin import StandIn  # noqa: E402
 from hub.db import make_engine  # noqa: E402
-from hub.line.channels import ChannelName  # noqa: E402
 from hub.line.delivery import retry_key  # noqa: E402
 from hub.migrations import upgrade_to_head  # noqa: E402
+from hub.models.line import ChannelName  # noqa: E402
 
 SECRET = "bench-enterprise-channel-secret"
 TOKENS = {"enterprise": "bench-enterprise-token", "police": "bench-police-token"}

@@ -1081,8 +1081,8 @@ class Day:
     def _line_answers(self) -> None:
         """Every acknowledged LINE event answered exactly once: by its reply token, or by a push with the
         retry key of its event id (hub/line/delivery.py), never both, never twice."""
-        from hub.line.channels import ChannelName
         from hub.line.delivery import retry_key
+        from hub.models.line import ChannelName
 
         answers = self.line.answers("enterprise")
         by_token = Counter(a.reply_token for a in answers if a.reply_token)

@@ -1,4 +1,4 @@
-"""Dashboard, queries (seed flow 3), audit log viewer and the LINE support messages (hub.line.support).
+"""Dashboard, queries (seed flow 3), audit log viewer and the LINE support messages (hub.services.support).
 
 Queries call the register services with the caller's Scope (`hub.services.queries.read_*`): they hold
 the rules for who may query what (own organisation, unmask permission) and audit every query.
@@ -29,9 +29,8 @@ from hub.console.web import (
 )
 from hub.core.permissions import Permission
 from hub.documents.exports import to_csv
-from hub.line import support
 from hub.responses import file_response
-from hub.services import audit, audit_search, dashboard, downloads, queries
+from hub.services import audit, audit_search, dashboard, downloads, queries, support
 from hub.services import errors as domain
 from hub.web import client_ip
 

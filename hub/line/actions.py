@@ -2,8 +2,8 @@
 
 A postback names an action only. Which account acts is chosen from the caller's *current* accounts
 (looked up again for this event) by the roles the action is for; the reads themselves are scoped by
-that account (`hub.line.reads`, `hub.services.queries`). A caller without such a role is told so and
-nothing is read. Times shown to people are Asia/Taipei.
+that account (`hub.services.valid_passes`, `hub.services.queries`). A caller without such a role is told
+so and nothing is read. Times shown to people are Asia/Taipei.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from hub.line import messages as m
 from hub.line.binding import Caller
 from hub.line.channels import ROLE_LABELS
 from hub.line.links import signed_url
-from hub.line.reads import own_valid_passes
 from hub.models.identity import Role, User
 from hub.models.passes import Pass
 from hub.services import passes, queries, rosters, venues
 from hub.services.scope import Scope
+from hub.services.valid_passes import own_valid_passes
 
 
 def taipei(moment: dt.datetime) -> str:

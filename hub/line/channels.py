@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from linebot.v3 import WebhookParser
 
 from hub.core.config import Settings
 from hub.models.identity import Role
-
-
-class ChannelName(StrEnum):
-    ENTERPRISE = "enterprise"  # 新北市交通管制通行碼管理系統: enterprise admins and employees
-    POLICE = "police"  # 新北市交通管制通行碼查驗系統: station admins and duty officers
-
+from hub.models.line import ChannelName
 
 CHANNEL_ROLES: dict[ChannelName, tuple[Role, ...]] = {
     ChannelName.ENTERPRISE: (Role.ENTERPRISE_ADMIN, Role.EMPLOYEE),

@@ -22,12 +22,11 @@ from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.db import utcnow
 from hub.errors import HubError
 from hub.line import messages as m
-from hub.line import support
 from hub.line.binding import BINDING_PURPOSE, Caller, accounts_of, bind, caller_of, is_known, user_tag
-from hub.line.channels import ROLE_LABELS, ChannelName
+from hub.line.channels import ROLE_LABELS
 from hub.line.data_reads import WORDS as DATA_READ_WORDS
-from hub.models.line import LineConversation
-from hub.services import otp
+from hub.models.line import ChannelName, LineConversation
+from hub.services import otp, support
 from hub.services.errors import DomainError
 from hub.services.unit_of_work import serialise
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from crypto.passes import pass_qr_png
-from hub.line.reads import servable_pass
+from hub.services.valid_passes import servable_pass
 
 
 def _gone(detail: str) -> Response:

@@ -35,8 +35,9 @@ from hub.core.config import Settings
 from hub.errors import HubError, http_status_of
 from hub.i18n import catalogue, refusals
 from hub.line.binding import caller_of
-from hub.line.channels import CHANNEL_ROLES, ROLE_LABELS, ChannelName
+from hub.line.channels import CHANNEL_ROLES, ROLE_LABELS
 from hub.models.identity import Role, User
+from hub.models.line import ChannelName
 from hub.services.errors import DomainError, NotAllowed, NotAuthenticated, TooManyRequests, Unavailable
 from hub.services.scope import Scope
 from hub.services.unit_of_work import finish, finish_and_close

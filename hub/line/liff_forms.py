@@ -18,9 +18,9 @@ from pydantic import Field
 from hub.core.fields import Address, Mobile, OrgName, PersonName, Phone, Ubn, VenueName
 from hub.core.masking import mask_mobile
 from hub.line.binding import accounts_of, bind, caller_of, user_tag
-from hub.line.channels import ChannelName
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.models.identity import Role, User
+from hub.models.line import ChannelName
 from hub.services import enterprises, otp, stations, venues
 from hub.services.errors import Conflict, Invalid
 from hub.services.scope import Scope

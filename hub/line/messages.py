@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from hub.line.channels import ChannelName
+from hub.models.line import ChannelName
 
 Message = dict[str, Any]
 

@@ -35,7 +35,7 @@ from hub.context import context_of
 from hub.core.config import Settings
 from hub.db import utcnow
 from hub.line.binding import user_tag
-from hub.line.channels import ChannelName, LineChannel, configured_channels
+from hub.line.channels import LineChannel, configured_channels
 from hub.line.conversation import Incoming, Outcome, handle, parse_postback
 from hub.line.delivery import Pushed, Sender, retry_key
 from hub.line.inbox import Inbox, NewEvent, Result, Taken
@@ -43,7 +43,7 @@ from hub.line.inbox import Outcome as Worked
 from hub.line.links import LINK_SECONDS
 from hub.line.menus import MenuLinker
 from hub.line.messages import text
-from hub.models.line import LineEvent
+from hub.models.line import ChannelName, LineEvent
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,8 @@ class LineService:
         assert kind == "sheet"
         from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
         from hub.line.links import signed_url
-        from hub.line.reads import enterprise_valid_passes
         from hub.models.identity import User
+        from hub.services.valid_passes import enterprise_valid_passes
 
         with self.sessions() as db:
             account = db.get(User, account_id)

@@ -4,6 +4,7 @@ step a chat is at, and messages handed over to a human (詢問客服). Migration
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint
@@ -11,7 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, UtcDateTime, utcnow
 
-__all__ = ["LineBinding", "LineConversation", "LineEvent", "LineSupportMessage"]
+__all__ = ["ChannelName", "LineBinding", "LineConversation", "LineEvent", "LineSupportMessage"]
+
+
+class ChannelName(StrEnum):
+    """The two official accounts: the values of every LINE table's `channel`."""
+
+    ENTERPRISE = "enterprise"  # 新北市交通管制通行碼管理系統: enterprise admins and employees
+    POLICE = "police"  # 新北市交通管制通行碼查驗系統: station admins and duty officers
 
 
 class LineEvent(Base):
@@ -63,7 +71,7 @@ class LineConversation(Base):
 
 
 class LineSupportMessage(Base):
-    """A message for a human (詢問客服), listed on the console by `hub.line.support`."""
+    """A message for a human (詢問客服), listed on the console by `hub.services.support`."""
 
     __tablename__ = "line_support_messages"
     __table_args__ = (Index("ix_line_support_messages_created", "created_at"),)

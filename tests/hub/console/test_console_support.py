@@ -6,11 +6,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from hub.line.channels import ChannelName
-from hub.line.support import store
 from hub.models.audit import AuditEvent
-from hub.models.line import LineSupportMessage
+from hub.models.line import ChannelName, LineSupportMessage
 from hub.services.bootstrap import create_super_admin
+from hub.services.support import store
 from tests.hub.console.test_console_pages import GENERAL, SUPER, XSS, _console_login, _enterprise_console
 
 

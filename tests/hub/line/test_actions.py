@@ -208,8 +208,8 @@ def test_every_menu_button_of_every_role_is_answered(
     enterprise: tuple[str, dict[str, Any]],
     super_admin_token: str,
 ) -> None:
-    from hub.line.channels import ChannelName
     from hub.line.menus import GUEST, MENUS
+    from hub.models.line import ChannelName
 
     token, org = enterprise
     _employee_with_pass(hub, token, org["id"], EMPLOYEE)

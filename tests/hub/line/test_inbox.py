@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from checkpass_testkit.line_standin import StandIn
 from hub.core.config import Settings
 from hub.db import utcnow
-from hub.line.channels import ChannelName
 from hub.line.delivery import retry_key
 from hub.main import create_app
-from hub.models.line import LineEvent
+from hub.models.line import ChannelName, LineEvent
 from hub.models.line_inbox import LineInboxEntry
 from tests.hub.line.linekit import TOKENS, LineChat, body_of, drained, line_user_id, make_event
 

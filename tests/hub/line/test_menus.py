@@ -12,9 +12,9 @@ from PIL import Image
 
 from checkpass_testkit.line_standin import StandIn
 from hub.core.config import Settings
-from hub.line.channels import ChannelName
 from hub.line.cli import cmd_chat, cmd_setup_menus
 from hub.line.menus import GUEST, MENUS, draw, menu_name
+from hub.models.line import ChannelName
 from tests.hub.hubkit import Hub, SmsOutbox, bearer
 from tests.hub.line.linekit import LineChat
 

@@ -15,12 +15,11 @@ from checkpass_testkit.line_standin import StandIn
 from checkpass_testkit.line_standin.schema import check
 from hub.core.config import Settings
 from hub.line import messages as m
-from hub.line.channels import ChannelName
-from hub.line.support import list_support_messages, mark_handled
 from hub.main import create_app
-from hub.models.line import LineEvent, LineSupportMessage
+from hub.models.line import ChannelName, LineEvent, LineSupportMessage
 from hub.models.line_inbox import LineInboxEntry
 from hub.services.errors import NotAllowed
+from hub.services.support import list_support_messages, mark_handled
 from tests.hub.line.linekit import LineChat, body_of, drained, make_event, sign
 
 

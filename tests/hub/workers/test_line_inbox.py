@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 
 from checkpass_testkit.line_standin import StandIn
-from hub.line.channels import ChannelName
 from hub.line.delivery import retry_key
 from hub.line.inbox import LEASE_SECONDS
+from hub.models.line import ChannelName
 from tests.hub.workers.hubprocs import HubProcess, hub_env, pg_schema, postgres_url_or_skip
 
 SECRET = "workers-line-channel-secret-0123"

@@ -1,4 +1,4 @@
-"""詢問客服: messages handed over to a human, stored for the console.
+"""詢問客服 (LINE support): messages a LINE chat hands over to a human, stored for the console.
 
 The console calls `list_support_messages(db, actor, ...)` and `mark_handled(...)`; only hub admins
 (super admin, general admin) may read them. The mobile of a bound sender is masked, like every other
@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 from hub.core.masking import show_mobile
 from hub.core.permissions import Permission
 from hub.db import utcnow
-from hub.line.channels import ChannelName
 from hub.models.identity import User
-from hub.models.line import LineSupportMessage
+from hub.models.line import ChannelName, LineSupportMessage
 from hub.services import audit
 from hub.services.errors import NotAllowed, NotFound
 from hub.services.scope import has_permission, is_hub_admin
