@@ -223,7 +223,7 @@ def _ensure_hub_keys(settings: Settings, ensure_keys: Any) -> bool:
     machine without root.key: check that the issuer key opens, and never create a root here."""
     keys_dir = Path(settings.keys_dir)
     if settings.root_offline or ((keys_dir / "root.pub").exists() and not (keys_dir / "root.key").exists()):
-        from hub.services.keys import open_keystore
+        from hub.core.keystore import open_keystore
 
         store = open_keystore(settings)
         store.root_public_key()

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.config import Settings
+from hub.core.keystore import HubKeyStore, open_keystore
 from hub.core.protection import Protector, load_or_create_secret
-
-if TYPE_CHECKING:
-    from hub.services.keys import HubKeyStore
 
 
 @dataclass
@@ -57,8 +55,6 @@ class HubContext:
         """The KeyStore, opened once: decrypting keys costs an argon2id derivation each."""
         with self._lock:
             if self._keystore is None:
-                from hub.services.keys import open_keystore
-
                 self._keystore = open_keystore(self.settings)
             return self._keystore
 
