@@ -38,6 +38,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
+from hub.jobs import publish
+from hub.services.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +62,9 @@ def _documents(db: Session) -> dict[Path, bytes]:
     """What the hub serves now, by file: the bundle (unless an offline-root hub has none yet) and the
     full status list of every listed issuer key. A document that cannot be had is left out (its file
     removed): then nginx asks the hub, which answers it or says why not."""
-    from hub.jobs import publish
-    from hub.services import trust
-    from hub.services.errors import DomainError
-
     documents: dict[Path, bytes] = {}
     try:
-        documents[BUNDLE_FILE] = trust.trust_bundle(db)[0]
+        documents[BUNDLE_FILE] = publish.trust_bundle(db)[0]
     except DomainError:
         pass  # an offline-root hub before its first import: the hub says so itself
     except Exception:

@@ -34,9 +34,14 @@ from crypto.status import StatusList, sign_status_list
 from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, sign_trust_bundle
 from hub.context import context_of
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
+from hub.services.errors import Unavailable
 from hub.services.keys import keystore
 
 BUNDLE_DOCUMENT = "trust_bundle"
+NO_BUNDLE_HELP = (
+    "the root key is offline and no trust bundle was imported: run `checkpass hub bundle request`, "
+    "sign it offline with `checkpass bundle sign`, then `checkpass hub bundle import`"
+)
 STATUS_PREFIX = "status:"
 
 
@@ -148,6 +153,18 @@ def served_bundle(db: Session) -> tuple[bytes, int]:
         published = publish_bundle(own)
     _expire(db, BUNDLE_DOCUMENT)
     return published
+
+
+def trust_bundle(db: Session) -> tuple[bytes, int]:
+    """(signed bundle, issued_at). Offline root: the imported bundle, as signed. Root on the hub:
+    re-signed only when a key or a counter changed, or at half its validity, so an unchanged bundle
+    keeps its ETag and devices fetch nothing."""
+    if context_of(db).root_offline:
+        stored = db.get(SignedDocument, BUNDLE_DOCUMENT)
+        if stored is None:
+            raise Unavailable(reason="no_trust_bundle", detail=NO_BUNDLE_HELP)
+        return stored.body, stored.issued_at
+    return served_bundle(db)  # signed once, stored, served by every worker
 
 
 def _own_session(db: Session) -> Session:

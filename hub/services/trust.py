@@ -52,10 +52,11 @@ from crypto.trust import IssuerKeyInfo, KeyState, TrustBundle, load_trust_bundle
 from hub.context import context_of
 from hub.core.clock import taipei_label
 from hub.jobs import public_files, publish
+from hub.jobs.publish import NO_BUNDLE_HELP, trust_bundle
 from hub.models.identity import User
 from hub.models.trust import IssuerKeyRecord, SignedDocument, StatusEntry
 from hub.services import audit
-from hub.services.errors import Conflict, DomainError, Invalid, NotFound, Rejected, Unavailable
+from hub.services.errors import Conflict, DomainError, Invalid, NotFound, Rejected
 from hub.services.keys import ensure_issuer_record, keystore
 from provisioning.export import BundleRequest, build_request, export_bundle_bytes
 
@@ -64,10 +65,6 @@ BUNDLE_DOCUMENT = publish.BUNDLE_DOCUMENT
 # bundle shorter than 8 days), so the operator has time for the offline ceremony before devices start
 # flagging STALE.
 RENEW_WARNING_SECONDS = 2 * 86_400
-NO_BUNDLE_HELP = (
-    "the root key is offline and no trust bundle was imported: run `checkpass hub bundle request`, "
-    "sign it offline with `checkpass bundle sign`, then `checkpass hub bundle import`"
-)
 
 
 @dataclass(frozen=True)
@@ -132,18 +129,6 @@ def status_document(db: Session, kid_hex: str, since: int | None) -> StatusDocum
         return StatusDocument(sign_status_delta(delta, key), counter, "delta")
     body, counter = publish.served_status_list(db, kid_hex, counter)  # signed once per counter
     return StatusDocument(body, counter, "full")
-
-
-def trust_bundle(db: Session) -> tuple[bytes, int]:
-    """(signed bundle, issued_at). Offline root: the imported bundle, as signed. Root on the hub:
-    re-signed only when a key or a counter changed, or at half its validity, so an unchanged bundle
-    keeps its ETag and devices fetch nothing."""
-    if context_of(db).root_offline:
-        stored = db.get(SignedDocument, BUNDLE_DOCUMENT)
-        if stored is None:
-            raise Unavailable(reason="no_trust_bundle", detail=NO_BUNDLE_HELP)
-        return stored.body, stored.issued_at
-    return publish.served_bundle(db)  # signed once, stored, served by every worker
 
 
 # ---- offline root: request, import, health, rotation ------------------------------------------
