@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.core.clock import taipei_words
 from hub.core.masking import mask_mobile, mask_name
 from hub.db import utcnow
 from hub.line import data_reads
@@ -23,60 +22,12 @@ from hub.line import messages as m
 from hub.line.binding import Caller
 from hub.line.channels import ROLE_LABELS
 from hub.line.links import signed_url
+from hub.line.replies import Outcome, liff_url, link_bubble, taipei
 from hub.models.identity import Role, User
 from hub.models.passes import Pass
 from hub.services import passes, queries, rosters, venues
 from hub.services.scope import Scope
 from hub.services.valid_passes import own_valid_passes
-
-
-def taipei(moment: dt.datetime) -> str:
-    """How a time is shown to a person: Asia/Taipei, with the zone said (hub.core.clock)."""
-    return taipei_words(moment)
-
-
-def _outcome(messages: list[m.Message], later: Any = None) -> Any:
-    from hub.line.conversation import Outcome
-
-    return Outcome(messages, later=later)
-
-
-def liff_url(db: Session, channel: str, page: str) -> str:
-    settings = context_of(db).settings
-    liff_id = settings.liff_id_police if channel == "police" else settings.liff_id_enterprise
-    # The LIFF apps' endpoint URL is the hub's base URL, so every page (and /v/{code}) is under it.
-    if liff_id:
-        return f"https://liff.line.me/{liff_id}/liff/{page}"
-    return f"{settings.base_url.rstrip('/')}/liff/{page}"
-
-
-def _link_bubble(title: str, lines: list[str], label: str, uri: str) -> m.Message:
-    body: list[dict[str, Any]] = [
-        {"type": "text", "text": title, "weight": "bold", "size": "lg", "wrap": True}
-    ]
-    body += [{"type": "text", "text": line, "wrap": True, "size": "sm"} for line in lines]
-    return {
-        "type": "flex",
-        "altText": title,
-        "contents": {
-            "type": "bubble",
-            "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": body},
-            "footer": {
-                "type": "box",
-                "layout": "vertical",
-                "contents": [
-                    {
-                        "type": "button",
-                        "style": "primary",
-                        "action": {"type": "uri", "label": label, "uri": uri},
-                    }
-                ],
-            },
-        },
-    }
-
-
-# --- employees' passes ---
 
 
 def _employee_pass(db: Session, account: User) -> Pass | None:
@@ -89,10 +40,10 @@ NO_PASS = "目前沒有有效的通行碼，請洽貴公司的企業管理者申
 
 def pass_show(db: Session, caller: Caller, account: User) -> Any:
     if account.role == Role.ENTERPRISE_ADMIN.value:
-        return _outcome([m.text("企業管理者請以「下載通行碼」或「列印通行碼」取得全體員工的通行碼。")])
+        return Outcome([m.text("企業管理者請以「下載通行碼」或「列印通行碼」取得全體員工的通行碼。")])
     record = _employee_pass(db, account)
     if record is None:
-        return _outcome([m.text(NO_PASS)])
+        return Outcome([m.text(NO_PASS)])
     context = context_of(db)
     qr = signed_url(context, "qr", record.pass_id)
     bubble = {
@@ -136,7 +87,7 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
             ],
         },
     }
-    return _outcome([{"type": "flex", "altText": "新北市交通管制通行碼", "contents": bubble}])
+    return Outcome([{"type": "flex", "altText": "新北市交通管制通行碼", "contents": bubble}])
 
 
 def pass_download(db: Session, caller: Caller, account: User) -> Any:
@@ -144,14 +95,14 @@ def pass_download(db: Session, caller: Caller, account: User) -> Any:
         return _sheet(db, account)
     record = _employee_pass(db, account)
     if record is None:
-        return _outcome([m.text(NO_PASS)])
+        return Outcome([m.text(NO_PASS)])
     context = context_of(db)
     image = {
         "type": "image",
         "originalContentUrl": signed_url(context, "qr", record.pass_id),
         "previewImageUrl": signed_url(context, "preview", record.pass_id),
     }
-    return _outcome([image, m.text("長按圖片即可儲存通行碼（連結 10 分鐘內有效）。出示時請攜帶身分證。")])
+    return Outcome([image, m.text("長按圖片即可儲存通行碼（連結 10 分鐘內有效）。出示時請攜帶身分證。")])
 
 
 def pass_print(db: Session, caller: Caller, account: User) -> Any:
@@ -159,11 +110,11 @@ def pass_print(db: Session, caller: Caller, account: User) -> Any:
         return _sheet(db, account)
     record = _employee_pass(db, account)
     if record is None:
-        return _outcome([m.text(NO_PASS)])
+        return Outcome([m.text(NO_PASS)])
     pdf = signed_url(context_of(db), "pdf", record.pass_id)
-    return _outcome(
+    return Outcome(
         [
-            _link_bubble(
+            link_bubble(
                 "列印通行碼", ["A4 列印用 PDF，連結 10 分鐘內有效。", "出示時請攜帶身分證。"], "開啟 PDF", pdf
             )
         ]
@@ -173,7 +124,7 @@ def pass_print(db: Session, caller: Caller, account: User) -> Any:
 def _sheet(db: Session, account: User) -> Any:
     """The enterprise's printable sheet: rendering it is slow, so the reply says so and the link comes
     by push when the PDF is ready (hub.line.webhook runs `later`)."""
-    return _outcome(
+    return Outcome(
         [m.text("正在產生全體員工通行碼的列印檔，完成後會傳送連結給您。")], later=("sheet", account.id)
     )
 
@@ -189,10 +140,10 @@ def pass_list(db: Session, caller: Caller, account: User) -> Any:
     lines = [f"{mask_name(p.holder_name)}　有效至 {taipei(p.expires_at)}" for p in valid[:10]]
     more = f"\n…另有 {len(valid) - 10} 張" if len(valid) > 10 else ""
     summary = f"有效通行碼 {len(valid)} 張（已撤銷或過期 {len(rows) - len(valid)} 張）"
-    return _outcome(
+    return Outcome(
         [
             m.text(summary + ("\n" + "\n".join(lines) if lines else "") + more),
-            _link_bubble(
+            link_bubble(
                 "通行碼名單管理",
                 ["新增員工（單筆或 Excel 匯入）、申請或撤銷通行碼。"],
                 "開啟名單管理",
@@ -206,9 +157,9 @@ def venue_apply(db: Session, caller: Caller, account: User) -> Any:
     assert account.org_id is not None
     _, existing = venues.list_venues(db, Scope.of(account), org_id=account.org_id)
     lines = [f"{v.name}：{venues.venue_url(db, v)}" for v in existing[:10]] or ["尚未申請實聯碼。"]
-    return _outcome(
+    return Outcome(
         [
-            _link_bubble(
+            link_bubble(
                 "申請實聯碼",
                 [
                     "填寫申請公司/店家名稱、統一編號、營業地址、聯絡人與電話。",
@@ -235,9 +186,9 @@ NOT_ON_ROSTER = (
 
 
 def scan(db: Session, caller: Caller, account: User) -> Any:
-    return _outcome(
+    return Outcome(
         [
-            _link_bubble(
+            link_bubble(
                 "掃碼核實",
                 ["掃描通行碼後顯示核准通行或不予通行，並請核對持有人的身分證。"],
                 "開始掃碼",
@@ -253,10 +204,10 @@ def duty_roster(db: Session, caller: Caller, account: User) -> Any:
     lines = [f"{mask_name(o.name)}　{o.officer_number}　{mask_mobile(o.mobile)}" for o in officers[:20]]
     head = f"執勤名單：{len(officers)} 人"
     more = f"\n…另有 {len(officers) - 20} 人" if len(officers) > 20 else ""
-    return _outcome(
+    return Outcome(
         [
             m.text(head + ("\n" + "\n".join(lines) if lines else "") + more),
-            _link_bubble(
+            link_bubble(
                 "執勤名單管理",
                 ["新增、修改、刪除執勤警員（姓名、警員編號、手機），或以 Excel 批次匯入。"],
                 "開啟執勤名單",
@@ -268,9 +219,9 @@ def duty_roster(db: Session, caller: Caller, account: User) -> Any:
 
 def station_register(db: Session, caller: Caller, account: User) -> Any:
     """A station admin whose station is not registered yet: every station item leads to the form."""
-    return _outcome(
+    return Outcome(
         [
-            _link_bubble(
+            link_bubble(
                 "申請警局",
                 ["您的分局尚未註冊。請填寫分局名稱、地址與聯絡資料，並以您的手機接收簡訊驗證碼。"],
                 "填寫分局註冊表",
@@ -295,7 +246,7 @@ def checks(db: Session, caller: Caller, account: User) -> Any:
         )
         for r in rows
     ]
-    return _outcome(
+    return Outcome(
         [m.text(f"本分局 24 小時內查驗 {len(register.rows)} 筆" + ("\n" + "\n".join(lines) if lines else ""))]
     )
 
@@ -320,7 +271,7 @@ ACTIONS: dict[str, tuple[tuple[Role, ...], Action]] = {
 def run(db: Session, caller: Caller, action: str, data: dict[str, str]) -> Any:
     entry = ACTIONS.get(action)
     if entry is None:
-        return _outcome([m.text("無法辨識的操作，請使用下方選單。")])
+        return Outcome([m.text("無法辨識的操作，請使用下方選單。")])
     roles, handler = entry
     # the member role first for pass items (an admin who is also an employee sees their own pass)
     ordered = sorted(roles, key=lambda r: 0 if r in (Role.EMPLOYEE, Role.OFFICER) else 1)
@@ -331,6 +282,6 @@ def run(db: Session, caller: Caller, action: str, data: dict[str, str]) -> Any:
                 return station_register(db, caller, account)
             return handler(db, caller, account)
     if action == "scan" and caller.account(Role.STATION_ADMIN) is not None:
-        return _outcome([m.text(NOT_ON_ROSTER)])
+        return Outcome([m.text(NOT_ON_ROSTER)])
     names = "、".join(ROLE_LABELS[r.value] for r in roles)
-    return _outcome([m.text(f"此功能僅限{names}使用。")])
+    return Outcome([m.text(f"此功能僅限{names}使用。")])

@@ -21,10 +21,12 @@ from hub.core.masking import mask_mobile
 from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.db import utcnow
 from hub.errors import HubError
+from hub.line import actions  # the menu items over the services
 from hub.line import messages as m
 from hub.line.binding import BINDING_PURPOSE, Caller, accounts_of, bind, caller_of, is_known, user_tag
 from hub.line.channels import ROLE_LABELS
 from hub.line.data_reads import WORDS as DATA_READ_WORDS
+from hub.line.replies import Outcome, liff_url
 from hub.models.line import ChannelName, LineConversation
 from hub.services import otp, support
 from hub.services.errors import DomainError
@@ -50,13 +52,6 @@ class Incoming:
     line_user_id: str
     text: str = ""
     data: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Outcome:
-    messages: list[m.Message] = field(default_factory=list)
-    menu: str | None = None  # a role value: link that role's rich menu; "" → the unregistered menu
-    later: Any = None  # slow work done after the reply, its result pushed: ("sheet", account id)
 
 
 def parse_postback(data: str) -> dict[str, str]:
@@ -103,8 +98,6 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
         if caller is None:
             return Outcome([m.text(UNBOUND)], menu="")
         _set_step(db, incoming, None)
-        from hub.line import actions  # the menu items over the services
-
         return actions.run(db, caller, action, incoming.data)
 
     return _text(db, incoming, caller)
@@ -128,12 +121,8 @@ def _open_action(db: Session, incoming: Incoming, caller: Caller | None, action:
     _set_step(db, incoming, "mobile")
     prompt = "請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。"
     if channel is ChannelName.ENTERPRISE:
-        from hub.line.actions import liff_url
-
         prompt += "\n新企業請先填寫註冊表：" + liff_url(db, "enterprise", "enterprise/register")
     else:
-        from hub.line.actions import liff_url
-
         prompt += "\n分局尚未註冊的分局管理員請填寫分局註冊表：" + liff_url(db, "police", "police/register")
     return Outcome([m.text(prompt)])
 
@@ -150,8 +139,6 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
         _set_step(db, incoming, None)
         return _open_action(db, incoming, caller, "register")
     if words in DATA_READ_WORDS and caller is not None:
-        from hub.line import actions
-
         return actions.run(db, caller, "data_reads", {})
     if words == m.SUPPORT_QUESTION:
         return _open_action(db, incoming, caller, "support")

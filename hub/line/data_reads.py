@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from hub.line import messages as m
 from hub.line.binding import Caller
 from hub.line.liff_caller import LiffCall, TokenIn, liff
+from hub.line.pages import _liff_page
+from hub.line.replies import Outcome, liff_url, link_bubble
 from hub.models.identity import User
 from hub.services import data_reads
 
@@ -25,17 +27,15 @@ page_router = APIRouter(prefix="/liff", tags=["line"], include_in_schema=False)
 
 
 def chat_item(db: Session, caller: Caller, account: User) -> Any:
-    from hub.line.actions import _link_bubble, _outcome, liff_url
-
     shown = [r.shown() for r in data_reads.reads_of(db, caller.mobile)]
     lines = [f"{r['at']} {r['reader']}：{r['what']}，{r['masking']}" for r in shown[:CHAT_ITEMS]]
     head = f"28 天內有 {len(shown)} 次查閱您的個人資料" if shown else "28 天內沒有人查閱您的個人資料。"
     more = f"\n…另有 {len(shown) - CHAT_ITEMS} 筆" if len(shown) > CHAT_ITEMS else ""
     channel = caller.channel.value
-    return _outcome(
+    return Outcome(
         [
             m.text(head + ("：\n" + "\n".join(lines) if lines else "") + more),
-            _link_bubble(
+            link_bubble(
                 "誰查看了我的資料",
                 [
                     "每一筆查閱的時間、單位與身分、查閱內容、是否遮蔽與解除遮蔽的理由，並可下載查閱紀錄的證明。"
@@ -68,7 +68,5 @@ def proof(body: ProofIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any]:
 
 @page_router.get("/{channel}/data-reads")
 def page(channel: str, request: Request) -> HTMLResponse:
-    from hub.line.pages import _liff_page
-
     which = "police" if channel == "police" else "enterprise"
     return _liff_page(request, which, "data_reads", "誰查看了我的資料")

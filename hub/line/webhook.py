@@ -36,13 +36,14 @@ from hub.core.config import Settings
 from hub.db import utcnow
 from hub.line.binding import user_tag
 from hub.line.channels import LineChannel, configured_channels
-from hub.line.conversation import Incoming, Outcome, handle, parse_postback
+from hub.line.conversation import Incoming, handle, parse_postback
 from hub.line.delivery import Pushed, Sender, retry_key
 from hub.line.inbox import Inbox, NewEvent, Result, Taken
 from hub.line.inbox import Outcome as Worked
 from hub.line.links import LINK_SECONDS
 from hub.line.menus import MenuLinker
 from hub.line.messages import text
+from hub.line.replies import Outcome
 from hub.models.line import ChannelName, LineEvent
 
 log = logging.getLogger(__name__)
