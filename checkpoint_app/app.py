@@ -235,23 +235,3 @@ class CheckpointApp(App):
     def next_scan(self) -> None:
         self.outcome = None  # the holder's name leaves memory with the screen
         self.go_home()
-
-
-def android_main() -> None:
-    """Entry point of a python-for-android build (buildozer.spec); not run in CI (no device here).
-
-    The packager's main.py is `from checkpoint_app.app import android_main; android_main()`.
-    """
-    from kivy.utils import platform
-
-    from checkpoint_app.cli import default_data_dir
-
-    data_dir = default_data_dir()
-    if platform == "android":
-        from android.permissions import Permission, request_permissions  # type: ignore[import-not-found]
-        from android.storage import app_storage_path  # type: ignore[import-not-found]
-
-        request_permissions([Permission.CAMERA])
-        data_dir = Path(app_storage_path()) / "checkpoint"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    CheckpointApp(AppOptions(data_dir=data_dir, camera="0", lang=i18n.initial_language())).run()
