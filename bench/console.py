@@ -120,7 +120,7 @@ def _seed(app: object, copies: int) -> None:
                 name=f"查驗機 {copy:03d}",
                 public_key=secrets.token_bytes(32),
                 station_id=station.id,
-                # What ingestion notes from the batch below (hub.devices.device_report.record_sync).
+                # What ingestion notes from the batch below (hub.services.devices.device_report.record_sync).
                 last_sync_at=synced,
                 app_version="0.1.0",
                 queue_waiting=copy % 4,

@@ -46,9 +46,9 @@ from bench.uvicorn_hub import start_uvicorn_hub  # noqa: E402
 from crypto.keys import KeyPair  # noqa: E402
 from hub.core.protection import token_hash  # noqa: E402
 from hub.db import make_engine, utcnow  # noqa: E402
-from hub.devices.scan_batch import parse_batch  # noqa: E402
 from hub.migrations import upgrade_to_head  # noqa: E402
 from hub.models.devices import EnrolmentToken  # noqa: E402
+from hub.services.devices.scan_batch import parse_batch  # noqa: E402
 from provisioning.keystore import KeyStore  # noqa: E402
 
 PASSPHRASE = "bench passphrase"

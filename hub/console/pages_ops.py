@@ -2,9 +2,9 @@
 and keys & trust (issuer keys with their states, trust health, rotation, marking a key compromised, the
 offline root's bundle request and signed bundle).
 
-Device rules (which station a station admin may touch) are the services' (`hub.devices.enrolment`, with
-the caller's Scope, its input models for the form); keys and trust are the super admin's, as in the
-REST API, through `hub.services.trust`.
+Device rules (which station a station admin may touch) are the services'
+(`hub.services.devices.enrolment`, with the caller's Scope, its input models for the form); keys and
+trust are the super admin's, as in the REST API, through `hub.services.trust`.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from hub.console.web import (
     shows_refusals,
 )
 from hub.core.permissions import Permission
-from hub.devices import enrolment
-from hub.devices.device_report import is_quiet
-from hub.devices.enrolment import EnrolmentTicket
 from hub.models.identity import Role
 from hub.services import errors as domain
 from hub.services import keys, listings, trust
+from hub.services.devices import enrolment
+from hub.services.devices.device_report import is_quiet
+from hub.services.devices.enrolment import EnrolmentTicket
 from hub.web import client_ip
 
 router = APIRouter()

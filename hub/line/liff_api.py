@@ -4,7 +4,7 @@ verified with LINE Login, the bound account, the request's unit of work), exactl
 
 The verdict is the checkpoint app's: the same `crypto.verify.verify()` over the same signed trust
 bundle and status lists the hub serves to devices; the check is recorded in the check register as one
-by that officer (`hub.devices.single_check`).
+by that officer (`hub.services.devices.single_check`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
 from crypto.verify import Reason
-from hub.devices.single_check import check_pass
 from hub.line.binding import user_tag
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.line.replies import taipei
 from hub.models.identity import Role
 from hub.models.venues import Venue
 from hub.services import audit, venues
+from hub.services.devices.single_check import check_pass
 from hub.services.errors import NotAllowed, NotFound
 from hub.services.id_card_check import Caller, check_id_card, officer_of_user
 

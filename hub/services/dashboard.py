@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from hub.core.clock import TAIPEI, as_utc, in_taipei
 from hub.db import utcnow
-from hub.devices.device_report import QUIET_AFTER, is_quiet
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation
 from hub.models.passes import Pass
+from hub.services.devices.device_report import QUIET_AFTER, is_quiet
 from hub.services.scope import is_hub_admin
 from hub.services.trust import TrustHealth, trust_health
 

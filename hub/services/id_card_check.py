@@ -9,7 +9,7 @@ full name or the ID in clear. The typed ID is looked up through its keyed hash (
 are stored under); it is not stored, logged or put in the audit log.
 
 Each lookup is a check in the check register by that officer at that station (one register entry per
-station for ID checks, as `hub.devices.single_check` has for LINE), and an audit event. Lookups are
+station for ID checks, as `hub.services.devices.single_check` has for LINE), and an audit event. Lookups are
 throttled per officer: an officer (or a stolen phone) cannot walk through ID numbers to learn who holds a
 pass. A refused try (throttled) is audited too, and changes nothing else.
 """
@@ -28,7 +28,6 @@ from crypto.identity import mask_name, national_id_problem, normalize_national_i
 from crypto.verify import Reason
 from hub.context import context_of
 from hub.db import utcnow
-from hub.devices.single_check import current_verdict, register_device
 from hub.i18n import catalogue
 from hub.models.audit import AuditEvent
 from hub.models.devices import Scan
@@ -37,6 +36,7 @@ from hub.models.organisations import Organisation
 from hub.models.passes import Pass
 from hub.models.rosters import Officer
 from hub.services import audit, passes, people
+from hub.services.devices.single_check import current_verdict, register_device
 from hub.services.errors import Invalid, NotAllowed, TooManyRequests
 from hub.services.unit_of_work import serialise
 

@@ -1,5 +1,6 @@
 """Officer login on a checkpoint device: name + mobile against the duty roster, then an SMS code, then
-an offline credential (hub.devices.credentials.issue_credential) the device checks until the shift ends.
+an offline credential (hub.services.devices.credentials.issue_credential) the device checks until the
+shift ends.
 
 The answer to the first step does not say whether the name and mobile are on a roster: a mismatch
 records an undelivered code (hub.services.otp, `deliver=False`) and answers "sent" like a match, and
@@ -15,10 +16,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub.db import utcnow
-from hub.devices.credentials import OfficerCredential, issue_credential
 from hub.models.devices import Device, OfficerDeviceLogin
 from hub.models.rosters import Officer
 from hub.services import audit
+from hub.services.devices.credentials import OfficerCredential, issue_credential
 from hub.services.errors import Invalid, NotAllowed, NotAuthenticated
 from hub.services.otp import request_code, verify_code
 from hub.services.rosters import find_duty_officer

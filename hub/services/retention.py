@@ -4,10 +4,10 @@ Footprints are derived from visits, so purging visits purges them. One job (sche
 `checkpass hub purge`) enforces the whole policy.
 
 A scan-batch record (kept so a replayed upload is refused) goes with the same cutoff, by the time it
-was received. Replay protection still holds after that: ingestion (hub.devices.ingestion) rejects every
-event scanned before `now - retention_days`, the same cutoff the purge uses, so a batch replayed after
-its record is gone brings back no purged scan; events it holds that are still stored answer
-"duplicate" by their event id.
+was received. Replay protection still holds after that: ingestion (hub.services.devices.ingestion)
+rejects every event scanned before `now - retention_days`, the same cutoff the purge uses, so a batch
+replayed after its record is gone brings back no purged scan; events it holds that are still stored
+answer "duplicate" by their event id.
 
 The LINE entries' records go with the same cutoff (docs/line.md, "Tables"): handled webhook events
 (LINE user ids and the replies sent, which may name the person), unfinished chat steps (they can hold

@@ -16,10 +16,10 @@ from alembic import command
 from sqlalchemy import func, select, text
 
 from hub.db import make_engine
-from hub.devices.device_report import is_quiet
 from hub.migrations import alembic_config, downgrade_to_base, upgrade_to_head
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import Role
+from hub.services.devices.device_report import is_quiet
 from tests.hub.test_devices_support import (
     API,
     auth_headers,

@@ -1,4 +1,4 @@
-"""The domain layer speaks the domain: no HTTP in hub/services or hub/devices, one unit of work per
+"""The domain layer speaks the domain: no HTTP in hub/services or hub/services/devices, one unit of work per
 command, one Scope rule (docs/domain.md)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hub.services.errors import DomainError, NotAllowed, Rejected
 from hub.services.scope import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_PACKAGES = (ROOT / "hub" / "services", ROOT / "hub" / "devices")
+DOMAIN_PACKAGES = (ROOT / "hub" / "services",)
 
 HTTP_WORDS = re.compile(r"status_code|HTTP_\w+|HTTPException|\bhub\.errors\b|\bHubError\b")
 

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.api.deps import get_app_settings
-from hub.devices.ingestion import ingest_batch
-from hub.devices.scan_log import scans_by_officer
 from hub.models.devices import Scan, ScanBatch
 from hub.models.identity import Role
+from hub.services.devices.ingestion import ingest_batch
+from hub.services.devices.scan_log import scans_by_officer
 from hub.services.retention import purge_expired
 from hub.services.unit_of_work import unit_of_work
 from tests.hub.test_devices_support import API, auth_headers, batch_body, enrol_device, make_event, post_batch

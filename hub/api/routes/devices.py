@@ -13,9 +13,9 @@ from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import PlainText, RowId
 from hub.db import utcnow
-from hub.devices import enrolment
-from hub.devices.enrolment import EnrolmentTokenIn, RevokeIn
 from hub.models.devices import Device
+from hub.services.devices import enrolment
+from hub.services.devices.enrolment import EnrolmentTokenIn, RevokeIn
 from hub.web import SessionDep
 
 router = APIRouter(tags=["devices"])

@@ -14,8 +14,8 @@ from hub.api.routes.scans import raw_body
 from hub.api.routing import APIRouter
 from hub.core.fields import PlainText
 from hub.core.phone import Mobile
-from hub.devices.id_card import device_request
 from hub.services import officer_login
+from hub.services.devices.id_card import device_request
 from hub.services.id_card_check import check_id_card
 from hub.web import SessionDep
 

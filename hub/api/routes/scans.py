@@ -1,6 +1,6 @@
 """`POST /scans/batches`: signed scan uploads from checkpoint devices.
 
-The body is read raw because the device signs the exact bytes; it is parsed by hub.devices.scan_batch
+The body is read raw because the device signs the exact bytes; it is parsed by hub.services.devices.scan_batch
 (not a pydantic model: one bad event must not sink the others). The models below only describe the
 body and answer in the OpenAPI document.
 """
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import SettingsDep
 from hub.api.routing import APIRouter
-from hub.devices.ingestion import ingest_batch
+from hub.services.devices.ingestion import ingest_batch
 from hub.services.errors import TooLarge
 from hub.web import SessionDep
 

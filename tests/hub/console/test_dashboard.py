@@ -19,7 +19,7 @@ def _station(db, name, synced_ago, scans):
     station = Organisation(kind=OrgKind.STATION.value, name=name)
     db.add(station)
     db.flush()
-    # Ingestion notes each stored batch on its device (hub.devices.device_report.record_sync).
+    # Ingestion notes each stored batch on its device (hub.services.devices.device_report.record_sync).
     device = Device(
         id=str(uuid.uuid4()),
         name=f"{name}機",

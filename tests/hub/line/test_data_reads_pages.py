@@ -85,9 +85,9 @@ def test_an_officers_check_in_line_is_a_read_the_holder_sees(
 ) -> None:
     from sqlalchemy import select
 
-    from hub.devices.single_check import check_pass
     from hub.models.identity import Role, User
     from hub.services import data_reads
+    from hub.services.devices.single_check import check_pass
     from hub.services.scope import Scope
 
     _bind(LineChat(client, standin, "police"), sms, "+886977000001")

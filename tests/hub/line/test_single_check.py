@@ -1,6 +1,6 @@
 # ruff: noqa: F811  (the `story` fixture is imported from test_liff_pages and requested by name)
-"""One pass checked by a duty officer without a device (LINE 掃碼核實): hub.devices.single_check owns who
-may check and records the check as that officer's, at that officer's station."""
+"""One pass checked by a duty officer without a device (LINE 掃碼核實): hub.services.devices.single_check
+owns who may check and records the check as that officer's, at that officer's station."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.devices.single_check import check_pass
 from hub.models.devices import Scan
 from hub.models.identity import Role, User
+from hub.services.devices.single_check import check_pass
 from hub.services.errors import NotAllowed
 from hub.services.scope import Scope
 from tests.hub.line.linekit import LineChat

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from crypto.keys import verify_signature
 from hub import metrics
 from hub.db import utcnow
-from hub.devices.device_report import record_sync
-from hub.devices.scan_batch import BatchFormatError, canonical_uuid, parse_batch
 from hub.models.devices import Device, Scan, ScanBatch
 from hub.models.rosters import Officer
+from hub.services.devices.device_report import record_sync
+from hub.services.devices.scan_batch import BatchFormatError, canonical_uuid, parse_batch
 from hub.services.errors import Conflict, NotAllowed, NotAuthenticated, Rejected, TooLarge
 
 # docs/CONTRACTS.md: at most 1000 events per batch.

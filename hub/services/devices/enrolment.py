@@ -222,7 +222,7 @@ def revoke_device(db: Session, scope: Scope, *, device_id: str, reason: str | No
 def list_devices(db: Session, scope: Scope, *, station_id: int | None = None) -> list[Device]:
     """Hub admins: every device, or one station's; a station admin: their own station's (refused, as
     `no_organisation`, without a station). Each carries what it last reported (`last_sync_at`,
-    `app_version`, `queue_*`; hub.devices.device_report): what tells an admin a checkpoint has gone
+    `app_version`, `queue_*`; hub.services.devices.device_report): what tells an admin a checkpoint has gone
     quiet or fallen behind."""
     station_id = device_station(scope, station_id)
     query = select(Device).order_by(Device.enrolled_at.desc(), Device.id)

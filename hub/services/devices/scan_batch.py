@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.devices.device_report import DeviceReport, ReportFormatError, parse_report
+from hub.services.devices.device_report import DeviceReport, ReportFormatError, parse_report
 
 # Anything outside this range is a broken device clock or a forged value, not a scan time.
 MIN_EPOCH = 1_577_836_800  # 2020-01-01
@@ -44,7 +44,7 @@ class ParsedBatch:
     device_id: str
     batch_id: str
     sent_at: dt.datetime
-    # The device's app version and upload queue (hub.devices.device_report); empty from older apps.
+    # The device's app version and upload queue (hub.services.devices.device_report); empty from older apps.
     report: DeviceReport = field(default_factory=DeviceReport)
     # One entry per event, in order: its columns for the scans table (check_event), or None when rejected.
     rows: list[dict[str, Any] | None] = field(default_factory=list)

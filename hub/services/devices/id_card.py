@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.db import utcnow
-from hub.devices.ingestion import authenticate_device
 from hub.models.devices import Device, OfficerDeviceLogin
 from hub.models.rosters import Officer
+from hub.services.devices.ingestion import authenticate_device
 from hub.services.errors import Invalid, NotAllowed, NotAuthenticated
 from hub.services.id_card_check import Caller
 
