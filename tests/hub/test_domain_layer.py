@@ -1,5 +1,6 @@
-"""The domain layer speaks the domain: no HTTP in hub/services or hub/services/devices, one unit of work per
-command, one Scope rule (docs/domain.md)."""
+"""The domain layer speaks the domain: no HTTP in hub/services (nor, transitively, anything it loads),
+one unit of work per command, one Scope rule (docs/domain.md); the front ends side by side over it, no
+import circles (docs/where-things-go.md)."""
 
 from __future__ import annotations
 
@@ -86,14 +87,19 @@ def test_the_http_checker_sees_what_it_must(tmp_path: Path):
         assert found, (kind, source)
 
 
-# Front ends over the services: none of them reaches the services through another front end's adapter
-# (the console once called REST route functions, and so answered with REST's shapes and validation).
-FRONT_ENDS = (ROOT / "hub" / "console", ROOT / "hub" / "line")
-REST_ROUTES = "hub.api.routes"
+# The three front ends stand side by side over the services (docs/where-things-go.md): none of them
+# imports another (the console once called REST route functions, and so answered with REST's shapes and
+# validation; it and LINE took the client's address from REST). What they share that is web plumbing (the
+# request's session, the client's address) is in hub/web.py, which none of them owns.
+FRONT_ENDS = {
+    "hub.api": ROOT / "hub" / "api",
+    "hub.console": ROOT / "hub" / "console",
+    "hub.line": ROOT / "hub" / "line",
+}
 
 
 def _front_end_modules() -> list[Path]:
-    return sorted(p for package in FRONT_ENDS for p in package.rglob("*.py"))
+    return sorted(p for package in FRONT_ENDS.values() for p in package.rglob("*.py"))
 
 
 def _absolute(module: str | None, level: int, path: Path) -> str:
@@ -106,50 +112,266 @@ def _absolute(module: str | None, level: int, path: Path) -> str:
     return ".".join(base + ([module] if module else []))
 
 
-def _rest_route_imports(tree: ast.AST, path: Path) -> set[str]:
-    """Every import that reaches hub.api.routes: `import hub.api.routes.x`, `from hub.api.routes(.x)
-    import y`, `from hub.api import routes`, and the same written relatively."""
+def _front_end_of(name: str) -> str | None:
+    return next((f for f in FRONT_ENDS if name == f or name.startswith(f + ".")), None)
 
-    def is_routes(name: str) -> bool:
-        return name == REST_ROUTES or name.startswith(REST_ROUTES + ".")
 
+def _sibling_imports(tree: ast.AST, path: Path) -> set[str]:
+    """Every import (at any depth of the module) that reaches a front end other than `path`'s own:
+    `import hub.api.x`, `from hub.api(.x) import y`, `from hub import api`, and the same written
+    relatively."""
+    own = _front_end_of(".".join(path.relative_to(ROOT).with_suffix("").parts))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if is_routes(a.name))
+            names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             module = _absolute(node.module, node.level, path)
-            named = (f"{module}.{a.name}" for a in node.names)
-            found.update(name for name in named if is_routes(name))
+            names = [module] + [f"{module}.{a.name}" for a in node.names]
+        else:
+            continue
+        found.update(n for n in names if _front_end_of(n) not in (None, own))
     return found
 
 
 def test_the_front_ends_have_modules():
-    assert len([p for p in _front_end_modules() if p.parent.name == "console"]) >= 10
-    assert len([p for p in _front_end_modules() if p.parent.name == "line"]) >= 10
+    for package in FRONT_ENDS.values():
+        assert len([p for p in _front_end_modules() if package in p.parents]) >= 10, package
 
 
 @pytest.mark.parametrize("path", _front_end_modules(), ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_front_ends_call_the_services_not_the_rest_routes(path: Path):
-    found = _rest_route_imports(ast.parse(path.read_text(encoding="utf-8")), path)
-    assert not found, f"imports REST route modules {found}"
+def test_front_ends_import_the_services_never_each_other(path: Path):
+    found = _sibling_imports(ast.parse(path.read_text(encoding="utf-8")), path)
+    assert not found, f"imports another front end: {found}"
 
 
-def test_the_route_import_checker_sees_what_it_must():
-    """The check above catches each way of reaching hub.api.routes, and lets the neutral helpers be."""
+def test_the_sibling_import_checker_sees_what_it_must():
+    """The check above catches each way of reaching another front end, and lets the shared modules be."""
     page = ROOT / "hub" / "console" / "pages_sample.py"
     reaching = [
         "from hub.api.routes import passes as pass_routes\n",
         "from hub.api.routes.venues import VenueApplication\n",
         "import hub.api.routes.devices\n",
         "from hub.api import routes\n",
+        "from hub import line\n",
         "from ..api.routes import queries\n",
-        "from ..api import routes\n",
+        "from ..line import support\n",
+        "def f():\n    from hub.api.deps import client_ip\n",
     ]
     for source in reaching:
-        assert _rest_route_imports(ast.parse(source), page), source
-    for source in ("from hub.web import client_ip\n", "from hub.services import passes\n"):
-        assert not _rest_route_imports(ast.parse(source), page), source
+        assert _sibling_imports(ast.parse(source), page), source
+    for source in (
+        "from hub.web import client_ip\n",
+        "from hub.services import passes\n",
+        "from hub.console.web import Page\n",
+        "from . import web\n",
+    ):
+        assert not _sibling_imports(ast.parse(source), page), source
+    assert _sibling_imports(ast.parse("from hub.console import web\n"), ROOT / "hub" / "line" / "x.py")
+
+
+# Transitively, not file by file: what a fresh interpreter has loaded after importing a module. A service
+# that imports a helper that imports FastAPI loads FastAPI all the same.
+WEB_AND_FRONT_ENDS = ("fastapi", "starlette", "hub.api", "hub.line", "hub.console", "hub.web", "hub.main")
+DOMAIN_ROOTS = ("hub.services", "hub.models", "hub.db", "hub.context", "hub.core")
+
+_LOADED_BY_EACH = """
+import importlib, json, pkgutil, sys
+roots, banned = json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2]))
+def names(root):
+    module = importlib.import_module(root)
+    yield root
+    for info in pkgutil.walk_packages(getattr(module, "__path__", []), root + "."):
+        yield info.name
+def bad():
+    return {m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in banned)}
+found, seen = {}, set()
+for root in roots:
+    for name in names(root):
+        importlib.import_module(name)
+        new = bad() - seen
+        if new:
+            found[name] = sorted(new)
+            seen |= new
+print(json.dumps(found))
+"""
+
+
+def _loaded_by(roots: tuple[str, ...], banned: tuple[str, ...]) -> dict[str, list[str]]:
+    """{module: the banned modules that importing it (first) loaded}, in a fresh interpreter."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED_BY_EACH, json.dumps(roots), json.dumps(banned)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_domain_loads_no_web_framework_and_no_front_end():
+    """Importing any service, model, hub.db, hub.context or hub.core module loads no FastAPI, no
+    Starlette, no front end and not the shared web plumbing."""
+    assert _loaded_by(DOMAIN_ROOTS, WEB_AND_FRONT_ENDS) == {}
+
+
+def test_the_database_and_the_tables_load_no_service():
+    assert _loaded_by(("hub.db", "hub.models"), ("hub.services",) + WEB_AND_FRONT_ENDS) == {}
+
+
+def test_the_transitive_check_sees_what_it_must():
+    """A front end does load the web framework: the check would see a service that did."""
+    found = _loaded_by(("hub.api.deps",), WEB_AND_FRONT_ENDS)
+    assert "fastapi" in found["hub.api.deps"] and "hub.web" in found["hub.api.deps"]
+
+
+def test_every_table_lives_in_hub_models():
+    """Every mapped class is defined under hub/models/, and importing hub.models alone registers every
+    table the running hub has (what Alembic's autogenerate sees: hub/alembic/env.py)."""
+    import json
+    import subprocess
+    import sys
+
+    import hub.main  # noqa: F401  (every front end, so every model anyone defines)
+    from hub.db import Base
+
+    outside = [
+        m.class_.__module__ for m in Base.registry.mappers if not m.class_.__module__.startswith("hub.models")
+    ]
+    assert outside == []
+    alone = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, hub.models; from hub.db import Base; "
+            "print(json.dumps(sorted(Base.metadata.tables)))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(alone.stdout) == sorted(Base.metadata.tables)
+    assert {"line_bindings", "line_support_messages", "line_inbox", "devices"} <= set(Base.metadata.tables)
+
+
+# No import circles among the hub's and the checkpoint app's modules. Every import counts, at module
+# level or inside a function (an import moved into a function to break a circle is still a circle:
+# restructure instead); only `if TYPE_CHECKING:` imports, which never run, do not.
+CIRCLE_PACKAGES = ("hub", "checkpoint_app")
+
+
+def _module_files() -> dict[str, Path]:
+    found = {}
+    for package in CIRCLE_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        test = getattr(node, "test", None) if isinstance(node, ast.If) else None
+        if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        ):
+            skipped.update(id(inner) for child in node.body for inner in ast.walk(child))
+    return skipped
+
+
+def _import_graph(files: dict[str, Path]) -> dict[str, set[str]]:
+    """{module: the modules of `files` it imports}; `from a import b` is the module a.b when that is one."""
+
+    def known(name: str) -> str | None:
+        while name and name not in files:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = _type_checking_only(tree)
+        targets: set[str | None] = set()
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                targets.update(known(a.name) for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolute(node.module, node.level, path)
+                targets.update(
+                    known(f"{base}.{a.name}") if f"{base}.{a.name}" in files else known(base)
+                    for a in node.names
+                )
+        graph[module] = {t for t in targets if t and t != module}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, successors = work[-1]
+            for nxt in successors:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph.get(nxt, ())))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return found
+
+
+def test_no_import_circles():
+    files = _module_files()
+    assert len(files) > 200  # the scan sees the real tree
+    assert _circles(_import_graph(files)) == []
+
+
+def test_the_circle_finder_sees_what_it_must(tmp_path: Path):
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _circles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+    files = {"hub.x": tmp_path / "x.py", "hub.y": tmp_path / "y.py"}
+    files["hub.x"].write_text("def f():\n    from hub import y\n")  # inside a function: still counts
+    files["hub.y"].write_text("from typing import TYPE_CHECKING\nimport hub.x\n")
+    assert _circles(_import_graph(files)) == [["hub.x", "hub.y"]]
+    files["hub.y"].write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import hub.x\n")
+    assert _circles(_import_graph(files)) == []
 
 
 def _user(role: Role, org_id: int | None = None, permissions: list[str] | None = None) -> User:
