@@ -2,6 +2,7 @@
 
 from hub.models.audit import AuditEvent, AuditLeaf, AuditLogPurge, AuditTreeHead
 from hub.models.console import ConsoleIntent, ConsoleSession
+from hub.models.devices import Device, EnrolmentToken, OfficerDeviceLogin, Scan, ScanBatch
 from hub.models.identity import ApiToken, OtpCode, Role, User
 from hub.models.jobs import JobRun
 from hub.models.line import LineBinding, LineConversation, LineEvent, LineSupportMessage
@@ -21,7 +22,9 @@ __all__ = [
     "AuditTreeHead",
     "ConsoleIntent",
     "ConsoleSession",
+    "Device",
     "Employee",
+    "EnrolmentToken",
     "RegistrationClaim",
     "IssuerKeyRecord",
     "JobRun",
@@ -32,22 +35,18 @@ __all__ = [
     "LineSupportMessage",
     "LoginThrottle",
     "Officer",
+    "OfficerDeviceLogin",
     "OrgKind",
     "Organisation",
     "OtpCode",
     "Pass",
     "ReviewState",
     "Role",
+    "Scan",
+    "ScanBatch",
     "SignedDocument",
     "StatusEntry",
     "User",
     "Venue",
     "Visit",
 ]
-
-# Other parts' models (devices, scans) register themselves here; a missing module means the part is absent.
-try:
-    from hub.models.devices import *  # noqa: F403,E402
-except ImportError as exc:  # pragma: no cover - only while the devices part is not installed
-    if exc.name != "hub.models.devices":
-        raise
