@@ -24,6 +24,7 @@ from hub.services.errors import NotAllowed, NotFound
 from hub.services.scope import has_permission, is_hub_admin
 
 MAX_TEXT = 2000
+MAX_LISTED = 500  # messages on one page, at most
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def list_support_messages(
         query = query.where(LineSupportMessage.channel == channel.value)
     if unhandled_only:
         query = query.where(LineSupportMessage.handled_at.is_(None))
-    rows = db.scalars(query.limit(max(1, min(limit, 500)))).all()
+    rows = db.scalars(query.limit(max(1, min(limit, MAX_LISTED)))).all()
     if unmask:
         audit.record(
             db, "line.support.read", actor=actor, client_ip=client_ip, count=len(rows), unmasked=True
