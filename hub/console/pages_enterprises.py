@@ -23,7 +23,7 @@ from hub.models.organisations import OrgKind
 from hub.models.passes import Pass
 from hub.models.rosters import Employee
 from hub.responses import file_response
-from hub.services import downloads, enterprises, passes, venues
+from hub.services import downloads, enterprise_scope, enterprises, passes, venues
 from hub.services import errors as domain
 
 router = APIRouter()
@@ -41,7 +41,7 @@ def enterprises_page(page: UserPage) -> Response:
 def _enterprise_page(page: Page, org_id: int) -> Response:
     """The enterprise's page; after a refused form on it, with the refusal and what was typed."""
     assert page.user is not None
-    org = enterprises.enterprise_in_scope(page.db, page.scope, org_id)
+    org = enterprise_scope.enterprise_in_scope(page.db, page.scope, org_id)
     employees = enterprises.list_employees(page.db, page.scope, org_id=org_id)
     issued = passes.list_passes(page.db, page.scope, org_id=org_id, active_only=False)
     _org, org_venues = venues.list_venues(page.db, page.scope, org_id=org_id)
@@ -112,7 +112,7 @@ def employee_edit_form(org_id: int, employee_id: int, page: UserPage) -> Respons
 
 def _employee_form(page: Page, org_id: int, employee_id: int) -> Response:
     """The edit form; after a refusal, with what was typed and what is wrong."""
-    employee = enterprises.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
+    employee = enterprise_scope.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
     return page.render(
         "employee.html",
         org_id=org_id,
@@ -134,7 +134,7 @@ def employee_edit(org_id: int, employee_id: int, form: Form, page: UserPage) -> 
 @router.post("/enterprises/{org_id}/employees/{employee_id}/delete", response_class=HTMLResponse)
 def employee_delete(org_id: int, employee_id: int, form: Form, page: UserPage) -> Response:
     """Off the whitelist: the service revokes the employee's valid passes and ends their sessions."""
-    employee = enterprises.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
+    employee = enterprise_scope.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
     back = f"{PREFIX}/enterprises/{org_id}"
     question = page.t("confirm.delete_employee", name=mask_name(employee.name))
     asked = confirm_first(page, form, question=question, back=back)

@@ -19,7 +19,7 @@ from hub.documents.exports import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
 from hub.documents.spreadsheets import EMPLOYEE_COLUMNS, OFFICER_COLUMNS, ColumnSpec, import_template
 from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
-from hub.services import enterprises, passes, queries, rosters, stations, venues
+from hub.services import enterprise_scope, passes, queries, rosters, stations, venues
 from hub.services.scope import Scope
 
 PDF_MEDIA_TYPE = "application/pdf"
@@ -42,7 +42,7 @@ def _template(columns: Sequence[ColumnSpec], name: str) -> Download:
 
 
 def employee_template(db: Session, scope: Scope, *, org_id: int) -> Download:
-    enterprises.enterprise_in_scope(db, scope, org_id)  # only for whoever keeps this whitelist
+    enterprise_scope.enterprise_in_scope(db, scope, org_id)  # only for whoever keeps this whitelist
     return _template(EMPLOYEE_COLUMNS, "employees")
 
 

@@ -16,7 +16,8 @@ from hub.documents.spreadsheets import EMPLOYEE_COLUMNS
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind, RegistrationClaim, ReviewState
 from hub.models.rosters import Employee
-from hub.services import audit, otp, people
+from hub.services import audit, otp, passes, people
+from hub.services.enterprise_scope import employee_in_scope, enterprise_in_scope
 from hub.services.errors import Conflict, NotAllowed, NotFound
 from hub.services.identity import revoke_all_tokens
 from hub.services.imports import check_each, read_import, refuse_import
@@ -37,25 +38,6 @@ class EmployeeIn(BaseModel):
     name: PersonName
     mobile: Mobile
     national_id: NationalId
-
-
-def get_enterprise(db: Session, org_id: int) -> Organisation:
-    org = db.get(Organisation, org_id)
-    if org is None or org.kind != OrgKind.ENTERPRISE:
-        raise NotFound("enterprise")
-    return org
-
-
-def enterprise_in_scope(db: Session, scope: Scope, org_id: int) -> Organisation:
-    """The enterprise, if `scope` is its admin or a hub admin with enterprises.manage (its whitelist and
-    passes are theirs to keep)."""
-    org = get_enterprise(db, org_id)
-    if scope.hub_wide:
-        scope.require(Permission.ENTERPRISES_MANAGE)
-        return org
-    scope.require_role(Role.ENTERPRISE_ADMIN)
-    scope.require_org(org_id, Permission.ENTERPRISES_MANAGE)
-    return org
 
 
 def list_enterprises(db: Session, scope: Scope) -> list[Organisation]:
@@ -84,10 +66,6 @@ def list_employees(db: Session, scope: Scope, *, org_id: int) -> list[Employee]:
         results=len(rows),
     )
     return rows
-
-
-def employee_in_scope(db: Session, scope: Scope, *, org_id: int, employee_id: int) -> Employee:
-    return get_employee(db, enterprise_in_scope(db, scope, org_id), employee_id)
 
 
 @dataclass(frozen=True)
@@ -304,13 +282,6 @@ def _just_added(db: Session, org_id: int, name: str, mobile: str, nid_hash: str)
     ).first()
 
 
-def get_employee(db: Session, org: Organisation, employee_id: int) -> Employee:
-    employee = db.get(Employee, employee_id)
-    if employee is None or employee.org_id != org.id:
-        raise NotFound("employee")
-    return employee
-
-
 def update_employee(
     db: Session, scope: Scope, *, org_id: int, employee_id: int, changes: dict[str, str]
 ) -> Employee:
@@ -360,8 +331,6 @@ def delete_employee(db: Session, scope: Scope, *, org_id: int, employee_id: int)
     """Take the employee off the whitelist. Their login account and its sessions go with it (ON DELETE
     CASCADE); their passes stay in the register (employee_id SET NULL) but are revoked: a pass follows
     the person, and the person is no longer the enterprise's."""
-    from hub.services import passes
-
     serialise(db, f"whitelist:{org_id}")  # a second delete at once finds it gone, not half there
     employee = employee_in_scope(db, scope, org_id=org_id, employee_id=employee_id)
     revoked = passes.revoke_passes_of(db, scope, employee_id=employee.id, reason="employee removed")

@@ -30,7 +30,7 @@ from hub.models.organisations import Organisation
 from hub.models.passes import Pass
 from hub.models.rosters import Employee
 from hub.services import audit
-from hub.services.enterprises import employee_in_scope, enterprise_in_scope
+from hub.services.enterprise_scope import employee_in_scope, enterprise_in_scope
 from hub.services.errors import Conflict, Invalid, NotAllowed, NotFound, Rejected
 from hub.services.keys import allocate_serial, keystore
 from hub.services.scope import Scope

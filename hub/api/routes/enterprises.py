@@ -18,7 +18,7 @@ from hub.core.masking import mask_mobile, mask_name
 from hub.models.organisations import Organisation, RegistrationClaim, ReviewState
 from hub.models.rosters import Employee
 from hub.responses import file_response
-from hub.services import downloads, enterprises, identity
+from hub.services import downloads, enterprise_scope, enterprises, identity
 from hub.web import SessionDep
 
 router = APIRouter(tags=["enterprises"])
@@ -144,7 +144,7 @@ def list_enterprises(scope: ScopeDep, db: SessionDep) -> list[EnterpriseOut]:
 
 @router.get("/enterprises/{org_id}", response_model=EnterpriseOut)
 def get_enterprise(org_id: RowId, scope: ScopeDep, db: SessionDep) -> EnterpriseOut:
-    return EnterpriseOut.of(enterprises.enterprise_in_scope(db, scope, org_id))
+    return EnterpriseOut.of(enterprise_scope.enterprise_in_scope(db, scope, org_id))
 
 
 @router.get("/enterprises/{org_id}/employees", response_model=list[EmployeeOut])
