@@ -228,10 +228,10 @@ def venue_apply(db: Session, caller: Caller, account: User) -> Any:
 
 
 # A station admin is not a duty officer until on the roster; the roster is read at every tap, so adding
-# oneself with the mobile bound here is all it takes (hub.line.binding.accounts_of).
+# oneself with the name and mobile bound here is all it takes (hub.line.binding.accounts_of).
 NOT_ON_ROSTER = (
     "您是分局管理者，但不在本分局的執勤名單上，所以還不能掃碼核實。"
-    "請點選單的「執勤 名單」，以您在此綁定的手機號碼把自己加入執勤名單（姓名、警員編號、手機），"
+    "請點選單的「執勤 名單」，以您在此綁定的姓名及手機號碼把自己加入執勤名單（姓名、警員編號、手機），"
     "再點「掃碼 核實」即可。"
 )
 

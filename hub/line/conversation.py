@@ -17,6 +17,9 @@ from urllib.parse import parse_qs
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from crypto.identity import MAX_PERSON_NAME_CHARS
+from hub.context import context_of
+from hub.core.fields import name_problem
 from hub.core.masking import mask_mobile
 from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.db import utcnow
@@ -37,6 +40,7 @@ _CODE = re.compile(r"\d{6}")
 REGISTER_WORDS = {"註冊 登入", "註冊登入", "註冊", "登入"}
 UNBOUND = "請先點選單的「註冊 登入」，以手機簡訊驗證碼完成綁定。"
 ALREADY_BOUND = "您已完成綁定："
+NAME_PROMPT = "請輸入您的姓名（與執勤名冊或分局管理員名單上的寫法相同）。"
 
 # Actions every caller may ask for; the rest need a bound caller and go to `hub.line.actions`.
 OPEN_ACTIONS = {"register", "faq", "support", "help"}
@@ -126,15 +130,16 @@ def _open_action(db: Session, incoming: Incoming, caller: Caller | None, action:
     # register
     if caller is not None:
         return Outcome([m.text(ALREADY_BOUND + _roles_text(caller))], menu=caller.primary.role)
-    _set_step(db, incoming, "mobile")
-    prompt = "請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。"
-    if channel is ChannelName.ENTERPRISE:
-        from hub.line.actions import liff_url
+    from hub.line.actions import liff_url
 
+    if channel is ChannelName.ENTERPRISE:
+        _set_step(db, incoming, "mobile")
+        prompt = "請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。"
         prompt += "\n新企業請先填寫註冊表：" + liff_url(db, "enterprise", "enterprise/register")
     else:
-        from hub.line.actions import liff_url
-
+        # The police channel knows a person by name and mobile, as the checkpoint app's officer login.
+        _set_step(db, incoming, "name")
+        prompt = NAME_PROMPT + "\n下一步再輸入手機號碼，我們會傳送簡訊驗證碼。"
         prompt += "\n分局尚未註冊的分局管理員請填寫分局註冊表：" + liff_url(db, "police", "police/register")
     return Outcome([m.text(prompt)])
 
@@ -159,6 +164,8 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
     faq = m.FAQ_BY_QUESTION.get(words)
     if faq is not None and faq.key in m.CHANNEL_FAQ[channel]:
         return Outcome([m.faq_answer(channel, faq.key)])
+    if step == "name" and conversation is not None:
+        return _name_given(db, incoming, words)
     if step == "mobile" and conversation is not None:
         return _mobile_given(db, incoming, conversation, words)
     if step == "code" and conversation is not None:
@@ -169,23 +176,55 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
     return Outcome([m.text("請使用下方選單，或點選常見問題：", quick_reply=m.faq_quick_reply(channel))])
 
 
+def _name_given(db: Session, incoming: Incoming, words: str) -> Outcome:
+    """The police channel's first step. Any name a roster could hold is taken as typed (whether it is on
+    one is not said here); what no roster name can be (empty, too long, symbols, a mobile typed first)
+    is asked again."""
+    name = " ".join(words.split())
+    if not name or len(name) > MAX_PERSON_NAME_CHARS or name_problem(name) is not None or _is_mobile(name):
+        return Outcome([m.text("請先輸入您的姓名（文字，與名冊上的寫法相同），例如 王小明。")])
+    _set_step(db, incoming, "mobile", name=name)
+    return Outcome([m.text("請輸入您的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。")])
+
+
+def _is_mobile(words: str) -> bool:
+    try:
+        normalize_mobile(words)
+    except InvalidMobile:
+        return False
+    return True
+
+
 def _mobile_given(db: Session, incoming: Incoming, conversation: LineConversation, words: str) -> Outcome:
     try:
         mobile = normalize_mobile(words)
     except InvalidMobile:
         return Outcome([m.text("手機號碼格式不正確，請重新輸入（例如 0912345678）。")])
-    # The same answer whether or not the hub knows the number, so nobody can probe who is registered;
-    # a code is sent only to a known one. The LINE user stands in for the client address in the caps.
-    # A code is recorded either way (same caps, same timing) but delivered only to a known number.
+    name = conversation.name if incoming.channel is ChannelName.POLICE else None
+    # The same answer whether or not the hub knows the number (and, in the police channel, the name with
+    # it), so nobody can probe who is registered or on which roster; a code is sent only to a known
+    # one. The LINE user stands in for the client address in the caps. A code is recorded either way
+    # (same caps, same timing) but delivered only on a match.
     try:
-        known = is_known(db, incoming.channel, mobile)
+        known = is_known(db, incoming.channel, mobile, name)
         otp.request_code(db, mobile, BINDING_PURPOSE, user_tag(incoming.line_user_id), deliver=known)
     except (HubError, DomainError) as exc:
         # A refused resend keeps the person where they were: the code already sent to this number is
         # still valid, so the next thing typed is taken as that code, not as a mobile.
-        _set_step(db, incoming, "code", mobile=mobile)
+        _set_step(db, incoming, "code", mobile=mobile, name=name)
         return Outcome([m.text(_otp_refusal(exc))])
-    _set_step(db, incoming, "code", mobile=mobile)
+    _set_step(db, incoming, "code", mobile=mobile, name=name)
+    if incoming.channel is ChannelName.POLICE:
+        minutes = max(1, context_of(db).settings.otp_ttl_seconds // 60)
+        return Outcome(
+            [
+                m.text(
+                    f"若您的姓名及手機號碼 {mask_mobile(mobile)} 與執勤名冊或分局管理員名單相符，驗證碼已"
+                    f"傳送，簡訊將於1分鐘內送達，{minutes}分鐘內有效，請輸入 6 位數簡訊驗證碼；未收到請"
+                    "確認姓名與名冊上的寫法相同，或洽所屬分局的管理者。"
+                )
+            ]
+        )
     return Outcome(
         [m.text(f"若 {mask_mobile(mobile)} 已登錄於名單，驗證碼已傳送，請輸入 6 位數簡訊驗證碼。")]
     )
@@ -201,11 +240,12 @@ def _code_given(db: Session, incoming: Incoming, conversation: LineConversation,
         # One answer for a wrong, expired, used or never-sent code: the difference would tell a
         # stranger whether the number is registered.
         return Outcome([m.text("驗證碼不正確或已失效。請再輸入一次，或點「註冊 登入」重新取得驗證碼。")])
-    accounts = accounts_of(db, incoming.channel, mobile)
+    name = conversation.name if incoming.channel is ChannelName.POLICE else None
+    accounts = accounts_of(db, incoming.channel, mobile, name)
     _set_step(db, incoming, None)
     if not accounts:
         return Outcome([m.text("此手機號碼目前沒有可使用本帳號的身分。")])
-    caller = bind(db, incoming.channel, incoming.line_user_id, mobile, accounts)
+    caller = bind(db, incoming.channel, incoming.line_user_id, mobile, accounts, name=name)
     return Outcome(
         [m.text("註冊成功！您已綁定為：" + _roles_text(caller) + "\n請使用下方選單。")],
         menu=caller.primary.role,
@@ -239,8 +279,9 @@ def _roles_text(caller: Caller) -> str:
 def _usage(channel: ChannelName) -> str:
     if channel is ChannelName.POLICE:
         return (
-            "使用說明\n1. 註冊 登入：輸入執勤名單上的手機並以簡訊驗證碼綁定。\n2. 掃碼核實：掃描通行碼，"
-            "顯示核准通行或不予通行，並請核對身分證。\n3. 執勤名單：分局管理員維護執勤警員。\n"
+            "使用說明\n1. 註冊 登入：輸入執勤名單上的姓名及手機，並以簡訊驗證碼綁定。\n"
+            "2. 掃碼核實：掃描通行碼，顯示核准通行或不予通行，並請核對身分證。\n"
+            "3. 執勤名單：分局管理員維護執勤警員。\n"
             "4. 查詢：本分局的查驗紀錄。\n5. 申請實聯碼：為分局場所申請實聯碼。"
         )
     return (
@@ -258,7 +299,9 @@ def _conversation(db: Session, incoming: Incoming) -> LineConversation | None:
     ).first()
 
 
-def _set_step(db: Session, incoming: Incoming, step: str | None, *, mobile: str | None = None) -> Any:
+def _set_step(
+    db: Session, incoming: Incoming, step: str | None, *, mobile: str | None = None, name: str | None = None
+) -> Any:
     if step is None:
         db.execute(
             delete(LineConversation).where(
@@ -271,6 +314,6 @@ def _set_step(db: Session, incoming: Incoming, step: str | None, *, mobile: str 
     if row is None:
         row = LineConversation(channel=incoming.channel.value, line_user_id=incoming.line_user_id, step=step)
         db.add(row)
-    row.step, row.mobile, row.updated_at = step, mobile, utcnow()
+    row.step, row.mobile, row.name, row.updated_at = step, mobile, name, utcnow()
     db.flush()
     return row
