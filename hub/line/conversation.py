@@ -27,9 +27,10 @@ from hub.errors import HubError
 from hub.line import messages as m
 from hub.line import support
 from hub.line.binding import BINDING_PURPOSE, Caller, accounts_of, bind, caller_of, is_known, user_tag
-from hub.line.channels import ROLE_LABELS, ChannelName
+from hub.line.channels import ChannelName, role_label
 from hub.line.data_reads import WORDS as DATA_READ_WORDS
 from hub.line.models import LineConversation
+from hub.line.words import t, words_of
 from hub.services import otp
 from hub.services.errors import DomainError
 from hub.services.unit_of_work import serialise
@@ -37,10 +38,8 @@ from hub.services.unit_of_work import serialise
 log = logging.getLogger(__name__)
 
 _CODE = re.compile(r"\d{6}")
-REGISTER_WORDS = {"註冊 登入", "註冊登入", "註冊", "登入"}
-UNBOUND = "請先點選單的「註冊 登入」，以手機簡訊驗證碼完成綁定。"
-ALREADY_BOUND = "您已完成綁定："
-NAME_PROMPT = "請輸入您的姓名（與執勤名冊或分局管理員名單上的寫法相同）。"
+# What a person may type instead of tapping 註冊 登入 (in either language of the catalogue).
+REGISTER_WORDS = words_of("line.words.register")
 
 # Actions every caller may ask for; the rest need a bound caller and go to `hub.line.actions`.
 OPEN_ACTIONS = {"register", "faq", "support", "help"}
@@ -85,9 +84,7 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
         _set_step(db, incoming, None)  # the binding stays: unblocking the account finds it again
         return Outcome()
     if incoming.kind not in ("text", "postback"):
-        return Outcome(
-            [m.text("目前僅支援文字訊息，請使用下方選單。", quick_reply=m.faq_quick_reply(incoming.channel))]
-        )
+        return Outcome([m.text(t("line.text_only"), quick_reply=m.faq_quick_reply(incoming.channel))])
 
     # One event of a person at a time: a message sent twice (the code typed twice, a double tap) is
     # answered after the first is done, from what the first did, never as a race between them.
@@ -96,7 +93,7 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
     if lost:
         _set_step(db, incoming, None)
         return Outcome(
-            [m.text("您的身分已變更（不在名單上或帳號已停用），已解除與此 LINE 帳號的綁定。\n" + UNBOUND)],
+            [m.text(t("line.binding.role_lost") + "\n" + t("line.unbound"))],
             menu="",
         )
 
@@ -106,7 +103,7 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
             _set_step(db, incoming, None)
             return _open_action(db, incoming, caller, action)
         if caller is None:
-            return Outcome([m.text(UNBOUND)], menu="")
+            return Outcome([m.text(t("line.unbound"))], menu="")
         _set_step(db, incoming, None)
         from hub.line import actions  # the menu items over the services
 
@@ -120,27 +117,29 @@ def _open_action(db: Session, incoming: Incoming, caller: Caller | None, action:
     if action == "faq":
         key = incoming.data.get("q", "")
         if key not in m.CHANNEL_FAQ[channel]:
-            return Outcome([m.text("請從下列問題中選擇：", quick_reply=m.faq_quick_reply(channel))])
+            return Outcome([m.text(t("line.faq.choose"), quick_reply=m.faq_quick_reply(channel))])
         return Outcome([m.faq_answer(channel, key)])
     if action == "support":
         _set_step(db, incoming, "support")
-        return Outcome([m.text("請直接輸入您的問題（一則訊息），客服人員將盡快回覆您。")])
+        return Outcome([m.text(t("line.support.prompt"))])
     if action == "help":
         return Outcome([m.text(_usage(channel), quick_reply=m.faq_quick_reply(channel))])
     # register
     if caller is not None:
-        return Outcome([m.text(ALREADY_BOUND + _roles_text(caller))], menu=caller.primary.role)
+        return Outcome(
+            [m.text(t("line.binding.already_bound", roles=_roles_text(caller)))], menu=caller.primary.role
+        )
     from hub.line.actions import liff_url
 
     if channel is ChannelName.ENTERPRISE:
         _set_step(db, incoming, "mobile")
-        prompt = "請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。"
-        prompt += "\n新企業請先填寫註冊表：" + liff_url(db, "enterprise", "enterprise/register")
+        prompt = t("line.binding.mobile_prompt") + "\n"
+        prompt += t("line.binding.enterprise_form", url=liff_url(db, "enterprise", "enterprise/register"))
     else:
         # The police channel knows a person by name and mobile, as the checkpoint app's officer login.
         _set_step(db, incoming, "name")
-        prompt = NAME_PROMPT + "\n下一步再輸入手機號碼，我們會傳送簡訊驗證碼。"
-        prompt += "\n分局尚未註冊的分局管理員請填寫分局註冊表：" + liff_url(db, "police", "police/register")
+        prompt = t("line.binding.name_prompt") + "\n"
+        prompt += t("line.binding.station_form", url=liff_url(db, "police", "police/register"))
     return Outcome([m.text(prompt)])
 
 
@@ -151,7 +150,7 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
     if step == "support" and words:
         support.store(db, channel, incoming.line_user_id, caller.mobile if caller else None, words)
         _set_step(db, incoming, None)
-        return Outcome([m.text("已收到您的訊息，客服人員將盡快與您聯繫。")])
+        return Outcome([m.text(t("line.support.received"))])
     if words in REGISTER_WORDS:
         _set_step(db, incoming, None)
         return _open_action(db, incoming, caller, "register")
@@ -172,8 +171,9 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
         return _code_given(db, incoming, conversation, words)
     if caller is not None and _CODE.fullmatch(words):
         # the code again after it bound (sent twice): the binding stands, said as the first answer said
-        return Outcome([m.text(ALREADY_BOUND + _roles_text(caller) + "\n請使用下方選單。")])
-    return Outcome([m.text("請使用下方選單，或點選常見問題：", quick_reply=m.faq_quick_reply(channel))])
+        again = t("line.binding.already_bound", roles=_roles_text(caller)) + "\n" + t("line.use_menu")
+        return Outcome([m.text(again)])
+    return Outcome([m.text(t("line.use_menu_or_faq"), quick_reply=m.faq_quick_reply(channel))])
 
 
 def _name_given(db: Session, incoming: Incoming, words: str) -> Outcome:
@@ -182,9 +182,9 @@ def _name_given(db: Session, incoming: Incoming, words: str) -> Outcome:
     is asked again."""
     name = " ".join(words.split())
     if not name or len(name) > MAX_PERSON_NAME_CHARS or name_problem(name) is not None or _is_mobile(name):
-        return Outcome([m.text("請先輸入您的姓名（文字，與名冊上的寫法相同），例如 王小明。")])
+        return Outcome([m.text(t("line.binding.name_again"))])
     _set_step(db, incoming, "mobile", name=name)
-    return Outcome([m.text("請輸入您的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。")])
+    return Outcome([m.text(t("line.binding.mobile_next"))])
 
 
 def _is_mobile(words: str) -> bool:
@@ -199,7 +199,7 @@ def _mobile_given(db: Session, incoming: Incoming, conversation: LineConversatio
     try:
         mobile = normalize_mobile(words)
     except InvalidMobile:
-        return Outcome([m.text("手機號碼格式不正確，請重新輸入（例如 0912345678）。")])
+        return Outcome([m.text(t("line.binding.bad_mobile"))])
     name = conversation.name if incoming.channel is ChannelName.POLICE else None
     # The same answer whether or not the hub knows the number (and, in the police channel, the name with
     # it), so nobody can probe who is registered or on which roster; a code is sent only to a known
@@ -216,38 +216,31 @@ def _mobile_given(db: Session, incoming: Incoming, conversation: LineConversatio
     _set_step(db, incoming, "code", mobile=mobile, name=name)
     if incoming.channel is ChannelName.POLICE:
         minutes = max(1, context_of(db).settings.otp_ttl_seconds // 60)
-        return Outcome(
-            [
-                m.text(
-                    f"若您的姓名及手機號碼 {mask_mobile(mobile)} 與執勤名冊或分局管理員名單相符，驗證碼已"
-                    f"傳送，簡訊將於1分鐘內送達，{minutes}分鐘內有效，請輸入 6 位數簡訊驗證碼；未收到請"
-                    "確認姓名與名冊上的寫法相同，或洽所屬分局的管理者。"
-                )
-            ]
-        )
-    return Outcome(
-        [m.text(f"若 {mask_mobile(mobile)} 已登錄於名單，驗證碼已傳送，請輸入 6 位數簡訊驗證碼。")]
-    )
+        # The checkpoint app's `login_code_sent`: when the code arrives if name and mobile match, and
+        # whom to ask if none comes (the answer cannot say which).
+        sent = t("line.binding.code_sent_police", mobile=mask_mobile(mobile), minutes=minutes)
+        return Outcome([m.text(sent)])
+    return Outcome([m.text(t("line.binding.code_sent", mobile=mask_mobile(mobile)))])
 
 
 def _code_given(db: Session, incoming: Incoming, conversation: LineConversation, words: str) -> Outcome:
     if not _CODE.fullmatch(words) or conversation.mobile is None:
-        return Outcome([m.text("請輸入 6 位數簡訊驗證碼，或點「註冊 登入」重新開始。")])
+        return Outcome([m.text(t("line.binding.code_expected"))])
     mobile = conversation.mobile
     try:
         otp.verify_code(db, mobile, BINDING_PURPOSE, words)
     except (HubError, DomainError):
         # One answer for a wrong, expired, used or never-sent code: the difference would tell a
         # stranger whether the number is registered.
-        return Outcome([m.text("驗證碼不正確或已失效。請再輸入一次，或點「註冊 登入」重新取得驗證碼。")])
+        return Outcome([m.text(t("line.binding.code_wrong"))])
     name = conversation.name if incoming.channel is ChannelName.POLICE else None
     accounts = accounts_of(db, incoming.channel, mobile, name)
     _set_step(db, incoming, None)
     if not accounts:
-        return Outcome([m.text("此手機號碼目前沒有可使用本帳號的身分。")])
+        return Outcome([m.text(t("line.binding.no_role"))])
     caller = bind(db, incoming.channel, incoming.line_user_id, mobile, accounts, name=name)
     return Outcome(
-        [m.text("註冊成功！您已綁定為：" + _roles_text(caller) + "\n請使用下方選單。")],
+        [m.text(t("line.binding.bound", roles=_roles_text(caller)) + "\n" + t("line.use_menu"))],
         menu=caller.primary.role,
     )
 
@@ -257,37 +250,25 @@ def _otp_refusal(exc: Exception) -> str:
     reason = getattr(exc, "reason", "")
     if status == 429 or reason.startswith("too_many"):
         wait = getattr(exc, "retry_after", None)
-        when = (
-            f"請於 {wait} 秒後再要求重新發送"
-            if isinstance(wait, int) and wait > 0
-            else "請稍後再要求重新發送"
-        )
-        return f"驗證碼申請過於頻繁，{when}。已收到的驗證碼仍可使用，請直接輸入 6 位數驗證碼。"
-    return "簡訊暫時無法送出，請稍後再試。"
+        if isinstance(wait, int) and wait > 0:
+            return t("line.binding.too_many_wait", seconds=wait)
+        return t("line.binding.too_many")
+    return t("line.binding.sms_failed")
 
 
 def _roles_text(caller: Caller) -> str:
     parts = []
     for account in caller.accounts:
+        role = role_label(account.role)
         org = account.organisation.name if account.organisation is not None else ""
-        parts.append(
-            f"{ROLE_LABELS.get(account.role, account.role)}（{org}）" if org else ROLE_LABELS[account.role]
-        )
-    return "、".join(parts)
+        parts.append(t("line.role_at", role=role, org=org) if org else role)
+    return t("line.separator").join(parts)
 
 
 def _usage(channel: ChannelName) -> str:
     if channel is ChannelName.POLICE:
-        return (
-            "使用說明\n1. 註冊 登入：輸入執勤名單上的姓名及手機，並以簡訊驗證碼綁定。\n"
-            "2. 掃碼核實：掃描通行碼，顯示核准通行或不予通行，並請核對身分證。\n"
-            "3. 執勤名單：分局管理員維護執勤警員。\n"
-            "4. 查詢：本分局的查驗紀錄。\n5. 申請實聯碼：為分局場所申請實聯碼。"
-        )
-    return (
-        "使用說明\n1. 註冊 登入：以手機簡訊驗證碼綁定。\n2. 企業管理者：申請企業實聯碼、管理通行碼名單。\n"
-        "3. 員工：出示、下載、列印通行碼，並攜帶身分證同行。"
-    )
+        return t("line.usage.police")
+    return t("line.usage.enterprise")
 
 
 def _conversation(db: Session, incoming: Incoming) -> LineConversation | None:
