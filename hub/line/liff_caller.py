@@ -115,7 +115,7 @@ async def line_user_of(settings: Settings, id_token: str, channels: Sequence[Cha
     raise NotAuthenticated("the LINE ID token is not for this hub")
 
 
-_EXPIRED = LiffRefusal(401, "not_authenticated", "LINE 登入已失效，請重新開啟頁面。")
+_EXPIRED = LiffRefusal(401, "not_authenticated", t("line.liff.login_expired"))
 
 
 async def _id_token_in(request: Request) -> str:
@@ -145,7 +145,7 @@ async def verified_line_user(request: Request, channels: Sequence[ChannelName]) 
     except NotAuthenticated:
         raise _EXPIRED from None
     except httpx.HTTPError:
-        raise LiffRefusal(502, "line_unreachable", "暫時無法向 LINE 確認身分，請稍後再試。") from None
+        raise LiffRefusal(502, "line_unreachable", t("line.liff.line_unreachable")) from None
 
 
 @dataclass

@@ -94,7 +94,17 @@ def test_both_catalogues_hold_the_same_keys_and_placeholders():
 
 
 # The modules whose words the LINE chat sends (docs/line.md): each text is a `line.` key of the catalogue.
-LINE_CHAT = ("actions", "binding", "channels", "conversation", "data_reads", "messages", "support", "webhook")
+LINE_CHAT = (
+    "actions",
+    "binding",
+    "channels",
+    "conversation",
+    "data_reads",
+    "liff_caller",
+    "messages",
+    "support",
+    "webhook",
+)
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e]")
 
 
