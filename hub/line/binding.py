@@ -80,19 +80,22 @@ def station_admin_accounts(db: Session, mobile: str) -> list[User]:
 
 def is_known(db: Session, channel: ChannelName, mobile: str, name: str | None = None) -> bool:
     """Whether `mobile` (with `name`, in the police channel) may bind in `channel`: asked before sending a
-    code, creates nothing."""
-    roles = {r.value for r in CHANNEL_ROLES[channel]}
-    users = db.scalars(
-        select(User.name).where(User.mobile == mobile, User.active.is_(True), User.role.in_(roles))
-    ).all()
+    code, creates nothing. The same matches as `accounts_of` makes after the code."""
     if channel is ChannelName.ENTERPRISE:
-        if users:
+        roles = [r.value for r in CHANNEL_ROLES[channel]]
+        query = select(User.id).where(User.mobile == mobile, User.active.is_(True), User.role.in_(roles))
+        if db.scalars(query).first() is not None:
             return True
         return db.scalars(select(Employee.id).where(Employee.mobile == mobile)).first() is not None
     if name is None:
         return False
     wanted = rosters.normalize_name(name)
-    if any(rosters.normalize_name(listed) == wanted for listed in users):
+    admins = db.scalars(
+        select(User.name).where(
+            User.mobile == mobile, User.active.is_(True), User.role == Role.STATION_ADMIN.value
+        )
+    )
+    if any(rosters.normalize_name(listed) == wanted for listed in admins):
         return True
     return rosters.find_duty_officer(db, mobile, name) is not None
 

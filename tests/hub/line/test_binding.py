@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from checkpass_testkit.line_standin import StandIn
 from hub.line.models import LineBinding
 from hub.models.audit import AuditEvent
+from hub.models.rosters import Officer
 from tests.hub.hubkit import Hub, SmsOutbox, bearer
 from tests.hub.line.linekit import LineChat
 
@@ -335,3 +336,25 @@ def test_an_officer_cannot_bind_to_another_stations_entry_of_someone_else(
     # and every later event reads the accounts under the bound name only
     roles = chat.tap("a=register")[0]["text"]
     assert roles.startswith("您已完成綁定：執勤警員（板橋分局）") and "三重分局" not in roles
+
+
+def test_a_roster_entry_renamed_is_no_longer_the_bound_persons(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session, super_admin_token: str
+) -> None:
+    """The binding is a name and a mobile: when the station admin renames the entry, the next event finds
+    no account under the bound name, and the person binds again under the roster's name."""
+    station = _police_station(hub, super_admin_token, 陳警員=OFFICER_LOCAL)
+    chat = LineChat(client, standin, "police")
+    assert chat.register(OFFICER, sms.code, "陳警員")[0]["text"].startswith("註冊成功")
+    officer_id = db.scalars(select(Officer.id).where(Officer.mobile == OFFICER)).one()
+    renamed = client.patch(
+        f"/api/v1/stations/{station['id']}/officers/{officer_id}",
+        json={"name": "陳志明"},
+        headers=bearer(super_admin_token),
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert chat.tap("a=scan")[0]["text"].startswith("您的身分已變更")
+    assert _bindings(db) == []
+    assert "1分鐘內送達" in _ask(chat, "陳警員", OFFICER_LOCAL)
+    assert chat.say(sms.code(OFFICER))[0]["text"].startswith("驗證碼不正確")  # no new code was sent
+    assert chat.register(OFFICER, sms.code, "陳志明")[0]["text"].startswith("註冊成功！您已綁定為：執勤警員")
