@@ -19,6 +19,7 @@ from hub.core.permissions import Permission
 from hub.db import utcnow
 from hub.line.channels import ChannelName
 from hub.line.models import LineSupportMessage
+from hub.line.words import t
 from hub.models.identity import User
 from hub.services import audit
 from hub.services.errors import NotAllowed, NotFound
@@ -31,7 +32,7 @@ MAX_TEXT = 2000
 class SupportMessage:
     id: int
     channel: str
-    sender: str  # the bound person's mobile (masked unless unmask is allowed), or 未綁定
+    sender: str  # the bound person's mobile (masked unless unmask is allowed), or `line.support.unbound`
     text: str
     created_at: dt.datetime  # UTC; the console shows Asia/Taipei
     handled_at: dt.datetime | None
@@ -82,7 +83,7 @@ def list_support_messages(
         SupportMessage(
             id=r.id,
             channel=r.channel,
-            sender=show_mobile(r.mobile, unmask) if r.mobile else "未綁定",
+            sender=show_mobile(r.mobile, unmask) if r.mobile else t("line.support.unbound"),
             text=r.text,
             created_at=r.created_at,
             handled_at=r.handled_at,
