@@ -759,8 +759,8 @@ class Day:
     def answer_to(self, event_id: str) -> list[str]:
         """The texts of the hub's answer to one acknowledged event, as LINE took it: by the event's reply
         token, or by a push with its retry key (hub/line/delivery.py)."""
-        from hub.line.channels import ChannelName
         from hub.line.delivery import retry_key
+        from hub.models.line import ChannelName
 
         token, key = self.acked_line_events[event_id], retry_key(ChannelName.ENTERPRISE, event_id)
         return [

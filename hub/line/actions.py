@@ -20,14 +20,17 @@ from hub.db import utcnow
 from hub.line import data_reads
 from hub.line import messages as m
 from hub.line.binding import Caller
-from hub.line.channels import ROLE_LABELS
+from hub.line.channels import role_label
 from hub.line.links import signed_url
 from hub.line.replies import Outcome, liff_url, link_bubble, taipei
+from hub.line.words import t
 from hub.models.identity import Role, User
 from hub.models.passes import Pass
 from hub.services import passes, queries, rosters, venues
 from hub.services.scope import Scope
 from hub.services.valid_passes import own_valid_passes
+
+# --- employees' passes ---
 
 
 def _employee_pass(db: Session, account: User) -> Pass | None:
@@ -35,15 +38,12 @@ def _employee_pass(db: Session, account: User) -> Pass | None:
     return rows[-1] if rows else None
 
 
-NO_PASS = "目前沒有有效的通行碼，請洽貴公司的企業管理者申請。"
-
-
 def pass_show(db: Session, caller: Caller, account: User) -> Any:
     if account.role == Role.ENTERPRISE_ADMIN.value:
-        return Outcome([m.text("企業管理者請以「下載通行碼」或「列印通行碼」取得全體員工的通行碼。")])
+        return Outcome([m.text(t("line.pass.admin_has_sheet"))])
     record = _employee_pass(db, account)
     if record is None:
-        return Outcome([m.text(NO_PASS)])
+        return Outcome([m.text(t("line.pass.none"))])
     context = context_of(db)
     qr = signed_url(context, "qr", record.pass_id)
     bubble = {
@@ -52,7 +52,7 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
             "type": "box",
             "layout": "vertical",
             "contents": [
-                {"type": "text", "text": "新北市交通管制通行碼", "weight": "bold", "color": "#0b5394"}
+                {"type": "text", "text": t("line.pass.title"), "weight": "bold", "color": "#0b5394"}
             ],
         },
         "hero": {"type": "image", "url": qr, "size": "full", "aspectRatio": "1:1", "aspectMode": "fit"},
@@ -64,22 +64,32 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
             "layout": "vertical",
             "spacing": "sm",
             "contents": [
-                {"type": "text", "text": f"持有人：{mask_name(record.holder_name)}", "wrap": True},
-                {"type": "text", "text": f"身分證：{record.masked_national_id}", "wrap": True},
                 {
                     "type": "text",
-                    "text": f"企業：{account.organisation.name if account.organisation else ''}",
+                    "text": t("line.pass.holder", name=mask_name(record.holder_name)),
                     "wrap": True,
                 },
                 {
                     "type": "text",
-                    "text": f"有效期限：{taipei(record.expires_at)}",
+                    "text": t("line.pass.national_id", id=record.masked_national_id),
+                    "wrap": True,
+                },
+                {
+                    "type": "text",
+                    "text": t(
+                        "line.pass.enterprise", name=account.organisation.name if account.organisation else ""
+                    ),
+                    "wrap": True,
+                },
+                {
+                    "type": "text",
+                    "text": t("line.pass.valid_until", time=taipei(record.expires_at)),
                     "wrap": True,
                     "size": "sm",
                 },
                 {
                     "type": "text",
-                    "text": "請出示本通行碼並攜帶身分證以供查驗。",
+                    "text": t("line.pass.show_with_id"),
                     "wrap": True,
                     "size": "sm",
                     "color": "#cc0000",
@@ -87,7 +97,7 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
             ],
         },
     }
-    return Outcome([{"type": "flex", "altText": "新北市交通管制通行碼", "contents": bubble}])
+    return Outcome([{"type": "flex", "altText": t("line.pass.title"), "contents": bubble}])
 
 
 def pass_download(db: Session, caller: Caller, account: User) -> Any:
@@ -95,14 +105,14 @@ def pass_download(db: Session, caller: Caller, account: User) -> Any:
         return _sheet(db, account)
     record = _employee_pass(db, account)
     if record is None:
-        return Outcome([m.text(NO_PASS)])
+        return Outcome([m.text(t("line.pass.none"))])
     context = context_of(db)
     image = {
         "type": "image",
         "originalContentUrl": signed_url(context, "qr", record.pass_id),
         "previewImageUrl": signed_url(context, "preview", record.pass_id),
     }
-    return Outcome([image, m.text("長按圖片即可儲存通行碼（連結 10 分鐘內有效）。出示時請攜帶身分證。")])
+    return Outcome([image, m.text(t("line.pass.download_hint"))])
 
 
 def pass_print(db: Session, caller: Caller, account: User) -> Any:
@@ -110,12 +120,15 @@ def pass_print(db: Session, caller: Caller, account: User) -> Any:
         return _sheet(db, account)
     record = _employee_pass(db, account)
     if record is None:
-        return Outcome([m.text(NO_PASS)])
+        return Outcome([m.text(t("line.pass.none"))])
     pdf = signed_url(context_of(db), "pdf", record.pass_id)
     return Outcome(
         [
             link_bubble(
-                "列印通行碼", ["A4 列印用 PDF，連結 10 分鐘內有效。", "出示時請攜帶身分證。"], "開啟 PDF", pdf
+                t("line.pass.print_title"),
+                [t("line.pass.print_pdf"), t("line.pass.bring_id")],
+                t("line.pass.open_pdf"),
+                pdf,
             )
         ]
     )
@@ -124,9 +137,7 @@ def pass_print(db: Session, caller: Caller, account: User) -> Any:
 def _sheet(db: Session, account: User) -> Any:
     """The enterprise's printable sheet: rendering it is slow, so the reply says so and the link comes
     by push when the PDF is ready (hub.line.webhook runs `later`)."""
-    return Outcome(
-        [m.text("正在產生全體員工通行碼的列印檔，完成後會傳送連結給您。")], later=("sheet", account.id)
-    )
+    return Outcome([m.text(t("line.sheet.making"))], later=("sheet", account.id))
 
 
 # --- enterprise admin ---
@@ -137,16 +148,18 @@ def pass_list(db: Session, caller: Caller, account: User) -> Any:
     assert account.org_id is not None
     rows = passes.list_passes(db, Scope.of(account), org_id=account.org_id)
     valid = [p for p in rows if passes.valid_now(p, now)]
-    lines = [f"{mask_name(p.holder_name)}　有效至 {taipei(p.expires_at)}" for p in valid[:10]]
-    more = f"\n…另有 {len(valid) - 10} 張" if len(valid) > 10 else ""
-    summary = f"有效通行碼 {len(valid)} 張（已撤銷或過期 {len(rows) - len(valid)} 張）"
+    lines = [
+        t("line.passes.line", name=mask_name(p.holder_name), time=taipei(p.expires_at)) for p in valid[:10]
+    ]
+    more = "\n" + t("line.passes.more", n=len(valid) - 10) if len(valid) > 10 else ""
+    summary = t("line.passes.summary", valid=len(valid), gone=len(rows) - len(valid))
     return Outcome(
         [
             m.text(summary + ("\n" + "\n".join(lines) if lines else "") + more),
             link_bubble(
-                "通行碼名單管理",
-                ["新增員工（單筆或 Excel 匯入）、申請或撤銷通行碼。"],
-                "開啟名單管理",
+                t("line.passes.manage_title"),
+                [t("line.passes.manage_hint")],
+                t("line.passes.manage_open"),
                 liff_url(db, "enterprise", "enterprise/employees"),
             ),
         ]
@@ -156,19 +169,18 @@ def pass_list(db: Session, caller: Caller, account: User) -> Any:
 def venue_apply(db: Session, caller: Caller, account: User) -> Any:
     assert account.org_id is not None
     _, existing = venues.list_venues(db, Scope.of(account), org_id=account.org_id)
-    lines = [f"{v.name}：{venues.venue_url(db, v)}" for v in existing[:10]] or ["尚未申請實聯碼。"]
+    lines = [t("line.venues.line", name=v.name, url=venues.venue_url(db, v)) for v in existing[:10]] or [
+        t("line.venues.none")
+    ]
     return Outcome(
         [
             link_bubble(
-                "申請實聯碼",
-                [
-                    "填寫申請公司/店家名稱、統一編號、營業地址、聯絡人與電話。",
-                    "可一次申請多個實聯碼（名稱 8 字以內）。",
-                ],
-                "填寫申請表",
+                t("line.venues.apply_title"),
+                [t("line.venues.apply_fields"), t("line.venues.apply_many")],
+                t("line.venues.apply_open"),
                 liff_url(db, caller.channel.value, f"{caller.channel.value}/venues"),
             ),
-            m.text("已申請的實聯碼：\n" + "\n".join(lines)),
+            m.text(t("line.venues.existing") + "\n" + "\n".join(lines)),
         ]
     )
 
@@ -177,21 +189,17 @@ def venue_apply(db: Session, caller: Caller, account: User) -> Any:
 
 
 # A station admin is not a duty officer until on the roster; the roster is read at every tap, so adding
-# oneself with the mobile bound here is all it takes (hub.line.binding.accounts_of).
-NOT_ON_ROSTER = (
-    "您是分局管理者，但不在本分局的執勤名單上，所以還不能掃碼核實。"
-    "請點選單的「執勤 名單」，以您在此綁定的手機號碼把自己加入執勤名單（姓名、警員編號、手機），"
-    "再點「掃碼 核實」即可。"
-)
+# oneself with the name and mobile bound here is all it takes (hub.line.binding.accounts_of): the
+# answer `line.scan.not_on_roster` says so.
 
 
 def scan(db: Session, caller: Caller, account: User) -> Any:
     return Outcome(
         [
             link_bubble(
-                "掃碼核實",
-                ["掃描通行碼後顯示核准通行或不予通行，並請核對持有人的身分證。"],
-                "開始掃碼",
+                t("line.scan.title"),
+                [t("line.scan.hint")],
+                t("line.scan.open"),
                 liff_url(db, "police", "police/scan"),
             )
         ]
@@ -202,15 +210,15 @@ def duty_roster(db: Session, caller: Caller, account: User) -> Any:
     assert account.org_id is not None  # run() sends a station admin without a station to registration
     officers = rosters.list_officers(db, Scope.of(account), station_id=account.org_id, masked=True)
     lines = [f"{mask_name(o.name)}　{o.officer_number}　{mask_mobile(o.mobile)}" for o in officers[:20]]
-    head = f"執勤名單：{len(officers)} 人"
-    more = f"\n…另有 {len(officers) - 20} 人" if len(officers) > 20 else ""
+    head = t("line.roster.head", n=len(officers))
+    more = "\n" + t("line.roster.more", n=len(officers) - 20) if len(officers) > 20 else ""
     return Outcome(
         [
             m.text(head + ("\n" + "\n".join(lines) if lines else "") + more),
             link_bubble(
-                "執勤名單管理",
-                ["新增、修改、刪除執勤警員（姓名、警員編號、手機），或以 Excel 批次匯入。"],
-                "開啟執勤名單",
+                t("line.roster.manage_title"),
+                [t("line.roster.manage_hint")],
+                t("line.roster.manage_open"),
                 liff_url(db, "police", "police/roster"),
             ),
         ]
@@ -222,9 +230,9 @@ def station_register(db: Session, caller: Caller, account: User) -> Any:
     return Outcome(
         [
             link_bubble(
-                "申請警局",
-                ["您的分局尚未註冊。請填寫分局名稱、地址與聯絡資料，並以您的手機接收簡訊驗證碼。"],
-                "填寫分局註冊表",
+                t("line.station.register_title"),
+                [t("line.station.register_hint")],
+                t("line.station.register_open"),
                 liff_url(db, "police", "police/register"),
             )
         ]
@@ -239,7 +247,7 @@ def checks(db: Session, caller: Caller, account: User) -> Any:
         " ".join(
             (
                 taipei(r["scanned_at"]),
-                "核准通行" if r["ok"] else "不予通行",
+                t("line.checks.ok") if r["ok"] else t("line.checks.refused"),
                 r["holder_name"] or "",
                 r["officer_name"] or "",
             )
@@ -247,7 +255,7 @@ def checks(db: Session, caller: Caller, account: User) -> Any:
         for r in rows
     ]
     return Outcome(
-        [m.text(f"本分局 24 小時內查驗 {len(register.rows)} 筆" + ("\n" + "\n".join(lines) if lines else ""))]
+        [m.text(t("line.checks.head", n=len(register.rows)) + ("\n" + "\n".join(lines) if lines else ""))]
     )
 
 
@@ -271,7 +279,7 @@ ACTIONS: dict[str, tuple[tuple[Role, ...], Action]] = {
 def run(db: Session, caller: Caller, action: str, data: dict[str, str]) -> Any:
     entry = ACTIONS.get(action)
     if entry is None:
-        return Outcome([m.text("無法辨識的操作，請使用下方選單。")])
+        return Outcome([m.text(t("line.action.unknown"))])
     roles, handler = entry
     # the member role first for pass items (an admin who is also an employee sees their own pass)
     ordered = sorted(roles, key=lambda r: 0 if r in (Role.EMPLOYEE, Role.OFFICER) else 1)
@@ -282,6 +290,6 @@ def run(db: Session, caller: Caller, action: str, data: dict[str, str]) -> Any:
                 return station_register(db, caller, account)
             return handler(db, caller, account)
     if action == "scan" and caller.account(Role.STATION_ADMIN) is not None:
-        return Outcome([m.text(NOT_ON_ROSTER)])
-    names = "、".join(ROLE_LABELS[r.value] for r in roles)
-    return Outcome([m.text(f"此功能僅限{names}使用。")])
+        return Outcome([m.text(t("line.scan.not_on_roster"))])
+    names = t("line.separator").join(role_label(r.value) for r in roles)
+    return Outcome([m.text(t("line.action.only_for", roles=names))])

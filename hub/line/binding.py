@@ -52,27 +52,52 @@ class Caller:
         return min(self.accounts, key=lambda a: (order[a.role], a.org_id or 0))
 
 
-def accounts_of(db: Session, channel: ChannelName, mobile: str) -> list[User]:
+def accounts_of(db: Session, channel: ChannelName, mobile: str, name: str | None = None) -> list[User]:
     """The active accounts `mobile` holds in the channel's roles. Employee and officer accounts are
-    made from the whitelist/roster on first use, as the REST logins do (hub.services.identity)."""
+    made from the whitelist/roster on first use, as the REST logins do (hub.services.identity).
+
+    In the police channel a person is known by name *and* mobile, as at the checkpoint app's officer
+    login (hub.services.officer_login): only the accounts under that name count (a roster entry's name,
+    a station admin's listed name, compared by `rosters.normalize_name`), and without a name none."""
     roles = {r.value for r in CHANNEL_ROLES[channel]}
     found = [a for a in identity.sms_login_accounts(db, mobile) if a.role in roles and a.active]
     if channel is ChannelName.POLICE:
-        found.extend(rosters.duty_officer_accounts(db, mobile))
+        if name is None:
+            return []
+        wanted = rosters.normalize_name(name)
+        found = [a for a in found if rosters.normalize_name(a.name) == wanted]
+        found.extend(rosters.duty_officer_accounts(db, mobile, name))
     return found
 
 
-def is_known(db: Session, channel: ChannelName, mobile: str) -> bool:
-    """Whether `mobile` may bind in `channel` (asked before sending a code; creates nothing)."""
-    roles = {r.value for r in CHANNEL_ROLES[channel]}
-    users = db.scalars(
-        select(User.role).where(User.mobile == mobile, User.active.is_(True), User.role.in_(roles))
-    ).all()
-    if users:
-        return True
+def station_admin_accounts(db: Session, mobile: str) -> list[User]:
+    """The mobile's active station-admin accounts, whatever their name: for the station registration form,
+    which proves the mobile with its own code and binds under the listed admin's name."""
+    return [
+        a for a in identity.sms_login_accounts(db, mobile) if a.role == Role.STATION_ADMIN.value and a.active
+    ]
+
+
+def is_known(db: Session, channel: ChannelName, mobile: str, name: str | None = None) -> bool:
+    """Whether `mobile` (with `name`, in the police channel) may bind in `channel`: asked before sending a
+    code, creates nothing. The same matches as `accounts_of` makes after the code."""
     if channel is ChannelName.ENTERPRISE:
+        roles = [r.value for r in CHANNEL_ROLES[channel]]
+        query = select(User.id).where(User.mobile == mobile, User.active.is_(True), User.role.in_(roles))
+        if db.scalars(query).first() is not None:
+            return True
         return db.scalars(select(Employee.id).where(Employee.mobile == mobile)).first() is not None
-    return rosters.on_a_roster(db, mobile)
+    if name is None:
+        return False
+    wanted = rosters.normalize_name(name)
+    admins = db.scalars(
+        select(User.name).where(
+            User.mobile == mobile, User.active.is_(True), User.role == Role.STATION_ADMIN.value
+        )
+    )
+    if any(rosters.normalize_name(listed) == wanted for listed in admins):
+        return True
+    return rosters.find_duty_officer(db, mobile, name) is not None
 
 
 def binding_of(db: Session, channel: ChannelName, line_user_id: str) -> LineBinding | None:
@@ -88,23 +113,32 @@ def caller_of(db: Session, channel: ChannelName, line_user_id: str) -> tuple[Cal
     binding = binding_of(db, channel, line_user_id)
     if binding is None:
         return None, False
-    accounts = accounts_of(db, channel, binding.mobile)
+    accounts = accounts_of(db, channel, binding.mobile, binding.name)
     if not accounts:
         unbind(db, binding, why="role_lost")
         return None, True
     return Caller(channel, line_user_id, binding.mobile, tuple(accounts)), False
 
 
-def bind(db: Session, channel: ChannelName, line_user_id: str, mobile: str, accounts: list[User]) -> Caller:
+def bind(
+    db: Session,
+    channel: ChannelName,
+    line_user_id: str,
+    mobile: str,
+    accounts: list[User],
+    *,
+    name: str | None = None,
+) -> Caller:
     """Bind after a verified code. A person has one LINE user per channel: an older binding of the same
-    mobile (another phone) is replaced."""
+    mobile (another phone) is replaced. `name` is the name the police channel knows the person by (the
+    accounts are looked up again under it at every event, `accounts_of`)."""
     db.execute(
         delete(LineBinding).where(
             LineBinding.channel == channel.value,
             (LineBinding.line_user_id == line_user_id) | (LineBinding.mobile == mobile),
         )
     )
-    db.add(LineBinding(channel=channel.value, line_user_id=line_user_id, mobile=mobile))
+    db.add(LineBinding(channel=channel.value, line_user_id=line_user_id, mobile=mobile, name=name))
     now = utcnow()
     for account in accounts:
         if account.registered_at is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from linebot.v3 import WebhookParser
 
 from hub.core.config import Settings
+from hub.line.words import CHAT_LANGUAGE, t
 from hub.models.identity import Role
 from hub.models.line import ChannelName
 
@@ -15,12 +16,16 @@ CHANNEL_ROLES: dict[ChannelName, tuple[Role, ...]] = {
     ChannelName.POLICE: (Role.STATION_ADMIN, Role.OFFICER),
 }
 
-ROLE_LABELS: dict[str, str] = {
-    Role.ENTERPRISE_ADMIN.value: "企業管理者",
-    Role.EMPLOYEE.value: "員工",
-    Role.STATION_ADMIN.value: "分局管理員",
-    Role.OFFICER.value: "執勤警員",
-}
+
+def role_label(role: str, language: str = CHAT_LANGUAGE) -> str:
+    """What the chat calls a role (a role it does not serve: its value)."""
+    labels = {
+        Role.ENTERPRISE_ADMIN.value: t("line.role.enterprise_admin", language),
+        Role.EMPLOYEE.value: t("line.role.employee", language),
+        Role.STATION_ADMIN.value: t("line.role.station_admin", language),
+        Role.OFFICER.value: t("line.role.officer", language),
+    }
+    return labels.get(role, role)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from urllib.parse import parse_qs
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from crypto.identity import MAX_PERSON_NAME_CHARS
+from hub.context import context_of
+from hub.core.fields import name_problem
 from hub.core.masking import mask_mobile
 from hub.core.phone import InvalidMobile, normalize_mobile
 from hub.db import utcnow
@@ -24,9 +27,10 @@ from hub.errors import HubError
 from hub.line import actions  # the menu items over the services
 from hub.line import messages as m
 from hub.line.binding import BINDING_PURPOSE, Caller, accounts_of, bind, caller_of, is_known, user_tag
-from hub.line.channels import ROLE_LABELS
+from hub.line.channels import role_label
 from hub.line.data_reads import WORDS as DATA_READ_WORDS
 from hub.line.replies import Outcome, liff_url
+from hub.line.words import t, words_of
 from hub.models.line import ChannelName, LineConversation
 from hub.services import otp, support
 from hub.services.errors import DomainError
@@ -35,9 +39,8 @@ from hub.services.unit_of_work import serialise
 log = logging.getLogger(__name__)
 
 _CODE = re.compile(r"\d{6}")
-REGISTER_WORDS = {"註冊 登入", "註冊登入", "註冊", "登入"}
-UNBOUND = "請先點選單的「註冊 登入」，以手機簡訊驗證碼完成綁定。"
-ALREADY_BOUND = "您已完成綁定："
+# What a person may type instead of tapping 註冊 登入 (in either language of the catalogue).
+REGISTER_WORDS = words_of("line.words.register")
 
 # Actions every caller may ask for; the rest need a bound caller and go to `hub.line.actions`.
 OPEN_ACTIONS = {"register", "faq", "support", "help"}
@@ -75,9 +78,7 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
         _set_step(db, incoming, None)  # the binding stays: unblocking the account finds it again
         return Outcome()
     if incoming.kind not in ("text", "postback"):
-        return Outcome(
-            [m.text("目前僅支援文字訊息，請使用下方選單。", quick_reply=m.faq_quick_reply(incoming.channel))]
-        )
+        return Outcome([m.text(t("line.text_only"), quick_reply=m.faq_quick_reply(incoming.channel))])
 
     # One event of a person at a time: a message sent twice (the code typed twice, a double tap) is
     # answered after the first is done, from what the first did, never as a race between them.
@@ -86,7 +87,7 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
     if lost:
         _set_step(db, incoming, None)
         return Outcome(
-            [m.text("您的身分已變更（不在名單上或帳號已停用），已解除與此 LINE 帳號的綁定。\n" + UNBOUND)],
+            [m.text(t("line.binding.role_lost") + "\n" + t("line.unbound"))],
             menu="",
         )
 
@@ -96,7 +97,7 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
             _set_step(db, incoming, None)
             return _open_action(db, incoming, caller, action)
         if caller is None:
-            return Outcome([m.text(UNBOUND)], menu="")
+            return Outcome([m.text(t("line.unbound"))], menu="")
         _set_step(db, incoming, None)
         return actions.run(db, caller, action, incoming.data)
 
@@ -108,22 +109,27 @@ def _open_action(db: Session, incoming: Incoming, caller: Caller | None, action:
     if action == "faq":
         key = incoming.data.get("q", "")
         if key not in m.CHANNEL_FAQ[channel]:
-            return Outcome([m.text("請從下列問題中選擇：", quick_reply=m.faq_quick_reply(channel))])
+            return Outcome([m.text(t("line.faq.choose"), quick_reply=m.faq_quick_reply(channel))])
         return Outcome([m.faq_answer(channel, key)])
     if action == "support":
         _set_step(db, incoming, "support")
-        return Outcome([m.text("請直接輸入您的問題（一則訊息），客服人員將盡快回覆您。")])
+        return Outcome([m.text(t("line.support.prompt"))])
     if action == "help":
         return Outcome([m.text(_usage(channel), quick_reply=m.faq_quick_reply(channel))])
     # register
     if caller is not None:
-        return Outcome([m.text(ALREADY_BOUND + _roles_text(caller))], menu=caller.primary.role)
-    _set_step(db, incoming, "mobile")
-    prompt = "請輸入您登錄的手機號碼（例如 0912345678），我們會傳送簡訊驗證碼。"
+        return Outcome(
+            [m.text(t("line.binding.already_bound", roles=_roles_text(caller)))], menu=caller.primary.role
+        )
     if channel is ChannelName.ENTERPRISE:
-        prompt += "\n新企業請先填寫註冊表：" + liff_url(db, "enterprise", "enterprise/register")
+        _set_step(db, incoming, "mobile")
+        prompt = t("line.binding.mobile_prompt") + "\n"
+        prompt += t("line.binding.enterprise_form", url=liff_url(db, "enterprise", "enterprise/register"))
     else:
-        prompt += "\n分局尚未註冊的分局管理員請填寫分局註冊表：" + liff_url(db, "police", "police/register")
+        # The police channel knows a person by name and mobile, as the checkpoint app's officer login.
+        _set_step(db, incoming, "name")
+        prompt = t("line.binding.name_prompt") + "\n"
+        prompt += t("line.binding.station_form", url=liff_url(db, "police", "police/register"))
     return Outcome([m.text(prompt)])
 
 
@@ -134,7 +140,7 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
     if step == "support" and words:
         support.store(db, channel, incoming.line_user_id, caller.mobile if caller else None, words)
         _set_step(db, incoming, None)
-        return Outcome([m.text("已收到您的訊息，客服人員將盡快與您聯繫。")])
+        return Outcome([m.text(t("line.support.received"))])
     if words in REGISTER_WORDS:
         _set_step(db, incoming, None)
         return _open_action(db, incoming, caller, "register")
@@ -145,55 +151,84 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
     faq = m.FAQ_BY_QUESTION.get(words)
     if faq is not None and faq.key in m.CHANNEL_FAQ[channel]:
         return Outcome([m.faq_answer(channel, faq.key)])
+    if step == "name" and conversation is not None:
+        return _name_given(db, incoming, words)
     if step == "mobile" and conversation is not None:
         return _mobile_given(db, incoming, conversation, words)
     if step == "code" and conversation is not None:
         return _code_given(db, incoming, conversation, words)
     if caller is not None and _CODE.fullmatch(words):
         # the code again after it bound (sent twice): the binding stands, said as the first answer said
-        return Outcome([m.text(ALREADY_BOUND + _roles_text(caller) + "\n請使用下方選單。")])
-    return Outcome([m.text("請使用下方選單，或點選常見問題：", quick_reply=m.faq_quick_reply(channel))])
+        again = t("line.binding.already_bound", roles=_roles_text(caller)) + "\n" + t("line.use_menu")
+        return Outcome([m.text(again)])
+    return Outcome([m.text(t("line.use_menu_or_faq"), quick_reply=m.faq_quick_reply(channel))])
+
+
+def _name_given(db: Session, incoming: Incoming, words: str) -> Outcome:
+    """The police channel's first step. Any name a roster could hold is taken as typed (whether it is on
+    one is not said here); what no roster name can be (empty, too long, symbols, a mobile typed first)
+    is asked again."""
+    name = " ".join(words.split())
+    if not name or len(name) > MAX_PERSON_NAME_CHARS or name_problem(name) is not None or _is_mobile(name):
+        return Outcome([m.text(t("line.binding.name_again"))])
+    _set_step(db, incoming, "mobile", name=name)
+    return Outcome([m.text(t("line.binding.mobile_next"))])
+
+
+def _is_mobile(words: str) -> bool:
+    try:
+        normalize_mobile(words)
+    except InvalidMobile:
+        return False
+    return True
 
 
 def _mobile_given(db: Session, incoming: Incoming, conversation: LineConversation, words: str) -> Outcome:
     try:
         mobile = normalize_mobile(words)
     except InvalidMobile:
-        return Outcome([m.text("手機號碼格式不正確，請重新輸入（例如 0912345678）。")])
-    # The same answer whether or not the hub knows the number, so nobody can probe who is registered;
-    # a code is sent only to a known one. The LINE user stands in for the client address in the caps.
-    # A code is recorded either way (same caps, same timing) but delivered only to a known number.
+        return Outcome([m.text(t("line.binding.bad_mobile"))])
+    name = conversation.name if incoming.channel is ChannelName.POLICE else None
+    # The same answer whether or not the hub knows the number (and, in the police channel, the name with
+    # it), so nobody can probe who is registered or on which roster; a code is sent only to a known
+    # one. The LINE user stands in for the client address in the caps. A code is recorded either way
+    # (same caps, same timing) but delivered only on a match.
     try:
-        known = is_known(db, incoming.channel, mobile)
+        known = is_known(db, incoming.channel, mobile, name)
         otp.request_code(db, mobile, BINDING_PURPOSE, user_tag(incoming.line_user_id), deliver=known)
     except (HubError, DomainError) as exc:
         # A refused resend keeps the person where they were: the code already sent to this number is
         # still valid, so the next thing typed is taken as that code, not as a mobile.
-        _set_step(db, incoming, "code", mobile=mobile)
+        _set_step(db, incoming, "code", mobile=mobile, name=name)
         return Outcome([m.text(_otp_refusal(exc))])
-    _set_step(db, incoming, "code", mobile=mobile)
-    return Outcome(
-        [m.text(f"若 {mask_mobile(mobile)} 已登錄於名單，驗證碼已傳送，請輸入 6 位數簡訊驗證碼。")]
-    )
+    _set_step(db, incoming, "code", mobile=mobile, name=name)
+    if incoming.channel is ChannelName.POLICE:
+        minutes = max(1, context_of(db).settings.otp_ttl_seconds // 60)
+        # The checkpoint app's `login_code_sent`: when the code arrives if name and mobile match, and
+        # whom to ask if none comes (the answer cannot say which).
+        sent = t("line.binding.code_sent_police", mobile=mask_mobile(mobile), minutes=minutes)
+        return Outcome([m.text(sent)])
+    return Outcome([m.text(t("line.binding.code_sent", mobile=mask_mobile(mobile)))])
 
 
 def _code_given(db: Session, incoming: Incoming, conversation: LineConversation, words: str) -> Outcome:
     if not _CODE.fullmatch(words) or conversation.mobile is None:
-        return Outcome([m.text("請輸入 6 位數簡訊驗證碼，或點「註冊 登入」重新開始。")])
+        return Outcome([m.text(t("line.binding.code_expected"))])
     mobile = conversation.mobile
     try:
         otp.verify_code(db, mobile, BINDING_PURPOSE, words)
     except (HubError, DomainError):
         # One answer for a wrong, expired, used or never-sent code: the difference would tell a
         # stranger whether the number is registered.
-        return Outcome([m.text("驗證碼不正確或已失效。請再輸入一次，或點「註冊 登入」重新取得驗證碼。")])
-    accounts = accounts_of(db, incoming.channel, mobile)
+        return Outcome([m.text(t("line.binding.code_wrong"))])
+    name = conversation.name if incoming.channel is ChannelName.POLICE else None
+    accounts = accounts_of(db, incoming.channel, mobile, name)
     _set_step(db, incoming, None)
     if not accounts:
-        return Outcome([m.text("此手機號碼目前沒有可使用本帳號的身分。")])
-    caller = bind(db, incoming.channel, incoming.line_user_id, mobile, accounts)
+        return Outcome([m.text(t("line.binding.no_role"))])
+    caller = bind(db, incoming.channel, incoming.line_user_id, mobile, accounts, name=name)
     return Outcome(
-        [m.text("註冊成功！您已綁定為：" + _roles_text(caller) + "\n請使用下方選單。")],
+        [m.text(t("line.binding.bound", roles=_roles_text(caller)) + "\n" + t("line.use_menu"))],
         menu=caller.primary.role,
     )
 
@@ -203,36 +238,25 @@ def _otp_refusal(exc: Exception) -> str:
     reason = getattr(exc, "reason", "")
     if status == 429 or reason.startswith("too_many"):
         wait = getattr(exc, "retry_after", None)
-        when = (
-            f"請於 {wait} 秒後再要求重新發送"
-            if isinstance(wait, int) and wait > 0
-            else "請稍後再要求重新發送"
-        )
-        return f"驗證碼申請過於頻繁，{when}。已收到的驗證碼仍可使用，請直接輸入 6 位數驗證碼。"
-    return "簡訊暫時無法送出，請稍後再試。"
+        if isinstance(wait, int) and wait > 0:
+            return t("line.binding.too_many_wait", seconds=wait)
+        return t("line.binding.too_many")
+    return t("line.binding.sms_failed")
 
 
 def _roles_text(caller: Caller) -> str:
     parts = []
     for account in caller.accounts:
+        role = role_label(account.role)
         org = account.organisation.name if account.organisation is not None else ""
-        parts.append(
-            f"{ROLE_LABELS.get(account.role, account.role)}（{org}）" if org else ROLE_LABELS[account.role]
-        )
-    return "、".join(parts)
+        parts.append(t("line.role_at", role=role, org=org) if org else role)
+    return t("line.separator").join(parts)
 
 
 def _usage(channel: ChannelName) -> str:
     if channel is ChannelName.POLICE:
-        return (
-            "使用說明\n1. 註冊 登入：輸入執勤名單上的手機並以簡訊驗證碼綁定。\n2. 掃碼核實：掃描通行碼，"
-            "顯示核准通行或不予通行，並請核對身分證。\n3. 執勤名單：分局管理員維護執勤警員。\n"
-            "4. 查詢：本分局的查驗紀錄。\n5. 申請實聯碼：為分局場所申請實聯碼。"
-        )
-    return (
-        "使用說明\n1. 註冊 登入：以手機簡訊驗證碼綁定。\n2. 企業管理者：申請企業實聯碼、管理通行碼名單。\n"
-        "3. 員工：出示、下載、列印通行碼，並攜帶身分證同行。"
-    )
+        return t("line.usage.police")
+    return t("line.usage.enterprise")
 
 
 def _conversation(db: Session, incoming: Incoming) -> LineConversation | None:
@@ -244,7 +268,9 @@ def _conversation(db: Session, incoming: Incoming) -> LineConversation | None:
     ).first()
 
 
-def _set_step(db: Session, incoming: Incoming, step: str | None, *, mobile: str | None = None) -> Any:
+def _set_step(
+    db: Session, incoming: Incoming, step: str | None, *, mobile: str | None = None, name: str | None = None
+) -> Any:
     if step is None:
         db.execute(
             delete(LineConversation).where(
@@ -257,6 +283,6 @@ def _set_step(db: Session, incoming: Incoming, step: str | None, *, mobile: str 
     if row is None:
         row = LineConversation(channel=incoming.channel.value, line_user_id=incoming.line_user_id, step=step)
         db.add(row)
-    row.step, row.mobile, row.updated_at = step, mobile, utcnow()
+    row.step, row.mobile, row.name, row.updated_at = step, mobile, name, utcnow()
     db.flush()
     return row

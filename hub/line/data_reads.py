@@ -16,10 +16,11 @@ from hub.line.binding import Caller
 from hub.line.liff_caller import LiffCall, TokenIn, liff
 from hub.line.pages import _liff_page
 from hub.line.replies import Outcome, liff_url, link_bubble
+from hub.line.words import t, words_of
 from hub.models.identity import User
 from hub.services import data_reads
 
-WORDS = frozenset({"誰查看了我的資料", "查閱紀錄"})
+WORDS = words_of("line.words.data_reads")
 CHAT_ITEMS = 10
 
 api_router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
@@ -28,19 +29,20 @@ page_router = APIRouter(prefix="/liff", tags=["line"], include_in_schema=False)
 
 def chat_item(db: Session, caller: Caller, account: User) -> Any:
     shown = [r.shown() for r in data_reads.reads_of(db, caller.mobile)]
-    lines = [f"{r['at']} {r['reader']}：{r['what']}，{r['masking']}" for r in shown[:CHAT_ITEMS]]
-    head = f"28 天內有 {len(shown)} 次查閱您的個人資料" if shown else "28 天內沒有人查閱您的個人資料。"
-    more = f"\n…另有 {len(shown) - CHAT_ITEMS} 筆" if len(shown) > CHAT_ITEMS else ""
+    lines = [
+        t("line.reads.line", **{k: r[k] for k in ("at", "reader", "what", "masking")})
+        for r in shown[:CHAT_ITEMS]
+    ]
+    head = t("line.reads.head", n=len(shown)) if shown else t("line.reads.none")
+    more = "\n" + t("line.reads.more", n=len(shown) - CHAT_ITEMS) if len(shown) > CHAT_ITEMS else ""
     channel = caller.channel.value
     return Outcome(
         [
-            m.text(head + ("：\n" + "\n".join(lines) if lines else "") + more),
+            m.text(head + ("\n" + "\n".join(lines) if lines else "") + more),
             link_bubble(
-                "誰查看了我的資料",
-                [
-                    "每一筆查閱的時間、單位與身分、查閱內容、是否遮蔽與解除遮蔽的理由，並可下載查閱紀錄的證明。"
-                ],
-                "開啟查閱紀錄",
+                t("line.reads.title"),
+                [t("line.reads.hint")],
+                t("line.reads.open"),
                 liff_url(db, channel, f"{channel}/data-reads"),
             ),
         ]
@@ -69,4 +71,4 @@ def proof(body: ProofIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any]:
 @page_router.get("/{channel}/data-reads")
 def page(channel: str, request: Request) -> HTMLResponse:
     which = "police" if channel == "police" else "enterprise"
-    return _liff_page(request, which, "data_reads", "誰查看了我的資料")
+    return _liff_page(request, which, "data_reads", t("line.reads.title"))

@@ -35,7 +35,8 @@ from hub.core.config import Settings
 from hub.errors import HubError, http_status_of
 from hub.i18n import catalogue, refusals
 from hub.line.binding import caller_of
-from hub.line.channels import CHANNEL_ROLES, ROLE_LABELS
+from hub.line.channels import CHANNEL_ROLES, role_label
+from hub.line.words import t
 from hub.models.identity import Role, User
 from hub.models.line import ChannelName
 from hub.services.errors import DomainError, NotAllowed, NotAuthenticated, TooManyRequests, Unavailable
@@ -126,7 +127,7 @@ async def line_user_of(settings: Settings, id_token: str, channels: Sequence[Cha
     raise NotAuthenticated("the LINE ID token is not for this hub")
 
 
-_EXPIRED = LiffRefusal(401, "not_authenticated", "LINE 登入已失效，請重新開啟頁面。")
+_EXPIRED = LiffRefusal(401, "not_authenticated", t("line.liff.login_expired"))
 
 
 async def _id_token_in(request: Request) -> str:
@@ -156,7 +157,7 @@ async def verified_line_user(request: Request, channels: Sequence[ChannelName]) 
     except NotAuthenticated:
         raise _EXPIRED from None
     except httpx.HTTPError:
-        raise LiffRefusal(502, "line_unreachable", "暫時無法向 LINE 確認身分，請稍後再試。") from None
+        raise LiffRefusal(502, "line_unreachable", t("line.liff.line_unreachable")) from None
 
 
 @dataclass
@@ -202,9 +203,9 @@ def _identify(db: Session, line_user_id: str, roles: tuple[Role, ...]) -> User:
     if lost_any:
         finish(db, None)  # the binding removed for a lost role stays removed, refused or not
     if not roles:
-        raise LiffRefusal(403, "not_bound", "此 LINE 帳號尚未綁定手機，請以手機簡訊驗證碼登記。")
-    labels = "、".join(ROLE_LABELS[r.value] for r in roles)
-    raise LiffRefusal(403, "forbidden", f"此頁僅限已綁定的{labels}使用。")
+        raise LiffRefusal(403, "not_bound", t("line.liff.not_bound"))
+    labels = t("line.separator").join(role_label(r.value) for r in roles)
+    raise LiffRefusal(403, "forbidden", t("line.liff.only_for", roles=labels))
 
 
 def liff_caller(

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from hub.core.fields import Address, Mobile, OrgName, PersonName, Phone, Ubn, VenueName
 from hub.core.masking import mask_mobile
-from hub.line.binding import accounts_of, bind, caller_of, user_tag
+from hub.line.binding import accounts_of, bind, caller_of, station_admin_accounts, user_tag
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.models.identity import Role, User
 from hub.models.line import ChannelName
@@ -198,12 +198,11 @@ def register_station(
         if exc.reason == "code_used" and otp.repeated_code(
             db, body.admin_mobile, STATION_REGISTRATION, body.code
         ):
-            done = _station_registered(accounts_of(db, ChannelName.POLICE, body.admin_mobile), body.name)
+            done = _station_registered(station_admin_accounts(db, body.admin_mobile), body.name)
         if done is None:
             raise
         return done
-    accounts = accounts_of(db, ChannelName.POLICE, body.admin_mobile)
-    admin = _registering_admin(accounts)
+    admin = _registering_admin(station_admin_accounts(db, body.admin_mobile))
     if admin is None:
         raise LiffRefusal(
             403,
@@ -224,12 +223,15 @@ def register_station(
         if exc.reason == "duplicate":
             raise LiffRefusal(409, "duplicate", "已有同名的分局，請確認分局名稱或洽總管理中心。") from None
         raise
+    # Bound under the name the hub admin listed for this station admin: the chat's police binding is
+    # a name and a mobile (hub.line.binding.accounts_of), and the code has just proven the mobile.
     bound = bind(
         db,
         ChannelName.POLICE,
         user,
         body.admin_mobile,
-        accounts_of(db, ChannelName.POLICE, body.admin_mobile),
+        accounts_of(db, ChannelName.POLICE, body.admin_mobile, admin.name),
+        name=admin.name,
     )
     _show_menu(request, background, ChannelName.POLICE, user, bound.primary.role)
     return {"state": "bound", "station": station.name, "done": REGISTERED}

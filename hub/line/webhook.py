@@ -44,6 +44,7 @@ from hub.line.links import LINK_SECONDS
 from hub.line.menus import MenuLinker
 from hub.line.messages import text
 from hub.line.replies import Outcome
+from hub.line.words import t
 from hub.models.line import ChannelName, LineEvent
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ class LineService:
             messages = await asyncio.to_thread(self._later_messages, later)
         except Exception:  # the person is told; the error is for the operator
             log.exception("slow LINE work failed")
-            messages = [text("產生失敗，請稍後再試一次。")]
+            messages = [text(t("line.sheet.failed"))]
         await self.sender.push(channel, user_id, messages, retry_key(channel, event_id + ":later"))
 
     def _later_messages(self, later: Any) -> list[dict[str, Any]]:
@@ -200,17 +201,18 @@ class LineService:
         with self.sessions() as db:
             account = db.get(User, account_id)
             if account is None or not account.active:
-                return [text("您的身分已變更，無法產生列印檔。")]
+                return [text(t("line.sheet.role_lost"))]
             rows = enterprise_valid_passes(db, account)  # re-checks the role; audited
             db.commit()
             if not rows:
-                return [text("目前沒有有效的通行碼可列印。")]
+                return [text(t("line.sheet.empty"))]
             pdf = render_pass_sheet([PassSheetItem.from_pass(p.text) for p in rows[:200]], per_page=4)
             token = secrets.token_urlsafe(16)
             self.sheets.put(token, pdf)
             url = signed_url(context_of(db), "sheet", token)
-        more = f"（共 {len(rows)} 張，此檔含前 200 張）" if len(rows) > 200 else f"（共 {len(rows)} 張）"
-        return [text(f"全體員工通行碼列印檔已完成{more}，連結 10 分鐘內有效：\n{url}")]
+        if len(rows) > 200:
+            return [text(t("line.sheet.ready_first", n=len(rows), first=200, url=url))]
+        return [text(t("line.sheet.ready", n=len(rows), url=url))]
 
     async def drain(self) -> None:
         """Wait until the inbox is worked off and slow work is done (tests, the benchmark, shutdown)."""

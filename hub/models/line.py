@@ -53,6 +53,9 @@ class LineBinding(Base):
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
     line_user_id: Mapped[str] = mapped_column(String(64), nullable=False)
     mobile: Mapped[str] = mapped_column(String(16), nullable=False)
+    # The police channel's person is a name and a mobile (as the checkpoint app's officer login); None in
+    # the enterprise channel, where the mobile alone names the person.
+    name: Mapped[str | None] = mapped_column(String(64))
     bound_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
 
@@ -67,6 +70,7 @@ class LineConversation(Base):
     line_user_id: Mapped[str] = mapped_column(String(64), nullable=False)
     step: Mapped[str] = mapped_column(String(24), nullable=False)
     mobile: Mapped[str | None] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(64))  # the name typed at the police channel's first step
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
 

@@ -51,21 +51,16 @@ def find_duty_officer(db: Session, mobile_e164: str, name: str) -> Officer | Non
     return None
 
 
-def duty_officer_accounts(db: Session, mobile_e164: str) -> list[User]:
-    """The active officer accounts of every roster entry with this mobile (one per station it is on),
-    made on first use as the officer logins do. An identity lookup, asked before anyone is signed in
-    (the caller has just proven the mobile with an SMS code), so it takes no Scope: the accounts it
-    returns become the caller's Scope."""
-    accounts = [
-        officer_account(db, officer.id)
-        for officer in db.scalars(select(Officer).where(Officer.mobile == mobile_e164).order_by(Officer.id))
-    ]
+def duty_officer_accounts(db: Session, mobile_e164: str, name: str) -> list[User]:
+    """The active officer accounts of every roster entry with this mobile and name (one per station it is
+    on; the name compared as `find_duty_officer` does), made on first use as the officer logins do. An
+    identity lookup, asked before anyone is signed in (the caller has just proven the mobile with an SMS
+    code), so it takes no Scope: the accounts it returns become the caller's Scope. Another station's
+    entry that carries this mobile under someone else's name is not this person's."""
+    wanted = normalize_name(name)
+    entries = db.scalars(select(Officer).where(Officer.mobile == mobile_e164).order_by(Officer.id))
+    accounts = [officer_account(db, o.id) for o in entries if normalize_name(o.name) == wanted]
     return [a for a in accounts if a.active]
-
-
-def on_a_roster(db: Session, mobile_e164: str) -> bool:
-    """Whether any station's duty roster holds this mobile (asked before sending a code; creates nothing)."""
-    return db.scalars(select(Officer.id).where(Officer.mobile == mobile_e164)).first() is not None
 
 
 def station_in_scope(db: Session, scope: Scope, station_id: int) -> Organisation:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hub.core.masking import show_mobile
 from hub.core.permissions import Permission
 from hub.db import utcnow
+from hub.i18n import catalogue
 from hub.models.identity import User
 from hub.models.line import ChannelName, LineSupportMessage
 from hub.services import audit
@@ -31,7 +32,7 @@ MAX_LISTED = 500  # messages on one page, at most
 class SupportMessage:
     id: int
     channel: str
-    sender: str  # the bound person's mobile (masked unless unmask is allowed), or 未綁定
+    sender: str  # the bound person's mobile (masked unless unmask is allowed), or `line.support.unbound`
     text: str
     created_at: dt.datetime  # UTC; the console shows Asia/Taipei
     handled_at: dt.datetime | None
@@ -82,7 +83,9 @@ def list_support_messages(
         SupportMessage(
             id=r.id,
             channel=r.channel,
-            sender=show_mobile(r.mobile, unmask) if r.mobile else "未綁定",
+            sender=show_mobile(r.mobile, unmask)
+            if r.mobile
+            else catalogue.text(catalogue.DEFAULT_LANGUAGE, "line.support.unbound"),
             text=r.text,
             created_at=r.created_at,
             handled_at=r.handled_at,

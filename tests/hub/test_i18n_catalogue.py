@@ -4,6 +4,7 @@ placeholders; refusals and validation problems read as sentences, never as codes
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from pathlib import Path
@@ -32,6 +33,7 @@ KEYWORDS = {
     "CellProblem": None,
     "MenuItem": None,
     "Refused": (2,),
+    "words_of": None,
 }
 
 
@@ -93,6 +95,55 @@ def test_both_catalogues_hold_the_same_keys_and_placeholders():
         if not key.startswith("lang.") and key != "checkpoint.lang_switch":
             words = re.sub(ALLOWED_LATIN, "", zh[key])
             assert not re.search(r"[A-Za-z]{3,}", words), (key, zh[key])
+
+
+# The modules whose words the LINE chat sends (docs/line.md): each text is a `line.` key of the catalogue.
+LINE_CHAT = (
+    "actions",
+    "binding",
+    "channels",
+    "conversation",
+    "data_reads",
+    "liff_caller",
+    "messages",
+    "support",
+    "webhook",
+)
+CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e]")
+
+
+def _code_strings(path: Path) -> list[tuple[int, str]]:
+    """The string literals of a module that are not docstrings (comments are not strings)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_the_line_chat_says_only_catalogue_texts():
+    """No zh-TW text is written in the chat's code: each is a `line.` key, found by the extraction (so the
+    test above holds it to both languages), and the chat speaks zh-TW from the catalogue."""
+    for module in LINE_CHAT:
+        written = [(n, s) for n, s in _code_strings(ROOT / "hub" / "line" / f"{module}.py") if CJK.search(s)]
+        assert written == [], (module, written)
+    used = {k for k in _used_keys() if k.startswith("line.")}
+    zh, en = _po("zh_TW"), _po("en")
+    assert len(used) > 100  # the chat's calls were found, not nothing
+    assert sorted(k for k in used if not zh.get(k) or not en.get(k)) == []
+    from hub.line import messages
+    from hub.line.words import t
+
+    assert messages.GREETING == zh["line.greeting"] and t("line.greeting", "en") == en["line.greeting"]
 
 
 class _Person(BaseModel):

@@ -22,10 +22,8 @@ EMPLOYEE = ("王大明", "+886955000001", "F131104093")
 OTHER_EMPLOYEE = ("林小華", "+886955000002", "A123456789")
 
 
-def _bind(chat: LineChat, sms: SmsOutbox, mobile: str) -> None:
-    chat.tap("a=register")
-    chat.say("0" + mobile[4:])
-    assert chat.say(sms.code(mobile))[0]["text"].startswith("註冊成功")
+def _bind(chat: LineChat, sms: SmsOutbox, mobile: str, name: str | None = None) -> None:
+    assert chat.register(mobile, sms.code, name)[0]["text"].startswith("註冊成功")
 
 
 def _employee_with_pass(hub: Hub, token: str, org_id: int, person: tuple[str, str, str]) -> dict[str, Any]:
@@ -182,7 +180,7 @@ def test_items_of_other_roles_are_refused_and_read_nothing(
         headers=bearer(admin_token),
     )
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     assert officer.tap("a=duty_roster")[0]["text"] == "此功能僅限分局管理員使用。"
     assert officer.tap("a=checks")[0]["text"] == "此功能僅限分局管理員使用。"
     assert officer.tap("a=pass_show")[0]["text"].startswith("此功能僅限員工")
@@ -193,7 +191,7 @@ def test_items_of_other_roles_are_refused_and_read_nothing(
     )
 
     station_admin = LineChat(client, standin, "police")
-    _bind(station_admin, sms, "+886922000001")
+    _bind(station_admin, sms, "+886922000001", "林警官")
     roster = station_admin.tap("a=duty_roster")
     assert roster[0]["text"].startswith("執勤名單：1 人") and "陳*察" not in roster[0]["text"]
     assert "陳*員" in roster[0]["text"] and "0977000001" not in roster[0]["text"]
@@ -228,15 +226,15 @@ def test_every_menu_button_of_every_role_is_answered(
         headers=bearer(admin_token),
     )
     people = {
-        (ChannelName.ENTERPRISE, "enterprise_admin"): ADMIN,
-        (ChannelName.ENTERPRISE, "employee"): EMPLOYEE[1],
-        (ChannelName.POLICE, "station_admin"): "+886922000001",
-        (ChannelName.POLICE, "officer"): "+886977000001",
+        (ChannelName.ENTERPRISE, "enterprise_admin"): (ADMIN, None),
+        (ChannelName.ENTERPRISE, "employee"): (EMPLOYEE[1], None),
+        (ChannelName.POLICE, "station_admin"): ("+886922000001", "林警官"),
+        (ChannelName.POLICE, "officer"): ("+886977000001", "陳警員"),
     }
     for (channel, key), buttons in MENUS.items():
         chat = LineChat(client, standin, channel.value)
         if key != GUEST:
-            _bind(chat, sms, people[(channel, key)])
+            _bind(chat, sms, *people[(channel, key)])
         for button in buttons:
             answer = chat.tap(f"a={button.action}")
             assert answer, (channel, key, button)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from checkpass_testkit.line_standin import StandIn
 from hub.models.audit import AuditEvent
 from hub.models.line import LineBinding
+from hub.models.rosters import Officer
 from tests.hub.hubkit import Hub, SmsOutbox, bearer
 from tests.hub.line.linekit import LineChat
 
@@ -85,6 +86,7 @@ def test_a_mobile_known_only_for_the_other_channel_cannot_bind(
     hub.register_enterprise(mobile=ADMIN)
     police = LineChat(client, standin, "police")
     police.tap("a=register")
+    police.say("曾可愛")  # the enterprise admin's name (hub.register_enterprise)
     police.say(ADMIN_LOCAL)
     assert [m for m in sms.messages(ADMIN) if "Checkpass 驗證碼" in m["text"]][
         1:
@@ -188,12 +190,13 @@ def test_station_admin_and_duty_officer_bind_in_the_police_channel(
     )
     assert added.status_code == 201, added.text
     admin_chat, officer_chat = LineChat(client, standin, "police"), LineChat(client, standin, "police")
-    assert _bind(admin_chat, sms, "0922000001", "+886922000001")[0]["text"].startswith(
+    assert admin_chat.register("+886922000001", sms.code, "林警官")[0]["text"].startswith(
         "註冊成功！您已綁定為：分局管理員（板橋分局）"
     )
-    assert _bind(officer_chat, sms, "0977000001", "+886977000001")[0]["text"].startswith(
+    assert officer_chat.register("+886977000001", sms.code, "陳警員")[0]["text"].startswith(
         "註冊成功！您已綁定為：執勤警員（板橋分局）"
     )
+    assert _bindings(db)[-1] == ("police", officer_chat.user_id, "+886977000001")
     # an employee channel user is not a police user
     enterprise_chat = LineChat(client, standin, "enterprise")
     enterprise_chat.tap("a=register")
@@ -214,3 +217,144 @@ def test_no_personal_data_in_postback_data_or_logs(
     logged = caplog.text
     for secret in (ADMIN, ADMIN_LOCAL, chat.user_id):
         assert secret not in logged
+
+
+# --- the police channel: name and mobile, as the checkpoint app's officer login ---
+
+OFFICER, OFFICER_LOCAL = "+886977000001", "0977000001"
+
+
+def _police_station(hub: Hub, token: str, name: str = "板橋分局", **officers: str) -> dict:
+    """A station with its duty roster: officers as name=local mobile."""
+    station = hub.create_station(token, name=name)
+    for officer_name, mobile in officers.items():
+        added = hub.client.post(
+            f"/api/v1/stations/{station['id']}/officers",
+            json={"name": officer_name, "officer_number": f"N{mobile[-4:]}", "mobile": mobile},
+            headers=bearer(token),
+        )
+        assert added.status_code == 201, added.text
+    return station
+
+
+def _ask(chat: LineChat, name: str, local: str) -> str:
+    """註冊 登入, the name, the mobile: the answer to the mobile."""
+    chat.tap("a=register")
+    chat.say(name)
+    return chat.say(local)[0]["text"]
+
+
+def _codes(sms: SmsOutbox, e164: str) -> int:
+    return len([m for m in sms.messages(e164) if "驗證碼" in m["text"]])
+
+
+def test_police_binding_asks_the_name_then_the_mobile_and_takes_them_full_width(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session, super_admin_token: str
+) -> None:
+    _police_station(hub, super_admin_token, 陳警員=OFFICER_LOCAL)
+    chat = LineChat(client, standin, "police")
+    assert "姓名" in chat.tap("a=register")[0]["text"]
+    # a mobile typed first (the old habit) is not taken for a name
+    assert "請先輸入您的姓名" in chat.say(OFFICER_LOCAL)[0]["text"]
+    assert _codes(sms, OFFICER) == 0
+    assert "手機號碼" in chat.say("陳 警員")[0]["text"]  # spaces are not part of the comparison
+    sent = chat.say("０９７７０００００１")[0]["text"]  # a phone's full-width keyboard
+    assert "1分鐘內送達" in sent and "洽所屬分局的管理者" in sent and OFFICER_LOCAL not in sent
+    done = chat.say(sms.code(OFFICER))[0]["text"]
+    assert done.startswith("註冊成功！您已綁定為：執勤警員（板橋分局）")
+    assert _bindings(db) == [("police", chat.user_id, OFFICER)]
+
+
+def test_a_wrong_name_gets_the_answer_of_an_unknown_mobile_and_binds_nothing(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session, super_admin_token: str
+) -> None:
+    station = _police_station(hub, super_admin_token, 陳警員=OFFICER_LOCAL)
+    hub.station_admin_token(super_admin_token, station["id"], mobile="+886922000001")  # 林警官
+    sms_before = _codes(sms, "+886922000001")
+    wrong_officer, wrong_admin, stranger = (LineChat(client, standin, "police") for _ in range(3))
+    wrong_name = _ask(wrong_officer, "陳大明", OFFICER_LOCAL)
+    wrong_admin_name = _ask(wrong_admin, "陳警員", "0922000001")  # a rostered name, another's mobile
+    unknown = _ask(stranger, "陳警員", "0966000123")
+    masked = ("09***0***1", "09***0***3")
+    same = [
+        text.replace(masked[0], "X").replace(masked[1], "X")
+        for text in (wrong_name, wrong_admin_name, unknown)
+    ]
+    assert same[0] == same[1] == same[2], same
+    assert _codes(sms, OFFICER) == 0 and _codes(sms, "+886922000001") == sms_before
+    for chat in (wrong_officer, wrong_admin, stranger):
+        assert "驗證碼不正確或已失效" in chat.say("123456")[0]["text"]
+    assert _bindings(db) == []
+
+
+def test_a_refused_police_resend_keeps_the_person_at_the_code_with_the_wait(
+    app,
+    settings,
+    client: TestClient,
+    standin: StandIn,
+    hub: Hub,
+    sms: SmsOutbox,
+    db: Session,
+    super_admin_token: str,
+) -> None:
+    _police_station(hub, super_admin_token, 陳警員=OFFICER_LOCAL)
+    cooldown = settings.model_copy(update={"otp_resend_cooldown_seconds": 60})
+    app.state.settings = app.state.context.settings = cooldown  # the shipped cooldown (tests run with 0)
+    chat = LineChat(client, standin, "police")
+    _ask(chat, "陳警員", OFFICER_LOCAL)
+    first = sms.code(OFFICER)
+    refused = _ask(chat, "陳警員", OFFICER_LOCAL)  # 註冊 登入 again at once
+    assert "過於頻繁" in refused and "秒後" in refused and "仍可使用" in refused
+    assert _codes(sms, OFFICER) == 1
+    done = chat.say(first)[0]["text"]
+    assert done.startswith("註冊成功！您已綁定為：執勤警員") and "格式不正確" not in done
+    assert _bindings(db) == [("police", chat.user_id, OFFICER)]
+
+
+def test_an_officer_cannot_bind_to_another_stations_entry_of_someone_else(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session, super_admin_token: str
+) -> None:
+    """Officer 陳警員 of 板橋分局. 三重分局's roster has 李文華 (0977000002) and, by a slip of its admin,
+    an entry 王志明 carrying 陳警員's mobile: neither is 陳警員's to bind."""
+    _police_station(hub, super_admin_token, 陳警員=OFFICER_LOCAL)
+    _police_station(hub, super_admin_token, "三重分局", 李文華="0977000002", 王志明=OFFICER_LOCAL)
+    chat = LineChat(client, standin, "police")
+    # B's officer's name with one's own mobile: not on any roster as such, no code, the usual answer
+    assert "1分鐘內送達" in _ask(chat, "李文華", OFFICER_LOCAL)
+    assert _codes(sms, OFFICER) == 0
+    # one's own code, then B's officer's name and mobile: that code goes to B's officer only
+    own = chat.register(OFFICER, sms.code, "陳警員")
+    assert own[0]["text"].startswith("註冊成功！您已綁定為：執勤警員（板橋分局）")
+    assert "三重分局" not in own[0]["text"]  # the other station's entry under another name is not theirs
+    intruder = LineChat(client, standin, "police")
+    _ask(intruder, "陳警員", OFFICER_LOCAL)
+    mine = sms.code(OFFICER)
+    _ask(intruder, "李文華", "0977000002")
+    assert _codes(sms, "+886977000002") == 1
+    assert "驗證碼不正確或已失效" in intruder.say(mine)[0]["text"]
+    assert _bindings(db) == [("police", chat.user_id, OFFICER)]
+    # and every later event reads the accounts under the bound name only
+    roles = chat.tap("a=register")[0]["text"]
+    assert roles.startswith("您已完成綁定：執勤警員（板橋分局）") and "三重分局" not in roles
+
+
+def test_a_roster_entry_renamed_is_no_longer_the_bound_persons(
+    client: TestClient, standin: StandIn, hub: Hub, sms: SmsOutbox, db: Session, super_admin_token: str
+) -> None:
+    """The binding is a name and a mobile: when the station admin renames the entry, the next event finds
+    no account under the bound name, and the person binds again under the roster's name."""
+    station = _police_station(hub, super_admin_token, 陳警員=OFFICER_LOCAL)
+    chat = LineChat(client, standin, "police")
+    assert chat.register(OFFICER, sms.code, "陳警員")[0]["text"].startswith("註冊成功")
+    officer_id = db.scalars(select(Officer.id).where(Officer.mobile == OFFICER)).one()
+    renamed = client.patch(
+        f"/api/v1/stations/{station['id']}/officers/{officer_id}",
+        json={"name": "陳志明"},
+        headers=bearer(super_admin_token),
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert chat.tap("a=scan")[0]["text"].startswith("您的身分已變更")
+    assert _bindings(db) == []
+    assert "1分鐘內送達" in _ask(chat, "陳警員", OFFICER_LOCAL)
+    assert chat.say(sms.code(OFFICER))[0]["text"].startswith("驗證碼不正確")  # no new code was sent
+    assert chat.register(OFFICER, sms.code, "陳志明")[0]["text"].startswith("註冊成功！您已綁定為：執勤警員")

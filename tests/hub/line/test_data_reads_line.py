@@ -22,10 +22,8 @@ C = ("張美麗", "+886955000003", "B220386041")  # at another enterprise
 OFFICER = "+886977000001"
 
 
-def _bind(chat: LineChat, sms: SmsOutbox, mobile: str) -> None:
-    chat.tap("a=register")
-    chat.say("0" + mobile[4:])
-    assert chat.say(sms.code(mobile))[0]["text"].startswith("註冊成功")
+def _bind(chat: LineChat, sms: SmsOutbox, mobile: str, name: str | None = None) -> None:
+    assert chat.register(mobile, sms.code, name)[0]["text"].startswith("註冊成功")
 
 
 def _employee(hub: Hub, token: str, org_id: int, person: tuple[str, str, str]) -> None:
@@ -123,11 +121,11 @@ def test_an_officer_sees_the_station_admins_roster_read(
     )
     assert added.status_code == 201, added.text
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, OFFICER)
+    _bind(officer, sms, OFFICER, "陳警員")
     assert officer.tap("a=data_reads")[0]["text"] == "28 天內沒有人查閱您的個人資料。"
 
     station_admin = LineChat(client, standin, "police")
-    _bind(station_admin, sms, "+886922000001")
+    _bind(station_admin, sms, "+886922000001", "林警官")
     station_admin.tap("a=duty_roster")
     text = officer.tap("a=data_reads")[0]["text"]
     assert "板橋分局 警局管理者 林*官：值勤員警名單，已遮蔽" in text

@@ -90,7 +90,7 @@ def test_an_officers_check_in_line_is_a_read_the_holder_sees(
     from hub.services.devices.single_check import check_pass
     from hub.services.scope import Scope
 
-    _bind(LineChat(client, standin, "police"), sms, "+886977000001")
+    _bind(LineChat(client, standin, "police"), sms, "+886977000001", "陳警員")
     officer = db.scalars(
         select(User).where(User.mobile == "+886977000001", User.role == Role.OFFICER.value)
     ).one()

@@ -30,7 +30,7 @@ def test_a_bound_officer_checks_an_id_and_it_is_their_check(
     client: TestClient, standin: Any, sms: SmsOutbox, db: Session, story: dict[str, Any]
 ) -> None:
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     answer = _ask(client, standin, officer.user_id, HOLDER.lower())
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -58,7 +58,7 @@ def test_a_mistyped_id_gets_a_zh_tw_refusal(
     client: TestClient, standin: Any, sms: SmsOutbox, db: Session, story: dict[str, Any]
 ) -> None:
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     refused = _ask(client, standin, officer.user_id, "F131104094")  # one digit off: the checksum fails
     assert refused.status_code == 400
     assert refused.json()["message"] == "身分證字號不正確（檢查碼不符，可能打錯一碼）。"
@@ -75,7 +75,7 @@ def test_scan_page_checks_an_id_without_a_pass(
     story: dict[str, Any],
 ) -> None:
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     page = _phone(
         browser,
         {"liffId": "2000000001-policeAB", "idToken": standin.issue_id_token(officer.user_id, "陳警員")},
@@ -125,14 +125,14 @@ def test_a_station_admin_not_on_the_roster_is_told_how_to_add_themselves(
     client: TestClient, standin: Any, sms: SmsOutbox, hub: Any, story: dict[str, Any]
 ) -> None:
     admin = LineChat(client, standin, "police")
-    _bind(admin, sms, "+886922000001")
+    _bind(admin, sms, "+886922000001", "林警官")
     told = admin.tap("a=scan")[0]["text"]
     assert "不在本分局的執勤名單上" in told and "「執勤 名單」" in told
     # the admin adds themselves with the bound mobile; the next tap opens the scan page
     token = hub.sms_login("+886922000001", role="station_admin")
     added = client.post(
         f"/api/v1/stations/{story['station']['id']}/officers",
-        json={"name": "林主管", "officer_number": "A0001", "mobile": "0922000001"},
+        json={"name": "林警官", "officer_number": "A0001", "mobile": "0922000001"},
         headers=bearer(token),
     )
     assert added.status_code == 201, added.text

@@ -33,7 +33,7 @@ def test_every_liff_page_passes_axe_at_phone_size(
 ) -> None:
     failures: list[str] = []
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     employee = LineChat(client, standin, "enterprise")
     _bind(employee, sms, "+886955000001")
     police_liff = {"liffId": POLICE, "idToken": standin.issue_id_token(officer.user_id, "陳警員")}
@@ -68,7 +68,7 @@ def test_the_scan_verdict_is_not_told_by_colour_alone(
     story: dict[str, Any],  # noqa: F811
 ) -> None:
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     page = _phone(
         browser,
         {

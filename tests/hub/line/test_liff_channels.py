@@ -28,10 +28,8 @@ def settings(settings: Settings, standin: StandIn) -> Settings:
     )
 
 
-def _bind(chat: LineChat, sms: SmsOutbox, mobile: str) -> str:
-    chat.tap("a=register")
-    chat.say("0" + mobile[4:])
-    assert chat.say(sms.code(mobile))[0]["text"].startswith("註冊成功")
+def _bind(chat: LineChat, sms: SmsOutbox, mobile: str, name: str | None = None) -> str:
+    assert chat.register(mobile, sms.code, name)[0]["text"].startswith("註冊成功")
     return chat.user_id
 
 
@@ -46,7 +44,7 @@ def test_a_token_of_one_channels_liff_app_is_refused_by_the_others_pages(
     enterprise_admin = _bind(LineChat(client, standin, "enterprise"), sms, ADMIN)
     station = hub.create_station(super_admin_token)
     hub.station_admin_token(super_admin_token, station["id"], mobile=STATION_ADMIN)
-    station_admin = _bind(LineChat(client, standin, "police"), sms, STATION_ADMIN)
+    station_admin = _bind(LineChat(client, standin, "police"), sms, STATION_ADMIN, "林警官")
 
     def employees(token: str) -> int:
         return client.post("/liff/api/employees/list", json={"id_token": token}).status_code

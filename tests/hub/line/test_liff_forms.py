@@ -109,7 +109,7 @@ def test_the_whole_enterprise_story_in_line(
         headers=bearer(station_token),
     )
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     scan = _phone(
         browser,
         {

@@ -191,7 +191,7 @@ def test_the_scan_page_shows_only_this_scans_holder_in_every_order_of_verdicts(
     verdicts: dict[str, Any],
 ) -> None:
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     kinds = list(verdicts)
     names = [v[3] for v in verdicts.values() if v[3]]
     order = [kinds[i] for i in _de_bruijn(len(kinds))]

@@ -87,10 +87,8 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"line-{name}.png"), full_page=True)
 
 
-def _bind(chat: LineChat, sms: SmsOutbox, mobile: str) -> None:
-    chat.tap("a=register")
-    chat.say("0" + mobile[4:])
-    assert chat.say(sms.code(mobile))[0]["text"].startswith("註冊成功")
+def _bind(chat: LineChat, sms: SmsOutbox, mobile: str, name: str | None = None) -> None:
+    assert chat.register(mobile, sms.code, name)[0]["text"].startswith("註冊成功")
 
 
 @pytest.fixture
@@ -143,7 +141,7 @@ def test_police_scan_page_gives_the_verdict_and_records_the_check(
     story: dict[str, Any],
 ) -> None:
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     page = _phone(
         browser,
         {

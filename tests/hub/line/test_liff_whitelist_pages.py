@@ -107,7 +107,7 @@ def test_roster_page_adds_modifies_imports_and_deletes(
     station = hub.create_station(super_admin_token)
     hub.station_admin_token(super_admin_token, station["id"], mobile="+886922000001")
     admin = LineChat(client, standin, "police")
-    _bind(admin, sms, "+886922000001")
+    _bind(admin, sms, "+886922000001", "林警官")
     page = _phone(browser, {"liffId": POLICE_LIFF, "idToken": standin.issue_id_token(admin.user_id)})
     page.goto(served_hub + "/liff/police/roster")
     page.locator("body[data-ready]").wait_for()

@@ -31,10 +31,8 @@ ADMIN_A, ADMIN_B = "+886933000001", "+886933000002"
 STATION_ADMIN_A, STATION_ADMIN_B = "+886922000001", "+886922000002"
 
 
-def _bind(chat: LineChat, sms: SmsOutbox, mobile: str) -> str:
-    chat.tap("a=register")
-    chat.say("0" + mobile[4:])
-    assert chat.say(sms.code(mobile))[0]["text"].startswith("註冊成功")
+def _bind(chat: LineChat, sms: SmsOutbox, mobile: str, name: str | None = None) -> str:
+    assert chat.register(mobile, sms.code, name)[0]["text"].startswith("註冊成功")
     return chat.user_id
 
 
@@ -184,7 +182,7 @@ def test_the_whitelist_pages_refuse_other_roles_strangers_and_bad_tokens(
         headers=bearer(station_admin),
     )
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     enterprise_admin = LineChat(client, standin, "enterprise")
     _bind(enterprise_admin, sms, ADMIN_A)
     before = (_employees(db), _officers(db))
@@ -243,7 +241,7 @@ def test_station_admin_edits_own_roster_and_cannot_touch_another_station(
         headers=bearer(their_token),
     ).json()["id"]
     admin = LineChat(client, standin, "police")
-    token = standin.issue_id_token(_bind(admin, sms, STATION_ADMIN_A))
+    token = standin.issue_id_token(_bind(admin, sms, STATION_ADMIN_A, "林警官"))
 
     added = client.post(
         "/liff/api/officers",
@@ -438,7 +436,7 @@ def test_station_registration_refuses_a_mobile_not_allowed_and_a_taken_name(
         headers=bearer(other_admin),
     )
     officer = LineChat(client, standin, "police")
-    _bind(officer, sms, "+886977000001")
+    _bind(officer, sms, "+886977000001", "陳警員")
     officer_token = standin.issue_id_token(officer.user_id)
     client.post("/liff/api/police/register/code", json={"id_token": officer_token, "mobile": "0922000001"})
     bound = client.post(
@@ -458,7 +456,7 @@ def test_duty_roster_button_opens_the_roster_page_or_the_registration_form(
     unplaced_admin: str,
 ) -> None:
     unplaced = LineChat(client, standin, "police")
-    _bind(unplaced, sms, unplaced_admin)
+    _bind(unplaced, sms, unplaced_admin, "林警官")
     for action in ("duty_roster", "checks", "venue_apply"):
         answer = unplaced.tap(f"a={action}")
         assert answer[0]["type"] == "flex", answer
@@ -468,7 +466,7 @@ def test_duty_roster_button_opens_the_roster_page_or_the_registration_form(
     station = hub.create_station(super_admin_token, "三重分局")
     hub.station_admin_token(super_admin_token, station["id"], mobile=STATION_ADMIN_B)
     placed = LineChat(client, standin, "police")
-    _bind(placed, sms, STATION_ADMIN_B)
+    _bind(placed, sms, STATION_ADMIN_B, "林警官")
     answer = placed.tap("a=duty_roster")
     assert answer[0]["text"].startswith("執勤名單：0 人")
     assert answer[1]["contents"]["footer"]["contents"][0]["action"]["uri"].endswith("/liff/police/roster")

@@ -51,10 +51,8 @@ def _count(db: Session, model: Any, *where: Any) -> int:
     return int(db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-def _bind(chat: LineChat, sms: SmsOutbox, mobile: str) -> None:
-    chat.tap("a=register")
-    chat.say("0" + mobile[4:])
-    assert chat.say(sms.code(mobile))[0]["text"].startswith("註冊成功")
+def _bind(chat: LineChat, sms: SmsOutbox, mobile: str, name: str | None = None) -> None:
+    assert chat.register(mobile, sms.code, name)[0]["text"].startswith("註冊成功")
 
 
 def _same(first: httpx.Response, second: httpx.Response, status: int) -> Any:
@@ -281,6 +279,48 @@ def test_the_binding_code_sent_twice_at_once_binds_once_and_both_answers_agree(
     assert _count(db, LineBinding, LineBinding.line_user_id == chat.user_id) == 1
 
 
+def test_the_police_binding_code_sent_twice_at_once_binds_once(
+    served_hub: str,
+    client: TestClient,
+    standin: StandIn,
+    sms: SmsOutbox,
+    db: Session,
+    hub: Hub,
+    super_admin_token: str,
+) -> None:
+    """The police channel's name + mobile binding, its code double-tapped: one binding, two answers that
+    agree."""
+    station = hub.create_station(super_admin_token)
+    added = client.post(
+        f"/api/v1/stations/{station['id']}/officers",
+        json={"name": "陳警員", "officer_number": "A1001", "mobile": "0977000001"},
+        headers=bearer(super_admin_token),
+    )
+    assert added.status_code == 201, added.text
+    chat = LineChat(client, standin, "police")
+    chat.tap("a=register")
+    chat.say("陳警員")
+    chat.say("0977000001")
+    code = sms.code("+886977000001")
+    before = len(standin.calls("police"))
+
+    def send() -> httpx.Response:
+        event = make_event(
+            "message", chat.user_id, text=code, reply_token=standin.issue_reply_token("police")
+        )
+        body = body_of(event)
+        headers = {"Content-Type": "application/json", "X-Line-Signature": sign(SECRETS["police"], body)}
+        return httpx.post(served_hub + "/line/police/webhook", content=body, headers=headers, timeout=60)
+
+    first, second = _twice(send)
+    assert (first.status_code, second.status_code) == (200, 200)
+    drained(client)
+    texts = [m["text"] for m in chat.answers(before) if m.get("type") == "text"]
+    assert len(texts) == 2 and all("執勤警員（板橋分局）" in t for t in texts), texts
+    assert _count(db, AuditEvent, AuditEvent.action == "line.bound") == 1
+    assert _count(db, LineBinding, LineBinding.line_user_id == chat.user_id) == 1
+
+
 def test_whitelist_changes_sent_twice_at_once_are_made_once(
     served_hub: str,
     client: TestClient,
@@ -339,7 +379,7 @@ def test_roster_changes_sent_twice_at_once_are_made_once(
     station = hub.create_station(super_admin_token)
     hub.station_admin_token(super_admin_token, station["id"], mobile="+886922000001")
     admin = LineChat(client, standin, "police")
-    _bind(admin, sms, "+886922000001")
+    _bind(admin, sms, "+886922000001", "林警官")
     token = standin.issue_id_token(admin.user_id)
     officer = {"id_token": token, "name": "陳警員", "officer_number": "A1001", "mobile": "0977000001"}
 

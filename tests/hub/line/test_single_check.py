@@ -23,7 +23,7 @@ from tests.hub.line.test_liff_pages import _bind, story  # noqa: F401  (the fixt
 @pytest.fixture
 def accounts(client: TestClient, standin: Any, sms: Any, story: dict[str, Any]) -> None:
     """The officer and the employee get their accounts as they do in LINE: by binding with a code."""
-    _bind(LineChat(client, standin, "police"), sms, "+886977000001")
+    _bind(LineChat(client, standin, "police"), sms, "+886977000001", "陳警員")
     _bind(LineChat(client, standin, "enterprise"), sms, "+886955000001")
 
 
