@@ -1,4 +1,5 @@
-"""Admins and permissions (seed flow 1) and station admins one by one or from .xlsx (seed flow 2).
+"""Admins and permissions (docs/requirements.md, 1) and station admins one by one or from .xlsx
+(docs/requirements.md, 2).
 
 The rules (permissions never beyond the grantor's own, who may manage whom, all-or-nothing imports) are
 the services' (`hub.services.admins`, `hub.services.stations`); a refusal comes back as a message.
@@ -102,7 +103,7 @@ def admin_change(admin_id: int, form: Form, page: Page = AdminManager) -> Respon
     return page.redirect(f"{PREFIX}/admins/{admin_id}", done="saved")
 
 
-# --- station admins (seed flow 2) ----------------------------------------------------------------------
+# --- station admins (docs/requirements.md, 2) ----------------------------------------------------------
 
 
 def _stations_page(page: Page) -> Response:

@@ -1,4 +1,5 @@
-"""Dashboard, queries (seed flow 3), audit log viewer and the LINE support messages (hub.services.support).
+"""Dashboard, queries (docs/requirements.md, 3), audit log viewer and the LINE support messages
+(hub.services.support).
 
 Queries call the register services with the caller's Scope (`hub.services.queries.read_*`): they hold
 the rules for who may query what (own organisation, unmask permission) and audit every query.

@@ -202,7 +202,7 @@ def pass_sheet(org_id: int, page: UserPage, part: int | None = None) -> Response
 @router.post("/enterprises/{org_id}/venues", response_class=HTMLResponse)
 @shows_refusals(_enterprise_page)
 def apply_for_venues(org_id: int, form: Form, page: UserPage) -> Response:
-    """The seed's 實聯申請單: one or more code names (each at most 8 characters), the address on file."""
+    """The city's 實聯申請單: one or more code names (each at most 8 characters), the address on file."""
     assert page.user is not None
     names = [n.strip() for n in field_text(form, "names", 200).replace("，", ",").split(",") if n.strip()]
     body = venues.VenueApplication.model_validate(

@@ -1,4 +1,4 @@
-"""A station's duty roster (the seed's 警局流程二: add, edit, delete, .xlsx import and its template) and
+"""A station's duty roster (the city's 警局流程二: add, edit, delete, .xlsx import and its template) and
 its venue codes (apply, delete, poster PDF).
 
 Who may touch which station is the services' rule: `hub.services.rosters.station_in_scope` (the

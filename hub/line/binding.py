@@ -142,7 +142,7 @@ def bind(
     now = utcnow()
     for account in accounts:
         if account.registered_at is None:
-            account.registered_at = now  # the seed's 註冊成功: the first confirmed SMS code
+            account.registered_at = now  # the city's 註冊成功: the first confirmed SMS code
     caller = Caller(channel, line_user_id, mobile, tuple(accounts))
     audit.record(
         db,

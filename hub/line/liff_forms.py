@@ -51,7 +51,7 @@ class CodeRequestIn(TokenIn):
 
 
 class StationRegistrationIn(TokenIn):
-    """The seed's station fields (警局實聯申請單: 分局名稱, 地址, 聯絡人, 聯絡電話) and the admin's mobile."""
+    """The city's station fields (警局實聯申請單: 分局名稱, 地址, 聯絡人, 聯絡電話) and the admin's mobile."""
 
     name: OrgName
     address: Address
@@ -96,7 +96,7 @@ def register_enterprise(
     request: Request,
     background: BackgroundTasks,
 ) -> dict[str, Any] | JSONResponse:
-    """The seed's 企業流程一 in LIFF: the SMS code that registers the enterprise also binds this LINE user.
+    """The city's 企業流程一 in LIFF: the SMS code that registers the enterprise also binds this LINE user.
 
     Three answers, each its own page state: 201 `bound` (registered, this LINE user bound as its admin),
     202 `held_for_review` (the 統一編號 has an enterprise: nothing registered, nobody bound) and a
@@ -183,7 +183,7 @@ def register_station(
     background: BackgroundTasks,
 ) -> dict[str, Any]:
     """申請警局 in LIFF: a station admin the hub lists (imported by a hub admin, no station yet) registers
-    the station with the seed's fields; the SMS code to that admin's mobile also binds this LINE user."""
+    the station with the city's fields; the SMS code to that admin's mobile also binds this LINE user."""
     db, user = call.db, call.line_user_id
     caller, _ = caller_of(db, ChannelName.POLICE, user)
     if caller is not None and caller.mobile != body.admin_mobile:
@@ -250,7 +250,7 @@ def _station_registered(accounts: Sequence[User], name: str) -> dict[str, Any] |
 def apply_for_venues(
     body: VenueApplicationIn, call: Annotated[LiffCall, liff(Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN)]
 ) -> dict[str, Any]:
-    """The seed's 實聯申請單; the organisation is the caller's own (its name and 統一編號 as registered)."""
+    """The city's 實聯申請單; the organisation is the caller's own (its name and 統一編號 as registered)."""
     _, created = venues.apply_for_venues(
         call.db,
         call.scope,

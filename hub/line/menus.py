@@ -1,5 +1,5 @@
-"""Rich menus per role (the seed's buttons), drawn with Pillow in the CJK font the PDFs use, created by
-`checkpass hub line setup-menus`, and linked per user when the role is known.
+"""Rich menus per role (the buttons the city asked for), drawn with Pillow in the CJK font the PDFs use,
+created by `checkpass hub line setup-menus`, and linked per user when the role is known.
 
 Each menu's name is `checkpass:<channel>:<key>` (key: `guest` or a role); the hub finds menus by name, so
 re-running setup replaces them without configuration. The guest menu is the channel's default: a user

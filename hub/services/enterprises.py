@@ -81,7 +81,7 @@ class HeldForReview:
 
 
 def register(db: Session, data: EnterpriseRegistration, client_ip: str | None) -> Registered | HeldForReview:
-    """The seed's 企業流程一: company, 統一編號, admin name and mobile, confirmed by an SMS code.
+    """The city's 企業流程一: company, 統一編號, admin name and mobile, confirmed by an SMS code.
 
     A 統一編號 that already has an enterprise is not registered again, nor refused in silence: the claim
     is held for a hub admin's review (`decide_claim`), and the enterprise's owner is untouched.

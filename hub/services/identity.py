@@ -183,7 +183,7 @@ SMS_LOGIN_ROLES = (Role.STATION_ADMIN, Role.ENTERPRISE_ADMIN)
 
 def sms_login_accounts(db: Session, mobile: str) -> list[User]:
     """The accounts a mobile may log in to with an SMS code, provisioning employee accounts from the
-    enterprise whitelists on first use (the seed: employees register by mobile + SMS code)."""
+    enterprise whitelists on first use (docs/requirements.md: employees register by mobile + SMS code)."""
     from hub.models.rosters import Employee
 
     accounts = list(
@@ -275,7 +275,7 @@ def sms_login(
 ) -> tuple[User, str, dt.datetime]:
     """Login for station admins, enterprise admins and employees: mobile + SMS code (purpose `login`).
 
-    The first such login registers the account (the seed's first-login SMS confirmation). A mobile with
+    The first such login registers the account (the city's first-login SMS confirmation). A mobile with
     several accounts gets Conflict `choose_account` listing them (role, organisation, its name) and the
     code stays valid for the retry that names one (the refusal's unit of work rolls the code's use back)."""
     otp.verify_code(db, mobile, otp.Purpose.LOGIN, code)

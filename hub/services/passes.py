@@ -1,4 +1,4 @@
-"""Passes (the seed's 企業流程三–四): issue, supersede, read, print, revoke.
+"""Passes (the city's 企業流程三–四): issue, supersede, read, print, revoke.
 
 Who may do what is decided here, with the caller's Scope (hub.services.scope):
 - an enterprise's admin, and hub admins with enterprises.manage, issue and list the enterprise's passes
@@ -360,7 +360,7 @@ def list_passes(db: Session, scope: Scope, *, org_id: int, active_only: bool = F
 
 
 def my_passes(db: Session, scope: Scope) -> list[Pass]:
-    """An employee's own passes (the seed's 下載 / 出示 / 列印 通行碼); audited."""
+    """An employee's own passes (the city's 下載 / 出示 / 列印 通行碼); audited."""
     if scope.employee_id is None:
         raise NotAllowed(reason="forbidden", detail="only employees hold passes")
     rows = list(db.scalars(select(Pass).where(Pass.employee_id == scope.employee_id).order_by(Pass.id)))

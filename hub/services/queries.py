@@ -1,4 +1,4 @@
-"""De-identified registers (the seed's 總管理者流程三): passes by time / enterprise / person, police checks
+"""De-identified registers (the city's 總管理者流程三): passes by time / enterprise / person, police checks
 by officer, visits by venue. Masked unless the caller may and asks to unmask; every read is audited."""
 
 from __future__ import annotations

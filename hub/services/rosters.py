@@ -42,7 +42,8 @@ def normalize_name(name: str) -> str:
 
 
 def find_duty_officer(db: Session, mobile_e164: str, name: str) -> Officer | None:
-    """The whitelisted officer with this mobile and name (the seed's officer-login match), if any."""
+    """The whitelisted officer with this mobile and name (docs/requirements.md 5: the officer login), if
+    any."""
     wanted = normalize_name(name)
     candidates = db.scalars(select(Officer).where(Officer.mobile == mobile_e164).order_by(Officer.id.desc()))
     for officer in candidates:

@@ -50,7 +50,7 @@ def get_station(db: Session, station_id: int) -> Organisation:
 
 def create_station(db: Session, scope: Scope, *, data: StationIn) -> Organisation:
     """Register a station: by a hub admin with stations.manage, or by a station admin who has none yet
-    (the seed's 警局 application; the new station becomes theirs)."""
+    (the city's 警局 application; the new station becomes theirs)."""
     if scope.role is Role.STATION_ADMIN:
         if scope.org_ids:
             raise Conflict(reason="already_registered", detail="your station is already registered")
@@ -72,7 +72,7 @@ def create_station(db: Session, scope: Scope, *, data: StationIn) -> Organisatio
     )
     db.add(org)
     db.flush()
-    # A station admin without a station registers theirs (the seed's 警局 application).
+    # A station admin without a station registers theirs (the city's 警局 application).
     if Role(actor.role) is Role.STATION_ADMIN and actor.org_id is None:
         actor.org_id = org.id
     audit.record(db, "station.created", actor=actor, target=f"org:{org.id}", client_ip=client_ip)

@@ -27,11 +27,11 @@ from hub.services.unit_of_work import REPEAT_WINDOW, serialise
 # Unambiguous characters: the code is also printed under the QR for people who type it.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MAX_VENUES_PER_ORG = 200
-MAX_VENUE_NAME_CHARS = 8  # the seed's 實聯申請單: each code name at most 8 characters
+MAX_VENUE_NAME_CHARS = 8  # the city's 實聯申請單: each code name at most 8 characters
 
 
 class VenueApplication(BaseModel):
-    """The seed's 實聯申請單: address and contact (stored on the organisation) and the code names; what
+    """The city's 實聯申請單: address and contact (stored on the organisation) and the code names; what
     REST takes as its body and the console builds from its form (the same limits for both)."""
 
     names: list[VenueName] = Field(min_length=1, max_length=20)
@@ -94,7 +94,7 @@ def venue_by_code(db: Session, code: str) -> Venue:
 
 
 def record_visit(db: Session, venue_code: str, mobile: str, code: str, client_ip: str | None) -> Visit:
-    """The seed's 實聯登記: identified by mobile + SMS code (purpose `visit`)."""
+    """The city's 實聯登記: identified by mobile + SMS code (purpose `visit`)."""
     venue = venue_by_code(db, venue_code)
     try:
         otp.verify_code(db, mobile, otp.Purpose.VISIT, code)
@@ -187,7 +187,7 @@ def apply_for_venues(
     contact_name: str | None = None,
     contact_phone: str | None = None,
 ) -> tuple[Organisation, list[Venue]]:
-    """The seed's 實聯申請單: the organisation's address and contact, and one venue code per name. The
+    """The city's 實聯申請單: the organisation's address and contact, and one venue code per name. The
     same application again within REPEAT_WINDOW (a double tap) gets the codes the first one made."""
     org = org_for_venues(db, scope, org_id)
     serialise(db, f"venues:{org.id}")

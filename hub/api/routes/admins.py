@@ -1,4 +1,4 @@
-"""Hub administrators (the seed's 總管理者流程一): general admins with granted permissions."""
+"""Hub administrators (the city's 總管理者流程一): general admins with granted permissions."""
 
 from __future__ import annotations
 

@@ -147,7 +147,7 @@ def request_code(body: CodeRequest, db: SessionDep, ip: ClientIp, settings: Sett
 def sms_login(body: SmsLogin, db: SessionDep, ip: ClientIp) -> TokenOut:
     """Login for station admins, enterprise admins and employees: mobile + SMS code (purpose `login`).
 
-    The first such login registers the account (the seed's first-login SMS confirmation). A mobile with
+    The first such login registers the account (the city's first-login SMS confirmation). A mobile with
     several accounts gets 409 `choose_account` listing each (role, org_id, org_name, org_kind); the same
     code works for the retry that names one.
     """

@@ -1,4 +1,4 @@
-"""Enterprises (the seed's 企業流程一, 三): registration and the employee pass whitelist."""
+"""Enterprises (the city's 企業流程一, 三): registration and the employee pass whitelist."""
 
 from __future__ import annotations
 

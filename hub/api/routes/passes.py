@@ -107,7 +107,7 @@ def list_passes(
 
 @router.get("/me/passes", response_model=list[PassOut])
 def my_passes(scope: ScopeDep, db: SessionDep) -> list[PassOut]:
-    """An employee's own passes (the seed's 下載 / 出示 / 列印 通行碼)."""
+    """An employee's own passes (the city's 下載 / 出示 / 列印 通行碼)."""
     return [PassOut.of(p, text=p.text) for p in passes.my_passes(db, scope)]
 
 

@@ -1,4 +1,4 @@
-"""A station's duty-officer whitelist (the seed's 警局流程二): add, edit, delete, batch .xlsx."""
+"""A station's duty-officer whitelist (the city's 警局流程二): add, edit, delete, batch .xlsx."""
 
 from __future__ import annotations
 

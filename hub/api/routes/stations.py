@@ -1,4 +1,4 @@
-"""Police stations and their admins (the seed's 總管理者流程二 and 警局 registration)."""
+"""Police stations and their admins (the city's 總管理者流程二 and 警局 registration)."""
 
 from __future__ import annotations
 

@@ -181,6 +181,6 @@ def venue_visits(
     db: SessionDep,
     unmask: bool = Query(False, description="needs personal_data.unmask; audited"),
 ) -> list[VenueVisit]:
-    """A venue's visits in the retention window (the seed's 28日場域通行資料), masked by default."""
+    """A venue's visits in the retention window (the city's 28日場域通行資料), masked by default."""
     rows = venues.venue_visits(db, scope, venue_id=venue_id, unmask=unmask)
     return [VenueVisit(mobile=show_mobile(v.mobile, unmask), visited_at=v.visited_at) for v in rows]

@@ -321,7 +321,7 @@ def test_templates_are_the_import_sheets(client: TestClient) -> None:
 
 @pytest.fixture
 def unplaced_admin(client: TestClient, super_admin_token: str) -> str:
-    """A station admin the hub admin imported without a station (the seed's 總管理者流程二)."""
+    """A station admin the hub admin imported without a station (the city's 總管理者流程二)."""
     response = client.post(
         "/api/v1/station-admins",
         json={"name": "林警官", "mobile": "0922000001", "national_id": "A123456789"},
