@@ -22,10 +22,7 @@ report printed. tests/deploy/test_field.py runs a short day in CI.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -55,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "testkit"))
 
 from checkpass_testkit.line_standin import StandIn  # noqa: E402
+from checkpass_testkit.line_standin.events import sign, webhook_event  # noqa: E402
 from tests.hub.fake_sms_providers import FakeProvider, fake_mitake  # noqa: E402
 
 PASSPHRASE = "field rehearsal key passphrase"
@@ -715,21 +713,15 @@ class Day:
                     r = client.call("POST", "/footprint", json={"mobile": mobile, "code": code})
                     self.report.counts[f"footprint queries {r.status_code}"] += 1
 
-    def line_event(self, user: str, kind: str, **fields: Any) -> str | None:
+    def line_event(
+        self, user: str, kind: str, *, text: str | None = None, data: str | None = None
+    ) -> str | None:
         """LINE delivering one signed webhook event of `user` to the enterprise channel through nginx;
         its webhook event id when the hub acknowledged it (200)."""
-        event: dict[str, Any] = {
-            "type": kind,
-            "mode": "active",
-            "timestamp": int(time.time() * 1000),
-            "source": {"type": "user", "userId": user},
-            "webhookEventId": "01" + secrets.token_hex(12).upper(),
-            "deliveryContext": {"isRedelivery": False},
-            "replyToken": self.line.issue_reply_token("enterprise"),
-            **fields,
-        }
+        token = self.line.issue_reply_token("enterprise")
+        event = webhook_event(kind, user, reply_token=token, text=text, data=data)
         body = json.dumps({"destination": "U" + "0" * 32, "events": [event]}, ensure_ascii=False).encode()
-        signature = base64.b64encode(hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+        signature = sign(LINE_SECRET, body)
         r = self.clients["LINE"].call(
             "POST",
             "/line/enterprise/webhook",
@@ -751,10 +743,10 @@ class Day:
         while not self.stop.wait(every):
             n += 1
             if n <= len(users):
-                self.line_event(users[n % len(users)], "follow", follow={"isUnblocked": False})
+                self.line_event(users[n % len(users)], "follow")
             else:
                 data = f"a=faq&q={faq[n % len(faq)]}"
-                self.line_event(users[n % len(users)], "postback", postback={"data": data})
+                self.line_event(users[n % len(users)], "postback", data=data)
 
     def answer_to(self, event_id: str) -> list[str]:
         """The texts of the hub's answer to one acknowledged event, as LINE took it: by the event's reply
@@ -779,13 +771,12 @@ class Day:
         got; no code (the SMS provider was down), and they start again a little later. Whether the hub
         answered 註冊成功 to the code is read after the day (`_bindings_answered`)."""
         user = "U" + secrets.token_hex(16)
-        words = {"type": "text", "quoteToken": secrets.token_hex(8)}
         for _ in range(4):
             if self.stop.is_set():
                 return
             mark = len(self.sms.requests)
-            self.line_event(user, "postback", postback={"data": "a=register"})
-            asked = self.line_event(user, "message", message={**words, "id": _message_id(), "text": mobile})
+            self.line_event(user, "postback", data="a=register")
+            asked = self.line_event(user, "message", text=mobile)
             deadline = time.monotonic() + 150
             while asked is not None and not (said := self.answer_to(asked)) and time.monotonic() < deadline:
                 time.sleep(0.5)
@@ -795,7 +786,7 @@ class Day:
             if code is None:
                 time.sleep(3)
                 continue
-            typed = self.line_event(user, "message", message={**words, "id": _message_id(), "text": code})
+            typed = self.line_event(user, "message", text=code)
             if typed is not None:
                 with self.lock:
                     self.sent_bindings[user] = (mobile, typed)
@@ -1119,10 +1110,6 @@ class Day:
             content = log.read_text(errors="replace")
             found += [f"{log.name} holds {s[:3]}…" for s in secrets_ if s in content]
         return found
-
-
-def _message_id() -> str:
-    return str(secrets.randbelow(10**17))
 
 
 def _client_of(uri: str) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -42,6 +41,8 @@ from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from aiohttp import web
+
+from checkpass_testkit.line_standin.events import sign, webhook_event
 
 if TYPE_CHECKING:
     from checkpass_testkit.line_standin.server import StandIn
@@ -84,38 +85,6 @@ class Account:
 def person_user_id(key: str) -> str:
     """A fixed LINE user ID per demo person (LINE's shape: U + 32 hex digits)."""
     return "U" + hashlib.sha256(f"checkpass-phone:{key}".encode()).hexdigest()[:32]
-
-
-def sign(secret: str, body: bytes) -> str:
-    """`X-Line-Signature`: base64 of HMAC-SHA256 of the body with the channel secret."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def webhook_event(
-    kind: str, user_id: str, reply_token: str, *, text: str = "", data: str = ""
-) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "type": kind,
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": user_id},
-        "webhookEventId": "01" + secrets.token_hex(12).upper(),
-        "deliveryContext": {"isRedelivery": False},
-    }
-    if kind != "unfollow":
-        event["replyToken"] = reply_token
-    if kind == "follow":
-        event["follow"] = {"isUnblocked": False}
-    elif kind == "message":
-        event["message"] = {
-            "type": "text",
-            "id": str(secrets.randbelow(10**17)),
-            "text": text,
-            "quoteToken": "q",
-        }
-    elif kind == "postback":
-        event["postback"] = {"data": data}
-    return event
 
 
 class Phone:
@@ -234,7 +203,10 @@ class Phone:
         """One webhook as LINE posts it; the hub's status (0: the hub could not be reached)."""
         account = self.accounts[channel]
         token = self.standin.issue_reply_token(channel, user)
-        payload = {"destination": "U" + "0" * 32, "events": [webhook_event(kind, user, token, **fields)]}
+        payload = {
+            "destination": "U" + "0" * 32,
+            "events": [webhook_event(kind, user, reply_token=token, **fields)],
+        }
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "X-Line-Signature": sign(account.secret, body)}
         try:

@@ -4,12 +4,8 @@ read from the stand-in's record of reply and push calls (each checked against `m
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from checkpass_testkit.line_standin import StandIn
+from checkpass_testkit.line_standin.events import sign, webhook_event
 from checkpass_testkit.line_standin.schema import check
 from hub.core.config import Settings
 
@@ -49,52 +46,13 @@ def line_user_id() -> str:
     return "U" + secrets.token_hex(16)
 
 
-def event_id() -> str:
-    return "01" + secrets.token_hex(12).upper()
-
-
 def drained(client: TestClient) -> None:
     """Wait until the hub has handled every stored webhook event and sent its answers: webhooks are
     answered 200 when stored, and the inbox worker on the app's event loop does the rest."""
     client.portal.call(client.app.state.line.drain)  # type: ignore[union-attr,attr-defined]
 
 
-def sign(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def make_event(
-    kind: str,
-    user_id: str,
-    *,
-    reply_token: str | None = None,
-    text: str | None = None,
-    data: str | None = None,
-    redelivery: bool = False,
-    webhook_event_id: str | None = None,
-) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "type": kind,
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": user_id},
-        "webhookEventId": webhook_event_id or event_id(),
-        "deliveryContext": {"isRedelivery": redelivery},
-    }
-    if reply_token is not None:
-        event["replyToken"] = reply_token
-    if kind == "follow":
-        event["follow"] = {"isUnblocked": False}
-    elif kind == "message":
-        event["message"] = {
-            "type": "text",
-            "id": str(secrets.randbelow(10**17)),
-            "text": text,
-            "quoteToken": secrets.token_hex(8),
-        }
-    elif kind == "postback":
-        event["postback"] = {"data": data}
-    return event
+make_event = webhook_event  # one builder of LINE events (checkpass_testkit.line_standin.events)
 
 
 def body_of(*events: dict[str, Any]) -> bytes:
