@@ -17,11 +17,10 @@ pass. A refused try (throttled) is audited too, and changes nothing else.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name, national_id_problem, normalize_national_id
@@ -30,13 +29,12 @@ from hub.context import context_of
 from hub.db import utcnow
 from hub.i18n import catalogue
 from hub.models.audit import AuditEvent
-from hub.models.devices import Scan
 from hub.models.identity import User
 from hub.models.organisations import Organisation
 from hub.models.passes import Pass
 from hub.models.rosters import Officer
 from hub.services import audit, passes, people
-from hub.services.devices.single_check import current_verdict, register_device
+from hub.services.devices.single_check import current_verdict, hub_check, register_device
 from hub.services.errors import Invalid, NotAllowed, TooManyRequests
 from hub.services.unit_of_work import serialise
 
@@ -184,29 +182,19 @@ def _status(db: Session, record: Pass | None) -> IdCardStatus:
 def _record(db: Session, caller: Caller, status: IdCardStatus, record: Pass | None) -> str:
     station_id = caller.officer.station_id
     device = register_device(db, station_id, kind="id-card", name="身分證核實")
-    seq = (db.scalar(select(func.max(Scan.seq)).where(Scan.device_id == device.id)) or 0) + 1
-    now = utcnow()
-    event_id = str(uuid.uuid4())
-    db.add(
-        Scan(
-            event_id=event_id,
-            device_id=device.id,
-            seq=seq,
-            batch_id=event_id,
-            scanned_at=now,
-            received_at=now,
-            hlc=f"{int(now.timestamp() * 1000)}:0:idcard",
-            ok=status is IdCardStatus.VALID,
-            reason=f"id_card:{status.value}",
-            pass_id=record.pass_id if record is not None else None,
-            officer_id=str(caller.officer.id),
-            issuer_kid=record.issuer_kid if record is not None else None,
-            serial=record.serial if record is not None else None,
-            trust_age_s=None,
-            stale=False,
-        )
-    )
-    db.flush()
+    event_id = hub_check(
+        db,
+        device,
+        clock="idcard",
+        ok=status is IdCardStatus.VALID,
+        reason=f"id_card:{status.value}",
+        pass_id=record.pass_id if record is not None else None,
+        officer_id=str(caller.officer.id),
+        issuer_kid=record.issuer_kid if record is not None else None,
+        serial=record.serial if record is not None else None,
+        trust_age_s=None,
+        stale=False,
+    ).event_id
     audit.record(
         db,
         AUDIT_ACTION,

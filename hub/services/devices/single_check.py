@@ -83,12 +83,13 @@ def check_pass(db: Session, scope: Scope, text: str) -> SingleCheck:
     return SingleCheck(verdict, _record_check(db, scope.user, verdict))
 
 
-def _record_check(db: Session, officer_account: User, verdict: Verdict) -> Scan:
-    device = liff_device(db, officer_account.org_id)
+def hub_check(db: Session, device: Device, *, clock: str, **fields: object) -> Scan:
+    """A check made on the hub, not on a checkpoint (LINE's scan page, the ID-card check): the device's
+    next sequence number, scanned and received now, its own batch. `clock` names the source in the
+    hybrid logical clock; `fields` are the verdict's (ok, reason, pass, officer, issuer, serial, trust)."""
     seq = (db.scalar(select(func.max(Scan.seq)).where(Scan.device_id == device.id)) or 0) + 1
     now = utcnow()
     event_id = str(uuid.uuid4())
-    claims = verdict.claims
     scan = Scan(
         event_id=event_id,
         device_id=device.id,
@@ -96,7 +97,20 @@ def _record_check(db: Session, officer_account: User, verdict: Verdict) -> Scan:
         batch_id=event_id,
         scanned_at=now,
         received_at=now,
-        hlc=f"{int(now.timestamp() * 1000)}:0:line",
+        hlc=f"{int(now.timestamp() * 1000)}:0:{clock}",
+        **fields,
+    )
+    db.add(scan)
+    db.flush()
+    return scan
+
+
+def _record_check(db: Session, officer_account: User, verdict: Verdict) -> Scan:
+    claims = verdict.claims
+    scan = hub_check(
+        db,
+        liff_device(db, officer_account.org_id),
+        clock="line",
         ok=bool(verdict.ok),
         reason=str(verdict.reason),
         pass_id=claims.pass_id.hex() if claims is not None else None,
@@ -106,8 +120,6 @@ def _record_check(db: Session, officer_account: User, verdict: Verdict) -> Scan:
         trust_age_s=verdict.trust_age_s,
         stale=bool(verdict.stale),
     )
-    db.add(scan)
-    db.flush()
     # The officer is shown the holder's (masked) name: a read of the holder's data, named for them.
     held = (
         db.scalars(select(Pass.holder_mobile).where(Pass.pass_id == scan.pass_id)).first()
@@ -118,7 +130,7 @@ def _record_check(db: Session, officer_account: User, verdict: Verdict) -> Scan:
         db,
         "check.line",
         actor=officer_account,
-        target=f"scan:{event_id}",
+        target=f"scan:{scan.event_id}",
         subjects=[held] if held else [],
         ok=scan.ok,
         reason=scan.reason,
