@@ -26,11 +26,7 @@ def enterprise_in_scope(db: Session, scope: Scope, org_id: int) -> Organisation:
     """The enterprise, if `scope` is its admin or a hub admin with enterprises.manage (its whitelist and
     passes are theirs to keep)."""
     org = get_enterprise(db, org_id)
-    if scope.hub_wide:
-        scope.require(Permission.ENTERPRISES_MANAGE)
-        return org
-    scope.require_role(Role.ENTERPRISE_ADMIN)
-    scope.require_org(org_id, Permission.ENTERPRISES_MANAGE)
+    scope.require_keeper(org_id, Role.ENTERPRISE_ADMIN, Permission.ENTERPRISES_MANAGE)
     return org
 
 

@@ -68,11 +68,7 @@ def station_in_scope(db: Session, scope: Scope, station_id: int) -> Organisation
     """A station whose duty whitelist `scope` keeps: its own station admins, or hub admins with
     stations.manage. A station admin whose station is not registered keeps none."""
     station = get_station(db, station_id)
-    if scope.hub_wide:
-        scope.require(Permission.STATIONS_MANAGE)
-        return station
-    scope.require_role(Role.STATION_ADMIN)
-    scope.require_org(station_id, Permission.STATIONS_MANAGE)
+    scope.require_keeper(station_id, Role.STATION_ADMIN, Permission.STATIONS_MANAGE)
     return station
 
 

@@ -87,6 +87,16 @@ class Scope:
                 raise NotAllowed(f"needs permission {hub_permission}")
             raise NotAllowed("outside your organisation")
 
+    def require_keeper(self, org_id: int, role: Role, hub_permission: Permission) -> None:
+        """Who keeps an organisation's list of the people it vouches for (an enterprise's employees, a
+        station's duty officers): that organisation's own `role` admins, or hub admins with
+        `hub_permission`."""
+        if self.hub_wide:
+            self.require(hub_permission)
+            return
+        self.require_role(role)
+        self.require_org(org_id, hub_permission)
+
     def own_org(self, requested: int | None = None) -> int:
         """For an organisation role: its one organisation. Refuses another one asked for, and refuses
         outright when the caller belongs to none (a station admin whose station is not registered)."""
