@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from linebot.v3.messaging import ApiException, RichMenuRequest
 from PIL import Image, ImageDraw, ImageFont
 
-from hub.line.delivery import Sender, with_retries
+from hub.line.delivery import Sender, Unreachable, with_retries
 from hub.models.identity import Role
 from hub.models.line import ChannelName
 
@@ -210,3 +210,5 @@ class MenuLinker:
             if exc.status == 404:  # menus replaced since they were looked up
                 self.forget(channel)
             log.warning("rich menu not linked (%s)", exc.status)
+        except Unreachable:  # LINE not answering: the answer went already; the row must still be marked done
+            log.warning("rich menu not linked: LINE did not answer")

@@ -332,3 +332,31 @@ def test_a_worker_that_died_before_its_reply_reached_line_is_answered_once_by_th
     assert len(standin.answers("enterprise")) == 1
     assert db.scalar(select(func.count()).select_from(LineEvent)) == 1
     assert _pending(db) == 0
+
+
+def test_a_menu_link_line_does_not_answer_leaves_the_answer_sent_once(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """The reply went, then linking the person's menu got no answer from LINE (an outage that hangs):
+    the menu is a shortcut, so the row is still done and the answer is not pushed a second time."""
+    import aiohttp
+    from linebot.v3.messaging import AsyncMessagingApi
+
+    from hub.line import delivery
+
+    async def hangs(*args: Any, **kwargs: Any) -> None:
+        raise aiohttp.ServerTimeoutError("LINE did not answer")
+
+    monkeypatch.setattr(AsyncMessagingApi, "unlink_rich_menu_id_from_user", hangs)
+    monkeypatch.setattr(delivery, "BASE_DELAY", 0.001)
+    monkeypatch.setattr(delivery, "MAX_DELAY", 0.002)
+    chat = LineChat(client, standin, "enterprise")
+    standin.reset_calls()
+    token = standin.issue_reply_token("enterprise")
+    assert chat.post(body_of(make_event("follow", chat.user_id, reply_token=token))).status_code == 200
+    drained(client)
+    assert _pending(db) == 0
+    _expire_leases(db)
+    drained(client)
+    assert len(standin.answers("enterprise")) == 1
+    assert standin.calls("enterprise", "pushMessage") == []
