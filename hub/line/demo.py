@@ -14,7 +14,7 @@ from checkpass_testkit.line_standin import StandIn
 from checkpass_testkit.line_standin.phone import Account, Person, Phone, person_user_id
 from hub.core.config import Settings
 from hub.demo import DEMO_EMPLOYEES, DEMO_ENTERPRISE_ADMIN, DEMO_OFFICERS, DEMO_STATION_ADMIN
-from hub.line.channels import ROLE_LABELS, configured_channels
+from hub.line.channels import configured_channels, role_label
 from hub.line.delivery import Sender
 from hub.line.menus import setup_menus
 from hub.models.identity import Role
@@ -31,7 +31,7 @@ def demo_people() -> list[Person]:
     """Who the LINE phone can be: a guest (a new LINE user each time) and one person of each role."""
 
     def person(role: Role, channel: str, name: str, mobile: str) -> Person:
-        return Person(role.value, name, ROLE_LABELS[role.value], channel, mobile, person_user_id(role.value))
+        return Person(role.value, name, role_label(role.value), channel, mobile, person_user_id(role.value))
 
     return [
         Person("guest", "訪客", "未綁定的 LINE 使用者", None),

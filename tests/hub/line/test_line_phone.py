@@ -102,11 +102,15 @@ def _menu(page: Any, label: str) -> None:
     page.locator("#menu").get_by_role("button", name=label).click()
 
 
-def _bind(page: Any, mobile: str) -> None:
-    """註冊 登入 from the rich menu, the mobile typed, the code from the phone's SMS typed."""
+def _bind(page: Any, mobile: str, name: str | None = None) -> None:
+    """註冊 登入 from the rich menu, (in the police account the name first,) the mobile typed, the code
+    from the phone's SMS typed."""
     _menu(page, "註冊登入")
     page.locator(".row.me").filter(has_text="註冊登入").wait_for()
     page.locator(".row.account").nth(1).wait_for()
+    if name is not None:
+        _say(page, name)
+        page.locator(".row.account").filter(has_text="請輸入您的手機號碼").wait_for()
     _say(page, mobile)
     page.locator("#sms").wait_for()
     code = re.search(r"\d{6}", page.locator("#sms").inner_text())
@@ -167,7 +171,7 @@ def test_employee_shows_the_pass_as_a_flex_bubble(browser: Any, phone_url: str) 
 
 def test_station_admin_reads_the_duty_roster(browser: Any, phone_url: str) -> None:  # noqa: F811
     page = _phone(browser, phone_url, "station_admin", "police")
-    _bind(page, "0955000001")
+    _bind(page, "0955000001", "王警官")
     page.wait_for_function("() => document.querySelectorAll('#menu .area').length === 6")
     _menu(page, "執勤名單")
     page.locator(".row.account").filter(has_text="張*明").last.wait_for()
@@ -177,7 +181,7 @@ def test_station_admin_reads_the_duty_roster(browser: Any, phone_url: str) -> No
 
 def test_officer_opens_the_scan_page_and_checks_an_id(browser: Any, phone_url: str) -> None:  # noqa: F811
     page = _phone(browser, phone_url, "officer", "police")
-    _bind(page, "0955111222")
+    _bind(page, "0955111222", "張志明")
     page.wait_for_function("() => document.querySelectorAll('#menu .area').length === 3")
     _menu(page, "掃碼核實")
     page.locator(".row.account .fx-button").last.click()
