@@ -269,6 +269,17 @@ def _expire_leases(db: Session) -> None:
     db.commit()
 
 
+def _one_faq_tap(client: TestClient, standin: StandIn) -> str:
+    """A new user taps one FAQ question; the hub has stored and worked it. Its reply token."""
+    chat = LineChat(client, standin, "enterprise")
+    standin.reset_calls()
+    token = standin.issue_reply_token("enterprise")
+    event = make_event("postback", chat.user_id, reply_token=token, data="a=faq&q=how_to_use")
+    assert chat.post(body_of(event)).status_code == 200
+    drained(client)
+    return token
+
+
 def test_a_worker_that_died_after_line_took_its_reply_is_not_answered_twice(
     client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
 ) -> None:
@@ -280,16 +291,7 @@ def test_a_worker_that_died_after_line_took_its_reply_is_not_answered_twice(
         return None
 
     monkeypatch.setattr(inbox, "_mark_done", died)
-    chat = LineChat(client, standin, "enterprise")
-    standin.reset_calls()
-    token = standin.issue_reply_token("enterprise")
-    assert (
-        chat.post(
-            body_of(make_event("postback", chat.user_id, reply_token=token, data="a=faq&q=how_to_use"))
-        ).status_code
-        == 200
-    )
-    drained(client)
+    token = _one_faq_tap(client, standin)
     assert len(standin.answers("enterprise")) == 1 and _pending(db) == 1
     monkeypatch.undo()
     _expire_leases(db)
@@ -314,16 +316,7 @@ def test_a_worker_that_died_before_its_reply_reached_line_is_answered_once_by_th
         return Outcome(Result.LOST)  # the row keeps the dead worker's lease
 
     monkeypatch.setattr(line.inbox, "process", handled_then_died)
-    chat = LineChat(client, standin, "enterprise")
-    standin.reset_calls()
-    token = standin.issue_reply_token("enterprise")
-    assert (
-        chat.post(
-            body_of(make_event("postback", chat.user_id, reply_token=token, data="a=faq&q=how_to_use"))
-        ).status_code
-        == 200
-    )
-    drained(client)
+    token = _one_faq_tap(client, standin)
     assert standin.answers("enterprise") == [] and _pending(db) == 1
     monkeypatch.undo()
     _expire_leases(db)
