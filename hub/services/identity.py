@@ -4,6 +4,7 @@ SMS-code login for the organisation roles. The decisions are in docs/identity.md
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 
@@ -29,8 +30,16 @@ log = logging.getLogger(__name__)
 _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+# The argon2id cost of a new password hash. A stored hash records its own cost, so verifying never depends
+# on these; the test suite lowers them (tests/conftest.py) because it creates accounts in almost every test.
+PASSWORD_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+PASSWORD_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+
+
 def hash_password(password: str) -> str:
-    return nacl.pwhash.argon2id.str(password.encode()).decode()
+    return nacl.pwhash.argon2id.str(
+        password.encode(), opslimit=PASSWORD_OPSLIMIT, memlimit=PASSWORD_MEMLIMIT
+    ).decode()
 
 
 def password_matches(stored: str | None, password: str) -> bool:
@@ -42,8 +51,11 @@ def password_matches(stored: str | None, password: str) -> bool:
         return False
 
 
-# Verified against when the account does not exist, so a wrong mobile costs the same time as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so a wrong mobile costs the same time as a wrong
+    password (made at first use, at the cost new hashes have then)."""
+    return hash_password(secrets.token_hex(16))
 
 
 def generate_initial_password(length: int = 12) -> str:
@@ -98,7 +110,7 @@ def password_login(
     ).first()
     login_throttle.check(db, mobile, client_ip, user.id if user is not None else None)
     if user is None or not user.active:
-        password_matches(_DUMMY_HASH, password)  # the same time as a wrong password
+        password_matches(_dummy_hash(), password)  # the same time as a wrong password
         login_throttle.record_failure(db, mobile, client_ip)
         audit.record(db, "login.failed", target=mask_mobile(mobile), client_ip=client_ip, why="unknown")
         db.commit()
