@@ -32,7 +32,7 @@ bench: bootstrap
 	$(PY) bench/console.py
 
 # The production layout of deploy/ (nginx TLS, two hubs, PostgreSQL) under a compressed day of the city,
-# with faults (docs/deploy.md). Needs root (it restarts PostgreSQL) and scripts/start-services.
+# with faults (docs/deploy.md). Needs root (it makes and restarts a PostgreSQL cluster of its own).
 SECONDS_OF_DAY ?= 240
 field: bootstrap
 	$(PY) deploy/rehearsal/field.py --seconds $(SECONDS_OF_DAY)
