@@ -42,39 +42,42 @@ class Button:
         return self.label.replace(" ", "")
 
 
-def _b(label: str, action: str) -> Button:
+def _button(label: str, action: str) -> Button:
     """A button labelled with the text of the catalogue key `label`."""
     return Button(t(label), action)
 
 
 MENUS: dict[tuple[ChannelName, str], tuple[Button, ...]] = {
-    (ChannelName.ENTERPRISE, GUEST): (_b("line.menu.register", "register"),),
+    (ChannelName.ENTERPRISE, GUEST): (_button("line.menu.register", "register"),),
     (ChannelName.ENTERPRISE, Role.ENTERPRISE_ADMIN.value): (
-        _b("line.menu.register", "register"),
-        _b("line.menu.venue_apply_enterprise", "venue_apply"),
-        _b("line.menu.pass_list", "pass_list"),
-        _b("line.menu.pass_download", "pass_download"),
-        _b("line.menu.pass_show", "pass_show"),
-        _b("line.menu.pass_print", "pass_print"),
+        _button("line.menu.register", "register"),
+        _button("line.menu.venue_apply_enterprise", "venue_apply"),
+        _button("line.menu.pass_list", "pass_list"),
+        _button("line.menu.pass_download", "pass_download"),
+        _button("line.menu.pass_show", "pass_show"),
+        _button("line.menu.pass_print", "pass_print"),
     ),
     (ChannelName.ENTERPRISE, Role.EMPLOYEE.value): (
-        _b("line.menu.pass_show", "pass_show"),
-        _b("line.menu.pass_download", "pass_download"),
-        _b("line.menu.pass_print", "pass_print"),
+        _button("line.menu.pass_show", "pass_show"),
+        _button("line.menu.pass_download", "pass_download"),
+        _button("line.menu.pass_print", "pass_print"),
     ),
-    (ChannelName.POLICE, GUEST): (_b("line.menu.register", "register"), _b("line.menu.help", "help")),
+    (ChannelName.POLICE, GUEST): (
+        _button("line.menu.register", "register"),
+        _button("line.menu.help", "help"),
+    ),
     (ChannelName.POLICE, Role.STATION_ADMIN.value): (
-        _b("line.menu.register", "register"),
-        _b("line.menu.scan", "scan"),
-        _b("line.menu.duty_roster", "duty_roster"),
-        _b("line.menu.checks", "checks"),
-        _b("line.menu.venue_apply", "venue_apply"),
-        _b("line.menu.help", "help"),
+        _button("line.menu.register", "register"),
+        _button("line.menu.scan", "scan"),
+        _button("line.menu.duty_roster", "duty_roster"),
+        _button("line.menu.checks", "checks"),
+        _button("line.menu.venue_apply", "venue_apply"),
+        _button("line.menu.help", "help"),
     ),
     (ChannelName.POLICE, Role.OFFICER.value): (
-        _b("line.menu.register", "register"),
-        _b("line.menu.scan", "scan"),
-        _b("line.menu.help", "help"),
+        _button("line.menu.register", "register"),
+        _button("line.menu.scan", "scan"),
+        _button("line.menu.help", "help"),
     ),
 }
 

@@ -78,7 +78,8 @@ def _liff_id(settings: Settings, which: str) -> str | None:
 def _liff_page(request: Request, channel: str, page: str, title_key: str) -> HTMLResponse:
     """A LIFF page of `channel`: its template `{page}.html`, told which LIFF app it runs in."""
     config = {"page": page, "liffId": _liff_id(request.app.state.settings, channel)}
-    return _page(request, f"{page}.html", title_key, config=config)
+    template = f"{page}.html"
+    return _page(request, template, title_key, config=config)
 
 
 @public_router.get("/liff/static/{name}")
