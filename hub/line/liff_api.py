@@ -31,6 +31,7 @@ from hub.services.id_card_check import Caller, check_id_card, officer_of_user
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
+
 def reason_words(call: LiffCall, reason: Reason) -> str:
     """A verdict's reason in the page's language (`liff.reason.<reason>`; one this hub does not word yet
     is named, never shown as a bare code)."""
