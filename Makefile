@@ -47,7 +47,7 @@ mutants: bootstrap
 
 # The message catalogue (docs/i18n.md): list the keys the code, templates and kv rules use
 # (build/messages.pot), then check that both languages' .po hold every used key, non-empty.
-I18N_KEYWORDS := -k t -k translate:2 -k text:2 -k _problem_text -k CellProblem -k MenuItem -k Refused:2 -k tr -k _say -k words_of
+I18N_KEYWORDS := -k t -k translate:2 -k text:2 -k _problem_text -k CellProblem -k MenuItem -k Refused:2 -k tr -k _say -k words_of -k _page:3 -k _liff_page:4 -k _button
 i18n-extract: bootstrap
 	.venv/bin/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --omit-header -o build/messages.pot .
 

@@ -71,4 +71,4 @@ def proof(body: ProofIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any]:
 @page_router.get("/{channel}/data-reads")
 def page(channel: str, request: Request) -> HTMLResponse:
     which = "police" if channel == "police" else "enterprise"
-    return _liff_page(request, which, "data_reads", t("line.reads.title"))
+    return _liff_page(request, which, "data_reads", "line.reads.title")
