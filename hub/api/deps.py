@@ -17,8 +17,9 @@ from hub.core.config import Settings
 from hub.core.fields import MAX_ROW_ID
 from hub.core.permissions import Permission
 from hub.core.protection import Protector, token_hash
+from hub.core.vocabulary import Role
 from hub.db import utcnow
-from hub.models.identity import ApiToken, Role, User
+from hub.models.identity import ApiToken, User
 from hub.services.errors import NotAllowed, NotAuthenticated, NotFound
 from hub.services.scope import Scope
 from hub.web import SessionDep, client_ip

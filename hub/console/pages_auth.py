@@ -26,8 +26,9 @@ from hub.console.web import (
     shows_refusals,
 )
 from hub.core.phone import InvalidMobile, normalize_mobile
+from hub.core.vocabulary import Role
 from hub.db import utcnow
-from hub.models.identity import Role, User
+from hub.models.identity import User
 from hub.services import audit, identity, otp
 from hub.web import client_ip
 

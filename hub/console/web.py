@@ -31,10 +31,11 @@ from checkpoint_app.reasons import reason_text  # the verdicts' words, shared wi
 from hub.console import i18n, intents, sessions
 from hub.core import clock
 from hub.core.permissions import Permission
+from hub.core.vocabulary import Role
 from hub.errors import HubError, http_status_of
 from hub.i18n import refusals
 from hub.models.console import ConsoleIntent, ConsoleSession
-from hub.models.identity import Role, User
+from hub.models.identity import User
 from hub.services import errors as domain
 from hub.services.scope import Scope, effective_permissions, has_permission, is_hub_admin
 from hub.services.unit_of_work import finish

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.core.masking import mask_mobile, mask_name
+from hub.core.vocabulary import Role
 from hub.db import utcnow
 from hub.line import data_reads
 from hub.line import messages as m
@@ -24,7 +25,7 @@ from hub.line.channels import role_label
 from hub.line.links import signed_url
 from hub.line.replies import Outcome, liff_url, link_bubble, taipei
 from hub.line.words import t
-from hub.models.identity import Role, User
+from hub.models.identity import User
 from hub.models.passes import Pass
 from hub.services import passes, queries, rosters, venues
 from hub.services.scope import Scope

@@ -15,10 +15,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from hub.core.masking import mask_mobile
+from hub.core.vocabulary import ChannelName, Role
 from hub.db import utcnow
 from hub.line.channels import CHANNEL_ROLES
-from hub.models.identity import Role, User
-from hub.models.line import ChannelName, LineBinding
+from hub.models.identity import User
+from hub.models.line import LineBinding
 from hub.models.rosters import Employee
 from hub.services import audit, identity, rosters
 

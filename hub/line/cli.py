@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from hub.core.config import Settings, get_settings
+from hub.core.vocabulary import ChannelName
 from hub.line.channels import configured_channels
-from hub.models.line import ChannelName
 
 
 def register(commands: Any) -> None:

@@ -22,6 +22,7 @@ from hub.context import context_of
 from hub.core.fields import name_problem
 from hub.core.masking import mask_mobile
 from hub.core.phone import InvalidMobile, normalize_mobile
+from hub.core.vocabulary import ChannelName
 from hub.db import utcnow
 from hub.errors import HubError
 from hub.line import actions  # the menu items over the services
@@ -31,7 +32,7 @@ from hub.line.channels import role_label
 from hub.line.data_reads import WORDS as DATA_READ_WORDS
 from hub.line.replies import Outcome, liff_url
 from hub.line.words import t, words_of
-from hub.models.line import ChannelName, LineConversation
+from hub.models.line import LineConversation
 from hub.services import otp, support
 from hub.services.errors import DomainError
 from hub.services.unit_of_work import serialise

@@ -35,8 +35,8 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 
+from hub.core.vocabulary import ChannelName
 from hub.line.channels import LineChannel
-from hub.models.line import ChannelName
 
 log = logging.getLogger(__name__)
 

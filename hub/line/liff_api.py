@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
 from crypto.verify import Reason
+from hub.core.vocabulary import Role
 from hub.line.binding import user_tag
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.line.replies import taipei
-from hub.models.identity import Role
 from hub.models.venues import Venue
 from hub.services import audit, venues
 from hub.services.devices.single_check import check_pass

@@ -32,13 +32,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.config import Settings
+from hub.core.vocabulary import ChannelName, Role
 from hub.errors import HubError, http_status_of
 from hub.i18n import catalogue, refusals
 from hub.line.binding import caller_of
 from hub.line.channels import CHANNEL_ROLES, role_label
 from hub.line.words import t
-from hub.models.identity import Role, User
-from hub.models.line import ChannelName
+from hub.models.identity import User
 from hub.services.errors import DomainError, NotAllowed, NotAuthenticated, TooManyRequests, Unavailable
 from hub.services.scope import Scope
 from hub.services.unit_of_work import finish, finish_and_close

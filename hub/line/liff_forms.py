@@ -17,10 +17,10 @@ from pydantic import Field
 
 from hub.core.fields import Address, Mobile, OrgName, PersonName, Phone, Ubn, VenueName
 from hub.core.masking import mask_mobile
+from hub.core.vocabulary import ChannelName, Role
 from hub.line.binding import accounts_of, bind, caller_of, station_admin_accounts, user_tag
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
-from hub.models.identity import Role, User
-from hub.models.line import ChannelName
+from hub.models.identity import User
 from hub.services import enterprises, otp, stations, venues
 from hub.services.errors import Conflict, Invalid
 from hub.services.scope import Scope

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.context import context_of
 from hub.core.config import Settings
+from hub.core.vocabulary import ChannelName
 from hub.db import utcnow
 from hub.line.binding import user_tag
 from hub.line.channels import LineChannel, configured_channels
@@ -45,7 +46,7 @@ from hub.line.menus import MenuLinker
 from hub.line.messages import text
 from hub.line.replies import Outcome
 from hub.line.words import t
-from hub.models.line import ChannelName, LineEvent
+from hub.models.line import LineEvent
 
 log = logging.getLogger(__name__)
 

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# The columns' values (hub/core/vocabulary.py), still found next to their tables:
+from hub.core.vocabulary import CONSOLE_ROLES as CONSOLE_ROLES
+from hub.core.vocabulary import Role as Role
 from hub.db import Base, UtcDateTime, utcnow
 from hub.models._columns import ProtectedNationalId, Timestamps
-
-
-class Role(StrEnum):
-    SUPER_ADMIN = "super_admin"
-    GENERAL_ADMIN = "general_admin"
-    STATION_ADMIN = "station_admin"
-    OFFICER = "officer"
-    ENTERPRISE_ADMIN = "enterprise_admin"
-    EMPLOYEE = "employee"
-
-
-CONSOLE_ROLES = frozenset({Role.SUPER_ADMIN, Role.GENERAL_ADMIN})
 
 
 class User(Timestamps, ProtectedNationalId, Base):

@@ -9,7 +9,8 @@ from hub.api.routing import APIRouter
 from hub.core.fields import PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
-from hub.models.identity import Role, User
+from hub.core.vocabulary import Role
+from hub.models.identity import User
 from hub.services import admins
 from hub.services.admins import AdminIn
 from hub.services.scope import effective_permissions

@@ -14,7 +14,8 @@ from hub.api.deps import ClientIp, PendingUser, SettingsDep, bearer_scheme
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.models.identity import Role, User
+from hub.core.vocabulary import Role
+from hub.models.identity import User
 from hub.services import identity
 from hub.services.scope import effective_permissions
 from hub.web import SessionDep

@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from hub.api.deps import ClientIp, require_role
 from hub.api.routing import APIRouter
-from hub.models.identity import Role, User
+from hub.core.vocabulary import Role
+from hub.models.identity import User
 from hub.services import transparency_log, trust, trust_export
 from hub.web import SessionDep
 
