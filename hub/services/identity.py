@@ -80,10 +80,19 @@ def issue_token(db: Session, user: User, client_ip: str | None) -> tuple[str, dt
     db.add(
         ApiToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at, client_ip=client_ip)
     )
-    user.last_login_at = utcnow()
-    if user.registered_at is None:
-        user.registered_at = utcnow()
+    signed_in(user)
     return token, expires_at
+
+
+def signed_in(user: User) -> bool:
+    """`user` has just logged in (a REST token, a console session): the time is kept, and the first login
+    registers the account (the city's 註冊成功). True when this was that first login."""
+    now = utcnow()
+    first = user.registered_at is None
+    user.last_login_at = now
+    if first:
+        user.registered_at = now
+    return first
 
 
 def password_login(
