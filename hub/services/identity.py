@@ -173,6 +173,24 @@ def change_password(
     audit.record(db, "password.changed", actor=user, client_ip=client_ip, sessions_ended=ended)
 
 
+def user_of_token(db: Session, token: str) -> User:
+    """The active account a bearer token stands for; NotAuthenticated when the token is unknown, expired,
+    logged out, or its account disabled."""
+    row = db.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        raise NotAuthenticated("unknown token", reason="invalid_token")
+    issued, user = row
+    if issued.revoked or issued.expires_at <= utcnow():
+        raise NotAuthenticated("token expired or logged out", reason="invalid_token")
+    if not user.active:
+        raise NotAuthenticated("account disabled", reason="account_disabled")
+    return user
+
+
 def logout(db: Session, user: User, token: str) -> None:
     db.execute(
         update(ApiToken)

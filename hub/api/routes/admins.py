@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ScopeDep
@@ -10,11 +12,13 @@ from hub.core.fields import PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.core.vocabulary import Role
-from hub.models.identity import User
 from hub.services import admins
 from hub.services.admins import AdminIn
 from hub.services.scope import effective_permissions
 from hub.web import SessionDep
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
 
 router = APIRouter(tags=["admins"])
 
