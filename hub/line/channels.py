@@ -10,11 +10,6 @@ from hub.core.config import Settings
 from hub.core.vocabulary import ChannelName, Role
 from hub.line.words import CHAT_LANGUAGE, t
 
-CHANNEL_ROLES: dict[ChannelName, tuple[Role, ...]] = {
-    ChannelName.ENTERPRISE: (Role.ENTERPRISE_ADMIN, Role.EMPLOYEE),
-    ChannelName.POLICE: (Role.STATION_ADMIN, Role.OFFICER),
-}
-
 
 def role_label(role: str, language: str = CHAT_LANGUAGE) -> str:
     """What the chat calls a role (a role it does not serve: its value)."""

@@ -75,8 +75,9 @@ class OtpCode(Base):
     purpose: Mapped[str] = mapped_column(String(32), nullable=False)
     code_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # keyed BLAKE2b, never the code
     client_ip: Mapped[str | None] = mapped_column(String(64))
-    # Who else the caps count (hub.services.otp): the LINE user of a LIFF form (hub.line.binding.user_tag,
-    # never the LINE ID) and the venue of a check-in code. No foreign key: the send log outlives a venue.
+    # Who else the caps count (hub.services.otp): the LINE user of a LIFF form
+    # (hub.services.line_bindings.user_tag, never the LINE ID) and the venue of a check-in code. No foreign
+    # key: the send log outlives a venue.
     line_user: Mapped[str | None] = mapped_column(String(24))
     venue_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)

@@ -173,6 +173,12 @@ def change_password(
     audit.record(db, "password.changed", actor=user, client_ip=client_ip, sessions_ended=ended)
 
 
+def active_account(db: Session, user_id: int) -> User | None:
+    """The account, if it still exists and is active (work done later for it asks again)."""
+    user = db.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
 def user_of_token(db: Session, token: str) -> User:
     """The active account a bearer token stands for; NotAuthenticated when the token is unknown, expired,
     logged out, or its account disabled."""
