@@ -70,7 +70,7 @@ EMPLOYEES = 8  # on the manager's spreadsheet, each issued a pass, each binding 
 FAULTS = 5  # the day's faults (`Day.faults`); a registration and a binding begin in each
 CHROMIUM = "/usr/bin/chromium"
 # How long the inbox may take to answer every stored event after the day (measured in 45-second days: 0
-# to 18 s). A row leased by the killed hub waits out its lease (30 s, hub/line/inbox.py), long before the
+# to 18 s). A row leased by the killed hub waits out its lease (30 s, hub/jobs/line_inbox.py), long before the
 # day ends; a row's backoff after the outage is at most the outage's length, and the outage ends a third
 # of the day before the day does.
 LINE_DRAIN_S = 60.0

@@ -24,9 +24,9 @@ from typing import Any
 import httpx
 
 from hub.core.config import Settings, get_settings
+from hub.core.vocabulary import ChannelName
 from hub.line.channels import configured_channels
 from hub.line.words import t
-from hub.models.line import ChannelName
 
 
 def register(commands: Any) -> None:

@@ -13,13 +13,12 @@ from pydantic import SecretStr
 from checkpass_testkit.line_standin import StandIn
 from checkpass_testkit.line_standin.phone import Account, Person, Phone, person_user_id
 from hub.core.config import Settings
+from hub.core.vocabulary import ChannelName, Role
 from hub.demo import DEMO_EMPLOYEES, DEMO_ENTERPRISE_ADMIN, DEMO_OFFICERS, DEMO_STATION_ADMIN
 from hub.line.channels import configured_channels, role_label
 from hub.line.delivery import Sender
 from hub.line.menus import setup_menus
 from hub.line.words import t
-from hub.models.identity import Role
-from hub.models.line import ChannelName
 
 DEMO_SECRETS = {"enterprise": "demo-enterprise-channel-secret", "police": "demo-police-channel-secret"}
 DEMO_TOKENS = {"enterprise": "demo-enterprise-access-token", "police": "demo-police-access-token"}

@@ -14,20 +14,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
 from crypto.verify import Reason
 from hub.core.clock import taipei_minute
+from hub.core.vocabulary import Role
 from hub.i18n import catalogue
-from hub.line.binding import user_tag
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
-from hub.models.identity import Role
-from hub.models.venues import Venue
 from hub.services import audit, venues
 from hub.services.devices.single_check import check_pass
 from hub.services.errors import NotAllowed, NotFound
 from hub.services.id_card_check import Caller, check_id_card, officer_of_user
+from hub.services.line_bindings import user_tag
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
@@ -113,21 +111,13 @@ def check_in(body: CheckInIn, call: Annotated[LiffCall, liff()]) -> dict[str, An
         visit = venues.record_own_visit(call.db, call.scope, body.venue_code)
     except NotFound:
         raise LiffRefusal(404, "not_found", call.t("liff.venue.no_such_code")) from None
-    venue = call.db.get(Venue, visit.venue_id)
-    assert venue is not None  # just recorded against it
+    venue, org = venues.where_visited(call.db, visit)
     return {
         "venue": venue.name,
-        "organisation": venue_org_name(call.db, venue.org_id),
+        "organisation": org.name,
         "visited_at": at_taipei(call, visit.visited_at),
         "done": call.t("liff.venue.done"),
     }
-
-
-def venue_org_name(db: Session, org_id: int) -> str:
-    from hub.models.organisations import Organisation
-
-    org = db.get(Organisation, org_id)
-    return org.name if org is not None else ""
 
 
 @router.post("/footprint")

@@ -6,9 +6,9 @@ The contract (docs/line.md, "LIFF pages"):
 - the hub verifies it server side with LINE Login (`POST {HUB_LINE_LOGIN_API_URL}/oauth2/v2.1/verify`,
   our LINE Login channel as client id; `aud`, `iss`, `exp` checked again here); its `sub` is the LINE user;
 - with roles, that LINE user must be bound (in the channel those roles belong to) to a person who holds
-  one of them *now* (`hub.line.binding.caller_of` asks the services again); that account is the actor and
-  `call.scope` its `Scope`, handed to every service. Without roles (`bound=True`) any bound account will
-  do; `bound=False` is for the registration pages, which decide themselves;
+  one of them *now* (`hub.services.line_bindings.caller_of` asks the services again); that account is the
+  actor and `call.scope` its `Scope`, handed to every service. Without roles (`bound=True`) any bound
+  account will do; `bound=False` is for the registration pages, which decide themselves;
 - the request is one unit of work (`hub.services.unit_of_work`, as `hub.web.get_db` is for REST):
   committed after the endpoint returns and before the answer is sent, rolled back if it raises;
   endpoints never commit;
@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import httpx
@@ -33,17 +33,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.config import Settings
+from hub.core.vocabulary import ChannelName, Role
 from hub.errors import HubError, http_status_of, language_of
 from hub.i18n import catalogue, refusals
-from hub.line.binding import caller_of
-from hub.line.channels import CHANNEL_ROLES, role_label
+from hub.line.channels import role_label
 from hub.line.words import t
-from hub.models.identity import Role, User
-from hub.models.line import ChannelName
 from hub.services.errors import DomainError, NotAllowed, NotAuthenticated, TooManyRequests, Unavailable
+from hub.services.line_bindings import CHANNEL_ROLES, caller_of
 from hub.services.scope import Scope
 from hub.services.unit_of_work import finish, finish_and_close
 from hub.web import client_ip
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
 
 ROLE_CHANNEL: dict[Role, ChannelName] = {
     role: channel for channel, roles in CHANNEL_ROLES.items() for role in roles

@@ -9,7 +9,7 @@ services' (`enterprises.register`, `stations.create_station`, `venues.apply_for_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
@@ -17,13 +17,15 @@ from pydantic import Field
 
 from hub.core.fields import Address, Mobile, OrgName, PersonName, Phone, Ubn, VenueName
 from hub.core.masking import mask_mobile
-from hub.line.binding import accounts_of, bind, caller_of, station_admin_accounts, user_tag
+from hub.core.vocabulary import ChannelName, Role
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
-from hub.models.identity import Role, User
-from hub.models.line import ChannelName
 from hub.services import enterprises, otp, stations, venues
 from hub.services.errors import Conflict, Invalid
+from hub.services.line_bindings import accounts_of, bind, caller_of, station_admin_accounts, user_tag
 from hub.services.scope import Scope
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
@@ -219,7 +221,7 @@ def register_station(
             raise LiffRefusal(409, "duplicate", call.t("liff.station.duplicate")) from None
         raise
     # Bound under the name the hub admin listed for this station admin: the chat's police binding is
-    # a name and a mobile (hub.line.binding.accounts_of), and the code has just proven the mobile.
+    # a name and a mobile (hub.services.line_bindings.accounts_of), and the code has just proven the mobile.
     bound = bind(
         db,
         ChannelName.POLICE,

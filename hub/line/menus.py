@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from linebot.v3.messaging import ApiException, RichMenuRequest
 from PIL import Image, ImageDraw, ImageFont
 
+from hub.core.vocabulary import ChannelName, Role
 from hub.line.delivery import Sender, Unreachable, with_retries
 from hub.line.words import t
-from hub.models.identity import Role
-from hub.models.line import ChannelName
 
 log = logging.getLogger(__name__)
 

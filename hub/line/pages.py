@@ -103,7 +103,6 @@ def liff_sdk() -> Response:
 @public_router.get("/v/{code}")
 def venue_page(code: str, request: Request) -> HTMLResponse:
     from hub.errors import HubError
-    from hub.line.liff_api import venue_org_name
     from hub.services import venues
     from hub.services.errors import DomainError
 
@@ -112,7 +111,7 @@ def venue_page(code: str, request: Request) -> HTMLResponse:
     db: Session
     with request.app.state.sessionmaker() as db:
         try:
-            venue = venues.venue_by_code(db, code[:32])
+            venue, org = venues.lookup_venue(db, code[:32])
         except (HubError, DomainError):
             return _page(request, "venue.html", "liff.title.venue", 404, config=config, venue=None)
         config["venueCode"] = venue.code
@@ -122,7 +121,7 @@ def venue_page(code: str, request: Request) -> HTMLResponse:
             "liff.title.venue",
             config=config,
             venue=venue.name,
-            organisation=venue_org_name(db, venue.org_id),
+            organisation=org.name,
         )
 
 

@@ -92,10 +92,19 @@ def issue_token(db: Session, user: User, client_ip: str | None) -> tuple[str, dt
     db.add(
         ApiToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at, client_ip=client_ip)
     )
-    user.last_login_at = utcnow()
-    if user.registered_at is None:
-        user.registered_at = utcnow()
+    signed_in(user)
     return token, expires_at
+
+
+def signed_in(user: User) -> bool:
+    """`user` has just logged in (a REST token, a console session): the time is kept, and the first login
+    registers the account (the city's 註冊成功). True when this was that first login."""
+    now = utcnow()
+    first = user.registered_at is None
+    user.last_login_at = now
+    if first:
+        user.registered_at = now
+    return first
 
 
 def password_login(
@@ -174,6 +183,30 @@ def change_password(
         .values(revoked=True)
     ).rowcount
     audit.record(db, "password.changed", actor=user, client_ip=client_ip, sessions_ended=ended)
+
+
+def active_account(db: Session, user_id: int) -> User | None:
+    """The account, if it still exists and is active (work done later for it asks again)."""
+    user = db.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def user_of_token(db: Session, token: str) -> User:
+    """The active account a bearer token stands for; NotAuthenticated when the token is unknown, expired,
+    logged out, or its account disabled."""
+    row = db.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        raise NotAuthenticated("unknown token", reason="invalid_token")
+    issued, user = row
+    if issued.revoked or issued.expires_at <= utcnow():
+        raise NotAuthenticated("token expired or logged out", reason="invalid_token")
+    if not user.active:
+        raise NotAuthenticated("account disabled", reason="account_disabled")
+    return user
 
 
 def logout(db: Session, user: User, token: str) -> None:

@@ -110,7 +110,7 @@ def test_both_catalogues_hold_the_same_keys_and_placeholders():
 # The modules whose words the LINE chat sends (docs/line.md): each text is a `line.` key of the catalogue.
 LINE_CHAT = (
     "hub/line/actions",
-    "hub/line/binding",
+    "hub/services/line_bindings",
     "hub/line/channels",
     "hub/line/conversation",
     "hub/line/data_reads",
