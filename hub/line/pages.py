@@ -120,6 +120,11 @@ def employees_page(request: Request) -> HTMLResponse:
     return _liff_page(request, "enterprise", "employees", "通行碼名單管理")
 
 
+@line_router.get("/enterprise/pass")
+def pass_page(request: Request) -> HTMLResponse:
+    return _liff_page(request, "enterprise", "pass", "出示通行碼")
+
+
 @line_router.get("/police/register")
 def station_register_page(request: Request) -> HTMLResponse:
     return _liff_page(request, "police", "station", "分局註冊")

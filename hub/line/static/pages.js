@@ -173,6 +173,38 @@ async function scanPage() {
   };
 }
 
+// --- an employee's pass, shown to the officer's scanner ---
+// Brightness: no web API sets the screen's brightness, so the page says so in words. What the platform
+// does allow is keeping the screen on (the Screen Wake Lock API): asked for while the pass is shown,
+// and again when the page comes back to the front (the lock is released whenever it is hidden).
+async function keepScreenOn() {
+  if (!("wakeLock" in navigator)) {
+    $("wake").textContent = "此瀏覽器無法讓螢幕保持開啟，出示時請留意螢幕是否變暗。";
+    return;
+  }
+  try {
+    await navigator.wakeLock.request("screen");
+    $("wake").textContent = "出示期間螢幕會保持開啟。";
+  } catch (e) {
+    $("wake").textContent = "無法讓螢幕保持開啟（可能是省電模式），出示時請留意螢幕是否變暗。";
+  }
+}
+
+async function passPage() {
+  const line = await lineSession();
+  if (!line) { show("need-line"); return; }
+  const result = await post("/liff/api/pass", { id_token: line.getIDToken() });
+  if (!result.ok) { fail(refusal(result)); return; }
+  const p = result.data;
+  $("pass-qr").src = p.qr;
+  for (const [id, key] of Object.entries(HOLDER_FIELDS)) $(id).textContent = p[key] || "";
+  show("shown");
+  await keepScreenOn();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") keepScreenOn();
+  });
+}
+
 // --- venue check-in ---
 function checkedIn(detail) {
   show("one-tap", false);
@@ -507,6 +539,6 @@ async function stationPage() {
 }
 
 ({
-  scan: scanPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage,
+  scan: scanPage, pass: passPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage,
   employees: employeesPage, roster: rosterPage, station: stationPage, data_reads: dataReadsPage,
 })[cfg.page]();
