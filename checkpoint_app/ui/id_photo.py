@@ -56,7 +56,7 @@ class IdPhotoReading:
         self.untrusted_read = "" if read.trusted else read.text
         field.text = read.text
         field.reset_undo()
-        self.photo_message = app.tr("idphoto_trusted" if read.trusted else "idphoto_untrusted")
+        self.photo_message = app.tr("idphoto_trusted") if read.trusted else app.tr("idphoto_untrusted")
 
     def _photo_failed(self, exc: BaseException) -> None:
         app = App.get_running_app()

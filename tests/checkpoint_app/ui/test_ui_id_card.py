@@ -19,7 +19,7 @@ run_app = ui_support.run_app
 core_test_support = ui_support.core_test_support
 
 NEEDS_NETWORK = "身分證核實需要網路連線，目前離線；通行碼查驗仍可離線使用"
-UNAVAILABLE = "本裝置無法讀取證件照片（未安裝文字辨識 Tesseract），請直接輸入號碼"
+UNAVAILABLE = "本裝置無法讀取證件照片（未安裝文字辨識程式），請直接輸入號碼"
 
 
 def test_offline_the_id_card_check_says_it_needs_the_network(run_app, artifacts_dir, tmp_path):
@@ -135,7 +135,7 @@ def test_without_tesseract_the_photo_button_says_the_reading_is_unavailable(run_
         {"do": "press", "screen": "scan", "id": "id_card"},
         {"do": "wait_screen", "name": "id_card"},
         {"do": "press", "screen": "id_card", "id": "read_photo"},
-        {"do": "wait_text", "screen": "id_card", "id": "photo_message", "contains": "Tesseract"},
+        {"do": "wait_text", "screen": "id_card", "id": "photo_message", "contains": "文字辨識"},
         {"do": "record", "screen": "id_card", "ids": ["typed_id", "photo_message"], "as": "unavailable"},
         {"do": "type", "screen": "id_card", "id": "typed_id", "text": "A123456789"},
         {"do": "press", "screen": "id_card", "id": "check"},  # typing works as before
