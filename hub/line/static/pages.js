@@ -158,6 +158,7 @@ async function scanPage() {
     try {
       const result = await post("/liff/api/police/id-check", { id_token: line.getIDToken(), national_id: typed });
       $("national-id").value = "";
+      forgetPhoto();
       if (!result.ok) { fail(refusal(result)); return; }
       showVerdict(result.data);
     } finally {
@@ -165,7 +166,22 @@ async function scanPage() {
       $("check-id").disabled = false;
     }
   };
+  // A photo of the card, to read the number from on this phone: read into the page (a data: URL, which
+  // the page's CSP allows) and never sent; gone once the number is sent or the next person is checked.
+  const forgetPhoto = () => {
+    $("id-photo").value = "";
+    $("id-photo-view").removeAttribute("src");
+    show("id-photo-view", false);
+  };
+  $("id-photo").onchange = () => {
+    const file = $("id-photo").files[0];
+    if (!file) { forgetPhoto(); return; }
+    const reader = new FileReader();
+    reader.onload = () => { $("id-photo-view").src = reader.result; show("id-photo-view"); };
+    reader.readAsDataURL(file);
+  };
   $("next-id").onclick = () => {
+    forgetPhoto();
     show("error", false);
     clearVerdict();
     show("scanner");
