@@ -17,7 +17,7 @@ router = APIRouter()
 @router.get("/account/data-reads", response_class=HTMLResponse)
 def my_data_reads(page: UserPage) -> Response:
     assert page.user is not None
-    reads = [r.shown() for r in data_reads.reads_of(page.db, page.user.mobile)]
+    reads = [r.shown(page.language) for r in data_reads.reads_of(page.db, page.user.mobile)]
     return page.render("data_reads.html", reads=reads)
 
 

@@ -58,7 +58,7 @@ def _mobile(call: LiffCall) -> str:
 
 @api_router.post("/data-reads")
 def reads(body: TokenIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any]:
-    return {"reads": [r.shown() for r in data_reads.reads_of(call.db, _mobile(call))]}
+    return {"reads": [r.shown(call.language) for r in data_reads.reads_of(call.db, _mobile(call))]}
 
 
 class ProofIn(TokenIn):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
 from hub.context import context_of
-from hub.core.clock import taipei_words
+from hub.core.clock import taipei_minute
 from hub.db import utcnow
 from hub.i18n import catalogue
 from hub.models.audit import AuditEvent
@@ -27,22 +27,22 @@ from hub.models.identity import User
 from hub.models.organisations import Organisation
 from hub.services.errors import NotFound
 
-# What each audited read is called for the person it concerned.
-READS: dict[str, str] = {
-    "query.passes": "通行碼紀錄查詢",
-    "query.checks": "員警盤查紀錄查詢",
-    "query.visits": "實聯登記紀錄查詢",
-    "query.venue_visits": "實聯碼場所的登記紀錄",
-    "query.employees": "企業員工名單",
-    "query.enterprise_passes": "企業通行碼清單",
-    "query.officers": "值勤員警名單",
-    "query.station_admins": "警局管理者名單",
-    "query.admins": "管理者名單",
-    "pass.read": "通行碼",
-    "check.line": "員警掃碼核實通行碼",
-}
-FORMATS = {"csv": "匯出 CSV 檔", "xlsx": "匯出 Excel 檔", "pdf": "列印 PDF"}
-HUB_READER = "交通管制中心"  # a reader without an organisation: the hub's own administrators
+# What each audited read is called for the person it concerned: `read.<action>` in the catalogue, and
+# `read.format.<format>` for an export or print (tests/hub/test_i18n_catalogue.py holds both languages).
+READS = (
+    "query.passes",
+    "query.checks",
+    "query.visits",
+    "query.venue_visits",
+    "query.employees",
+    "query.enterprise_passes",
+    "query.officers",
+    "query.station_admins",
+    "query.admins",
+    "pass.read",
+    "check.line",
+)
+FORMATS = ("csv", "xlsx", "pdf")
 MAX_SHOWN = 500
 UNMASK_REASON = "personal_data.unmask_reason"
 # The console writes the typed reason as its own entry just before the register read's entry, in the
@@ -51,43 +51,71 @@ REASON_WINDOW = dt.timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Who read: the reader's organisation (None: the hub's own administrators), role, masked name."""
+
+    organisation: str | None
+    role: str | None
+    masked_name: str | None
+
+
+@dataclass(frozen=True)
 class ReadOfMe:
     event_id: int
     at: dt.datetime
-    reader: str
-    what: str
+    reader: Reader
+    action: str
+    form: str | None  # csv / xlsx / pdf when the read was an export or a print
     unmasked: bool
     reason: str | None
 
-    def shown(self) -> dict[str, Any]:
-        """As the pages and the chat show it (zh-TW, Taipei time)."""
+    def shown(self, language: str = "zh-TW") -> dict[str, Any]:
+        """As the pages and the chat show it, in `language`, in Taipei time."""
         return {
             "event_id": self.event_id,
-            "at": taipei_words(self.at),
-            "reader": self.reader,
-            "what": self.what,
+            "at": catalogue.text(language, "liff.at_taipei", at=taipei_minute(self.at)),
+            "reader": _reader_words(language, self.reader),
+            "what": _what_words(language, self.action, self.form),
             "unmasked": self.unmasked,
-            "masking": "未遮蔽（完整資料）" if self.unmasked else "已遮蔽",
+            "masking": (
+                catalogue.text(language, "read.unmasked")
+                if self.unmasked
+                else catalogue.text(language, "read.masked")
+            ),
             "reason": self.reason,
         }
 
 
-def _reader(db: Session, actor: User | None) -> str:
+def _reader(db: Session, actor: User | None) -> Reader:
     if actor is None:
-        return HUB_READER
+        return Reader(None, None, None)
     org = db.get(Organisation, actor.org_id) if actor.org_id is not None else None
-    # the role's name in zh-TW, from the one message catalogue (role keys are the role values)
-    role = catalogue.text("zh-TW", actor.role) if catalogue.has(actor.role) else actor.role
-    parts = [org.name if org is not None else HUB_READER, role]
-    if actor.name:
-        parts.append(mask_name(actor.name))
+    return Reader(
+        org.name if org is not None else None, actor.role, mask_name(actor.name) if actor.name else None
+    )
+
+
+def _reader_words(language: str, reader: Reader) -> str:
+    parts = [reader.organisation or catalogue.text(language, "read.hub_reader")]
+    if reader.role:  # role keys are the role values
+        parts.append(catalogue.text(language, reader.role) if catalogue.has(reader.role) else reader.role)
+    if reader.masked_name:
+        parts.append(reader.masked_name)
     return " ".join(parts)
 
 
-def _what(event: AuditEvent) -> str:
-    label = READS.get(event.action, event.action)
-    how = FORMATS.get(str(event.details.get("format") or event.details.get("form") or ""))
-    return f"{label}（{how}）" if how else label
+def _what_words(language: str, action: str, form: str | None) -> str:
+    key = f"read.{action}"
+    label = catalogue.text(language, key) if catalogue.has(key) else action
+    how_key = f"read.format.{form}"
+    if form and catalogue.has(how_key):
+        return catalogue.text(language, "read.with_format", what=label, how=catalogue.text(language, how_key))
+    return label
+
+
+def _form(event: AuditEvent) -> str | None:
+    form = str(event.details.get("format") or event.details.get("form") or "")
+    return form or None
 
 
 def _unmasked(event: AuditEvent) -> bool:
@@ -154,7 +182,8 @@ def reads_of(db: Session, mobile: str, *, now: dt.datetime | None = None) -> lis
                 event_id=event.id,
                 at=event.at,
                 reader=_reader(db, actor),
-                what=_what(event),
+                action=event.action,
+                form=_form(event),
                 unmasked=_unmasked(event),
                 reason=_reason(db, event),
             )

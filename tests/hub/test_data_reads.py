@@ -169,6 +169,12 @@ def test_the_footprint_page_answers_visits_and_reads_with_one_sms_code(
     assert [(r["reader"], r["what"]) for r in answer["reads"]] == [
         ("艾斯移動股份有限公司 企業管理者 曾*愛", "實聯碼場所的登記紀錄")
     ]
+    in_english = hub.client.post(
+        "/api/v1/footprint/data-reads", json=body, headers={"Accept-Language": "en"}
+    ).json()
+    assert [(r["reader"], r["what"]) for r in in_english["reads"]] == [
+        ("艾斯移動股份有限公司 Enterprise admin 曾*愛", "A venue's check-ins")
+    ]
     # the same code sent again (a double tap) is the same request: the same answer, nothing more
     # (hub.services.otp.repeated_code); a wrong code gets nothing
     again = hub.client.post("/api/v1/footprint/data-reads", json=body)

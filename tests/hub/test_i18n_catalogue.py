@@ -70,6 +70,7 @@ def _dynamic_keys() -> set[str]:
     """Keys the code builds from a word: refusals by reason, things by kind, done messages, states."""
     from crypto.trust import KeyState
     from crypto.verify import Reason
+    from hub.services import data_reads
     from hub.services.id_card_check import IdCardStatus
 
     keys = {f"refusal.{r}" for r in _literals(r'reason="([a-z_]+)"') | _literals(r'_wrong_code\("([a-z_]+)"')}
@@ -82,6 +83,8 @@ def _dynamic_keys() -> set[str]:
     keys |= _literals(r'message_key="([a-z_.]+)"')
     keys |= {f"id_card.{s.value}" for s in IdCardStatus}
     keys |= {f"liff.reason.{r.value}" for r in Reason}  # the LIFF scan page's verdict reasons
+    keys |= {f"read.{action}" for action in data_reads.READS}  # who read my data
+    keys |= {f"read.format.{form}" for form in data_reads.FORMATS}
     return keys
 
 

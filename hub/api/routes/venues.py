@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import show_mobile
+from hub.errors import language_of
 from hub.responses import file_response
 from hub.services import data_reads, downloads, venues
 from hub.services.venues import VenueApplication
@@ -164,11 +165,13 @@ class FootprintAndReads(BaseModel):
 
 
 @router.post("/footprint/data-reads", response_model=FootprintAndReads)
-def my_footprint_and_reads_by_code(body: FootprintIn, db: SessionDep, ip: ClientIp) -> FootprintAndReads:
+def my_footprint_and_reads_by_code(
+    body: FootprintIn, db: SessionDep, ip: ClientIp, request: Request
+) -> FootprintAndReads:
     """A person's own 28-day footprint and who read their personal data in that time, proven by one SMS
     code (purpose `footprint`): the footprint page's answer."""
     visits = venues.footprint_by_code(db, mobile=body.mobile, code=body.code, client_ip=ip)
-    reads = [DataReadOut(**r.shown()) for r in data_reads.reads_of(db, body.mobile)]
+    reads = [DataReadOut(**r.shown(language_of(request))) for r in data_reads.reads_of(db, body.mobile)]
     return FootprintAndReads(visits=_footprint_out(visits), reads=reads)
 
 
