@@ -41,6 +41,12 @@ log = logging.getLogger(__name__)
 _CODE = re.compile(r"\d{6}")
 # What a person may type instead of tapping 註冊 登入 (in either language of the catalogue).
 REGISTER_WORDS = words_of("line.words.register")
+# Typed words for the venue-code items of an organisation's admins (no rich-menu button: both admin menus
+# are full; 申請實聯碼's answer offers them as quick replies).
+TYPED_ACTIONS = {
+    **{word: "venue_posters" for word in words_of("line.words.venue_posters")},
+    **{word: "venue_visits" for word in words_of("line.words.venue_visits")},
+}
 
 # Actions every caller may ask for; the rest need a bound caller and go to `hub.line.actions`.
 OPEN_ACTIONS = {"register", "faq", "support", "help"}
@@ -146,6 +152,8 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
         return _open_action(db, incoming, caller, "register")
     if words in DATA_READ_WORDS and caller is not None:
         return actions.run(db, caller, "data_reads", {})
+    if words in TYPED_ACTIONS and caller is not None:
+        return actions.run(db, caller, TYPED_ACTIONS[words], {})
     if words == m.SUPPORT_QUESTION:
         return _open_action(db, incoming, caller, "support")
     faq = m.FAQ_BY_QUESTION.get(words)

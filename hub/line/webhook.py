@@ -192,27 +192,54 @@ class LineService:
 
     def _later_messages(self, later: Any) -> list[dict[str, Any]]:
         kind, account_id = later
-        assert kind == "sheet"
-        from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
-        from hub.line.links import signed_url
         from hub.models.identity import User
-        from hub.services.valid_passes import enterprise_valid_passes
 
         with self.sessions() as db:
             account = db.get(User, account_id)
             if account is None or not account.active:
                 return [text(t("line.sheet.role_lost"))]
-            rows = enterprise_valid_passes(db, account)  # re-checks the role; audited
-            db.commit()
-            if not rows:
-                return [text(t("line.sheet.empty"))]
-            pdf = render_pass_sheet([PassSheetItem.from_pass(p.text) for p in rows[:200]], per_page=4)
-            token = secrets.token_urlsafe(16)
-            self.sheets.put(token, pdf)
-            url = signed_url(context_of(db), "sheet", token)
+            if kind == "venue_posters":
+                return self._venue_posters(db, account)
+            assert kind == "sheet"
+            return self._pass_sheet(db, account)
+
+    def _pass_sheet(self, db: Session, account: Any) -> list[dict[str, Any]]:
+        from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
+        from hub.services.valid_passes import enterprise_valid_passes
+
+        rows = enterprise_valid_passes(db, account)  # re-checks the role; audited
+        db.commit()
+        if not rows:
+            return [text(t("line.sheet.empty"))]
+        pdf = render_pass_sheet([PassSheetItem.from_pass(p.text) for p in rows[:200]], per_page=4)
+        url = self._kept_link(db, "sheet", pdf)
         if len(rows) > 200:
             return [text(t("line.sheet.ready_first", n=len(rows), first=200, url=url))]
         return [text(t("line.sheet.ready", n=len(rows), url=url))]
+
+    def _venue_posters(self, db: Session, account: Any) -> list[dict[str, Any]]:
+        """The organisation's venue-code posters, read with the account's Scope again (its role may have
+        gone since the tap): the same file as the console's and REST's (`downloads.venue_posters`)."""
+        from hub.services import downloads
+        from hub.services.errors import DomainError
+        from hub.services.scope import Scope
+
+        if account.org_id is None:
+            return [text(t("line.sheet.role_lost"))]
+        try:
+            poster = downloads.venue_posters(db, Scope.of(account), org_id=account.org_id)
+        except DomainError:  # no venue code left, or no longer the organisation's admin
+            return [text(t("line.posters.none"))]
+        url = self._kept_link(db, "posters", poster.content)
+        return [text(t("line.posters.ready", url=url))]
+
+    def _kept_link(self, db: Session, kind: str, pdf: bytes) -> str:
+        """A PDF kept in this process for its link's lifetime, and that link (hub.line.links)."""
+        from hub.line.links import signed_url
+
+        token = secrets.token_urlsafe(16)
+        self.sheets.put(token, pdf)
+        return signed_url(context_of(db), kind, token)
 
     async def drain(self) -> None:
         """Wait until the inbox is worked off and slow work is done (tests, the benchmark, shutdown)."""
