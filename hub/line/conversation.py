@@ -57,7 +57,7 @@ class Incoming:
     """What the chat needs from a webhook event (built from the SDK's parsed event)."""
 
     channel: ChannelName
-    kind: str  # follow / unfollow / text / postback / other
+    kind: str  # follow / unfollow / text / postback / other; support_reply: the console's answer
     line_user_id: str
     text: str = ""
     data: dict[str, str] = field(default_factory=dict)
@@ -80,6 +80,11 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
         _set_step(db, incoming, None)
         caller, _ = caller_of(db, incoming.channel, incoming.line_user_id)
         return Outcome([m.greeting(incoming.channel)], menu=caller.primary.role if caller else "")
+    if incoming.kind == support.REPLY_KIND:
+        # The console answered this user's 詢問客服 (hub.services.support.reply): pushed, with the FAQ
+        # and 詢問客服 under it so the person can write back.
+        answer = t("line.support.answer", reply=incoming.text)
+        return Outcome([m.text(answer, quick_reply=m.faq_quick_reply(incoming.channel))])
     if incoming.kind == "unfollow":
         _set_step(db, incoming, None)  # the binding stays: unblocking the account finds it again
         return Outcome()

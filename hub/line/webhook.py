@@ -46,6 +46,7 @@ from hub.line.messages import text
 from hub.line.replies import Outcome
 from hub.line.words import t
 from hub.models.line import ChannelName, LineEvent
+from hub.services import support
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class LineService:
                 channel,
                 entry.kind,
                 entry.line_user_id,
-                text=(entry.content or "") if entry.kind == "text" else "",
+                text=(entry.content or "") if entry.kind in ("text", support.REPLY_KIND) else "",
                 data=parse_postback(entry.content or "") if entry.kind == "postback" else {},
             )
             row = LineEvent(
