@@ -61,6 +61,7 @@ class Incoming:
     line_user_id: str
     text: str = ""
     data: dict[str, str] = field(default_factory=dict)
+    display_name: str | None = None  # follow: the user's LINE display name, when LINE gave it
 
 
 def parse_postback(data: str) -> dict[str, str]:
@@ -79,7 +80,8 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
     if incoming.kind == "follow":
         _set_step(db, incoming, None)
         caller, _ = caller_of(db, incoming.channel, incoming.line_user_id)
-        return Outcome([m.greeting(incoming.channel)], menu=caller.primary.role if caller else "")
+        greeting = m.greeting(incoming.channel, incoming.display_name)
+        return Outcome([greeting], menu=caller.primary.role if caller else "")
     if incoming.kind == support.REPLY_KIND:
         # The console answered this user's 詢問客服 (hub.services.support.reply): pushed, with the FAQ
         # and 詢問客服 under it so the person can write back.

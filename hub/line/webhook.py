@@ -98,7 +98,10 @@ class LineService:
     async def process(self, entry: Taken) -> Worked:
         """Handle one stored event (once: `line_events`) and send what it answers."""
         channel = ChannelName(entry.channel)
-        todo = await asyncio.to_thread(self._handle_once, entry)
+        # The greeting says the person's LINE display name: asked before handling (an HTTP call has no
+        # place inside the transaction), tolerated when LINE does not give it.
+        name = await self.sender.display_name(channel, entry.line_user_id) if entry.kind == "follow" else None
+        todo = await asyncio.to_thread(self._handle_once, entry, name)
         if todo is None:
             return Worked(Result.LOST)
         sent = not todo.messages
@@ -132,7 +135,7 @@ class LineService:
         )
         return Worked(result, (delivered,) if sent and todo.messages else ())
 
-    def _handle_once(self, entry: Taken) -> _Todo | None:
+    def _handle_once(self, entry: Taken, display_name: str | None = None) -> _Todo | None:
         """In one transaction: keep the lease (None if it was lost), record the event and what it
         changed with the messages to send. An event recorded before (its inbox row was tried already,
         or purged and the event redelivered) is not handled again: only its undelivered messages go."""
@@ -166,6 +169,7 @@ class LineService:
                 entry.line_user_id,
                 text=(entry.content or "") if entry.kind in ("text", support.REPLY_KIND) else "",
                 data=parse_postback(entry.content or "") if entry.kind == "postback" else {},
+                display_name=display_name,
             )
             row = LineEvent(
                 channel=channel.value,

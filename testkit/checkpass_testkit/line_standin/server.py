@@ -12,6 +12,9 @@ What it does, and why each part is here:
   doubles a message.
 - Rich menus keep state: create, upload the image (its size must match the menu's), link per user,
   default menu, list, delete.
+- The profile API (`GET /v2/bot/profile/{userId}`) answers as LINE does: the profile of a user who
+  added the account as a friend (`set_profile`; the phone sets its people's), 404 for anyone else,
+  400 for what is not a user ID.
 - Faults: `inject(path_prefix, status, count)` makes the next `count` matching calls answer 429/500
   before doing anything, to test the hub's retries; `outage(seconds, hang=...)` makes every Messaging
   API call answer 500 for a while, each held `hang` seconds first (a platform that times out), as the
@@ -34,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import secrets
 import threading
 import time
@@ -47,6 +51,7 @@ from aiohttp import web
 from checkpass_testkit.line_standin.schema import load
 
 CONTROL_PREFIX = "/_standin"
+_USER_ID = re.compile(r"U[0-9a-f]{32}")  # LINE's user IDs
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ class _ChannelState:
     user_menus: dict[str, str] = field(default_factory=dict)
     default_menu: str | None = None
     retry_keys: dict[str, str] = field(default_factory=dict)
-    profiles: dict[str, str] = field(default_factory=dict)
+    profiles: dict[str, dict[str, str]] = field(default_factory=dict)  # user → profile fields but userId
 
 
 @dataclass
@@ -201,9 +206,20 @@ class StandIn:
             self._id_tokens[token] = {"sub": user_id, "name": name, "iat": now, "exp": exp, "aud": aud}
         return token
 
-    def set_profile(self, channel: str, user_id: str, display_name: str) -> None:
+    def set_profile(
+        self, channel: str, user_id: str, display_name: str, *, language: str | None = "zh-TW"
+    ) -> None:
+        """`user_id` is a friend of the channel's account with this profile (`GET /v2/bot/profile/{id}`)."""
+        profile = {"displayName": display_name}
+        if language:
+            profile["language"] = language
         with self._lock:
-            self._state[channel].profiles[user_id] = display_name
+            self._state[channel].profiles[user_id] = profile
+
+    def drop_profile(self, channel: str, user_id: str) -> None:
+        """`user_id` blocked the account (or was never a friend): the profile API answers 404."""
+        with self._lock:
+            self._state[channel].profiles.pop(user_id, None)
 
     def inject(self, path_prefix: str, status: int, count: int = 1) -> None:
         """The next `count` calls whose path starts with `path_prefix` answer `status` and do nothing."""
@@ -492,9 +508,16 @@ class StandIn:
         return response
 
     def _op_getProfile(self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any):
+        """As LINE answers: 400 for what is no user ID, 404 for a user who has not added the account as
+        a friend (or blocked it: here, whose profile was never set), else the profile, with `language`
+        and `pictureUrl` only when the user has them."""
         user_id = path.rsplit("/", 1)[1]
-        name = state.profiles.get(user_id, "LINE 使用者")
-        return web.json_response({"userId": user_id, "displayName": name, "language": "zh-TW"})
+        if not _USER_ID.fullmatch(user_id):
+            return _line_error(400, "The value for the 'userId' parameter is invalid")
+        profile = state.profiles.get(user_id)
+        if profile is None:
+            return _line_error(404)
+        return web.json_response({"userId": user_id, **profile})
 
     def _op_createRichMenu(
         self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
