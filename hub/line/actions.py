@@ -254,6 +254,26 @@ VISIT_LINES = 30  # visits listed in the chat; the count says how many more
 # answer `line.scan.not_on_roster` says so.
 
 
+def not_on_roster(db: Session, caller: Caller, account: User) -> Any:
+    """A station admin who taps 掃碼核實 off the roster: where on the roster page to add themselves, with
+    the name and mobile they are bound by (masked: the person knows them, the chat shows them masked),
+    and the page itself one tap away (a station not registered yet gets the registration form)."""
+    if account.org_id is None:
+        return station_register(db, caller, account)
+    how = t("line.scan.add_yourself", name=mask_name(account.name), mobile=mask_mobile(caller.mobile))
+    return Outcome(
+        [
+            m.text(t("line.scan.not_on_roster")),
+            link_bubble(
+                t("line.roster.manage_title"),
+                [how],
+                t("line.roster.manage_open"),
+                liff_url(db, "police", "police/roster"),
+            ),
+        ]
+    )
+
+
 def scan(db: Session, caller: Caller, account: User) -> Any:
     return Outcome(
         [
@@ -356,7 +376,8 @@ def run(db: Session, caller: Caller, action: str, data: dict[str, str]) -> Any:
             if handler in TAKES_DATA:
                 return handler(db, caller, account, data)
             return handler(db, caller, account)
-    if action == "scan" and caller.account(Role.STATION_ADMIN) is not None:
-        return Outcome([m.text(t("line.scan.not_on_roster"))])
+    station_admin = caller.account(Role.STATION_ADMIN)
+    if action == "scan" and station_admin is not None:
+        return not_on_roster(db, caller, station_admin)
     names = t("line.separator").join(role_label(r.value) for r in roles)
     return Outcome([m.text(t("line.action.only_for", roles=names))])
