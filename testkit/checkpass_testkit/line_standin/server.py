@@ -29,14 +29,19 @@ What it does, and why each part is here:
 - The LINE phone (`phone.py`, `/phone`): a browser page that shows each LINE user's chat, rich menu and
   LIFF pages as the LINE app would, and sends the hub signed webhooks (`attach_phone`).
 - Every call is recorded (`calls()`); a small control API under `/_standin/` offers the same to another
-  process (the `checkpass hub line chat` command, the demo).
+  process (the `checkpass hub line chat` command, the demo): calls, reply tokens, ID tokens, faults, the
+  menu a user sees, a user's conversation, the content of an image a user sends.
+- With a `state_file` (the demo's), what LINE keeps across a restart is kept there: rich menus and their
+  images, which menu each user has, the default menu, profiles. Calls, tokens and chats are not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
+import os
 import re
 import secrets
 import threading
@@ -44,6 +49,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -52,6 +58,18 @@ from checkpass_testkit.line_standin.schema import load
 
 CONTROL_PREFIX = "/_standin"
 _USER_ID = re.compile(r"U[0-9a-f]{32}")  # LINE's user IDs
+# Operations whose effect LINE keeps (saved to the state file when one is given)
+_KEPT_OPERATIONS = frozenset(
+    {
+        "createRichMenu",
+        "setRichMenuImage",
+        "deleteRichMenu",
+        "linkRichMenuIdToUser",
+        "unlinkRichMenuIdFromUser",
+        "setDefaultRichMenu",
+        "cancelDefaultRichMenu",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -146,9 +164,12 @@ class StandIn:
         reply_token_seconds: float = 60.0,
         id_token_seconds: float = 3600.0,
         check_every: int = 1,
+        state_file: Path | None = None,
     ) -> None:
         """`check_every`: check one request body in N against the spec (tests: every one; bench/line.py
-        samples, because checking a reply costs the machine more than the hub spends on the event)."""
+        samples, because checking a reply costs the machine more than the hub spends on the event).
+        `state_file`: where what LINE keeps across a restart of the demo is kept (rich menus with their
+        images, which menu each user has, the default menu, profiles); None keeps it in memory only."""
         self._by_token = {token: name for name, token in channels.items()}
         self._state = {name: _ChannelState() for name in channels}
         self.login_channel_id = login_channel_id
@@ -167,6 +188,10 @@ class StandIn:
         self._calls: list[Call] = []
         self._lock = threading.Lock()
         self._spec = load("messaging-api")
+        self._state_file = state_file
+        self._contents: dict[str, tuple[bytes, str]] = {}  # message id → what a user sent (image)
+        if state_file is not None and state_file.exists():
+            self._load_state(state_file)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -215,11 +240,24 @@ class StandIn:
             profile["language"] = language
         with self._lock:
             self._state[channel].profiles[user_id] = profile
+            self._save_state()
 
     def drop_profile(self, channel: str, user_id: str) -> None:
         """`user_id` blocked the account (or was never a friend): the profile API answers 404."""
         with self._lock:
             self._state[channel].profiles.pop(user_id, None)
+            self._save_state()
+
+    def add_content(self, channel: str, message_id: str, data: bytes, content_type: str) -> None:
+        """What a user sent in message `message_id` (an image), for `GET /v2/bot/message/{id}/content`."""
+        with self._lock:
+            self._contents[f"{channel}:{message_id}"] = (data, content_type)
+
+    def content_ids(self, channel: str) -> list[str]:
+        """The message ids whose content (`add_content`) the stand-in keeps, oldest first."""
+        with self._lock:
+            prefix = channel + ":"
+            return [key[len(prefix) :] for key in self._contents if key.startswith(prefix)]
 
     def inject(self, path_prefix: str, status: int, count: int = 1) -> None:
         """The next `count` calls whose path starts with `path_prefix` answer `status` and do nothing."""
@@ -474,7 +512,50 @@ class StandIn:
         if handler is None:
             return web.json_response({}), body
         with self._lock:
-            return handler(request, self._state[channel], channel, path, body), body
+            response = handler(request, self._state[channel], channel, path, body)
+            if operation_id in _KEPT_OPERATIONS and response.status // 100 == 2:
+                self._save_state()
+            return response, body
+
+    # --- what LINE keeps across a restart (the demo's state file) ---
+
+    def _save_state(self) -> None:
+        """Write the kept state (under the lock): to a new file, then renamed over the old one."""
+        if self._state_file is None:
+            return
+        kept = {
+            channel: {
+                "richMenus": {
+                    key: {
+                        "request": menu.request,
+                        "image": base64.b64encode(menu.image).decode() if menu.image else None,
+                        "contentType": menu.content_type,
+                    }
+                    for key, menu in state.rich_menus.items()
+                },
+                "userMenus": state.user_menus,
+                "defaultMenu": state.default_menu,
+                "profiles": state.profiles,
+            }
+            for channel, state in self._state.items()
+        }
+        partial = self._state_file.with_name(self._state_file.name + ".partial")
+        partial.write_text(json.dumps(kept, ensure_ascii=False))
+        os.replace(partial, self._state_file)
+
+    def _load_state(self, path: Path) -> None:
+        kept = json.loads(path.read_text())
+        for channel, saved in kept.items():
+            if channel not in self._state:
+                continue  # a channel the demo no longer runs
+            state = self._state[channel]
+            for key, menu in saved.get("richMenus", {}).items():
+                image = base64.b64decode(menu["image"]) if menu.get("image") else None
+                state.rich_menus[key] = _RichMenu(menu["request"], image, menu.get("contentType"))
+            state.user_menus = {u: m for u, m in saved.get("userMenus", {}).items() if m in state.rich_menus}
+            default = saved.get("defaultMenu")
+            state.default_menu = default if default in state.rich_menus else None
+            state.profiles = dict(saved.get("profiles", {}))
 
     # Each _op_ runs under the lock with the validated body.
 
@@ -518,6 +599,15 @@ class StandIn:
         if profile is None:
             return _line_error(404)
         return web.json_response({"userId": user_id, **profile})
+
+    def _op_getMessageContent(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        """What a user sent (an image): kept by `add_content` for the message id its event names."""
+        content = self._contents.get(f"{channel}:{path.split('/')[4]}")
+        if content is None:
+            return _line_error(404)
+        return web.Response(body=content[0], content_type=content[1])
 
     def _op_createRichMenu(
         self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
@@ -719,6 +809,27 @@ class StandIn:
             return web.json_response({"idToken": token})
         if what == "/faults" and request.method == "POST":
             self.inject(str(data["path"]), int(data["status"]), int(data.get("count", 1)))
+            return web.json_response({})
+        if what.startswith("/menu/") and request.method == "GET":
+            _, _, channel, user_id = what.split("/", 3)
+            return web.json_response(
+                {"menu": self.menu_of(channel, user_id) if channel in self._state else None}
+            )
+        if what.startswith("/conversation/") and request.method == "GET":
+            _, _, channel, user_id = what.split("/", 3)
+            if channel not in self._state:
+                return web.json_response({"message": "unknown channel"}, status=400)
+            said = self.conversation(channel, user_id)
+            since = int(request.query.get("since", "0"))
+            return web.json_response({"messages": [m for _, m in said[since:]], "next": len(said)})
+        if what == "/contents" and request.method == "POST":
+            channel = str(data.get("channel", ""))
+            if channel not in self._state:
+                return web.json_response({"message": "unknown channel"}, status=400)
+            content = base64.b64decode(str(data.get("data", "")))
+            self.add_content(
+                channel, str(data["messageId"]), content, str(data.get("contentType", "image/jpeg"))
+            )
             return web.json_response({})
         if what.startswith("/linked-menu/") and request.method == "GET":
             _, _, channel, user_id = what.split("/", 3)
