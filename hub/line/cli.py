@@ -37,7 +37,7 @@ def register(commands: Any) -> None:
     line = commands.add_parser("line", help="the LINE official accounts (docs/line.md)")
     sub = line.add_subparsers(dest="line_command", metavar="LINE_COMMAND")
     sub.required = True
-    setup = sub.add_parser("setup-menus", help="create the rich menus per role (replaces older ones)")
+    setup = sub.add_parser("setup-menus", help="create the rich menus per role (keeps unchanged ones)")
     setup.add_argument("--channel", choices=[c.value for c in ChannelName], help="default: every configured")
     setup.set_defaults(func=cmd_setup_menus)
     chat = sub.add_parser("chat", help="chat with the hub as a LINE user through the LINE stand-in")
