@@ -54,6 +54,7 @@ def register(commands: Any) -> None:
     what.add_argument("--press", type=int, metavar="N", help="tap button N of the user's rich menu")
     what.add_argument("--sticker", metavar="PACKAGE:STICKER", help="send a sticker (empty: LINE's 446:1988)")
     what.add_argument("--image", metavar="FILE", help="send an image (.png, .jpg, .gif)")
+    chat.add_argument("--name", help="the user's LINE display name (the greeting says it; default: none)")
     chat.add_argument(
         "--late", type=float, default=LATE_SECONDS, help="seconds to wait for pushes after the answer"
     )
@@ -362,6 +363,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings | None = None) -> int:
     late = float(getattr(args, "late", None) or LATE_SECONDS)
     with httpx.Client(timeout=30) as http:
         chat = Chat(http, standin, hub_url, channel, args.user, channels[channel].secret)
+        if getattr(args, "name", None):  # the user's LINE profile, which the profile API answers with
+            profile = {"channel": channel.value, "userId": args.user, "displayName": args.name}
+            http.post(f"{standin}/_standin/profiles", json=profile).raise_for_status()
         if args.follow:
             return chat.send("follow", late=late)
         if args.say is not None:

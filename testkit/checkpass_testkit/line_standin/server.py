@@ -30,7 +30,7 @@ What it does, and why each part is here:
   LIFF pages as the LINE app would, and sends the hub signed webhooks (`attach_phone`).
 - Every call is recorded (`calls()`); a small control API under `/_standin/` offers the same to another
   process (the `checkpass hub line chat` command, the demo): calls, reply tokens, ID tokens, faults, the
-  menu a user sees, a user's conversation, the content of an image a user sends.
+  menu a user sees, a user's conversation, the content of an image a user sends, a user's profile.
 - With a `state_file` (the demo's), what LINE keeps across a restart is kept there: rich menus and their
   images, which menu each user has, the default menu, profiles. Calls, tokens and chats are not.
 """
@@ -822,6 +822,12 @@ class StandIn:
             said = self.conversation(channel, user_id)
             since = int(request.query.get("since", "0"))
             return web.json_response({"messages": [m for _, m in said[since:]], "next": len(said)})
+        if what == "/profiles" and request.method == "POST":
+            channel, user_id = str(data.get("channel", "")), str(data.get("userId", ""))
+            if channel not in self._state or not _USER_ID.fullmatch(user_id):
+                return web.json_response({"message": "unknown channel or not a user ID"}, status=400)
+            self.set_profile(channel, user_id, str(data.get("displayName", "")) or "LINE 使用者")
+            return web.json_response({})
         if what == "/contents" and request.method == "POST":
             channel = str(data.get("channel", ""))
             if channel not in self._state:

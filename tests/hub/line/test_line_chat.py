@@ -66,6 +66,8 @@ def test_the_menu_its_buttons_and_the_late_sheet_push(
     )
     assert issued.status_code == 201, issued.text
 
+    greeting = _chat(settings, served_hub, capsys, follow=True, name="可愛")
+    assert "\n可愛，您好！\n\n防疫城市管理期間" in greeting
     guest_menu = _chat(settings, served_hub, capsys, menu=True)
     assert "選單：checkpass:enterprise:guest" in guest_menu
     assert "[1] 註冊登入 → postback a=register，聊天室顯示「註冊登入」" in guest_menu
