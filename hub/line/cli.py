@@ -29,8 +29,9 @@ from typing import Any
 import httpx
 
 from hub.core.config import Settings, get_settings
+from hub.core.vocabulary import ChannelName
 from hub.line.channels import configured_channels
-from hub.models.line import ChannelName
+from hub.line.words import t
 
 
 def register(commands: Any) -> None:
@@ -158,7 +159,7 @@ def render(message: dict[str, Any]) -> str:
         lines.append(f"[{message.get('altText', 'Flex')}]")
         lines.extend(_flex_texts(message.get("contents", {})))
     elif kind == "image":
-        lines.append(f"[圖片] {message.get('originalContentUrl', '')}")
+        lines.append(t("line.cli.image", url=message.get("originalContentUrl", "")))
     elif kind == "template":
         lines.append(f"[{message.get('altText', '')}]")
     else:
@@ -193,17 +194,19 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024  # LINE's limit for an image a user sends
 LATE_SECONDS = 5.0  # how long a one-shot command waits for pushes after the answer (the sheet link)
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
-CHAT_HELP = (
-    "輸入訊息送出；/menu 看選單，/press N 點選單第 N 格，/tap DATA 送出按鈕資料，/sticker [套件 貼圖]，"
-    "/image 檔案，/follow 加入好友，Ctrl-D 結束"
-)
+
+def chat_help() -> str:
+    """What a person may type in the interactive chat (the catalogue's words, the commands as typed)."""
+    prompt = t("line.cli.prompt", tap="/tap DATA", follow="/follow", end="Ctrl-D")
+    more = t("line.cli.more", menu="/menu", press="/press N", sticker="/sticker", image="/image FILE")
+    return prompt + "\n" + more
 
 
 def menu_lines(menu: dict[str, Any] | None) -> list[str]:
     """The rich menu a user sees, one numbered line per button, with what tapping it sends."""
     if not menu:
-        return ["（沒有選單）"]
-    lines = [f"選單：{menu.get('name', '')}（{menu.get('chatBarText', '')}）"]
+        return [t("line.cli.no_menu")]
+    lines = [t("line.cli.menu", name=menu.get("name", ""), bar=menu.get("chatBarText", ""))]
     for number, area in enumerate(menu_areas(menu), start=1):
         action = area.get("action", {})
         kind = action.get("type")
@@ -211,11 +214,11 @@ def menu_lines(menu: dict[str, Any] | None) -> list[str]:
         if kind == "postback":
             sends = f"postback {action.get('data', '')}"
             if action.get("displayText"):
-                sends += f"，聊天室顯示「{action['displayText']}」"
+                sends += t("line.cli.shown_as", text=action["displayText"])
         elif kind == "message":
-            sends = f"文字「{action.get('text', '')}」"
+            sends = t("line.cli.sends_text", text=action.get("text", ""))
         elif kind == "uri":
-            sends = f"開啟 {action.get('uri', '')}"
+            sends = t("line.cli.opens", uri=action.get("uri", ""))
         else:
             sends = str(kind)
         lines.append(f"  [{number}] {label} → {sends}")
@@ -314,7 +317,7 @@ class Chat:
             return self.send("postback", late=late, data=action.get("data", ""))
         if action.get("type") == "message":
             return self.send("message", late=late, text=action.get("text", ""))
-        print(f"（開啟 {action.get('uri', '')}）")
+        print(t("line.cli.opens", uri=action.get("uri", "")))
         return 0
 
     def sticker(self, package: str, sticker: str, late: float) -> int:
@@ -387,7 +390,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
 def _interactive(chat: Chat) -> int:
     """Lines from standard input; pushes that come while the person types are shown as they come."""
-    print(CHAT_HELP, file=sys.stderr)
+    print(chat_help(), file=sys.stderr)
     chat.show_menu()
     stop = threading.Event()
 
@@ -420,7 +423,7 @@ def _interactive(chat: Chat) -> int:
             elif command == "/image" and rest:
                 chat.image(Path(rest.strip()).expanduser(), 0.0)
             elif words.startswith("/") and command in ("/tap", "/press", "/image"):
-                print(CHAT_HELP, file=sys.stderr)
+                print(chat_help(), file=sys.stderr)
             else:
                 chat.send("message", text=words)
     finally:

@@ -15,7 +15,8 @@ from hub.api.routes.auth import TokenOut, UserOut
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.models.organisations import Organisation, RegistrationClaim, ReviewState
+from hub.core.vocabulary import ReviewState
+from hub.models.organisations import Organisation, RegistrationClaim
 from hub.models.rosters import Employee
 from hub.responses import file_response
 from hub.services import downloads, enterprise_scope, enterprises, identity
