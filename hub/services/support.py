@@ -131,7 +131,7 @@ def _replies(db: Session, rows: Sequence[LineSupportMessage]) -> dict[int, tuple
 
 def reply(db: Session, actor: User, message_id: int, text: str, *, client_ip: str | None = None) -> None:
     """Answer a support message in LINE: the answer is handed to the LINE inbox as the person's next
-    event (hub.line.inbox), so it is pushed in order with their other events, once (the push's retry key
+    event (hub.jobs.line_inbox), so it is pushed in order with their other events, once (the push's retry key
     is the reply's id), and tried again while LINE cannot be reached. The message is then handled.
     Audited (the answer's length, never its words: they may name the person)."""
     _require_admin(actor)
