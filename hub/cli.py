@@ -687,7 +687,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:  # a product install: the stand-in is test equipment (testkit/)
         raise _usage(f"the demo needs the LINE stand-in: pip install -e ./testkit ({exc})") from None
 
-    settings, _standin = start_standin(settings, args.host, args.port + 1)
+    # LINE's side is kept in the demo's folder too: after a restart each user has the menu they had
+    settings, _standin = start_standin(settings, args.host, args.port + 1, directory / "line-standin.json")
     load_or_create_secret(settings, create=True)
     ensure_keys(settings)
     app = create_app(settings)

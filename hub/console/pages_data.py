@@ -1,5 +1,5 @@
 """Dashboard, queries (docs/requirements.md, 3), audit log viewer and the LINE support messages
-(hub.services.support).
+(hub.services.support: read, marked handled, answered in LINE).
 
 Queries call the register services with the caller's Scope (`hub.services.queries.read_*`): they hold
 the rules for who may query what (own organisation, unmask permission) and audit every query.
@@ -362,6 +362,29 @@ def support_page(
         client_ip=client_ip(page.request),
     )
     return page.render("support.html", messages=messages, **context)
+
+
+def _refused_support(page: Page) -> Response:
+    """The open messages again, with why the answer was refused (empty, too long, answered already)."""
+    assert page.refusal is not None
+    messages = support.list_support_messages(page.db, page.user, unhandled_only=False, limit=200)
+    context = {"everything": True, "values": {"unmask": False, "reason": ""}, "message": page.refusal.message}
+    return page.render("support.html", status_code=page.refusal.status, messages=messages, **context)
+
+
+@router.post("/support/{message_id}/reply", response_class=HTMLResponse)
+@shows_refusals(_refused_support)
+def support_reply(message_id: int, form: Form, page: Page = Depends(needs_hub_admin)) -> Response:
+    # The answer reaches the person by push through the LINE inbox (hub.services.support.reply).
+    words = form.get("reply")
+    support.reply(
+        page.db,
+        page.user,
+        message_id,
+        words if isinstance(words, str) else "",
+        client_ip=client_ip(page.request),
+    )
+    return page.redirect(f"{PREFIX}/support?show=all", done="support_replied")
 
 
 @router.post("/support/{message_id}/handled", response_class=HTMLResponse)

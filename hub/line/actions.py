@@ -31,6 +31,7 @@ from hub.services.valid_passes import own_valid_passes
 if TYPE_CHECKING:  # rows the services hand over, named in annotations only
     from hub.models.identity import User
     from hub.models.passes import Pass
+    from hub.models.venues import Venue
 
 # --- employees' passes ---
 
@@ -197,9 +198,69 @@ def venue_apply(db: Session, caller: Caller, account: User) -> Any:
                 t("line.venues.apply_open"),
                 liff_url(db, caller.channel.value, f"{caller.channel.value}/venues"),
             ),
-            m.text(t("line.venues.existing") + "\n" + "\n".join(lines)),
+            m.text(
+                t("line.venues.existing") + "\n" + "\n".join(lines),
+                quick_reply=_venue_items(existing) if existing else None,
+            ),
         ]
     )
+
+
+def _venue_items(existing: list[Venue]) -> dict[str, Any]:
+    """What an organisation's admin can do next with its venue codes: print them, read their visits."""
+    items = [
+        m.postback(t("line.posters.label"), "venue_posters"),
+        *(
+            m.postback(t("line.visits.label", name=v.name), "venue_visits", v=v.id)
+            for v in existing[: QUICK_REPLY_ITEMS - 1]
+        ),
+    ]
+    return {"items": [{"type": "action", "action": item} for item in items]}
+
+
+def venue_posters(db: Session, caller: Caller, account: User) -> Any:
+    """下載列印實聯碼: the organisation's venue-code posters (one A4 page each). Rendering is slow, so the
+    reply says so and the signed link comes by push (hub.line.webhook runs `later`, as for the pass
+    sheet). Whose posters is the account's own organisation: nothing in the postback names one."""
+    assert account.org_id is not None  # run() sends a station admin without a station to registration
+    _, existing = venues.list_venues(db, Scope.of(account), org_id=account.org_id)
+    if not existing:
+        return venue_apply(db, caller, account)
+    return Outcome([m.text(t("line.posters.making", n=len(existing)))], later=("venue_posters", account.id))
+
+
+def venue_visits(db: Session, caller: Caller, account: User, data: dict[str, str]) -> Any:
+    """A venue's visits of the retention window (28 days), masked, read through the service the console
+    and REST use (`venues.venue_visits`: its organisation's admins only; audited). The postback names
+    the venue by id; a venue of another organisation, or none, gets one answer and nothing is read."""
+    assert account.org_id is not None
+    scope = Scope.of(account)
+    _, existing = venues.list_venues(db, scope, org_id=account.org_id)
+    wanted = data.get("v", "")
+    venue = next((v for v in existing if wanted.isdigit() and v.id == int(wanted)), None)
+    if venue is None:
+        if not existing:
+            return venue_apply(db, caller, account)
+        days = context_of(db).settings.retention_days
+        head = t("line.visits.choose", days=days) if not wanted else t("line.visits.unknown")
+        return Outcome([m.text(head, quick_reply=_venue_items(existing))])
+    rows = venues.venue_visits(db, scope, venue_id=venue.id)  # audited (query.venue_visits)
+    days = context_of(db).settings.retention_days
+    lines = [
+        t("line.visits.line", time=taipei(v.visited_at), mobile=mask_mobile(v.mobile))
+        for v in rows[:VISIT_LINES]
+    ]
+    more = ""
+    if len(rows) > VISIT_LINES:
+        more = "\n" + t("line.visits.more", n=len(rows) - VISIT_LINES, shown=VISIT_LINES)
+    head = t("line.visits.head", name=venue.name, days=days, n=len(rows))
+    return Outcome(
+        [m.text(head + ("\n" + "\n".join(lines) if lines else "") + more, quick_reply=_venue_items(existing))]
+    )
+
+
+QUICK_REPLY_ITEMS = 13  # LINE's limit for one message's quick replies
+VISIT_LINES = 30  # visits listed in the chat; the count says how many more
 
 
 # --- police ---
@@ -208,6 +269,26 @@ def venue_apply(db: Session, caller: Caller, account: User) -> Any:
 # A station admin is not a duty officer until on the roster; the roster is read at every tap, so adding
 # oneself with the name and mobile bound here is all it takes (hub.services.line_bindings.accounts_of): the
 # answer `line.scan.not_on_roster` says so.
+
+
+def not_on_roster(db: Session, caller: Caller, account: User) -> Any:
+    """A station admin who taps 掃碼核實 off the roster: where on the roster page to add themselves, with
+    the name and mobile they are bound by (masked: the person knows them, the chat shows them masked),
+    and the page itself one tap away (a station not registered yet gets the registration form)."""
+    if account.org_id is None:
+        return station_register(db, caller, account)
+    how = t("line.scan.add_yourself", name=mask_name(account.name), mobile=mask_mobile(caller.mobile))
+    return Outcome(
+        [
+            m.text(t("line.scan.not_on_roster")),
+            link_bubble(
+                t("line.roster.manage_title"),
+                [how],
+                t("line.roster.manage_open"),
+                liff_url(db, "police", "police/roster"),
+            ),
+        ]
+    )
 
 
 def scan(db: Session, caller: Caller, account: User) -> Any:
@@ -276,7 +357,9 @@ def checks(db: Session, caller: Caller, account: User) -> Any:
     )
 
 
-Action = Callable[[Session, Caller, "User"], Any]  # a menu item: (db, caller, account) → its answer
+Action = Callable[..., Any]  # (db, caller, account), and the postback's data for those in TAKES_DATA
+# Items whose postback names more than the action (a venue id: never a person's); the rest ignore it.
+TAKES_DATA: frozenset[Action] = frozenset({venue_visits})
 ACTIONS: dict[str, tuple[tuple[Role, ...], Action]] = {
     "pass_show": ((Role.EMPLOYEE, Role.ENTERPRISE_ADMIN), pass_show),
     "pass_download": ((Role.EMPLOYEE, Role.ENTERPRISE_ADMIN), pass_download),
@@ -284,6 +367,8 @@ ACTIONS: dict[str, tuple[tuple[Role, ...], Action]] = {
     "pass_list": ((Role.ENTERPRISE_ADMIN,), pass_list),
     "venue_apply": ((Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN), venue_apply),
     "scan": ((Role.OFFICER,), scan),
+    "venue_posters": ((Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN), venue_posters),
+    "venue_visits": ((Role.ENTERPRISE_ADMIN, Role.STATION_ADMIN), venue_visits),
     "duty_roster": ((Role.STATION_ADMIN,), duty_roster),
     "checks": ((Role.STATION_ADMIN,), checks),
     "data_reads": (
@@ -305,8 +390,11 @@ def run(db: Session, caller: Caller, action: str, data: dict[str, str]) -> Any:
         if account is not None:
             if role is Role.STATION_ADMIN and account.org_id is None:
                 return station_register(db, caller, account)
+            if handler in TAKES_DATA:
+                return handler(db, caller, account, data)
             return handler(db, caller, account)
-    if action == "scan" and caller.account(Role.STATION_ADMIN) is not None:
-        return Outcome([m.text(t("line.scan.not_on_roster"))])
+    station_admin = caller.account(Role.STATION_ADMIN)
+    if action == "scan" and station_admin is not None:
+        return not_on_roster(db, caller, station_admin)
     names = t("line.separator").join(role_label(r.value) for r in roles)
     return Outcome([m.text(t("line.action.only_for", roles=names))])

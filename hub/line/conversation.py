@@ -50,6 +50,12 @@ log = logging.getLogger(__name__)
 _CODE = re.compile(r"\d{6}")
 # What a person may type instead of tapping 註冊 登入 (in either language of the catalogue).
 REGISTER_WORDS = words_of("line.words.register")
+# Typed words for the venue-code items of an organisation's admins (no rich-menu button: both admin menus
+# are full; 申請實聯碼's answer offers them as quick replies).
+TYPED_ACTIONS = {
+    **{word: "venue_posters" for word in words_of("line.words.venue_posters")},
+    **{word: "venue_visits" for word in words_of("line.words.venue_visits")},
+}
 
 # Actions every caller may ask for; the rest need a bound caller and go to `hub.line.actions`.
 OPEN_ACTIONS = {"register", "faq", "support", "help"}
@@ -60,10 +66,11 @@ class Incoming:
     """What the chat needs from a webhook event (built from the SDK's parsed event)."""
 
     channel: ChannelName
-    kind: str  # follow / unfollow / text / postback / other
+    kind: str  # follow / unfollow / text / postback / other; support_reply: the console's answer
     line_user_id: str
     text: str = ""
     data: dict[str, str] = field(default_factory=dict)
+    display_name: str | None = None  # follow: the user's LINE display name, when LINE gave it
 
 
 def parse_postback(data: str) -> dict[str, str]:
@@ -82,7 +89,13 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
     if incoming.kind == "follow":
         _set_step(db, incoming, None)
         caller, _ = caller_of(db, incoming.channel, incoming.line_user_id)
-        return Outcome([m.greeting(incoming.channel)], menu=caller.primary.role if caller else "")
+        greeting = m.greeting(incoming.channel, incoming.display_name)
+        return Outcome([greeting], menu=caller.primary.role if caller else "")
+    if incoming.kind == support.REPLY_KIND:
+        # The console answered this user's 詢問客服 (hub.services.support.reply): pushed, with the FAQ
+        # and 詢問客服 under it so the person can write back.
+        answer = t("line.support.answer", reply=incoming.text)
+        return Outcome([m.text(answer, quick_reply=m.faq_quick_reply(incoming.channel))])
     if incoming.kind == "unfollow":
         _set_step(db, incoming, None)  # the binding stays: unblocking the account finds it again
         return Outcome()
@@ -155,6 +168,8 @@ def _text(db: Session, incoming: Incoming, caller: Caller | None) -> Outcome:
         return _open_action(db, incoming, caller, "register")
     if words in DATA_READ_WORDS and caller is not None:
         return actions.run(db, caller, "data_reads", {})
+    if words in TYPED_ACTIONS and caller is not None:
+        return actions.run(db, caller, TYPED_ACTIONS[words], {})
     if words == m.SUPPORT_QUESTION:
         return _open_action(db, incoming, caller, "support")
     faq = m.FAQ_BY_QUESTION.get(words)

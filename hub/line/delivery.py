@@ -45,6 +45,7 @@ MAX_ATTEMPTS = 5
 BASE_DELAY = 0.1
 MAX_DELAY = 2.0
 CALL_TIMEOUT = 10.0  # seconds for one call to LINE (the SDK's own default would wait 5 minutes)
+PROFILE_TIMEOUT = 3.0  # the greeting's display name waits this long at most, once, then goes without
 
 
 class Pushed(enum.Enum):
@@ -157,3 +158,27 @@ class Sender:
         except Unreachable:
             log.warning("LINE push got no answer; kept in the outbox for a later try")
             return Pushed.FAILED
+
+    async def display_name(self, channel: ChannelName, user_id: str) -> str | None:
+        """The user's LINE display name (the profile API), or None: the greeting goes without it when
+        LINE refuses (404: not a friend, blocked), fails or is slow. One try, no retries: a name is a
+        courtesy, the answer must not wait for it."""
+        api = self.api(channel)
+        try:
+            profile = await asyncio.wait_for(api.get_profile(user_id), PROFILE_TIMEOUT)
+        except Exception as exc:  # any failure is the same to the greeting: no name
+            log.info("LINE profile not read (%s)", getattr(exc, "status", type(exc).__name__))
+            return None
+        return shown_name(getattr(profile, "display_name", None))
+
+
+MAX_DISPLAY_NAME = 20  # LINE's own limit for a display name
+
+
+def shown_name(name: object) -> str | None:
+    """A display name fit to be said back: one line of printable characters, at most 20; None if empty."""
+    if not isinstance(name, str):
+        return None
+    kept = "".join(c if c.isprintable() else " " for c in name)
+    words = " ".join(kept.split())[:MAX_DISPLAY_NAME]
+    return words or None

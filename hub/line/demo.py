@@ -7,6 +7,7 @@ terminal with the command `demo_lines` prints."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from pydantic import SecretStr
 
@@ -42,9 +43,12 @@ def demo_people() -> list[Person]:
     ]
 
 
-def start_standin(settings: Settings, host: str, port: int) -> tuple[Settings, StandIn]:
-    """Start the stand-in and return settings pointing both channels and LINE Login at it."""
-    standin = StandIn(DEMO_TOKENS, login_channel_id=DEMO_LOGIN_CHANNEL_ID)
+def start_standin(
+    settings: Settings, host: str, port: int, state_file: Path | None = None
+) -> tuple[Settings, StandIn]:
+    """Start the stand-in and return settings pointing both channels and LINE Login at it. `state_file`:
+    where the stand-in keeps what LINE keeps (menus, which menu each user has) across demo restarts."""
+    standin = StandIn(DEMO_TOKENS, login_channel_id=DEMO_LOGIN_CHANNEL_ID, state_file=state_file)
     url = standin.start(host, port)
     configured = settings.model_copy(
         update={

@@ -1,5 +1,5 @@
 """What a signed link (hub.line.links) serves: a pass's QR image, its printable PDF, an enterprise's
-sheet rendered for the chat (kept in memory for the link's lifetime)."""
+sheet or its venue-code posters rendered for the chat (kept in memory for the link's lifetime)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ def _gone(detail: str) -> Response:
 
 
 def serve(db: Session, service: Any, kind: str, ident: str) -> Response:
-    if kind == "sheet":
+    if kind in ("sheet", "posters"):  # made for the chat and kept for the link's lifetime (webhook.py)
         pdf = service.sheets.get(ident) if service is not None else None
         if pdf is None:
             return _gone("this sheet is no longer kept; ask for it again in the chat")
-        return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})
+        headers = {"Cache-Control": "no-store"}
+        if kind == "posters":
+            headers["Content-Disposition"] = 'inline; filename="venue-codes.pdf"'
+        return Response(pdf, media_type="application/pdf", headers=headers)
     record = servable_pass(db, ident)
     if record is None:
         return _gone("the pass is no longer valid")

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from hub.context import HubContext
 
 LINK_SECONDS = 600
-KINDS = ("qr", "preview", "pdf", "sheet")
+KINDS = ("qr", "preview", "pdf", "sheet", "posters")
 
 router = APIRouter(prefix="/line/files", tags=["line"], include_in_schema=False)
 

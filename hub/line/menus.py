@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from linebot.v3.messaging import ApiException, RichMenuRequest
 from PIL import Image, ImageDraw, ImageFont
@@ -148,16 +149,25 @@ def draw(channel: ChannelName, key: str) -> bytes:
 
 
 async def setup_menus(sender: Sender, channel: ChannelName) -> dict[str, str]:
-    """Replace this channel's menus: create, upload images, guest menu as default. Returns key → id."""
+    """Make this channel's menus what `MENUS` says: a menu LINE already has with the same buttons and
+    image is kept (so the users linked to it keep it, in LINE as across a demo restart); the others are
+    created, their images uploaded, and the old ones deleted. The guest menu is the default. Returns
+    key → id."""
     api, blob = sender.api(channel), sender.blob(channel)
     old = await with_retries(lambda: api.get_rich_menu_list(), "rich menu list")
+    ours = [menu for menu in old.richmenus or [] if menu.name.startswith(f"checkpass:{channel.value}:")]
     made: dict[str, str] = {}
     for (menu_channel, key), _ in MENUS.items():
         if menu_channel is not channel:
             continue
-        request = RichMenuRequest.from_dict(menu_request(channel, key))
-        created = await with_retries(lambda r=request: api.create_rich_menu(r), "create rich menu")
+        wanted = menu_request(channel, key)
         image = draw(channel, key)
+        kept = await _same_menu(blob, [m for m in ours if m.name == wanted["name"]], wanted, image)
+        if kept is not None:
+            made[key] = kept
+            continue
+        request = RichMenuRequest.from_dict(wanted)
+        created = await with_retries(lambda r=request: api.create_rich_menu(r), "create rich menu")
         await with_retries(
             lambda i=created.rich_menu_id, d=image: blob.set_rich_menu_image(
                 i, d, _headers={"Content-Type": "image/png"}
@@ -166,13 +176,30 @@ async def setup_menus(sender: Sender, channel: ChannelName) -> dict[str, str]:
         )
         made[key] = created.rich_menu_id
     await with_retries(lambda: api.set_default_rich_menu(made[GUEST]), "default rich menu")
-    for menu in old.richmenus or []:
-        if menu.name.startswith(f"checkpass:{channel.value}:"):
-            try:
-                await api.delete_rich_menu(menu.rich_menu_id)
-            except ApiException as exc:  # already gone: fine
-                log.info("old rich menu not deleted (%s)", exc.status)
+    for menu in ours:
+        if menu.rich_menu_id in made.values():
+            continue
+        try:
+            await api.delete_rich_menu(menu.rich_menu_id)
+        except ApiException as exc:  # already gone: fine
+            log.info("old rich menu not deleted (%s)", exc.status)
     return made
+
+
+async def _same_menu(blob: Any, candidates: list[Any], wanted: dict[str, Any], image: bytes) -> str | None:
+    """The id of a menu among `candidates` with exactly the wanted areas, size and image, else None."""
+    shape = RichMenuRequest.from_dict(wanted).to_dict()
+    for menu in candidates:
+        have = {k: v for k, v in menu.to_dict().items() if k != "richMenuId"}
+        if have != shape:
+            continue
+        try:
+            stored = await with_retries(lambda i=menu.rich_menu_id: blob.get_rich_menu_image(i), "menu image")
+        except ApiException:  # no image (an interrupted setup): not this one
+            continue
+        if bytes(stored) == image:
+            return str(menu.rich_menu_id)
+    return None
 
 
 class MenuLinker:

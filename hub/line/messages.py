@@ -98,8 +98,14 @@ def text(body: str, *, quick_reply: dict[str, Any] | None = None) -> Message:
     return message
 
 
-def greeting(channel: ChannelName) -> Message:
-    return text(GREETING, quick_reply=faq_quick_reply(channel))
+def greeting(channel: ChannelName, display_name: str | None = None) -> Message:
+    """The follow greeting; by the person's LINE display name when LINE gave it (hub.line.delivery)."""
+    words = GREETING
+    if display_name:
+        # the catalogue's greeting opens with its own 您好！ paragraph: the named one takes its place
+        _, _, rest = GREETING.partition("\n\n")
+        words = t("line.greeting_named", name=display_name) + ("\n\n" + rest if rest else "")
+    return text(words, quick_reply=faq_quick_reply(channel))
 
 
 def faq_answer(channel: ChannelName, key: str) -> Message:

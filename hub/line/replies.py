@@ -19,7 +19,8 @@ from hub.line import messages as m
 class Outcome:
     messages: list[m.Message] = field(default_factory=list)
     menu: str | None = None  # a role value: link that role's rich menu; "" → the unregistered menu
-    later: Any = None  # slow work done after the reply, its result pushed: ("sheet", account id)
+    # slow work done after the reply, its result pushed: ("sheet" | "venue_posters", account id)
+    later: Any = None
 
 
 def taipei(moment: dt.datetime) -> str:

@@ -43,7 +43,7 @@ from hub.line.menus import MenuLinker
 from hub.line.messages import text
 from hub.line.replies import Outcome
 from hub.line.words import t
-from hub.services import identity, line_events
+from hub.services import identity, line_events, support
 from hub.services.line_bindings import user_tag
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,10 @@ class LineService:
     async def process(self, entry: Taken) -> Worked:
         """Handle one stored event (once: `line_events`) and send what it answers."""
         channel = ChannelName(entry.channel)
-        todo = await asyncio.to_thread(self._handle_once, entry)
+        # The greeting says the person's LINE display name: asked before handling (an HTTP call has no
+        # place inside the transaction), tolerated when LINE does not give it.
+        name = await self.sender.display_name(channel, entry.line_user_id) if entry.kind == "follow" else None
+        todo = await asyncio.to_thread(self._handle_once, entry, name)
         if todo is None:
             return Worked(Result.LOST)
         sent = not todo.messages
@@ -125,7 +128,7 @@ class LineService:
         delivered = line_events.delivered(todo.row_id)
         return Worked(result, (delivered,) if sent and todo.messages else ())
 
-    def _handle_once(self, entry: Taken) -> _Todo | None:
+    def _handle_once(self, entry: Taken, display_name: str | None = None) -> _Todo | None:
         """In one transaction: keep the lease (None if it was lost), record the event and what it
         changed with the messages to send. An event recorded before (its inbox row was tried already,
         or purged and the event redelivered) is not handled again: only its undelivered messages go."""
@@ -153,8 +156,9 @@ class LineService:
                 channel,
                 entry.kind,
                 entry.line_user_id,
-                text=(entry.content or "") if entry.kind == "text" else "",
+                text=(entry.content or "") if entry.kind in ("text", support.REPLY_KIND) else "",
                 data=parse_postback(entry.content or "") if entry.kind == "postback" else {},
+                display_name=display_name,
             )
             row = line_events.record_event(db, channel, entry.webhook_event_id, entry.line_user_id)
             outcome: Outcome = handle(db, incoming)
@@ -174,26 +178,53 @@ class LineService:
 
     def _later_messages(self, later: Any) -> list[dict[str, Any]]:
         kind, account_id = later
-        assert kind == "sheet"
-        from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
-        from hub.line.links import signed_url
-        from hub.services.valid_passes import enterprise_valid_passes
 
         with self.sessions() as db:
             account = identity.active_account(db, account_id)
             if account is None:
                 return [text(t("line.sheet.role_lost"))]
-            rows = enterprise_valid_passes(db, account)  # re-checks the role; audited
-            db.commit()
-            if not rows:
-                return [text(t("line.sheet.empty"))]
-            pdf = render_pass_sheet([PassSheetItem.from_pass(p.text) for p in rows[:200]], per_page=4)
-            token = secrets.token_urlsafe(16)
-            self.sheets.put(token, pdf)
-            url = signed_url(context_of(db), "sheet", token)
+            if kind == "venue_posters":
+                return self._venue_posters(db, account)
+            assert kind == "sheet"
+            return self._pass_sheet(db, account)
+
+    def _pass_sheet(self, db: Session, account: Any) -> list[dict[str, Any]]:
+        from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
+        from hub.services.valid_passes import enterprise_valid_passes
+
+        rows = enterprise_valid_passes(db, account)  # re-checks the role; audited
+        db.commit()
+        if not rows:
+            return [text(t("line.sheet.empty"))]
+        pdf = render_pass_sheet([PassSheetItem.from_pass(p.text) for p in rows[:200]], per_page=4)
+        url = self._kept_link(db, "sheet", pdf)
         if len(rows) > 200:
             return [text(t("line.sheet.ready_first", n=len(rows), first=200, url=url))]
         return [text(t("line.sheet.ready", n=len(rows), url=url))]
+
+    def _venue_posters(self, db: Session, account: Any) -> list[dict[str, Any]]:
+        """The organisation's venue-code posters, read with the account's Scope again (its role may have
+        gone since the tap): the same file as the console's and REST's (`downloads.venue_posters`)."""
+        from hub.services import downloads
+        from hub.services.errors import DomainError
+        from hub.services.scope import Scope
+
+        if account.org_id is None:
+            return [text(t("line.sheet.role_lost"))]
+        try:
+            poster = downloads.venue_posters(db, Scope.of(account), org_id=account.org_id)
+        except DomainError:  # no venue code left, or no longer the organisation's admin
+            return [text(t("line.posters.none"))]
+        url = self._kept_link(db, "posters", poster.content)
+        return [text(t("line.posters.ready", url=url))]
+
+    def _kept_link(self, db: Session, kind: str, pdf: bytes) -> str:
+        """A PDF kept in this process for its link's lifetime, and that link (hub.line.links)."""
+        from hub.line.links import signed_url
+
+        token = secrets.token_urlsafe(16)
+        self.sheets.put(token, pdf)
+        return signed_url(context_of(db), kind, token)
 
     async def drain(self) -> None:
         """Wait until the inbox is worked off and slow work is done (tests, the benchmark, shutdown)."""

@@ -12,6 +12,9 @@ What it does, and why each part is here:
   doubles a message.
 - Rich menus keep state: create, upload the image (its size must match the menu's), link per user,
   default menu, list, delete.
+- The profile API (`GET /v2/bot/profile/{userId}`) answers as LINE does: the profile of a user who
+  added the account as a friend (`set_profile`; the phone sets its people's), 404 for anyone else,
+  400 for what is not a user ID.
 - Faults: `inject(path_prefix, status, count)` makes the next `count` matching calls answer 429/500
   before doing anything, to test the hub's retries; `outage(seconds, hang=...)` makes every Messaging
   API call answer 500 for a while, each held `hang` seconds first (a platform that times out), as the
@@ -26,20 +29,27 @@ What it does, and why each part is here:
 - The LINE phone (`phone.py`, `/phone`): a browser page that shows each LINE user's chat, rich menu and
   LIFF pages as the LINE app would, and sends the hub signed webhooks (`attach_phone`).
 - Every call is recorded (`calls()`); a small control API under `/_standin/` offers the same to another
-  process (the `checkpass hub line chat` command, the demo).
+  process (the `checkpass hub line chat` command, the demo): calls, reply tokens, ID tokens, faults, the
+  menu a user sees, a user's conversation, the content of an image a user sends, a user's profile.
+- With a `state_file` (the demo's), what LINE keeps across a restart is kept there: rich menus and their
+  images, which menu each user has, the default menu, profiles. Calls, tokens and chats are not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
+import os
+import re
 import secrets
 import threading
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -47,6 +57,19 @@ from aiohttp import web
 from checkpass_testkit.line_standin.schema import load
 
 CONTROL_PREFIX = "/_standin"
+_USER_ID = re.compile(r"U[0-9a-f]{32}")  # LINE's user IDs
+# Operations whose effect LINE keeps (saved to the state file when one is given)
+_KEPT_OPERATIONS = frozenset(
+    {
+        "createRichMenu",
+        "setRichMenuImage",
+        "deleteRichMenu",
+        "linkRichMenuIdToUser",
+        "unlinkRichMenuIdFromUser",
+        "setDefaultRichMenu",
+        "cancelDefaultRichMenu",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +127,7 @@ class _ChannelState:
     user_menus: dict[str, str] = field(default_factory=dict)
     default_menu: str | None = None
     retry_keys: dict[str, str] = field(default_factory=dict)
-    profiles: dict[str, str] = field(default_factory=dict)
+    profiles: dict[str, dict[str, str]] = field(default_factory=dict)  # user → profile fields but userId
 
 
 @dataclass
@@ -141,9 +164,12 @@ class StandIn:
         reply_token_seconds: float = 60.0,
         id_token_seconds: float = 3600.0,
         check_every: int = 1,
+        state_file: Path | None = None,
     ) -> None:
         """`check_every`: check one request body in N against the spec (tests: every one; bench/line.py
-        samples, because checking a reply costs the machine more than the hub spends on the event)."""
+        samples, because checking a reply costs the machine more than the hub spends on the event).
+        `state_file`: where what LINE keeps across a restart of the demo is kept (rich menus with their
+        images, which menu each user has, the default menu, profiles); None keeps it in memory only."""
         self._by_token = {token: name for name, token in channels.items()}
         self._state = {name: _ChannelState() for name in channels}
         self.login_channel_id = login_channel_id
@@ -162,6 +188,10 @@ class StandIn:
         self._calls: list[Call] = []
         self._lock = threading.Lock()
         self._spec = load("messaging-api")
+        self._state_file = state_file
+        self._contents: dict[str, tuple[bytes, str]] = {}  # message id → what a user sent (image)
+        if state_file is not None and state_file.exists():
+            self._load_state(state_file)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -201,9 +231,33 @@ class StandIn:
             self._id_tokens[token] = {"sub": user_id, "name": name, "iat": now, "exp": exp, "aud": aud}
         return token
 
-    def set_profile(self, channel: str, user_id: str, display_name: str) -> None:
+    def set_profile(
+        self, channel: str, user_id: str, display_name: str, *, language: str | None = "zh-TW"
+    ) -> None:
+        """`user_id` is a friend of the channel's account with this profile (`GET /v2/bot/profile/{id}`)."""
+        profile = {"displayName": display_name}
+        if language:
+            profile["language"] = language
         with self._lock:
-            self._state[channel].profiles[user_id] = display_name
+            self._state[channel].profiles[user_id] = profile
+            self._save_state()
+
+    def drop_profile(self, channel: str, user_id: str) -> None:
+        """`user_id` blocked the account (or was never a friend): the profile API answers 404."""
+        with self._lock:
+            self._state[channel].profiles.pop(user_id, None)
+            self._save_state()
+
+    def add_content(self, channel: str, message_id: str, data: bytes, content_type: str) -> None:
+        """What a user sent in message `message_id` (an image), for `GET /v2/bot/message/{id}/content`."""
+        with self._lock:
+            self._contents[f"{channel}:{message_id}"] = (data, content_type)
+
+    def content_ids(self, channel: str) -> list[str]:
+        """The message ids whose content (`add_content`) the stand-in keeps, oldest first."""
+        with self._lock:
+            prefix = channel + ":"
+            return [key[len(prefix) :] for key in self._contents if key.startswith(prefix)]
 
     def inject(self, path_prefix: str, status: int, count: int = 1) -> None:
         """The next `count` calls whose path starts with `path_prefix` answer `status` and do nothing."""
@@ -458,7 +512,50 @@ class StandIn:
         if handler is None:
             return web.json_response({}), body
         with self._lock:
-            return handler(request, self._state[channel], channel, path, body), body
+            response = handler(request, self._state[channel], channel, path, body)
+            if operation_id in _KEPT_OPERATIONS and response.status // 100 == 2:
+                self._save_state()
+            return response, body
+
+    # --- what LINE keeps across a restart (the demo's state file) ---
+
+    def _save_state(self) -> None:
+        """Write the kept state (under the lock): to a new file, then renamed over the old one."""
+        if self._state_file is None:
+            return
+        kept = {
+            channel: {
+                "richMenus": {
+                    key: {
+                        "request": menu.request,
+                        "image": base64.b64encode(menu.image).decode() if menu.image else None,
+                        "contentType": menu.content_type,
+                    }
+                    for key, menu in state.rich_menus.items()
+                },
+                "userMenus": state.user_menus,
+                "defaultMenu": state.default_menu,
+                "profiles": state.profiles,
+            }
+            for channel, state in self._state.items()
+        }
+        partial = self._state_file.with_name(self._state_file.name + ".partial")
+        partial.write_text(json.dumps(kept, ensure_ascii=False))
+        os.replace(partial, self._state_file)
+
+    def _load_state(self, path: Path) -> None:
+        kept = json.loads(path.read_text())
+        for channel, saved in kept.items():
+            if channel not in self._state:
+                continue  # a channel the demo no longer runs
+            state = self._state[channel]
+            for key, menu in saved.get("richMenus", {}).items():
+                image = base64.b64decode(menu["image"]) if menu.get("image") else None
+                state.rich_menus[key] = _RichMenu(menu["request"], image, menu.get("contentType"))
+            state.user_menus = {u: m for u, m in saved.get("userMenus", {}).items() if m in state.rich_menus}
+            default = saved.get("defaultMenu")
+            state.default_menu = default if default in state.rich_menus else None
+            state.profiles = dict(saved.get("profiles", {}))
 
     # Each _op_ runs under the lock with the validated body.
 
@@ -492,9 +589,25 @@ class StandIn:
         return response
 
     def _op_getProfile(self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any):
+        """As LINE answers: 400 for what is no user ID, 404 for a user who has not added the account as
+        a friend (or blocked it: here, whose profile was never set), else the profile, with `language`
+        and `pictureUrl` only when the user has them."""
         user_id = path.rsplit("/", 1)[1]
-        name = state.profiles.get(user_id, "LINE 使用者")
-        return web.json_response({"userId": user_id, "displayName": name, "language": "zh-TW"})
+        if not _USER_ID.fullmatch(user_id):
+            return _line_error(400, "The value for the 'userId' parameter is invalid")
+        profile = state.profiles.get(user_id)
+        if profile is None:
+            return _line_error(404)
+        return web.json_response({"userId": user_id, **profile})
+
+    def _op_getMessageContent(
+        self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
+    ):
+        """What a user sent (an image): kept by `add_content` for the message id its event names."""
+        content = self._contents.get(f"{channel}:{path.split('/')[4]}")
+        if content is None:
+            return _line_error(404)
+        return web.Response(body=content[0], content_type=content[1])
 
     def _op_createRichMenu(
         self, request: web.Request, state: _ChannelState, channel: str, path: str, body: Any
@@ -696,6 +809,33 @@ class StandIn:
             return web.json_response({"idToken": token})
         if what == "/faults" and request.method == "POST":
             self.inject(str(data["path"]), int(data["status"]), int(data.get("count", 1)))
+            return web.json_response({})
+        if what.startswith("/menu/") and request.method == "GET":
+            _, _, channel, user_id = what.split("/", 3)
+            return web.json_response(
+                {"menu": self.menu_of(channel, user_id) if channel in self._state else None}
+            )
+        if what.startswith("/conversation/") and request.method == "GET":
+            _, _, channel, user_id = what.split("/", 3)
+            if channel not in self._state:
+                return web.json_response({"message": "unknown channel"}, status=400)
+            said = self.conversation(channel, user_id)
+            since = int(request.query.get("since", "0"))
+            return web.json_response({"messages": [m for _, m in said[since:]], "next": len(said)})
+        if what == "/profiles" and request.method == "POST":
+            channel, user_id = str(data.get("channel", "")), str(data.get("userId", ""))
+            if channel not in self._state or not _USER_ID.fullmatch(user_id):
+                return web.json_response({"message": "unknown channel or not a user ID"}, status=400)
+            self.set_profile(channel, user_id, str(data.get("displayName", "")) or "LINE 使用者")
+            return web.json_response({})
+        if what == "/contents" and request.method == "POST":
+            channel = str(data.get("channel", ""))
+            if channel not in self._state:
+                return web.json_response({"message": "unknown channel"}, status=400)
+            content = base64.b64decode(str(data.get("data", "")))
+            self.add_content(
+                channel, str(data["messageId"]), content, str(data.get("contentType", "image/jpeg"))
+            )
             return web.json_response({})
         if what.startswith("/linked-menu/") and request.method == "GET":
             _, _, channel, user_id = what.split("/", 3)

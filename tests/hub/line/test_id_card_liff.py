@@ -147,8 +147,17 @@ def test_a_station_admin_not_on_the_roster_is_told_how_to_add_themselves(
 ) -> None:
     admin = LineChat(client, standin, "police")
     _bind(admin, sms, "+886922000001", "林警官")
-    told = admin.tap("a=scan")[0]["text"]
-    assert "不在本分局的執勤名單上" in told and "「執勤 名單」" in told
+    told, how = admin.tap("a=scan")
+    assert "不在本分局的執勤名單上" in told["text"]
+    # where on the roster page, with the name and mobile bound (masked), and the page one tap away
+    steps = how["contents"]["body"]["contents"][1]["text"]
+    assert "「新增執勤警員」" in steps and "「加入名單」" in steps
+    assert "林*官" in steps and "09***0***1" in steps
+    roster_url = how["contents"]["footer"]["contents"][0]["action"]["uri"]
+    assert roster_url == "https://liff.line.me/2000000001-policeAB/liff/police/roster"
+    page = client.get("/liff/police/roster").text  # the words the steps name are the page's
+    assert "新增執勤警員" in page and ">加入名單<" in page
+    assert "0922000001" not in json.dumps([told, how], ensure_ascii=False)
     # the admin adds themselves with the bound mobile; the next tap opens the scan page
     token = hub.sms_login("+886922000001", role="station_admin")
     added = client.post(
