@@ -375,7 +375,7 @@ def _replied(standin: StandIn) -> list[str]:
 def test_a_row_whose_reply_never_returns_is_let_go_at_its_deadline_and_answered_once_in_order(
     client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
 ) -> None:
-    """A call to LINE that never comes back (the field rehearsal's hold, hub/line/inbox.py): the worker
+    """A call to LINE that never comes back (the field rehearsal's hold, hub/jobs/line_inbox.py): the worker
     cuts the attempt at HUB_LINE_INBOX_ATTEMPT_SECONDS and lets go of the row; the next try replies with
     the same reply token (still fresh), the user's next event follows, the other user is not held."""
     line = client.app.state.line  # type: ignore[attr-defined]
