@@ -463,3 +463,32 @@ def test_a_row_its_worker_could_neither_handle_nor_put_back_is_not_kept_by_the_r
     assert _replied(standin).count(a1) == 1 and _replied(standin).count(b1) == 1
     assert standin.calls("enterprise", "pushMessage") == []
     assert _pending(db) == 0
+
+
+def test_a_menu_link_that_never_returns_is_cut_off_without_the_answer_going_twice(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """The rich-menu link after the answer gets what is left of the attempt's deadline: cut off there it
+    is dropped and the row is done, not let go for a second try at the answer."""
+    line = client.app.state.line  # type: ignore[attr-defined]
+    monkeypatch.setattr(line.inbox, "attempt_seconds", 0.5)
+    linked: list[str] = []
+
+    async def never_returns(*args: Any) -> None:
+        linked.append("hung")
+        try:  # capped, so a worker that never cuts it off fails this test instead of hanging it
+            await asyncio.wait_for(asyncio.Event().wait(), 10)
+        except asyncio.CancelledError:
+            linked.append("cut")
+            raise
+
+    monkeypatch.setattr(line.menus, "show", never_returns)
+    chat = LineChat(client, standin, "police")
+    standin.reset_calls()
+    token = standin.issue_reply_token("police")
+    assert chat.post(body_of(make_event("follow", chat.user_id, reply_token=token))).status_code == 200
+    drained(client)
+    assert linked == ["hung", "cut"]
+    assert [c.body["replyToken"] for c in standin.calls("police", "replyMessage")] == [token]
+    assert standin.calls("police", "pushMessage") == []
+    assert _pending(db) == 0
