@@ -1019,7 +1019,7 @@ class Day:
                 " GROUP BY line_user_id"
             )
         self.report.counts["LINE inbox rows pending at the end"] = pending
-        # A row held long keeps its user's later events waiting (docs/deploy.md, the open finding).
+        # A row held long keeps its user's later events waiting (docs/deploy.md: rows held for minutes).
         self.report.notes.append(
             f"the slowest LINE event was answered {float(slowest or 0):.0f} s after it came"
         )

@@ -204,6 +204,12 @@ class Settings(BaseSettings):
     line_enterprise_login_channel_id: str | None = None
     line_police_login_channel_id: str | None = None
     line_login_api_url: str = "https://api.line.me"
+    # How long one attempt at a stored LINE event (handling, reply, push, menu link) may run before the
+    # inbox worker lets go of the row for another try (hub/jobs/line_inbox.py; docs/line.md). Above what
+    # a LINE outage costs an attempt that ends by itself (a reply and a push of 5 tries of 10 s each,
+    # hub/line/delivery.py), so an outage still ends in the inbox's backoff; the deadline catches work
+    # that waits for ever.
+    line_inbox_attempt_seconds: float = Field(default=120.0, gt=0)
     liff_id_enterprise: str | None = None
     liff_id_police: str | None = None
 

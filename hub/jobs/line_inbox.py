@@ -20,6 +20,12 @@ The rules the worker keeps, across processes and machines on one database:
 * **In order per LINE user.** Only a user's oldest pending row can be taken, so a user's next event
   waits until the one before is done (handled and delivered, or given up); different users are worked
   on side by side (`parallel` rows per process).
+* **No row held for ever.** Only the rows whose work is running are renewed, each until its attempt's
+  deadline (`attempt_seconds`): work that waits on something that never comes (a call to LINE, a
+  database connection) is cut off there and the row let go as it stands, so the next holder goes on by
+  the rules for a holder that died (hub/line/webhook.py: the same reply token while it is fresh, else a
+  push with the retry key). A row whose attempt ended without being marked or freed (the database
+  refusing both, during a restart) is no longer renewed and comes back when its lease runs out.
 * **Nothing lost.** A row stays pending until its messages were accepted by LINE or refused for good
   (a 4xx). LINE unreachable: the row is tried again later with backoff (`retry_later`), by push with the
   event's retry key, for as long as LINE keeps a retry key (24 hours). Rows stored before a crash are
@@ -103,6 +109,9 @@ class Outcome:
     result: Result
     # written in the transaction that marks the row done (the outbox row's delivered_at)
     also: Sequence[Executable] = field(default_factory=tuple)
+    # work after the answer went (the rich-menu link), before the row is marked: it gets what is left of
+    # the attempt's deadline, and cut off there it is dropped, not the answer with it
+    then: Callable[[], Awaitable[None]] | None = None
 
 
 Process = Callable[[Taken], Awaitable[Outcome]]
@@ -121,17 +130,20 @@ class Inbox:
         parallel: int = PARALLEL,
         lease_seconds: float = LEASE_SECONDS,
         poll_seconds: float = POLL_SECONDS,
+        attempt_seconds: float,  # HUB_LINE_INBOX_ATTEMPT_SECONDS (hub.core.config)
     ) -> None:
         self.sessions = sessions
         self.process = process
         self.parallel = parallel
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
+        self.attempt_seconds = attempt_seconds
         self.owner = f"{WORKER}:{secrets.token_hex(4)}"[-64:]
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._busy: set[asyncio.Task[None]] = set()
+        self._held: dict[int, float] = {}  # row id -> until when (loop time) its lease is renewed
         self._claiming = False
         self._renewed = time.monotonic()
 
@@ -271,18 +283,39 @@ class Inbox:
             )
             db.commit()
 
+    def let_go(self, entry: Taken) -> None:
+        """The attempt ran past its deadline: free the row at once as it stands (its attempts and reply
+        token kept), for the next holder to go on as after a holder that died. A cut attempt whose thread
+        still runs finds the row no longer its own (`hold`). Past the retry key's lifetime the row is
+        given up, as in `retry_later`."""
+        if utcnow() - entry.received_at > RETRY_KEY_LIFETIME:
+            log.error("LINE inbox row %s undelivered for 24 hours; given up", entry.id)
+            self.finish(entry.id)
+            return
+        t = LineInboxEntry
+        with self.sessions() as db:
+            db.execute(
+                update(t)
+                .where(t.id == entry.id, t.lease_owner == self.owner, t.done_at.is_(None))
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            db.commit()
+
     def takeable_count(self) -> int:
         with self.sessions() as db:
             head, condition = self._takeable(utcnow())
             return db.scalar(select(func.count()).select_from(head).where(condition)) or 0  # type: ignore[arg-type]
 
-    def renew_leases(self) -> None:
-        """Push the lease of every row this worker still holds LEASE_SECONDS into the future."""
+    def renew_leases(self, ids: Sequence[int]) -> None:
+        """Push the leases of these rows (the ones whose work is running) `lease_seconds` into the future.
+        By id, not by owner: a row this worker took but no longer works on must come back to the others
+        when its lease runs out (docs/deploy.md: rows held for minutes under a renewed lease)."""
         t = LineInboxEntry
         with self.sessions() as db:
             db.execute(
                 update(t)
-                .where(t.lease_owner == self.owner, t.done_at.is_(None))
+                .where(t.id.in_(ids), t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease_seconds))
                 .execution_options(synchronize_session=False)
             )
@@ -370,11 +403,15 @@ class Inbox:
             await asyncio.sleep(0.005)
 
     async def _renew_if_due(self) -> None:
-        if not self._busy or time.monotonic() - self._renewed < min(RENEW_SECONDS, self.lease_seconds / 4):
+        if time.monotonic() - self._renewed < min(RENEW_SECONDS, self.lease_seconds / 4):
+            return
+        now = asyncio.get_running_loop().time()
+        ids = sorted(row for row, until in self._held.items() if until > now)
+        if not ids:
             return
         self._renewed = time.monotonic()
         try:
-            await finish_even_if_cancelled(asyncio.to_thread(self.renew_leases))
+            await finish_even_if_cancelled(asyncio.to_thread(self.renew_leases, ids))
         except Exception:  # the database is away: the leases hold a while yet
             log.warning("LINE inbox: could not renew leases; trying again", exc_info=True)
 
@@ -419,20 +456,49 @@ class Inbox:
                 log.warning("LINE inbox row %s answered; marking it waits for the database", entry_id)
                 await asyncio.sleep(min(1.0, self.lease_seconds / 10))
 
-    async def _work(self, entry: Taken) -> None:
+    async def _attempt(self, entry: Taken, deadline: float) -> Outcome | None:
+        """`process(entry)` and its `then`, cut off at `deadline` (loop time); None when the work was."""
+        cut = asyncio.timeout_at(deadline)
         try:
-            try:
+            async with cut:
                 outcome = await self.process(entry)
-            except Exception:
+        except TimeoutError:
+            if not cut.expired():
                 log.exception("LINE inbox row %s failed; tried again later", entry.id)
-                outcome = Outcome(Result.LATER)
-            if outcome.result is Result.DONE:
+                return Outcome(Result.LATER)
+            log.warning("LINE inbox row %s not done in %.0f s; let go", entry.id, self.attempt_seconds)
+            return None
+        except Exception:
+            log.exception("LINE inbox row %s failed; tried again later", entry.id)
+            return Outcome(Result.LATER)
+        if outcome.then is not None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await outcome.then()
+            except Exception:  # the answer went: what follows it is not worth a second answer
+                log.warning(
+                    "LINE inbox row %s: the work after its answer was cut off", entry.id, exc_info=True
+                )
+        return outcome
+
+    async def _work(self, entry: Taken) -> None:
+        loop = asyncio.get_running_loop()
+        self._held[entry.id] = deadline = loop.time() + self.attempt_seconds
+        try:
+            outcome = await self._attempt(entry, deadline)
+            if outcome is None:
+                self._held.pop(entry.id, None)  # not renewed even if freeing it fails
+                await asyncio.to_thread(self.let_go, entry)
+            elif outcome.result is Result.DONE:
+                # LINE took the answer: the mark waits out a database restart under the lease
+                self._held[entry.id] = loop.time() + MARK_PATIENCE_SECONDS + self.lease_seconds
                 await self._mark_done(entry.id, outcome.also)
             elif outcome.result is Result.LATER:
                 await asyncio.to_thread(self.retry_later, entry)
         except Exception:  # marking failed: the lease runs out and the row is taken again
             log.exception("LINE inbox row %s could not be marked", entry.id)
         finally:
+            self._held.pop(entry.id, None)
             task = asyncio.current_task()
             if task is not None:
                 self._busy.discard(task)  # type: ignore[arg-type]

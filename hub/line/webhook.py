@@ -80,7 +80,7 @@ class LineService:
         self.sender = Sender(self.channels, settings.line_api_url)
         self.menus = MenuLinker(self.sender)
         self.sheets = SheetCache()
-        self.inbox = Inbox(sessions, self.process)
+        self.inbox = Inbox(sessions, self.process, attempt_seconds=settings.line_inbox_attempt_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def channel(self, name: str) -> LineChannel:
@@ -117,8 +117,8 @@ class LineService:
                 result = Result.LATER  # LINE unreachable: the inbox tries again, the outbox keeps them
             elif pushed is Pushed.REFUSED:
                 log.error("messages for %s refused by LINE; kept undelivered", user_tag(entry.line_user_id))
-        if todo.menu is not None:
-            await self.menus.show(channel, entry.line_user_id, todo.menu)
+        menu = todo.menu
+        then = None if menu is None else (lambda: self.menus.show(channel, entry.line_user_id, menu))
         if todo.later is not None:
             task = asyncio.create_task(
                 self._run_later(channel, entry.webhook_event_id, entry.line_user_id, todo.later)
@@ -126,7 +126,7 @@ class LineService:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         delivered = line_events.delivered(todo.row_id)
-        return Worked(result, (delivered,) if sent and todo.messages else ())
+        return Worked(result, (delivered,) if sent and todo.messages else (), then)
 
     def _handle_once(self, entry: Taken, display_name: str | None = None) -> _Todo | None:
         """In one transaction: keep the lease (None if it was lost), record the event and what it

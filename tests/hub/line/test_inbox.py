@@ -353,3 +353,142 @@ def test_a_menu_link_line_does_not_answer_leaves_the_answer_sent_once(
     drained(client)
     assert len(standin.answers("enterprise")) == 1
     assert standin.calls("enterprise", "pushMessage") == []
+
+
+def _taps(client: TestClient, standin: StandIn, *users: LineChat) -> list[str]:
+    """Each of `users` taps one FAQ question, in this order, while the worker is paused; their tokens."""
+    _paused(client)
+    tokens = []
+    for index, chat in enumerate(users):
+        token = standin.issue_reply_token("enterprise")
+        data = f"a=faq&q={FAQ_KEYS[index % len(FAQ_KEYS)]}"
+        event = make_event("postback", chat.user_id, reply_token=token, data=data)
+        assert chat.post(body_of(event)).status_code == 200
+        tokens.append(token)
+    return tokens
+
+
+def _replied(standin: StandIn) -> list[str]:
+    return [c.body["replyToken"] for c in standin.calls("enterprise", "replyMessage") if c.status == 200]
+
+
+def test_a_row_whose_reply_never_returns_is_let_go_at_its_deadline_and_answered_once_in_order(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """A call to LINE that never comes back (the field rehearsal's hold, hub/jobs/line_inbox.py): the worker
+    cuts the attempt at HUB_LINE_INBOX_ATTEMPT_SECONDS and lets go of the row; the next try replies with
+    the same reply token (still fresh), the user's next event follows, the other user is not held."""
+    line = client.app.state.line  # type: ignore[attr-defined]
+    assert line.inbox.attempt_seconds == client.app.state.settings.line_inbox_attempt_seconds  # type: ignore[attr-defined]
+    monkeypatch.setattr(line.inbox, "attempt_seconds", 0.5)
+    alice = LineChat(client, standin, "enterprise")
+    bob = LineChat(client, standin, "enterprise")
+    standin.reset_calls()
+    a1, a2, b1 = _taps(client, standin, alice, alice, bob)
+    reply = line.sender.reply
+    hung: list[str] = []
+
+    async def never_returns_once(channel: Any, token: str, messages: Any) -> Any:
+        if token == a1 and not hung:
+            hung.append("hung")
+            try:  # capped, so a worker that never lets go fails this test instead of hanging it
+                await asyncio.wait_for(asyncio.Event().wait(), 10)
+            except asyncio.CancelledError:
+                hung.append("cut")
+                raise
+        return await reply(channel, token, messages)
+
+    monkeypatch.setattr(line.sender, "reply", never_returns_once)
+    _resumed(client)
+    drained(client)
+
+    assert hung == ["hung", "cut"]
+    replied = _replied(standin)
+    assert [t for t in replied if t in (a1, a2)] == [a1, a2]  # once each, in the order alice sent them
+    assert replied.count(b1) == 1
+    assert standin.calls("enterprise", "pushMessage") == []
+    assert db.scalar(select(func.count()).select_from(LineEvent)) == 3
+    assert _pending(db) == 0
+
+
+def test_a_row_its_worker_could_neither_handle_nor_put_back_is_not_kept_by_the_renewal(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """The field rehearsal's hold (docs/deploy.md): PostgreSQL restarting refused both the handling of
+    a row and the UPDATE that puts it back for later, so the row's attempt ended with the row still
+    leased to its worker, and the renewal, which renewed every row leased to the worker while any other
+    row was in hand, kept it for minutes. Only rows whose work runs are renewed: the row comes back
+    when its lease runs out, while another user's row is still in hand."""
+    from sqlalchemy.exc import OperationalError
+
+    line = client.app.state.line  # type: ignore[attr-defined]
+    inbox = line.inbox
+    monkeypatch.setattr(inbox, "lease_seconds", 0.4)
+    monkeypatch.setattr(inbox, "poll_seconds", 0.02)
+    alice = LineChat(client, standin, "enterprise")
+    bob = LineChat(client, standin, "enterprise")
+    standin.reset_calls()
+    a1, b1 = _taps(client, standin, alice, bob)
+    refused: list[str] = []
+    handle_once, retry_later, reply = line._handle_once, inbox.retry_later, line.sender.reply
+
+    def restarting(what: str, call: Any) -> Any:
+        def refuse(entry: Any) -> Any:
+            if entry.reply_token == a1 and what not in refused:
+                refused.append(what)
+                raise OperationalError(what, {}, Exception("the database system is shutting down"))
+            return call(entry)
+
+        return refuse
+
+    waited: list[bool] = []
+
+    async def bob_in_hand_until_alice_is_answered(channel: Any, token: str, messages: Any) -> Any:
+        if token == b1:
+            for _ in range(500):  # at most 5 s: the lease is 0.4 s
+                if a1 in _replied(standin):
+                    break
+                await asyncio.sleep(0.01)
+            waited.append(a1 in _replied(standin))
+        return await reply(channel, token, messages)
+
+    monkeypatch.setattr(line, "_handle_once", restarting("handle", handle_once))
+    monkeypatch.setattr(inbox, "retry_later", restarting("retry_later", retry_later))
+    monkeypatch.setattr(line.sender, "reply", bob_in_hand_until_alice_is_answered)
+    _resumed(client)
+    drained(client)
+
+    assert refused == ["handle", "retry_later"]
+    assert waited == [True]  # alice answered while bob's row was still in hand
+    assert _replied(standin).count(a1) == 1 and _replied(standin).count(b1) == 1
+    assert standin.calls("enterprise", "pushMessage") == []
+    assert _pending(db) == 0
+
+
+def test_a_menu_link_that_never_returns_is_cut_off_without_the_answer_going_twice(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """The rich-menu link after the answer gets what is left of the attempt's deadline: cut off there it
+    is dropped and the row is done, not let go for a second try at the answer."""
+    line = client.app.state.line  # type: ignore[attr-defined]
+    monkeypatch.setattr(line.inbox, "attempt_seconds", 0.5)
+    linked: list[str] = []
+
+    async def never_returns(*args: Any) -> None:
+        linked.append("hung")
+        try:  # capped, so a worker that never cuts it off fails this test instead of hanging it
+            await asyncio.wait_for(asyncio.Event().wait(), 10)
+        except asyncio.CancelledError:
+            linked.append("cut")
+            raise
+
+    monkeypatch.setattr(line.menus, "show", never_returns)
+    chat = LineChat(client, standin, "police")
+    standin.reset_calls()
+    token = standin.issue_reply_token("police")
+    assert chat.post(body_of(make_event("follow", chat.user_id, reply_token=token))).status_code == 200
+    drained(client)
+    assert linked == ["hung", "cut"]
+    assert [c.body["replyToken"] for c in standin.calls("police", "replyMessage")] == [token]
+    assert standin.calls("police", "pushMessage") == []
+    assert _pending(db) == 0
