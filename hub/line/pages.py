@@ -16,11 +16,21 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from hub.core.config import Settings
+from hub.i18n import catalogue
+from hub.line.liff_whitelists import EMPLOYEE_PAGE, ROSTER_PAGE, LiffWhitelist
 
 _HERE = Path(__file__).parent
 STATIC = _HERE / "static"
 SDK_FILE = STATIC / "liff-sdk.js"
 _env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
+
+
+def _t(key: str, **values: object) -> str:
+    """A catalogue text in the pages' language (zh-TW: the pages ask the hub for it, docs/i18n.md)."""
+    return catalogue.text(catalogue.DEFAULT_LANGUAGE, key, **values)
+
+
+_env.globals["t"] = _t
 
 # Always on: a venue QR must open whatever the hub's LINE settings.
 public_router = APIRouter(tags=["line"], include_in_schema=False)
@@ -115,9 +125,24 @@ def venues_page(channel: str, request: Request) -> HTMLResponse:
     return _liff_page(request, which, "venues", "申請實聯碼")
 
 
+def _whitelist_page(request: Request, page: LiffWhitelist) -> HTMLResponse:
+    """A whitelist's LIFF page: its fields and their labels come from the kind (`page_context`), for the
+    template's inputs and the script's rows alike."""
+    context = page.page_context()
+    config = {"page": page.page, "liffId": _liff_id(request.app.state.settings, page.channel), **context}
+    title = _t(f"liff.whitelist.{page.kind.plural}.title")
+    return _page(
+        f"{page.page}.html",
+        title=title,
+        config=config,
+        who=_t(f"liff.whitelist.{page.kind.plural}.who"),
+        **context,
+    )
+
+
 @line_router.get("/enterprise/employees")
 def employees_page(request: Request) -> HTMLResponse:
-    return _liff_page(request, "enterprise", "employees", "通行碼名單管理")
+    return _whitelist_page(request, EMPLOYEE_PAGE)
 
 
 @line_router.get("/police/register")
@@ -127,4 +152,4 @@ def station_register_page(request: Request) -> HTMLResponse:
 
 @line_router.get("/police/roster")
 def roster_page(request: Request) -> HTMLResponse:
-    return _liff_page(request, "police", "roster", "執勤名單")
+    return _whitelist_page(request, ROSTER_PAGE)

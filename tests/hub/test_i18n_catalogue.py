@@ -20,7 +20,7 @@ from hub.services import errors as domain
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED_LATIN = (
     r"QR Code|CPE1|"  # the checkpoint app: the enrolment code's name (before QR alone) and its prefix
-    r"\{[a-z_]+\}|LINE|QR|SMS|CSV|PDF|App|UUID|Excel|LibreOffice|xlsx|ods|csv|Asia/Taipei|YYYY|MM|DD|HH"
+    r"\{[a-z_]+\}|LINE|QR|SMS|CSV|PDF|App|UUID|Excel|LibreOffice|xlsx|ods|csv|UTF-8|Big5|Asia/Taipei|YYYY|MM|DD|HH"
     r"|login\.failed|NTP|checkpass keys compromise"  # a product name, formats, a command to type
 )
 KEY = re.compile(r"[a-z][a-z_]*(\.[a-z0-9_]+)+|[a-z]+_[a-z_]+")

@@ -353,7 +353,7 @@ async function venuesPage() {
 }
 
 // --- the whitelists (employees, duty roster): one editor over the hub's /liff/api/{kind} endpoints ---
-const FIELD_LABELS = { name: "姓名", mobile: "手機", national_id: "身分證", officer_number: "警員編號" };
+// The kind's fields, their labels, its API and list come from the hub (cfg: hub/line/liff_whitelists.py).
 
 function showReport(detail) {
   const table = $("report");
@@ -361,7 +361,7 @@ function showReport(detail) {
   body.textContent = "";
   for (const e of (detail && detail.errors) || []) {
     const row = document.createElement("tr");
-    for (const text of [String(e.row), FIELD_LABELS[e.field] || e.field || "", e.error]) {
+    for (const text of [String(e.row), cfg.labels[e.field] || e.field || "", e.error]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.appendChild(cell);
@@ -372,6 +372,8 @@ function showReport(detail) {
 }
 
 async function whitelistPage(opts) {
+  opts = Object.assign({ api: cfg.api, list: cfg.list, fields: cfg.fields }, opts);
+  const describe = (row) => opts.fields.map((f) => row[f]).join("　") + (opts.more ? opts.more(row) : "");
   const line = await formSession();
   if (!line) return;
   show("manage");
@@ -386,7 +388,7 @@ async function whitelistPage(opts) {
       item.dataset.id = row.id;
       const text = document.createElement("span");
       text.className = "row-text";
-      text.textContent = opts.describe(row);
+      text.textContent = describe(row);
       const edit = document.createElement("button");
       edit.type = "button";
       edit.textContent = "修改";
@@ -467,8 +469,7 @@ async function whitelistPage(opts) {
 
 function employeesPage() {
   return whitelistPage({
-    api: "/liff/api/employees", list: "employees", fields: ["name", "mobile", "national_id"],
-    describe: (e) => e.name + "　" + e.mobile + "　" + e.national_id + "　" + (e.pass ? "已有通行碼" : "尚無通行碼"),
+    more: (e) => "　" + (e.pass ? "已有通行碼" : "尚無通行碼"),
     extra: (send) => {
       show("issue");
       guard("issue", () => send("/liff/api/passes/issue", {}, (d) =>
@@ -478,10 +479,7 @@ function employeesPage() {
 }
 
 function rosterPage() {
-  return whitelistPage({
-    api: "/liff/api/officers", list: "officers", fields: ["name", "officer_number", "mobile"],
-    describe: (o) => o.name + "　" + o.number + "　" + o.mobile,
-  });
+  return whitelistPage({});
 }
 
 async function stationPage() {
