@@ -98,9 +98,9 @@ class Whitelist(Generic[Entry, New]):
     sheet_name: ClassVar[str]  # the import template's file name, without .xlsx
     unique: ClassVar[tuple[tuple[str, str], ...]]  # (field, what): unique within the organisation
 
-    @property
-    def columns(self) -> tuple[ColumnSpec, ...]:
-        return columns_of(self.new)
+    def __init__(self) -> None:
+        # made at start: a create field that names no import column stops the hub starting, not an import
+        self.columns: tuple[ColumnSpec, ...] = columns_of(self.new)
 
     @property
     def fields(self) -> tuple[str, ...]:

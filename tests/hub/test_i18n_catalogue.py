@@ -72,6 +72,21 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"status.{s}" for s in ("ok", "renew_soon", "expired", "missing", "online", "offline")}
     keys |= _literals(r'message_key="([a-z_.]+)"')
     keys |= {f"id_card.{s.value}" for s in IdCardStatus}
+    keys |= _whitelist_keys()
+    return keys
+
+
+def _whitelist_keys() -> set[str]:
+    """The keys every whitelist's handlers build from its kind (hub/console/whitelists.py,
+    hub/line/liff_whitelists.py): its fields' labels, what was done, the delete question, its LIFF page."""
+    from hub.line.liff_whitelists import PAGES
+
+    keys: set[str] = set()
+    for kind in (page.kind for page in PAGES.values()):
+        keys |= {f"field.{f}" for f in kind.fields}
+        keys |= {f"done.{kind.thing}_added", f"done.{kind.thing}_deleted", f"done.{kind.plural}_imported"}
+        keys |= {f"confirm.delete_{kind.thing}"}
+        keys |= {f"liff.whitelist.{kind.plural}.{w}" for w in ("title", "who", "need_line")}
     return keys
 
 
@@ -160,6 +175,23 @@ def _errors(model: type[BaseModel], **data: object) -> list:
     with pytest.raises(ValidationError) as caught:
         model(**data)
     return caught.value.errors()
+
+
+def test_the_liff_whitelist_pages_say_only_catalogue_texts():
+    """The whitelist pages' words are catalogue keys: none written in their module or templates, and the
+    delete question names every field it is given (a kind's shown fields)."""
+    written = [(n, s) for n, s in _code_strings(ROOT / "hub/line/liff_whitelists.py") if CJK.search(s)]
+    assert written == []
+    for template in ("_whitelist.html", "employees.html", "roster.html"):
+        text = (ROOT / "hub/line/templates" / template).read_text(encoding="utf-8")
+        assert not CJK.search(text), template
+    from hub.line.liff_whitelists import PAGES
+
+    for kind in (page.kind for page in PAGES.values()):
+        for language in ("zh-TW", "en"):
+            values = dict.fromkeys(kind.fields, "X")
+            question = catalogue.text(language, f"confirm.delete_{kind.thing}", **values)
+            assert "{" not in question, (kind.thing, language)
 
 
 def test_validation_problems_are_sentences_per_field():
