@@ -48,6 +48,7 @@ def _enterprise_page(page: Page, org_id: int) -> Response:
         org=org,
         employees=[dict(EMPLOYEES.shown(e), id=e.id) for e in employees],
         fields=EMPLOYEES.fields,
+        required=EMPLOYEES.required,
         passes=[_pass_row(p) for p in issued],
         venues=org_venues,
     )

@@ -42,6 +42,7 @@ def _roster_page(page: Page, station_id: int) -> Response:
         station=station,
         officers=officers,
         fields=OFFICERS.fields,
+        required=OFFICERS.required,
         venues=station_venues,
     )
 

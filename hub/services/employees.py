@@ -25,12 +25,12 @@ from hub.services import passes, people
 from hub.services.enterprise_scope import enterprise_in_scope
 from hub.services.identity import revoke_all_tokens
 from hub.services.scope import Scope
-from hub.services.whitelist import Whitelist, patch_of
+from hub.services.whitelist import EntryIn, Whitelist, patch_of
 
 
 # The create model: REST's body, the console's and LIFF's forms, each import row. A field's second
 # annotation is its import sheet column.
-class EmployeeIn(BaseModel):
+class EmployeeIn(EntryIn):
     name: Annotated[PersonName, NAME]
     mobile: Annotated[Mobile, MOBILE]
     national_id: Annotated[NationalId, NATIONAL_ID]

@@ -22,7 +22,7 @@ from hub.models.rosters import Officer
 from hub.services.identity import officer_account, revoke_all_tokens
 from hub.services.scope import Scope
 from hub.services.stations import get_station
-from hub.services.whitelist import Whitelist, patch_of
+from hub.services.whitelist import EntryIn, Whitelist, patch_of
 
 OfficerNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z\-]+$")
@@ -31,7 +31,7 @@ OfficerNumber = Annotated[
 
 # The create model: REST's body, the console's and LIFF's forms, each import row. A field's second
 # annotation is its import sheet column.
-class OfficerIn(BaseModel):
+class OfficerIn(EntryIn):
     name: Annotated[PersonName, NAME]
     officer_number: Annotated[OfficerNumber, OFFICER_NUMBER]
     mobile: Annotated[Mobile, MOBILE]

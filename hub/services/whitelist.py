@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, Optional, TypeVar
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, create_model, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,19 @@ Patch = TypeVar("Patch", bound=BaseModel)
 
 # A duplicate's `what` -> the catalogue field its message names (refusal.duplicate.<field>).
 _FIELD_OF = {"national ID": "national_id", "number": "officer_number"}
+
+
+class EntryIn(BaseModel):
+    """The base of a whitelist's create model: an optional field left blank (a form's empty input, a
+    sheet's empty cell) is not given, rather than refused as too short."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        optional = {name for name, info in cls.model_fields.items() if not info.is_required()}
+        return {k: v for k, v in data.items() if not (k in optional and isinstance(v, str) and not v.strip())}
 
 
 def columns_of(model: type[BaseModel]) -> tuple[ColumnSpec, ...]:
@@ -105,6 +118,11 @@ class Whitelist(Generic[Entry, New]):
     @property
     def fields(self) -> tuple[str, ...]:
         return tuple(self.new.model_fields)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The fields a new entry must have (a form marks them required)."""
+        return tuple(name for name, info in self.new.model_fields.items() if info.is_required())
 
     # --- what a kind says -------------------------------------------------------------------------------
 

@@ -4,18 +4,18 @@ fields, and the import sheet's columns, the typed update and what a page shows d
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from openpyxl import load_workbook
 from pydantic import BaseModel, ValidationError
 
 from hub.core.fields import PersonName
-from hub.documents.spreadsheets import import_template
+from hub.documents.spreadsheets import NAME, import_template
 from hub.models.rosters import Employee, Officer
 from hub.services.employees import EMPLOYEES
 from hub.services.rosters import OFFICERS
-from hub.services.whitelist import Whitelist, columns_of
+from hub.services.whitelist import EntryIn, Whitelist, columns_of
 
 KINDS = [EMPLOYEES, OFFICERS]
 
@@ -52,3 +52,15 @@ def test_what_a_page_shows_is_masked_and_in_the_fields_order() -> None:
     officer = Officer(id=1, station_id=2, name="陳小明", officer_number="NTP-1", mobile="+886912345678")
     assert OFFICERS.shown(officer) == {"name": "陳*明", "officer_number": "NTP-1", "mobile": "09***4***8"}
     assert OFFICERS.show(officer).model_dump()["mobile"] is None  # no scope: nobody's in clear
+
+
+def test_a_blank_optional_field_is_not_given_and_a_blank_required_one_is_refused() -> None:
+    class WithNote(EntryIn):
+        name: Annotated[PersonName, NAME]
+        note: Annotated[PersonName | None, NAME] = None
+
+    assert WithNote.model_validate({"name": "陳大明", "note": "  "}).note is None  # a form's empty input
+    with pytest.raises(ValidationError) as blank:
+        WithNote.model_validate({"name": "", "note": "夜班"})
+    assert [e["loc"] for e in blank.value.errors()] == [("name",)]
+    assert EMPLOYEES.required == EMPLOYEES.fields  # every field of today's kinds is required
