@@ -32,7 +32,7 @@ bench: bootstrap
 	$(PY) bench/console.py
 
 # The production layout of deploy/ (nginx TLS, two hubs, PostgreSQL) under a compressed day of the city,
-# with faults (docs/deploy.md). Needs root (it restarts PostgreSQL) and scripts/start-services.
+# with faults (docs/deploy.md). Needs root (it makes and restarts a PostgreSQL cluster of its own).
 SECONDS_OF_DAY ?= 240
 field: bootstrap
 	$(PY) deploy/rehearsal/field.py --seconds $(SECONDS_OF_DAY)
@@ -47,7 +47,7 @@ mutants: bootstrap
 
 # The message catalogue (docs/i18n.md): list the keys the code, templates and kv rules use
 # (build/messages.pot), then check that both languages' .po hold every used key, non-empty.
-I18N_KEYWORDS := -k t -k translate:2 -k text:2 -k _problem_text -k CellProblem -k MenuItem -k Refused:2 -k tr -k _say -k words_of
+I18N_KEYWORDS := -k t -k translate:2 -k text:2 -k _problem_text -k CellProblem -k MenuItem -k Refused:2 -k tr -k _say -k words_of -k _page:3 -k _liff_page:4 -k _button
 i18n-extract: bootstrap
 	.venv/bin/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --omit-header -o build/messages.pot .
 

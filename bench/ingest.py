@@ -51,6 +51,10 @@ from hub.models.devices import EnrolmentToken  # noqa: E402
 from hub.services.devices.scan_batch import parse_batch  # noqa: E402
 from provisioning.keystore import KeyStore  # noqa: E402
 
+# The test database runs with synchronous_commit off (scripts/start-services); a benchmark measures the
+# product's durability, so its sessions commit to disk as a production server does.
+_DURABLE = "-csynchronous_commit=on"
+
 PASSPHRASE = "bench passphrase"
 SCAN_COLUMNS = (
     "event_id",
@@ -378,7 +382,7 @@ class _PgSchemas:
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{name}"'))
         self.names.append(name)
-        scoped = self.url.update_query_dict({"options": f"-csearch_path={name}"})
+        scoped = self.url.update_query_dict({"options": f"-csearch_path={name} {_DURABLE}"})
         return scoped.render_as_string(hide_password=False)
 
     def drop_all(self) -> None:

@@ -67,6 +67,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The test database runs with synchronous_commit off (scripts/start-services); a benchmark measures the
+# product's durability, so its sessions commit to disk as a production server does.
+_DURABLE = "-csynchronous_commit=on"
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -1014,7 +1018,7 @@ def _pg_schema(server: str) -> tuple[str, str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
     admin.dispose()
-    return base.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
+    return base.update_query_dict({"options": f"-csearch_path={name} {_DURABLE}"}).render_as_string(
         hide_password=False
     ), name
 

@@ -29,9 +29,10 @@ KID_BYTES = 8
 
 _KEYFILE_FORMAT = "checkpass-key-v1"
 # Interactive limits (64 MiB, 2 passes): a ceremony on a laptop stays under a second, while an
-# offline guess still costs real memory. Stored in the blob, so they can be raised later.
-_DEFAULT_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
-_DEFAULT_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+# offline guess still costs real memory. Stored in the blob, so they can be raised later and opening a
+# file never depends on them; the test suite lowers them (tests/conftest.py): it opens keys in every test.
+KDF_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+KDF_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
 
 
 def _require_bytes(value: object, length: int, what: str) -> bytes:
@@ -127,16 +128,16 @@ def encrypt_private_key(key: KeyPair, passphrase: str) -> bytes:
         nacl.secret.SecretBox.KEY_SIZE,
         passphrase.encode("utf-8"),
         salt,
-        opslimit=_DEFAULT_OPSLIMIT,
-        memlimit=_DEFAULT_MEMLIMIT,
+        opslimit=KDF_OPSLIMIT,
+        memlimit=KDF_MEMLIMIT,
     )
     sealed = bytes(nacl.secret.SecretBox(box_key).encrypt(key.seed))
     return cbor2.dumps(
         {
             "format": _KEYFILE_FORMAT,
             "kdf": "argon2id",
-            "opslimit": _DEFAULT_OPSLIMIT,
-            "memlimit": _DEFAULT_MEMLIMIT,
+            "opslimit": KDF_OPSLIMIT,
+            "memlimit": KDF_MEMLIMIT,
             "salt": salt,
             "box": sealed,
             "kid": key.kid,

@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
         jobs = scheduled_jobs(settings)
         task = asyncio.create_task(schedule(sessions, jobs)) if jobs else None
-        # Each worker works off the LINE inbox, rows left from before a restart first (hub/line/inbox.py).
+        # Each worker works off the LINE inbox, rows left from before a restart first
+        # (hub/jobs/line_inbox.py).
         if app.state.line is not None:
             app.state.line.start()
         try:

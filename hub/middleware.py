@@ -11,7 +11,7 @@ their turn, people's requests before programs' and bulk work last, for as long a
 the client has often given up and retried, which only adds load; a fast 503 lets the load balancer try
 another worker and the checkpoint app back off (it retries with jitter). Health, readiness and metrics
 are never shed, so a busy worker is not mistaken for a dead one; nor are LINE's webhooks, which only
-store their events (hub/line/inbox.py). A request the database cannot take
+store their events (hub/jobs/line_inbox.py). A request the database cannot take
 (no connection to be had) gets the same fast 503 instead of a 500.
 """
 

@@ -4,8 +4,9 @@
 
 Started as an operator would from deploy/: nginx with TLS from deploy/nginx/checkpass.conf (a throwaway
 CA made with openssl, high ports, the upstreams pointed at the two hubs), two `checkpass hub serve`
-processes on 127.0.0.2 and 127.0.0.3 as two machines, a fresh database on the PostgreSQL server of
-HUB_TEST_POSTGRES_URL, the LINE stand-in as the LINE platform, a fake Mitake server as the SMS provider.
+processes on 127.0.0.2 and 127.0.0.3 as two machines, a PostgreSQL cluster of its own (made with Debian's
+pg_createcluster on a free port and dropped at the end), the LINE stand-in as the LINE platform, a fake
+Mitake server as the SMS provider.
 Every client goes through nginx over https only: enterprises registering in the LIFF form (an ID token of
 the LINE stand-in, an SMS code through the fake provider), employees binding their LINE accounts in chat
 and others tapping FAQ questions (signed LINE webhooks), the manager importing the employee spreadsheet and
@@ -69,7 +70,7 @@ EMPLOYEES = 8  # on the manager's spreadsheet, each issued a pass, each binding 
 FAULTS = 5  # the day's faults (`Day.faults`); a registration and a binding begin in each
 CHROMIUM = "/usr/bin/chromium"
 # How long the inbox may take to answer every stored event after the day (measured in 45-second days: 0
-# to 18 s). A row leased by the killed hub waits out its lease (30 s, hub/line/inbox.py), long before the
+# to 18 s). A row leased by the killed hub waits out its lease (30 s, hub/jobs/line_inbox.py), long before the
 # day ends; a row's backoff after the outage is at most the outage's length, and the outage ends a third
 # of the day before the day does.
 LINE_DRAIN_S = 60.0
@@ -285,10 +286,33 @@ class Hub:
 
 
 @contextmanager
-def scratch_database() -> Iterator[str]:
-    server = os.environ.get("HUB_TEST_POSTGRES_URL")
-    if not server:
-        raise RuntimeError("PostgreSQL is not configured (HUB_TEST_POSTGRES_URL; scripts/start-services)")
+def private_postgres() -> Iterator[str]:
+    """A PostgreSQL cluster of the rehearsal's own (Debian's pg_createcluster, on a free port, as root),
+    dropped at the end. The day restarts it as a fault; with a cluster of its own, that restart disturbs
+    nobody else on the machine (the test suite's server goes on serving while the rehearsal runs)."""
+    versions = (
+        sorted(Path("/usr/lib/postgresql").iterdir(), key=lambda p: int(p.name))
+        if Path("/usr/lib/postgresql").is_dir()
+        else []
+    )
+    if not versions:
+        raise RuntimeError("PostgreSQL is not installed (scripts/bootstrap installs it)")
+    version, name, port = versions[-1].name, f"field_{uuid.uuid4().hex[:8]}", _free_port()
+    subprocess.run(
+        ["pg_createcluster", version, name, "-p", str(port), "--start"], check=True, capture_output=True
+    )
+    try:
+        role = "CREATE ROLE checkpass LOGIN SUPERUSER PASSWORD 'checkpass'"
+        subprocess.run(
+            ["su", "postgres", "-c", f'psql -q -p {port} -c "{role}"'], check=True, capture_output=True
+        )
+        yield f"postgresql+psycopg://checkpass:checkpass@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(["pg_dropcluster", "--stop", version, name], capture_output=True)
+
+
+@contextmanager
+def scratch_database(server: str) -> Iterator[str]:
     base = make_url(server).set(drivername="postgresql+psycopg")
     name = f"field_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -297,19 +321,12 @@ def scratch_database() -> Iterator[str]:
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        for _ in range(30):  # the server may still be coming back from the restart fault
-            try:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                break
-            except Exception:
-                time.sleep(1)
         admin.dispose()
 
 
-def restart_postgres() -> str:
-    """pg_ctlcluster on the cluster serving HUB_TEST_POSTGRES_URL (scripts/start-services made it)."""
-    port = make_url(os.environ["HUB_TEST_POSTGRES_URL"]).port or 5432
+def restart_postgres(database_url: str) -> str:
+    """pg_ctlcluster restart on the cluster serving `database_url` (the rehearsal's own)."""
+    port = make_url(database_url).port or 5432
     clusters = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=True).stdout
     for line in clusters.splitlines():
         version, name, cluster_port = line.split()[:3]
@@ -860,7 +877,7 @@ class Day:
         self.at(0.35, started)
         t = time.monotonic()
         self.in_the_fault()
-        cluster = restart_postgres()
+        cluster = restart_postgres(self.database_url)
         self._fault(f"PostgreSQL {cluster} restarted (pg_ctlcluster), {time.monotonic() - t:.1f} s")
 
         self.at(0.5, started)
@@ -1130,7 +1147,7 @@ def rehearse(seconds: float, workdir: Path | None = None) -> Report:
     with ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="field-")))
-        database_url = stack.enter_context(scratch_database())
+        database_url = stack.enter_context(scratch_database(stack.enter_context(private_postgres())))
         sms = stack.enter_context(fake_mitake())
         line = StandIn(LINE_TOKENS)
         line.start()

@@ -6,10 +6,12 @@ moves form fields to them and cookies back to the browser.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from hub.console import i18n, sessions
+from hub.console import i18n
 from hub.console.web import (
     ANONYMOUS_COOKIE,
     LANGUAGE_COOKIE,
@@ -26,10 +28,12 @@ from hub.console.web import (
     shows_refusals,
 )
 from hub.core.phone import InvalidMobile, normalize_mobile
-from hub.db import utcnow
-from hub.models.identity import Role, User
-from hub.services import audit, identity, otp
+from hub.core.vocabulary import Role
+from hub.services import audit, console_sessions, identity, otp
 from hub.web import client_ip
+
+if TYPE_CHECKING:  # the account the identity service hands over, named in annotations only
+    from hub.models.identity import User
 
 router = APIRouter()
 
@@ -39,7 +43,7 @@ CONSOLE_SMS_ROLES = (Role.STATION_ADMIN.value, Role.ENTERPRISE_ADMIN.value)
 def _logged_in(page: Page, user: User) -> Response:
     """A fresh session id and form token at every login: an id planted before login is worthless."""
     request = page.request
-    started = sessions.start(page.db, user, client_ip(request))
+    started = console_sessions.start(page.db, user, client_ip(request))
     page.db.commit()
     target = f"{PREFIX}/password" if user.must_change_password else f"{PREFIX}/"
     response = RedirectResponse(target, status_code=303)
@@ -129,10 +133,7 @@ def sms_login(page: AnyPage, form: Form) -> Response:
         page.db.rollback()  # the code stays valid for the retry that names the account
         return page.render("login_sms.html", step="choose", mobile=mobile_text, code=code, accounts=accounts)
     user = accounts[0]
-    first = user.registered_at is None
-    user.last_login_at = utcnow()
-    if first:
-        user.registered_at = utcnow()
+    first = identity.signed_in(user)
     audit.record(page.db, "login", actor=user, client_ip=ip, method="sms", first_login=first, via="console")
     return _logged_in(page, user)
 
@@ -158,14 +159,14 @@ def change_password(page: PendingPage, form: Form) -> Response:
         current_token="",
     )
     assert page.session is not None
-    sessions.end_others(page.db, page.user, keep=page.session)
+    console_sessions.end_others(page.db, page.user, keep=page.session)
     return page.redirect(f"{PREFIX}/")
 
 
 @router.post("/logout")
 def logout(page: PendingPage, form: Form) -> Response:
     assert page.user is not None and page.session is not None
-    sessions.end(page.db, page.session, page.user, client_ip(page.request))
+    console_sessions.end(page.db, page.session, page.user, client_ip(page.request))
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict")
     return response
@@ -174,7 +175,7 @@ def logout(page: PendingPage, form: Form) -> Response:
 @router.post("/logout/everywhere")
 def logout_everywhere(page: PendingPage, form: Form) -> Response:
     assert page.user is not None
-    sessions.end_everywhere(page.db, page.user, client_ip(page.request))
+    console_sessions.end_everywhere(page.db, page.user, client_ip(page.request))
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict")
     return response

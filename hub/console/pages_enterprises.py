@@ -8,7 +8,7 @@ files. The page shows names, mobiles and national IDs masked, whoever reads.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
@@ -17,12 +17,14 @@ from hub.console.web import PREFIX, Form, Page, UserPage, confirm_first, field_t
 from hub.console.whitelists import Where, add_routes
 from hub.core.masking import mask_name
 from hub.core.permissions import Permission
-from hub.models.organisations import OrgKind
-from hub.models.passes import Pass
+from hub.core.vocabulary import OrgKind
 from hub.responses import file_response
 from hub.services import downloads, enterprise_scope, enterprises, passes, venues
 from hub.services import errors as domain
 from hub.services.employees import EMPLOYEES
+
+if TYPE_CHECKING:
+    from hub.models.passes import Pass
 
 router = APIRouter()
 

@@ -28,7 +28,7 @@ from hub.console.web import (
     shows_refusals,
 )
 from hub.core.permissions import Permission
-from hub.models.identity import Role
+from hub.core.vocabulary import Role
 from hub.services import errors as domain
 from hub.services import keys, listings, trust
 from hub.services.devices import enrolment

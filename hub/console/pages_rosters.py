@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from hub.console.web import PREFIX, Form, Page, Refused, UserPage, field_text, shows_refusals
 from hub.console.whitelists import Where, add_routes
-from hub.models.identity import Role
+from hub.core.vocabulary import Role
 from hub.responses import file_response
 from hub.services import downloads, rosters, venues
 from hub.services.rosters import OFFICERS

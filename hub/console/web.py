@@ -15,7 +15,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -28,17 +28,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from checkpoint_app.reasons import reason_text  # the verdicts' words, shared with the app
-from hub.console import i18n, intents, sessions
+from hub.console import i18n
 from hub.core import clock
 from hub.core.permissions import Permission
+from hub.core.vocabulary import Role
 from hub.errors import HubError, http_status_of
 from hub.i18n import refusals
-from hub.models.console import ConsoleIntent, ConsoleSession
-from hub.models.identity import Role, User
+from hub.services import console_intents, console_sessions
 from hub.services import errors as domain
 from hub.services.scope import Scope, effective_permissions, has_permission, is_hub_admin
 from hub.services.unit_of_work import finish
 from hub.web import SessionDep
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.console import ConsoleIntent, ConsoleSession
+    from hub.models.identity import User
 
 PREFIX = "/console"
 SESSION_COOKIE = "checkpass_console"
@@ -114,7 +118,7 @@ class Page:
     language: str = i18n.DEFAULT_LANGUAGE
     new_anonymous_token: str | None = None
     flashes: list[str] = field(default_factory=list)
-    intent: ConsoleIntent | None = None  # this POST's claimed form submission (hub.console.intents)
+    intent: ConsoleIntent | None = None  # this POST's claimed form submission (hub.services.console_intents)
     posted: FormData | None = None  # this POST's checked form
     refusal: Shown | None = None  # what this request was refused (`shows_refusals`), shown by `render`
 
@@ -164,7 +168,7 @@ class Page:
         """The hidden fields every POST form carries: the CSRF token and a one-time intent token."""
         return Markup(
             f'<input type="hidden" name="csrf" value="{escape(self.csrf)}">'
-            f'<input type="hidden" name="{intents.FIELD}" value="{intents.new_token()}">'
+            f'<input type="hidden" name="{console_intents.FIELD}" value="{console_intents.new_token()}">'
         )
 
     def done_message(self) -> str | None:
@@ -179,7 +183,7 @@ class Page:
     def render(self, template: str, status_code: int | None = None, **context: Any) -> HTMLResponse:
         if self.intent is not None:
             # A page, not a redirect: nothing a repeat must not do again (a refusal, a confirmation step).
-            intents.release(self.db, self.intent)
+            console_intents.release(self.db, self.intent)
             self.intent = None
         if self.refusal is not None:
             # The form the person was on, shown again with what was refused (`shows_refusals`).
@@ -205,7 +209,7 @@ class Page:
             query = {"done": done} if n is None else {"done": done, "n": str(n)}
             path = f"{path}{'&' if '?' in path else '?'}{urlencode(query)}"
         if self.intent is not None:
-            intents.answered(self.intent, path)  # a repeat of this submission answers the same
+            console_intents.answered(self.intent, path)  # a repeat of this submission answers the same
         response = RedirectResponse(path, status_code=303)
         self.set_cookies(response)
         return response
@@ -234,7 +238,7 @@ def _language(request: Request) -> str:
 
 def get_page(request: Request, db: SessionDep) -> Page:
     page = Page(request=request, db=db, language=_language(request))
-    found = sessions.find(db, request.cookies.get(SESSION_COOKIE))
+    found = console_sessions.find(db, request.cookies.get(SESSION_COOKIE))
     if found is not None:
         page.session, page.user = found
         page.csrf = page.session.csrf_token
@@ -338,12 +342,12 @@ async def checked_form(request: Request, page: AnyPage) -> FormData:
     ):
         raise Refused(403, "error.csrf")
     page.posted = form
-    token = form.get(intents.FIELD)
-    if page.session is not None and intents.well_formed(token):
+    token = form.get(console_intents.FIELD)
+    if page.session is not None and console_intents.well_formed(token):
         assert isinstance(token, str)
         try:
-            claimed = await run_in_threadpool(intents.claim, page.db, page.session, token)
-        except intents.Busy:
+            claimed = await run_in_threadpool(console_intents.claim, page.db, page.session, token)
+        except console_intents.Busy:
             raise Refused(409, "error.intent_busy") from None
         if isinstance(claimed, str):
             raise AlreadyAnswered(claimed)
@@ -473,7 +477,7 @@ def shows_refusals(form: Callable[..., Response] | None = None) -> Callable[[Cal
 
     Nothing half-done is kept: the command's transaction is rolled back (with the refusal's own audit
     entries kept, `hub.services.unit_of_work.finish`), and so is the form's intent claim, so the corrected
-    form can be sent again with the same intent token (hub.console.intents). `Page.render` shows the
+    form can be sent again with the same intent token (hub.services.console_intents). `Page.render` shows the
     refusal with what was typed (`Page.typed`)."""
     parameters = inspect.signature(form).parameters if form is not None else {}
     assert not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters.values()), "name them"

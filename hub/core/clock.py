@@ -11,7 +11,7 @@ import datetime as dt
 from crypto.local_time import TAIPEI, in_taipei, taipei_text
 from hub.services.errors import Rejected
 
-__all__ = ["TAIPEI", "as_utc", "in_taipei", "require_aware", "taipei_label", "taipei_words"]
+__all__ = ["TAIPEI", "as_utc", "in_taipei", "require_aware", "taipei_label", "taipei_minute", "taipei_words"]
 
 
 def as_utc(value: dt.datetime | str) -> dt.datetime:
@@ -43,4 +43,10 @@ def taipei_label(moment: dt.datetime | int) -> str:
 def taipei_words(moment: dt.datetime) -> str:
     """An instant in a sentence a person reads in Chinese (a chat message, who read my data):
     「2026/12/02 14:00（台北時間）」. A naive datetime is UTC, as everywhere in the hub."""
-    return in_taipei(as_utc(moment)).strftime("%Y/%m/%d %H:%M") + "（台北時間）"
+    return taipei_minute(moment) + "（台北時間）"
+
+
+def taipei_minute(moment: dt.datetime) -> str:
+    """The instant to the minute in Taipei, 「2026/12/02 14:00」, for a sentence that says the zone in
+    its own language (the LIFF pages: `liff.at_taipei`)."""
+    return in_taipei(as_utc(moment)).strftime("%Y/%m/%d %H:%M")

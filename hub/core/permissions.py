@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from hub.models.identity import Role
+from hub.core.vocabulary import Role
 
 
 class Permission(StrEnum):

@@ -168,7 +168,7 @@ async def finish_even_if_cancelled(run: Awaitable[T]) -> T:
     Cancelling `asyncio.to_thread` does not stop its thread: without this wait, a job could still hold
     a transaction after the app has shut down and its engine was disposed (with PostgreSQL, a lock that
     the next user of the database, e.g. a schema change or a test's TRUNCATE, then waits on for ever).
-    The LINE inbox worker's claim (hub.line.inbox) waits the same way: its leases must be committed
+    The LINE inbox worker's claim (hub.jobs.line_inbox) waits the same way: its leases must be committed
     before the worker frees them at shutdown."""
     future = asyncio.ensure_future(run)
     try:

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.core.masking import mask_mobile, mask_name
-from hub.db import utcnow
+from hub.core.vocabulary import Role
 from hub.line import data_reads
 from hub.line import messages as m
-from hub.line.binding import Caller
 from hub.line.channels import role_label
 from hub.line.links import signed_url
 from hub.line.replies import Outcome, liff_url, link_bubble, taipei
 from hub.line.words import t
-from hub.models.identity import Role, User
-from hub.models.passes import Pass
 from hub.services import passes, queries, rosters, venues
+from hub.services.line_bindings import Caller
 from hub.services.scope import Scope
 from hub.services.valid_passes import own_valid_passes
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
+    from hub.models.passes import Pass
 
 # --- employees' passes ---
 
@@ -144,10 +146,9 @@ def _sheet(db: Session, account: User) -> Any:
 
 
 def pass_list(db: Session, caller: Caller, account: User) -> Any:
-    now = utcnow()
     assert account.org_id is not None
     rows = passes.list_passes(db, Scope.of(account), org_id=account.org_id)
-    valid = [p for p in rows if passes.valid_now(p, now)]
+    valid = [p for p in rows if passes.valid_now(p)]
     lines = [
         t("line.passes.line", name=mask_name(p.holder_name), time=taipei(p.expires_at)) for p in valid[:10]
     ]
@@ -189,7 +190,7 @@ def venue_apply(db: Session, caller: Caller, account: User) -> Any:
 
 
 # A station admin is not a duty officer until on the roster; the roster is read at every tap, so adding
-# oneself with the name and mobile bound here is all it takes (hub.line.binding.accounts_of): the
+# oneself with the name and mobile bound here is all it takes (hub.services.line_bindings.accounts_of): the
 # answer `line.scan.not_on_roster` says so.
 
 
@@ -240,7 +241,7 @@ def station_register(db: Session, caller: Caller, account: User) -> Any:
 
 
 def checks(db: Session, caller: Caller, account: User) -> Any:
-    since = utcnow() - dt.timedelta(days=1)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     register = queries.read_check_register(db, Scope.of(account), since=since, station_id=account.org_id)
     rows = register.rows[:10]
     lines = [
@@ -259,7 +260,7 @@ def checks(db: Session, caller: Caller, account: User) -> Any:
     )
 
 
-Action = Callable[[Session, Caller, User], Any]
+Action = Callable[[Session, Caller, "User"], Any]  # a menu item: (db, caller, account) → its answer
 ACTIONS: dict[str, tuple[tuple[Role, ...], Action]] = {
     "pass_show": ((Role.EMPLOYEE, Role.ENTERPRISE_ADMIN), pass_show),
     "pass_download": ((Role.EMPLOYEE, Role.ENTERPRISE_ADMIN), pass_download),

@@ -7,14 +7,8 @@ from dataclasses import dataclass
 from linebot.v3 import WebhookParser
 
 from hub.core.config import Settings
+from hub.core.vocabulary import ChannelName, Role
 from hub.line.words import CHAT_LANGUAGE, t
-from hub.models.identity import Role
-from hub.models.line import ChannelName
-
-CHANNEL_ROLES: dict[ChannelName, tuple[Role, ...]] = {
-    ChannelName.ENTERPRISE: (Role.ENTERPRISE_ADMIN, Role.EMPLOYEE),
-    ChannelName.POLICE: (Role.STATION_ADMIN, Role.OFFICER),
-}
 
 
 def role_label(role: str, language: str = CHAT_LANGUAGE) -> str:

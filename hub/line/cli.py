@@ -24,8 +24,9 @@ from typing import Any
 import httpx
 
 from hub.core.config import Settings, get_settings
+from hub.core.vocabulary import ChannelName
 from hub.line.channels import configured_channels
-from hub.models.line import ChannelName
+from hub.line.words import t
 
 
 def register(commands: Any) -> None:
@@ -116,7 +117,7 @@ def render(message: dict[str, Any]) -> str:
         lines.append(f"[{message.get('altText', 'Flex')}]")
         lines.extend(_flex_texts(message.get("contents", {})))
     elif kind == "image":
-        lines.append(f"[圖片] {message.get('originalContentUrl', '')}")
+        lines.append(t("line.cli.image", url=message.get("originalContentUrl", "")))
     elif kind == "template":
         lines.append(f"[{message.get('altText', '')}]")
     else:
@@ -204,7 +205,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings | None = None) -> int:
         return send("message", text=args.say)
     if args.tap is not None:
         return send("postback", data=args.tap)
-    print("輸入訊息（/tap DATA 送出選單按鈕，/follow 加入好友，Ctrl-D 結束）", file=sys.stderr)
+    print(t("line.cli.prompt", tap="/tap DATA", follow="/follow", end="Ctrl-D"), file=sys.stderr)
     for line in sys.stdin:
         words = line.strip()
         if not words:

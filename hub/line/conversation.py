@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crypto.identity import MAX_PERSON_NAME_CHARS
@@ -22,19 +21,29 @@ from hub.context import context_of
 from hub.core.fields import name_problem
 from hub.core.masking import mask_mobile
 from hub.core.phone import InvalidMobile, normalize_mobile
-from hub.db import utcnow
+from hub.core.vocabulary import ChannelName
 from hub.errors import HubError
 from hub.line import actions  # the menu items over the services
 from hub.line import messages as m
-from hub.line.binding import BINDING_PURPOSE, Caller, accounts_of, bind, caller_of, is_known, user_tag
 from hub.line.channels import role_label
 from hub.line.data_reads import WORDS as DATA_READ_WORDS
 from hub.line.replies import Outcome, liff_url
 from hub.line.words import t, words_of
-from hub.models.line import ChannelName, LineConversation
-from hub.services import otp, support
+from hub.services import line_bindings, otp, support
 from hub.services.errors import DomainError
+from hub.services.line_bindings import (
+    BINDING_PURPOSE,
+    Caller,
+    accounts_of,
+    bind,
+    caller_of,
+    is_known,
+    user_tag,
+)
 from hub.services.unit_of_work import serialise
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.line import LineConversation
 
 log = logging.getLogger(__name__)
 
@@ -260,29 +269,12 @@ def _usage(channel: ChannelName) -> str:
 
 
 def _conversation(db: Session, incoming: Incoming) -> LineConversation | None:
-    return db.scalars(
-        select(LineConversation).where(
-            LineConversation.channel == incoming.channel.value,
-            LineConversation.line_user_id == incoming.line_user_id,
-        )
-    ).first()
+    return line_bindings.binding_step(db, incoming.channel, incoming.line_user_id)
 
 
 def _set_step(
     db: Session, incoming: Incoming, step: str | None, *, mobile: str | None = None, name: str | None = None
-) -> Any:
-    if step is None:
-        db.execute(
-            delete(LineConversation).where(
-                LineConversation.channel == incoming.channel.value,
-                LineConversation.line_user_id == incoming.line_user_id,
-            )
-        )
-        return None
-    row = _conversation(db, incoming)
-    if row is None:
-        row = LineConversation(channel=incoming.channel.value, line_user_id=incoming.line_user_id, step=step)
-        db.add(row)
-    row.step, row.mobile, row.name, row.updated_at = step, mobile, name, utcnow()
-    db.flush()
-    return row
+) -> None:
+    line_bindings.set_binding_step(
+        db, incoming.channel, incoming.line_user_id, step, mobile=mobile, name=name
+    )

@@ -4,7 +4,7 @@ is shown is hub.services.data_reads' list and nothing more. An unbound LINE user
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -12,13 +12,15 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from hub.line import messages as m
-from hub.line.binding import Caller
 from hub.line.liff_caller import LiffCall, TokenIn, liff
 from hub.line.pages import _liff_page
 from hub.line.replies import Outcome, liff_url, link_bubble
 from hub.line.words import t, words_of
-from hub.models.identity import User
 from hub.services import data_reads
+from hub.services.line_bindings import Caller
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
 
 WORDS = words_of("line.words.data_reads")
 CHAT_ITEMS = 10
@@ -71,4 +73,4 @@ def proof(body: ProofIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any]:
 @page_router.get("/{channel}/data-reads")
 def page(channel: str, request: Request) -> HTMLResponse:
     which = "police" if channel == "police" else "enterprise"
-    return _liff_page(request, which, "data_reads", t("line.reads.title"))
+    return _liff_page(request, which, "data_reads", "line.reads.title")

@@ -4,7 +4,7 @@ be used (token spent or expired, slow work), retries with full-jitter backoff on
 No message is lost or doubled:
 - the messages are in the event's outbox row (`LineEvent.reply`) before anything is sent, and marked
   delivered only after LINE accepted them; while LINE cannot be reached the inbox row stays pending and
-  the inbox worker pushes them again later (hub/line/inbox.py);
+  the inbox worker pushes them again later (hub/jobs/line_inbox.py);
 - a push carries `X-Line-Retry-Key` derived from the event id, so LINE accepts it once however often
   it is retried (a 409 means an earlier try went through);
 - a refused reply is not retried after a 4xx (LINE did not take it) and falls back to push; the caller
@@ -35,8 +35,8 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 
+from hub.core.vocabulary import ChannelName
 from hub.line.channels import LineChannel
-from hub.models.line import ChannelName
 
 log = logging.getLogger(__name__)
 

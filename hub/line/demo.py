@@ -13,18 +13,18 @@ from pydantic import SecretStr
 from checkpass_testkit.line_standin import StandIn
 from checkpass_testkit.line_standin.phone import Account, Person, Phone, person_user_id
 from hub.core.config import Settings
+from hub.core.vocabulary import ChannelName, Role
 from hub.demo import DEMO_EMPLOYEES, DEMO_ENTERPRISE_ADMIN, DEMO_OFFICERS, DEMO_STATION_ADMIN
 from hub.line.channels import configured_channels, role_label
 from hub.line.delivery import Sender
 from hub.line.menus import setup_menus
-from hub.models.identity import Role
-from hub.models.line import ChannelName
+from hub.line.words import t
 
 DEMO_SECRETS = {"enterprise": "demo-enterprise-channel-secret", "police": "demo-police-channel-secret"}
 DEMO_TOKENS = {"enterprise": "demo-enterprise-access-token", "police": "demo-police-access-token"}
 DEMO_LOGIN_CHANNEL_ID = "1650000000"
 DEMO_USER = "U" + "0123456789abcdef" * 2
-ACCOUNT_NAMES = {"enterprise": "新北市交通管制通行碼管理系統", "police": "新北市交通管制通行碼查驗系統"}
+ACCOUNT_NAMES = {"enterprise": t("line.account.enterprise"), "police": t("line.account.police")}
 
 
 def demo_people() -> list[Person]:
@@ -34,7 +34,7 @@ def demo_people() -> list[Person]:
         return Person(role.value, name, role_label(role.value), channel, mobile, person_user_id(role.value))
 
     return [
-        Person("guest", "訪客", "未綁定的 LINE 使用者", None),
+        Person("guest", t("line.demo.guest"), t("line.demo.guest_role"), None),
         person(Role.ENTERPRISE_ADMIN, "enterprise", *DEMO_ENTERPRISE_ADMIN),
         person(Role.EMPLOYEE, "enterprise", DEMO_EMPLOYEES[0][0], DEMO_EMPLOYEES[0][1]),
         person(Role.STATION_ADMIN, "police", DEMO_STATION_ADMIN[0], DEMO_STATION_ADMIN[1]),

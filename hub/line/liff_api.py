@@ -14,37 +14,36 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy.orm import Session
 
 from crypto.identity import mask_name
 from crypto.verify import Reason
-from hub.line.binding import user_tag
+from hub.core.clock import taipei_minute
+from hub.core.vocabulary import Role
+from hub.i18n import catalogue
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
-from hub.line.replies import taipei
-from hub.models.identity import Role
-from hub.models.venues import Venue
 from hub.services import audit, venues
 from hub.services.devices.single_check import check_pass
 from hub.services.errors import NotAllowed, NotFound
 from hub.services.id_card_check import Caller, check_id_card, officer_of_user
+from hub.services.line_bindings import user_tag
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
-REASONS = {
-    Reason.VALID: "通行碼有效",
-    Reason.NOT_OURS: "不是本系統的通行碼",
-    Reason.BAD_ENCODING: "無法辨識的 QR Code",
-    Reason.UNKNOWN_KEY: "簽發金鑰不明",
-    Reason.BAD_SIGNATURE: "簽章不符（可能偽造）",
-    Reason.KEY_RETIRED: "簽發金鑰已停用",
-    Reason.KEY_COMPROMISED: "簽發金鑰已失效",
-    Reason.NOT_YET_VALID: "通行碼尚未生效",
-    Reason.EXPIRED: "通行碼已過期",
-    Reason.REVOKED: "通行碼已撤銷",
-    Reason.TRUST_EXPIRED: "核驗資料已過期",
-    Reason.NO_STATUS: "無撤銷狀態資料",
-}
-ID_CARD_REMINDER = "請核對持有人的身分證，姓名與身分證號碼須與通行碼相符。"
+
+def reason_words(call: LiffCall, reason: Reason) -> str:
+    """A verdict's reason in the page's language (`liff.reason.<reason>`; one this hub does not word yet
+    is named, never shown as a bare code)."""
+    key = f"liff.reason.{reason.value}"
+    return call.t(key) if catalogue.has(key) else call.t("liff.reason.other", reason=reason.value)
+
+
+def verdict_words(call: LiffCall, ok: bool) -> str:
+    return call.t("liff.verdict.ok") if ok else call.t("liff.verdict.refused")
+
+
+def at_taipei(call: LiffCall, moment: dt.datetime) -> str:
+    """A time as the page shows it: Taipei time, the zone said in the page's language."""
+    return call.t("liff.at_taipei", at=taipei_minute(moment))
 
 
 class VerdictIn(TokenIn):
@@ -60,20 +59,20 @@ def police_verdict(body: VerdictIn, call: Annotated[LiffCall, liff(Role.OFFICER)
     try:
         verdict = check_pass(call.db, call.scope, body.text).verdict
     except NotAllowed:
-        raise LiffRefusal(403, "forbidden", "僅限已綁定的執勤警員使用掃碼核實。") from None
+        raise LiffRefusal(403, "forbidden", call.t("liff.scan.officers_only")) from None
     claims = verdict.claims
     out: dict[str, Any] = {
         "ok": verdict.ok,
-        "verdict": "核准通行" if verdict.ok else "不予通行",
-        "reason": REASONS.get(verdict.reason, str(verdict.reason)),
-        "reminder": ID_CARD_REMINDER,
+        "verdict": verdict_words(call, verdict.ok),
+        "reason": reason_words(call, verdict.reason),
+        "reminder": call.t("liff.scan.reminder"),
     }
     if claims is not None:
         out.update(
             holder=mask_name(claims.holder_name),
             national_id=claims.masked_national_id,
             organisation=claims.org_name,
-            expires=taipei(dt.datetime.fromtimestamp(claims.expires_at, dt.UTC)),
+            expires=at_taipei(call, dt.datetime.fromtimestamp(claims.expires_at, dt.UTC)),
         )
     return out
 
@@ -91,16 +90,16 @@ def police_id_check(body: IdCheckIn, call: Annotated[LiffCall, liff(Role.OFFICER
     out: dict[str, Any] = {
         "ok": answer.ok,
         "status": answer.status.value,
-        "verdict": "核准通行" if answer.ok else "不予通行",
-        "reason": answer.message,
-        "reminder": ID_CARD_REMINDER,
+        "verdict": verdict_words(call, answer.ok),
+        "reason": answer.message_in(call.language),
+        "reminder": call.t("liff.scan.reminder"),
     }
     if answer.holder_masked is not None:
         out.update(
             holder=answer.holder_masked,
             national_id=answer.national_id_masked,
             organisation=answer.organisation,
-            expires=taipei(answer.expires_at) if answer.expires_at is not None else None,
+            expires=at_taipei(call, answer.expires_at) if answer.expires_at is not None else None,
         )
     return out
 
@@ -111,22 +110,14 @@ def check_in(body: CheckInIn, call: Annotated[LiffCall, liff()]) -> dict[str, An
     try:
         visit = venues.record_own_visit(call.db, call.scope, body.venue_code)
     except NotFound:
-        raise LiffRefusal(404, "not_found", "找不到這個實聯碼。") from None
-    venue = call.db.get(Venue, visit.venue_id)
-    assert venue is not None  # just recorded against it
+        raise LiffRefusal(404, "not_found", call.t("liff.venue.no_such_code")) from None
+    venue, org = venues.where_visited(call.db, visit)
     return {
         "venue": venue.name,
-        "organisation": venue_org_name(call.db, venue.org_id),
-        "visited_at": taipei(visit.visited_at),
-        "done": "登記完成",
+        "organisation": org.name,
+        "visited_at": at_taipei(call, visit.visited_at),
+        "done": call.t("liff.venue.done"),
     }
-
-
-def venue_org_name(db: Session, org_id: int) -> str:
-    from hub.models.organisations import Organisation
-
-    org = db.get(Organisation, org_id)
-    return org.name if org is not None else ""
 
 
 @router.post("/footprint")
@@ -136,6 +127,7 @@ def footprint(body: TokenIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any
     audit.record(call.db, "query.footprint", target=user_tag(call.line_user_id), own=True)
     return {
         "visits": [
-            {"venue": v.name, "organisation": o.name, "at": taipei(vi.visited_at)} for vi, v, o in rows
+            {"venue": v.name, "organisation": o.name, "at": at_taipei(call, vi.visited_at)}
+            for vi, v, o in rows
         ]
     }

@@ -6,14 +6,15 @@ The contract (docs/line.md, "LIFF pages"):
 - the hub verifies it server side with LINE Login (`POST {HUB_LINE_LOGIN_API_URL}/oauth2/v2.1/verify`,
   our LINE Login channel as client id; `aud`, `iss`, `exp` checked again here); its `sub` is the LINE user;
 - with roles, that LINE user must be bound (in the channel those roles belong to) to a person who holds
-  one of them *now* (`hub.line.binding.caller_of` asks the services again); that account is the actor and
-  `call.scope` its `Scope`, handed to every service. Without roles (`bound=True`) any bound account will
-  do; `bound=False` is for the registration pages, which decide themselves;
+  one of them *now* (`hub.services.line_bindings.caller_of` asks the services again); that account is the
+  actor and `call.scope` its `Scope`, handed to every service. Without roles (`bound=True`) any bound
+  account will do; `bound=False` is for the registration pages, which decide themselves;
 - the request is one unit of work (`hub.services.unit_of_work`, as `hub.web.get_db` is for REST):
   committed after the endpoint returns and before the answer is sent, rolled back if it raises;
   endpoints never commit;
 - every refusal (a token LINE does not vouch for, a caller without the role, a service's DomainError)
-  is answered `{"error", "message", "detail"?}` with a zh-TW `message` for the page.
+  is answered `{"error", "message", "detail"?}` with a `message` for the page in the language the page
+  asks for (`Accept-Language`: pages.js sends the page's own; `call.t(key)` words an endpoint's answer).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import httpx
@@ -32,26 +33,28 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.config import Settings
-from hub.errors import HubError, http_status_of
+from hub.core.vocabulary import ChannelName, Role
+from hub.errors import HubError, http_status_of, language_of
 from hub.i18n import catalogue, refusals
-from hub.line.binding import caller_of
-from hub.line.channels import CHANNEL_ROLES, role_label
+from hub.line.channels import role_label
 from hub.line.words import t
-from hub.models.identity import Role, User
-from hub.models.line import ChannelName
 from hub.services.errors import DomainError, NotAllowed, NotAuthenticated, TooManyRequests, Unavailable
+from hub.services.line_bindings import CHANNEL_ROLES, caller_of
 from hub.services.scope import Scope
 from hub.services.unit_of_work import finish, finish_and_close
 from hub.web import client_ip
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
 
 ROLE_CHANNEL: dict[Role, ChannelName] = {
     role: channel for channel, roles in CHANNEL_ROLES.items() for role in roles
 }
 
-# The pages are in zh-TW; a refusal reads as hub.i18n.refusals words it for every front end, except where
+# A refusal reads as hub.i18n.refusals words it for every front end, in the page's language, except where
 # the pages have their own step to point to (a station not yet registered: the registration form).
 LIFF_KEYS = {"no_organisation": "liff.no_organisation"}
-# Reasons whose detail the service already wrote for the person in zh-TW (what is wrong with the file).
+# Reasons whose detail the service already wrote for the person (what is wrong with the file).
 WORDED_DETAIL = {"bad_spreadsheet"}
 
 
@@ -79,12 +82,11 @@ class LiffRefusal(HTTPException):
         super().__init__(status, body, headers=headers)
 
 
-def refusal_of(exc: DomainError | HubError) -> LiffRefusal:
-    """A service's refusal in the pages' words. Wrong, expired, used or unknown SMS codes get one answer
-    (the catalogue gives them one text)."""
+def refusal_of(exc: DomainError | HubError, language: str = catalogue.DEFAULT_LANGUAGE) -> LiffRefusal:
+    """A service's refusal in the pages' words, in `language`. Wrong, expired, used or unknown SMS codes
+    get one answer (the catalogue gives them one text)."""
     status = http_status_of(exc) if isinstance(exc, DomainError) else exc.status_code
     detail = exc.detail if isinstance(exc.detail, dict | list) else None
-    language = catalogue.DEFAULT_LANGUAGE
     if exc.reason in LIFF_KEYS:
         message = catalogue.text(language, LIFF_KEYS[exc.reason])
     elif exc.reason in WORDED_DETAIL and isinstance(exc.detail, str):
@@ -127,7 +129,8 @@ async def line_user_of(settings: Settings, id_token: str, channels: Sequence[Cha
     raise NotAuthenticated("the LINE ID token is not for this hub")
 
 
-_EXPIRED = LiffRefusal(401, "not_authenticated", t("line.liff.login_expired"))
+def _expired(language: str) -> LiffRefusal:
+    return LiffRefusal(401, "not_authenticated", t("line.liff.login_expired", language))
 
 
 async def _id_token_in(request: Request) -> str:
@@ -144,7 +147,7 @@ async def _id_token_in(request: Request) -> str:
         if isinstance(body, dict):
             value = body.get("id_token")
     if not isinstance(value, str) or not 10 <= len(value) <= 4096:
-        raise _EXPIRED
+        raise _expired(language_of(request))
     return value
 
 
@@ -155,9 +158,10 @@ async def verified_line_user(request: Request, channels: Sequence[ChannelName]) 
     try:
         return await line_user_of(request.app.state.settings, token, channels)
     except NotAuthenticated:
-        raise _EXPIRED from None
+        raise _expired(language_of(request)) from None
     except httpx.HTTPError:
-        raise LiffRefusal(502, "line_unreachable", t("line.liff.line_unreachable")) from None
+        message = t("line.liff.line_unreachable", language_of(request))
+        raise LiffRefusal(502, "line_unreachable", message) from None
 
 
 @dataclass
@@ -169,6 +173,11 @@ class LiffCall:
     line_user_id: str
     account: User | None
     client_ip: str | None = None
+    language: str = catalogue.DEFAULT_LANGUAGE  # the page's (Accept-Language)
+
+    def t(self, key: str, **values: object) -> str:
+        """The text of `key` in the page's language."""
+        return catalogue.text(self.language, key, **values)
 
     @property
     def scope(self) -> Scope:
@@ -187,7 +196,7 @@ def _channels(roles: tuple[Role, ...]) -> list[ChannelName]:
     return list(dict.fromkeys(ROLE_CHANNEL[r] for r in wanted))
 
 
-def _identify(db: Session, line_user_id: str, roles: tuple[Role, ...]) -> User:
+def _identify(db: Session, line_user_id: str, roles: tuple[Role, ...], language: str) -> User:
     lost_any = False
     for channel in _channels(roles):
         caller, lost = caller_of(db, channel, line_user_id)
@@ -203,9 +212,9 @@ def _identify(db: Session, line_user_id: str, roles: tuple[Role, ...]) -> User:
     if lost_any:
         finish(db, None)  # the binding removed for a lost role stays removed, refused or not
     if not roles:
-        raise LiffRefusal(403, "not_bound", t("line.liff.not_bound"))
-    labels = t("line.separator").join(role_label(r.value) for r in roles)
-    raise LiffRefusal(403, "forbidden", t("line.liff.only_for", roles=labels))
+        raise LiffRefusal(403, "not_bound", t("line.liff.not_bound", language))
+    labels = t("line.separator", language).join(role_label(r.value, language) for r in roles)
+    raise LiffRefusal(403, "forbidden", t("line.liff.only_for", language, roles=labels))
 
 
 def liff_caller(
@@ -218,22 +227,23 @@ def liff_caller(
 
     async def dependency(request: Request) -> AsyncIterator[LiffCall]:
         line_user_id = await verified_line_user(request, channels)
+        language = language_of(request)
         factory: sessionmaker[Session] = request.app.state.sessionmaker
         db = factory()
         try:
-            account = await run_in_threadpool(_identify, db, line_user_id, roles) if bound else None
+            account = await run_in_threadpool(_identify, db, line_user_id, roles, language) if bound else None
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(finish_and_close, db, exc)
             raise
         try:
-            yield LiffCall(db, line_user_id, account, client_ip(request))
+            yield LiffCall(db, line_user_id, account, client_ip(request), language)
         except BaseException as exc:
             # rolled back; the audit entries a refusal keeps are written
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(finish_and_close, db, exc)
             if isinstance(exc, DomainError | HubError):
-                raise refusal_of(exc) from exc
+                raise refusal_of(exc, language) from exc
             raise
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(finish_and_close, db, None)

@@ -9,7 +9,7 @@ services' (`enterprises.register`, `stations.create_station`, `venues.apply_for_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
@@ -17,13 +17,15 @@ from pydantic import Field
 
 from hub.core.fields import Address, Mobile, OrgName, PersonName, Phone, Ubn, VenueName
 from hub.core.masking import mask_mobile
-from hub.line.binding import accounts_of, bind, caller_of, station_admin_accounts, user_tag
+from hub.core.vocabulary import ChannelName, Role
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
-from hub.models.identity import Role, User
-from hub.models.line import ChannelName
 from hub.services import enterprises, otp, stations, venues
 from hub.services.errors import Conflict, Invalid
+from hub.services.line_bindings import accounts_of, bind, caller_of, station_admin_accounts, user_tag
 from hub.services.scope import Scope
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
@@ -77,16 +79,12 @@ def _show_menu(
         background.add_task(line.menus.show, channel, user, role)
 
 
-# The page's answers to a registration, one state each (docs/line.md): bound, held for review, refused.
-REGISTERED = "註冊成功"
-HELD_FOR_REVIEW = (
-    "此統一編號已有企業註冊，您的申請已送交管理中心審核，尚未完成註冊。審核通過後，"
-    "請回到聊天室點「註冊 登入」，以手機簡訊驗證碼綁定。"
-)
+# The page's answers to a registration, one state each (docs/line.md): bound (`liff.registered`), held
+# for review (`liff.register.held_for_review`), refused.
 
 
-def _registered(org_name: str) -> dict[str, Any]:
-    return {"state": "bound", "organisation": org_name, "done": REGISTERED}
+def _registered(call: LiffCall, org_name: str) -> dict[str, Any]:
+    return {"state": "bound", "organisation": org_name, "done": call.t("liff.registered")}
 
 
 @router.post("/enterprise/register", status_code=201, response_model=None)
@@ -106,8 +104,8 @@ def register_enterprise(
         admin = caller.account(Role.ENTERPRISE_ADMIN)
         if caller.mobile == body.admin_mobile and admin is not None and admin.organisation is not None:
             if admin.organisation.ubn == body.ubn:  # this registration, already done and bound
-                return _registered(admin.organisation.name)
-        raise LiffRefusal(409, "already_bound", "此 LINE 帳號已綁定，請勿重複註冊。")
+                return _registered(call, admin.organisation.name)
+        raise LiffRefusal(409, "already_bound", call.t("liff.register.already_bound"))
     data = enterprises.EnterpriseRegistration(
         company_name=body.company_name,
         ubn=body.ubn,
@@ -126,14 +124,18 @@ def register_enterprise(
     if not isinstance(result, enterprises.Registered):
         # the claim (stored with this request's unit of work) waits for a hub admin; nothing is bound
         return JSONResponse(
-            {"state": "held_for_review", "error": "held_for_review", "message": HELD_FOR_REVIEW},
+            {
+                "state": "held_for_review",
+                "error": "held_for_review",
+                "message": call.t("liff.register.held_for_review"),
+            },
             status_code=202,
         )
     if not result.repeat:  # a repeat's first request bound this LINE user already
         accounts = accounts_of(call.db, ChannelName.ENTERPRISE, body.admin_mobile)
         bound = bind(call.db, ChannelName.ENTERPRISE, call.line_user_id, body.admin_mobile, accounts)
         _show_menu(request, background, ChannelName.ENTERPRISE, call.line_user_id, bound.primary.role)
-    return _registered(result.org.name)
+    return _registered(call, result.org.name)
 
 
 @router.post("/enterprise/register/code", status_code=202)
@@ -187,8 +189,8 @@ def register_station(
     db, user = call.db, call.line_user_id
     caller, _ = caller_of(db, ChannelName.POLICE, user)
     if caller is not None and caller.mobile != body.admin_mobile:
-        raise LiffRefusal(409, "already_bound", "此 LINE 帳號已綁定其他手機，請勿以其他手機註冊分局。")
-    if caller is not None and (done := _station_registered(caller.accounts, body.name)) is not None:
+        raise LiffRefusal(409, "already_bound", call.t("liff.station.other_mobile"))
+    if caller is not None and (done := _station_registered(call, caller.accounts, body.name)) is not None:
         return done  # this registration, already done and bound: the same answer (a repeat)
     try:
         otp.verify_code(db, body.admin_mobile, STATION_REGISTRATION, body.code)
@@ -198,17 +200,13 @@ def register_station(
         if exc.reason == "code_used" and otp.repeated_code(
             db, body.admin_mobile, STATION_REGISTRATION, body.code
         ):
-            done = _station_registered(station_admin_accounts(db, body.admin_mobile), body.name)
+            done = _station_registered(call, station_admin_accounts(db, body.admin_mobile), body.name)
         if done is None:
             raise
         return done
     admin = _registering_admin(station_admin_accounts(db, body.admin_mobile))
     if admin is None:
-        raise LiffRefusal(
-            403,
-            "not_a_station_admin",
-            "此手機號碼不在分局管理員名單上，無法註冊分局。請洽總管理中心將您加入分局管理員名單。",
-        )
+        raise LiffRefusal(403, "not_a_station_admin", call.t("liff.station.not_a_station_admin"))
     data = stations.StationIn(
         name=body.name, address=body.address, contact_name=body.contact_name, contact_phone=body.contact_phone
     )
@@ -217,14 +215,13 @@ def register_station(
     except Conflict as exc:
         if exc.reason == "already_registered":
             own = admin.organisation.name if admin.organisation is not None else ""
-            raise LiffRefusal(
-                409, "already_registered", f"您的分局已註冊（{own}），請回到聊天室點「註冊 登入」綁定。"
-            ) from None
+            message = call.t("liff.station.already_registered", station=own)
+            raise LiffRefusal(409, "already_registered", message) from None
         if exc.reason == "duplicate":
-            raise LiffRefusal(409, "duplicate", "已有同名的分局，請確認分局名稱或洽總管理中心。") from None
+            raise LiffRefusal(409, "duplicate", call.t("liff.station.duplicate")) from None
         raise
     # Bound under the name the hub admin listed for this station admin: the chat's police binding is
-    # a name and a mobile (hub.line.binding.accounts_of), and the code has just proven the mobile.
+    # a name and a mobile (hub.services.line_bindings.accounts_of), and the code has just proven the mobile.
     bound = bind(
         db,
         ChannelName.POLICE,
@@ -234,15 +231,15 @@ def register_station(
         name=admin.name,
     )
     _show_menu(request, background, ChannelName.POLICE, user, bound.primary.role)
-    return {"state": "bound", "station": station.name, "done": REGISTERED}
+    return {"state": "bound", "station": station.name, "done": call.t("liff.registered")}
 
 
-def _station_registered(accounts: Sequence[User], name: str) -> dict[str, Any] | None:
+def _station_registered(call: LiffCall, accounts: Sequence[User], name: str) -> dict[str, Any] | None:
     """The registration's answer if one of these station-admin accounts has a station of that name."""
     for account in accounts:
         org = account.organisation
         if account.role == Role.STATION_ADMIN.value and org is not None and org.name == name:
-            return {"state": "bound", "station": org.name, "done": REGISTERED}
+            return {"state": "bound", "station": org.name, "done": call.t("liff.registered")}
     return None
 
 

@@ -16,20 +16,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
-from sqlalchemy import select
 
-from hub.db import utcnow
+from hub.core.vocabulary import Role
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import import_template
-from hub.i18n import catalogue
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
-from hub.models.audit import AuditEvent
-from hub.models.identity import Role
 from hub.services import passes
 from hub.services.employees import EMPLOYEES
 from hub.services.errors import NotFound, TooLarge
 from hub.services.rosters import OFFICERS
-from hub.services.unit_of_work import REPEAT_WINDOW
 from hub.services.whitelist import Whitelist
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
@@ -73,9 +68,8 @@ class LiffWhitelist:
 
 def _with_pass(call: LiffCall) -> Callable[[Any], dict[str, Any]]:
     """Whether each employee holds a valid pass (the page offers passes for those who do not)."""
-    now = utcnow()
     held = passes.list_passes(call.db, call.scope, org_id=call.org_id, active_only=True)
-    covered = {p.employee_id for p in held if passes.valid_now(p, now)}
+    covered = {p.employee_id for p in held if passes.valid_now(p)}
     return lambda e: {"pass": e.id in covered}
 
 
@@ -99,21 +93,6 @@ def _read(sheet: UploadFile, call: LiffCall) -> bytes:
     return data
 
 
-def _just_deleted(call: LiffCall, action: str, target: str) -> bool:
-    """Whether this caller deleted `target` within REPEAT_WINDOW (the audit trail says what was done): a
-    repeated delete (a double tap) is answered with the list, as the first one was."""
-    since = utcnow() - REPEAT_WINDOW
-    found = call.db.scalar(
-        select(AuditEvent.id).where(
-            AuditEvent.action == action,
-            AuditEvent.target == target,
-            AuditEvent.actor_user_id == call.scope.user.id,
-            AuditEvent.at >= since,
-        )
-    )
-    return found is not None
-
-
 def add_routes(page: LiffWhitelist) -> None:
     kind = page.kind
     Caller = Annotated[LiffCall, liff(page.role)]
@@ -135,8 +114,7 @@ def add_routes(page: LiffWhitelist) -> None:
     def updated(entry_id: int, body: Changes, call: Caller) -> dict[str, Any]:
         typed = body.model_dump(exclude_none=True, exclude={"id_token"})
         if not typed:
-            message = catalogue.text(catalogue.DEFAULT_LANGUAGE, "liff.whitelist.nothing_changed")
-            raise LiffRefusal(400, "nothing_changed", message)
+            raise LiffRefusal(400, "nothing_changed", call.t("liff.whitelist.nothing_changed"))
         changes = kind.patch.model_construct(**typed)  # validated as `Changes`
         kind.update(call.db, call.scope, org_id=call.org_id, entry_id=entry_id, changes=changes)
         return page.rows(call)
@@ -145,7 +123,7 @@ def add_routes(page: LiffWhitelist) -> None:
         try:
             kind.delete(call.db, call.scope, org_id=call.org_id, entry_id=entry_id)
         except NotFound:
-            if not _just_deleted(call, f"{kind.thing}.deleted", f"{kind.thing}:{entry_id}"):
+            if not kind.deleted_just_now(call.db, call.scope, entry_id=entry_id):
                 raise
         return page.rows(call)
 

@@ -1,6 +1,9 @@
 """Rich menus per role (the buttons the city asked for), drawn with Pillow in the CJK font the PDFs use,
 created by `checkpass hub line setup-menus`, and linked per user when the role is known.
 
+The labels are the catalogue's `line.menu.*` keys (docs/i18n.md) in the chat's language: LINE links one
+menu image per user and tells the hub no language, so the menus speak zh-TW as the chat does.
+
 Each menu's name is `checkpass:<channel>:<key>` (key: `guest` or a role); the hub finds menus by name, so
 re-running setup replaces them without configuration. The guest menu is the channel's default: a user
 with no linked menu (unbound, or unbound for a lost role) sees it. Buttons are postbacks; what they do
@@ -16,9 +19,9 @@ from dataclasses import dataclass
 from linebot.v3.messaging import ApiException, RichMenuRequest
 from PIL import Image, ImageDraw, ImageFont
 
+from hub.core.vocabulary import ChannelName, Role
 from hub.line.delivery import Sender, Unreachable, with_retries
-from hub.models.identity import Role
-from hub.models.line import ChannelName
+from hub.line.words import t
 
 log = logging.getLogger(__name__)
 
@@ -38,38 +41,42 @@ class Button:
         return self.label.replace(" ", "")
 
 
-def _b(label: str, action: str) -> Button:
-    return Button(label, action)
+def _button(label: str, action: str) -> Button:
+    """A button labelled with the text of the catalogue key `label`."""
+    return Button(t(label), action)
 
 
 MENUS: dict[tuple[ChannelName, str], tuple[Button, ...]] = {
-    (ChannelName.ENTERPRISE, GUEST): (_b("註冊 登入", "register"),),
+    (ChannelName.ENTERPRISE, GUEST): (_button("line.menu.register", "register"),),
     (ChannelName.ENTERPRISE, Role.ENTERPRISE_ADMIN.value): (
-        _b("註冊 登入", "register"),
-        _b("申請企業 實聯碼", "venue_apply"),
-        _b("通行碼 名單管理", "pass_list"),
-        _b("下載 通行碼", "pass_download"),
-        _b("出示 通行碼", "pass_show"),
-        _b("列印 通行碼", "pass_print"),
+        _button("line.menu.register", "register"),
+        _button("line.menu.venue_apply_enterprise", "venue_apply"),
+        _button("line.menu.pass_list", "pass_list"),
+        _button("line.menu.pass_download", "pass_download"),
+        _button("line.menu.pass_show", "pass_show"),
+        _button("line.menu.pass_print", "pass_print"),
     ),
     (ChannelName.ENTERPRISE, Role.EMPLOYEE.value): (
-        _b("出示 通行碼", "pass_show"),
-        _b("下載 通行碼", "pass_download"),
-        _b("列印 通行碼", "pass_print"),
+        _button("line.menu.pass_show", "pass_show"),
+        _button("line.menu.pass_download", "pass_download"),
+        _button("line.menu.pass_print", "pass_print"),
     ),
-    (ChannelName.POLICE, GUEST): (_b("註冊 登入", "register"), _b("使用 說明", "help")),
+    (ChannelName.POLICE, GUEST): (
+        _button("line.menu.register", "register"),
+        _button("line.menu.help", "help"),
+    ),
     (ChannelName.POLICE, Role.STATION_ADMIN.value): (
-        _b("註冊 登入", "register"),
-        _b("掃碼 核實", "scan"),
-        _b("執勤 名單", "duty_roster"),
-        _b("查詢", "checks"),
-        _b("申請 實聯碼", "venue_apply"),
-        _b("使用 說明", "help"),
+        _button("line.menu.register", "register"),
+        _button("line.menu.scan", "scan"),
+        _button("line.menu.duty_roster", "duty_roster"),
+        _button("line.menu.checks", "checks"),
+        _button("line.menu.venue_apply", "venue_apply"),
+        _button("line.menu.help", "help"),
     ),
     (ChannelName.POLICE, Role.OFFICER.value): (
-        _b("註冊 登入", "register"),
-        _b("掃碼 核實", "scan"),
-        _b("使用 說明", "help"),
+        _button("line.menu.register", "register"),
+        _button("line.menu.scan", "scan"),
+        _button("line.menu.help", "help"),
     ),
 }
 
@@ -102,7 +109,7 @@ def menu_request(channel: ChannelName, key: str) -> dict[str, object]:
         "size": {"width": WIDTH, "height": ROW_HEIGHT * rows},
         "selected": True,
         "name": menu_name(channel, key),
-        "chatBarText": "選單",
+        "chatBarText": t("line.menu.bar"),
         "areas": areas,
     }
 

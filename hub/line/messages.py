@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from hub.core.vocabulary import ChannelName
 from hub.line.words import CHAT_LANGUAGE, t
-from hub.models.line import ChannelName
 
 Message = dict[str, Any]
 

@@ -1,12 +1,19 @@
-"""The LIFF pages the hub serves (zh-TW, phone-sized, no asset from a CDN): the police scan page, the
-venue check-in the venue QR leads to (`/v/{code}`, in LINE and in any phone browser) and the 28-day
-footprint. The LIFF SDK is served by the hub too (`/liff/sdk.js`: LINE's SDK, which scripts/bootstrap
-builds from npm into `hub/line/static/liff-sdk.js`, see docs/line.md); without it the pages fall back to
-the browser flow.
+"""The LIFF pages the hub serves (phone-sized, no asset from a CDN): the police scan page, the venue check-in
+the venue QR leads to (`/v/{code}`, in LINE and in any phone browser) and the 28-day footprint.
+
+Their words are the message catalogue's (docs/i18n.md, "LIFF pages"): zh-TW unless the phone's browser
+prefers English to Chinese (`Accept-Language`, which LINE's in-app browser sends from the phone's language).
+Templates call `t(key)`; what `static/pages.js` shows comes from the page too, the texts of the keys it
+names (literal `t("key")` calls, found in the script once) rendered into its config.
+
+The LIFF SDK is served by the hub too (`/liff/sdk.js`: LINE's SDK, which scripts/bootstrap builds from npm
+into `hub/line/static/liff-sdk.js`, see docs/line.md); without it the pages fall back to the browser flow.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from hub.core.config import Settings
+from hub.errors import language_of
 from hub.i18n import catalogue
 from hub.line.liff_whitelists import EMPLOYEE_PAGE, ROSTER_PAGE, LiffWhitelist
 
@@ -23,14 +31,6 @@ _HERE = Path(__file__).parent
 STATIC = _HERE / "static"
 SDK_FILE = STATIC / "liff-sdk.js"
 _env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
-
-
-def _t(key: str, **values: object) -> str:
-    """A catalogue text in the pages' language (zh-TW: the pages ask the hub for it, docs/i18n.md)."""
-    return catalogue.text(catalogue.DEFAULT_LANGUAGE, key, **values)
-
-
-_env.globals["t"] = _t
 
 # Always on: a venue QR must open whatever the hub's LINE settings.
 public_router = APIRouter(tags=["line"], include_in_schema=False)
@@ -45,8 +45,29 @@ _HEADERS = {
 }
 
 
-def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_env.get_template(template).render(**context), status_code=status, headers=_HEADERS)
+# A key pages.js shows: a literal `t("...")` call (a key built at run time would not be found).
+_SCRIPT_KEY = re.compile(r"""\bt\("([a-z0-9_.]+)"[,)]""")
+
+
+@cache
+def script_keys() -> frozenset[str]:
+    """The message keys static/pages.js shows, read once from the script the hub serves."""
+    return frozenset(_SCRIPT_KEY.findall((STATIC / "pages.js").read_text(encoding="utf-8")))
+
+
+def _page(request: Request, template: str, title_key: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the language of the request, titled by `title_key`; its script's words in `config`."""
+    language = language_of(request)
+
+    def t(key: str, **values: object) -> str:
+        return catalogue.text(language, key, **values)
+
+    config = context.pop("config", {})
+    config.update(lang=language, words={key: t(key) for key in sorted(script_keys())})
+    html = _env.get_template(template).render(
+        t=t, lang=language, title=t(title_key), config=config, **context
+    )
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
 def _liff_id(settings: Settings, which: str) -> str | None:
@@ -55,10 +76,11 @@ def _liff_id(settings: Settings, which: str) -> str | None:
     return settings.liff_id_police if which == "police" else settings.liff_id_enterprise
 
 
-def _liff_page(request: Request, channel: str, page: str, title: str) -> HTMLResponse:
+def _liff_page(request: Request, channel: str, page: str, title_key: str) -> HTMLResponse:
     """A LIFF page of `channel`: its template `{page}.html`, told which LIFF app it runs in."""
     config = {"page": page, "liffId": _liff_id(request.app.state.settings, channel)}
-    return _page(f"{page}.html", title=title, config=config)
+    template = f"{page}.html"
+    return _page(request, template, title_key, config=config)
 
 
 @public_router.get("/liff/static/{name}")
@@ -82,7 +104,6 @@ def liff_sdk() -> Response:
 @public_router.get("/v/{code}")
 def venue_page(code: str, request: Request) -> HTMLResponse:
     from hub.errors import HubError
-    from hub.line.liff_api import venue_org_name
     from hub.services import venues
     from hub.services.errors import DomainError
 
@@ -91,38 +112,39 @@ def venue_page(code: str, request: Request) -> HTMLResponse:
     db: Session
     with request.app.state.sessionmaker() as db:
         try:
-            venue = venues.venue_by_code(db, code[:32])
+            venue, org = venues.lookup_venue(db, code[:32])
         except (HubError, DomainError):
-            return _page("venue.html", 404, title="實聯登記", config=config, venue=None)
+            return _page(request, "venue.html", "liff.title.venue", 404, config=config, venue=None)
         config["venueCode"] = venue.code
         return _page(
+            request,
             "venue.html",
-            title="實聯登記",
+            "liff.title.venue",
             config=config,
             venue=venue.name,
-            organisation=venue_org_name(db, venue.org_id),
+            organisation=org.name,
         )
 
 
 @public_router.get("/liff/footprint")
 def footprint_page(request: Request) -> HTMLResponse:
-    return _liff_page(request, "enterprise", "footprint", "我的 28 天足跡")
+    return _liff_page(request, "enterprise", "footprint", "liff.title.footprint")
 
 
 @line_router.get("/police/scan")
 def scan_page(request: Request) -> HTMLResponse:
-    return _liff_page(request, "police", "scan", "掃碼核實")
+    return _liff_page(request, "police", "scan", "liff.title.scan")
 
 
 @line_router.get("/enterprise/register")
 def register_page(request: Request) -> HTMLResponse:
-    return _liff_page(request, "enterprise", "register", "企業註冊")
+    return _liff_page(request, "enterprise", "register", "liff.title.register")
 
 
 @line_router.get("/{channel}/venues")
 def venues_page(channel: str, request: Request) -> HTMLResponse:
     which = "police" if channel == "police" else "enterprise"
-    return _liff_page(request, which, "venues", "申請實聯碼")
+    return _liff_page(request, which, "venues", "liff.title.venues")
 
 
 def _whitelist_page(request: Request, page: LiffWhitelist) -> HTMLResponse:
@@ -130,14 +152,8 @@ def _whitelist_page(request: Request, page: LiffWhitelist) -> HTMLResponse:
     template's inputs and the script's rows alike."""
     context = page.page_context()
     config = {"page": page.page, "liffId": _liff_id(request.app.state.settings, page.channel), **context}
-    title = _t(f"liff.whitelist.{page.kind.plural}.title")
-    return _page(
-        f"{page.page}.html",
-        title=title,
-        config=config,
-        who=_t(f"liff.whitelist.{page.kind.plural}.who"),
-        **context,
-    )
+    who = f"liff.whitelist.{page.kind.plural}.who"
+    return _page(request, f"{page.page}.html", f"liff.title.{page.page}", config=config, who=who, **context)
 
 
 @line_router.get("/enterprise/employees")
@@ -147,7 +163,7 @@ def employees_page(request: Request) -> HTMLResponse:
 
 @line_router.get("/police/register")
 def station_register_page(request: Request) -> HTMLResponse:
-    return _liff_page(request, "police", "station", "分局註冊")
+    return _liff_page(request, "police", "station", "liff.title.station")
 
 
 @line_router.get("/police/roster")

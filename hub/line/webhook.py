@@ -1,7 +1,7 @@
 """`POST /line/enterprise/webhook` and `POST /line/police/webhook`, and handling what they stored.
 
 The signature is checked by the SDK's `WebhookParser` over the raw body (400 on a bad or missing one,
-nothing done). The events are stored in the inbox (hub/line/inbox.py) and the webhook is answered 200 at
+nothing done). The events are stored in the inbox (hub/jobs/line_inbox.py) and the webhook is answered 200 at
 once. The inbox worker then handles each event once: its `webhookEventId` is recorded in `line_events`
 in the same transaction as what the event changed, together with the messages to send (the outbox);
 then the reply goes out (push with the event's retry key once the reply token is too old or refused)
@@ -28,24 +28,23 @@ from linebot.v3.webhooks import (
     TextMessageContent,
     UnfollowEvent,
 )
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.context import context_of
 from hub.core.config import Settings
-from hub.db import utcnow
-from hub.line.binding import user_tag
+from hub.core.vocabulary import ChannelName
+from hub.jobs.line_inbox import Inbox, NewEvent, Result, Taken
+from hub.jobs.line_inbox import Outcome as Worked
 from hub.line.channels import LineChannel, configured_channels
 from hub.line.conversation import Incoming, handle, parse_postback
 from hub.line.delivery import Pushed, Sender, retry_key
-from hub.line.inbox import Inbox, NewEvent, Result, Taken
-from hub.line.inbox import Outcome as Worked
 from hub.line.links import LINK_SECONDS
 from hub.line.menus import MenuLinker
 from hub.line.messages import text
 from hub.line.replies import Outcome
 from hub.line.words import t
-from hub.models.line import ChannelName, LineEvent
+from hub.services import identity, line_events
+from hub.services.line_bindings import user_tag
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class _Todo:
 
 
 def _token_fresh(entry: Taken) -> bool:
-    return utcnow() - entry.received_at < dt.timedelta(seconds=REPLY_TOKEN_SECONDS)
+    return dt.datetime.now(dt.UTC) - entry.received_at < dt.timedelta(seconds=REPLY_TOKEN_SECONDS)
 
 
 class LineService:
@@ -123,12 +122,7 @@ class LineService:
             )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        delivered = (
-            update(LineEvent)
-            .where(LineEvent.id == todo.row_id)
-            .values(delivered_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        delivered = line_events.delivered(todo.row_id)
         return Worked(result, (delivered,) if sent and todo.messages else ())
 
     def _handle_once(self, entry: Taken) -> _Todo | None:
@@ -140,11 +134,7 @@ class LineService:
             if not Inbox.hold(db, entry):
                 db.rollback()
                 return None
-            seen = db.scalars(
-                select(LineEvent).where(
-                    LineEvent.channel == channel.value, LineEvent.webhook_event_id == entry.webhook_event_id
-                )
-            ).first()
+            seen = line_events.handled_event(db, channel, entry.webhook_event_id)
             if seen is not None:
                 db.commit()
                 undelivered = list(seen.reply or []) if seen.delivered_at is None else []
@@ -166,17 +156,9 @@ class LineService:
                 text=(entry.content or "") if entry.kind == "text" else "",
                 data=parse_postback(entry.content or "") if entry.kind == "postback" else {},
             )
-            row = LineEvent(
-                channel=channel.value,
-                webhook_event_id=entry.webhook_event_id,
-                line_user_id=entry.line_user_id,
-            )
-            db.add(row)
-            db.flush()
+            row = line_events.record_event(db, channel, entry.webhook_event_id, entry.line_user_id)
             outcome: Outcome = handle(db, incoming)
-            row.reply = outcome.messages or None
-            if not outcome.messages:
-                row.delivered_at = utcnow()
+            line_events.keep_answer(row, outcome.messages)
             db.commit()
             token = entry.reply_token if entry.attempts == 0 and _token_fresh(entry) else None
             return _Todo(row.id, outcome.messages, outcome.menu, token, outcome.later)
@@ -195,12 +177,11 @@ class LineService:
         assert kind == "sheet"
         from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
         from hub.line.links import signed_url
-        from hub.models.identity import User
         from hub.services.valid_passes import enterprise_valid_passes
 
         with self.sessions() as db:
-            account = db.get(User, account_id)
-            if account is None or not account.active:
+            account = identity.active_account(db, account_id)
+            if account is None:
                 return [text(t("line.sheet.role_lost"))]
             rows = enterprise_valid_passes(db, account)  # re-checks the role; audited
             db.commit()

@@ -31,7 +31,7 @@ class ConsoleSession(Base):
 class ConsoleIntent(Base):
     """One submission of one rendered console form (its one-time intent token), so that the same form
     sent twice — a double click, a reload, two racing requests — acts once and answers the same
-    (hub/console/intents.py). Only a SHA-256 of the token is stored."""
+    (hub/services/console_intents.py). Only a SHA-256 of the token is stored."""
 
     __tablename__ = "console_intents"
     __table_args__ = (UniqueConstraint("session_id", "token_hash"),)

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# The columns' values (hub/core/vocabulary.py), still found next to their tables:
+from hub.core.vocabulary import CONSOLE_ROLES as CONSOLE_ROLES
+from hub.core.vocabulary import Role as Role
 from hub.db import Base, UtcDateTime, utcnow
 from hub.models._columns import ProtectedNationalId, Timestamps
-
-
-class Role(StrEnum):
-    SUPER_ADMIN = "super_admin"
-    GENERAL_ADMIN = "general_admin"
-    STATION_ADMIN = "station_admin"
-    OFFICER = "officer"
-    ENTERPRISE_ADMIN = "enterprise_admin"
-    EMPLOYEE = "employee"
-
-
-CONSOLE_ROLES = frozenset({Role.SUPER_ADMIN, Role.GENERAL_ADMIN})
 
 
 class User(Timestamps, ProtectedNationalId, Base):
@@ -85,8 +75,9 @@ class OtpCode(Base):
     purpose: Mapped[str] = mapped_column(String(32), nullable=False)
     code_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # keyed BLAKE2b, never the code
     client_ip: Mapped[str | None] = mapped_column(String(64))
-    # Who else the caps count (hub.services.otp): the LINE user of a LIFF form (hub.line.binding.user_tag,
-    # never the LINE ID) and the venue of a check-in code. No foreign key: the send log outlives a venue.
+    # Who else the caps count (hub.services.otp): the LINE user of a LIFF form
+    # (hub.services.line_bindings.user_tag, never the LINE ID) and the venue of a check-in code. No foreign
+    # key: the send log outlives a venue.
     line_user: Mapped[str | None] = mapped_column(String(24))
     venue_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)

@@ -4,22 +4,15 @@ step a chat is at, and messages handed over to a human (詢問客服). Migration
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub.core.vocabulary import ChannelName
 from hub.db import Base, UtcDateTime, utcnow
 
 __all__ = ["ChannelName", "LineBinding", "LineConversation", "LineEvent", "LineSupportMessage"]
-
-
-class ChannelName(StrEnum):
-    """The two official accounts: the values of every LINE table's `channel`."""
-
-    ENTERPRISE = "enterprise"  # 新北市交通管制通行碼管理系統: enterprise admins and employees
-    POLICE = "police"  # 新北市交通管制通行碼查驗系統: station admins and duty officers
 
 
 class LineEvent(Base):

@@ -1,5 +1,5 @@
-"""The LINE webhook inbox (hub.line.inbox): every event whose signature held, stored before the webhook is
-answered, handled and replied to from here by the inbox worker of any hub process. Migration 0009.
+"""The LINE webhook inbox (hub.jobs.line_inbox): every event whose signature held, stored before the webhook
+is answered, handled and replied to from here by the inbox worker of any hub process. Migration 0009.
 
 One row per (channel, webhookEventId): a redelivery of a stored event is not stored again. A row is
 pending until `done_at`; the worker that holds its lease (`lease_owner` until `lease_until`) is the only

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The columns' values (hub/core/vocabulary.py), still found next to their tables:
+from hub.core.vocabulary import OrgKind as OrgKind
+from hub.core.vocabulary import ReviewState
 from hub.db import Base, UtcDateTime, utcnow
 from hub.models._columns import Timestamps
-
-
-class OrgKind(StrEnum):
-    ENTERPRISE = "enterprise"
-    STATION = "station"
 
 
 class Organisation(Timestamps, Base):
@@ -27,12 +24,6 @@ class Organisation(Timestamps, Base):
     address: Mapped[str | None] = mapped_column(String(200))
     contact_name: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(16))
-
-
-class ReviewState(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REFUSED = "refused"
 
 
 class RegistrationClaim(Base):

@@ -86,7 +86,11 @@ class IdCardAnswer:
 
     @property
     def message(self) -> str:
-        return catalogue.text(catalogue.DEFAULT_LANGUAGE, STATUS_TEXT + self.status.value)
+        return self.message_in(catalogue.DEFAULT_LANGUAGE)
+
+    def message_in(self, language: str) -> str:
+        """The answer in words, in `language` (the LIFF page's; the app words the status itself)."""
+        return catalogue.text(language, STATUS_TEXT + self.status.value)
 
 
 def officer_of_user(db: Session, user: User) -> Officer:

@@ -4,6 +4,7 @@ SMS-code login for the organisation roles. The decisions are in docs/identity.md
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 
@@ -29,8 +30,16 @@ log = logging.getLogger(__name__)
 _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+# The argon2id cost of a new password hash. A stored hash records its own cost, so verifying never depends
+# on these; the test suite lowers them (tests/conftest.py) because it creates accounts in almost every test.
+PASSWORD_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+PASSWORD_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+
+
 def hash_password(password: str) -> str:
-    return nacl.pwhash.argon2id.str(password.encode()).decode()
+    return nacl.pwhash.argon2id.str(
+        password.encode(), opslimit=PASSWORD_OPSLIMIT, memlimit=PASSWORD_MEMLIMIT
+    ).decode()
 
 
 def password_matches(stored: str | None, password: str) -> bool:
@@ -42,8 +51,11 @@ def password_matches(stored: str | None, password: str) -> bool:
         return False
 
 
-# Verified against when the account does not exist, so a wrong mobile costs the same time as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so a wrong mobile costs the same time as a wrong
+    password (made at first use, at the cost new hashes have then)."""
+    return hash_password(secrets.token_hex(16))
 
 
 def generate_initial_password(length: int = 12) -> str:
@@ -80,10 +92,19 @@ def issue_token(db: Session, user: User, client_ip: str | None) -> tuple[str, dt
     db.add(
         ApiToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at, client_ip=client_ip)
     )
-    user.last_login_at = utcnow()
-    if user.registered_at is None:
-        user.registered_at = utcnow()
+    signed_in(user)
     return token, expires_at
+
+
+def signed_in(user: User) -> bool:
+    """`user` has just logged in (a REST token, a console session): the time is kept, and the first login
+    registers the account (the city's 註冊成功). True when this was that first login."""
+    now = utcnow()
+    first = user.registered_at is None
+    user.last_login_at = now
+    if first:
+        user.registered_at = now
+    return first
 
 
 def password_login(
@@ -98,7 +119,7 @@ def password_login(
     ).first()
     login_throttle.check(db, mobile, client_ip, user.id if user is not None else None)
     if user is None or not user.active:
-        password_matches(_DUMMY_HASH, password)  # the same time as a wrong password
+        password_matches(_dummy_hash(), password)  # the same time as a wrong password
         login_throttle.record_failure(db, mobile, client_ip)
         audit.record(db, "login.failed", target=mask_mobile(mobile), client_ip=client_ip, why="unknown")
         db.commit()
@@ -162,6 +183,30 @@ def change_password(
         .values(revoked=True)
     ).rowcount
     audit.record(db, "password.changed", actor=user, client_ip=client_ip, sessions_ended=ended)
+
+
+def active_account(db: Session, user_id: int) -> User | None:
+    """The account, if it still exists and is active (work done later for it asks again)."""
+    user = db.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def user_of_token(db: Session, token: str) -> User:
+    """The active account a bearer token stands for; NotAuthenticated when the token is unknown, expired,
+    logged out, or its account disabled."""
+    row = db.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        raise NotAuthenticated("unknown token", reason="invalid_token")
+    issued, user = row
+    if issued.revoked or issued.expires_at <= utcnow():
+        raise NotAuthenticated("token expired or logged out", reason="invalid_token")
+    if not user.active:
+        raise NotAuthenticated("account disabled", reason="account_disabled")
+    return user
 
 
 def logout(db: Session, user: User, token: str) -> None:

@@ -137,8 +137,8 @@ def request_code(
 ) -> None:
     """Record a new code (voiding older ones for the same number and purpose) and, if `deliver`, send it
     by SMS. The command's unit of work commits the row. `line_user` (a LIFF form's caller, as
-    hub.line.binding.user_tag names it) and `venue_id` (a check-in code's venue) are counted by caps of
-    their own besides the number and the address.
+    hub.services.line_bindings.user_tag names it) and `venue_id` (a check-in code's venue) are counted by
+    caps of their own besides the number and the address.
 
     Raises TooManyRequests on cooldown/caps, Unavailable if the SMS gateway fails (then the unit of work
     records nothing: the person got no code).

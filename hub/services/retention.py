@@ -69,7 +69,7 @@ def purge_expired(db: Session, *, now: dt.datetime | None = None) -> PurgeResult
     )
     tokens = db.execute(delete(ApiToken).where(ApiToken.expires_at < now)).rowcount or 0
     line_events = db.execute(delete(LineEvent).where(LineEvent.received_at < cutoff)).rowcount or 0
-    # Inbox rows: done ones hold only ids; a pending one that old was given up long ago (hub.line.inbox).
+    # Inbox rows: done ones hold only ids; a pending one that old was given up long ago (hub.jobs.line_inbox).
     line_inbox = db.execute(delete(LineInboxEntry).where(LineInboxEntry.received_at < cutoff)).rowcount or 0
     line_conversations = (
         db.execute(delete(LineConversation).where(LineConversation.updated_at < cutoff)).rowcount or 0

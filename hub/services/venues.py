@@ -265,6 +265,15 @@ def venues_to_print(db: Session, scope: Scope, *, org_id: int) -> tuple[Organisa
     return org, rows
 
 
+def where_visited(db: Session, visit: Visit) -> tuple[Venue, Organisation]:
+    """Where a visit was: its venue and the venue's organisation."""
+    venue = db.get(Venue, visit.venue_id)
+    assert venue is not None  # a visit's venue is a foreign key
+    org = db.get(Organisation, venue.org_id)
+    assert org is not None
+    return venue, org
+
+
 def lookup_venue(db: Session, code: str) -> tuple[Venue, Organisation]:
     """Public: what a scanned venue code is (shown before the visitor confirms with an SMS code)."""
     if len(code) > 32:

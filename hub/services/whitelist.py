@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import utcnow
 from hub.documents.spreadsheets import ColumnSpec
+from hub.models.audit import AuditEvent
 from hub.models.organisations import Organisation
 from hub.services import audit
 from hub.services.errors import Conflict, NotFound
@@ -291,6 +292,19 @@ class Whitelist(Generic[Entry, New]):
             client_ip=scope.client_ip,
             **details,
         )
+
+    def deleted_just_now(self, db: Session, scope: Scope, *, entry_id: int) -> bool:
+        """Whether `scope`'s user took this entry off within REPEAT_WINDOW (the audit trail says what was
+        done): a repeated delete (a double tap) is answered as the first one was."""
+        found = db.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.action == f"{self.thing}.deleted",
+                AuditEvent.target == f"{self.thing}:{entry_id}",
+                AuditEvent.actor_user_id == scope.user.id,
+                AuditEvent.at >= utcnow() - REPEAT_WINDOW,
+            )
+        )
+        return found is not None
 
     def import_rows(self, db: Session, scope: Scope, *, org_id: int, data: bytes) -> list[Entry]:
         """A whitelist sheet (.xlsx, .ods, .csv): every row or none (422 with a per-row report)."""

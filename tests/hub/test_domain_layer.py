@@ -466,3 +466,75 @@ def test_the_cli_maps_each_refusal_once(capsys):
     ] == [1] * 4
     assert _refused(Conflict("the served bundle is newer", reason="bundle_not_newer")) == 1
     assert capsys.readouterr().err == "checkpass: bundle_not_newer: the served bundle is newer\n"
+
+
+# The front ends reach the tables only through the services (docs/where-things-go.md): no module of
+# hub/api, hub/console or hub/line imports hub.models or hub.db when it runs, so every query, insert and
+# update is in the service that owns the concept. A row class a service hands back may be named in an
+# annotation under `if TYPE_CHECKING:` (never imported, so nothing can be queried with it). The one
+# runtime import is the session plumbing below.
+TABLE_MODULES = ("hub.models", "hub.db")
+SESSION_PLUMBING = {
+    # REST's `CurrentUser = Annotated[User, Depends(...)]`: FastAPI reads the annotation when it runs
+    ("hub.api.deps", "hub.models.identity"),
+}
+
+
+def _of(name: str, roots: tuple[str, ...]) -> bool:
+    return any(name == r or name.startswith(r + ".") for r in roots)
+
+
+def _table_imports(tree: ast.AST, path: Path) -> dict[str, bool]:
+    """{table module this file imports: whether it runs (False: only under `if TYPE_CHECKING:`)}."""
+    skipped = _type_checking_only(tree)
+    found: dict[str, bool] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node.module, node.level, path)
+            names = [f"{module}.{a.name}" if module == "hub" else module for a in node.names]
+        else:
+            continue
+        for name in (n for n in names if _of(n, TABLE_MODULES)):
+            found[name] = found.get(name, False) or id(node) not in skipped
+    return found
+
+
+def _adapter_table_pairs() -> dict[str, dict[tuple[str, str], bool]]:
+    """{front end: {(its module, a table module it imports): runs}}: the count issue 16 tracks."""
+    pairs: dict[str, dict[tuple[str, str], bool]] = {front_end: {} for front_end in FRONT_ENDS}
+    for path in _front_end_modules():
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for table, runs in _table_imports(ast.parse(path.read_text(encoding="utf-8")), path).items():
+            pairs[_front_end_of(module) or ""][(module, table)] = runs
+    return pairs
+
+
+def test_front_ends_reach_the_tables_only_through_the_services():
+    pairs = _adapter_table_pairs()
+    assert all(len(modules) >= 1 for modules in pairs.values())  # the scan sees the real imports
+    running = {pair for found in pairs.values() for pair, runs in found.items() if runs}
+    assert sorted(running - SESSION_PLUMBING) == []
+    assert sorted(SESSION_PLUMBING - running) == []  # nothing stale allowed
+
+
+def test_the_table_import_checker_sees_what_it_must():
+    """Each way of importing a table module counts, and runs unless it is under `if TYPE_CHECKING:`."""
+    page = ROOT / "hub" / "console" / "pages_sample.py"
+    samples = {
+        "from hub.models.identity import User\n": {"hub.models.identity": True},
+        "import hub.models\n": {"hub.models": True},
+        "from hub.db import utcnow\n": {"hub.db": True},
+        "from hub import db, web\n": {"hub.db": True},
+        "from hub import models\n": {"hub.models": True},
+        "from ..models import passes\n": {"hub.models": True},
+        "def f():\n    from hub.models.passes import Pass\n": {"hub.models.passes": True},
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from hub.models.identity import User\n": {
+            "hub.models.identity": False
+        },
+        "from hub.services import identity\nfrom hub.web import SessionDep\n": {},
+        "from hub.core.vocabulary import Role\n": {},
+    }
+    for source, found in samples.items():
+        assert _table_imports(ast.parse(source), page) == found, source

@@ -34,7 +34,11 @@ KEYWORDS = {
     "MenuItem": None,
     "Refused": (2,),
     "words_of": None,
+    "_page": (3,),  # hub/line/pages.py: a LIFF page's title key
+    "_liff_page": (4,),
+    "_button": None,  # hub/line/menus.py: a rich-menu button's label key
 }
+LIFF_SCRIPT = "hub/line/static/pages.js"  # its `t("key")` calls: the texts the hub renders into each page
 
 
 def _po(locale: str) -> dict[str, str]:
@@ -43,7 +47,11 @@ def _po(locale: str) -> dict[str, str]:
 
 
 def _used_keys() -> set[str]:
-    method_map = [("hub/**.py", "python"), ("hub/**/templates/**.html", "jinja2")]
+    method_map = [
+        ("hub/**.py", "python"),
+        ("hub/**/templates/**.html", "jinja2"),
+        (LIFF_SCRIPT, "javascript"),
+    ]
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, keywords=KEYWORDS
@@ -61,6 +69,7 @@ def _literals(pattern: str) -> set[str]:
 def _dynamic_keys() -> set[str]:
     """Keys the code builds from a word: refusals by reason, things by kind, done messages, states."""
     from crypto.trust import KeyState
+    from crypto.verify import Reason
     from hub.services.id_card_check import IdCardStatus
 
     keys = {f"refusal.{r}" for r in _literals(r'reason="([a-z_]+)"') | _literals(r'_wrong_code\("([a-z_]+)"')}
@@ -72,6 +81,7 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"status.{s}" for s in ("ok", "renew_soon", "expired", "missing", "online", "offline")}
     keys |= _literals(r'message_key="([a-z_.]+)"')
     keys |= {f"id_card.{s.value}" for s in IdCardStatus}
+    keys |= {f"liff.reason.{r.value}" for r in Reason}  # the LIFF scan page's verdict reasons
     keys |= _whitelist_keys()
     return keys
 
@@ -86,7 +96,7 @@ def _whitelist_keys() -> set[str]:
         keys |= {f"field.{f}" for f in kind.fields}
         keys |= {f"done.{kind.thing}_added", f"done.{kind.thing}_deleted", f"done.{kind.plural}_imported"}
         keys |= {f"confirm.delete_{kind.thing}"}
-        keys |= {f"liff.whitelist.{kind.plural}.{w}" for w in ("title", "who", "need_line")}
+        keys |= {f"liff.whitelist.{kind.plural}.{w}" for w in ("who", "need_line")}
     return keys
 
 
@@ -115,7 +125,7 @@ def test_both_catalogues_hold_the_same_keys_and_placeholders():
 # The modules whose words the LINE chat sends (docs/line.md): each text is a `line.` key of the catalogue.
 LINE_CHAT = (
     "hub/line/actions",
-    "hub/line/binding",
+    "hub/services/line_bindings",
     "hub/line/channels",
     "hub/line/conversation",
     "hub/line/data_reads",
@@ -144,6 +154,45 @@ def _code_strings(path: Path) -> list[tuple[int, str]]:
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
     ]
+
+
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}|<!--.*?-->", re.S)
+_JS_COMMENT = re.compile(r"^\s*//.*$", re.M)
+_JS_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+
+
+def _line_files(pattern: str) -> list[Path]:
+    return sorted((ROOT / "hub/line").rglob(pattern))
+
+
+def test_the_liff_pages_menus_and_chat_write_no_chinese_outside_the_catalogue():
+    """Every hub/line module, LIFF template and pages.js: a Chinese text is a catalogue key's, never
+    written in the code (docstrings and comments may quote the city's words)."""
+    modules = _line_files("*.py")
+    templates = _line_files("*.html")
+    assert len(modules) > 20 and len(templates) >= 8  # the files were found, not nothing
+    written = [
+        (p.relative_to(ROOT).as_posix(), n, v) for p in modules for n, v in _code_strings(p) if CJK.search(v)
+    ]
+    for template in templates:
+        shown = _JINJA_COMMENT.sub("", template.read_text(encoding="utf-8"))
+        written += [(template.name, 0, line) for line in shown.splitlines() if CJK.search(line)]
+    script = _JS_COMMENT.sub("", (ROOT / LIFF_SCRIPT).read_text(encoding="utf-8"))
+    written += [(LIFF_SCRIPT, 0, text) for text in _JS_STRING.findall(script) if CJK.search(text)]
+    assert written == []
+
+
+def test_the_liff_script_shows_catalogue_texts_the_page_carries():
+    """The keys pages.js names are the ones the hub renders into every LIFF page (hub.line.pages), and
+    each has both languages."""
+    from babel.messages.extract import extract_from_file
+
+    from hub.line.pages import script_keys
+
+    named = {m[1] for m in extract_from_file("javascript", str(ROOT / LIFF_SCRIPT), keywords={"t": None})}
+    assert len(named) > 15 and script_keys() == named
+    zh, en = _po("zh_TW"), _po("en")
+    assert sorted(k for k in named if not zh.get(k) or not en.get(k)) == []
 
 
 def test_the_line_chat_says_only_catalogue_texts():
@@ -177,14 +226,9 @@ def _errors(model: type[BaseModel], **data: object) -> list:
     return caught.value.errors()
 
 
-def test_the_liff_whitelist_pages_say_only_catalogue_texts():
-    """The whitelist pages' words are catalogue keys: none written in their module or templates, and the
-    delete question names every field it is given (a kind's shown fields)."""
-    written = [(n, s) for n, s in _code_strings(ROOT / "hub/line/liff_whitelists.py") if CJK.search(s)]
-    assert written == []
-    for template in ("_whitelist.html", "employees.html", "roster.html"):
-        text = (ROOT / "hub/line/templates" / template).read_text(encoding="utf-8")
-        assert not CJK.search(text), template
+def test_a_whitelists_delete_question_names_only_its_shown_fields():
+    """The console asks before deleting an entry with the kind's shown fields (hub/console/whitelists.py):
+    each language's question uses no placeholder they lack."""
     from hub.line.liff_whitelists import PAGES
 
     for kind in (page.kind for page in PAGES.values()):

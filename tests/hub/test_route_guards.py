@@ -36,11 +36,11 @@ from hub.console.web import AnyPage, Form
 from hub.core.config import Settings
 from hub.core.protection import token_hash
 from hub.db import Base, utcnow
-from hub.line.channels import CHANNEL_ROLES
 from hub.line.liff_caller import liff
 from hub.models.identity import ApiToken, Role
 from hub.models.line import ChannelName
 from hub.services.bootstrap import create_super_admin
+from hub.services.line_bindings import CHANNEL_ROLES
 from tests.hub.console.consolekit import ORIGIN, csrf_of
 from tests.hub.hubkit import SmsOutbox, bearer
 from tests.hub.line.linekit import (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ScopeDep
@@ -9,11 +11,14 @@ from hub.api.routing import APIRouter
 from hub.core.fields import PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
-from hub.models.identity import Role, User
+from hub.core.vocabulary import Role
 from hub.services import admins
 from hub.services.admins import AdminIn
 from hub.services.scope import effective_permissions
 from hub.web import SessionDep
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
 
 router = APIRouter(tags=["admins"])
 

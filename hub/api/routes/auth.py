@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials
@@ -14,10 +14,13 @@ from hub.api.deps import ClientIp, PendingUser, SettingsDep, bearer_scheme
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.models.identity import Role, User
+from hub.core.vocabulary import Role
 from hub.services import identity
 from hub.services.scope import effective_permissions
 from hub.web import SessionDep
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
 
 router = APIRouter(tags=["auth"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field
 from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import PlainText, RowId
-from hub.db import utcnow
-from hub.models.devices import Device
 from hub.services.devices import enrolment
 from hub.services.devices.enrolment import EnrolmentTokenIn, RevokeIn
 from hub.web import SessionDep
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.devices import Device
 
 router = APIRouter(tags=["devices"])
 
@@ -107,7 +108,7 @@ def enrol(db: SessionDep, body: EnrolIn, ip: ClientIp) -> EnrolOut:
         device_id=done.device.id,
         root_public_key=base64.b64encode(done.root_public_key).decode(),
         root_kid=done.root_kid.hex(),
-        server_time=int(utcnow().timestamp()),
+        server_time=int(done.device.enrolled_at.timestamp()),  # the hub's clock, as it enrolled the device
     )
 
 

@@ -4,7 +4,7 @@ every whitelist's, `hub.api.routes._whitelists`)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -15,10 +15,13 @@ from hub.api.routes.auth import TokenOut, UserOut
 from hub.api.routing import APIRouter
 from hub.core.fields import RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.models.organisations import Organisation, RegistrationClaim, ReviewState
+from hub.core.vocabulary import ReviewState
 from hub.services import enterprise_scope, enterprises, identity
 from hub.services.employees import EMPLOYEES
 from hub.web import SessionDep
+
+if TYPE_CHECKING:
+    from hub.models.organisations import Organisation, RegistrationClaim
 
 router = APIRouter(tags=["enterprises"])
 

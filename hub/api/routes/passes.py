@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Query, Response
 from pydantic import BaseModel
@@ -13,11 +13,13 @@ from hub.api.deps import ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import RowId
 from hub.core.masking import mask_mobile, mask_name
-from hub.models.passes import Pass
 from hub.responses import file_response
 from hub.services import downloads, passes
 from hub.services.passes import SHEET_PART_PASSES, BatchPassRequest, PassRequest, RevokeRequest
 from hub.web import SessionDep
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.passes import Pass
 
 router = APIRouter(tags=["passes"])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Response
 from pydantic import BaseModel
@@ -13,12 +13,14 @@ from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, NationalId, PersonName, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
-from hub.models.identity import User
-from hub.models.organisations import Organisation
 from hub.responses import file_response
 from hub.services import downloads, stations
 from hub.services.scope import Scope
 from hub.web import SessionDep
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.identity import User
+    from hub.models.organisations import Organisation
 
 router = APIRouter(tags=["stations"])
 

@@ -16,9 +16,8 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from hub.api.deps import ClientIp, require_role
+from hub.api.deps import ClientIp, SuperAdmin
 from hub.api.routing import APIRouter
-from hub.models.identity import Role, User
 from hub.services import transparency_log, trust, trust_export
 from hub.web import SessionDep
 
@@ -26,7 +25,6 @@ router = APIRouter(prefix="/trust", tags=["trust"])
 
 COSE = "application/cose"
 CBOR = "application/cbor"
-SuperAdmin = Annotated[User, Depends(require_role(Role.SUPER_ADMIN))]
 
 
 async def _raw_body(request: Request) -> bytes:

@@ -4,6 +4,7 @@ with mobile + SMS code; footprints and venue visits cover the retention window (
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from fastapi import Query, Response
 from pydantic import BaseModel, Field
@@ -12,12 +13,14 @@ from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
 from hub.core.masking import show_mobile
-from hub.models.organisations import Organisation
-from hub.models.venues import Venue, Visit
 from hub.responses import file_response
 from hub.services import data_reads, downloads, venues
 from hub.services.venues import VenueApplication
 from hub.web import SessionDep
+
+if TYPE_CHECKING:  # rows the services hand over, named in annotations only
+    from hub.models.organisations import Organisation
+    from hub.models.venues import Venue, Visit
 
 router = APIRouter(tags=["venues"])
 

@@ -1,6 +1,6 @@
 // A form is sent once: a second click (or Enter) while the first submission is on its way does nothing,
 // and its buttons say so by being disabled. The server holds the same rule without JavaScript
-// (hub/console/intents.py); this only spares the person a second request.
+// (hub/services/console_intents.py); this only spares the person a second request.
 (function () {
   "use strict";
   var BUTTONS = "button, input[type=submit]";

@@ -1,9 +1,17 @@
 // The hub's LIFF pages: police scan, venue check-in, footprint. No framework, no CDN.
 // In LINE (the LIFF SDK is present and the page runs in the LINE app) the ID token identifies the
 // person; elsewhere the venue and footprint pages take a mobile number and an SMS code.
+// Every text this script shows is a message key of the hub's catalogue, each call of `t` naming one literal key:
+// the hub renders those keys' texts, in the page's language, into the page's config (hub/line/pages.py).
 "use strict";
 
 const cfg = JSON.parse(document.getElementById("cfg").textContent);
+
+// The text of `key` in the page's language, its `{name}` placeholders filled from `values`.
+function t(key, values = {}) {
+  const text = (cfg.words || {})[key] || key;
+  return text.replace(/\{([a-z_]+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
 const $ = (id) => document.getElementById(id);
 const show = (id, on = true) => { $(id).hidden = !on; };
 
@@ -13,8 +21,8 @@ function fail(message) {
   $("error").scrollIntoView({ block: "nearest" });
 }
 
-// The pages are in zh-TW: the hub words a refusal's `message` in the page's language, not the phone's.
-const PAGE_LANGUAGE = "zh-TW";
+// The hub words a refusal's `message` in the page's language (which the hub chose when it sent the page).
+const PAGE_LANGUAGE = cfg.lang || "zh-TW";
 
 async function post(url, body) {
   let response;
@@ -46,19 +54,14 @@ function guard(target, action) {
 function refusal(result) {
   const d = result.data || {};
   if (d.message) return d.message;
-  if (result.status === 0) return "無法連線，請確認網路後再試一次。";
-  if (result.status === 429) return "嘗試次數過多，請稍後再試。";
-  if (d.error === "code_wrong" || d.error === "code_invalid" || d.error === "code_expired" || d.error === "code_used" || d.error === "code_exhausted") return "驗證碼不正確或已失效。";
-  if (result.status === 422 && Array.isArray(d.detail)) {
-    // a body the hub could not accept: name the fields (the hub never echoes their values)
-    const names = { name: "名稱或姓名", mobile: "手機", admin_mobile: "手機", code: "驗證碼", national_id: "身分證",
-      officer_number: "警員編號", address: "地址", contact_name: "聯絡人姓名", contact_phone: "聯絡電話",
-      company_name: "公司名稱", ubn: "統一編號", admin_name: "管理者姓名", names: "實聯碼名稱" };
-    const fields = [...new Set(d.detail.map((e) => names[(e.loc || [])[1]]).filter((n) => n))];
-    return "請確認填寫的資料" + (fields.length ? "：" + fields.join("、") : "") + "。";
-  }
-  if (result.status === 422) return "請確認輸入的手機號碼與驗證碼。";
-  return "發生錯誤，請稍後再試。";
+  if (result.status === 0) return t("liff.js.no_network");
+  if (result.status === 429) return t("liff.js.too_many");
+  if (d.error === "code_wrong" || d.error === "code_invalid" || d.error === "code_expired" || d.error === "code_used" || d.error === "code_exhausted") return t("liff.js.code_wrong");
+  // The hub words every body it cannot accept itself, field by field (`message`, above); an answer
+  // without one did not come from the hub's refusal handlers.
+  if (result.status === 422 && Array.isArray(d.detail)) return t("liff.js.check_fields");
+  if (result.status === 422) return t("liff.js.check_mobile_code");
+  return t("liff.js.failed");
 }
 
 // LIFF: ready and inside LINE, or null (not configured, SDK absent, or an ordinary browser).
@@ -81,7 +84,7 @@ function smsFlow(purpose, submit, extra = {}) {
     show("error", false);
     const result = await post("/api/v1/otp/request", { mobile: $("mobile").value.trim(), purpose, ...extra });
     if (!result.ok) { fail(refusal(result)); return; }
-    $("send-code").textContent = "驗證碼已傳送";
+    $("send-code").textContent = t("liff.js.code_sent");
     $("code").focus();
   });
   guard("submit", async () => {
@@ -132,7 +135,7 @@ async function scanPage() {
       try {
         value = (await line.scanCodeV2()).value;
       } catch (e) {
-        fail("無法開啟相機掃描，請確認 LINE 的相機權限。");
+        fail(t("liff.js.camera"));
         return;
       }
       if (!value) return;
@@ -187,14 +190,14 @@ async function venuePage() {
   const sms = () => smsFlow("visit", async (mobile, code) => {
     const result = await post("/api/v1/visits", { venue_code: cfg.venueCode, mobile, code });
     if (!result.ok) { fail(refusal(result)); return; }
-    checkedIn(result.data.venue_name + "（" + result.data.org_name + "）");
+    checkedIn(t("liff.js.venue_of", { venue: result.data.venue_name, organisation: result.data.org_name }));
   }, { venue_code: cfg.venueCode });
   if (!line) { sms(); return; }
   show("one-tap");
   guard("checkin", async () => {
     show("error", false);
     const result = await post("/liff/api/checkin", { id_token: line.getIDToken(), venue_code: cfg.venueCode });
-    if (result.ok) { checkedIn(result.data.venue + "（" + result.data.organisation + "）" + result.data.visited_at); return; }
+    if (result.ok) { checkedIn(t("liff.js.checked_in", { venue: result.data.venue, organisation: result.data.organisation, at: result.data.visited_at })); return; }
     fail(refusal(result));
     if (result.data && result.data.error === "not_bound") { show("one-tap", false); sms(); }
   });
@@ -207,10 +210,10 @@ function listVisits(visits) {
   list.textContent = "";
   for (const v of visits) {
     const item = document.createElement("li");
-    item.textContent = v.at + "　" + v.venue + "（" + v.organisation + "）";
+    item.textContent = t("liff.js.visit", v);
     list.appendChild(item);
   }
-  if (!visits.length) { const none = document.createElement("li"); none.textContent = "28 天內沒有登記紀錄。"; list.appendChild(none); }
+  if (!visits.length) { const none = document.createElement("li"); none.textContent = t("liff.js.no_visits"); list.appendChild(none); }
   show("list");
 }
 
@@ -223,8 +226,8 @@ async function footprintPage() {
   smsFlow("footprint", async (mobile, code) => {
     const result = await post("/api/v1/footprint/data-reads", { mobile, code });
     if (!result.ok) { fail(refusal(result)); return; }
-    const taipei = new Intl.DateTimeFormat("zh-TW", { timeZone: "Asia/Taipei", dateStyle: "medium", timeStyle: "short" });
-    listVisits(result.data.visits.map((v) => ({ at: taipei.format(new Date(v.visited_at)) + "（台北時間）", venue: v.venue_name, organisation: v.org_name })));
+    const taipei = new Intl.DateTimeFormat(PAGE_LANGUAGE, { timeZone: "Asia/Taipei", dateStyle: "medium", timeStyle: "short" });
+    listVisits(result.data.visits.map((v) => ({ at: t("liff.at_taipei", { at: taipei.format(new Date(v.visited_at)) }), venue: v.venue_name, organisation: v.org_name })));
     listReads(result.data.reads, null);
     show("reads-section");
   });
@@ -236,16 +239,16 @@ function listReads(reads, proof) {
   list.textContent = "";
   for (const r of reads) {
     const item = document.createElement("li");
-    item.textContent = r.at + "　" + r.reader + "：" + r.what + "，" + r.masking + (r.reason ? "（理由：" + r.reason + "）" : "");
+    item.textContent = t("liff.js.read", r) + (r.reason ? t("liff.js.read_reason", r) : "");
     if (proof) {
       const link = document.createElement("button");
-      link.textContent = "下載證明";
+      link.textContent = t("liff.js.download_proof");
       link.onclick = () => proof(r.event_id);
       item.appendChild(link);
     }
     list.appendChild(item);
   }
-  if (!reads.length) { const none = document.createElement("li"); none.textContent = "28 天內沒有人查閱您的個人資料。"; list.appendChild(none); }
+  if (!reads.length) { const none = document.createElement("li"); none.textContent = t("data_reads.none"); list.appendChild(none); }
   show("list");
 }
 
@@ -275,7 +278,7 @@ async function formSession() {
   return line;
 }
 
-// A registration form's answer, one page state for each answer of the hub: bound (註冊成功), held for a
+// A registration form's answer, one page state for each answer of the hub: bound (liff.registered), held for a
 // hub admin's review (nothing registered yet: said so, never 註冊成功), or refused with its reason (the
 // form stays, to correct). Any other answer is not taken for a success.
 function registered(result, name) {
@@ -289,7 +292,7 @@ function registered(result, name) {
     $("review-detail").textContent = result.data.message;
     show("review");
   } else {
-    fail(result.ok ? "發生錯誤，請稍後再試。" : refusal(result));
+    fail(result.ok ? t("liff.js.failed") : refusal(result));
   }
 }
 
@@ -306,7 +309,7 @@ async function registerPage() {
       admin_name: value("admin_name"), admin_mobile: value("admin_mobile"),
     });
     if (!result.ok) { fail(refusal(result)); return; }
-    $("send-code").textContent = "驗證碼已傳送";
+    $("send-code").textContent = t("liff.js.code_sent");
   });
   guard("submit", async () => {
     show("error", false);
@@ -327,7 +330,7 @@ async function venuesPage() {
     count += 1;
     const label = document.createElement("label");
     label.htmlFor = "name-" + count;
-    label.textContent = "實聯碼名稱 " + count;
+    label.textContent = t("liff.venues.name_n", { n: count });
     const input = document.createElement("input");
     input.id = "name-" + count;
     input.className = "venue-name-input";
@@ -345,7 +348,7 @@ async function venuesPage() {
     show("form", false);
     for (const v of result.data.venues) {
       const item = document.createElement("li");
-      item.textContent = v.name + "：" + v.code;
+      item.textContent = t("liff.js.venue_code", v);
       $("created").appendChild(item);
     }
     show("done");
@@ -373,7 +376,8 @@ function showReport(detail) {
 
 async function whitelistPage(opts) {
   opts = Object.assign({ api: cfg.api, list: cfg.list, fields: cfg.fields }, opts);
-  const describe = (row) => opts.fields.map((f) => row[f]).join("　") + (opts.more ? opts.more(row) : "");
+  const between = t("liff.js.whitelist.between");
+  const describe = (row) => opts.fields.map((f) => row[f]).concat(opts.more ? [opts.more(row)] : []).join(between);
   const line = await formSession();
   if (!line) return;
   show("manage");
@@ -391,10 +395,10 @@ async function whitelistPage(opts) {
       text.textContent = describe(row);
       const edit = document.createElement("button");
       edit.type = "button";
-      edit.textContent = "修改";
+      edit.textContent = t("liff.js.whitelist.edit");
       edit.onclick = () => {
         editing = row.id;
-        $("edit-title").textContent = "修改：" + row.name;
+        $("edit-title").textContent = t("liff.js.whitelist.edit_who", { name: row.name });
         for (const f of opts.fields) $("edit-" + f).value = "";
         show("edit");
         $("edit-" + opts.fields[0]).focus();
@@ -402,18 +406,19 @@ async function whitelistPage(opts) {
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "danger";
-      remove.textContent = "刪除";
+      const removeText = t("liff.js.whitelist.delete");
+      remove.textContent = removeText;
       guard(remove, async () => {
         // two taps: the first asks, the second deletes
-        if (remove.textContent === "刪除") { remove.textContent = "確定刪除？"; return; }
-        await send(opts.api + "/" + row.id + "/delete", {}, "已刪除");
+        if (remove.textContent === removeText) { remove.textContent = t("liff.js.whitelist.delete_sure"); return; }
+        await send(opts.api + "/" + row.id + "/delete", {}, t("liff.js.whitelist.deleted"));
       });
       item.append(text, edit, remove);
       list.appendChild(item);
     }
     if (!data[opts.list].length) {
       const none = document.createElement("li");
-      none.textContent = "名單上還沒有人。";
+      none.textContent = t("liff.js.whitelist.empty");
       list.appendChild(none);
     }
   };
@@ -431,12 +436,12 @@ async function whitelistPage(opts) {
   guard("add", async () => {
     const body = {};
     for (const f of opts.fields) body[f] = $(f).value.trim();
-    if (await send(opts.api, body, "已加入名單")) for (const f of opts.fields) $(f).value = "";
+    if (await send(opts.api, body, t("liff.js.whitelist.added"))) for (const f of opts.fields) $(f).value = "";
   });
   guard("save", async () => {
     const body = {};
     for (const f of opts.fields) { const v = $("edit-" + f).value.trim(); if (v) body[f] = v; }
-    if (await send(opts.api + "/" + editing + "/update", body, "已儲存修改")) show("edit", false);
+    if (await send(opts.api + "/" + editing + "/update", body, t("liff.js.whitelist.saved"))) show("edit", false);
   });
   $("cancel").onclick = () => { editing = null; show("edit", false); };
   guard("import", async () => {
@@ -444,7 +449,7 @@ async function whitelistPage(opts) {
     show("report", false);
     done("");
     const file = $("file").files[0];
-    if (!file) { fail("請選擇 .xlsx 檔案。"); return; }
+    if (!file) { fail(t("liff.js.whitelist.choose_file")); return; }
     const form = new FormData();
     form.append("id_token", token());
     form.append("file", file);
@@ -454,7 +459,7 @@ async function whitelistPage(opts) {
     try { data = await response.json(); } catch (e) { data = {}; }
     if (!response.ok) { fail(refusal({ ok: false, status: response.status, data })); showReport(data.detail); return; }
     render(data);
-    done("已匯入 " + data.imported + " 筆");
+    done(t("liff.js.whitelist.imported", { n: data.imported }));
   });
   $("template").onclick = (event) => {
     // in the LINE app a download opens in the phone's browser (the sheet holds no one's data)
@@ -469,11 +474,11 @@ async function whitelistPage(opts) {
 
 function employeesPage() {
   return whitelistPage({
-    more: (e) => "　" + (e.pass ? "已有通行碼" : "尚無通行碼"),
+    more: (e) => (e.pass ? t("liff.js.whitelist.has_pass") : t("liff.js.whitelist.no_pass")),
     extra: (send) => {
       show("issue");
       guard("issue", () => send("/liff/api/passes/issue", {}, (d) =>
-        (d.issued ? "已申請 " + d.issued + " 張通行碼；" : "") + "名單上每位員工都有有效通行碼"));
+        (d.issued ? t("liff.js.whitelist.issued", { n: d.issued }) : "") + t("liff.js.whitelist.all_have_passes")));
     },
   });
 }
@@ -491,7 +496,7 @@ async function stationPage() {
     show("error", false);
     const result = await post("/liff/api/police/register/code", { id_token: line.getIDToken(), mobile: value("admin_mobile") });
     if (!result.ok) { fail(refusal(result)); return; }
-    $("send-code").textContent = "驗證碼已傳送";
+    $("send-code").textContent = t("liff.js.code_sent");
   });
   guard("submit", async () => {
     show("error", false);

@@ -1,7 +1,7 @@
-"""A console form sent twice acts once (hub/console/intents.py): two CONCURRENT posts of the same rendered
-form — a double click without JavaScript — for real forms (adding an employee, issuing passes, revoking a
-pass, adding a roster officer, adding an admin): the effect happens once and both answers agree. Also:
-a repeat after the first answer, a refused submission that can be corrected and sent
+"""A console form sent twice acts once (hub/services/console_intents.py): two CONCURRENT posts of the same
+rendered form — a double click without JavaScript — for real forms (adding an employee, issuing passes,
+revoking a pass, adding a roster officer, adding an admin): the effect happens once and both answers agree.
+Also: a repeat after the first answer, a refused submission that can be corrected and sent
 again, and every POST form of every template carrying its intent token."""
 
 from __future__ import annotations

@@ -46,3 +46,45 @@ def test_a_refused_resend_keeps_the_code_page_and_the_first_code_works(
         assert done.status_code == 303 and done.headers["location"] == "/console/"
     db.expire_all()
     assert db.scalars(select(User.registered_at).where(User.mobile == "+886922000009")).one() is not None
+
+
+def test_the_first_console_sms_login_registers_and_a_second_only_logs_in(
+    super_console,  # noqa: F811
+    app,
+    sms,
+    db,
+):
+    """The console's login bookkeeping is the identity service's (`signed_in`, as REST's tokens): the first
+    SMS login registers the imported admin, a later one keeps that date and moves only the last login."""
+    from fastapi.testclient import TestClient
+
+    from hub.models.audit import AuditEvent
+
+    added = super_console.post(
+        "/console/stations/admins",
+        {"name": "林警官", "mobile": "0922000008", "national_id": "A123456789"},
+        token_from="/console/stations",
+    )
+    assert added.status_code == 303
+
+    def log_in() -> tuple[object, object]:
+        with TestClient(app) as other:
+            console = Console(other)
+            assert console.post("/console/login/sms", {"mobile": "0922000008"}).status_code == 200
+            code = sms.code("+886922000008")
+            done = console.post(
+                "/console/login/sms", {"mobile": "0922000008", "code": code}, token_from="/console/login/sms"
+            )
+            assert done.status_code == 303 and done.headers["location"] == "/console/"
+        db.expire_all()
+        admin = db.scalars(select(User).where(User.mobile == "+886922000008")).one()
+        return admin.registered_at, admin.last_login_at
+
+    registered, first_seen = log_in()
+    assert registered is not None and first_seen == registered
+    registered_again, last_seen = log_in()
+    assert registered_again == registered and last_seen is not None and last_seen > first_seen
+    logins = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "login").order_by(AuditEvent.id.desc()).limit(2)
+    ).all()
+    assert [e.details.get("first_login") for e in reversed(logins)] == [True, False]

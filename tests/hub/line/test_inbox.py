@@ -1,4 +1,4 @@
-"""The LINE inbox (hub/line/inbox.py): stored and answered 200 before anything is handled; handled once,
+"""The LINE inbox (hub/jobs/line_inbox.py): stored and answered 200 before anything is handled; handled once,
 in order per LINE user, by whichever hub process takes a row; redeliveries stored once; an expired reply
 token answered by push with the event's retry key; nothing lost when a process dies."""
 
@@ -307,7 +307,7 @@ def test_a_worker_that_died_before_its_reply_reached_line_is_answered_once_by_th
 ) -> None:
     """The event was handled and committed, then the worker died before the reply left: the next holder
     replies with the same token, which LINE takes: one answer, the event handled once."""
-    from hub.line.inbox import Outcome, Result
+    from hub.jobs.line_inbox import Outcome, Result
 
     line = client.app.state.line  # type: ignore[attr-defined]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,10 +58,11 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _phone(browser: Any, liff: dict[str, Any] | None) -> Any:
-    """A phone-sized page; `liff`: the stand-in LIFF object's answers (None: an ordinary browser)."""
+def _phone(browser: Any, liff: dict[str, Any] | None, locale: str = "zh-TW") -> Any:
+    """A phone-sized page; `liff`: the stand-in LIFF object's answers (None: an ordinary browser);
+    `locale`: the phone's language (its browser's Accept-Language)."""
     context = browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-TW", timezone_id="Asia/Taipei"
+        viewport=PHONE, is_mobile=True, has_touch=True, locale=locale, timezone_id="Asia/Taipei"
     )
     if liff is not None:
         script = (
@@ -198,7 +200,25 @@ def test_scan_page_refuses_an_unbound_user_and_a_forged_token(
     page.get_by_role("button", name="掃描通行碼").click()
     page.locator("#error").wait_for()
     assert "僅限已綁定的執勤警員" in page.locator("#error").inner_text()
+    # one language at a time: the zh-TW page's refusal holds no English word (LINE is a name)
+    assert not re.search(r"[A-Za-z]{3,}", page.locator("#error").inner_text().replace("LINE", ""))
     page.context.close()
+
+    # a phone set to English: the page, its script's words and the hub's refusal are English, no Chinese
+    english = _phone(
+        browser,
+        {"liffId": "2000000001-policeAB", "idToken": standin.issue_id_token(stranger), "scanValue": "x"},
+        locale="en-US",
+    )
+    english.goto(served_hub + "/liff/police/scan")
+    english.get_by_role("button", name="Scan a pass").click()
+    english.locator("#error").wait_for()
+    assert english.locator("#error").inner_text().startswith("This page is only for")
+    assert english.locator("html").get_attribute("lang") == "en"
+    shown = english.locator("body").inner_text()
+    assert "Scan and verify" in shown and not re.search(r"[\u3400-\u9fff\uff01-\uff5e]", shown), shown
+    _shot(english, "police-scan-refused-english")
+    english.context.close()
 
     forged = _phone(
         browser,

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from checkpass_testkit.line_standin import StandIn
 from hub.core.config import Settings
-from hub.line.binding import binding_of
 from hub.line.cli import cmd_setup_menus
 from hub.models.audit import AuditEvent
 from hub.models.identity import Role, User
 from hub.models.line import ChannelName, LineBinding
 from hub.models.organisations import Organisation, OrgKind
 from hub.models.rosters import Employee, Officer
+from hub.services.line_bindings import binding_of
 from tests.hub.hubkit import Hub, SmsOutbox, bearer, xlsx
 from tests.hub.line.linekit import LineChat
 

@@ -1,6 +1,6 @@
 """The LINE inbox on two real hub processes on one PostgreSQL, one of them killed with SIGKILL while
 LINE users keep tapping: every event the hub acknowledged (200) is answered exactly once, and each
-user's answers come in the order the user sent the events (hub/line/inbox.py, docs/line.md)."""
+user's answers come in the order the user sent the events (hub/jobs/line_inbox.py, docs/line.md)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 
 from checkpass_testkit.line_standin import StandIn
+from hub.jobs.line_inbox import LEASE_SECONDS
 from hub.line.delivery import retry_key
-from hub.line.inbox import LEASE_SECONDS
 from hub.models.line import ChannelName
 from tests.hub.workers.hubprocs import HubProcess, hub_env, pg_schema, postgres_url_or_skip
 

@@ -1,6 +1,7 @@
 """Console sessions kept in the database: start at login, look up and touch per request, end at logout.
 
-No FastAPI here: the web layer (`hub.console.web`) moves the id between cookie and these functions.
+The console's service for its own table: the web layer (`hub.console.web`) moves the id between the
+cookie and these functions.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hub.console import intents
 from hub.context import context_of
 from hub.db import utcnow
 from hub.models.console import ConsoleSession
 from hub.models.identity import User
-from hub.services import audit, identity
+from hub.services import audit, console_intents, identity
 
 # A session's last-seen time is written at most this often: a page view need not be a database write.
 _TOUCH_EVERY = dt.timedelta(seconds=60)
@@ -45,7 +45,7 @@ def start(db: Session, user: User, client_ip: str | None) -> Started:
     csrf = secrets.token_urlsafe(32)
     now = utcnow()
     # Form intents outlive no session (a session lasts at most this long); logins are few, so tidy here.
-    intents.forget_old(db, dt.timedelta(seconds=settings.console_session_max_seconds))
+    console_intents.forget_old(db, dt.timedelta(seconds=settings.console_session_max_seconds))
     db.add(
         ConsoleSession(
             session_hash=_hash(session_id),

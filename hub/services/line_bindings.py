@@ -2,7 +2,9 @@
 roles. The roles themselves come from the services every time (`accounts_of`), so a person who loses
 the role (taken off a whitelist or roster, account deactivated) loses the binding at their next event.
 
-Nothing here decides who may do what; the services do. Logs name LINE users by a short hash only.
+Which roles each official account serves is here too (`CHANNEL_ROLES`), and the step a binding chat is
+at (`binding_step`: the mobile and name typed so far, table `line_conversations`). Nothing here decides
+who may do what; the other services do. Logs name LINE users by a short hash only.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from hub.core.masking import mask_mobile
+from hub.core.vocabulary import ChannelName, Role
 from hub.db import utcnow
-from hub.line.channels import CHANNEL_ROLES
-from hub.models.identity import Role, User
-from hub.models.line import ChannelName, LineBinding
+from hub.models.identity import User
+from hub.models.line import LineBinding, LineConversation
 from hub.models.rosters import Employee
 from hub.services import audit, identity, rosters
 
 log = logging.getLogger(__name__)
+
+CHANNEL_ROLES: dict[ChannelName, tuple[Role, ...]] = {
+    ChannelName.ENTERPRISE: (Role.ENTERPRISE_ADMIN, Role.EMPLOYEE),
+    ChannelName.POLICE: (Role.STATION_ADMIN, Role.OFFICER),
+}
 
 # The SMS-code purpose for binding: a code sent for LINE never logs anyone in elsewhere, and back.
 BINDING_PURPOSE = "line_binding"
@@ -169,3 +176,37 @@ def unbind(db: Session, binding: LineBinding, *, why: str) -> None:
     db.delete(binding)
     db.flush()
     log.info("LINE user %s unbound in %s (%s)", user_tag(binding.line_user_id), binding.channel, why)
+
+
+def binding_step(db: Session, channel: ChannelName, line_user_id: str) -> LineConversation | None:
+    """Where the LINE user's binding chat is (the mobile and name typed so far), if it is anywhere."""
+    return db.scalars(
+        select(LineConversation).where(
+            LineConversation.channel == channel.value, LineConversation.line_user_id == line_user_id
+        )
+    ).first()
+
+
+def set_binding_step(
+    db: Session,
+    channel: ChannelName,
+    line_user_id: str,
+    step: str | None,
+    *,
+    mobile: str | None = None,
+    name: str | None = None,
+) -> None:
+    """The binding chat moves to `step` with what was typed so far; None: it is over (forgotten)."""
+    if step is None:
+        db.execute(
+            delete(LineConversation).where(
+                LineConversation.channel == channel.value, LineConversation.line_user_id == line_user_id
+            )
+        )
+        return
+    row = binding_step(db, channel, line_user_id)
+    if row is None:
+        row = LineConversation(channel=channel.value, line_user_id=line_user_id, step=step)
+        db.add(row)
+    row.step, row.mobile, row.name, row.updated_at = step, mobile, name, utcnow()
+    db.flush()
