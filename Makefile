@@ -30,6 +30,7 @@ bench: bootstrap
 	$(PY) bench/pass_sheet.py
 	$(PY) bench/line.py
 	$(PY) bench/console.py
+	$(PY) bench/id_card_ocr.py
 
 # The production layout of deploy/ (nginx TLS, two hubs, PostgreSQL) under a compressed day of the city,
 # with faults (docs/deploy.md). Needs root (it makes and restarts a PostgreSQL cluster of its own).

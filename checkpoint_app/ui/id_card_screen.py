@@ -3,7 +3,8 @@ says whether that ID holds a valid pass now (checkpoint_app.id_card_lookup). It 
 screen says so when offline, and the pass check stays offline as always.
 
 The typed number lives in the TextInput only, and only until it is sent: cleared then, and when the
-screen is left; the answer shows it masked, as the hub gives it.
+screen is left; the answer shows it masked, as the hub gives it. The number may also be read from a photo
+of the card, on the device (checkpoint_app/ui/id_photo.py).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from kivy.uix.screenmanager import Screen
 from checkpoint_app.errors import CheckpointError
 from checkpoint_app.taipei import taipei_text
 from checkpoint_app.ui import i18n, load_kv
+from checkpoint_app.ui.id_photo import IdPhotoReading
 
 OK_RGBA = (0.0, 0.42, 0.16, 1)
 REFUSED_RGBA = (0.70, 0.0, 0.0, 1)
 NOTICE_RGBA = (0.35, 0.30, 0.10, 1)
 
 
-class IdCardScreen(Screen):
+class IdCardScreen(IdPhotoReading, Screen):
     answer = ObjectProperty(None, allownone=True)
     message = StringProperty("")
 
@@ -42,13 +44,15 @@ class IdCardScreen(Screen):
         field.reset_undo()  # the undo stack would otherwise keep the typed number in memory
         self.answer = None
         self.message = ""
+        self.clear_photo()
 
     def check(self) -> None:
         app = App.get_running_app()
         typed = self.ids.typed_id.text
-        if not typed.strip() or app.busy:
+        if not self.may_send(typed) or app.busy:
             return
         self.answer = None
+        self.clear_photo()
         self.message = app.tr("working")
         self.ids.typed_id.text = ""
         self.ids.typed_id.reset_undo()

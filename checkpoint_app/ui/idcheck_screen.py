@@ -1,7 +1,8 @@
 """ID check: the officer types the number from the holder's ID card; it is compared, never stored.
 
 The typed number lives in the TextInput only: it is cleared when the screen is left, and neither
-this screen nor the service writes it anywhere.
+this screen nor the service writes it anywhere. It may also be read from a photo of the card, on the
+device (checkpoint_app/ui/id_photo.py).
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ from kivy.properties import ObjectProperty
 from kivy.uix.screenmanager import Screen
 
 from checkpoint_app.ui import i18n, load_kv
+from checkpoint_app.ui.id_photo import IdPhotoReading
 
 MATCH_RGBA = (0.0, 0.42, 0.16, 1)
 NO_MATCH_RGBA = (0.70, 0.0, 0.0, 1)
 
 
-class IdCheckScreen(Screen):
+class IdCheckScreen(IdPhotoReading, Screen):
     result = ObjectProperty(None, allownone=True)
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.result = None
         self.ids.typed_id.text = ""
+        self.clear_photo()
 
     def on_enter(self, *_args: Any) -> None:
         self.ids.typed_id.focus = True
@@ -33,12 +36,14 @@ class IdCheckScreen(Screen):
         field.text = ""
         field.reset_undo()  # the undo stack would otherwise keep the typed number in memory
         self.result = None
+        self.clear_photo()
 
     def check(self) -> None:
         app = App.get_running_app()
         typed = self.ids.typed_id.text
-        if app.outcome is None or not typed.strip():
+        if app.outcome is None or not self.may_send(typed):
             return
+        self.clear_photo()
         self.result = app.service.check_id(app.outcome, typed)
 
     def holder(self, lang: str, outcome: Any) -> str:

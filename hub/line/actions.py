@@ -98,6 +98,22 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
                 },
             ],
         },
+        # The LIFF 出示通行碼 page: the code larger, on white, the screen kept on (templates/pass.html).
+        "footer": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [
+                {
+                    "type": "button",
+                    "style": "primary",
+                    "action": {
+                        "type": "uri",
+                        "label": t("line.pass.show_full"),
+                        "uri": liff_url(db, "enterprise", "enterprise/pass"),
+                    },
+                }
+            ],
+        },
     }
     return Outcome([{"type": "flex", "altText": t("line.pass.title"), "contents": bubble}])
 

@@ -1,6 +1,7 @@
-"""What the LIFF pages ask the hub: the police verdict on a scanned pass, the one-tap venue check-in and
-the footprint of a LINE user. Each endpoint gets its caller from `hub.line.liff_caller` (the ID token
-verified with LINE Login, the bound account, the request's unit of work), exactly as in the chat.
+"""What the LIFF pages ask the hub: the police verdict on a scanned pass, the one-tap venue check-in,
+the footprint of a LINE user and an employee's own pass to show at a roadblock. Each endpoint gets its
+caller from `hub.line.liff_caller` (the ID token verified with LINE Login, the bound account, the
+request's unit of work), exactly as in the chat.
 
 The verdict is the checkpoint app's: the same `crypto.verify.verify()` over the same signed trust
 bundle and status lists the hub serves to devices; the check is recorded in the check register as one
@@ -11,21 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from pydantic import Field
 
 from crypto.identity import mask_name
 from crypto.verify import Reason
+from hub.context import context_of
 from hub.core.clock import taipei_minute
 from hub.core.vocabulary import Role
 from hub.i18n import catalogue
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
+from hub.line.links import signed_url
 from hub.services import audit, venues
 from hub.services.devices.single_check import check_pass
 from hub.services.errors import NotAllowed, NotFound
 from hub.services.id_card_check import Caller, check_id_card, officer_of_user
 from hub.services.line_bindings import user_tag
+from hub.services.valid_passes import own_valid_passes
 
 router = APIRouter(prefix="/liff/api", tags=["line"], include_in_schema=False)
 
@@ -130,4 +135,26 @@ def footprint(body: TokenIn, call: Annotated[LiffCall, liff()]) -> dict[str, Any
             {"venue": v.name, "organisation": o.name, "at": at_taipei(call, vi.visited_at)}
             for vi, v, o in rows
         ]
+    }
+
+
+@router.post("/pass")
+def own_pass(body: TokenIn, call: Annotated[LiffCall, liff(Role.EMPLOYEE)]) -> dict[str, Any]:
+    """The employee's own valid pass for the 出示通行碼 page: the QR by the same short-lived signed link
+    as the chat's pass bubble (hub.line.actions.pass_show), and what the bubble shows beside it."""
+    assert call.account is not None  # liff(Role.EMPLOYEE): a bound employee
+    rows = own_valid_passes(call.db, call.account)
+    if not rows:
+        raise LiffRefusal(404, "no_pass", call.t("line.pass.none"))
+    record = rows[-1]
+    organisation = call.account.organisation
+    # Path and query only: the page loads it from its own origin, which its CSP (img-src 'self') allows
+    # whatever base URL the hub's links carry.
+    link = urlsplit(signed_url(context_of(call.db), "qr", record.pass_id))
+    return {
+        "qr": f"{link.path}?{link.query}",
+        "holder": mask_name(record.holder_name),
+        "national_id": record.masked_national_id,
+        "organisation": organisation.name if organisation is not None else "",
+        "expires": at_taipei(call, record.expires_at),
     }

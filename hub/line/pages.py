@@ -161,6 +161,11 @@ def employees_page(request: Request) -> HTMLResponse:
     return _whitelist_page(request, EMPLOYEE_PAGE)
 
 
+@line_router.get("/enterprise/pass")
+def pass_page(request: Request) -> HTMLResponse:
+    return _liff_page(request, "enterprise", "pass", "liff.title.pass")
+
+
 @line_router.get("/police/register")
 def station_register_page(request: Request) -> HTMLResponse:
     return _liff_page(request, "police", "station", "liff.title.station")

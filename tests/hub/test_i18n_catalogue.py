@@ -170,7 +170,7 @@ def test_the_liff_pages_menus_and_chat_write_no_chinese_outside_the_catalogue():
     written in the code (docstrings and comments may quote the city's words)."""
     modules = _line_files("*.py")
     templates = _line_files("*.html")
-    assert len(modules) > 20 and len(templates) >= 8  # the files were found, not nothing
+    assert len(modules) > 15 and len(templates) >= 8  # the files were found, not nothing
     written = [
         (p.relative_to(ROOT).as_posix(), n, v) for p in modules for n, v in _code_strings(p) if CJK.search(v)
     ]

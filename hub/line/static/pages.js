@@ -161,6 +161,7 @@ async function scanPage() {
     try {
       const result = await post("/liff/api/police/id-check", { id_token: line.getIDToken(), national_id: typed });
       $("national-id").value = "";
+      forgetPhoto();
       if (!result.ok) { fail(refusal(result)); return; }
       showVerdict(result.data);
     } finally {
@@ -168,12 +169,59 @@ async function scanPage() {
       $("check-id").disabled = false;
     }
   };
+  // A photo of the card, to read the number from on this phone: read into the page (a data: URL, which
+  // the page's CSP allows) and never sent; gone once the number is sent or the next person is checked.
+  const forgetPhoto = () => {
+    $("id-photo").value = "";
+    $("id-photo-view").removeAttribute("src");
+    show("id-photo-view", false);
+  };
+  $("id-photo").onchange = () => {
+    const file = $("id-photo").files[0];
+    if (!file) { forgetPhoto(); return; }
+    const reader = new FileReader();
+    reader.onload = () => { $("id-photo-view").src = reader.result; show("id-photo-view"); };
+    reader.readAsDataURL(file);
+  };
   $("next-id").onclick = () => {
+    forgetPhoto();
     show("error", false);
     clearVerdict();
     show("scanner");
     $("national-id").focus();
   };
+}
+
+// --- an employee's pass, shown to the officer's scanner ---
+// Brightness: no web API sets the screen's brightness, so the page says so in words. What the platform
+// does allow is keeping the screen on (the Screen Wake Lock API): asked for while the pass is shown,
+// and again when the page comes back to the front (the lock is released whenever it is hidden).
+async function keepScreenOn() {
+  if (!("wakeLock" in navigator)) {
+    $("wake").textContent = t("liff.js.wake_unsupported");
+    return;
+  }
+  try {
+    await navigator.wakeLock.request("screen");
+    $("wake").textContent = t("liff.js.wake_on");
+  } catch (e) {
+    $("wake").textContent = t("liff.js.wake_refused");
+  }
+}
+
+async function passPage() {
+  const line = await lineSession();
+  if (!line) { show("need-line"); return; }
+  const result = await post("/liff/api/pass", { id_token: line.getIDToken() });
+  if (!result.ok) { fail(refusal(result)); return; }
+  const p = result.data;
+  $("pass-qr").src = p.qr;
+  for (const [id, key] of Object.entries(HOLDER_FIELDS)) $(id).textContent = p[key] || "";
+  show("shown");
+  await keepScreenOn();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") keepScreenOn();
+  });
 }
 
 // --- venue check-in ---
@@ -510,6 +558,6 @@ async function stationPage() {
 }
 
 ({
-  scan: scanPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage,
+  scan: scanPage, pass: passPage, venue: venuePage, footprint: footprintPage, register: registerPage, venues: venuesPage,
   employees: employeesPage, roster: rosterPage, station: stationPage, data_reads: dataReadsPage,
 })[cfg.page]();

@@ -162,6 +162,11 @@ class Scenario:
                 | ({"_title": popup.title} if popup is not None else {})
             )
             return True
+        if verb == "record_disabled":
+            # Whether buttons may be pressed now (e.g. 查詢 while the field holds an untrusted photo read).
+            screen = app.root.get_screen(step["screen"])
+            self.results["records"][step["as"]] = {wid: bool(screen.ids[wid].disabled) for wid in step["ids"]}
+            return True
         if verb == "record_status":
             status = app.service.sync_status()
             self.results["records"][step["as"]] = {

@@ -21,6 +21,14 @@ from tests.hub.line.test_liff_pages import _bind, _phone, _shot, browser, story 
 HOLDER = "F131104093"  # the story's employee
 
 
+def _card_png() -> bytes:
+    import cv2
+
+    from checkpass_testkit import id_cards
+
+    return cv2.imencode(".png", id_cards.photo(HOLDER, "good", seed=5).frame)[1].tobytes()
+
+
 def _ask(client: TestClient, standin: Any, user_id: str, national_id: str) -> Any:
     token = standin.issue_id_token(user_id)
     return client.post("/liff/api/police/id-check", json={"id_token": token, "national_id": national_id})
@@ -81,9 +89,22 @@ def test_scan_page_checks_an_id_without_a_pass(
         {"liffId": "2000000001-policeAB", "idToken": standin.issue_id_token(officer.user_id, "陳警員")},
     )
     page.goto(served_hub + "/liff/police/scan")
+    # A photo of the card to read the number from: shown on the phone, never sent, gone once checked.
+    sent: list[Any] = []
+    page.on("request", lambda request: sent.append(request))
+    page.set_input_files(
+        "#id-photo", files=[{"name": "card.png", "mimeType": "image/png", "buffer": _card_png()}]
+    )
+    page.locator("#id-photo-view").wait_for()
+    _shot(page, "police-id-check-photo")
     page.get_by_label("未帶通行碼：以身分證號查詢").fill(HOLDER)
     page.get_by_role("button", name="查詢身分證").click()
     page.locator("#verdict-word.ok").wait_for()
+    assert page.locator("#id-photo-view").is_hidden() and page.locator("#id-photo").input_value() == ""
+    assert [(r.method, r.url.removeprefix(served_hub)) for r in sent] == [
+        ("POST", "/liff/api/police/id-check")
+    ]
+    assert sent[0].post_data_json == {"id_token": sent[0].post_data_json["id_token"], "national_id": HOLDER}
     assert page.locator("#holder-name").inner_text() == "王*明"
     assert page.locator("#holder-id").inner_text() == "F13*1*4*9*"
     assert page.locator("#holder-org").inner_text() == "艾斯移動股份有限公司"

@@ -47,6 +47,7 @@ def test_every_liff_page_passes_axe_at_phone_size(
         ("/liff/enterprise/employees", enterprise_liff, "enterprise-employees"),
         ("/liff/enterprise/venues", enterprise_liff, "enterprise-venues"),
         ("/liff/footprint", enterprise_liff, "footprint"),
+        ("/liff/enterprise/pass", enterprise_liff, "enterprise-pass"),
         (f"/v/{story['venue']['code']}", enterprise_liff, "venue-in-line"),
         (f"/v/{story['venue']['code']}", None, "venue-browser"),
         ("/v/NOSUCHCODE", None, "venue-unknown"),

@@ -247,6 +247,7 @@ PAGES = [
     "/liff/police/register",
     "/liff/police/roster",
     "/liff/footprint",
+    "/liff/enterprise/pass",
 ]
 
 
