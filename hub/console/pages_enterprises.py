@@ -1,5 +1,5 @@
-"""Enterprises: the employee whitelist (add, edit, delete, .xlsx import and its template), passes (issue,
-revoke with a reason, the PDF sheet), venue codes (apply, delete, poster PDF).
+"""Enterprises: the employee whitelist (every whitelist's handlers, `hub.console.whitelists`), passes
+(issue, revoke with a reason, the PDF sheet), venue codes (apply, delete, poster PDF).
 
 Who may touch which enterprise is the services' rule (`hub.services.enterprises`, `passes`, `venues`,
 each given the caller's Scope); their input models check the forms, `hub.services.downloads` makes the
@@ -8,23 +8,23 @@ files. The page shows names, mobiles and national IDs masked, whoever reads.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
 
 from hub.console.web import PREFIX, Form, Page, UserPage, confirm_first, field_text, shows_refusals
-from hub.console.whitelists import typed_changes, uploaded
-from hub.core.fields import Mobile, NationalId, PersonName
-from hub.core.masking import mask_mobile, mask_name
+from hub.console.whitelists import Where, add_routes
+from hub.core.masking import mask_name
 from hub.core.permissions import Permission
-from hub.models.organisations import OrgKind
-from hub.models.passes import Pass
-from hub.models.rosters import Employee
+from hub.core.vocabulary import OrgKind
 from hub.responses import file_response
 from hub.services import downloads, enterprise_scope, enterprises, passes, venues
 from hub.services import errors as domain
+from hub.services.employees import EMPLOYEES
+
+if TYPE_CHECKING:
+    from hub.models.passes import Pass
 
 router = APIRouter()
 
@@ -42,26 +42,18 @@ def _enterprise_page(page: Page, org_id: int) -> Response:
     """The enterprise's page; after a refused form on it, with the refusal and what was typed."""
     assert page.user is not None
     org = enterprise_scope.enterprise_in_scope(page.db, page.scope, org_id)
-    employees = enterprises.list_employees(page.db, page.scope, org_id=org_id)
+    employees = EMPLOYEES.entries(page.db, page.scope, org_id=org_id)
     issued = passes.list_passes(page.db, page.scope, org_id=org_id, active_only=False)
     _org, org_venues = venues.list_venues(page.db, page.scope, org_id=org_id)
     return page.render(
         "enterprise.html",
         org=org,
-        employees=[_employee_row(e) for e in employees],
+        employees=[dict(EMPLOYEES.shown(e), id=e.id) for e in employees],
+        fields=EMPLOYEES.fields,
+        required=EMPLOYEES.required,
         passes=[_pass_row(p) for p in issued],
         venues=org_venues,
     )
-
-
-def _employee_row(employee: Employee) -> dict[str, Any]:
-    """What the whitelist table shows of an employee: masked, as in every other output."""
-    return {
-        "id": employee.id,
-        "name_masked": mask_name(employee.name),
-        "mobile_masked": mask_mobile(employee.mobile),
-        "national_id_masked": employee.national_id_masked,
-    }
 
 
 def _pass_row(record: Pass) -> dict[str, Any]:
@@ -80,81 +72,6 @@ def _pass_row(record: Pass) -> dict[str, Any]:
 @router.get("/enterprises/{org_id}", response_class=HTMLResponse)
 def enterprise_page(org_id: int, page: UserPage) -> Response:
     return _enterprise_page(page, org_id)
-
-
-@router.post("/enterprises/{org_id}/employees", response_class=HTMLResponse)
-@shows_refusals(_enterprise_page)
-def add_employee(org_id: int, form: Form, page: UserPage) -> Response:
-    assert page.user is not None
-    body = enterprises.EmployeeIn.model_validate(
-        {
-            "name": field_text(form, "name", 64),
-            "mobile": field_text(form, "mobile", 32),
-            "national_id": field_text(form, "national_id", 16),
-        }
-    )
-    enterprises.add_employee(page.db, page.scope, org_id=org_id, data=body)
-    return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="employee_added")
-
-
-class _EmployeeChanges(BaseModel):
-    """The fields an edit may change; blank ones stay as they are (validated like the API's patch)."""
-
-    name: PersonName | None = None
-    mobile: Mobile | None = None
-    national_id: NationalId | None = None
-
-
-@router.get("/enterprises/{org_id}/employees/{employee_id}", response_class=HTMLResponse)
-def employee_edit_form(org_id: int, employee_id: int, page: UserPage) -> Response:
-    return _employee_form(page, org_id, employee_id)
-
-
-def _employee_form(page: Page, org_id: int, employee_id: int) -> Response:
-    """The edit form; after a refusal, with what was typed and what is wrong."""
-    employee = enterprise_scope.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
-    return page.render(
-        "employee.html",
-        org_id=org_id,
-        employee=employee,
-        name=mask_name(employee.name),
-        mobile=mask_mobile(employee.mobile),
-    )
-
-
-@router.post("/enterprises/{org_id}/employees/{employee_id}", response_class=HTMLResponse)
-@shows_refusals(_employee_form)
-def employee_edit(org_id: int, employee_id: int, form: Form, page: UserPage) -> Response:
-    assert page.user is not None
-    changes = typed_changes(form, _EmployeeChanges, ("name", "mobile", "national_id"))
-    enterprises.update_employee(page.db, page.scope, org_id=org_id, employee_id=employee_id, changes=changes)
-    return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="saved")
-
-
-@router.post("/enterprises/{org_id}/employees/{employee_id}/delete", response_class=HTMLResponse)
-def employee_delete(org_id: int, employee_id: int, form: Form, page: UserPage) -> Response:
-    """Off the whitelist: the service revokes the employee's valid passes and ends their sessions."""
-    employee = enterprise_scope.employee_in_scope(page.db, page.scope, org_id=org_id, employee_id=employee_id)
-    back = f"{PREFIX}/enterprises/{org_id}"
-    question = page.t("confirm.delete_employee", name=mask_name(employee.name))
-    asked = confirm_first(page, form, question=question, back=back)
-    if asked is not None:
-        return asked
-    enterprises.delete_employee(page.db, page.scope, org_id=org_id, employee_id=employee_id)
-    return page.redirect(back, done="employee_deleted")
-
-
-@router.post("/enterprises/{org_id}/employees-import", response_class=HTMLResponse)
-@shows_refusals(_enterprise_page)
-async def employees_import(org_id: int, form: Form, page: UserPage) -> Response:
-    data = await uploaded(form)
-    created = enterprises.import_employees(page.db, page.scope, org_id=org_id, data=data)
-    return page.redirect(f"{PREFIX}/enterprises/{org_id}", done="employees_imported", n=len(created))
-
-
-@router.get("/enterprises/{org_id}/employees-template.xlsx")
-def employees_template(org_id: int, page: UserPage) -> Response:
-    return file_response(downloads.employee_template(page.db, page.scope, org_id=org_id))
 
 
 @router.post("/enterprises/{org_id}/passes", response_class=HTMLResponse)
@@ -189,6 +106,12 @@ def revoke_pass(pass_id: str, form: Form, page: UserPage) -> Response:
         return asked
     passes.revoke_pass(page.db, page.scope, pass_id=pass_id, reason=reason)
     return page.redirect(back, done="pass_revoked")
+
+
+# The employee whitelist: every whitelist's handlers (hub.console.whitelists) under the enterprise's page.
+add_routes(
+    router, EMPLOYEES, Where("/enterprises/{org_id}", "{entry_id}", "/enterprises/{org_id}", _enterprise_page)
+)
 
 
 @router.get("/enterprises/{org_id}/sheet.pdf")

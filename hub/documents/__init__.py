@@ -5,8 +5,6 @@ from hub.documents.errors import DocumentError
 from hub.documents.exports import XLSX_MEDIA_TYPE, iter_csv, to_csv, to_xlsx
 from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
 from hub.documents.spreadsheets import (
-    EMPLOYEE_COLUMNS,
-    OFFICER_COLUMNS,
     STATION,
     STATION_ADMIN_COLUMNS,
     ColumnSpec,
@@ -20,8 +18,6 @@ from hub.documents.spreadsheets import (
 from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
 
 __all__ = [
-    "EMPLOYEE_COLUMNS",
-    "OFFICER_COLUMNS",
     "STATION",
     "STATION_ADMIN_COLUMNS",
     "ColumnSpec",

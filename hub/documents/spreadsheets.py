@@ -224,8 +224,7 @@ STATION = ColumnSpec(
 )
 
 STATION_ADMIN_COLUMNS: tuple[ColumnSpec, ...] = (NAME, MOBILE, NATIONAL_ID, STATION)
-OFFICER_COLUMNS: tuple[ColumnSpec, ...] = (NAME, OFFICER_NUMBER, MOBILE)
-EMPLOYEE_COLUMNS: tuple[ColumnSpec, ...] = (NAME, MOBILE, NATIONAL_ID)
+# The whitelists' columns are their create models' fields (hub.services.whitelist.columns_of).
 
 
 # --- reading -------------------------------------------------------------------------------------------

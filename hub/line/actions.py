@@ -306,7 +306,7 @@ def scan(db: Session, caller: Caller, account: User) -> Any:
 
 def duty_roster(db: Session, caller: Caller, account: User) -> Any:
     assert account.org_id is not None  # run() sends a station admin without a station to registration
-    officers = rosters.list_officers(db, Scope.of(account), station_id=account.org_id, masked=True)
+    officers = rosters.OFFICERS.entries(db, Scope.of(account), org_id=account.org_id, masked=True)
     lines = [f"{mask_name(o.name)}　{o.officer_number}　{mask_mobile(o.mobile)}" for o in officers[:20]]
     head = t("line.roster.head", n=len(officers))
     more = "\n" + t("line.roster.more", n=len(officers) - 20) if len(officers) > 20 else ""

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from hub.core.config import Settings
 from hub.errors import language_of
 from hub.i18n import catalogue
+from hub.line.liff_whitelists import EMPLOYEE_PAGE, ROSTER_PAGE, LiffWhitelist
 
 _HERE = Path(__file__).parent
 STATIC = _HERE / "static"
@@ -146,9 +147,18 @@ def venues_page(channel: str, request: Request) -> HTMLResponse:
     return _liff_page(request, which, "venues", "liff.title.venues")
 
 
+def _whitelist_page(request: Request, page: LiffWhitelist) -> HTMLResponse:
+    """A whitelist's LIFF page: its fields and their labels come from the kind (`page_context`), for the
+    template's inputs and the script's rows alike."""
+    context = page.page_context()
+    config = {"page": page.page, "liffId": _liff_id(request.app.state.settings, page.channel), **context}
+    who = f"liff.whitelist.{page.kind.plural}.who"
+    return _page(request, f"{page.page}.html", f"liff.title.{page.page}", config=config, who=who, **context)
+
+
 @line_router.get("/enterprise/employees")
 def employees_page(request: Request) -> HTMLResponse:
-    return _liff_page(request, "enterprise", "employees", "liff.title.employees")
+    return _whitelist_page(request, EMPLOYEE_PAGE)
 
 
 @line_router.get("/enterprise/pass")
@@ -163,4 +173,4 @@ def station_register_page(request: Request) -> HTMLResponse:
 
 @line_router.get("/police/roster")
 def roster_page(request: Request) -> HTMLResponse:
-    return _liff_page(request, "police", "roster", "liff.title.roster")
+    return _whitelist_page(request, ROSTER_PAGE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -17,10 +17,11 @@ from hub.context import context_of
 from hub.core.permissions import Permission
 from hub.documents.exports import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
-from hub.documents.spreadsheets import EMPLOYEE_COLUMNS, OFFICER_COLUMNS, ColumnSpec, import_template
+from hub.documents.spreadsheets import ColumnSpec, import_template
 from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
-from hub.services import enterprise_scope, passes, queries, rosters, stations, venues
+from hub.services import passes, queries, stations, venues
 from hub.services.scope import Scope
+from hub.services.whitelist import Whitelist
 
 PDF_MEDIA_TYPE = "application/pdf"
 
@@ -41,14 +42,10 @@ def _template(columns: Sequence[ColumnSpec], name: str) -> Download:
     return Download(import_template(columns), XLSX_MEDIA_TYPE, f"{name}.xlsx")
 
 
-def employee_template(db: Session, scope: Scope, *, org_id: int) -> Download:
-    enterprise_scope.enterprise_in_scope(db, scope, org_id)  # only for whoever keeps this whitelist
-    return _template(EMPLOYEE_COLUMNS, "employees")
-
-
-def officer_template(db: Session, scope: Scope, *, station_id: int) -> Download:
-    rosters.station_in_scope(db, scope, station_id)
-    return _template(OFFICER_COLUMNS, "duty-officers")
+def whitelist_template(db: Session, scope: Scope, kind: Whitelist[Any, Any], *, org_id: int) -> Download:
+    """A whitelist's import sheet (employees, duty officers): its columns are the kind's create model."""
+    kind.keeper(db, scope, org_id)  # only for whoever keeps this whitelist
+    return _template(kind.columns, kind.sheet_name)
 
 
 def station_admin_template(scope: Scope) -> Download:

@@ -1,39 +1,66 @@
-"""Station duty-officer whitelists (name, officer number, mobile), kept by station admins."""
+"""A station's duty-officer whitelist (name, officer number, mobile), kept by its station admins or hub
+admins with stations.manage (`station_in_scope`); the rules every whitelist shares are
+`hub.services.whitelist.Whitelist`'s. And who a duty officer is when they log in (`find_duty_officer`,
+`duty_officer_accounts`)."""
 
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.core.fields import Mobile, PersonName
+from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
-from hub.db import utcnow
-from hub.documents.spreadsheets import OFFICER_COLUMNS
+from hub.documents.spreadsheets import MOBILE, NAME, OFFICER_NUMBER
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation
 from hub.models.rosters import Officer
-from hub.services import audit
-from hub.services.errors import NotFound
 from hub.services.identity import officer_account, revoke_all_tokens
-from hub.services.imports import check_each, read_import, refuse_import
 from hub.services.scope import Scope
 from hub.services.stations import get_station
-from hub.services.unit_of_work import REPEAT_WINDOW, serialise
-from hub.services.whitelist import refuse_repeats
+from hub.services.whitelist import EntryIn, Whitelist, patch_of
 
 OfficerNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z\-]+$")
 ]
 
 
-class OfficerIn(BaseModel):
-    name: PersonName
-    officer_number: OfficerNumber
-    mobile: Mobile
+# The create model: REST's body, the console's and LIFF's forms, each import row. A field's second
+# annotation is its import sheet column.
+class OfficerIn(EntryIn):
+    name: Annotated[PersonName, NAME]
+    officer_number: Annotated[OfficerNumber, OFFICER_NUMBER]
+    mobile: Annotated[Mobile, MOBILE]
+
+
+# The typed update: every field of OfficerIn, optional.
+OfficerPatch = patch_of(OfficerIn, "OfficerPatch")
+
+
+# What is shown of a roster entry: masked, but the station's own admins get each mobile in clear to
+# correct it (`Officers.sees_in_clear`).
+class OfficerOut(BaseModel):
+    id: int
+    station_id: int
+    name_masked: str
+    officer_number: str
+    mobile_masked: str
+    mobile: str | None = None  # E.164, only for the station's own admins (hub.services.rosters.sees_mobiles)
+
+    @classmethod
+    def of(cls, officer: Officer, *, clear: bool = False) -> OfficerOut:
+        return cls(
+            id=officer.id,
+            station_id=officer.station_id,
+            name_masked=mask_name(officer.name),
+            officer_number=officer.officer_number,
+            mobile_masked=mask_mobile(officer.mobile),
+            mobile=officer.mobile if clear else None,
+        )
 
 
 def normalize_name(name: str) -> str:
@@ -72,150 +99,43 @@ def station_in_scope(db: Session, scope: Scope, station_id: int) -> Organisation
     return station
 
 
-def get_officer(db: Session, station_id: int, officer_id: int) -> Officer:
-    officer = db.get(Officer, officer_id)
-    if officer is None or officer.station_id != station_id:
-        raise NotFound("officer")
-    return officer
-
-
-def officer_in_scope(db: Session, scope: Scope, *, station_id: int, officer_id: int) -> Officer:
-    station_in_scope(db, scope, station_id)
-    return get_officer(db, station_id, officer_id)
-
-
-def _check_free(db: Session, station_id: int, mobile: str, number: str, exclude: int | None = None) -> None:
-    fields = [(Officer.mobile, mobile, "mobile"), (Officer.officer_number, number, "number")]
-    refuse_repeats(db, Officer, Officer.station_id == station_id, fields, who="an officer", exclude=exclude)
-
-
-def _just_added(db: Session, station_id: int, name: str, number: str, mobile: str) -> Officer | None:
-    """An identical roster entry added within REPEAT_WINDOW: what a repeated request added."""
-    return db.scalars(
-        select(Officer).where(
-            Officer.station_id == station_id,
-            Officer.name == name,
-            Officer.officer_number == number,
-            Officer.mobile == mobile,
-            Officer.created_at >= utcnow() - REPEAT_WINDOW,
-        )
-    ).first()
-
-
 def sees_mobiles(scope: Scope, station_id: int) -> bool:
     """A station's own admins see the mobiles they typed into its roster (to correct them); everyone
     else, hub admins included, sees them masked."""
     return scope.role is Role.STATION_ADMIN and scope.member_of(station_id)
 
 
-def list_officers(db: Session, scope: Scope, *, station_id: int, masked: bool = False) -> list[Officer]:
-    """The station's duty whitelist; audited (with whether mobiles were shown in clear: a front end that
-    shows them masked to everyone, LINE's, says `masked`)."""
-    station_in_scope(db, scope, station_id)
-    rows = list(db.scalars(select(Officer).where(Officer.station_id == station_id).order_by(Officer.id)))
-    audit.record(
-        db,
-        "query.officers",
-        actor=scope.user,
-        target=f"org:{station_id}",
-        client_ip=scope.client_ip,
-        subjects=[o.mobile for o in rows],
-        results=len(rows),
-        mobiles_in_clear=sees_mobiles(scope, station_id) and not masked,
-    )
-    return rows
+class Officers(Whitelist[Officer, OfficerIn]):
+    """A station's duty roster: what follows a change is the officer's login account (a changed person
+    logs in again); taking someone off takes their account and its sessions (ON DELETE CASCADE)."""
+
+    entry = Officer
+    new = OfficerIn
+    patch = OfficerPatch
+    public = OfficerOut
+    org_key = "station_id"
+    thing = "officer"
+    plural = "officers"
+    who = "an officer"
+    lock = "roster"
+    sheet_name = "duty-officers"
+    unique = (("mobile", "mobile"), ("officer_number", "number"))
+
+    def keeper(self, db: Session, scope: Scope, org_id: int) -> Organisation:
+        return station_in_scope(db, scope, org_id)
+
+    def follow(self, db: Session, entry: Officer, changes: dict[str, Any], old: dict[str, Any]) -> None:
+        if "mobile" in changes or "name" in changes:
+            for account in db.scalars(select(User).where(User.officer_id == entry.id)):
+                account.mobile, account.name = entry.mobile, entry.name
+                revoke_all_tokens(db, account.id)
+
+    def list_details(self, scope: Scope, org_id: int, masked: bool) -> dict[str, Any]:
+        # whether mobiles were shown in clear: a front end that masks them for everyone says `masked`
+        return {"mobiles_in_clear": sees_mobiles(scope, org_id) and not masked}
+
+    def sees_in_clear(self, scope: Scope, org_id: int) -> bool:
+        return sees_mobiles(scope, org_id)
 
 
-def add_officer(db: Session, scope: Scope, *, station_id: int, data: OfficerIn) -> Officer:
-    station_in_scope(db, scope, station_id)
-    serialise(db, f"roster:{station_id}")
-    repeat = _just_added(db, station_id, data.name, data.officer_number, data.mobile)
-    if repeat is not None:  # the same entry again at once (a double submit): the one just added
-        return repeat
-    _check_free(db, station_id, data.mobile, data.officer_number)
-    officer = Officer(
-        station_id=station_id, name=data.name, officer_number=data.officer_number, mobile=data.mobile
-    )
-    db.add(officer)
-    db.flush()
-    audit.record(
-        db,
-        "officer.added",
-        actor=scope.user,
-        target=f"officer:{officer.id}",
-        client_ip=scope.client_ip,
-        station_id=station_id,
-    )
-    return officer
-
-
-def update_officer(
-    db: Session, scope: Scope, *, station_id: int, officer_id: int, changes: dict[str, str]
-) -> Officer:
-    officer = officer_in_scope(db, scope, station_id=station_id, officer_id=officer_id)
-    _check_free(
-        db,
-        officer.station_id,
-        changes.get("mobile", officer.mobile),
-        changes.get("officer_number", officer.officer_number),
-        exclude=officer.id,
-    )
-    for field in ("name", "officer_number", "mobile"):
-        if field in changes:
-            setattr(officer, field, changes[field])
-    if "mobile" in changes or "name" in changes:
-        # The officer's login account follows the whitelist entry: a changed person logs in again.
-        for account in db.scalars(select(User).where(User.officer_id == officer.id)):
-            account.mobile, account.name = officer.mobile, officer.name
-            revoke_all_tokens(db, account.id)
-    audit.record(
-        db,
-        "officer.updated",
-        actor=scope.user,
-        target=f"officer:{officer.id}",
-        client_ip=scope.client_ip,
-        fields=sorted(changes),
-    )
-    return officer
-
-
-def delete_officer(db: Session, scope: Scope, *, station_id: int, officer_id: int) -> None:
-    serialise(db, f"roster:{station_id}")  # a second delete at once finds it gone, not half there
-    officer = officer_in_scope(db, scope, station_id=station_id, officer_id=officer_id)
-    # The officer's login account and its sessions go with it (ON DELETE CASCADE).
-    db.delete(officer)
-    audit.record(
-        db, "officer.deleted", actor=scope.user, target=f"officer:{officer.id}", client_ip=scope.client_ip
-    )
-
-
-def import_officers(db: Session, scope: Scope, *, station_id: int, data: bytes) -> list[Officer]:
-    """All rows or none (422 with a per-row report)."""
-    station_in_scope(db, scope, station_id)
-    serialise(db, f"roster:{station_id}")
-    # Repeats within the file are found by the reader; clashes with the whitelist here.
-    good, errors, total = read_import(data, OFFICER_COLUMNS, OfficerIn)
-    # the same file again at once (a double submit): the rows the first import added
-    again = [_just_added(db, station_id, r.name, r.officer_number, r.mobile) for _n, r in good]
-    if good and not errors and all(o is not None for o in again):
-        return [o for o in again if o is not None]
-    errors += check_each(good, lambda row: _check_free(db, station_id, row.mobile, row.officer_number))
-    if errors:
-        raise refuse_import(
-            errors, total, actor=scope.user, client_ip=scope.client_ip, kind="officers", station_id=station_id
-        )
-    created = [
-        Officer(station_id=station_id, name=r.name, officer_number=r.officer_number, mobile=r.mobile)
-        for _n, r in good
-    ]
-    db.add_all(created)
-    db.flush()
-    audit.record(
-        db,
-        "import.officers",
-        actor=scope.user,
-        client_ip=scope.client_ip,
-        station_id=station_id,
-        rows=len(created),
-    )
-    return created
+OFFICERS = Officers()

@@ -478,20 +478,6 @@ SESSION_PLUMBING = {
     # REST's `CurrentUser = Annotated[User, Depends(...)]`: FastAPI reads the annotation when it runs
     ("hub.api.deps", "hub.models.identity"),
 }
-# The employee and officer whitelist code is being rewritten as one concept (issue 16, item 3); these
-# modules still reach tables until then. The list only shrinks: a pair that is gone must leave it.
-WHITELIST_REWORK = {
-    ("hub.api.routes.enterprises", "hub.models.organisations"),
-    ("hub.api.routes.enterprises", "hub.models.rosters"),
-    ("hub.api.routes.rosters", "hub.models.rosters"),
-    ("hub.console.pages_enterprises", "hub.models.organisations"),
-    ("hub.console.pages_enterprises", "hub.models.passes"),
-    ("hub.console.pages_enterprises", "hub.models.rosters"),
-    ("hub.console.pages_rosters", "hub.models.identity"),
-    ("hub.line.liff_whitelists", "hub.db"),
-    ("hub.line.liff_whitelists", "hub.models.audit"),
-    ("hub.line.liff_whitelists", "hub.models.identity"),
-}
 
 
 def _of(name: str, roots: tuple[str, ...]) -> bool:
@@ -529,8 +515,8 @@ def test_front_ends_reach_the_tables_only_through_the_services():
     pairs = _adapter_table_pairs()
     assert all(len(modules) >= 1 for modules in pairs.values())  # the scan sees the real imports
     running = {pair for found in pairs.values() for pair, runs in found.items() if runs}
-    assert sorted(running - SESSION_PLUMBING - WHITELIST_REWORK) == []
-    assert sorted((SESSION_PLUMBING | WHITELIST_REWORK) - running) == []  # nothing stale allowed
+    assert sorted(running - SESSION_PLUMBING) == []
+    assert sorted(SESSION_PLUMBING - running) == []  # nothing stale allowed
 
 
 def test_the_table_import_checker_sees_what_it_must():

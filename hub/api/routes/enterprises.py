@@ -1,26 +1,27 @@
-"""Enterprises (the city's 企業流程一, 三): registration and the employee pass whitelist."""
+"""Enterprises (the city's 企業流程一, 三): registration and the employee pass whitelist (its handlers are
+every whitelist's, `hub.api.routes._whitelists`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from hub.api.deps import ClientIp, ScopeDep
-from hub.api.routes._common import XLSX_RESPONSE, Upload, patch_changes
+from hub.api.routes._whitelists import Names, add_routes
 from hub.api.routes.auth import TokenOut, UserOut
 from hub.api.routing import APIRouter
-from hub.core.fields import Mobile, NationalId, PersonName, RowId
+from hub.core.fields import RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.vocabulary import ReviewState
-from hub.models.organisations import Organisation, RegistrationClaim
-from hub.models.rosters import Employee
-from hub.responses import file_response
-from hub.services import downloads, enterprise_scope, enterprises, identity
+from hub.services import enterprise_scope, enterprises, identity
+from hub.services.employees import EMPLOYEES
 from hub.web import SessionDep
+
+if TYPE_CHECKING:
+    from hub.models.organisations import Organisation, RegistrationClaim
 
 router = APIRouter(tags=["enterprises"])
 
@@ -38,30 +39,6 @@ class EnterpriseOut(BaseModel):
 
 class RegisteredOut(TokenOut):
     enterprise: EnterpriseOut
-
-
-class EmployeeOut(BaseModel):
-    id: int
-    org_id: int
-    name_masked: str
-    mobile_masked: str
-    national_id_masked: str | None
-
-    @classmethod
-    def of(cls, e: Employee) -> EmployeeOut:
-        return cls(
-            id=e.id,
-            org_id=e.org_id,
-            name_masked=mask_name(e.name),
-            mobile_masked=mask_mobile(e.mobile),
-            national_id_masked=e.national_id_masked,
-        )
-
-
-class EmployeePatch(BaseModel):
-    name: PersonName | None = None
-    mobile: Mobile | None = None
-    national_id: NationalId | None = None
 
 
 class ClaimOut(BaseModel):
@@ -148,44 +125,21 @@ def get_enterprise(org_id: RowId, scope: ScopeDep, db: SessionDep) -> Enterprise
     return EnterpriseOut.of(enterprise_scope.enterprise_in_scope(db, scope, org_id))
 
 
-@router.get("/enterprises/{org_id}/employees", response_model=list[EmployeeOut])
-def list_employees(org_id: RowId, scope: ScopeDep, db: SessionDep) -> list[EmployeeOut]:
-    return [EmployeeOut.of(e) for e in enterprises.list_employees(db, scope, org_id=org_id)]
-
-
-@router.post("/enterprises/{org_id}/employees", response_model=EmployeeOut, status_code=201)
-def add_employee(org_id: RowId, body: enterprises.EmployeeIn, scope: ScopeDep, db: SessionDep) -> EmployeeOut:
-    """Put an employee on the pass whitelist (name, mobile, national ID)."""
-    return EmployeeOut.of(enterprises.add_employee(db, scope, org_id=org_id, data=body))
-
-
-@router.patch("/enterprises/{org_id}/employees/{employee_id}", response_model=EmployeeOut)
-def update_employee(
-    org_id: RowId, employee_id: RowId, body: EmployeePatch, scope: ScopeDep, db: SessionDep
-) -> EmployeeOut:
-    """Correct an entry. A new mobile moves the employee's login to that number and ends the old
-    number's sessions."""
-    employee = enterprises.update_employee(
-        db, scope, org_id=org_id, employee_id=employee_id, changes=patch_changes(body)
-    )
-    return EmployeeOut.of(employee)
-
-
-@router.delete("/enterprises/{org_id}/employees/{employee_id}", status_code=204)
-def delete_employee(org_id: RowId, employee_id: RowId, scope: ScopeDep, db: SessionDep) -> None:
-    """Remove from the whitelist: the employee's valid passes are revoked and their sessions end."""
-    enterprises.delete_employee(db, scope, org_id=org_id, employee_id=employee_id)
-
-
-@router.get(
-    "/enterprises/{org_id}/employees/import-template.xlsx", response_class=Response, responses=XLSX_RESPONSE
+add_routes(
+    router,
+    EMPLOYEES,
+    Names(
+        base="enterprises",
+        org="org_id",
+        entry="employee_id",
+        docs={
+            "add_employee": "Put an employee on the pass whitelist (name, mobile, national ID).",
+            "update_employee": "Correct an entry. A new mobile moves the employee's login to that number "
+            "and ends the old\n    number's sessions.",
+            "delete_employee": "Remove from the whitelist: the employee's valid passes are revoked and "
+            "their sessions end.",
+            "import_employees": "Batch .xlsx: columns 姓名 / 手機 / 身分證. Any bad row refuses the whole "
+            "file (422, per-row report).",
+        },
+    ),
 )
-def employee_template(org_id: RowId, scope: ScopeDep, db: SessionDep) -> Response:
-    return file_response(downloads.employee_template(db, scope, org_id=org_id))
-
-
-@router.post("/enterprises/{org_id}/employees/import", status_code=201)
-def import_employees(org_id: RowId, upload: Upload, scope: ScopeDep, db: SessionDep) -> dict[str, int]:
-    """Batch .xlsx: columns 姓名 / 手機 / 身分證. Any bad row refuses the whole file (422, per-row report)."""
-    created = enterprises.import_employees(db, scope, org_id=org_id, data=upload)
-    return {"imported": len(created)}

@@ -404,7 +404,7 @@ async function venuesPage() {
 }
 
 // --- the whitelists (employees, duty roster): one editor over the hub's /liff/api/{kind} endpoints ---
-const FIELD_LABELS = { name: "姓名", mobile: "手機", national_id: "身分證", officer_number: "警員編號" };
+// The kind's fields, their labels, its API and list come from the hub (cfg: hub/line/liff_whitelists.py).
 
 function showReport(detail) {
   const table = $("report");
@@ -412,7 +412,7 @@ function showReport(detail) {
   body.textContent = "";
   for (const e of (detail && detail.errors) || []) {
     const row = document.createElement("tr");
-    for (const text of [String(e.row), FIELD_LABELS[e.field] || e.field || "", e.error]) {
+    for (const text of [String(e.row), cfg.labels[e.field] || e.field || "", e.error]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.appendChild(cell);
@@ -423,6 +423,9 @@ function showReport(detail) {
 }
 
 async function whitelistPage(opts) {
+  opts = Object.assign({ api: cfg.api, list: cfg.list, fields: cfg.fields }, opts);
+  const between = t("liff.js.whitelist.between");
+  const describe = (row) => opts.fields.map((f) => row[f]).concat(opts.more ? [opts.more(row)] : []).join(between);
   const line = await formSession();
   if (!line) return;
   show("manage");
@@ -437,13 +440,13 @@ async function whitelistPage(opts) {
       item.dataset.id = row.id;
       const text = document.createElement("span");
       text.className = "row-text";
-      text.textContent = opts.describe(row);
+      text.textContent = describe(row);
       const edit = document.createElement("button");
       edit.type = "button";
-      edit.textContent = "修改";
+      edit.textContent = t("liff.js.whitelist.edit");
       edit.onclick = () => {
         editing = row.id;
-        $("edit-title").textContent = "修改：" + row.name;
+        $("edit-title").textContent = t("liff.js.whitelist.edit_who", { name: row.name });
         for (const f of opts.fields) $("edit-" + f).value = "";
         show("edit");
         $("edit-" + opts.fields[0]).focus();
@@ -451,18 +454,19 @@ async function whitelistPage(opts) {
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "danger";
-      remove.textContent = "刪除";
+      const removeText = t("liff.js.whitelist.delete");
+      remove.textContent = removeText;
       guard(remove, async () => {
         // two taps: the first asks, the second deletes
-        if (remove.textContent === "刪除") { remove.textContent = "確定刪除？"; return; }
-        await send(opts.api + "/" + row.id + "/delete", {}, "已刪除");
+        if (remove.textContent === removeText) { remove.textContent = t("liff.js.whitelist.delete_sure"); return; }
+        await send(opts.api + "/" + row.id + "/delete", {}, t("liff.js.whitelist.deleted"));
       });
       item.append(text, edit, remove);
       list.appendChild(item);
     }
     if (!data[opts.list].length) {
       const none = document.createElement("li");
-      none.textContent = "名單上還沒有人。";
+      none.textContent = t("liff.js.whitelist.empty");
       list.appendChild(none);
     }
   };
@@ -480,12 +484,12 @@ async function whitelistPage(opts) {
   guard("add", async () => {
     const body = {};
     for (const f of opts.fields) body[f] = $(f).value.trim();
-    if (await send(opts.api, body, "已加入名單")) for (const f of opts.fields) $(f).value = "";
+    if (await send(opts.api, body, t("liff.js.whitelist.added"))) for (const f of opts.fields) $(f).value = "";
   });
   guard("save", async () => {
     const body = {};
     for (const f of opts.fields) { const v = $("edit-" + f).value.trim(); if (v) body[f] = v; }
-    if (await send(opts.api + "/" + editing + "/update", body, "已儲存修改")) show("edit", false);
+    if (await send(opts.api + "/" + editing + "/update", body, t("liff.js.whitelist.saved"))) show("edit", false);
   });
   $("cancel").onclick = () => { editing = null; show("edit", false); };
   guard("import", async () => {
@@ -493,7 +497,7 @@ async function whitelistPage(opts) {
     show("report", false);
     done("");
     const file = $("file").files[0];
-    if (!file) { fail("請選擇 .xlsx 檔案。"); return; }
+    if (!file) { fail(t("liff.js.whitelist.choose_file")); return; }
     const form = new FormData();
     form.append("id_token", token());
     form.append("file", file);
@@ -503,7 +507,7 @@ async function whitelistPage(opts) {
     try { data = await response.json(); } catch (e) { data = {}; }
     if (!response.ok) { fail(refusal({ ok: false, status: response.status, data })); showReport(data.detail); return; }
     render(data);
-    done("已匯入 " + data.imported + " 筆");
+    done(t("liff.js.whitelist.imported", { n: data.imported }));
   });
   $("template").onclick = (event) => {
     // in the LINE app a download opens in the phone's browser (the sheet holds no one's data)
@@ -518,21 +522,17 @@ async function whitelistPage(opts) {
 
 function employeesPage() {
   return whitelistPage({
-    api: "/liff/api/employees", list: "employees", fields: ["name", "mobile", "national_id"],
-    describe: (e) => e.name + "　" + e.mobile + "　" + e.national_id + "　" + (e.pass ? "已有通行碼" : "尚無通行碼"),
+    more: (e) => (e.pass ? t("liff.js.whitelist.has_pass") : t("liff.js.whitelist.no_pass")),
     extra: (send) => {
       show("issue");
       guard("issue", () => send("/liff/api/passes/issue", {}, (d) =>
-        (d.issued ? "已申請 " + d.issued + " 張通行碼；" : "") + "名單上每位員工都有有效通行碼"));
+        (d.issued ? t("liff.js.whitelist.issued", { n: d.issued }) : "") + t("liff.js.whitelist.all_have_passes")));
     },
   });
 }
 
 function rosterPage() {
-  return whitelistPage({
-    api: "/liff/api/officers", list: "officers", fields: ["name", "officer_number", "mobile"],
-    describe: (o) => o.name + "　" + o.number + "　" + o.mobile,
-  });
+  return whitelistPage({});
 }
 
 async function stationPage() {

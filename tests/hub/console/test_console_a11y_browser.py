@@ -33,7 +33,7 @@ def world(live_hub) -> dict[str, Any]:  # noqa: F811
     from hub.models.devices import Device, Scan, ScanBatch
     from hub.models.identity import Role, User
     from hub.models.organisations import Organisation, OrgKind
-    from hub.services import admins, enterprises, rosters, stations
+    from hub.services import admins, employees, rosters, stations
     from hub.services.scope import Scope
 
     now = dt.datetime.now(dt.UTC)
@@ -50,10 +50,10 @@ def world(live_hub) -> dict[str, Any]:  # noqa: F811
                 name="林警官", mobile="0922000009", national_id="A123456789", station_id=station.id
             ),
         )
-        officer = rosters.add_officer(
+        officer = rosters.OFFICERS.add(
             db,
             scope,
-            station_id=station.id,
+            org_id=station.id,
             data=rosters.OfficerIn(name="陳小明", officer_number="NTP-0002", mobile="0977000001"),
         )
         device = Device(
@@ -107,11 +107,11 @@ def world(live_hub) -> dict[str, Any]:  # noqa: F811
         )
         db.add(boss)
         db.flush()
-        employee = enterprises.add_employee(
+        employee = employees.EMPLOYEES.add(
             db,
             scope,
             org_id=company.id,
-            data=enterprises.EmployeeIn(name="王大明", mobile="0955000001", national_id="F131104093"),
+            data=employees.EmployeeIn(name="王大明", mobile="0955000001", national_id="F131104093"),
         )
         db.commit()
         return {

@@ -323,3 +323,41 @@ def test_an_admin_without_an_organisation_gets_nothing(super_console, hub, clien
     assert posted.status_code == 403
     db.expire_all()
     assert db.scalars(select(Employee).where(Employee.org_id == org_id)).all() == []
+
+
+def test_the_roster_forms_are_the_kinds_fields_in_either_language(super_console, client, sms, db):  # noqa: F811
+    """The roster's table, add form and edit form are written once for every whitelist, from the kind's
+    fields: each field labelled in the page's language, what was typed kept after a refusal."""
+    console, station_id = _station_console(
+        super_console, client, sms, db, "三重分局", "0922000003", "A123456789"
+    )
+    roster = f"/console/stations/{station_id}/roster"
+    added = console.post(
+        f"/console/stations/{station_id}/officers",
+        {"name": "陳大明", "officer_number": "A001", "mobile": "0912345675"},
+        token_from=roster,
+    )
+    assert added.status_code == 303, added.text
+    (officer_id,) = _officer_ids(db, station_id)
+    for language, labels in (
+        ("zh-TW", ["姓名", "警員編號", "手機號碼"]),
+        ("en", ["Name", "Officer number", "Mobile"]),
+    ):
+        console.client.cookies.set("checkpass_lang", language)
+        page = console.get(roster).text
+        header = re.search(r'<table class="list" id="officers"><thead><tr>(.*?)</tr>', page, re.S)
+        assert header is not None and re.findall(r"<th>([^<]+)</th>", header.group(1)) == labels, language
+        form = console.get(f"/console/stations/{station_id}/officers/{officer_id}").text
+        assert all(f">{label}<input" in form for label in labels), language
+        assert "陳*明" in form and "A001" in form and "0912345675" not in form  # masked, whoever reads
+    # a refused add shows the form again with what was typed (the fields' names are the kind's)
+    refused = console.post(
+        f"/console/stations/{station_id}/officers",
+        {"name": "林小華", "officer_number": "A001", "mobile": "0912345676"},
+        token_from=roster,
+    )
+    assert (
+        refused.status_code == 409
+        and 'value="林小華"' in refused.text
+        and 'value="0912345676"' in refused.text
+    )

@@ -12,7 +12,10 @@ from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import Table, TableCell, TableRow
 from odf.text import P
 
-from hub.documents.spreadsheets import OFFICER_COLUMNS, SpreadsheetError, read_rows
+from hub.documents.spreadsheets import SpreadsheetError, read_rows
+from hub.services.rosters import OFFICERS
+
+OFFICER_COLUMNS = OFFICERS.columns  # the duty roster's import sheet
 
 ROWS = [
     ("姓名", "警員編號", "手機"),
