@@ -20,6 +20,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from hub.core.vocabulary import Role
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import import_template
+from hub.i18n import catalogue
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.services import passes
 from hub.services.employees import EMPLOYEES
@@ -59,11 +60,19 @@ class LiffWhitelist:
         more = self.extra(call) if self.extra is not None else (lambda _e: {})
         return {self.kind.plural: [dict({"id": e.id}, **self.kind.shown(e), **more(e)) for e in entries]}
 
-    def page_context(self) -> dict[str, Any]:
+    def page_context(self, language: str) -> dict[str, Any]:
         """What the page's template and script need: the fields (inputs and row text, in order), each
-        one's label (the import sheet's column header: the page and the sheet use the same words)."""
-        labels = {spec.key: spec.label for spec in self.kind.columns}
-        return {"fields": self.kind.fields, "labels": labels, "api": self.api, "list": self.kind.plural}
+        one's label in the page's language (`field.<name>`), and the import sheet's column headers, which
+        are the sheet's own words whatever the page's language."""
+        labels = {f: catalogue.text(language, f"field.{f}") for f in self.kind.fields}
+        columns = [spec.label for spec in self.kind.columns]
+        return {
+            "fields": self.kind.fields,
+            "labels": labels,
+            "columns": columns,
+            "api": self.api,
+            "list": self.kind.plural,
+        }
 
 
 def _with_pass(call: LiffCall) -> Callable[[Any], dict[str, Any]]:

@@ -150,7 +150,7 @@ def venues_page(channel: str, request: Request) -> HTMLResponse:
 def _whitelist_page(request: Request, page: LiffWhitelist) -> HTMLResponse:
     """A whitelist's LIFF page: its fields and their labels come from the kind (`page_context`), for the
     template's inputs and the script's rows alike."""
-    context = page.page_context()
+    context = page.page_context(language_of(request))
     config = {"page": page.page, "liffId": _liff_id(request.app.state.settings, page.channel), **context}
     who = f"liff.whitelist.{page.kind.plural}.who"
     return _page(request, f"{page.page}.html", f"liff.title.{page.page}", config=config, who=who, **context)

@@ -433,11 +433,11 @@ def test_a_row_its_worker_could_neither_handle_nor_put_back_is_not_kept_by_the_r
     handle_once, retry_later, reply = line._handle_once, inbox.retry_later, line.sender.reply
 
     def restarting(what: str, call: Any) -> Any:
-        def refuse(entry: Any) -> Any:
+        def refuse(entry: Any, *rest: Any) -> Any:
             if entry.reply_token == a1 and what not in refused:
                 refused.append(what)
                 raise OperationalError(what, {}, Exception("the database system is shutting down"))
-            return call(entry)
+            return call(entry, *rest)
 
         return refuse
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.hub.line.linekit import LineChat
 from tests.hub.line.test_liff_pages import _bind, story  # noqa: F401  (fixture)
-from tests.hub.test_i18n_catalogue import ALLOWED_LATIN, CJK, NOT_YET_MOVED
+from tests.hub.test_i18n_catalogue import ALLOWED_LATIN, CJK
 
 ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
 CHINESE = {"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.8"}
@@ -25,14 +25,13 @@ _KEPT_IN_CHINESE = re.compile(r"\(統一編號\)|「[^」]{1,12}」")
 
 
 def _liff_pages(app: Any) -> list[str]:
-    """Every LIFF page's path (a channel and a code filled in), but those still listed as not yet moved."""
-    left = {p.rsplit("/", 1)[1].removesuffix(".html") for p in NOT_YET_MOVED if p.endswith(".html")}
+    """Every LIFF page's path (a channel and a code filled in)."""
     paths = []
     for route in iter_route_contexts(app.routes):
         path = getattr(route, "path", "")
         if "GET" not in (getattr(route, "methods", None) or ()) or not path.startswith(("/liff/", "/v/")):
             continue
-        if "static" in path or path.endswith("sdk.js") or path.rsplit("/", 1)[1] in left:
+        if "static" in path or path.endswith("sdk.js"):
             continue
         paths.append(re.sub(r"\{[^}]+\}", "1", path.replace("{channel}", "police")))
     return sorted(paths)
