@@ -107,7 +107,7 @@ async def in_one_trip(request: Request, work: Callable[[Session], T]) -> T:
     For an `async def` route whose answer is one piece of database work and nothing else (the public
     documents' conditional GETs, most of what checkpoints poll): a plain route with `SessionDep` costs
     two trips, the endpoint's and the commit's, and on a busy machine each hand-over between the event
-    loop and a thread was a large share of a 304's CPU (docs/deploy.md, "Step four")."""
+    loop and a thread was a large share of a 304's CPU (docs/deploy.md, "The hub's own cost per request")."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
 
     def run() -> T:

@@ -77,7 +77,7 @@ def _limits_query(caps: tuple[tuple[str, int, int], ...]) -> Select[Any]:
     """One statement for the cooldown and every cap, built once per set of caps (`caps`: which column
     is counted, its hourly and daily cap): the cooldown's last send, then for each cap and window the
     cap-th newest send inside the window. A code request ran one query for each, every one built anew;
-    this runs on every code request (docs/deploy.md, "Where the time went")."""
+    this runs on every code request (docs/deploy.md, "The hub's own cost per request")."""
     last = (
         select(func.max(OtpCode.created_at))
         .where(OtpCode.mobile == bindparam("mobile"), OtpCode.purpose == bindparam("purpose"))
