@@ -250,9 +250,7 @@ def main() -> int:
         for label, _ in targets:
             mix = statistics.median(per_req[label])
             rounds = ", ".join(f"{v:.2f}" for v in per_req[label])
-            print(
-                f"{label}: mix {mix:.2f} ms CPU a request = {mix / floor_ms:.2f}x the floor ({rounds})"
-            )
+            print(f"{label}: mix {mix:.2f} ms CPU a request = {mix / floor_ms:.2f}x the floor ({rounds})")
             for kind, values in per_kind[label].items():
                 print(f"    {kind:<16} {statistics.median(values):6.2f} ms a request")
         print(f"[{load._load()}]")
