@@ -6,10 +6,10 @@ request's unit of work (its database session) and the client's address.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -95,3 +95,29 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+T = TypeVar("T")
+
+
+async def in_one_trip(request: Request, work: Callable[[Session], T]) -> T:
+    """`work(db)` as the request's whole unit of work in a single thread-pool trip: the session made,
+    the work done, committed (rolled back if it raised, as `get_db` does) and closed together.
+
+    For an `async def` route whose answer is one piece of database work and nothing else (the public
+    documents' conditional GETs, most of what checkpoints poll): a plain route with `SessionDep` costs
+    two trips, the endpoint's and the commit's, and on a busy machine each hand-over between the event
+    loop and a thread was a large share of a 304's CPU (docs/deploy.md, "The hub's own cost per request")."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+
+    def run() -> T:
+        db = factory()
+        try:
+            result = work(db)
+        except BaseException as exc:
+            finish_and_close(db, exc)
+            raise
+        finish_and_close(db, None)
+        return result
+
+    return await run_in_threadpool(run)

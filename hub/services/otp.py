@@ -17,13 +17,15 @@ request nor the answers to guesses tell whether the number has an account (docs/
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import secrets
 import unicodedata
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -64,6 +66,41 @@ def _wrong_code(reason: str, detail: object) -> Invalid:
     return Invalid(detail, field="code", reason=reason)
 
 
+_WINDOWS = (
+    ("since_hour", dt.timedelta(hours=1), "in the last hour"),
+    ("since_day", dt.timedelta(days=1), "today"),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _limits_query(caps: tuple[tuple[str, int, int], ...]) -> Select[Any]:
+    """One statement for the cooldown and every cap, built once per set of caps (`caps`: which column
+    is counted, its hourly and daily cap): the cooldown's last send, then for each cap and window the
+    cap-th newest send inside the window. A code request ran one query for each, every one built anew;
+    this runs on every code request (docs/deploy.md, "The hub's own cost per request")."""
+    last = (
+        select(func.max(OtpCode.created_at))
+        .where(OtpCode.mobile == bindparam("mobile"), OtpCode.purpose == bindparam("purpose"))
+        .scalar_subquery()
+    )
+    columns: list[Any] = [last]
+    for column, hourly, daily in caps:
+        counted = getattr(OtpCode, column)
+        for (since, _, _), cap in zip(_WINDOWS, (hourly, daily), strict=True):
+            # The cap-th newest send in the window, if there is one: then the cap is reached, and the wait
+            # is until that send leaves the window. One row, not up to `cap` rows: a carrier's NAT puts
+            # thousands of people behind one address.
+            columns.append(
+                select(OtpCode.created_at)
+                .where(counted == bindparam(column), OtpCode.created_at > bindparam(since))
+                .order_by(OtpCode.created_at.desc())
+                .offset(cap - 1)
+                .limit(1)
+                .scalar_subquery()
+            )
+    return select(*columns)
+
+
 def _check_limits(
     db: Session,
     mobile_e164: str,
@@ -75,54 +112,35 @@ def _check_limits(
     venue_id: int | None = None,
 ) -> None:
     """Raise TooManyRequests when the cooldown or an hourly/daily cap per number, address, LINE user or
-    venue is reached.
+    venue is reached (checked in that order).
 
     The wait is until the oldest send inside the window leaves it, not the whole window."""
     s = context_of(db).settings
-    last = db.scalar(
-        select(func.max(OtpCode.created_at)).where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
-    )
+    checks: list[tuple[str, object, int, int, str]] = [
+        ("mobile", mobile_e164, s.otp_hourly_cap_per_number, s.otp_daily_cap_per_number, "number")
+    ]
+    if client_ip:
+        checks.append(("client_ip", client_ip, s.otp_hourly_cap_per_ip, s.otp_daily_cap_per_ip, "address"))
+    if line_user:
+        checks.append(
+            ("line_user", line_user, s.otp_hourly_cap_per_ip, s.otp_daily_cap_per_ip, "LINE account")
+        )
+    if venue_id is not None:
+        checks.append(("venue_id", venue_id, s.otp_hourly_cap_per_venue, s.otp_daily_cap_per_venue, "venue"))
+    query = _limits_query(tuple((column, hourly, daily) for column, _, hourly, daily, _ in checks))
+    values: dict[str, object] = {column: value for column, value, *_ in checks}
+    values.update(purpose=purpose, **{since: now - window for since, window, _ in _WINDOWS})
+    last, *capped = db.execute(query, values).one()
     if last is not None:
         wait = s.otp_resend_cooldown_seconds - (now - as_utc(last)).total_seconds()
         if wait > 0:
             raise _too_many("wait before asking for another code", wait)
-
-    checks = [
-        (OtpCode.mobile == mobile_e164, s.otp_hourly_cap_per_number, s.otp_daily_cap_per_number, "number")
-    ]
-    if client_ip:
-        checks.append(
-            (OtpCode.client_ip == client_ip, s.otp_hourly_cap_per_ip, s.otp_daily_cap_per_ip, "address")
-        )
-    if line_user:
-        checks.append(
-            (OtpCode.line_user == line_user, s.otp_hourly_cap_per_ip, s.otp_daily_cap_per_ip, "LINE account")
-        )
-    if venue_id is not None:
-        checks.append(
-            (OtpCode.venue_id == venue_id, s.otp_hourly_cap_per_venue, s.otp_daily_cap_per_venue, "venue")
-        )
-    for condition, hourly, daily, what in checks:
-        for window, cap, when in (
-            (dt.timedelta(hours=1), hourly, "in the last hour"),
-            (dt.timedelta(days=1), daily, "today"),
-        ):
-            since = now - window
-            # The cap-th newest send in the window, if there is one: then the cap is reached, and the wait
-            # is until that send leaves the window. One row comes back, not up to `cap` rows: a carrier's
-            # NAT puts thousands of people behind one address, and this runs on every code request.
-            capped = db.scalar(
-                select(OtpCode.created_at)
-                .where(condition, OtpCode.created_at > since)
-                .order_by(OtpCode.created_at.desc())
-                .offset(cap - 1)
-                .limit(1)
+    windows = ((window, when, check[4]) for check in checks for _, window, when in _WINDOWS)
+    for (window, when, what), sent in zip(windows, capped, strict=True):
+        if sent is not None:
+            raise _too_many(
+                f"too many codes for this {what} {when}", (as_utc(sent) + window - now).total_seconds()
             )
-            if capped is not None:
-                oldest_counted = as_utc(capped)
-                raise _too_many(
-                    f"too many codes for this {what} {when}", (oldest_counted + window - now).total_seconds()
-                )
 
 
 def request_code(
