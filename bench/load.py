@@ -320,6 +320,17 @@ class Outcome:
     requests: int
 
 
+def scan_events(start: int, now: float, n: int = 20) -> list[dict[str, Any]]:
+    """A checkpoint's batch of `n` valid scans from sequence number `start` (the mix's scan batch)."""
+    return [
+        {"event_id": str(uuid.uuid4()), "seq": s, "scanned_at": now - 60,
+         "hlc": f"{int(now * 1000):013d}:{s % 10**6:06d}",
+         "ok": True, "reason": "valid", "pass_id": secrets.token_hex(16), "officer_id": "1",
+         "issuer_kid": "0123456789abcdef", "serial": s % 1000, "trust_age_s": 60, "stale": False}
+        for s in range(start, start + n)
+    ]  # fmt: skip
+
+
 async def _generate(plan: dict[str, Any], rate: float, seconds: float, seed: int) -> dict[str, Any]:
     import aiohttp
 
@@ -380,13 +391,7 @@ async def _generate(plan: dict[str, Any], rate: float, seconds: float, seed: int
                 start = seq[0]
                 seq[0] += 20
                 now = time.time()
-                events = [
-                    {"event_id": str(uuid.uuid4()), "seq": s, "scanned_at": now - 60,
-                     "hlc": f"{int(now * 1000):013d}:{s % 10**6:06d}",
-                     "ok": True, "reason": "valid", "pass_id": secrets.token_hex(16), "officer_id": "1",
-                     "issuer_kid": "0123456789abcdef", "serial": s % 1000, "trust_age_s": 60, "stale": False}
-                    for s in range(start, start + 20)
-                ]  # fmt: skip
+                events = scan_events(start, now)
                 body = json.dumps(
                     {
                         "device_id": plan["device_id"],

@@ -20,7 +20,6 @@ import base64
 import json
 import os
 import random
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -85,13 +84,7 @@ def _driver(plan: dict[str, Any]) -> Any:
             start = seq[0]
             seq[0] += 20
             now = time.time()
-            events = [
-                {"event_id": str(uuid.uuid4()), "seq": s, "scanned_at": now - 60,
-                 "hlc": f"{int(now * 1000):013d}:{s % 10**6:06d}",
-                 "ok": True, "reason": "valid", "pass_id": secrets.token_hex(16), "officer_id": "1",
-                 "issuer_kid": "0123456789abcdef", "serial": s % 1000, "trust_age_s": 60, "stale": False}
-                for s in range(start, start + 20)
-            ]  # fmt: skip
+            events = load.scan_events(start, now)
             batch = {"device_id": plan["device_id"], "batch_id": str(uuid.uuid4()), "sent_at": now}
             body = json.dumps({**batch, "events": events}).encode()
             headers = {"Content-Type": "application/json", "X-Device-Id": plan["device_id"],
