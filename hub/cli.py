@@ -718,7 +718,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  enterprise admin (SMS login): {info.enterprise_admin_mobile}")
     print(f"  station admin (SMS login):    {info.station_admin_mobile}")
     print(f"  duty officers: {', '.join(info.officer_mobiles)}")
-    print(f"  venue code:    {info.venue_code}")
+    print(f"  venue code:    {info.venue_code}  (check-in page {url}/v/{info.venue_code})")
+    # Where its poster is: the enterprise admin's console, or 下載列印實聯碼 in the enterprise's LINE account
+    poster = f"{url}/console/enterprises/{info.enterprise_id}/venues.pdf"
+    print(f"  venue poster:  {poster}  (after the enterprise admin's console login)")
     revoked = f"; revoked, not re-issued: {', '.join(info.revoked)}" if info.revoked else ""
     print(f"  pass images:   {pass_dir.resolve()} ({len(info.passes)} valid passes, PNG + TP1 text{revoked})")
     print(f"  SMS outbox:    {settings.sms_file_path} (codes sent by the hub land here)")
