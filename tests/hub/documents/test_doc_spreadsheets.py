@@ -8,14 +8,18 @@ from openpyxl import Workbook, load_workbook
 
 from crypto.identity import is_valid_national_id, mask_mobile
 from hub.documents.spreadsheets import (
-    EMPLOYEE_COLUMNS,
-    OFFICER_COLUMNS,
     STATION_ADMIN_COLUMNS,
     ImportRow,
     SpreadsheetError,
     import_template,
     read_rows,
 )
+from hub.services.employees import EMPLOYEES
+from hub.services.rosters import OFFICERS
+
+# The import sheets' columns, as each whitelist's create model declares them
+EMPLOYEE_COLUMNS = EMPLOYEES.columns
+OFFICER_COLUMNS = OFFICERS.columns
 
 
 def make_national_id(letter: str, serial: int) -> str:
