@@ -264,6 +264,11 @@ class StandIn:
         with self._lock:
             self._faults.append(_Fault(path_prefix, status, count))
 
+    def clear_faults(self) -> None:
+        """LINE answers again: the injected faults not yet used are dropped."""
+        with self._lock:
+            self._faults.clear()
+
     def outage(self, seconds: float, *, hang: float = 0.0) -> None:
         """For the next `seconds`, every Messaging API call does nothing and answers 500, after holding
         the request `hang` seconds (longer than the caller's timeout: LINE not answering at all)."""
