@@ -13,6 +13,7 @@ Measured, in one run:
   Goal (issue 17): p99 <= 300 ms at 200 events/s with 2 processes.
 - burst: `--burst` events as fast as `--concurrency` clients can post them: events/s end to end
   (until the last answer has arrived).
+- CPU per event in the burst: the hub's processes and this one (both on the same cores).
 - baseline: the same paced load of signed webhook bodies with no events (HTTP + signature check, no
   database, no reply): the ratio says what handling an event costs over receiving it.
 Every event is counted from the stand-in's record of accepted replies (by reply token) and pushes (by
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +91,21 @@ def _event(standin: StandIn, users: list[str], index: int) -> tuple[dict[str, An
     return event, token
 
 
+def _cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process `root` and its children so far (the uvicorn workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -111,11 +128,21 @@ class Sent:
             self.refused[status] = self.refused.get(status, 0) + 1
 
 
-async def _post(client: httpx.AsyncClient, url: str, body: bytes, signature: str) -> int:
+# The events are posted with aiohttp, not httpx: on the two cores the hub shares with this process,
+# httpx's client cost more CPU per webhook than the hub's handling of it (py-spy, 2026-12-07).
+def _client(connections: int, timeout: float) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=connections), timeout=aiohttp.ClientTimeout(total=timeout)
+    )
+
+
+async def _post(client: aiohttp.ClientSession, url: str, body: bytes, signature: str) -> int:
     headers = {"Content-Type": "application/json", "X-Line-Signature": signature}
     try:
-        return (await client.post(url, content=body, headers=headers)).status_code
-    except httpx.HTTPError:
+        async with client.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status
+    except (aiohttp.ClientError, TimeoutError):
         return 0  # no answer at all: refused too
 
 
@@ -126,7 +153,7 @@ async def _paced(
     sent = Sent()
     round_trips: list[float] = []
     total = int(rate * seconds)
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=256)) as client:
+    async with _client(256, 30) as client:
 
         async def one(index: int) -> None:
             if empty:
@@ -159,7 +186,7 @@ async def _burst(url: str, standin: StandIn, users: list[str], count: int, concu
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(count):
         queue.put_nowait(index)
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with _client(concurrency, 60) as client:
 
         async def worker() -> None:
             while not queue.empty():
@@ -213,7 +240,22 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="hub worker processes (uvicorn --workers)")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the hub on PostgreSQL (a schema of its own at HUB_BENCH_POSTGRES_URL or HUB_TEST_POSTGRES_URL, "
+        "dropped after) instead of SQLite",
+    )
     args = parser.parse_args()
+    schema: str | None = None
+    database_url = None
+    if args.postgres:
+        from bench.load import _pg_schema, _pg_server
+
+        server = _pg_server()
+        if server is None:
+            raise SystemExit("--postgres: set HUB_BENCH_POSTGRES_URL (scripts/start-services prints one)")
+        database_url, schema = _pg_schema(server)
 
     # The stand-in checks one reply in 10 against LINE's spec (every reply is a FAQ answer of the same
     # shape, and the tests check every body): checking them all cost this process more CPU per event
@@ -226,7 +268,7 @@ def main() -> None:
         env = dict(
             os.environ,
             PYTHONPATH=str(ROOT),
-            HUB_DATABASE_URL=f"sqlite:///{tmp}/hub.db",
+            HUB_DATABASE_URL=database_url or f"sqlite:///{tmp}/hub.db",
             HUB_KEYS_DIR=f"{tmp}/keys",
             HUB_SECRET_KEY="bench-secret-0123456789abcdef0123",
             HUB_SMS_GATEWAY="file",
@@ -262,9 +304,11 @@ def main() -> None:
             latency = [(paced_got.first[t] - paced.at[t]) * 1000 for t in paced_got.first]
 
             standin.reset_calls()
+            hub_cpu, own_cpu = _cpu_seconds(proc.pid), time.process_time()
             started = time.monotonic()
             burst = asyncio.run(_burst(url, standin, users, args.burst, args.concurrency))
             burst_got = _wait_delivered(standin, burst, 120)
+            hub_cpu, own_cpu = _cpu_seconds(proc.pid) - hub_cpu, time.process_time() - own_cpu
             last = max(burst_got.first.values(), default=started)
             burst_rate = len(burst_got.first) / max(last - started, 1e-9)
             load_after = os.getloadavg()
@@ -272,12 +316,17 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
             standin.stop()
+            if schema is not None:
+                from bench.load import _drop_schemas
+
+                _drop_schemas([schema])
 
     base_ms = [v * 1000 for v in base_rtt]
     p50, p99 = _percentile(latency, 50), _percentile(latency, 99)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(
-        f"bench/line.py on {platform.machine()} ({os.cpu_count()} CPUs), SQLite, hub in {args.workers} "
+        f"bench/line.py on {platform.machine()} ({os.cpu_count()} CPUs), "
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}, hub in {args.workers} "
         f"uvicorn process{'es' if args.workers > 1 else ''}, {when}, "
         f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} at the end"
     )
@@ -303,6 +352,11 @@ def main() -> None:
         f"p99 {p99 / _percentile(base_ms, 99):.1f}x"
     )
     print(f"burst {args.burst} events, {args.concurrency} clients: {burst_rate:.0f} events/s end to end")
+    events = max(len(burst_got.first), 1)
+    print(
+        f"CPU per burst event: hub {hub_cpu / events * 1000:.1f} ms (all its processes), this process "
+        f"{own_cpu / events * 1000:.1f} ms (the clients posting, the LINE stand-in answering and counting)"
+    )
     if failures:
         raise SystemExit("NOT met: " + "; ".join(failures))
 

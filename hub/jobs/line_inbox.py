@@ -31,8 +31,14 @@ The rules the worker keeps, across processes and machines on one database:
   event's retry key, for as long as LINE keeps a retry key (24 hours). Rows stored before a crash are
   taken by the worker when the process starts again.
 
-A store wakes the worker of the same process at once; every worker also looks every `poll_seconds` for
-rows stored by another process, rows whose lease ended and retries that came due.
+How rows reach a worker, cheaply: the webhook's own transaction takes the rows it stores that are their
+user's next, as many as its process's worker has room for (`accept`), and the transaction that marks a
+row done takes the same user's next row (`finish`). Both look at a handful of rows by index. The search
+over all pending rows (`claim`) runs only when there may be more than those two ways found: a store that
+left rows for lack of room, a `wake`, and every `poll_seconds` (rows stored by another process whose
+worker is gone, rows whose lease ended, retries that came due, a user's next row stored on PostgreSQL
+while another process marked the one before it done). Why: that search, once per event, was the
+biggest cost of an event and held SQLite's write lock while it ran (bench/line.py, docs/line.md).
 """
 
 from __future__ import annotations
@@ -47,11 +53,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Executable, func, or_, select, update
+from sqlalchemy import Alias, ColumnElement, Executable, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from hub.db import utcnow
+from hub.db import UtcDateTime, utcnow
 from hub.jobs.runner import WORKER, finish_even_if_cancelled
 from hub.models.line_inbox import LineInboxEntry
 
@@ -117,8 +123,35 @@ class Outcome:
 Process = Callable[[Taken], Awaitable[Outcome]]
 
 
+# The inbox's statements are Core statements on the table, built once: the ORM's bulk UPDATE ... RETURNING
+# cost the worker more CPU per event than the database's work (py-spy under bench/line.py, 2026-12-07).
+_TABLE = LineInboxEntry.__table__
+
+
 def _insert(dialect: str):  # type: ignore[no-untyped-def]
-    return (postgresql if dialect == "postgresql" else sqlite).insert(LineInboxEntry)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(_TABLE)
+
+
+def _takeable(now: object) -> tuple[Alias, ColumnElement[bool]]:
+    """(alias, condition): pending rows, not held by a live lease, due, and their user's oldest."""
+    head, older = _TABLE.alias("head"), _TABLE.alias("older")
+    older_pending = (
+        select(older.c.id)
+        .where(
+            older.c.channel == head.c.channel,
+            older.c.line_user_id == head.c.line_user_id,
+            older.c.done_at.is_(None),
+            older.c.id < head.c.id,
+        )
+        .exists()
+    )
+    condition = and_(
+        head.c.done_at.is_(None),
+        or_(head.c.lease_until.is_(None), head.c.lease_until < now),
+        or_(head.c.next_attempt_at.is_(None), head.c.next_attempt_at <= now),
+        ~older_pending,
+    )
+    return head, condition
 
 
 class Inbox:
@@ -145,14 +178,19 @@ class Inbox:
         self._busy: set[asyncio.Task[None]] = set()
         self._held: dict[int, float] = {}  # row id -> until when (loop time) its lease is renewed
         self._claiming = False
+        self._look = True  # there may be rows only the search over all pending rows finds
+        self._reserved = 0  # room promised to stores in flight (`accept`)
+        self._stopping = False
+        self._statements: dict[tuple[str, str], Executable] = {}
         self._renewed = time.monotonic()
 
     # --- the database side (run in a thread) ---
 
-    def store(self, events: Sequence[NewEvent]) -> None:
-        """Store the events of one webhook in one transaction; one already stored is left as it is."""
+    def store(self, events: Sequence[NewEvent], take: int = 0) -> list[Taken]:
+        """Store the events of one webhook in one transaction (one already stored is left as it is), and
+        take up to `take` of them that are their user's next, for this worker."""
         if not events:
-            return
+            return []
         with self.sessions() as db:
             statement = _insert(db.get_bind().dialect.name).on_conflict_do_nothing(
                 index_elements=["channel", "webhook_event_id"]
@@ -172,61 +210,96 @@ class Inbox:
                 for e in events
             ]
             db.execute(statement, rows)
+            taken: list[Taken] = []
+            for channel in sorted({e.channel for e in events}) if take > 0 else ():
+                ids = [e.webhook_event_id for e in events if e.channel == channel]
+                users = sorted({e.line_user_id for e in events if e.channel == channel})
+                if db.get_bind().dialect.name == "postgresql":
+                    self._wait_for_marks(db, channel, users)
+                taken += self._take(db, "events", take - len(taken), p_channel=channel, p_events=ids)
             db.commit()
+        return sorted(taken, key=lambda row: row.id)
 
-    def _takeable(self, now: dt.datetime) -> tuple[type[LineInboxEntry], object]:
-        """(alias, condition): pending rows, not held by a live lease, due, and their user's oldest."""
-        head = aliased(LineInboxEntry)
-        older = aliased(LineInboxEntry)
-        older_pending = (
-            select(older.id)
-            .where(
-                older.channel == head.channel,
-                older.line_user_id == head.line_user_id,
-                older.done_at.is_(None),
-                older.id < head.id,
+    @staticmethod
+    def _wait_for_marks(db: Session, channel: str, users: Sequence[str]) -> None:
+        """PostgreSQL: lock these users' pending rows before taking the new ones. Why: a row marked done
+        while this store runs would otherwise take no next row (the new one is not committed yet) and
+        this store would see the marked row still pending, so the new row would wait for the search.
+        Locked, the store waits for that mark to commit and then sees it; a mark that comes after the
+        lock waits for this store and then finds the new row. Marks never wait on a store (their take
+        skips locked rows), so the two cannot deadlock; SQLite runs writers one at a time anyway."""
+        t = _TABLE.c
+        db.execute(
+            select(t.id)
+            .where(t.channel == channel, t.line_user_id.in_(users), t.done_at.is_(None))
+            .order_by(t.id)
+            .with_for_update()
+        )
+
+    def _claim_statement(self, dialect: str, among: str) -> Executable:
+        """The one statement that takes rows (see the module's notes), built once per kind: `any` pending
+        row, the rows of these `events`, or the next row of one `user`. Takeable: pending, not held by a
+        live lease, due, and their user's oldest pending row."""
+        key = (dialect, among)
+        if key in self._statements:
+            return self._statements[key]
+        t = _TABLE.c
+        now = bindparam("p_now", type_=UtcDateTime())
+        head, takeable = _takeable(now)
+        candidates = select(head.c.id).where(takeable)
+        if among == "events":
+            candidates = candidates.where(
+                head.c.channel == bindparam("p_channel"),
+                head.c.webhook_event_id.in_(bindparam("p_events", expanding=True)),
             )
-            .exists()
+        elif among == "user":
+            candidates = candidates.where(
+                head.c.channel == bindparam("p_channel"), head.c.line_user_id == bindparam("p_user")
+            )
+        candidates = candidates.order_by(head.c.id).limit(bindparam("p_limit"))
+        if dialect == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True, of=head)
+        statement = (
+            update(_TABLE)
+            .where(
+                t.id.in_(candidates),
+                t.done_at.is_(None),
+                or_(t.lease_until.is_(None), t.lease_until < now),
+            )
+            .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until", type_=UtcDateTime()))
+            .returning(
+                t.id,
+                t.channel,
+                t.webhook_event_id,
+                t.line_user_id,
+                t.kind,
+                t.content,
+                t.reply_token,
+                t.received_at,
+                t.attempts,
+            )
         )
-        condition = (
-            head.done_at.is_(None)
-            & or_(head.lease_until.is_(None), head.lease_until < now)
-            & or_(head.next_attempt_at.is_(None), head.next_attempt_at <= now)
-            & ~older_pending
-        )
-        return head, condition  # type: ignore[return-value]
+        self._statements[key] = statement
+        return statement
+
+    def _take(self, db: Session, among: str, limit: int, **narrow: object) -> list[Taken]:
+        if limit <= 0:
+            return []
+        now = utcnow()
+        statement = self._claim_statement(db.get_bind().dialect.name, among)
+        params = {
+            "p_now": now,
+            "p_limit": limit,
+            "p_owner": self.owner,
+            "p_until": now + dt.timedelta(seconds=self.lease_seconds),
+            **narrow,
+        }
+        return [Taken(*row, owner=self.owner) for row in db.execute(statement, params)]
 
     def claim(self, limit: int) -> list[Taken]:
-        """Take up to `limit` rows for this worker (one statement: see the module's notes)."""
-        now = utcnow()
-        t = LineInboxEntry
+        """Take up to `limit` rows of any user for this worker (the search over all pending rows)."""
         with self.sessions() as db:
-            head, condition = self._takeable(now)
-            candidates = select(head.id).where(condition).order_by(head.id).limit(limit)  # type: ignore[arg-type]
-            if db.get_bind().dialect.name == "postgresql":
-                candidates = candidates.with_for_update(skip_locked=True, of=head)
-            statement = (
-                update(t)
-                .where(
-                    t.id.in_(candidates),
-                    t.done_at.is_(None),
-                    or_(t.lease_until.is_(None), t.lease_until < now),
-                )
-                .values(lease_owner=self.owner, lease_until=now + dt.timedelta(seconds=self.lease_seconds))
-                .returning(
-                    t.id,
-                    t.channel,
-                    t.webhook_event_id,
-                    t.line_user_id,
-                    t.kind,
-                    t.content,
-                    t.reply_token,
-                    t.received_at,
-                    t.attempts,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            taken = [Taken(*row, owner=self.owner) for row in db.execute(statement)]
+            taken = self._take(db, "any", limit)
             db.commit()
         return sorted(taken, key=lambda row: row.id)
 
@@ -234,29 +307,35 @@ class Inbox:
     def hold(db: Session, entry: Taken) -> bool:
         """Check inside `db`'s transaction that the row is still the taker's, and lock it until the
         transaction ends: False when the lease was taken over after it ran out, or the row is done."""
-        t = LineInboxEntry
+        t = _TABLE.c
         renewed = db.execute(
-            update(t)
+            update(_TABLE)
             .where(t.id == entry.id, t.lease_owner == entry.owner, t.done_at.is_(None))
             .values(lease_owner=entry.owner)  # a no-op write: the row's lock for this transaction
-            .execution_options(synchronize_session=False)
         )
         return renewed.rowcount == 1  # type: ignore[attr-defined]
 
-    def finish(self, entry_id: int, also: Sequence[Executable] = ()) -> bool:
-        """Mark the row done (and forget the person's words and the reply token)."""
-        t = LineInboxEntry
+    def finish(
+        self, entry_id: int, also: Sequence[Executable] = (), next_of: tuple[str, str] | None = None
+    ) -> tuple[bool, list[Taken]]:
+        """Mark the row done (and forget the person's words and the reply token); with `next_of`
+        (channel, LINE user), take that user's next row in the same transaction. Returns whether the
+        row was still this worker's, and what was taken."""
+        t = _TABLE.c
         with self.sessions() as db:
             done = db.execute(
-                update(t)
+                update(_TABLE)
                 .where(t.id == entry_id, t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(done_at=utcnow(), content=None, reply_token=None, lease_owner=None, lease_until=None)
-                .execution_options(synchronize_session=False)
             )
             for statement in also:
                 db.execute(statement)
+            marked = done.rowcount == 1  # type: ignore[attr-defined]
+            taken: list[Taken] = []
+            if marked and next_of is not None:
+                taken = self._take(db, "user", 1, p_channel=next_of[0], p_user=next_of[1])
             db.commit()
-        return done.rowcount == 1  # type: ignore[attr-defined]
+        return marked, taken
 
     def retry_later(self, entry: Taken) -> None:
         """LINE could not be reached: free the row and make it due again after a backoff; past the retry
@@ -265,12 +344,13 @@ class Inbox:
         if now - entry.received_at > RETRY_KEY_LIFETIME:
             log.error("LINE inbox row %s undelivered for 24 hours; given up", entry.id)
             self.finish(entry.id)
+            self._look = True  # the user's next row may go now
             return
         backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** min(entry.attempts + 1, 16))
-        t = LineInboxEntry
+        t = _TABLE.c
         with self.sessions() as db:
             db.execute(
-                update(t)
+                update(_TABLE)
                 .where(t.id == entry.id, t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(
                     attempts=entry.attempts + 1,
@@ -279,7 +359,6 @@ class Inbox:
                     lease_owner=None,
                     lease_until=None,
                 )
-                .execution_options(synchronize_session=False)
             )
             db.commit()
 
@@ -291,44 +370,43 @@ class Inbox:
         if utcnow() - entry.received_at > RETRY_KEY_LIFETIME:
             log.error("LINE inbox row %s undelivered for 24 hours; given up", entry.id)
             self.finish(entry.id)
+            self._look = True
             return
-        t = LineInboxEntry
+        t = _TABLE.c
         with self.sessions() as db:
             db.execute(
-                update(t)
+                update(_TABLE)
                 .where(t.id == entry.id, t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(lease_owner=None, lease_until=None)
-                .execution_options(synchronize_session=False)
             )
             db.commit()
 
     def takeable_count(self) -> int:
+        """Rows any worker could take now (tests, the benchmark: `drain`)."""
+        head, takeable = _takeable(utcnow())
         with self.sessions() as db:
-            head, condition = self._takeable(utcnow())
-            return db.scalar(select(func.count()).select_from(head).where(condition)) or 0  # type: ignore[arg-type]
+            return db.scalar(select(func.count()).select_from(head).where(takeable)) or 0
 
     def renew_leases(self, ids: Sequence[int]) -> None:
         """Push the leases of these rows (the ones whose work is running) `lease_seconds` into the future.
         By id, not by owner: a row this worker took but no longer works on must come back to the others
         when its lease runs out (docs/deploy.md: rows held for minutes under a renewed lease)."""
-        t = LineInboxEntry
+        t = _TABLE.c
         with self.sessions() as db:
             db.execute(
-                update(t)
+                update(_TABLE)
                 .where(t.id.in_(ids), t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease_seconds))
-                .execution_options(synchronize_session=False)
             )
             db.commit()
 
     def _release_leases(self) -> None:
-        t = LineInboxEntry
+        t = _TABLE.c
         with self.sessions() as db:
             db.execute(
-                update(t)
+                update(_TABLE)
                 .where(t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(lease_owner=None, lease_until=None)
-                .execution_options(synchronize_session=False)
             )
             db.commit()
 
@@ -352,6 +430,8 @@ class Inbox:
             await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(make(), loop))
 
     def wake(self) -> None:
+        """Have the worker search all pending rows (rows this process's stores and marks did not take)."""
+        self._look = True
         if self._wake is None or self._loop is None:
             return
         if self._on_worker_loop():
@@ -363,6 +443,7 @@ class Inbox:
         """Start this process's worker; rows left from before a crash are taken at once."""
         if self._loop_task is None:
             self._loop = asyncio.get_running_loop()
+            self._look, self._stopping = True, False
             self._wake = asyncio.Event()
             self._wake.set()
             self._loop_task = asyncio.create_task(self._run(), name="line-inbox")
@@ -374,6 +455,7 @@ class Inbox:
         self._loop_task, self._loop = None, None
 
     async def _stop(self, grace: float) -> None:
+        self._stopping = True  # rows in hand finish, but take no next row
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
@@ -415,45 +497,75 @@ class Inbox:
         except Exception:  # the database is away: the leases hold a while yet
             log.warning("LINE inbox: could not renew leases; trying again", exc_info=True)
 
+    async def accept(self, events: Sequence[NewEvent]) -> None:
+        """The webhook's store: the rows that are their user's next go to this process's worker in the
+        same transaction, as many as it has room for; the search over all pending rows is asked for only
+        when rows may have been left for lack of room."""
+        if not events:
+            return
+        if not self._on_worker_loop() or self._stopping or self._loop_task is None:
+            await asyncio.to_thread(self.store, events)
+            self.wake()
+            return
+        room = max(0, self.parallel - len(self._busy) - self._reserved)
+        self._reserved += room
+        try:
+            # taken rows are leased to this worker: they are started even if the request is cancelled
+            taken = await finish_even_if_cancelled(asyncio.to_thread(self.store, events, room))
+        finally:
+            self._reserved -= room
+        self._start(taken)
+        if len(taken) == room:
+            self.wake()  # perhaps more than there was room for
+
+    def _start(self, taken: Sequence[Taken]) -> None:
+        for entry in taken:
+            task = asyncio.create_task(self._work(entry))
+            self._busy.add(task)
+
     async def _run(self) -> None:
         assert self._wake is not None
         while True:
             self._wake.clear()
             await self._renew_if_due()
-            room = self.parallel - len(self._busy)
-            taken: list[Taken] = []
-            if room > 0:
+            room = self.parallel - len(self._busy) - self._reserved
+            if room > 0 and self._look:
+                self._look = False
                 self._claiming = True
+                taken: list[Taken] = []
                 try:
                     taken = await finish_even_if_cancelled(asyncio.to_thread(self.claim, room))
                 except Exception:  # the database is down or busy: look again at the next poll
                     log.warning("LINE inbox: could not take rows; trying again", exc_info=True)
                 finally:
                     self._claiming = False
-                for entry in taken:
-                    task = asyncio.create_task(self._work(entry))
-                    self._busy.add(task)
-            if room > 0 and len(taken) == room:
-                continue  # perhaps more waiting
+                self._start(taken)
+                if len(taken) == room:
+                    self._look = True
+                    continue  # perhaps more waiting
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             except TimeoutError:
-                pass
+                self._look = True
 
-    async def _mark_done(self, entry_id: int, also: Sequence[Executable]) -> None:
+    async def _mark_done(self, entry: Taken, also: Sequence[Executable]) -> None:
         """LINE has taken the answer: the row must say so, or its next holder sends it again by push (a
         double). A database down for a moment (a restart, found by deploy/rehearsal/field.py) is waited
         out a while; `finish` marks nothing once another process took the row."""
         deadline = time.monotonic() + MARK_PATIENCE_SECONDS
         while True:
             try:
-                if not await asyncio.to_thread(self.finish, entry_id, also):
-                    log.warning("LINE inbox row %s was taken over before it was marked done", entry_id)
+                # the user's next row comes with the mark, unless this worker is stopping
+                next_of = None if self._stopping else (entry.channel, entry.line_user_id)
+                marked, taken = await asyncio.to_thread(self.finish, entry.id, also, next_of)
+                if not marked:
+                    log.warning("LINE inbox row %s was taken over before it was marked done", entry.id)
+                self._start(taken)
                 return
             except Exception:
                 if time.monotonic() >= deadline:
                     raise
-                log.warning("LINE inbox row %s answered; marking it waits for the database", entry_id)
+                log.warning("LINE inbox row %s answered; marking it waits for the database", entry.id)
                 await asyncio.sleep(min(1.0, self.lease_seconds / 10))
 
     async def _attempt(self, entry: Taken, deadline: float) -> Outcome | None:
@@ -492,7 +604,7 @@ class Inbox:
             elif outcome.result is Result.DONE:
                 # LINE took the answer: the mark waits out a database restart under the lease
                 self._held[entry.id] = loop.time() + MARK_PATIENCE_SECONDS + self.lease_seconds
-                await self._mark_done(entry.id, outcome.also)
+                await self._mark_done(entry, outcome.also)
             elif outcome.result is Result.LATER:
                 await asyncio.to_thread(self.retry_later, entry)
         except Exception:  # marking failed: the lease runs out and the row is taken again
@@ -502,4 +614,5 @@ class Inbox:
             task = asyncio.current_task()
             if task is not None:
                 self._busy.discard(task)  # type: ignore[arg-type]
-            self.wake()
+            if self._wake is not None:
+                self._wake.set()  # a slot is free: the loop searches if rows may be waiting

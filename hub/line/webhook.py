@@ -300,7 +300,6 @@ async def webhook(channel: str, request: Request) -> JSONResponse:
     entries = [e for event in payload.events or [] if (e := _entry(line_channel.name, event)) is not None]
     if entries:
         # Stored before the 200: once LINE is answered, the event is the hub's to handle (a failure here
-        # is a 5xx, and LINE may redeliver). The worker of this process is woken at once.
-        await asyncio.to_thread(service.inbox.store, entries)
-        service.inbox.wake()
+        # is a 5xx, and LINE may redeliver). The rows this process's worker has room for are its own at once.
+        await service.inbox.accept(entries)
     return JSONResponse({})

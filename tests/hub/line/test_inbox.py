@@ -492,3 +492,62 @@ def test_a_menu_link_that_never_returns_is_cut_off_without_the_answer_going_twic
     assert [c.body["replyToken"] for c in standin.calls("police", "replyMessage")] == [token]
     assert standin.calls("police", "pushMessage") == []
     assert _pending(db) == 0
+
+
+def test_events_reach_the_worker_through_the_store_and_the_previous_mark_not_the_search(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """The search over all pending rows is not what moves events along (it ran once per event and cost
+    more as the backlog grew, hub/jobs/line_inbox.py): a stored row that is its user's next is taken by
+    the webhook's own transaction, and a user's next row by the mark of the one before it. With the
+    periodic search put a minute away, two users' quick taps are all answered at once, each user's in
+    order, and the search takes nothing."""
+    import threading
+    import time
+
+    inbox = client.app.state.line.inbox  # type: ignore[attr-defined]
+    drained(client)
+    monkeypatch.setattr(inbox, "poll_seconds", 60.0)
+    searched: list[int] = []
+    claim = inbox.claim
+
+    def counted(limit: int) -> Any:
+        taken = claim(limit)
+        searched.append(len(taken))
+        return taken
+
+    monkeypatch.setattr(inbox, "claim", counted)
+    alice = LineChat(client, standin, "enterprise")
+    bob = LineChat(client, standin, "enterprise")
+    standin.reset_calls()
+    order: dict[str, list[str]] = {alice.user_id: [], bob.user_id: []}
+    # alice's first answer waits until every tap is stored: her next ones can only come by its mark
+    line = client.app.state.line  # type: ignore[attr-defined]
+    reply, all_stored = line.sender.reply, threading.Event()
+
+    async def first_waits(channel: Any, token: str, messages: Any) -> Any:
+        while token == order[alice.user_id][0] and not all_stored.is_set():
+            await asyncio.sleep(0.01)
+        return await reply(channel, token, messages)
+
+    monkeypatch.setattr(line.sender, "reply", first_waits)
+    for round_ in range(3):
+        for chat in (alice, bob):
+            token = standin.issue_reply_token("enterprise")
+            order[chat.user_id].append(token)
+            data = f"a=faq&q={FAQ_KEYS[round_ % len(FAQ_KEYS)]}"
+            assert (
+                chat.post(
+                    body_of(make_event("postback", chat.user_id, reply_token=token, data=data))
+                ).status_code
+                == 200
+            )
+    all_stored.set()
+    deadline = time.monotonic() + 20  # the periodic search would come after 60 s
+    while (len(_replied(standin)) < 6 or _pending(db)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    replied = _replied(standin)
+    for tokens in order.values():
+        assert [t for t in replied if t in tokens] == tokens  # each once, in the user's order
+    assert sum(searched) == 0
+    assert _pending(db) == 0
