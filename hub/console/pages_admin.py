@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
 
 from crypto.identity import mask_mobile, mask_name
 from hub.console.web import PREFIX, Form, Page, confirm_first, field_text, needs, shows_refusals
-from hub.console.whitelists import typed_changes, uploaded
-from hub.core.fields import Mobile, NationalId, PersonName
+from hub.console.whitelists import typed_patch, uploaded
 from hub.core.permissions import Permission
 from hub.responses import file_response
 from hub.services import admins, downloads, stations
@@ -186,14 +184,6 @@ def station_admins_template(page: Page = StationManager) -> Response:
     return file_response(downloads.station_admin_template(page.scope))
 
 
-class _StationAdminChanges(BaseModel):
-    """The fields an edit may change; blank ones stay as they are (validated like the API's patch)."""
-
-    name: PersonName | None = None
-    mobile: Mobile | None = None
-    national_id: NationalId | None = None
-
-
 @router.get("/stations/admins/{admin_id}", response_class=HTMLResponse)
 def station_admin_edit_form(admin_id: int, page: Page = StationManager) -> Response:
     return _station_admin_form(page, admin_id)
@@ -216,6 +206,7 @@ def _station_admin_form(page: Page, admin_id: int) -> Response:
 def station_admin_edit(admin_id: int, form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
     admin = stations.get_station_admin(page.db, admin_id)
-    changes = typed_changes(form, _StationAdminChanges, ("name", "mobile", "national_id"))
+    # the console's form edits these three; blank ones stay as they are
+    changes = typed_patch(form, stations.StationAdminPatch, ("name", "mobile", "national_id"))
     stations.update_station_admin(page.db, page.scope, admin_id=admin.id, changes=changes)
     return page.redirect(f"{PREFIX}/stations", done="saved")

@@ -50,11 +50,6 @@ def typed_patch(form: FormData, model: type[M], fields: Sequence[str]) -> M:
     return model.model_validate({k: v for k, v in typed(form, fields).items() if v})
 
 
-def typed_changes(form: FormData, model: type[BaseModel], fields: tuple[str, ...]) -> dict[str, Any]:
-    """`typed_patch` as the fields it sets (for a service that takes them as a dict)."""
-    return typed_patch(form, model, fields).model_dump(exclude_none=True)
-
-
 @dataclass(frozen=True)
 class Where:
     """Where a kind lives in the console: `{base}/{plural}` holds its entries (`{org_id}` in `base` is

@@ -6,8 +6,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crypto.identity import mask_mobile
 from hub.core.fields import Address, Mobile, NationalId, OrgName, PersonName, Phone, RowId
+from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.documents.spreadsheets import STATION_ADMIN_COLUMNS
 from hub.i18n import catalogue
@@ -18,6 +18,7 @@ from hub.services.errors import Conflict, NotAllowed, NotFound, Rejected
 from hub.services.identity import revoke_all_tokens
 from hub.services.imports import RowProblem, read_import, refuse_import
 from hub.services.scope import Scope
+from hub.services.whitelist import patch_of
 
 
 class StationIn(BaseModel):
@@ -32,6 +33,48 @@ class StationAdminIn(BaseModel):
     mobile: Mobile
     national_id: NationalId
     station_id: RowId | None = None
+
+
+# The update is derived from the create model: the same fields with the same limits, each optional.
+StationAdminPatch = patch_of(StationAdminIn, "StationAdminPatch")
+
+
+class StationOut(BaseModel):
+    id: int
+    name: str
+    address: str | None
+    contact_name_masked: str | None
+    contact_phone_masked: str | None
+
+    @classmethod
+    def of(cls, org: Organisation) -> StationOut:
+        return cls(
+            id=org.id,
+            name=org.name,
+            address=org.address,
+            contact_name_masked=mask_name(org.contact_name) if org.contact_name else None,
+            contact_phone_masked=mask_mobile(org.contact_phone) if org.contact_phone else None,
+        )
+
+
+class StationAdminOut(BaseModel):
+    id: int
+    name_masked: str
+    mobile_masked: str
+    national_id_masked: str | None
+    station_id: int | None
+    registered: bool
+
+    @classmethod
+    def of(cls, user: User) -> StationAdminOut:
+        return cls(
+            id=user.id,
+            name_masked=mask_name(user.name),
+            mobile_masked=mask_mobile(user.mobile),
+            national_id_masked=user.national_id_masked,
+            station_id=user.org_id,
+            registered=user.registered_at is not None,
+        )
 
 
 class StationAdminRow(BaseModel):
@@ -174,26 +217,30 @@ def get_station_admin(db: Session, admin_id: int) -> User:
     return user
 
 
-def update_station_admin(db: Session, scope: Scope, *, admin_id: int, changes: dict[str, object]) -> User:
+def update_station_admin(db: Session, scope: Scope, *, admin_id: int, changes: BaseModel) -> User:
+    """`changes`: a `StationAdminPatch`; the fields it sets are changed (set to null: refused)."""
     scope.require(Permission.STATIONS_MANAGE)
+    fields = StationAdminPatch.model_validate(changes.model_dump(exclude_unset=True)).model_dump(
+        exclude_unset=True
+    )
     for field in ("name", "mobile", "national_id"):
-        if field in changes and changes[field] is None:
+        if field in fields and fields[field] is None:
             raise Rejected(reason="invalid_request", detail=f"{field} cannot be empty", field=field)
     user = get_station_admin(db, admin_id)
     actor, client_ip = scope.user, scope.client_ip
-    if "station_id" in changes and changes["station_id"] is not None:
-        get_station(db, int(changes["station_id"]))  # type: ignore[arg-type]
-    mobile = str(changes.get("mobile", user.mobile))
-    station_id = changes.get("station_id", user.org_id)
+    if "station_id" in fields and fields["station_id"] is not None:
+        get_station(db, int(fields["station_id"]))  # type: ignore[arg-type]
+    mobile = str(fields.get("mobile", user.mobile))
+    station_id = fields.get("station_id", user.org_id)
     _check_station_admin_free(db, mobile, exclude=user.id)
-    if "name" in changes:
-        user.name = str(changes["name"])
-    if "mobile" in changes:
+    if "name" in fields:
+        user.name = str(fields["name"])
+    if "mobile" in fields:
         user.mobile = mobile
         revoke_all_tokens(db, user.id)  # a new number is a new person until they log in again
-    if "national_id" in changes:
-        people.set_national_id(db, user, str(changes["national_id"]))
-    if "station_id" in changes:
+    if "national_id" in fields:
+        people.set_national_id(db, user, str(fields["national_id"]))
+    if "station_id" in fields:
         user.org_id = station_id  # type: ignore[assignment]
     audit.record(
         db,
@@ -201,7 +248,7 @@ def update_station_admin(db: Session, scope: Scope, *, admin_id: int, changes: d
         actor=actor,
         target=f"user:{user.id}",
         client_ip=client_ip,
-        fields=sorted(changes),
+        fields=sorted(fields),
     )
     return user
 

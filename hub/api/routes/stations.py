@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Response
-from pydantic import BaseModel
 
 from hub.api.deps import ScopeDep, scope_with
 from hub.api.routes._common import XLSX_RESPONSE, Upload
 from hub.api.routing import APIRouter
-from hub.core.fields import Mobile, NationalId, PersonName, RowId
-from hub.core.masking import mask_mobile, mask_name
+from hub.core.fields import RowId
 from hub.core.permissions import Permission
 from hub.responses import file_response
 from hub.services import downloads, stations
@@ -19,94 +17,53 @@ from hub.services.scope import Scope
 from hub.web import SessionDep
 
 if TYPE_CHECKING:  # rows the services hand over, named in annotations only
-    from hub.models.identity import User
-    from hub.models.organisations import Organisation
+    pass
 
 router = APIRouter(tags=["stations"])
 
 StationManager = Annotated[Scope, Depends(scope_with(Permission.STATIONS_MANAGE))]
 
 
-class StationOut(BaseModel):
-    id: int
-    name: str
-    address: str | None
-    contact_name_masked: str | None
-    contact_phone_masked: str | None
-
-    @classmethod
-    def of(cls, org: Organisation) -> StationOut:
-        return cls(
-            id=org.id,
-            name=org.name,
-            address=org.address,
-            contact_name_masked=mask_name(org.contact_name) if org.contact_name else None,
-            contact_phone_masked=mask_mobile(org.contact_phone) if org.contact_phone else None,
-        )
-
-
-class StationAdminOut(BaseModel):
-    id: int
-    name_masked: str
-    mobile_masked: str
-    national_id_masked: str | None
-    station_id: int | None
-    registered: bool
-
-    @classmethod
-    def of(cls, user: User) -> StationAdminOut:
-        return cls(
-            id=user.id,
-            name_masked=mask_name(user.name),
-            mobile_masked=mask_mobile(user.mobile),
-            national_id_masked=user.national_id_masked,
-            station_id=user.org_id,
-            registered=user.registered_at is not None,
-        )
-
-
-class StationAdminPatch(BaseModel):
-    name: PersonName | None = None
-    mobile: Mobile | None = None
-    national_id: NationalId | None = None
-    station_id: RowId | None = None
-
-
-@router.post("/stations", response_model=StationOut, status_code=201)
-def create_station(body: stations.StationIn, scope: ScopeDep, db: SessionDep) -> StationOut:
+@router.post("/stations", response_model=stations.StationOut, status_code=201)
+def create_station(body: stations.StationIn, scope: ScopeDep, db: SessionDep) -> stations.StationOut:
     """Register a station: by a hub admin with stations.manage, or by a station admin who has none yet."""
-    return StationOut.of(stations.create_station(db, scope, data=body))
+    return stations.StationOut.of(stations.create_station(db, scope, data=body))
 
 
-@router.get("/stations", response_model=list[StationOut])
-def list_stations(scope: ScopeDep, db: SessionDep) -> list[StationOut]:
-    return [StationOut.of(o) for o in stations.list_stations(db, scope)]
+@router.get("/stations", response_model=list[stations.StationOut])
+def list_stations(scope: ScopeDep, db: SessionDep) -> list[stations.StationOut]:
+    return [stations.StationOut.of(o) for o in stations.list_stations(db, scope)]
 
 
-@router.get("/stations/{station_id}", response_model=StationOut)
-def get_station(station_id: RowId, scope: ScopeDep, db: SessionDep) -> StationOut:
-    return StationOut.of(stations.station_for_reading(db, scope, station_id))
+@router.get("/stations/{station_id}", response_model=stations.StationOut)
+def get_station(station_id: RowId, scope: ScopeDep, db: SessionDep) -> stations.StationOut:
+    return stations.StationOut.of(stations.station_for_reading(db, scope, station_id))
 
 
-@router.post("/station-admins", response_model=StationAdminOut, status_code=201)
-def add_station_admin(body: stations.StationAdminIn, scope: ScopeDep, db: SessionDep) -> StationAdminOut:
+@router.post("/station-admins", response_model=stations.StationAdminOut, status_code=201)
+def add_station_admin(
+    body: stations.StationAdminIn, scope: ScopeDep, db: SessionDep
+) -> stations.StationAdminOut:
     """Add a station admin (name, mobile, national ID). Their first SMS-code login registers them."""
-    return StationAdminOut.of(stations.add_station_admin(db, scope, data=body))
+    return stations.StationAdminOut.of(stations.add_station_admin(db, scope, data=body))
 
 
-@router.get("/station-admins", response_model=list[StationAdminOut])
+@router.get("/station-admins", response_model=list[stations.StationAdminOut])
 def list_station_admins(
     scope: ScopeDep, db: SessionDep, station_id: RowId | None = None
-) -> list[StationAdminOut]:
-    return [StationAdminOut.of(u) for u in stations.list_station_admins(db, scope, station_id=station_id)]
+) -> list[stations.StationAdminOut]:
+    return [
+        stations.StationAdminOut.of(u) for u in stations.list_station_admins(db, scope, station_id=station_id)
+    ]
 
 
-@router.patch("/station-admins/{admin_id}", response_model=StationAdminOut)
+@router.patch("/station-admins/{admin_id}", response_model=stations.StationAdminOut)
 def update_station_admin(
-    admin_id: RowId, body: StationAdminPatch, scope: ScopeDep, db: SessionDep
-) -> StationAdminOut:
-    changes = body.model_dump(exclude_unset=True)
-    return StationAdminOut.of(stations.update_station_admin(db, scope, admin_id=admin_id, changes=changes))
+    admin_id: RowId, body: stations.StationAdminPatch, scope: ScopeDep, db: SessionDep
+) -> stations.StationAdminOut:
+    return stations.StationAdminOut.of(
+        stations.update_station_admin(db, scope, admin_id=admin_id, changes=body)
+    )
 
 
 @router.delete("/station-admins/{admin_id}", status_code=204)
