@@ -89,16 +89,10 @@ class NewEvent:
 
 
 @dataclass(frozen=True)
-class Taken:
-    """A row this worker holds the lease of."""
+class Taken(NewEvent):
+    """A stored event whose row this worker holds the lease of."""
 
     id: int
-    channel: str
-    webhook_event_id: str
-    line_user_id: str
-    kind: str
-    content: str | None
-    reply_token: str | None
     received_at: dt.datetime
     attempts: int
     owner: str = ""  # the lease holder that took it
@@ -267,14 +261,14 @@ class Inbox:
                 or_(t.lease_until.is_(None), t.lease_until < now),
             )
             .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until", type_=UtcDateTime()))
-            .returning(
-                t.id,
+            .returning(  # in the order of Taken's fields
                 t.channel,
                 t.webhook_event_id,
                 t.line_user_id,
                 t.kind,
                 t.content,
                 t.reply_token,
+                t.id,
                 t.received_at,
                 t.attempts,
             )
