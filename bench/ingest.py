@@ -223,8 +223,17 @@ def _raw_insert_pg(
 ) -> float:
     import psycopg
 
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn) as conn:
+    # Connection arguments, not a URI: in a URI libpq would read the "+" that stands for the space between
+    # the two -c options literally, and the search path would name no schema.
+    parsed = make_url(url)
+    with psycopg.connect(
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        dbname=parsed.database,
+        options=parsed.query.get("options"),
+    ) as conn:
         conn.execute(
             "INSERT INTO devices (id, name, public_key, enrolled_at) VALUES (%s, 'raw', %s, now())",
             (device_id, public_key),

@@ -18,6 +18,8 @@ ceil(13n/8) bytes, and that is a different length for every n.
 
 from __future__ import annotations
 
+from functools import cache
+
 from crypto.errors import CryptoError
 
 _BITS = 13
@@ -78,6 +80,7 @@ def _char_code(char: str) -> int | None:
     return code if _code_text(code) == char else None
 
 
+@cache  # a checkpoint reads the same few hundred characters all day: a verify() is decoding them
 def _code_text(code: int) -> str:
     if code < _ASCII_FIRST:
         lead, trail = divmod(code, len(_TRAILS))
@@ -135,5 +138,6 @@ def unpack(data: bytes) -> str:
         raise CryptoError("packed text has a wrong length or padding")
     value >>= padding
     mask = (1 << _BITS) - 1
-    codes = [(value >> (_BITS * (count - 1 - i))) & mask for i in range(count)]
-    return "".join(_code_text(code) for code in codes)
+    return "".join(
+        map(_code_text, [(value >> shift) & mask for shift in range(_BITS * (count - 1), -1, -_BITS)])
+    )
