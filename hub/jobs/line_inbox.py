@@ -36,9 +36,11 @@ user's next, as many as its process's worker has room for (`accept`), and the tr
 row done takes the same user's next row (`finish`). Both look at a handful of rows by index. The search
 over all pending rows (`claim`) runs only when there may be more than those two ways found: a store that
 left rows for lack of room, a `wake`, and every `poll_seconds` (rows stored by another process whose
-worker is gone, rows whose lease ended, retries that came due, a user's next row stored on PostgreSQL
-while another process marked the one before it done). Why: that search, once per event, was the
-biggest cost of an event and held SQLite's write lock while it ran (bench/line.py, docs/line.md).
+worker is gone, rows whose lease ended, retries that came due). A store and a mark of the same user at
+the same moment cannot both miss the new row: SQLite runs them one after the other, and on PostgreSQL
+the store locks the user's pending rows first (`_wait_for_marks`). Why: that search, once per event,
+was the biggest cost of an event and held SQLite's write lock while it ran (bench/line.py,
+docs/line.md).
 """
 
 from __future__ import annotations
