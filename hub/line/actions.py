@@ -21,7 +21,7 @@ from hub.line import data_reads
 from hub.line import messages as m
 from hub.line.channels import role_label
 from hub.line.links import signed_url
-from hub.line.replies import Outcome, liff_url, link_bubble, taipei
+from hub.line.replies import Outcome, liff_url, link_bubble, link_footer, taipei
 from hub.line.words import t
 from hub.services import passes, queries, rosters, venues
 from hub.services.line_bindings import Caller
@@ -100,21 +100,7 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
             ],
         },
         # The LIFF 出示通行碼 page: the code larger, on white, the screen kept on (templates/pass.html).
-        "footer": {
-            "type": "box",
-            "layout": "vertical",
-            "contents": [
-                {
-                    "type": "button",
-                    "style": "primary",
-                    "action": {
-                        "type": "uri",
-                        "label": t("line.pass.show_full"),
-                        "uri": liff_url(db, "enterprise", "enterprise/pass"),
-                    },
-                }
-            ],
-        },
+        "footer": link_footer(t("line.pass.show_full"), liff_url(db, "enterprise", "enterprise/pass")),
     }
     return Outcome([{"type": "flex", "altText": t("line.pass.title"), "contents": bubble}])
 

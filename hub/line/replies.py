@@ -37,6 +37,12 @@ def liff_url(db: Session, channel: str, page: str) -> str:
     return f"{settings.base_url.rstrip('/')}/liff/{page}"
 
 
+def link_footer(label: str, uri: str) -> dict[str, Any]:
+    """A bubble's footer: one button that opens `uri`."""
+    button = {"type": "button", "style": "primary", "action": {"type": "uri", "label": label, "uri": uri}}
+    return {"type": "box", "layout": "vertical", "contents": [button]}
+
+
 def link_bubble(title: str, lines: list[str], label: str, uri: str) -> m.Message:
     body: list[dict[str, Any]] = [
         {"type": "text", "text": title, "weight": "bold", "size": "lg", "wrap": True}
@@ -48,17 +54,7 @@ def link_bubble(title: str, lines: list[str], label: str, uri: str) -> m.Message
         "contents": {
             "type": "bubble",
             "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": body},
-            "footer": {
-                "type": "box",
-                "layout": "vertical",
-                "contents": [
-                    {
-                        "type": "button",
-                        "style": "primary",
-                        "action": {"type": "uri", "label": label, "uri": uri},
-                    }
-                ],
-            },
+            "footer": link_footer(label, uri),
         },
     }
 
