@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import time
 from pathlib import Path
+from typing import Any
 
 from checkpoint_app.ui.i18n import LANG_ENV, LANGUAGES
 
@@ -92,10 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 DEFAULT_WINDOW = (540, 960)
 
 
-def _display_size() -> tuple[int, int] | None:
-    """The X screen's size in pixels, or None (no X, no libX11: Wayland-only, macOS, Windows)."""
-    if not os.environ.get("DISPLAY"):
-        return None
+def _xlib() -> Any | None:
+    """libX11, or None where there is none (Wayland-only, macOS, Windows)."""
     import ctypes
     import ctypes.util
 
@@ -110,15 +110,31 @@ def _display_size() -> tuple[int, int] | None:
         xlib.XDisplayWidth.argtypes = [ctypes.c_void_p, ctypes.c_int]
         xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
         xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-        display = xlib.XOpenDisplay(None)
-        if not display:
-            return None
-        screen = xlib.XDefaultScreen(display)
-        size = (int(xlib.XDisplayWidth(display, screen)), int(xlib.XDisplayHeight(display, screen)))
-        xlib.XCloseDisplay(display)
-        return size
     except (OSError, AttributeError):
         return None
+    return xlib
+
+
+def _display_size() -> tuple[int, int] | None:
+    """The X screen's size in pixels, or None (no X, no libX11)."""
+    if not os.environ.get("DISPLAY"):
+        return None
+    xlib = _xlib()
+    if xlib is None:
+        return None
+    # An X server busy starting (or with a full accept queue) refuses a connection now and takes it a
+    # moment later; a window of the wrong size for the whole shift is worse than a short wait.
+    for wait in (0.0, 0.1, 0.3):
+        time.sleep(wait)
+        display = xlib.XOpenDisplay(None)
+        if display:
+            break
+    else:
+        return None
+    screen = xlib.XDefaultScreen(display)
+    size = (int(xlib.XDisplayWidth(display, screen)), int(xlib.XDisplayHeight(display, screen)))
+    xlib.XCloseDisplay(display)
+    return size
 
 
 def default_window(display: tuple[int, int] | None) -> tuple[int, int]:

@@ -110,10 +110,34 @@ def test_the_display_size_is_read_without_the_ldconfig_cache(monkeypatch, x_disp
     """CI's fresh machine: find_library found no X11 in its cache, yet dlopen loads it by soname."""
     import ctypes.util
 
-    monkeypatch.setenv("DISPLAY", x_display)
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert cli._xlib() is not None
+    monkeypatch.setenv("DISPLAY", x_display)
     size = cli._display_size()
     assert size is not None and size[0] > 0 and size[1] > 0
+
+
+def test_a_display_that_refuses_at_first_is_asked_again(monkeypatch, x_display):
+    """An X server still starting refuses the first connection; the window must not fall back to the
+    default size for the whole shift because of it."""
+    monkeypatch.setenv("DISPLAY", x_display)
+    xlib = cli._xlib()
+    assert xlib is not None
+    opened = xlib.XOpenDisplay
+    calls: list[object] = []
+
+    class Flaky:
+        def __getattr__(self, name: str) -> object:
+            return getattr(xlib, name)
+
+        def XOpenDisplay(self, name: object) -> object:  # noqa: N802 - Xlib's name
+            calls.append(name)
+            return None if len(calls) == 1 else opened(name)
+
+    monkeypatch.setattr(cli, "_xlib", lambda: Flaky())
+    size = cli._display_size()
+    assert len(calls) == 2
+    assert size is not None and size[0] > 0
 
 
 x_display = ui_support.x_display
