@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so that Alembic migrations can refer to them on both dialects.
@@ -94,3 +94,17 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     # after which SQLAlchemy recycles every older connection of the pool; pool_recycle retires
     # connections before a firewall or PgBouncer's idle timeout would cut them silently.
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800)
+
+
+def pg_advisory_lock(db: Session, key: str, *, wait: bool = True) -> bool:
+    """PostgreSQL: hold the transaction-level advisory lock on `key` until this transaction ends (with
+    `wait=False`, only if it is free now; says whether it was taken).
+
+    Advisory locks are one space per database, not per schema: the key is made with the schema the hub
+    works in, so two hubs on one database in different schemas (a staging beside production, parallel
+    test runs) never wait for each other's locks."""
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    taken = db.execute(
+        text(f"SELECT {function}(hashtextextended(current_schema() || ':' || :k, 0))"), {"k": key}
+    ).scalar()
+    return wait or bool(taken)

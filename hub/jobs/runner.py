@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 import os
 import socket
@@ -32,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.context import context_of
-from hub.db import utcnow
+from hub.db import pg_advisory_lock, utcnow
 from hub.models.jobs import JobRun
 
 log = logging.getLogger(__name__)
@@ -49,15 +48,9 @@ class Job:
     work: Callable[[Session], object]  # does its work in `db`'s transaction; the runner commits it
 
 
-def _advisory_key(name: str) -> int:
-    """A stable signed 64-bit key per job name (PostgreSQL's advisory lock space)."""
-    return int.from_bytes(hashlib.sha256(f"checkpass.job.{name}".encode()).digest()[:8], "big", signed=True)
-
-
 def _take_lock(db: Session, name: str) -> bool:
     if db.get_bind().dialect.name == "postgresql":
-        got = db.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _advisory_key(name)}).scalar()
-        if not got:
+        if not pg_advisory_lock(db, f"checkpass.job.{name}", wait=False):
             return False
         insert = "INSERT INTO job_runs (name, runs) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING"
         db.execute(text(insert), {"n": name})

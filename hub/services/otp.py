@@ -25,12 +25,12 @@ import unicodedata
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, text, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.core.clock import as_utc
-from hub.db import utcnow
+from hub.db import pg_advisory_lock, utcnow
 from hub.models.identity import OtpCode
 from hub.services.errors import Invalid, TooManyRequests, Unavailable
 from hub.services.unit_of_work import serialise
@@ -168,7 +168,7 @@ def request_code(
     if db.get_bind().dialect.name == "postgresql":
         # One request per number at a time across every worker and machine, until this transaction
         # ends: the cooldown and caps count rows, and two racing requests would both pass them.
-        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:m, 0))"), {"m": mobile_e164})
+        pg_advisory_lock(db, f"otp-request:{mobile_e164}")
     now = utcnow()
     _check_limits(db, mobile_e164, purpose, client_ip, now, line_user=line_user, venue_id=venue_id)
 

@@ -12,9 +12,9 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.db import pg_advisory_lock
 from hub.services import audit
 from hub.services.errors import DomainError
 
@@ -34,7 +34,7 @@ def serialise(db: Session, key: str) -> None:
     driver opens transactions only at the first write, so the reads that follow see the other's commit."""
     dialect = db.get_bind().dialect.name
     if dialect == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+        pg_advisory_lock(db, key)
     elif dialect == "sqlite":
         driver = db.connection().connection.driver_connection
         if driver is not None and not driver.in_transaction:
