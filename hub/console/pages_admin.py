@@ -91,9 +91,11 @@ def admin_detail(admin_id: int, page: Page = AdminManager) -> Response:
 def admin_change(admin_id: int, form: Form, page: Page = AdminManager) -> Response:
     action = field_text(form, "action", 20)
     if action == "permissions":
-        admins.update_admin(page.db, page.scope, admin_id=admin_id, permissions=_chosen_permissions(form))
+        changes = admins.AdminPatch(permissions=sorted(_chosen_permissions(form)))
+        admins.update_admin(page.db, page.scope, admin_id=admin_id, changes=changes)
     elif action in ("disable", "enable"):
-        admins.update_admin(page.db, page.scope, admin_id=admin_id, active=action == "enable")
+        changes = admins.AdminPatch(active=action == "enable")
+        admins.update_admin(page.db, page.scope, admin_id=admin_id, changes=changes)
     elif action == "reset":
         admins.reset_password(page.db, page.scope, admin_id=admin_id)
     else:
