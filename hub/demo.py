@@ -62,7 +62,6 @@ class DemoInfo:
 
 def seed_demo(db: Session, settings: Settings) -> DemoInfo:
     """Create the demo data, or return what an earlier run created (idempotent). Commits."""
-    from crypto.identity import mask_name
 
     admin = db.scalars(
         select(User).where(User.mobile == DEMO_ADMIN_MOBILE, User.role == Role.SUPER_ADMIN.value)
@@ -151,11 +150,10 @@ def seed_demo(db: Session, settings: Settings) -> DemoInfo:
     venue = db.scalars(select(Venue).where(Venue.org_id == org.id).order_by(Venue.id)).first()
     assert venue is not None
     live = select(Pass).where(Pass.org_id == org.id, Pass.expires_at > utcnow()).order_by(Pass.id)
-    demo_passes = [
-        DemoPass(p.pass_id, mask_name(p.holder_name), p.text)
-        for p in db.scalars(live.where(Pass.revoked_at.is_(None)))
-    ]
-    revoked = [mask_name(p.holder_name) for p in db.scalars(live.where(Pass.revoked_at.is_not(None)))]
+    # The holders as every front end shows them (PassOut: masked).
+    shown = [passes.PassOut.of(p, text=p.text) for p in db.scalars(live)]
+    demo_passes = [DemoPass(p.pass_id, p.holder_name_masked, p.text or "") for p in shown if not p.revoked]
+    revoked = [p.holder_name_masked for p in shown if p.revoked]
     password_unchanged = identity.password_matches(admin.password_hash, DEMO_ADMIN_PASSWORD)
     return DemoInfo(
         admin_mobile=DEMO_ADMIN_MOBILE,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 
-from crypto.identity import mask_mobile, mask_name
 from hub.console.web import PREFIX, Form, Page, confirm_first, field_text, needs, shows_refusals
 from hub.console.whitelists import typed_patch, uploaded
 from hub.core.permissions import Permission
@@ -36,17 +35,7 @@ def _chosen_permissions(form: object) -> set[Permission]:
 
 
 def _admins_page(page: Page) -> Response:
-    rows = [
-        {
-            "id": u.id,
-            "name": mask_name(u.name) if u.name else "",
-            "mobile": mask_mobile(u.mobile),
-            "role": u.role,
-            "active": u.active,
-            "permissions": sorted(p.value for p in effective_permissions(u)),
-        }
-        for u in admins.list_admins(page.db, page.scope)
-    ]
+    rows = [admins.AdminOut.of(u) for u in admins.list_admins(page.db, page.scope)]
     return page.render("admins.html", admins=rows, grantable=_grantable(page))
 
 
@@ -75,15 +64,8 @@ def admins_add(form: Form, page: Page = AdminManager) -> Response:
 @router.get("/admins/{admin_id}", response_class=HTMLResponse)
 def admin_detail(admin_id: int, page: Page = AdminManager) -> Response:
     """An admin's permissions and account; after a refused change, with the refusal."""
-    target = admins.console_admin(page.db, page.scope, admin_id)
-    return page.render(
-        "admin_detail.html",
-        target=target,
-        target_name=mask_name(target.name) if target.name else "",
-        target_mobile=mask_mobile(target.mobile),
-        held=sorted(p.value for p in effective_permissions(target)),
-        grantable=_grantable(page),
-    )
+    target = admins.AdminOut.of(admins.console_admin(page.db, page.scope, admin_id))
+    return page.render("admin_detail.html", target=target, grantable=_grantable(page))
 
 
 @router.post("/admins/{admin_id}", response_class=HTMLResponse)
@@ -91,9 +73,11 @@ def admin_detail(admin_id: int, page: Page = AdminManager) -> Response:
 def admin_change(admin_id: int, form: Form, page: Page = AdminManager) -> Response:
     action = field_text(form, "action", 20)
     if action == "permissions":
-        admins.update_admin(page.db, page.scope, admin_id=admin_id, permissions=_chosen_permissions(form))
+        changes = admins.AdminPatch(permissions=sorted(_chosen_permissions(form)))
+        admins.update_admin(page.db, page.scope, admin_id=admin_id, changes=changes)
     elif action in ("disable", "enable"):
-        admins.update_admin(page.db, page.scope, admin_id=admin_id, active=action == "enable")
+        changes = admins.AdminPatch(active=action == "enable")
+        admins.update_admin(page.db, page.scope, admin_id=admin_id, changes=changes)
     elif action == "reset":
         admins.reset_password(page.db, page.scope, admin_id=admin_id)
     else:
@@ -107,23 +91,9 @@ def admin_change(admin_id: int, form: Form, page: Page = AdminManager) -> Respon
 def _stations_page(page: Page) -> Response:
     """The stations and their admins; after a refused form on it, with the refusal and what was typed."""
     station_rows = stations.list_stations(page.db, page.scope)
-    names = {s.id: s.name for s in station_rows}
-    rows = [
-        {
-            "id": u.id,
-            "name": mask_name(u.name) if u.name else "",
-            "mobile": mask_mobile(u.mobile),
-            "national_id": u.national_id_masked or "",
-            "station": names.get(u.org_id or 0, ""),
-            "registered": u.registered_at is not None,
-        }
-        for u in stations.list_station_admins(page.db, page.scope)
-    ]
-    return page.render(
-        "stations.html",
-        stations=station_rows,
-        admins=rows,
-    )
+    rows = [stations.StationAdminOut.of(u) for u in stations.list_station_admins(page.db, page.scope)]
+    names = {s.id: s.name for s in station_rows}  # the table names each admin's station
+    return page.render("stations.html", stations=station_rows, admins=rows, station_names=names)
 
 
 @router.get("/stations", response_class=HTMLResponse)
@@ -160,9 +130,8 @@ def station_admin_add(form: Form, page: Page = StationManager) -> Response:
 @router.post("/stations/admins/{admin_id}/delete", response_class=HTMLResponse)
 def station_admin_delete(admin_id: int, form: Form, page: Page = StationManager) -> Response:
     assert page.user is not None
-    admin = stations.get_station_admin(page.db, admin_id)
-    name = mask_name(admin.name) if admin.name else mask_mobile(admin.mobile)
-    question = page.t("confirm.delete_station_admin", name=name)
+    admin = stations.StationAdminOut.of(stations.get_station_admin(page.db, admin_id))
+    question = page.t("confirm.delete_station_admin", name=admin.name_masked)
     asked = confirm_first(page, form, question=question, back=f"{PREFIX}/stations")
     if asked is not None:
         return asked
@@ -191,14 +160,8 @@ def station_admin_edit_form(admin_id: int, page: Page = StationManager) -> Respo
 
 def _station_admin_form(page: Page, admin_id: int) -> Response:
     """The edit form; after a refusal, with what was typed and what is wrong."""
-    admin = stations.get_station_admin(page.db, admin_id)
-    return page.render(
-        "station_admin.html",
-        admin=admin,
-        name=mask_name(admin.name) if admin.name else "",
-        mobile=mask_mobile(admin.mobile),
-        national_id=admin.national_id_masked or "",
-    )
+    admin = stations.StationAdminOut.of(stations.get_station_admin(page.db, admin_id))
+    return page.render("station_admin.html", admin=admin)
 
 
 @router.post("/stations/admins/{admin_id}", response_class=HTMLResponse)

@@ -8,23 +8,17 @@ files. The page shows names, mobiles and national IDs masked, whoever reads.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from hub.console.web import PREFIX, Form, Page, UserPage, confirm_first, field_text, shows_refusals
 from hub.console.whitelists import Where, add_routes
-from hub.core.masking import mask_name
 from hub.core.permissions import Permission
 from hub.core.vocabulary import OrgKind
 from hub.responses import file_response
 from hub.services import downloads, enterprise_scope, enterprises, passes, venues
 from hub.services import errors as domain
 from hub.services.employees import EMPLOYEES
-
-if TYPE_CHECKING:
-    from hub.models.passes import Pass
 
 router = APIRouter()
 
@@ -35,7 +29,7 @@ def enterprises_page(page: UserPage) -> Response:
     rows = enterprises.list_enterprises(page.db, page.scope)  # 403 for roles without access
     if len(rows) == 1 and page.user.org_id == rows[0].id:
         return page.redirect(f"{PREFIX}/enterprises/{rows[0].id}")
-    return page.render("enterprises.html", enterprises=rows)
+    return page.render("enterprises.html", enterprises=[enterprises.EnterpriseOut.of(o) for o in rows])
 
 
 def _enterprise_page(page: Page, org_id: int) -> Response:
@@ -47,26 +41,13 @@ def _enterprise_page(page: Page, org_id: int) -> Response:
     _org, org_venues = venues.list_venues(page.db, page.scope, org_id=org_id)
     return page.render(
         "enterprise.html",
-        org=org,
+        org=enterprises.EnterpriseOut.of(org),
         employees=[dict(EMPLOYEES.shown(e), id=e.id) for e in employees],
         fields=EMPLOYEES.fields,
         required=EMPLOYEES.required,
-        passes=[_pass_row(p) for p in issued],
-        venues=org_venues,
+        passes=[passes.PassOut.of(p) for p in issued],  # the holder masked, never the usable text
+        venues=[venues.VenueOut.of(page.db, v, org) for v in org_venues],
     )
-
-
-def _pass_row(record: Pass) -> dict[str, Any]:
-    """What the pass table shows: the holder masked, never the pass's usable text."""
-    return {
-        "pass_id": record.pass_id,
-        "holder_name_masked": mask_name(record.holder_name),
-        "masked_national_id": record.masked_national_id,
-        "not_before": record.not_before,
-        "expires_at": record.expires_at,
-        "revoked": record.revoked_at is not None,
-        "revoked_at": record.revoked_at,
-    }
 
 
 @router.get("/enterprises/{org_id}", response_class=HTMLResponse)
@@ -100,7 +81,7 @@ def revoke_pass(pass_id: str, form: Form, page: UserPage) -> Response:
     record = passes.visible_pass(page.db, page.scope, pass_id)
     page.scope.require(Permission.PASSES_REVOKE)
     back = f"{PREFIX}/enterprises/{record.org_id}"
-    question = page.t("confirm.revoke_pass", name=mask_name(record.holder_name))
+    question = page.t("confirm.revoke_pass", name=passes.PassOut.of(record).holder_name_masked)
     asked = confirm_first(page, form, question=question, back=back)
     if asked is not None:
         return asked

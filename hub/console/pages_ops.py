@@ -42,12 +42,12 @@ DeviceManager = Depends(needs(Permission.DEVICES_MANAGE))
 
 def _devices_page(page: Page, ticket: EnrolmentTicket | None = None) -> Response:
     assert page.user is not None
-    devices = enrolment.list_devices(page.db, page.scope)
+    devices = [enrolment.DeviceOut.of(d) for d in enrolment.list_devices(page.db, page.scope)]
     now = dt.datetime.now(dt.UTC)
     rows = [
         {
             "device": d,
-            "quiet": is_quiet(d.revoked_at, d.last_sync_at, now),
+            "quiet": is_quiet(d.revoked_at, d.last_upload_at, now),
             "queue": page.queue_lag(d.queue_waiting, d.queue_oldest_age_s),
         }
         for d in devices

@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
-from crypto.identity import mask_mobile, mask_name
 from hub.console.web import PREFIX, Form, UserPage, field_text, shows_refusals
 from hub.services import enterprises
 
@@ -16,18 +15,7 @@ router = APIRouter()
 @router.get("/registrations", response_class=HTMLResponse)
 def registrations(page: UserPage) -> Response:
     claims = enterprises.list_claims(page.db, page.scope)  # NotAllowed (403) without the permission
-    rows = [
-        {
-            "id": c.id,
-            "company": c.company_name,
-            "ubn": c.ubn,
-            "admin": mask_name(c.admin_name),
-            "mobile": mask_mobile(c.admin_mobile),
-            "at": c.created_at,
-        }
-        for c in claims
-    ]
-    return page.render("registrations.html", claims=rows)
+    return page.render("registrations.html", claims=[enterprises.ClaimOut.of(c) for c in claims])
 
 
 @router.post("/registrations/{claim_id}", response_class=HTMLResponse)

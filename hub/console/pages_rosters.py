@@ -15,7 +15,7 @@ from hub.console.web import PREFIX, Form, Page, Refused, UserPage, field_text, s
 from hub.console.whitelists import Where, add_routes
 from hub.core.vocabulary import Role
 from hub.responses import file_response
-from hub.services import downloads, rosters, venues
+from hub.services import downloads, rosters, stations, venues
 from hub.services.rosters import OFFICERS
 
 router = APIRouter()
@@ -36,14 +36,14 @@ def _roster_page(page: Page, station_id: int) -> Response:
     officers = [
         dict(OFFICERS.shown(o), id=o.id) for o in OFFICERS.entries(page.db, page.scope, org_id=station_id)
     ]
-    _org, station_venues = venues.list_venues(page.db, page.scope, org_id=station_id)
+    org, station_venues = venues.list_venues(page.db, page.scope, org_id=station_id)
     return page.render(
         "roster.html",
-        station=station,
+        station=stations.StationOut.of(station),
         officers=officers,
         fields=OFFICERS.fields,
         required=OFFICERS.required,
-        venues=station_venues,
+        venues=[venues.VenueOut.of(page.db, v, org) for v in station_venues],
     )
 
 

@@ -6,7 +6,6 @@ from hub.documents.exports import XLSX_MEDIA_TYPE, iter_csv, to_csv, to_xlsx
 from hub.documents.pass_sheet import PassSheetItem, render_pass_sheet
 from hub.documents.spreadsheets import (
     STATION,
-    STATION_ADMIN_COLUMNS,
     ColumnSpec,
     ImportReport,
     ImportRow,
@@ -19,7 +18,6 @@ from hub.documents.venue_sheet import VenueSheetItem, render_venue_sheet
 
 __all__ = [
     "STATION",
-    "STATION_ADMIN_COLUMNS",
     "ColumnSpec",
     "DocumentError",
     "ImportReport",

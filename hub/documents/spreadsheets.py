@@ -223,8 +223,8 @@ STATION = ColumnSpec(
     description="所屬分局（須已建立）；可留空",
 )
 
-STATION_ADMIN_COLUMNS: tuple[ColumnSpec, ...] = (NAME, MOBILE, NATIONAL_ID, STATION)
-# The whitelists' columns are their create models' fields (hub.services.whitelist.columns_of).
+# The sheets' columns are their row models' fields (hub.services.whitelist.columns_of): the whitelists'
+# create models, hub.services.stations.StationAdminRow.
 
 
 # --- reading -------------------------------------------------------------------------------------------

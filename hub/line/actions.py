@@ -47,6 +47,7 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
     record = _employee_pass(db, account)
     if record is None:
         return Outcome([m.text(t("line.pass.none"))])
+    shown = passes.PassOut.of(record)  # the holder masked, as everywhere else
     context = context_of(db)
     qr = signed_url(context, "qr", record.pass_id)
     bubble = {
@@ -69,12 +70,12 @@ def pass_show(db: Session, caller: Caller, account: User) -> Any:
             "contents": [
                 {
                     "type": "text",
-                    "text": t("line.pass.holder", name=mask_name(record.holder_name)),
+                    "text": t("line.pass.holder", name=shown.holder_name_masked),
                     "wrap": True,
                 },
                 {
                     "type": "text",
-                    "text": t("line.pass.national_id", id=record.masked_national_id),
+                    "text": t("line.pass.national_id", id=shown.masked_national_id),
                     "wrap": True,
                 },
                 {
@@ -152,9 +153,8 @@ def pass_list(db: Session, caller: Caller, account: User) -> Any:
     assert account.org_id is not None
     rows = passes.list_passes(db, Scope.of(account), org_id=account.org_id)
     valid = [p for p in rows if passes.valid_now(p)]
-    lines = [
-        t("line.passes.line", name=mask_name(p.holder_name), time=taipei(p.expires_at)) for p in valid[:10]
-    ]
+    shown = [passes.PassOut.of(p) for p in valid[:10]]
+    lines = [t("line.passes.line", name=p.holder_name_masked, time=taipei(p.expires_at)) for p in shown]
     more = "\n" + t("line.passes.more", n=len(valid) - 10) if len(valid) > 10 else ""
     summary = t("line.passes.summary", valid=len(valid), gone=len(rows) - len(valid))
     return Outcome(
@@ -232,10 +232,8 @@ def venue_visits(db: Session, caller: Caller, account: User, data: dict[str, str
         return Outcome([m.text(head, quick_reply=_venue_items(existing))])
     rows = venues.venue_visits(db, scope, venue_id=venue.id)  # audited (query.venue_visits)
     days = context_of(db).settings.retention_days
-    lines = [
-        t("line.visits.line", time=taipei(v.visited_at), mobile=mask_mobile(v.mobile))
-        for v in rows[:VISIT_LINES]
-    ]
+    shown = [venues.VenueVisit.of(v) for v in rows[:VISIT_LINES]]  # masked: the chat never unmasks
+    lines = [t("line.visits.line", time=taipei(v.visited_at), mobile=v.mobile) for v in shown]
     more = ""
     if len(rows) > VISIT_LINES:
         more = "\n" + t("line.visits.more", n=len(rows) - VISIT_LINES, shown=VISIT_LINES)
@@ -293,7 +291,8 @@ def scan(db: Session, caller: Caller, account: User) -> Any:
 def duty_roster(db: Session, caller: Caller, account: User) -> Any:
     assert account.org_id is not None  # run() sends a station admin without a station to registration
     officers = rosters.OFFICERS.entries(db, Scope.of(account), org_id=account.org_id, masked=True)
-    lines = [f"{mask_name(o.name)}　{o.officer_number}　{mask_mobile(o.mobile)}" for o in officers[:20]]
+    shown = [rosters.OfficerOut.of(o) for o in officers[:20]]  # masked: the chat shows no mobile in clear
+    lines = [f"{o.name_masked}　{o.officer_number}　{o.mobile_masked}" for o in shown]
     head = t("line.roster.head", n=len(officers))
     more = "\n" + t("line.roster.more", n=len(officers) - 20) if len(officers) > 20 else ""
     return Outcome(

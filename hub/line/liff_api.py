@@ -25,7 +25,7 @@ from hub.core.vocabulary import Role
 from hub.i18n import catalogue
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
 from hub.line.links import signed_url
-from hub.services import audit, venues
+from hub.services import audit, passes, venues
 from hub.services.devices.single_check import check_pass
 from hub.services.errors import NotAllowed, NotFound
 from hub.services.id_card_check import Caller, check_id_card, officer_of_user
@@ -147,14 +147,15 @@ def own_pass(body: TokenIn, call: Annotated[LiffCall, liff(Role.EMPLOYEE)]) -> d
     if not rows:
         raise LiffRefusal(404, "no_pass", call.t("line.pass.none"))
     record = rows[-1]
+    shown = passes.PassOut.of(record)  # the holder masked, as the chat's bubble shows them
     organisation = call.account.organisation
     # Path and query only: the page loads it from its own origin, which its CSP (img-src 'self') allows
     # whatever base URL the hub's links carry.
     link = urlsplit(signed_url(context_of(call.db), "qr", record.pass_id))
     return {
         "qr": f"{link.path}?{link.query}",
-        "holder": mask_name(record.holder_name),
-        "national_id": record.masked_national_id,
+        "holder": shown.holder_name_masked,
+        "national_id": shown.masked_national_id,
         "organisation": organisation.name if organisation is not None else "",
         "expires": at_taipei(call, record.expires_at),
     }

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.identity import mask_mobile
 from hub.core.fields import Mobile, PersonName
+from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.models.identity import CONSOLE_ROLES, Role, User
 from hub.services import audit, identity
@@ -22,6 +22,39 @@ class AdminIn(BaseModel):
     mobile: Mobile
     name: PersonName
     permissions: list[Permission] = Field(default_factory=list, max_length=32)
+
+
+# The typed update, REST's body and what the console's forms build: a field left out is kept. Not
+# `patch_of(AdminIn)`: the mobile is the login and is not changed here, and being active is not chosen
+# at creation.
+class AdminPatch(BaseModel):
+    name: PersonName | None = None
+    permissions: list[Permission] | None = Field(default=None, max_length=32)
+    active: bool | None = None
+
+
+# What is shown of an admin to whoever manages admins: name and mobile masked (no reader needs them in
+# clear), the permissions they hold in effect (a super admin: every one).
+class AdminOut(BaseModel):
+    id: int
+    role: Role
+    name_masked: str
+    mobile_masked: str
+    permissions: list[str]
+    active: bool
+    must_change_password: bool
+
+    @classmethod
+    def of(cls, user: User) -> AdminOut:
+        return cls(
+            id=user.id,
+            role=Role(user.role),
+            name_masked=mask_name(user.name) if user.name else "",
+            mobile_masked=mask_mobile(user.mobile),
+            permissions=sorted(effective_permissions(user)),
+            active=user.active,
+            must_change_password=user.must_change_password,
+        )
 
 
 def check_grant(grantor: User, permissions: set[Permission]) -> None:
@@ -105,16 +138,11 @@ def create_general_admin(
     return user
 
 
-def update_admin(
-    db: Session,
-    scope: Scope,
-    *,
-    admin_id: int,
-    name: str | None = None,
-    permissions: set[Permission] | None = None,
-    active: bool | None = None,
-) -> User:
-    """Rename, re-grant, disable or enable an admin; disabling ends their sessions."""
+def update_admin(db: Session, scope: Scope, *, admin_id: int, changes: AdminPatch) -> User:
+    """Rename, re-grant, disable or enable an admin (what `changes` sets); disabling ends their
+    sessions."""
+    name, active = changes.name, changes.active
+    permissions = set(changes.permissions) if changes.permissions is not None else None
     target = console_admin(db, scope, admin_id)
     grantor, client_ip = scope.user, scope.client_ip
     check_can_manage(grantor, target)

@@ -71,11 +71,10 @@ def passes_sheet(db: Session, scope: Scope, *, org_id: int, part: int | None) ->
 def venue_posters(db: Session, scope: Scope, *, org_id: int) -> Download:
     """Printable posters, one venue code a page, to put at entrances."""
     org, rows = venues.venues_to_print(db, scope, org_id=org_id)
+    shown = [venues.VenueOut.of(db, v, org) for v in rows]  # a poster is the venue's public shape, printed
     items = [
-        VenueSheetItem(
-            qr_text=venues.venue_url(db, v), venue_name=v.name, org_name=org.name, venue_code=v.code
-        )
-        for v in rows
+        VenueSheetItem(qr_text=v.qr_text, venue_name=v.name, org_name=v.org_name, venue_code=v.code)
+        for v in shown
     ]
     pdf = render_venue_sheet(items, retention_days=context_of(db).settings.retention_days)
     return Download(pdf, PDF_MEDIA_TYPE, f"venues-{org_id}.pdf")

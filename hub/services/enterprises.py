@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.identity import mask_mobile
 from hub.core.fields import Mobile, OrgName, PersonName, Ubn
+from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import utcnow
 from hub.models.identity import Role, User
@@ -26,6 +27,48 @@ class EnterpriseRegistration(BaseModel):
     admin_name: PersonName
     admin_mobile: Mobile
     code: str
+
+
+# What is shown of an enterprise: REST's answers, the console's list and page. Its name, 統一編號 and
+# address are a company's, on public registers: nothing to mask.
+class EnterpriseOut(BaseModel):
+    id: int
+    name: str
+    ubn: str | None
+    address: str | None
+
+    @classmethod
+    def of(cls, org: Organisation) -> EnterpriseOut:
+        return cls(id=org.id, name=org.name, ubn=org.ubn, address=org.address)
+
+
+class ClaimOut(BaseModel):
+    """A registration for a 統一編號 that already has an enterprise, held for a hub admin's review."""
+
+    id: int
+    org_id: int
+    ubn: str
+    company_name: str
+    admin_name_masked: str
+    admin_mobile_masked: str
+    state: ReviewState
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+
+    # The claimant's name and mobile masked, whoever reviews: the review needs neither in clear.
+    @classmethod
+    def of(cls, claim: RegistrationClaim) -> ClaimOut:
+        return cls(
+            id=claim.id,
+            org_id=claim.org_id,
+            ubn=claim.ubn,
+            company_name=claim.company_name,
+            admin_name_masked=mask_name(claim.admin_name),
+            admin_mobile_masked=mask_mobile(claim.admin_mobile),
+            state=ReviewState(claim.state),
+            created_at=claim.created_at,
+            decided_at=claim.decided_at,
+        )
 
 
 def list_enterprises(db: Session, scope: Scope) -> list[Organisation]:

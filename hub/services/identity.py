@@ -10,6 +10,7 @@ import secrets
 
 import nacl.exceptions
 import nacl.pwhash
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,37 @@ from hub.models.identity import CONSOLE_ROLES, ApiToken, Role, User
 from hub.models.organisations import Organisation
 from hub.services import audit, login_throttle, otp
 from hub.services.errors import Conflict, Invalid, NotAuthenticated, NotFound, Unavailable
+from hub.services.scope import effective_permissions
 from hub.services.venues import venue_by_code
 
 log = logging.getLogger(__name__)
+
+
+# What is shown of an account to its owner (a login's answer, "who am I"): their own name and mobile
+# masked all the same, since the answer travels and is cached like any other.
+class UserOut(BaseModel):
+    id: int
+    role: Role
+    name_masked: str
+    mobile_masked: str
+    org_id: int | None
+    org_name: str | None
+    permissions: list[str]
+    must_change_password: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            role=Role(user.role),
+            name_masked=mask_name(user.name) if user.name else "",
+            mobile_masked=mask_mobile(user.mobile),
+            org_id=user.org_id,
+            org_name=user.organisation.name if user.organisation is not None else None,
+            permissions=sorted(effective_permissions(user)),
+            must_change_password=user.must_change_password,
+        )
+
 
 # No 0/O, 1/l/I: initial passwords are read off a phone screen and typed in.
 _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

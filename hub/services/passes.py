@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from crypto.passes import PassClaims, encode_pass
 from hub.context import context_of
 from hub.core.fields import Moment, PlainText, RowId
+from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
 from hub.db import utcnow
 from hub.models.identity import Role, User
@@ -70,6 +71,48 @@ class BatchPassRequest(PassRequest):
 class RevokeRequest(BaseModel):
     # Required; a blank one reaches `revoke_reason`, which refuses it in the same words everywhere.
     reason: PlainText = Field(max_length=200, description="why the pass is revoked (not blank)")
+
+
+# What is shown of a pass, whoever reads its register entry: the holder masked. Its usable `text` only
+# where the caller may have it (`may_read_text`: its holder and its issuers); the front end passes it.
+class PassOut(BaseModel):
+    pass_id: str
+    org_id: int
+    employee_id: int | None
+    holder_name_masked: str
+    holder_mobile_masked: str
+    masked_national_id: str
+    kind: str
+    issuer_kid: str
+    serial: int
+    issued_at: dt.datetime
+    not_before: dt.datetime
+    expires_at: dt.datetime
+    revoked: bool
+    revoked_at: dt.datetime | None
+    revoke_reason: str | None = None
+    text: str | None = None  # the "TP1:..." QR content; only for its holder and its issuers
+
+    @classmethod
+    def of(cls, p: Pass, *, text: str | None = None) -> PassOut:
+        return cls(
+            pass_id=p.pass_id,
+            org_id=p.org_id,
+            employee_id=p.employee_id,
+            holder_name_masked=mask_name(p.holder_name),
+            holder_mobile_masked=mask_mobile(p.holder_mobile),
+            masked_national_id=p.masked_national_id,
+            kind=p.kind,
+            issuer_kid=p.issuer_kid,
+            serial=p.serial,
+            issued_at=p.issued_at,
+            not_before=p.not_before,
+            expires_at=p.expires_at,
+            revoked=p.revoked_at is not None,
+            revoked_at=p.revoked_at,
+            revoke_reason=p.revoke_reason,
+            text=text,
+        )
 
 
 def valid_now(record: Pass, now: dt.datetime | None = None) -> bool:

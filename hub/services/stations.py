@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 from hub.core.fields import Address, Mobile, NationalId, OrgName, PersonName, Phone, RowId
 from hub.core.masking import mask_mobile, mask_name
 from hub.core.permissions import Permission
-from hub.documents.spreadsheets import STATION_ADMIN_COLUMNS
+from hub.documents.spreadsheets import MOBILE, NAME, NATIONAL_ID, STATION
 from hub.i18n import catalogue
 from hub.models.identity import Role, User
 from hub.models.organisations import Organisation, OrgKind
@@ -18,7 +20,7 @@ from hub.services.errors import Conflict, NotAllowed, NotFound, Rejected
 from hub.services.identity import revoke_all_tokens
 from hub.services.imports import RowProblem, read_import, refuse_import
 from hub.services.scope import Scope
-from hub.services.whitelist import patch_of
+from hub.services.whitelist import columns_of, patch_of
 
 
 class StationIn(BaseModel):
@@ -77,11 +79,16 @@ class StationAdminOut(BaseModel):
         )
 
 
+# One row of the station admins' import sheet: StationAdminIn with the station named, not numbered. A
+# field's second annotation is its sheet column, so the sheet and its template follow from the model.
 class StationAdminRow(BaseModel):
-    name: PersonName
-    mobile: Mobile
-    national_id: NationalId
-    station: OrgName | None = None
+    name: Annotated[PersonName, NAME]
+    mobile: Annotated[Mobile, MOBILE]
+    national_id: Annotated[NationalId, NATIONAL_ID]
+    station: Annotated[OrgName | None, STATION] = None
+
+
+STATION_ADMIN_COLUMNS = columns_of(StationAdminRow)  # the import sheet's columns, in this order
 
 
 def get_station(db: Session, station_id: int) -> Organisation:

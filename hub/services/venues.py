@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.identity import mask_mobile
 from hub.context import context_of
 from hub.core.fields import Address, PersonName, Phone, VenueName
+from hub.core.masking import mask_mobile, show_mobile
 from hub.core.permissions import Permission
 from hub.db import utcnow
 from hub.models.audit import AuditEvent
@@ -47,6 +47,61 @@ def new_venue_code() -> str:
 def venue_url(db: Session, venue: Venue) -> str:
     """What the venue QR holds: a link any phone camera opens (the LINE/web flow takes it from there)."""
     return f"{context_of(db).settings.base_url.rstrip('/')}/v/{venue.code}"
+
+
+# What is shown of a venue code, to anyone (it is printed at an entrance): the organisation's name, the
+# code and what its QR holds.
+class VenueOut(BaseModel):
+    id: int
+    org_id: int
+    org_name: str
+    name: str
+    code: str
+    qr_text: str
+
+    @classmethod
+    def of(cls, db: Session, venue: Venue, org: Organisation) -> VenueOut:
+        return cls(
+            id=venue.id,
+            org_id=org.id,
+            org_name=org.name,
+            name=venue.name,
+            code=venue.code,
+            qr_text=venue_url(db, venue),
+        )
+
+
+# A visit as its visitor sees it: where and when (a visit just recorded, and each entry of a footprint:
+# two names for one shape, as REST's answers have always called them).
+class VisitOut(BaseModel):
+    venue_name: str
+    org_name: str
+    visited_at: dt.datetime
+
+    @classmethod
+    def of(cls, visit: Visit, venue: Venue, org: Organisation) -> VisitOut:
+        return cls(venue_name=venue.name, org_name=org.name, visited_at=visit.visited_at)
+
+
+class FootprintEntry(BaseModel):
+    venue_name: str
+    org_name: str
+    visited_at: dt.datetime
+
+    @classmethod
+    def of(cls, visit: Visit, venue: Venue, org: Organisation) -> FootprintEntry:
+        return cls(venue_name=venue.name, org_name=org.name, visited_at=visit.visited_at)
+
+
+# A visit as the venue's organisation sees it: who and when, the visitor's mobile masked unless the
+# reader holds personal_data.unmask and asked (`venue_visits` checks and audits that).
+class VenueVisit(BaseModel):
+    mobile: str  # masked unless unmasked on request with the permission
+    visited_at: dt.datetime
+
+    @classmethod
+    def of(cls, visit: Visit, *, unmask: bool = False) -> VenueVisit:
+        return cls(mobile=show_mobile(visit.mobile, unmask), visited_at=visit.visited_at)
 
 
 def check_names(names: list[str], taken: set[str]) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials
@@ -13,40 +13,11 @@ from pydantic import BaseModel, Field
 from hub.api.deps import ClientIp, PendingUser, SettingsDep, bearer_scheme
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
-from hub.core.masking import mask_mobile, mask_name
-from hub.core.vocabulary import Role
 from hub.services import identity
-from hub.services.scope import effective_permissions
+from hub.services.identity import UserOut
 from hub.web import SessionDep
 
-if TYPE_CHECKING:  # rows the services hand over, named in annotations only
-    from hub.models.identity import User
-
 router = APIRouter(tags=["auth"])
-
-
-class UserOut(BaseModel):
-    id: int
-    role: Role
-    name_masked: str
-    mobile_masked: str
-    org_id: int | None
-    org_name: str | None
-    permissions: list[str]
-    must_change_password: bool
-
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            role=Role(user.role),
-            name_masked=mask_name(user.name) if user.name else "",
-            mobile_masked=mask_mobile(user.mobile),
-            org_id=user.org_id,
-            org_name=user.organisation.name if user.organisation is not None else None,
-            permissions=sorted(effective_permissions(user)),
-            must_change_password=user.must_change_password,
-        )
 
 
 class TokenOut(BaseModel):

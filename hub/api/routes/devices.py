@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -13,11 +12,8 @@ from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import PlainText, RowId
 from hub.services.devices import enrolment
-from hub.services.devices.enrolment import EnrolmentTokenIn, RevokeIn
+from hub.services.devices.enrolment import DeviceOut, EnrolmentTokenIn, RevokeIn
 from hub.web import SessionDep
-
-if TYPE_CHECKING:  # rows the services hand over, named in annotations only
-    from hub.models.devices import Device
 
 router = APIRouter(tags=["devices"])
 
@@ -42,42 +38,6 @@ class EnrolOut(BaseModel):
     root_public_key: str
     root_kid: str
     server_time: int
-
-
-class DeviceOut(BaseModel):
-    device_id: str
-    name: str
-    station_id: int | None
-    public_key: str
-    enrolled_at: dt.datetime
-    revoked_at: dt.datetime | None
-    revoke_reason: str | None
-    last_upload_at: dt.datetime | None = Field(
-        default=None, description="last batch received (a status report with no events counts)"
-    )
-    # docs/checkpoint-sync.md, "Device report": as the device last reported them (null: never, or an
-    # app too old to say).
-    app_version: str | None = None
-    queue_waiting: int | None = Field(default=None, description="events waiting on the device")
-    queue_oldest_age_s: int | None = Field(default=None, description="age of the oldest, when reported")
-    queue_reported_at: dt.datetime | None = None
-
-    @classmethod
-    def of(cls, device: Device) -> DeviceOut:
-        return cls(
-            device_id=device.id,
-            name=device.name,
-            station_id=device.station_id,
-            public_key=base64.b64encode(device.public_key).decode(),
-            enrolled_at=device.enrolled_at,
-            revoked_at=device.revoked_at,
-            revoke_reason=device.revoke_reason,
-            last_upload_at=device.last_sync_at,
-            app_version=device.app_version,
-            queue_waiting=device.queue_waiting,
-            queue_oldest_age_s=device.queue_oldest_age_s,
-            queue_reported_at=device.queue_reported_at,
-        )
 
 
 @router.post("/devices/enrolment-tokens", status_code=201, response_model=EnrolmentTokenOut)

@@ -3,70 +3,27 @@ every whitelist's, `hub.api.routes._whitelists`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routes._whitelists import Names, add_routes
-from hub.api.routes.auth import TokenOut, UserOut
+from hub.api.routes.auth import TokenOut
 from hub.api.routing import APIRouter
 from hub.core.fields import RowId
-from hub.core.masking import mask_mobile, mask_name
 from hub.core.vocabulary import ReviewState
 from hub.services import enterprise_scope, enterprises, identity
 from hub.services.employees import EMPLOYEES
+from hub.services.enterprises import ClaimOut, EnterpriseOut
+from hub.services.identity import UserOut
 from hub.web import SessionDep
-
-if TYPE_CHECKING:
-    from hub.models.organisations import Organisation, RegistrationClaim
 
 router = APIRouter(tags=["enterprises"])
 
 
-class EnterpriseOut(BaseModel):
-    id: int
-    name: str
-    ubn: str | None
-    address: str | None
-
-    @classmethod
-    def of(cls, org: Organisation) -> EnterpriseOut:
-        return cls(id=org.id, name=org.name, ubn=org.ubn, address=org.address)
-
-
 class RegisteredOut(TokenOut):
     enterprise: EnterpriseOut
-
-
-class ClaimOut(BaseModel):
-    """A registration for a 統一編號 that already has an enterprise, held for a hub admin's review."""
-
-    id: int
-    org_id: int
-    ubn: str
-    company_name: str
-    admin_name_masked: str
-    admin_mobile_masked: str
-    state: ReviewState
-    created_at: dt.datetime
-    decided_at: dt.datetime | None
-
-    @classmethod
-    def of(cls, claim: RegistrationClaim) -> ClaimOut:
-        return cls(
-            id=claim.id,
-            org_id=claim.org_id,
-            ubn=claim.ubn,
-            company_name=claim.company_name,
-            admin_name_masked=mask_name(claim.admin_name),
-            admin_mobile_masked=mask_mobile(claim.admin_mobile),
-            state=ReviewState(claim.state),
-            created_at=claim.created_at,
-            decided_at=claim.decided_at,
-        )
 
 
 @router.post(

@@ -2,66 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Query, Response
-from pydantic import BaseModel
 
 from crypto.passes import pass_qr_png
 from hub.api.deps import ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import RowId
-from hub.core.masking import mask_mobile, mask_name
 from hub.responses import file_response
 from hub.services import downloads, passes
-from hub.services.passes import SHEET_PART_PASSES, BatchPassRequest, PassRequest, RevokeRequest
+from hub.services.passes import SHEET_PART_PASSES, BatchPassRequest, PassOut, PassRequest, RevokeRequest
 from hub.web import SessionDep
 
-if TYPE_CHECKING:  # rows the services hand over, named in annotations only
-    from hub.models.passes import Pass
-
 router = APIRouter(tags=["passes"])
-
-
-class PassOut(BaseModel):
-    pass_id: str
-    org_id: int
-    employee_id: int | None
-    holder_name_masked: str
-    holder_mobile_masked: str
-    masked_national_id: str
-    kind: str
-    issuer_kid: str
-    serial: int
-    issued_at: dt.datetime
-    not_before: dt.datetime
-    expires_at: dt.datetime
-    revoked: bool
-    revoked_at: dt.datetime | None
-    revoke_reason: str | None = None
-    text: str | None = None  # the "TP1:..." QR content; only for its holder and its issuers
-
-    @classmethod
-    def of(cls, p: Pass, *, text: str | None = None) -> PassOut:
-        return cls(
-            pass_id=p.pass_id,
-            org_id=p.org_id,
-            employee_id=p.employee_id,
-            holder_name_masked=mask_name(p.holder_name),
-            holder_mobile_masked=mask_mobile(p.holder_mobile),
-            masked_national_id=p.masked_national_id,
-            kind=p.kind,
-            issuer_kid=p.issuer_kid,
-            serial=p.serial,
-            issued_at=p.issued_at,
-            not_before=p.not_before,
-            expires_at=p.expires_at,
-            revoked=p.revoked_at is not None,
-            revoked_at=p.revoked_at,
-            revoke_reason=p.revoke_reason,
-            text=text,
-        )
 
 
 @router.post("/enterprises/{org_id}/employees/{employee_id}/passes", response_model=PassOut, status_code=201)

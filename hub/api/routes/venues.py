@@ -3,7 +3,6 @@ with mobile + SMS code; footprints and venue visits cover the retention window (
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from fastapi import Query, Request, Response
@@ -12,11 +11,10 @@ from pydantic import BaseModel, Field
 from hub.api.deps import ClientIp, ScopeDep
 from hub.api.routing import APIRouter
 from hub.core.fields import Mobile, OtpCodeText, PlainText, RowId
-from hub.core.masking import show_mobile
 from hub.errors import language_of
 from hub.responses import file_response
 from hub.services import data_reads, downloads, venues
-from hub.services.venues import VenueApplication
+from hub.services.venues import FootprintEntry, VenueApplication, VenueOut, VenueVisit, VisitOut
 from hub.web import SessionDep
 
 if TYPE_CHECKING:  # rows the services hand over, named in annotations only
@@ -26,25 +24,10 @@ if TYPE_CHECKING:  # rows the services hand over, named in annotations only
 router = APIRouter(tags=["venues"])
 
 
-class VenueOut(BaseModel):
-    id: int
-    org_id: int
-    org_name: str
-    name: str
-    code: str
-    qr_text: str
-
-
 class VisitIn(BaseModel):
     venue_code: PlainText = Field(min_length=4, max_length=32)
     mobile: Mobile
     code: OtpCodeText
-
-
-class VisitOut(BaseModel):
-    venue_name: str
-    org_name: str
-    visited_at: dt.datetime
 
 
 class FootprintIn(BaseModel):
@@ -52,30 +35,8 @@ class FootprintIn(BaseModel):
     code: OtpCodeText
 
 
-class FootprintEntry(BaseModel):
-    venue_name: str
-    org_name: str
-    visited_at: dt.datetime
-
-
-class VenueVisit(BaseModel):
-    mobile: str  # masked unless unmasked on request with the permission
-    visited_at: dt.datetime
-
-
-def _venue_out(db: SessionDep, venue: Venue, org: Organisation) -> VenueOut:
-    return VenueOut(
-        id=venue.id,
-        org_id=org.id,
-        org_name=org.name,
-        name=venue.name,
-        code=venue.code,
-        qr_text=venues.venue_url(db, venue),
-    )
-
-
 def _footprint_out(rows: list[tuple[Visit, Venue, Organisation]]) -> list[FootprintEntry]:
-    return [FootprintEntry(venue_name=v.name, org_name=o.name, visited_at=vi.visited_at) for vi, v, o in rows]
+    return [FootprintEntry.of(*row) for row in rows]
 
 
 @router.post("/organisations/{org_id}/venues", response_model=list[VenueOut], status_code=201)
@@ -91,13 +52,13 @@ def apply_for_venues(
         contact_name=body.contact_name,
         contact_phone=body.contact_phone,
     )
-    return [_venue_out(db, v, org) for v in created]
+    return [VenueOut.of(db, v, org) for v in created]
 
 
 @router.get("/organisations/{org_id}/venues", response_model=list[VenueOut])
 def list_venues(org_id: RowId, scope: ScopeDep, db: SessionDep) -> list[VenueOut]:
     org, rows = venues.list_venues(db, scope, org_id=org_id)
-    return [_venue_out(db, v, org) for v in rows]
+    return [VenueOut.of(db, v, org) for v in rows]
 
 
 @router.delete("/venues/{venue_id}", status_code=204)
@@ -129,7 +90,7 @@ def venues_pdf(org_id: RowId, scope: ScopeDep, db: SessionDep) -> Response:
 def lookup_venue_code(code: PlainText, db: SessionDep) -> VenueOut:
     """Public: what a scanned venue code is (shown before the visitor confirms with an SMS code)."""
     venue, org = venues.lookup_venue(db, code)
-    return _venue_out(db, venue, org)
+    return VenueOut.of(db, venue, org)
 
 
 @router.post("/visits", response_model=VisitOut, status_code=201)
@@ -138,7 +99,7 @@ def record_visit(body: VisitIn, db: SessionDep, ip: ClientIp) -> VisitOut:
     visit, venue, org = venues.visit(
         db, venue_code=body.venue_code, mobile=body.mobile, code=body.code, client_ip=ip
     )
-    return VisitOut(venue_name=venue.name, org_name=org.name, visited_at=visit.visited_at)
+    return VisitOut.of(visit, venue, org)
 
 
 @router.post("/footprint", response_model=list[FootprintEntry])
@@ -189,4 +150,4 @@ def venue_visits(
 ) -> list[VenueVisit]:
     """A venue's visits in the retention window (the city's 28日場域通行資料), masked by default."""
     rows = venues.venue_visits(db, scope, venue_id=venue_id, unmask=unmask)
-    return [VenueVisit(mobile=show_mobile(v.mobile, unmask), visited_at=v.visited_at) for v in rows]
+    return [VenueVisit.of(v, unmask=unmask) for v in rows]

@@ -47,6 +47,44 @@ class RevokeIn(BaseModel):
     reason: PlainText | None = Field(default=None, max_length=200)
 
 
+# What is shown of a checkpoint device to whoever manages devices (REST's answers): nothing personal, so
+# nothing masked; the key as base64, the last report as the device sent it.
+class DeviceOut(BaseModel):
+    device_id: str
+    name: str
+    station_id: int | None
+    public_key: str
+    enrolled_at: dt.datetime
+    revoked_at: dt.datetime | None
+    revoke_reason: str | None
+    last_upload_at: dt.datetime | None = Field(
+        default=None, description="last batch received (a status report with no events counts)"
+    )
+    # docs/checkpoint-sync.md, "Device report": as the device last reported them (null: never, or an
+    # app too old to say).
+    app_version: str | None = None
+    queue_waiting: int | None = Field(default=None, description="events waiting on the device")
+    queue_oldest_age_s: int | None = Field(default=None, description="age of the oldest, when reported")
+    queue_reported_at: dt.datetime | None = None
+
+    @classmethod
+    def of(cls, device: Device) -> DeviceOut:
+        return cls(
+            device_id=device.id,
+            name=device.name,
+            station_id=device.station_id,
+            public_key=base64.b64encode(device.public_key).decode(),
+            enrolled_at=device.enrolled_at,
+            revoked_at=device.revoked_at,
+            revoke_reason=device.revoke_reason,
+            last_upload_at=device.last_sync_at,
+            app_version=device.app_version,
+            queue_waiting=device.queue_waiting,
+            queue_oldest_age_s=device.queue_oldest_age_s,
+            queue_reported_at=device.queue_reported_at,
+        )
+
+
 def _root_public_key(db: Session) -> bytes:
     # From root.pub: enrolment must work on a hub that holds only the root's public half.
     return keystore(db).root_public_key()

@@ -7,17 +7,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from crypto.identity import is_valid_national_id, mask_mobile
-from hub.documents.spreadsheets import (
-    STATION_ADMIN_COLUMNS,
-    ImportRow,
-    SpreadsheetError,
-    import_template,
-    read_rows,
-)
+from hub.documents.spreadsheets import ImportRow, SpreadsheetError, import_template, read_rows
 from hub.services.employees import EMPLOYEES
 from hub.services.rosters import OFFICERS
+from hub.services.stations import STATION_ADMIN_COLUMNS
 
-# The import sheets' columns, as each whitelist's create model declares them
+# The import sheets' columns, as each row model declares them
 EMPLOYEE_COLUMNS = EMPLOYEES.columns
 OFFICER_COLUMNS = OFFICERS.columns
 
