@@ -264,14 +264,14 @@ class Chat:
         self.menu_id = menu_id
         return menu
 
-    def print_new(self) -> int:
-        """Print what the user got since last time; how many messages that was."""
+    def print_new(self) -> list[str]:
+        """Print what the user got since last time; how each message came ("reply" or "push")."""
         with self._lock:
             answer = self._conversation(self.seen)
             for message in answer["messages"]:
                 print(render(message) + "\n", flush=True)
             self.seen = answer["next"]
-            return len(answer["messages"])
+            return list(answer.get("via") or ["reply"] * len(answer["messages"]))
 
     def send(self, kind: str, *, late: float = 0.0, **fields: str) -> int:
         token = self.http.post(
@@ -297,11 +297,17 @@ class Chat:
         deadline = time.monotonic() + 10
         answered = False
         while kind != "unfollow" and time.monotonic() < deadline:
-            if self.print_new():
+            came = self.print_new()
+            if came:
                 now = time.monotonic()
-                # the answer opens the window for late pushes; a late push, once here, closes it soon
-                deadline = now + late if not answered else min(deadline, now + 0.5)
-                answered = True
+                # The answer opens the window for late pushes; a push after it, once here, closes the
+                # window soon. Both can come in one look (a quick PDF): that closes it too.
+                later = came
+                if not answered:
+                    deadline, answered = now + late, True
+                    later = came[came.index("reply") + 1 :] if "reply" in came else came[1:]
+                if "push" in later:
+                    deadline = min(deadline, now + 0.5)
             time.sleep(0.1)
         self.show_menu(only_if_changed=True)
         return 0

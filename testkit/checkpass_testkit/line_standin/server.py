@@ -320,7 +320,11 @@ class StandIn:
     def conversation(self, channel: str, user_id: str) -> list[tuple[float, dict[str, Any]]]:
         """The messages LINE accepted for `user_id` (replies to the events the user's tokens came with,
         pushes to the user), each with its arrival time (`time.monotonic()`), in arrival order."""
-        out: list[tuple[float, dict[str, Any]]] = []
+        return [(at, message) for at, message, _via in self.conversation_via(channel, user_id)]
+
+    def conversation_via(self, channel: str, user_id: str) -> list[tuple[float, dict[str, Any], str]]:
+        """`conversation`, each message also with how it came: "reply" or "push"."""
+        out: list[tuple[float, dict[str, Any], str]] = []
         with self._lock:
             users = {key: token.user for key, token in self._reply_tokens.items()}
         for call in self.calls(channel):
@@ -331,7 +335,8 @@ class StandIn:
                     continue
             elif call.operation_id != "pushMessage" or call.body.get("to") != user_id:
                 continue
-            out.extend((call.at, message) for message in call.body.get("messages", []))
+            via = "reply" if call.operation_id == "replyMessage" else "push"
+            out.extend((call.at, message, via) for message in call.body.get("messages", []))
         return out
 
     def menu_image(self, channel: str, menu_id: str) -> tuple[bytes, str] | None:
@@ -824,9 +829,11 @@ class StandIn:
             _, _, channel, user_id = what.split("/", 3)
             if channel not in self._state:
                 return web.json_response({"message": "unknown channel"}, status=400)
-            said = self.conversation(channel, user_id)
-            since = int(request.query.get("since", "0"))
-            return web.json_response({"messages": [m for _, m in said[since:]], "next": len(said)})
+            said = self.conversation_via(channel, user_id)
+            new = said[int(request.query.get("since", "0")) :]
+            return web.json_response(
+                {"messages": [m for _, m, _ in new], "via": [v for _, _, v in new], "next": len(said)}
+            )
         if what == "/profiles" and request.method == "POST":
             channel, user_id = str(data.get("channel", "")), str(data.get("userId", ""))
             if channel not in self._state or not _USER_ID.fullmatch(user_id):

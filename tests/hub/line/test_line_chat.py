@@ -176,3 +176,46 @@ def test_the_standin_keeps_each_users_menu_across_a_restart(settings: Settings, 
     replaced, gone, calls = once(None)
     assert replaced["officer"] != first["officer"] and replaced["guest"] == first["guest"]
     assert gone is None and calls.count("createRichMenu") == 1
+
+
+def test_a_push_that_came_with_the_answer_closes_the_window_at_once(
+    settings: Settings, standin: StandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A quick PDF: the answer and the push after it are both in by the command's first look. The
+    command shows both and ends then, not after waiting the whole window for a push it already has."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    api = {"Authorization": f"Bearer {TOKENS['enterprise']}"}
+
+    class QuickHub(BaseHTTPRequestHandler):
+        # A hub that has replied and pushed before its webhook answers: LINE's side is the stand-in.
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["events"][0]
+            text = {"type": "text", "text": "正在產生列印檔"}
+            httpx.post(
+                f"{standin.url}/v2/bot/message/reply",
+                json={"replyToken": event["replyToken"], "messages": [text]},
+                headers=api,
+            ).raise_for_status()
+            pushed = {"type": "text", "text": "列印檔已完成"}
+            httpx.post(
+                f"{standin.url}/v2/bot/message/push", json={"to": USER, "messages": [pushed]}, headers=api
+            ).raise_for_status()
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), QuickHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        printed = _chat(settings, f"http://127.0.0.1:{server.server_port}", capsys, say="列印", late=30.0)
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+    assert printed.index("正在產生列印檔") < printed.index("列印檔已完成")
+    assert took < 15, f"waited {took:.1f} s for a push it had shown"
