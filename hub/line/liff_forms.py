@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from hub.core.fields import Address, Mobile, OrgName, PersonName, Phone, Ubn, VenueName
+from hub.core.fields import Address, Mobile, OrgName, PersonName, Phone, VenueName
 from hub.core.masking import mask_mobile
 from hub.core.vocabulary import ChannelName, Role
 from hub.line.liff_caller import LiffCall, LiffRefusal, TokenIn, liff
@@ -35,16 +35,11 @@ STATION_REGISTRATION = "station_registration"
 SixDigits = Annotated[str, Field(min_length=6, max_length=6)]
 
 
-class RegistrationFormIn(TokenIn):
+class RegistrationFormIn(TokenIn, enterprises.EnterpriseRegistrationForm):
     """The registration form's fields: checked when the code is asked for, before any SMS is sent."""
 
-    company_name: OrgName
-    ubn: Ubn
-    admin_name: PersonName
-    admin_mobile: Mobile
 
-
-class RegistrationIn(RegistrationFormIn):
+class RegistrationIn(TokenIn, enterprises.EnterpriseRegistration):
     code: SixDigits
 
 
@@ -106,12 +101,8 @@ def register_enterprise(
             if admin.organisation.ubn == body.ubn:  # this registration, already done and bound
                 return _registered(call, admin.organisation.name)
         raise LiffRefusal(409, "already_bound", call.t("liff.register.already_bound"))
-    data = enterprises.EnterpriseRegistration(
-        company_name=body.company_name,
-        ubn=body.ubn,
-        admin_name=body.admin_name,
-        admin_mobile=body.admin_mobile,
-        code=body.code,
+    data = enterprises.EnterpriseRegistration.model_validate(
+        body.model_dump(include=set(enterprises.EnterpriseRegistration.model_fields))
     )
     try:
         result = enterprises.register(call.db, data, call.client_ip)

@@ -21,11 +21,16 @@ from hub.services.errors import Conflict, NotAllowed, NotFound
 from hub.services.scope import Scope
 
 
-class EnterpriseRegistration(BaseModel):
+class EnterpriseRegistrationForm(BaseModel):
+    """The registration form's fields: LINE's form has them checked before it asks for the SMS code."""
+
     company_name: OrgName
     ubn: Ubn
     admin_name: PersonName
     admin_mobile: Mobile
+
+
+class EnterpriseRegistration(EnterpriseRegistrationForm):
     code: str
 
 
