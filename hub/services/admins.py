@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.core.fields import Mobile, PersonName
-from hub.core.masking import mask_mobile, mask_name
+from hub.core.masking import mask_mobile
 from hub.core.permissions import Permission
 from hub.models.identity import CONSOLE_ROLES, Role, User
 from hub.services import audit, identity
@@ -47,13 +47,7 @@ class AdminOut(BaseModel):
     @classmethod
     def of(cls, user: User) -> AdminOut:
         return cls(
-            id=user.id,
-            role=Role(user.role),
-            name_masked=mask_name(user.name) if user.name else "",
-            mobile_masked=mask_mobile(user.mobile),
-            permissions=sorted(effective_permissions(user)),
-            active=user.active,
-            must_change_password=user.must_change_password,
+            **identity.account_shown(user), active=user.active, must_change_password=user.must_change_password
         )
 
 

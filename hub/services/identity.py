@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import logging
 import secrets
+from typing import Any
 
 import nacl.exceptions
 import nacl.pwhash
@@ -44,15 +45,23 @@ class UserOut(BaseModel):
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls(
-            id=user.id,
-            role=Role(user.role),
-            name_masked=mask_name(user.name) if user.name else "",
-            mobile_masked=mask_mobile(user.mobile),
+            **account_shown(user),
             org_id=user.org_id,
             org_name=user.organisation.name if user.organisation is not None else None,
-            permissions=sorted(effective_permissions(user)),
             must_change_password=user.must_change_password,
         )
+
+
+def account_shown(user: User) -> dict[str, Any]:
+    """What every public shape of an account shows of it (`UserOut`, `admins.AdminOut`): who, masked,
+    the role and the permissions in effect."""
+    return {
+        "id": user.id,
+        "role": Role(user.role),
+        "name_masked": mask_name(user.name) if user.name else "",
+        "mobile_masked": mask_mobile(user.mobile),
+        "permissions": sorted(effective_permissions(user)),
+    }
 
 
 # No 0/O, 1/l/I: initial passwords are read off a phone screen and typed in.
