@@ -481,6 +481,11 @@ def _summary(outcomes: list[Outcome], elapsed: float, rate: float) -> dict[str, 
     error_kinds: dict[str, int] = {}
     for o in errors:
         error_kinds[f"{o.kind}:{o.result}"] = error_kinds.get(f"{o.kind}:{o.result}", 0) + 1
+    # Which operations were shed: bulk work (scan batches) yields whenever anyone waits, by the hub's
+    # shedding rule (hub/middleware.py, LoadShedding); a person's request shed is another matter.
+    shed_kinds: dict[str, int] = {}
+    for o in shed:
+        shed_kinds[o.kind] = shed_kinds.get(o.kind, 0) + 1
     return {
         "target_ops_s": rate,
         "ops": len(outcomes),
@@ -492,6 +497,7 @@ def _summary(outcomes: list[Outcome], elapsed: float, rate: float) -> dict[str, 
         "p99_ms": _pct([o.latency for o in ok], 99) * 1000,
         "shed": len(shed),
         "shed_p99_ms": _pct([o.latency for o in shed], 99) * 1000 if shed else None,
+        "shed_kinds": dict(sorted(shed_kinds.items(), key=lambda kv: -kv[1])),
         "errors": len(errors),
         "error_kinds": dict(sorted(error_kinds.items(), key=lambda kv: -kv[1])[:4]),
     }
@@ -1005,7 +1011,8 @@ def _nginx_vs_hub_304(target: Target, front: Any) -> tuple[float, float, float, 
 
 def _line(step: dict[str, Any]) -> str:
     errs = f" errors {step['errors']} {step['error_kinds']}" if step["errors"] else ""
-    shed = f" shed {step['shed']} (p99 {step['shed_p99_ms']:.0f} ms)" if step["shed"] else ""
+    kinds = ", ".join(f"{kind} {n}" for kind, n in step.get("shed_kinds", {}).items())
+    shed = f" shed {step['shed']} ({kinds}; p99 {step['shed_p99_ms']:.0f} ms)" if step["shed"] else ""
     cpu = f", cpu {step['cpu_ms_per_req']:.2f} ms/req" if "cpu_ms_per_req" in step else ""
     return (
         f"{step['ok_ops_s']:.0f} ok ops/s, {step['requests_s']:.0f} req/s, p50 {step['p50_ms']:.1f} ms, "
