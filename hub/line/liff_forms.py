@@ -101,14 +101,12 @@ def register_enterprise(
             if admin.organisation.ubn == body.ubn:  # this registration, already done and bound
                 return _registered(call, admin.organisation.name)
         raise LiffRefusal(409, "already_bound", call.t("liff.register.already_bound"))
-    data = enterprises.EnterpriseRegistration.model_validate(
-        body.model_dump(include=set(enterprises.EnterpriseRegistration.model_fields))
-    )
     try:
-        result = enterprises.register(call.db, data, call.client_ip)
+        # the body is an EnterpriseRegistration (with the ID token besides): the service reads its fields
+        result = enterprises.register(call.db, body, call.client_ip)
     except Invalid as exc:
         # the same form again with the code the first one used (a double tap): the first one's answer
-        earlier = enterprises.earlier_registration(call.db, data) if exc.reason == "code_used" else None
+        earlier = enterprises.earlier_registration(call.db, body) if exc.reason == "code_used" else None
         if earlier is None:
             raise
         result = earlier
