@@ -271,7 +271,7 @@ class Chat:
             for message in answer["messages"]:
                 print(render(message) + "\n", flush=True)
             self.seen = answer["next"]
-            return list(answer.get("via") or ["reply"] * len(answer["messages"]))
+            return list(answer["via"])
 
     def send(self, kind: str, *, late: float = 0.0, **fields: str) -> int:
         token = self.http.post(
