@@ -521,7 +521,10 @@ class Inbox:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        # Not `while True`: `stop` sets `_stopping` before it cancels this task, and Python 3.11's
+        # asyncio.wait_for loses a cancellation that comes as its wait ends (a wake at that moment); the
+        # loop would then run on and `stop` wait for it for ever (a hub that never shut down).
+        while not self._stopping:
             self._wake.clear()
             await self._renew_if_due()
             room = self.parallel - len(self._busy) - self._reserved

@@ -551,3 +551,42 @@ def test_events_reach_the_worker_through_the_store_and_the_previous_mark_not_the
         assert [t for t in replied if t in tokens] == tokens  # each once, in the user's order
     assert sum(searched) == 0
     assert _pending(db) == 0
+
+
+def test_a_stop_whose_cancellation_the_workers_wait_loses_still_ends_the_worker(
+    app: Any, monkeypatch: Any
+) -> None:
+    """Python 3.11's asyncio.wait_for returns the result instead of raising when the cancellation comes
+    just as its wait ends (a wake at that moment): the worker loop must end on `stop` all the same, or
+    the hub's shutdown waits for it for ever (seen once in CI, a test's teardown hung 600 s)."""
+    import threading
+    import types
+
+    from hub.jobs import line_inbox
+
+    real = asyncio.wait_for
+
+    async def loses_the_cancel(awaitable: Any, timeout: float | None) -> Any:
+        try:
+            return await real(awaitable, timeout)
+        except asyncio.CancelledError:
+            return True  # the wait's result won the race with the cancellation
+
+    lossy = types.SimpleNamespace(
+        **{name: getattr(asyncio, name) for name in dir(asyncio) if not name.startswith("__")}
+    )
+    lossy.wait_for = loses_the_cancel
+    monkeypatch.setattr(line_inbox, "asyncio", lossy)
+    inbox = app.state.line.inbox
+
+    async def start_then_stop() -> None:
+        inbox.start()
+        await asyncio.sleep(0.05)  # the worker is in its wait for a wake
+        await inbox.stop()
+
+    # In a thread of its own: a worker that does not end keeps `stop` waiting, and the test must fail,
+    # not hang with it.
+    stopped = threading.Thread(target=asyncio.run, args=(start_then_stop(),), daemon=True)
+    stopped.start()
+    stopped.join(15)
+    assert not stopped.is_alive(), "stop() still waits for the worker loop"
