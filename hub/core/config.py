@@ -210,6 +210,11 @@ class Settings(BaseSettings):
     # hub/line/delivery.py), so an outage still ends in the inbox's backoff; the deadline catches work
     # that waits for ever.
     line_inbox_attempt_seconds: float = Field(default=120.0, gt=0)
+    # How many stored LINE events one hub process works on at once (hub/jobs/line_inbox.py). A row in hand
+    # mostly waits for LINE's answer to its reply (tens to hundreds of ms from LINE's servers), holding no
+    # database connection meanwhile; at 8 a process could not answer more than 8 rows per LINE round trip,
+    # and bench/line.py's paced 200 events/s queued for seconds on two processes with the CPU a third idle.
+    line_inbox_parallel: int = Field(default=32, ge=1, le=256)
     liff_id_enterprise: str | None = None
     liff_id_police: str | None = None
 

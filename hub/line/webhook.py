@@ -80,7 +80,12 @@ class LineService:
         self.sender = Sender(self.channels, settings.line_api_url)
         self.menus = MenuLinker(self.sender)
         self.sheets = SheetCache()
-        self.inbox = Inbox(sessions, self.process, attempt_seconds=settings.line_inbox_attempt_seconds)
+        self.inbox = Inbox(
+            sessions,
+            self.process,
+            parallel=settings.line_inbox_parallel,
+            attempt_seconds=settings.line_inbox_attempt_seconds,
+        )
         self._tasks: set[asyncio.Task[None]] = set()
 
     def channel(self, name: str) -> LineChannel:

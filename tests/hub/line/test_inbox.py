@@ -590,3 +590,40 @@ def test_a_stop_whose_cancellation_the_workers_wait_loses_still_ends_the_worker(
     stopped.start()
     stopped.join(15)
     assert not stopped.is_alive(), "stop() still waits for the worker loop"
+
+
+def test_a_process_works_on_as_many_users_at_once_as_configured_and_no_more(
+    settings: Settings, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """HUB_LINE_INBOX_PARALLEL: with LINE slow to take replies, a process has that many rows in hand, not
+    more (each is a lease another process cannot take), and works the rest off as rows come free. On
+    PostgreSQL the search once took 7 rows for a room of 3 (hub/jobs/line_inbox.py: picked once)."""
+    from tests.hub.line.linekit import LineChat as Chat
+
+    settings = settings.model_copy(update={"line_inbox_parallel": 3})
+    with _another_process(settings) as client:
+        line = client.app.state.line  # type: ignore[attr-defined]
+        assert line.inbox.parallel == 3
+        chats = [Chat(client, standin, "enterprise") for _ in range(7)]
+        standin.reset_calls()
+        tokens = _taps(client, standin, *chats)
+        reply = line.sender.reply
+        in_hand: list[int] = []
+        now = 0
+
+        async def slow_line(channel: Any, token: str, messages: Any) -> Any:
+            nonlocal now
+            now += 1
+            in_hand.append(now)
+            try:
+                await asyncio.sleep(0.2)
+                return await reply(channel, token, messages)
+            finally:
+                now -= 1
+
+        monkeypatch.setattr(line.sender, "reply", slow_line)
+        _resumed(client)
+        drained(client)
+    assert max(in_hand) == 3
+    assert sorted(_replied(standin)) == sorted(tokens)
+    assert _pending(db) == 0
