@@ -165,12 +165,13 @@ class LineService:
                 data=parse_postback(entry.content or "") if entry.kind == "postback" else {},
                 display_name=display_name,
             )
-            row = line_events.record_event(db, channel, entry.webhook_event_id, entry.line_user_id)
             outcome: Outcome = handle(db, incoming)
-            line_events.keep_answer(row, outcome.messages)
+            row_id = line_events.record_event(
+                db, channel, entry.webhook_event_id, entry.line_user_id, outcome.messages
+            )
             db.commit()
             token = entry.reply_token if entry.attempts == 0 and _token_fresh(entry) else None
-            return _Todo(row.id, outcome.messages, outcome.menu, token, outcome.later)
+            return _Todo(row_id, outcome.messages, outcome.menu, token, outcome.later)
 
     async def _run_later(self, channel: ChannelName, event_id: str, user_id: str, later: Any) -> None:
         """Slow work (a PDF sheet) after the reply; its result goes by push, once (retry key)."""
