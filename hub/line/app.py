@@ -14,14 +14,13 @@ from hub.line.liff_whitelists import router as liff_whitelists_router
 from hub.line.liff_whitelists import templates_router as liff_templates_router
 from hub.line.links import router as files_router
 from hub.line.pages import line_router as liff_pages_router
-from hub.line.webhook import LineService
-from hub.line.webhook import router as webhook_router
+from hub.line.webhook import WEBHOOK_PATH, LineService, webhook
 
 
 def mount(app: FastAPI, settings: Settings, sessions: sessionmaker[Session]) -> LineService:
     service = LineService(settings, sessions)
     app.state.line = service
-    app.include_router(webhook_router)
+    app.add_route(WEBHOOK_PATH, webhook, methods=["POST"], include_in_schema=False)
     app.include_router(files_router)
     app.include_router(liff_pages_router)
     app.include_router(liff_api_router)
