@@ -8,7 +8,7 @@ text is refused as not ours or badly encoded.
 from __future__ import annotations
 
 import cbor2
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from crypto.base45 import ALPHABET, b45decode, b45encode
@@ -88,7 +88,11 @@ def test_any_bit_flip_in_the_cose_is_refused(bit):
 @SETTINGS
 @given(st.integers(0, len(COSE) - 1), st.binary(min_size=0, max_size=8))
 def test_truncations_and_splices_are_refused(cut, junk):
-    assert not check("TP1:" + b45encode(COSE[:cut] + junk)).ok
+    spliced = COSE[:cut] + junk
+    # the pass's last byte is 0x02: cutting it off and splicing it back on is the pass itself, which a
+    # full run of the suite once drew (hypothesis, 300 examples), and which is rightly valid
+    assume(spliced != COSE)
+    assert not check("TP1:" + b45encode(spliced)).ok
 
 
 @SETTINGS
