@@ -40,7 +40,6 @@ from hub.services.line_bindings import (
     is_known,
     user_tag,
 )
-from hub.services.unit_of_work import serialise
 
 if TYPE_CHECKING:  # rows the services hand over, named in annotations only
     from hub.models.line import LineConversation
@@ -103,8 +102,9 @@ def handle(db: Session, incoming: Incoming) -> Outcome:
         return Outcome([m.text(t("line.text_only"), quick_reply=m.faq_quick_reply(incoming.channel))])
 
     # One event of a person at a time: a message sent twice (the code typed twice, a double tap) is
-    # answered after the first is done, from what the first did, never as a race between them.
-    serialise(db, f"line:{incoming.channel.value}:{incoming.line_user_id}")
+    # answered after the first is done, from what the first did, never as a race between them. The inbox
+    # sees to it (hub/jobs/line_inbox.py: only a person's oldest pending row can be taken, and it is done
+    # only once answered); the lock this function took on top cost a PostgreSQL round trip per event.
     caller, lost = caller_of(db, incoming.channel, incoming.line_user_id)
     if lost:
         _set_step(db, incoming, None)
