@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import hashlib
 import hmac
 import json
@@ -293,6 +294,12 @@ def main() -> None:
         )
         url = f"http://127.0.0.1:{port}/line/enterprise/webhook"
         load_before = os.getloadavg()
+        # No garbage collection in this process while it measures: a full collection over the stand-in's
+        # records took 144-166 ms here (gc.callbacks, 2026-12-07), in which the stand-in answered no reply
+        # and every answer then arriving was counted late, the bench's own pause, not the hub's.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
         try:
             # Warm-up at the measured rate (connections, caches): one of 50 events at 50/s left the pools to
             # grow during the measured phase's first second, which a latency timeline showed as its tail.
@@ -315,6 +322,7 @@ def main() -> None:
             burst_rate = len(burst_got.first) / max(last - started, 1e-9)
             load_after = os.getloadavg()
         finally:
+            gc.enable()
             proc.terminate()
             proc.wait(10)
             standin.stop()
