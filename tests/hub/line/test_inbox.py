@@ -598,13 +598,11 @@ def test_a_process_works_on_as_many_users_at_once_as_configured_and_no_more(
     """HUB_LINE_INBOX_PARALLEL: with LINE slow to take replies, a process has that many rows in hand, not
     more (each is a lease another process cannot take), and works the rest off as rows come free. On
     PostgreSQL the search once took 7 rows for a room of 3 (hub/jobs/line_inbox.py: picked once)."""
-    from tests.hub.line.linekit import LineChat as Chat
-
     settings = settings.model_copy(update={"line_inbox_parallel": 3})
     with _another_process(settings) as client:
         line = client.app.state.line  # type: ignore[attr-defined]
         assert line.inbox.parallel == 3
-        chats = [Chat(client, standin, "enterprise") for _ in range(7)]
+        chats = [LineChat(client, standin, "enterprise") for _ in range(7)]
         standin.reset_calls()
         tokens = _taps(client, standin, *chats)
         reply = line.sender.reply
