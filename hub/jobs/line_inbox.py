@@ -310,13 +310,33 @@ class Inbox:
 
     @staticmethod
     def hold(db: Session, entry: Taken) -> bool:
-        """Check inside `db`'s transaction that the row is still the taker's, and lock it until the
-        transaction ends: False when the lease was taken over after it ran out, or the row is done."""
+        """The first step of a handling transaction: False when the row is no longer the taker's (the
+        lease was taken over after it ran out, or the row is done). On PostgreSQL the row is locked here
+        until the transaction ends. On SQLite it is only read: a write there takes the whole database's
+        write lock for the rest of the transaction, and held through the handling (its reads and Python)
+        that lock was what limited the LINE entry of two processes (bench/line.py, docs/line.md), so
+        the lock is taken by `keep`, after the handling."""
+        t = _TABLE.c
+        mine = and_(t.id == entry.id, t.lease_owner == entry.owner, t.done_at.is_(None))
+        if db.get_bind().dialect.name != "postgresql":
+            return db.execute(select(t.id).where(mine)).first() is not None
+        renewed = db.execute(
+            update(_TABLE).where(mine).values(lease_owner=entry.owner)  # a no-op write: the row's lock
+        )
+        return renewed.rowcount == 1  # type: ignore[attr-defined]
+
+    @staticmethod
+    def keep(db: Session, entry: Taken) -> bool:
+        """The last step before a handling transaction commits (after `hold`): on SQLite, check again
+        under the write lock, which is held from here (or from the handling's first write) until the
+        commit, that the row is still the taker's; False: roll back. On PostgreSQL `hold` locked it."""
+        if db.get_bind().dialect.name == "postgresql":
+            return True
         t = _TABLE.c
         renewed = db.execute(
             update(_TABLE)
             .where(t.id == entry.id, t.lease_owner == entry.owner, t.done_at.is_(None))
-            .values(lease_owner=entry.owner)  # a no-op write: the row's lock for this transaction
+            .values(lease_owner=entry.owner)  # a no-op write: the write lock for this transaction
         )
         return renewed.rowcount == 1  # type: ignore[attr-defined]
 

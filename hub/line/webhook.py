@@ -134,9 +134,10 @@ class LineService:
         return Worked(result, (delivered,) if sent and todo.messages else (), then)
 
     def _handle_once(self, entry: Taken, display_name: str | None = None) -> _Todo | None:
-        """In one transaction: keep the lease (None if it was lost), record the event and what it
-        changed with the messages to send. An event recorded before (its inbox row was tried already,
-        or purged and the event redelivered) is not handled again: only its undelivered messages go."""
+        """In one transaction: check the lease (None if it was lost: Inbox.hold, Inbox.keep), record the
+        event and what it changed with the messages to send. An event recorded before (its inbox row was
+        tried already, or purged and the event redelivered) is not handled again: only its undelivered
+        messages go."""
         channel = ChannelName(entry.channel)
         with self.sessions() as db:
             if not Inbox.hold(db, entry):
@@ -166,6 +167,9 @@ class LineService:
                 display_name=display_name,
             )
             outcome: Outcome = handle(db, incoming)
+            if not Inbox.keep(db, entry):
+                db.rollback()
+                return None
             row_id = line_events.record_event(
                 db, channel, entry.webhook_event_id, entry.line_user_id, outcome.messages
             )

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from checkpass_testkit.line_standin import StandIn
@@ -625,3 +625,56 @@ def test_a_process_works_on_as_many_users_at_once_as_configured_and_no_more(
     assert max(in_hand) == 3
     assert sorted(_replied(standin)) == sorted(tokens)
     assert _pending(db) == 0
+
+
+def test_a_lease_taken_over_while_the_row_is_handled_leaves_nothing_of_the_handling(
+    client: TestClient, standin: StandIn, db: Session, monkeypatch: Any
+) -> None:
+    """Another worker takes the row over (its lease ran out) while this one is in the chat's handling.
+    SQLite: the handling holds no write lock (Inbox.hold only reads; the write lock, which limited two
+    processes to one handling at a time, is taken by Inbox.keep after it), so the takeover goes through,
+    and the check under the write lock at the end finds the row no longer this worker's: nothing is
+    recorded, nothing is answered. PostgreSQL: the row is locked from the start, the takeover waits."""
+    from sqlalchemy.exc import OperationalError
+
+    import hub.line.webhook as webhook
+
+    line = client.app.state.line  # type: ignore[attr-defined]
+    _paused(client)
+    chat = LineChat(client, standin, "enterprise")
+    token = standin.issue_reply_token("enterprise")
+    event = make_event("postback", chat.user_id, reply_token=token, data="a=faq&q=how_to_use")
+    assert chat.post(body_of(event)).status_code == 200
+    (entry,) = line.inbox.claim(1)
+    postgres = db.get_bind().dialect.name == "postgresql"
+    real_handle = webhook.handle
+    took_over: list[bool] = []
+
+    def taken_over_meanwhile(session: Session, incoming: Any) -> Any:
+        try:
+            if postgres:
+                db.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            db.execute(
+                update(LineInboxEntry)
+                .where(LineInboxEntry.id == entry.id)
+                .values(lease_owner="another-worker", lease_until=utcnow() + dt.timedelta(seconds=30))
+            )
+            db.commit()
+            took_over.append(True)
+        except OperationalError:
+            db.rollback()
+            took_over.append(False)
+        return real_handle(session, incoming)
+
+    monkeypatch.setattr(webhook, "handle", taken_over_meanwhile)
+    todo = line._handle_once(entry)
+    assert took_over == [not postgres]
+    if postgres:
+        assert todo is not None and todo.messages
+        assert db.scalar(select(func.count()).select_from(LineEvent)) == 1
+    else:
+        assert todo is None
+        assert db.scalar(select(func.count()).select_from(LineEvent)) == 0
+        db.expire_all()
+        assert db.get(LineInboxEntry, entry.id).lease_owner == "another-worker"  # type: ignore[union-attr]
+    assert standin.answers("enterprise") == []
