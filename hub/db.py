@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
+from hub.sqlite_queue import QueuedWriters
+
 # Stable constraint names so that Alembic migrations can refer to them on both dialects.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,8 +83,11 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
         # pysqlite's own transaction handling is kept on purpose: it opens a transaction only at the first
         # write, so a request's reads never hold a snapshot that a later write would have to upgrade (in WAL
         # that fails at once with "database is locked" when another writer committed in between), and it
-        # never takes the write lock for a read-only request. Writers queue on busy_timeout.
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
+        # never takes the write lock for a read-only request. Writers wait in a queue (hub/sqlite_queue.py).
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 10}
+        if url.database and url.database != ":memory:":
+            connect_args["factory"] = QueuedWriters  # writers wait in a queue (hub/sqlite_queue.py says why)
+        engine = create_engine(url, echo=echo, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg2", "psycopg2cffi"):
