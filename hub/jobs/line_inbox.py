@@ -55,7 +55,20 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Alias, ColumnElement, Executable, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Alias,
+    ColumnElement,
+    Connection,
+    Engine,
+    Executable,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -106,11 +119,16 @@ class Result(enum.Enum):
     LOST = "lost"  # the lease went to another worker meanwhile: leave the row alone
 
 
+# A statement and its parameters, run as they are: built once, a statement is compiled once and its cache
+# key computed once, where one built per call paid both every time (py-spy under bench/line.py).
+Write = tuple[Executable, dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class Outcome:
     result: Result
     # written in the transaction that marks the row done (the outbox row's delivered_at)
-    also: Sequence[Executable] = field(default_factory=tuple)
+    also: Sequence[Write] = field(default_factory=tuple)
     # work after the answer went (the rich-menu link), before the row is marked: it gets what is left of
     # the attempt's deadline, and cut off there it is dropped, not the answer with it
     then: Callable[[], Awaitable[None]] | None = None
@@ -126,6 +144,29 @@ _TABLE = LineInboxEntry.__table__
 
 def _insert(dialect: str):  # type: ignore[no-untyped-def]
     return (postgresql if dialect == "postgresql" else sqlite).insert(_TABLE)
+
+
+_STORE = {
+    dialect: _insert(dialect).on_conflict_do_nothing(index_elements=["channel", "webhook_event_id"])
+    for dialect in ("postgresql", "sqlite")
+}
+_c = _TABLE.c
+# the row is still the one the worker took: its id, the lease holder's name, not done
+_MINE = and_(_c.id == bindparam("p_id"), _c.lease_owner == bindparam("p_owner"), _c.done_at.is_(None))
+_IS_MINE = select(_c.id).where(_MINE)
+_LOCK_MINE = update(_TABLE).where(_MINE).values(lease_owner=bindparam("p_owner"))  # a no-op write: a lock
+_DONE = (
+    update(_TABLE)
+    .where(_MINE)
+    .values(
+        done_at=bindparam("p_now", type_=UtcDateTime()),
+        content=None,
+        reply_token=None,
+        lease_owner=None,
+        lease_until=None,
+    )
+)
+_FREE = update(_TABLE).where(_MINE).values(lease_owner=None, lease_until=None)
 
 
 def _takeable(now: object) -> tuple[Alias, ColumnElement[bool]]:
@@ -162,6 +203,9 @@ class Inbox:
         attempt_seconds: float,  # HUB_LINE_INBOX_ATTEMPT_SECONDS (hub.core.config)
     ) -> None:
         self.sessions = sessions
+        # The inbox's own transactions are Core statements on a connection: the Session's machinery around
+        # each statement cost more CPU than the statement (py-spy under bench/line.py, 2026-12-07).
+        self.engine: Engine = sessions.kw["bind"]
         self.process = process
         self.parallel = parallel
         self.lease_seconds = lease_seconds
@@ -187,10 +231,7 @@ class Inbox:
         take up to `take` of them that are their user's next, for this worker."""
         if not events:
             return []
-        with self.sessions() as db:
-            statement = _insert(db.get_bind().dialect.name).on_conflict_do_nothing(
-                index_elements=["channel", "webhook_event_id"]
-            )
+        with self.engine.begin() as conn:
             now = utcnow()
             rows = [
                 {
@@ -205,19 +246,18 @@ class Inbox:
                 }
                 for e in events
             ]
-            db.execute(statement, rows)
+            conn.execute(_STORE[conn.dialect.name], rows)
             taken: list[Taken] = []
             for channel in sorted({e.channel for e in events}) if take > 0 else ():
                 ids = [e.webhook_event_id for e in events if e.channel == channel]
                 users = sorted({e.line_user_id for e in events if e.channel == channel})
-                if db.get_bind().dialect.name == "postgresql":
-                    self._wait_for_marks(db, channel, users)
-                taken += self._take(db, "events", take - len(taken), p_channel=channel, p_events=ids)
-            db.commit()
+                if conn.dialect.name == "postgresql":
+                    self._wait_for_marks(conn, channel, users)
+                taken += self._take(conn, "events", take - len(taken), p_channel=channel, p_events=ids)
         return sorted(taken, key=lambda row: row.id)
 
     @staticmethod
-    def _wait_for_marks(db: Session, channel: str, users: Sequence[str]) -> None:
+    def _wait_for_marks(conn: Connection, channel: str, users: Sequence[str]) -> None:
         """PostgreSQL: lock these users' pending rows before taking the new ones. Why: a row marked done
         while this store runs would otherwise take no next row (the new one is not committed yet) and
         this store would see the marked row still pending, so the new row would wait for the search.
@@ -225,7 +265,7 @@ class Inbox:
         lock waits for this store and then finds the new row. Marks never wait on a store (their take
         skips locked rows), so the two cannot deadlock; SQLite runs writers one at a time anyway."""
         t = _TABLE.c
-        db.execute(
+        conn.execute(
             select(t.id)
             .where(t.channel == channel, t.line_user_id.in_(users), t.done_at.is_(None))
             .order_by(t.id)
@@ -287,11 +327,11 @@ class Inbox:
         self._statements[key] = statement
         return statement
 
-    def _take(self, db: Session, among: str, limit: int, **narrow: object) -> list[Taken]:
+    def _take(self, conn: Connection, among: str, limit: int, **narrow: object) -> list[Taken]:
         if limit <= 0:
             return []
         now = utcnow()
-        statement = self._claim_statement(db.get_bind().dialect.name, among)
+        statement = self._claim_statement(conn.dialect.name, among)
         params = {
             "p_now": now,
             "p_limit": limit,
@@ -299,13 +339,12 @@ class Inbox:
             "p_until": now + dt.timedelta(seconds=self.lease_seconds),
             **narrow,
         }
-        return [Taken(*row, owner=self.owner) for row in db.execute(statement, params)]
+        return [Taken(*row, owner=self.owner) for row in conn.execute(statement, params)]
 
     def claim(self, limit: int) -> list[Taken]:
         """Take up to `limit` rows of any user for this worker (the search over all pending rows)."""
-        with self.sessions() as db:
-            taken = self._take(db, "any", limit)
-            db.commit()
+        with self.engine.begin() as conn:
+            taken = self._take(conn, "any", limit)
         return sorted(taken, key=lambda row: row.id)
 
     @staticmethod
@@ -316,14 +355,10 @@ class Inbox:
         write lock for the rest of the transaction, and held through the handling (its reads and Python)
         that lock was what limited the LINE entry of two processes (bench/line.py, docs/line.md), so
         the lock is taken by `keep`, after the handling."""
-        t = _TABLE.c
-        mine = and_(t.id == entry.id, t.lease_owner == entry.owner, t.done_at.is_(None))
+        mine = {"p_id": entry.id, "p_owner": entry.owner}
         if db.get_bind().dialect.name != "postgresql":
-            return db.execute(select(t.id).where(mine)).first() is not None
-        renewed = db.execute(
-            update(_TABLE).where(mine).values(lease_owner=entry.owner)  # a no-op write: the row's lock
-        )
-        return renewed.rowcount == 1  # type: ignore[attr-defined]
+            return db.connection().execute(_IS_MINE, mine).first() is not None
+        return db.connection().execute(_LOCK_MINE, mine).rowcount == 1
 
     @staticmethod
     def keep(db: Session, entry: Taken) -> bool:
@@ -332,34 +367,22 @@ class Inbox:
         commit, that the row is still the taker's; False: roll back. On PostgreSQL `hold` locked it."""
         if db.get_bind().dialect.name == "postgresql":
             return True
-        t = _TABLE.c
-        renewed = db.execute(
-            update(_TABLE)
-            .where(t.id == entry.id, t.lease_owner == entry.owner, t.done_at.is_(None))
-            .values(lease_owner=entry.owner)  # a no-op write: the write lock for this transaction
-        )
-        return renewed.rowcount == 1  # type: ignore[attr-defined]
+        return db.connection().execute(_LOCK_MINE, {"p_id": entry.id, "p_owner": entry.owner}).rowcount == 1
 
     def finish(
-        self, entry_id: int, also: Sequence[Executable] = (), next_of: tuple[str, str] | None = None
+        self, entry_id: int, also: Sequence[Write] = (), next_of: tuple[str, str] | None = None
     ) -> tuple[bool, list[Taken]]:
         """Mark the row done (and forget the person's words and the reply token); with `next_of`
         (channel, LINE user), take that user's next row in the same transaction. Returns whether the
         row was still this worker's, and what was taken."""
-        t = _TABLE.c
-        with self.sessions() as db:
-            done = db.execute(
-                update(_TABLE)
-                .where(t.id == entry_id, t.lease_owner == self.owner, t.done_at.is_(None))
-                .values(done_at=utcnow(), content=None, reply_token=None, lease_owner=None, lease_until=None)
-            )
-            for statement in also:
-                db.execute(statement)
-            marked = done.rowcount == 1  # type: ignore[attr-defined]
+        with self.engine.begin() as conn:
+            done = conn.execute(_DONE, {"p_id": entry_id, "p_owner": self.owner, "p_now": utcnow()})
+            for statement, params in also:
+                conn.execute(statement, params)
+            marked = done.rowcount == 1
             taken: list[Taken] = []
             if marked and next_of is not None:
-                taken = self._take(db, "user", 1, p_channel=next_of[0], p_user=next_of[1])
-            db.commit()
+                taken = self._take(conn, "user", 1, p_channel=next_of[0], p_user=next_of[1])
         return marked, taken
 
     def retry_later(self, entry: Taken) -> None:
@@ -373,8 +396,8 @@ class Inbox:
             return
         backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** min(entry.attempts + 1, 16))
         t = _TABLE.c
-        with self.sessions() as db:
-            db.execute(
+        with self.engine.begin() as conn:
+            conn.execute(
                 update(_TABLE)
                 .where(t.id == entry.id, t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(
@@ -385,7 +408,6 @@ class Inbox:
                     lease_until=None,
                 )
             )
-            db.commit()
 
     def let_go(self, entry: Taken) -> None:
         """The attempt ran past its deadline: free the row at once as it stands (its attempts and reply
@@ -397,43 +419,35 @@ class Inbox:
             self.finish(entry.id)
             self._look = True
             return
-        t = _TABLE.c
-        with self.sessions() as db:
-            db.execute(
-                update(_TABLE)
-                .where(t.id == entry.id, t.lease_owner == self.owner, t.done_at.is_(None))
-                .values(lease_owner=None, lease_until=None)
-            )
-            db.commit()
+        with self.engine.begin() as conn:
+            conn.execute(_FREE, {"p_id": entry.id, "p_owner": self.owner})
 
     def takeable_count(self) -> int:
         """Rows any worker could take now (tests, the benchmark: `drain`)."""
         head, takeable = _takeable(utcnow())
-        with self.sessions() as db:
-            return db.scalar(select(func.count()).select_from(head).where(takeable)) or 0
+        with self.engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(head).where(takeable)) or 0
 
     def renew_leases(self, ids: Sequence[int]) -> None:
         """Push the leases of these rows (the ones whose work is running) `lease_seconds` into the future.
         By id, not by owner: a row this worker took but no longer works on must come back to the others
         when its lease runs out (docs/deploy.md: rows held for minutes under a renewed lease)."""
         t = _TABLE.c
-        with self.sessions() as db:
-            db.execute(
+        with self.engine.begin() as conn:
+            conn.execute(
                 update(_TABLE)
                 .where(t.id.in_(ids), t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease_seconds))
             )
-            db.commit()
 
     def _release_leases(self) -> None:
         t = _TABLE.c
-        with self.sessions() as db:
-            db.execute(
+        with self.engine.begin() as conn:
+            conn.execute(
                 update(_TABLE)
                 .where(t.lease_owner == self.owner, t.done_at.is_(None))
                 .values(lease_owner=None, lease_until=None)
             )
-            db.commit()
 
     # --- the worker (on the process's event loop) ---
 
@@ -576,7 +590,7 @@ class Inbox:
             except TimeoutError:
                 self._look = True
 
-    async def _mark_done(self, entry: Taken, also: Sequence[Executable]) -> None:
+    async def _mark_done(self, entry: Taken, also: Sequence[Write]) -> None:
         """LINE has taken the answer: the row must say so, or its next holder sends it again by push (a
         double). A database down for a moment (a restart, found by deploy/rehearsal/field.py) is waited
         out a while; `finish` marks nothing once another process took the row."""
