@@ -13,7 +13,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from hub.core.masking import mask_mobile
@@ -107,12 +107,19 @@ def is_known(db: Session, channel: ChannelName, mobile: str, name: str | None = 
     return rosters.find_duty_officer(db, mobile, name) is not None
 
 
+# Built once: every LINE event asks for its user's binding, and building the statement and its cache
+# key on each call cost more than running it (py-spy under bench/line.py, 2026-12-07).
+_BINDING = select(LineBinding).where(
+    LineBinding.channel == bindparam("p_channel"), LineBinding.line_user_id == bindparam("p_user")
+)
+_CHAT = LineConversation.__table__
+_IN_A_CHAT = select(_CHAT.c.line_user_id).where(
+    _CHAT.c.channel == bindparam("p_channel"), _CHAT.c.line_user_id == bindparam("p_user")
+)
+
+
 def binding_of(db: Session, channel: ChannelName, line_user_id: str) -> LineBinding | None:
-    return db.scalars(
-        select(LineBinding).where(
-            LineBinding.channel == channel.value, LineBinding.line_user_id == line_user_id
-        )
-    ).first()
+    return db.scalars(_BINDING, {"p_channel": channel.value, "p_user": line_user_id}).first()
 
 
 def caller_of(db: Session, channel: ChannelName, line_user_id: str) -> tuple[Caller | None, bool]:
@@ -207,13 +214,14 @@ def set_binding_step(
                 line_user_id,
             ):
                 db.expunge(loaded)
-        table = LineConversation.__table__
-        this_chat = and_(table.c.channel == channel.value, table.c.line_user_id == line_user_id)
         # Looked for first: on SQLite a DELETE, even of nothing, takes the database's write lock for the
         # rest of the handling transaction (hub/jobs/line_inbox.py: Inbox.hold says why that matters).
         # Only this person's own events write their chat, one at a time, so nothing comes in between.
-        if db.execute(select(table.c.line_user_id).where(this_chat)).first() is not None:
-            db.execute(delete(table).where(this_chat))
+        this_chat = {"p_channel": channel.value, "p_user": line_user_id}
+        if db.execute(_IN_A_CHAT, this_chat).first() is not None:
+            db.execute(
+                delete(_CHAT).where(_CHAT.c.channel == channel.value, _CHAT.c.line_user_id == line_user_id)
+            )
         return
     row = binding_step(db, channel, line_user_id)
     if row is None:
