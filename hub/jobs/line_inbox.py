@@ -202,9 +202,9 @@ class Inbox:
         poll_seconds: float = POLL_SECONDS,
         attempt_seconds: float,  # HUB_LINE_INBOX_ATTEMPT_SECONDS (hub.core.config)
     ) -> None:
-        self.sessions = sessions
-        # The inbox's own transactions are Core statements on a connection: the Session's machinery around
-        # each statement cost more CPU than the statement (py-spy under bench/line.py, 2026-12-07).
+        # The inbox's own transactions are Core statements on a connection of the sessions' engine: the
+        # Session's machinery around each statement cost more CPU than the statement (py-spy under
+        # bench/line.py, 2026-12-07).
         self.engine: Engine = sessions.kw["bind"]
         self.process = process
         self.parallel = parallel
