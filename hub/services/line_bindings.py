@@ -13,7 +13,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from hub.core.masking import mask_mobile
@@ -113,9 +113,9 @@ _BINDING = select(LineBinding).where(
     LineBinding.channel == bindparam("p_channel"), LineBinding.line_user_id == bindparam("p_user")
 )
 _CHAT = LineConversation.__table__
-_IN_A_CHAT = select(_CHAT.c.line_user_id).where(
-    _CHAT.c.channel == bindparam("p_channel"), _CHAT.c.line_user_id == bindparam("p_user")
-)
+_THIS_CHAT = and_(_CHAT.c.channel == bindparam("p_channel"), _CHAT.c.line_user_id == bindparam("p_user"))
+_IN_A_CHAT = select(_CHAT.c.line_user_id).where(_THIS_CHAT)
+_END_CHAT = delete(_CHAT).where(_THIS_CHAT)
 
 
 def binding_of(db: Session, channel: ChannelName, line_user_id: str) -> LineBinding | None:
@@ -219,9 +219,7 @@ def set_binding_step(
         # Only this person's own events write their chat, one at a time, so nothing comes in between.
         this_chat = {"p_channel": channel.value, "p_user": line_user_id}
         if db.execute(_IN_A_CHAT, this_chat).first() is not None:
-            db.execute(
-                delete(_CHAT).where(_CHAT.c.channel == channel.value, _CHAT.c.line_user_id == line_user_id)
-            )
+            db.execute(_END_CHAT, this_chat)
         return
     row = binding_step(db, channel, line_user_id)
     if row is None:
