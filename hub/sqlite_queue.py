@@ -43,7 +43,6 @@ class _Queue:
     """One database's writer queue in this process."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
         self.turn = threading.Lock()
         self.fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
 
@@ -114,7 +113,9 @@ class QueuedWriters(sqlite3.Connection):
         super().__init__(database, *args, **kwargs)
         self._timeout = float(kwargs.get("timeout", args[0] if args else 5.0))
         self._path = os.fspath(database) + "-writers"
-        self._holding: list[int] | None = None  # the counter of the thread that took the turn
+        # while a write transaction is open: the queue it entered and the counter of the thread that
+        # took the turn (the turn is given back to that queue, from whichever thread ends the transaction)
+        self._turn: tuple[_Queue, list[int]] | None = None
 
     def cursor(self, factory: Any = _Cursor) -> Any:  # type: ignore[override]
         return super().cursor(factory)
@@ -127,21 +128,23 @@ class QueuedWriters(sqlite3.Connection):
         return self.cursor().executemany(sql, parameters)
 
     def _before(self, sql: str) -> None:
-        if self._holding is not None and not self.in_transaction:
+        if self._turn is not None and not self.in_transaction:
             self._leave()  # a transaction that ended without commit or rollback (a failed BEGIN)
-        if self._holding is None and not self.in_transaction and _opens_write(sql):
+        if self._turn is None and not self.in_transaction and _opens_write(sql):
             held = _held_here()
             if held[0]:
                 return  # this thread's other connection holds the queue: see the module notes
-            _queue(self._path).enter(self._timeout)
+            queue = _queue(self._path)
+            queue.enter(self._timeout)
             held[0] += 1
-            self._holding = held
+            self._turn = (queue, held)
 
     def _leave(self) -> None:
-        if self._holding is not None:
-            self._holding[0] -= 1
-            self._holding = None
-            _queue(self._path).leave()
+        if self._turn is not None:
+            queue, held = self._turn
+            self._turn = None
+            held[0] -= 1
+            queue.leave()
 
     def commit(self) -> None:
         try:
