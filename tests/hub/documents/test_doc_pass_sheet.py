@@ -38,11 +38,14 @@ def pass_texts():
 
 
 def decode_qr_codes(png_paths):
-    from pyzbar.pyzbar import decode
+    from pyzbar.pyzbar import ZBarSymbol, decode
 
+    # QR codes only: zbar's 1D decoders once read a six-digit "barcode" out of a sheet's printed lines
+    # (a CI run, 2026-12-07), a symbol the sheet does not carry and no checkpoint looks for
     found = []
     for path in png_paths:
-        found.extend(symbol.data.decode() for symbol in decode(Image.open(path)))
+        symbols = decode(Image.open(path), symbols=[ZBarSymbol.QRCODE])
+        found.extend(symbol.data.decode() for symbol in symbols)
     return found
 
 
