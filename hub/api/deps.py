@@ -24,7 +24,7 @@ from hub.models.identity import User
 from hub.services import identity
 from hub.services.errors import NotAllowed, NotAuthenticated, NotFound
 from hub.services.scope import Scope
-from hub.web import SessionDep, client_ip
+from hub.web import Later, SessionDep, client_ip
 
 bearer_scheme = HTTPBearer(
     auto_error=False, description="Token from /api/v1/auth/login or /api/v1/auth/sms-login"
@@ -83,44 +83,63 @@ async def _client_ip_dependency(request: Request) -> str | None:
 ClientIp = Annotated[str | None, Depends(_client_ip_dependency)]
 
 
-def _authenticate(
-    db: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-) -> User:
+async def _authenticate(
+    request: Request,
+    db: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Later[User]:
+    """The caller behind the bearer token. A request without one is refused at once; the token's lookup
+    waits for the endpoint's trip to the thread pool (`Later`, hub.api.routing.OneTripRoute)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("bearer token required")
-    return identity.user_of_token(db, credentials.credentials)
+    token = credentials.credentials
+    return Later.of_request(request, lambda: identity.user_of_token(db, token))
 
 
-async def get_user_allowing_password_change(user: Annotated[User, Depends(_authenticate)]) -> User:
+_authenticate.resolved_in_trip = True  # type: ignore[attr-defined]  # only plain `def` endpoints take it
+
+
+async def get_user_allowing_password_change(
+    user: Annotated[Later[User], Depends(_authenticate)],
+) -> Later[User]:
     """For the few endpoints a user with a temporary password may call (change it, log out, whoami)."""
     return user
 
 
-async def get_current_user(user: Annotated[User, Depends(_authenticate)]) -> User:
+def _password_changed(user: User) -> User:
     if user.must_change_password:
         raise NotAllowed("change the initial password first", reason="password_change_required")
     return user
 
 
+async def get_current_user(user: Annotated[Later[User], Depends(_authenticate)]) -> Later[User]:
+    return user.then(_password_changed)
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+# For a plain `def` dependency that must know the caller before it works: it calls `.get()` itself.
+CallerFirst = Annotated[Later[User], Depends(get_current_user)]
 PendingUser = Annotated[User, Depends(get_user_allowing_password_change)]
 
 
-async def get_scope(user: CurrentUser, ip: ClientIp) -> Scope:
+async def get_scope(user: Annotated[Later[User], Depends(get_current_user)], ip: ClientIp) -> Later[Scope]:
     """The caller's Scope (hub.services.scope), resolved once per request and passed to every service."""
-    return Scope.of(user, ip)
+    return user.then(lambda known: Scope.of(known, ip))
 
 
 ScopeDep = Annotated[Scope, Depends(get_scope)]
 
 
-def require_role(*roles: Role | str) -> Callable[[User], Awaitable[User]]:
+def require_role(*roles: Role | str) -> Callable[[Later[User]], Awaitable[Later[User]]]:
     """Dependency: the current user, if its role is one of `roles`."""
     allowed = tuple(Role(r) for r in roles)
 
-    async def dependency(user: CurrentUser) -> User:
+    def check(user: User) -> User:
         Scope.of(user).require_role(*allowed)
         return user
+
+    async def dependency(user: Annotated[Later[User], Depends(get_current_user)]) -> Later[User]:
+        return user.then(check)
 
     return dependency
 
@@ -128,12 +147,15 @@ def require_role(*roles: Role | str) -> Callable[[User], Awaitable[User]]:
 SuperAdmin = Annotated[User, Depends(require_role(Role.SUPER_ADMIN))]
 
 
-def scope_with(permission: Permission | str) -> Callable[[Scope], Awaitable[Scope]]:
+def scope_with(permission: Permission | str) -> Callable[[Later[Scope]], Awaitable[Later[Scope]]]:
     """Dependency: the caller's Scope, if it holds `permission`."""
     wanted = Permission(permission)
 
-    async def dependency(scope: ScopeDep) -> Scope:
+    def check(scope: Scope) -> Scope:
         scope.require(wanted)
         return scope
+
+    async def dependency(scope: Annotated[Later[Scope], Depends(get_scope)]) -> Later[Scope]:
+        return scope.then(check)
 
     return dependency

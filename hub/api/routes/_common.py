@@ -8,21 +8,22 @@ from fastapi import Depends, File, HTTPException, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from hub.api.deps import CurrentUser, SettingsDep
+from hub.api.deps import CallerFirst, SettingsDep
 from hub.documents.exports import XLSX_MEDIA_TYPE
 from hub.documents.spreadsheets import IMPORT_MEDIA_TYPES
 from hub.services.errors import TooLarge
 
 
 def read_upload(
-    _user: CurrentUser,
+    caller: CallerFirst,
     file: Annotated[UploadFile, File(description=".xlsx, .ods or .csv (UTF-8 or Big5) file")],
     settings: SettingsDep,
 ) -> bytes:
     """The uploaded spreadsheet's bytes, refused early if it is the wrong kind or too large.
 
-    Authentication comes first (`_user`, resolved before this body runs and shared with the route's
-    own user dependency): a caller without a valid token learns nothing about what the hub accepts."""
+    Authentication comes first (`caller`, worked out before anything else here and shared with the
+    route's own user dependency): a caller without a valid token learns nothing about what the hub accepts."""
+    caller.get()
     if (file.content_type or "").split(";")[0].strip().lower() not in IMPORT_MEDIA_TYPES:
         # The media type is HTTP's business, not the domain's: the REST adapter answers it itself.
         raise HTTPException(
