@@ -617,10 +617,23 @@ def _demo_hub(tree: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process `pid` has used: on a shared machine this, not wall time,
-    says what a request costs the hub."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time the process `pid` has used: on a shared machine this, not wall time, says what a request
+    costs the hub. The scheduler's own count in nanoseconds, summed over the process's threads
+    (`/proc/PID/task/*/schedstat`), not `/proc/PID/stat`'s user and system time: those are charged a
+    whole clock tick (10 ms) to whichever thread the tick finds running, a sampling error of several per
+    cent over a few seconds of requests. A thread that has ended no longer counts; the servers' threads
+    (the event loop, the thread pool) live as long as the run."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            total += int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # the thread ended between the listing and the read
+    return total / 1e9
 
 
 def _tree_cpu(pid: int) -> float:
