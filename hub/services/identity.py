@@ -12,7 +12,7 @@ from typing import Any
 import nacl.exceptions
 import nacl.pwhash
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crypto.identity import mask_mobile
@@ -229,18 +229,23 @@ def active_account(db: Session, user_id: int) -> User | None:
     return user if user is not None and user.active else None
 
 
+# Built once: every authenticated request runs it, and building it anew (with its cache key) was a
+# measurable share of a pass fetch (docs/deploy.md, "The hub's own cost per request").
+_TOKEN_USER = (
+    select(ApiToken.revoked, ApiToken.expires_at, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def user_of_token(db: Session, token: str) -> User:
     """The active account a bearer token stands for; NotAuthenticated when the token is unknown, expired,
     logged out, or its account disabled."""
-    row = db.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash(token))
-    ).first()
+    row = db.execute(_TOKEN_USER, {"token_hash": token_hash(token)}).first()
     if row is None:
         raise NotAuthenticated("unknown token", reason="invalid_token")
-    issued, user = row
-    if issued.revoked or issued.expires_at <= utcnow():
+    revoked, expires_at, user = row
+    if revoked or expires_at <= utcnow():
         raise NotAuthenticated("token expired or logged out", reason="invalid_token")
     if not user.active:
         raise NotAuthenticated("account disabled", reason="account_disabled")

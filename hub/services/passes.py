@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from crypto.passes import PassClaims, encode_pass
@@ -332,10 +332,13 @@ def may_read_text(scope: Scope, record: Pass) -> bool:
     return scope.role is Role.ENTERPRISE_ADMIN and scope.member_of(record.org_id)
 
 
+_PASS_BY_ID = select(Pass).where(Pass.pass_id == bindparam("pass_id"))  # built once: every pass read
+
+
 def _find(db: Session, pass_id: str) -> Pass:
     if len(pass_id) != 32:
         raise NotFound("pass")
-    record = db.scalars(select(Pass).where(Pass.pass_id == pass_id.lower())).first()
+    record = db.scalars(_PASS_BY_ID, {"pass_id": pass_id.lower()}).first()
     if record is None:
         raise NotFound("pass")
     return record
