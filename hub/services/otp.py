@@ -172,11 +172,7 @@ def request_code(
     now = utcnow()
     _check_limits(db, mobile_e164, purpose, client_ip, now, line_user=line_user, venue_id=venue_id)
 
-    db.execute(
-        update(OtpCode)
-        .where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose, OtpCode.state == "live")
-        .values(state="voided")
-    )
+    db.execute(_VOID_LIVE, {"for_mobile": mobile_e164, "for_purpose": purpose})
     code = f"{secrets.randbelow(10**6):06d}"
     db.add(
         OtpCode(
@@ -201,6 +197,35 @@ def request_code(
             ) from exc
 
 
+# The statements every code request and check runs, built once (docs/deploy.md, "The hub's own cost per
+# request"). Plain UPDATEs of the table, not ORM ones (no evaluating their conditions against the
+# session's objects): the code's row is always read afresh (`_LATEST`, populate_existing) before a check.
+_CODES = OtpCode.__table__
+_VOID_LIVE = (
+    update(_CODES)
+    .where(_CODES.c.mobile == bindparam("for_mobile"), _CODES.c.purpose == bindparam("for_purpose"))
+    .where(_CODES.c.state == "live")
+    .values(state="voided")
+)
+_LATEST = (
+    select(OtpCode)
+    .where(OtpCode.mobile == bindparam("mobile"), OtpCode.purpose == bindparam("purpose"))
+    .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
+    .limit(1)
+    .execution_options(populate_existing=True)  # as stored now, even if the session has the row already
+)
+_TAKE_TRY = (
+    update(_CODES)
+    .where(_CODES.c.id == bindparam("code_id"), _CODES.c.state == "live")
+    .where(_CODES.c.attempts < bindparam("max_attempts"))
+    .values(attempts=_CODES.c.attempts + 1)
+    .returning(_CODES.c.attempts)
+)
+_MARK_USED = (
+    update(_CODES).where(_CODES.c.id == bindparam("code_id"), _CODES.c.state == "live").values(state="used")
+)
+
+
 def code_as_typed(code: str) -> str:
     """A code as a person typed it, in the form it was sent: NFKC (a phone's full-width keyboard types
     １２３４５６, which is 123456) and without spaces ("123 456")."""
@@ -209,12 +234,7 @@ def code_as_typed(code: str) -> str:
 
 def _latest_code(db: Session, mobile_e164: str, purpose: str) -> OtpCode | None:
     """The newest code sent to this number for this purpose: the only one that may still be typed."""
-    return db.scalars(
-        select(OtpCode)
-        .where(OtpCode.mobile == mobile_e164, OtpCode.purpose == purpose)
-        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
-        .limit(1)
-    ).first()
+    return db.scalars(_LATEST, {"mobile": mobile_e164, "purpose": purpose}).first()
 
 
 def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
@@ -244,14 +264,8 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
     # Every try, right or wrong, first takes one of the attempts left with one conditional UPDATE (which
     # also row-locks the code until this transaction ends): tries racing on several workers can never
     # have more than `otp_max_attempts` codes checked between them (docs/deploy.md).
-    attempts = db.execute(
-        update(OtpCode)
-        .where(
-            OtpCode.id == row.id, OtpCode.state == "live", OtpCode.attempts < ctx.settings.otp_max_attempts
-        )
-        .values(attempts=OtpCode.attempts + 1)
-        .returning(OtpCode.attempts)
-    ).scalar()
+    tries = {"code_id": row.id, "max_attempts": ctx.settings.otp_max_attempts}
+    attempts = db.execute(_TAKE_TRY, tries).scalar()
     if attempts is None:  # the last attempts went to tries on other workers meanwhile
         db.rollback()
         raise _wrong_code("code_exhausted", "too many wrong tries; ask for a new code")
@@ -265,9 +279,7 @@ def verify_code(db: Session, mobile_e164: str, purpose: str, code: str) -> None:
         raise _wrong_code("code_wrong", {"message": "wrong code", "tries_left": left})
 
     # Conditional update: of two concurrent requests with the right code, only one wins.
-    won = db.execute(
-        update(OtpCode).where(OtpCode.id == row.id, OtpCode.state == "live").values(state="used")
-    ).rowcount
+    won = db.execute(_MARK_USED, {"code_id": row.id}).rowcount
     if won != 1:
         raise _wrong_code("code_used", "this code was already used; ask for a new one")
 

@@ -8,7 +8,7 @@ import secrets
 from typing import Self
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -138,8 +138,11 @@ def add_venues(db: Session, org: Organisation, names: list[str]) -> list[Venue]:
     return venues
 
 
+_VENUE_BY_CODE = select(Venue).where(Venue.code == bindparam("code"))  # built once: every check-in
+
+
 def venue_by_code(db: Session, code: str) -> Venue:
-    venue = db.scalars(select(Venue).where(Venue.code == code.strip().upper())).first()
+    venue = db.scalars(_VENUE_BY_CODE, {"code": code.strip().upper()}).first()
     if venue is None:
         raise NotFound("venue code")
     return venue
