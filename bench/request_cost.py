@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import random
 import shutil
 import statistics
@@ -118,31 +117,6 @@ def _schedule(ops: int) -> list[str]:
     return schedule
 
 
-def _floor(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import httpx
-
-    bare = work / "floor"
-    bare.mkdir()
-    (bare / "bare_app.py").write_text(load._BARE_APP)
-    port = load._free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(bare), "bare_app:app", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        cwd=bare, env={**os.environ, "FLOOR_DB": str(bare / "floor.db")},
-        stdout=(bare / "floor.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(url + "/bare")
-            return proc, url
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit((bare / "floor.log").read_text()) from None
-            time.sleep(0.2)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ops", type=int, default=300, help="operations of the mix per round")
@@ -165,7 +139,7 @@ def main() -> int:
             target.prepare()
             target.start()
             targets.append((label, target))
-        floor_proc, floor_url = _floor(work)
+        floor_proc, floor_url = load.start_floor(work / "floor")
         procs.append(floor_proc)
         import httpx
 
