@@ -780,7 +780,11 @@ def _paced_floor(work: Path, rates: list[float], seconds: float) -> dict[int, fl
         )
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # still working off the backlog of the step it could not hold
+            proc.kill()
+            proc.wait()
     return paced
 
 
