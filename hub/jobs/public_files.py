@@ -138,18 +138,11 @@ def withdraw(directory: Path) -> None:
 _pending: weakref.WeakSet[Session] = weakref.WeakSet()
 
 
-# How many changes to a public document this process has committed: the trust routes' memory of a
-# document's ETag (hub.api.routes.trust, `Recent`) is forgotten at each one.
-_changes = 0
-
-
-def changes() -> int:
-    return _changes
-
-
 def after_commit(db: Session) -> None:
     """Sync the files once `db`'s transaction commits (nothing if it rolls back): called by every
     command that changes a public document."""
+    if public_dir(db) is None:
+        return
     _pending.add(db)
     if not event.contains(db, "after_commit", _committed):
         event.listen(db, "after_commit", _committed)
@@ -161,14 +154,11 @@ def _rolled_back(db: Session) -> None:
 
 
 def _committed(db: Session) -> None:
-    global _changes
     if db not in _pending:
         return
     _pending.discard(db)
-    _changes += 1
     directory = public_dir(db)
-    if directory is None:
-        return
+    assert directory is not None
     try:
         changed = sync(db)
         log.info("public documents rewritten: %s", ", ".join(changed) or "none")

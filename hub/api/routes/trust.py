@@ -10,7 +10,6 @@ one file `checkpass pass verify --bundle` reads, for checking a pass offline wit
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
@@ -20,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from hub.api.deps import ClientIp, SuperAdmin
 from hub.api.routing import APIRouter
-from hub.jobs import public_files
 from hub.services import transparency_log, trust, trust_export
 from hub.web import SessionDep, in_one_trip
 
@@ -62,57 +60,12 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-class Recent:
-    """The ETag each public document had when this worker last read it from the database, believed for
-    `SECONDS`: a checkpoint's conditional GET that matches it is answered 304 on the event loop, with no
-    trip to the thread pool and no query (a 304 is a third of what checkpoints send, bench/load.py).
-    One per app (`of`), so two hubs in one process (tests) never answer from each other's.
-
-    A change this process commits (a revocation, a rotation: hub.jobs.public_files.after_commit) is seen
-    at once; one committed by another worker or the CLI, within `SECONDS`. Checkpoints poll every few
-    minutes, and nginx serving the files (docs/deploy.md) may lag a whole publish interval."""
-
-    SECONDS = 1.0
-
-    def __init__(self) -> None:
-        self._seen: dict[str, tuple[float, int, str]] = {}  # document -> (when read, changes then, ETag)
-
-    @staticmethod
-    def of(request: Request) -> Recent:
-        state = request.app.state
-        recent = getattr(state, "recent_etags", None)
-        if recent is None:
-            recent = state.recent_etags = Recent()
-        return recent
-
-    def answer(self, document: str, if_none_match: str | None) -> Response | None:
-        seen = self._seen.get(document)
-        if (
-            seen is None
-            or not if_none_match
-            or time.monotonic() - seen[0] >= self.SECONDS
-            or seen[1] != public_files.changes()
-            or not _matches(if_none_match, seen[2])
-        ):
-            return None
-        return Response(status_code=304, headers={"ETag": seen[2], "Cache-Control": "no-cache"})
-
-    def read(self, document: str, etag: str, changes: int) -> None:
-        """`etag` as read from the database, `changes` counted before the read began."""
-        self._seen[document] = (time.monotonic(), changes, etag)
-
-
 @router.get("/bundle", response_class=Response, responses={200: {"content": {COSE: {}}}, 304: {}})
 async def get_bundle(request: Request, if_none_match: Annotated[str | None, Header()] = None) -> Response:
     """The trust bundle (COSE_Sign1 by the root key): issuer keys, their states and status counters."""
-    recent = Recent.of(request)
-    if (unchanged := recent.answer("bundle", if_none_match)) is not None:
-        return unchanged
-    changes = public_files.changes()
     # async, its database work in one thread-pool trip (hub.web.in_one_trip): checkpoints poll this.
     body, issued_at = await in_one_trip(request, trust.trust_bundle)
     etag = f'"{issued_at}"'
-    recent.read("bundle", etag, changes)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
@@ -183,16 +136,9 @@ async def get_status(
     """The status list of issuer key `kid` (signed by it); with `?since=N`, a signed delta from counter N
     (a full list if N is not a counter the hub has had). Header `X-Status-Kind: full|delta`."""
 
-    name = f"status/{kid}"
-    recent = Recent.of(request)
-    if (unchanged := recent.answer(name, if_none_match)) is not None:
-        return unchanged  # only a kid read from the database before is remembered
-    changes = public_files.changes()
-
     def work(db: Session) -> Response:  # in one thread-pool trip, like get_bundle
         trust.known_kid(db, kid)
         etag = f'"{trust.status_counter(db, kid)}"'
-        recent.read(name, etag, changes)
         if _matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
         document = trust.status_document(db, kid, since)
