@@ -165,26 +165,3 @@ def work_out_later(request: Request) -> None:
 
 
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
-
-
-async def in_one_trip(request: Request, work: Callable[[Session], T]) -> T:
-    """`work(db)` as the request's whole unit of work in a single thread-pool trip: the session made,
-    the work done, committed (rolled back if it raised, as `get_db` does) and closed together.
-
-    For an `async def` route whose answer is one piece of database work and nothing else (the public
-    documents' conditional GETs, most of what checkpoints poll): a plain route with `SessionDep` costs
-    two trips, the endpoint's and the commit's, and on a busy machine each hand-over between the event
-    loop and a thread was a large share of a 304's CPU (docs/deploy.md, "The hub's own cost per request")."""
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-
-    def run() -> T:
-        db = factory()
-        try:
-            result = work(db)
-        except BaseException as exc:
-            finish_and_close(db, exc)
-            raise
-        finish_and_close(db, None)
-        return result
-
-    return await run_in_threadpool(run)

@@ -1,6 +1,7 @@
-"""The public documents' routes do their database work in one thread-pool trip (hub.web.in_one_trip),
-the session committed and closed in it: what checkpoints poll costs one hand-over between the event
-loop and a thread, not two. The answers themselves (200, 304, deltas) are tests/hub/test_passes.py's."""
+"""A request's database work runs in one thread-pool trip (hub.api.routing.OneTripRoute), the session
+committed and closed in it: what checkpoints poll, and every plain REST endpoint, costs one hand-over
+between the event loop and a thread. The answers themselves (200, 304, deltas) are
+tests/hub/test_passes.py's."""
 
 from __future__ import annotations
 

@@ -15,12 +15,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from hub.api.deps import ClientIp, SuperAdmin
 from hub.api.routing import APIRouter
 from hub.services import transparency_log, trust, trust_export
-from hub.web import SessionDep, in_one_trip
+from hub.web import SessionDep
 
 router = APIRouter(prefix="/trust", tags=["trust"])
 
@@ -61,10 +60,10 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 @router.get("/bundle", response_class=Response, responses={200: {"content": {COSE: {}}}, 304: {}})
-async def get_bundle(request: Request, if_none_match: Annotated[str | None, Header()] = None) -> Response:
+def get_bundle(db: SessionDep, if_none_match: Annotated[str | None, Header()] = None) -> Response:
     """The trust bundle (COSE_Sign1 by the root key): issuer keys, their states and status counters."""
-    # async, its database work in one thread-pool trip (hub.web.in_one_trip): checkpoints poll this.
-    body, issued_at = await in_one_trip(request, trust.trust_bundle)
+    # Checkpoints poll this: like every plain route, one thread-pool trip (hub.api.routing.OneTripRoute).
+    body, issued_at = trust.trust_bundle(db)
     etag = f'"{issued_at}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _matches(if_none_match, etag):
@@ -127,32 +126,28 @@ def get_health(db: SessionDep) -> JSONResponse:
 
 
 @router.get("/status/{kid}", response_class=Response, responses={200: {"content": {COSE: {}}}, 304: {}})
-async def get_status(
+def get_status(
     kid: str,
-    request: Request,
+    db: SessionDep,
     since: Annotated[int | None, Query(ge=0, le=2**31)] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The status list of issuer key `kid` (signed by it); with `?since=N`, a signed delta from counter N
     (a full list if N is not a counter the hub has had). Header `X-Status-Kind: full|delta`."""
-
-    def work(db: Session) -> Response:  # in one thread-pool trip, like get_bundle
-        trust.known_kid(db, kid)
-        etag = f'"{trust.status_counter(db, kid)}"'
-        if _matches(if_none_match, etag):
-            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
-        document = trust.status_document(db, kid, since)
-        return Response(
-            document.body,
-            media_type=COSE,
-            headers={
-                "ETag": f'"{document.counter}"',
-                "X-Status-Kind": document.kind,
-                "Cache-Control": "no-cache",
-            },
-        )
-
-    return await in_one_trip(request, work)
+    trust.known_kid(db, kid)
+    etag = f'"{trust.status_counter(db, kid)}"'
+    if _matches(if_none_match, etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+    document = trust.status_document(db, kid, since)
+    return Response(
+        document.body,
+        media_type=COSE,
+        headers={
+            "ETag": f'"{document.counter}"',
+            "X-Status-Kind": document.kind,
+            "Cache-Control": "no-cache",
+        },
+    )
 
 
 class AuditLogHeadOut(BaseModel):
