@@ -99,9 +99,11 @@ async def _authenticate(
 _authenticate.resolved_in_trip = True  # type: ignore[attr-defined]  # only plain `def` endpoints take it
 
 
-async def get_user_allowing_password_change(
-    user: Annotated[Later[User], Depends(_authenticate)],
-) -> Later[User]:
+# The caller as the dependencies below chain their checks on it (`Later`, worked out in the endpoint's trip).
+_TokenUser = Annotated[Later[User], Depends(_authenticate)]
+
+
+async def get_user_allowing_password_change(user: _TokenUser) -> Later[User]:
     """For the few endpoints a user with a temporary password may call (change it, log out, whoami)."""
     return user
 
@@ -112,17 +114,18 @@ def _password_changed(user: User) -> User:
     return user
 
 
-async def get_current_user(user: Annotated[Later[User], Depends(_authenticate)]) -> Later[User]:
+async def get_current_user(user: _TokenUser) -> Later[User]:
     return user.then(_password_changed)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
-# For a plain `def` dependency that must know the caller before it works: it calls `.get()` itself.
+# The same caller not yet worked out: for the dependencies below, and for a plain `def` dependency that
+# must know the caller before it works (it calls `.get()` itself).
 CallerFirst = Annotated[Later[User], Depends(get_current_user)]
 PendingUser = Annotated[User, Depends(get_user_allowing_password_change)]
 
 
-async def get_scope(user: Annotated[Later[User], Depends(get_current_user)], ip: ClientIp) -> Later[Scope]:
+async def get_scope(user: CallerFirst, ip: ClientIp) -> Later[Scope]:
     """The caller's Scope (hub.services.scope), resolved once per request and passed to every service."""
     return user.then(lambda known: Scope.of(known, ip))
 
@@ -138,7 +141,7 @@ def require_role(*roles: Role | str) -> Callable[[Later[User]], Awaitable[Later[
         Scope.of(user).require_role(*allowed)
         return user
 
-    async def dependency(user: Annotated[Later[User], Depends(get_current_user)]) -> Later[User]:
+    async def dependency(user: CallerFirst) -> Later[User]:
         return user.then(check)
 
     return dependency
