@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -89,9 +90,24 @@ def test_purge_command(hub_env, capsys):
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for the demo hub whose next port (the LINE stand-in's) is free too.
+
+    Not a port from `bind(0)`: those come from the kernel's ephemeral range, which every other test
+    asking for a free port (and every outgoing connection) draws from, and the demo binds its ports
+    again on each run, so a test running beside this one could take them in between. Below that range
+    only a fixed-port listener could collide, and both ports are checked free first."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low - 2)
+        try:
+            with socket.socket() as first, socket.socket() as second:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no two free ports next to each other below the ephemeral range")
 
 
 def test_demo_serves_and_admin_can_log_in(tmp_path):
