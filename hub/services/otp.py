@@ -25,7 +25,7 @@ import unicodedata
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -174,19 +174,20 @@ def request_code(
 
     db.execute(_VOID_LIVE, {"for_mobile": mobile_e164, "for_purpose": purpose})
     code = f"{secrets.randbelow(10**6):06d}"
-    db.add(
-        OtpCode(
-            mobile=mobile_e164,
-            purpose=purpose,
-            code_hash=ctx.protector.otp_hash(mobile_e164, purpose, code),
-            client_ip=client_ip,
-            line_user=line_user,
-            venue_id=venue_id,
-            created_at=now,
-            expires_at=now + dt.timedelta(seconds=s.otp_ttl_seconds),
-        )
+    # stored before it is sent: a code that cannot be stored is never sent
+    db.execute(
+        _NEW_CODE,
+        {
+            "mobile": mobile_e164,
+            "purpose": purpose,
+            "code_hash": ctx.protector.otp_hash(mobile_e164, purpose, code),
+            "client_ip": client_ip,
+            "line_user": line_user,
+            "venue_id": venue_id,
+            "created_at": now,
+            "expires_at": now + dt.timedelta(seconds=s.otp_ttl_seconds),
+        },
     )
-    db.flush()
     if deliver:
         try:
             ctx.sms.send(mobile_e164, _sms_text(code, s.otp_ttl_seconds))
@@ -198,9 +199,11 @@ def request_code(
 
 
 # The statements every code request and check runs, built once (docs/deploy.md, "The hub's own cost per
-# request"). Plain UPDATEs of the table, not ORM ones (no evaluating their conditions against the
-# session's objects): the code's row is always read afresh (`_LATEST`, populate_existing) before a check.
+# request"). Plain statements on the table, not ORM ones (no object to track for the new code's row, no
+# evaluating the UPDATEs' conditions against the session's objects): the code's row is always read
+# afresh (`_LATEST`, populate_existing) before a check.
 _CODES = OtpCode.__table__
+_NEW_CODE = insert(_CODES)  # `attempts` and `state` from the columns' defaults
 _VOID_LIVE = (
     update(_CODES)
     .where(_CODES.c.mobile == bindparam("for_mobile"), _CODES.c.purpose == bindparam("for_purpose"))

@@ -44,14 +44,13 @@ def log_db(db: Session, keys_dir: Path) -> Session:
 
 
 def _write(db: Session, n: int, label: str = "read") -> list[int]:
-    ids = [
+    for i in range(n):
         audit.record(
             db, f"test.{label}", target=f"employee:{i}", client_ip="10.0.0.1", page=i, masked="陳*明"
         )
-        for i in range(n)
-    ]
     db.commit()
-    return ids
+    newest = db.scalars(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(n)).all()
+    return sorted(newest)
 
 
 def _sign(db: Session) -> AuditTreeHead | None:
@@ -513,8 +512,9 @@ def test_an_event_that_commits_late_is_not_skipped(log_db, app):
     slow = app.state.sessionmaker()
     job = None
     try:
-        late = audit.record(slow, "test.late", target="employee:1")
-        slow.flush()  # id drawn, not committed
+        audit.record(slow, "test.late", target="employee:1")
+        audit.write_pending(slow)  # id drawn, not committed
+        late = slow.scalars(select(AuditEvent.id).where(AuditEvent.action == "test.late")).one()
         (early,) = _write(log_db, 1)
         assert early > late
         signed: list[AuditTreeHead | None] = []
