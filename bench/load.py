@@ -624,24 +624,31 @@ def _demo_hub(tree: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"the demo hub from {tree} did not come up")
 
 
+# Each thread's last reading (process id, thread id -> ns): a thread that has ended keeps counting.
+_THREAD_NS: dict[tuple[int, str], int] = {}
+
+
 def _cpu_seconds(pid: int) -> float:
     """CPU time the process `pid` has used: on a shared machine this, not wall time, says what a request
     costs the hub. The scheduler's own count in nanoseconds, summed over the process's threads
     (`/proc/PID/task/*/schedstat`), not `/proc/PID/stat`'s user and system time: those are charged a
     whole clock tick (10 ms) to whichever thread the tick finds running, a sampling error of several per
-    cent over a few seconds of requests. A thread that has ended no longer counts; the servers' threads
-    (the event loop, the thread pool) live as long as the run."""
-    total = 0
+    cent over a few seconds of requests.
+
+    A thread's count goes with the thread, and the servers' thread pools end a thread that has been idle
+    for 10 s (anyio's worker threads): an idle server's count could then fall between two readings (a
+    negative cost, seen on 2026-12-08). So a thread that has ended keeps its last reading; what it used
+    after that reading is lost, and a thread ends only after 10 s of doing nothing."""
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return 0.0
+        tasks = []
     for task in tasks:
         try:
-            total += int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[0])
+            _THREAD_NS[(pid, task)] = int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             continue  # the thread ended between the listing and the read
-    return total / 1e9
+    return sum(ns for (owner, _), ns in _THREAD_NS.items() if owner == pid) / 1e9
 
 
 def _tree_cpu(pid: int) -> float:

@@ -9,7 +9,10 @@ serve` on SQLite and to the floor (bench/load.py's bare FastAPI app of the hub's
 the CPU time (user + system, from /proc) of the server processes: on a shared machine that, not the wall
 time, says what a request costs. Each checkout given with `--tree` (e.g. a worktree of main) gets its
 own hub started the same way, and every target is timed in interleaved rounds, so a neighbour's burst
-lands on all of them alike; the median round counts. `--py-spy DIR` also records a flame graph of each
+lands on all of them alike; the median round counts. The floor also runs between each target's blocks
+(one block per kind of operation), and each round's ratio is taken against the floor of that round's
+own moments: on a machine whose speed moves within a minute, that ratio is steadier than one median
+over another. `--py-spy DIR` also records a flame graph of each
 hub while it serves the sequence (py-spy, not a project dependency: docs/deploy.md).
 """
 
@@ -157,6 +160,9 @@ def main() -> int:
 
         per_req: dict[str, list[float]] = {label: [] for label, _ in targets}
         per_kind: dict[str, dict[str, list[float]]] = {label: {} for label, _ in targets}
+        # Each round's hub against the floor timed between its own blocks: the ratio of the same moments.
+        per_ratio: dict[str, list[float]] = {label: [] for label, _ in targets}
+        kind_ratio: dict[str, dict[str, list[float]]] = {label: {} for label, _ in targets}
         floor: list[float] = []
         floor_cpu: list[float] = [0.0, 0]
         spies: list[subprocess.Popen[bytes]] = []
@@ -190,6 +196,7 @@ def main() -> int:
             for label, target in targets:
                 cpu: dict[str, float] = {}
                 count: dict[str, int] = {}
+                beside = [0.0, 0]  # the floor's CPU and requests between this target's blocks
                 for kind in dict.fromkeys(
                     k for k, _ in load.MIX if k in schedule
                 ):  # each kind as one block: its CPU is read twice, not per request
@@ -201,9 +208,14 @@ def main() -> int:
                     before = load._cpu_seconds(floor_proc.pid)
                     for _ in range(n):
                         floor_client.get("/floor/p1", headers={"Authorization": "Bearer t"})
-                    floor_cpu[0] += load._cpu_seconds(floor_proc.pid) - before
-                    floor_cpu[1] += n
+                    floor_here = load._cpu_seconds(floor_proc.pid) - before
+                    beside[0] += floor_here
+                    beside[1] += n
+                    kind_ratio[label].setdefault(kind, []).append(cpu[kind] / floor_here)
+                floor_cpu[0] += beside[0]
+                floor_cpu[1] += beside[1]
                 per_req[label].append(sum(cpu.values()) * 1000 / sum(count.values()))
+                per_ratio[label].append(per_req[label][-1] / (beside[0] * 1000 / beside[1]))
                 for kind in cpu:
                     per_kind[label].setdefault(kind, []).append(cpu[kind] * 1000 / count[kind])
             floor.append(floor_cpu[0] * 1000 / floor_cpu[1])
@@ -218,8 +230,15 @@ def main() -> int:
             mix = statistics.median(per_req[label])
             rounds = ", ".join(f"{v:.2f}" for v in per_req[label])
             print(f"{label}: mix {mix:.2f} ms CPU a request = {mix / floor_ms:.2f}x the floor ({rounds})")
+            ratios = per_ratio[label]
+            print(
+                f"    round by round, against the floor timed between its blocks: median "
+                f"{statistics.median(ratios):.2f}x ({', '.join(f'{r:.2f}' for r in ratios)})"
+            )
             for kind, values in per_kind[label].items():
-                print(f"    {kind:<16} {statistics.median(values):6.2f} ms a request")
+                against = statistics.median(kind_ratio[label][kind])
+                ms = statistics.median(values)
+                print(f"    {kind:<16} {ms:6.2f} ms a request, {against:.2f}x the floor")
         print(f"[{load._load()}]")
     finally:
         for _, target in targets:
