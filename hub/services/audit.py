@@ -38,7 +38,8 @@ def record(
     subjects: Iterable[str] = (),
     **details: Any,
 ) -> None:
-    """Add an audit event to the caller's transaction: written when it commits, gone if it rolls back.
+    """Add an audit event to the caller's transaction: written before its next statement or at its
+    commit, gone if it rolls back.
     `details` must hold no personal data in clear (masked values, ids, counts).
 
     `subjects`: the mobiles (E.164) of the people whose personal data a read showed, so that each of them
