@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from hub.models.devices import Device
@@ -24,6 +24,10 @@ from hub.models.devices import Device
 QUIET_AFTER = dt.timedelta(hours=1)
 
 # A version string as packaging tools write it ("1.4.0", "0.1.0+android", "2.0.0rc1"): no spaces, no markup.
+# Every stored batch runs it: built once, a plain UPDATE of the table (no device object is loaded in a
+# batch's session to keep in step). Its SET clause is the columns given when it runs.
+_DEVICES = Device.__table__
+_NOTE_SYNC = update(_DEVICES).where(_DEVICES.c.id == bindparam("for_device"))
 _APP_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}")
 # Counts and ages fit the 32-bit columns; more than this is a broken or forged report, not a backlog.
 MAX_WAITING = 10_000_000
@@ -99,7 +103,7 @@ def record_sync(db: Session, device_id: str, received_at: dt.datetime, report: D
         values["queue_waiting"] = report.queue_waiting
         values["queue_oldest_age_s"] = report.queue_oldest_age_s
         values["queue_reported_at"] = received_at
-    db.execute(update(Device).where(Device.id == device_id).values(**values))
+    db.execute(_NOTE_SYNC, {"for_device": device_id, **values})
 
 
 def is_quiet(revoked_at: dt.datetime | None, last_sync_at: dt.datetime | None, now: dt.datetime) -> bool:

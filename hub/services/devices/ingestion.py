@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, Table, select, text
+from sqlalchemy import Insert, Table, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -57,13 +58,29 @@ class BatchOutcome:
     rejected: int
 
 
-def _insert_ignoring_conflicts(db: Session, table: Table) -> Insert:
-    dialect = db.get_bind().dialect.name
+def _insert_ignoring_conflicts(db: Session, table: Table, returning: str) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING `returning`, for the session's database."""
+    return _built_insert(db.get_bind().dialect.name, table, returning)
+
+
+@functools.lru_cache(maxsize=8)
+def _built_insert(dialect: str, table: Table, returning: str) -> Insert:
+    # Built once per database kind: every batch runs two (docs/deploy.md, "The hub's own cost per request").
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise RuntimeError(f"unsupported database dialect {dialect!r}")
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        raise RuntimeError(f"unsupported database dialect {dialect!r}")
+    return stmt.returning(table.c[returning])
+
+
+# The device's statements every batch runs, built once (as above).
+_DEVICE_KEY = select(Device.public_key, Device.revoked_at).where(Device.id == bindparam("device_id"))
+_DEVICE_STATION = select(Device.station_id).where(Device.id == bindparam("device_id"))
+_STATION_OFFICERS = select(Officer.id).where(
+    Officer.station_id == bindparam("station_id"), Officer.id.in_(bindparam("officer_ids", expanding=True))
+)
 
 
 # PostgreSQL: the whole batch goes in as one JSON parameter that the server unpacks with
@@ -112,7 +129,7 @@ def _insert_scans(
         }
         for row in rows
     ]
-    stmt = _insert_ignoring_conflicts(db, _SCANS).returning(_SCANS.c.event_id)
+    stmt = _insert_ignoring_conflicts(db, _SCANS, "event_id")
     return set(db.execute(stmt, params_list).scalars())
 
 
@@ -120,13 +137,13 @@ def _officers_of_station(db: Session, device_id: str, rows: list[dict[str, Any] 
     """The batch's officer ids that are on the duty whitelist of the device's station, so that a
     station's device writes only into its own station's check register. None for a device tied to no
     station (enrolled by a hub admin): its events may name any officer."""
-    station_id = db.scalar(select(Device.station_id).where(Device.id == device_id))
+    station_id = db.scalar(_DEVICE_STATION, {"device_id": device_id})
     if station_id is None:
         return None
     named = {int(r["officer_id"]) for r in rows if r and r["officer_id"] and str(r["officer_id"]).isdigit()}
     if not named:
         return set()
-    found = db.scalars(select(Officer.id).where(Officer.station_id == station_id, Officer.id.in_(named)))
+    found = db.scalars(_STATION_OFFICERS, {"station_id": station_id, "officer_ids": sorted(named)})
     return {str(i) for i in found}
 
 
@@ -143,7 +160,7 @@ def authenticate_device(
         raise NotAuthenticated(
             reason="unknown_device", detail="X-Device-Id header missing or not a device id"
         )
-    row = db.execute(select(Device.public_key, Device.revoked_at).where(Device.id == device_id)).first()
+    row = db.execute(_DEVICE_KEY, {"device_id": device_id}).first()
     if row is None:
         raise NotAuthenticated(reason="unknown_device", detail="no enrolled device with this id")
     if not signature_b64:
@@ -226,7 +243,7 @@ def ingest_batch(
     accepted = statuses.count(ACCEPTED)
     duplicates = statuses.count(DUPLICATE)
     rejected = len(statuses) - accepted - duplicates
-    stmt = _insert_ignoring_conflicts(db, _BATCHES).returning(_BATCHES.c.batch_id)
+    stmt = _insert_ignoring_conflicts(db, _BATCHES, "batch_id")
     stored = db.execute(
         stmt,
         {
