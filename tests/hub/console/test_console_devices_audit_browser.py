@@ -28,6 +28,10 @@ live_hub = browser_kit.live_hub
 watched = browser_kit.watched
 
 TAIPEI = ZoneInfo("Asia/Taipei")
+# The hub's answer time on a CI machine running the suite on every core beside a browser, not httpx's 5 s
+# default: one CI run (2026-12-08) timed out asking for an enrolment token, a call whole tests here finish
+# around in 2 s even beside three CPU hogs. A hub that hung would still fail.
+API_TIMEOUT = 60
 
 
 def _admin_token(hub: LiveHub) -> dict[str, str]:
@@ -63,7 +67,10 @@ def _enrol(hub: LiveHub, headers: dict[str, str], station_id: int, name: str) ->
     import base64
 
     ticket = httpx.post(
-        f"{hub.url}/api/v1/devices/enrolment-tokens", json={"station_id": station_id}, headers=headers
+        f"{hub.url}/api/v1/devices/enrolment-tokens",
+        json={"station_id": station_id},
+        headers=headers,
+        timeout=API_TIMEOUT,
     )
     assert ticket.status_code == 201, ticket.text
     key = KeyPair.generate()
@@ -74,6 +81,7 @@ def _enrol(hub: LiveHub, headers: dict[str, str], station_id: int, name: str) ->
             "public_key": base64.b64encode(key.public_key).decode(),
             "name": name,
         },
+        timeout=API_TIMEOUT,
     )
     assert enrolled.status_code == 200, enrolled.text
     return enrolled.json()["device_id"], key
@@ -100,6 +108,7 @@ def _report(hub: LiveHub, device_id: str, key: KeyPair, **report: Any) -> None:
             "X-Device-Id": device_id,
             "X-Device-Signature": base64.b64encode(key.sign(body)).decode(),
         },
+        timeout=API_TIMEOUT,
     )
     assert answer.status_code == 200, answer.text
 
@@ -138,7 +147,7 @@ def test_audit_filters_pages_bad_date_and_csv(page, live_hub, watched, tmp_path)
         wrong = {"mobile": "0911000001", "password": "wrong password"}
         # a refused login is slowed on purpose (docs/identity.md), more so on a CI machine running the suite
         # on every core: httpx's 5 s default is not the hub's answer time
-        failed = httpx.post(f"{live_hub.url}/api/v1/auth/login", json=wrong, timeout=60)
+        failed = httpx.post(f"{live_hub.url}/api/v1/auth/login", json=wrong, timeout=API_TIMEOUT)
         assert failed.status_code == 401, failed.text
     page.goto(f"{live_hub.url}/console/audit")
     assert "台北時間" in page.inner_text("#audit-filters")
