@@ -29,8 +29,8 @@ watched = browser_kit.watched
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 # The hub's answer time on a CI machine running the suite on every core beside a browser, not httpx's 5 s
-# default: one CI run (2026-12-08) timed out asking for an enrolment token, a call whole tests here finish
-# around in 2 s even beside three CPU hogs. A hub that hung would still fail.
+# default: one CI run (2026-12-08) timed out asking for an enrolment token, where the whole test takes
+# about 2 s even beside three CPU hogs. A hub that hung would still fail.
 API_TIMEOUT = 60
 
 
