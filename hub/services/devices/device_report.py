@@ -23,11 +23,11 @@ from hub.models.devices import Device
 # few minutes with nothing to send (checkpoint_app/sync.py), so an hour means offline or switched off.
 QUIET_AFTER = dt.timedelta(hours=1)
 
-# A version string as packaging tools write it ("1.4.0", "0.1.0+android", "2.0.0rc1"): no spaces, no markup.
-# Every stored batch runs it: built once, a plain UPDATE of the table (no device object is loaded in a
-# batch's session to keep in step). Its SET clause is the columns given when it runs.
+# The sync note every stored batch runs: built once, a plain UPDATE of the table (no device object is
+# loaded in a batch's session to keep in step). Its SET clause is the columns given when it runs.
 _DEVICES = Device.__table__
 _NOTE_SYNC = update(_DEVICES).where(_DEVICES.c.id == bindparam("for_device"))
+# A version string as packaging tools write it ("1.4.0", "0.1.0+android", "2.0.0rc1"): no spaces, no markup.
 _APP_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}")
 # Counts and ages fit the 32-bit columns; more than this is a broken or forged report, not a backlog.
 MAX_WAITING = 10_000_000
