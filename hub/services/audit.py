@@ -100,8 +100,7 @@ def _forgotten(session: Session, transaction: SessionTransaction) -> None:
 
 
 def _inside(within: SessionTransaction, transaction: SessionTransaction) -> bool:
-    if transaction.parent is None:
-        return True
+    """`within` is `transaction` or a savepoint inside it (every event's chain reaches the root)."""
     step: SessionTransaction | None = within
     while step is not None:
         if step is transaction:
