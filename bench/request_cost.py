@@ -12,8 +12,8 @@ own hub started the same way, and every target is timed in interleaved rounds, s
 lands on all of them alike; the median round counts. The floor also runs between each target's blocks
 (one block per kind of operation), and each round's ratio is taken against the floor of that round's
 own moments: on a machine whose speed moves within a minute, that ratio is steadier than one median
-over another. `--py-spy DIR` also records a flame graph of each
-hub while it serves the sequence (py-spy, not a project dependency: docs/deploy.md).
+over another. `--py-spy DIR` also records a flame graph of each hub while it serves the sequence
+(py-spy, not a project dependency: docs/deploy.md).
 """
 
 from __future__ import annotations
